@@ -1,0 +1,106 @@
+/**
+ * The JSON format of `npm run pnp`, parsed and checked: every complaint names the field and the shape it
+ * expected and got, so a person can fix the file.
+ *
+ * {"pts2d": [B][n][2] px, "pts3d": [n][3] or [B][n][3], "K": [3][3] or [B][3][3],
+ *  "grad"?: [B][6], "weights"?: [B][n], "initPose"?: [B][6]}
+ */
+
+export interface PnpProblemsJson {
+  B: number;
+  n: number;
+  /** [B*n*2] */
+  pts2d: Float32Array;
+  /** [n*3] or [B*n*3] */
+  pts3d: Float32Array;
+  sharedPts3d: boolean;
+  /** [9] or [B*9] row-major */
+  K: Float32Array;
+  sharedK: boolean;
+  grad?: Float32Array;
+  weights?: Float32Array;
+  initPose?: Float32Array;
+}
+
+export class PnpInputError extends Error {}
+
+/** Shape of a nested array of numbers, or a description of why it is not one. */
+function shapeOf(v: unknown, field: string): number[] {
+  const shape: number[] = [];
+  let level: unknown = v;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  if (shape.length === 0) throw new PnpInputError(`${field}: expected a nested array of numbers, got ${v === null ? 'null' : typeof v}`);
+  return shape;
+}
+
+function flatten(v: unknown, shape: number[], field: string): Float32Array {
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  let k = 0;
+  const walk = (x: unknown, depth: number, path: string) => {
+    if (depth === shape.length) {
+      // null stands for NaN (JSON has no NaN); the solver reports such problems as non-finite.
+      if (x === null) {
+        out[k++] = NaN;
+        return;
+      }
+      if (typeof x !== 'number') throw new PnpInputError(`${field}${path}: expected a number, got ${JSON.stringify(x)}`);
+      out[k++] = x;
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== shape[depth]) {
+      throw new PnpInputError(`${field}${path}: expected an array of ${shape[depth]}, got ${Array.isArray(x) ? `an array of ${x.length}` : JSON.stringify(x)}`);
+    }
+    x.forEach((y, i) => walk(y, depth + 1, `${path}[${i}]`));
+  };
+  walk(v, 0, '');
+  return out;
+}
+
+function fmt(shape: number[]): string {
+  return shape.map((s) => `[${s}]`).join('');
+}
+
+function expectShape(v: unknown, field: string, options: number[][]): { data: Float32Array; shape: number[] } {
+  const got = shapeOf(v, field);
+  const match = options.find((o) => o.length === got.length && o.every((s, i) => s < 0 || s === got[i]));
+  if (!match) {
+    const want = options.map((o) => o.map((s) => (s < 0 ? '[*]' : `[${s}]`)).join('')).join(' or ');
+    throw new PnpInputError(`${field}: expected shape ${want}, got ${fmt(got)}`);
+  }
+  return { data: flatten(v, got, field), shape: got };
+}
+
+export function parsePnpProblems(json: unknown): PnpProblemsJson {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new PnpInputError('input: expected a JSON object with fields pts2d, pts3d, K');
+  }
+  const o = json as Record<string, unknown>;
+  const known = new Set(['pts2d', 'pts3d', 'K', 'grad', 'weights', 'initPose']);
+  for (const k of Object.keys(o)) if (!known.has(k)) throw new PnpInputError(`${k}: unknown field (expected ${[...known].join(', ')})`);
+  for (const k of ['pts2d', 'pts3d', 'K']) if (!(k in o)) throw new PnpInputError(`${k}: missing`);
+  const pts2d = expectShape(o.pts2d, 'pts2d', [[-1, -1, 2]]);
+  const [B, n] = pts2d.shape;
+  if (B === 0) throw new PnpInputError('pts2d: expected at least one problem, got shape [0]');
+  const pts3d = expectShape(o.pts3d, 'pts3d', [[n, 3], [B, n, 3]]);
+  const K = expectShape(o.K, 'K', [[3, 3], [B, 3, 3]]);
+  const out: PnpProblemsJson = {
+    B, n,
+    pts2d: pts2d.data,
+    pts3d: pts3d.data,
+    sharedPts3d: pts3d.shape.length === 2,
+    K: K.data,
+    sharedK: K.shape.length === 2,
+  };
+  if (o.grad !== undefined) out.grad = expectShape(o.grad, 'grad', [[B, 6]]).data;
+  if (o.weights !== undefined) {
+    out.weights = expectShape(o.weights, 'weights', [[B, n]]).data;
+    const bad = out.weights.findIndex((w) => !(w >= 0));
+    if (bad >= 0) throw new PnpInputError(`weights[${Math.floor(bad / n)}][${bad % n}]: expected a finite weight >= 0, got ${out.weights[bad]}`);
+  }
+  if (o.initPose !== undefined) out.initPose = expectShape(o.initPose, 'initPose', [[B, 6]]).data;
+  return out;
+}

@@ -1,0 +1,220 @@
+// Shared WGSL for the PnP kernels: so3, the pinhole projection and its derivatives, the 6x6 Cholesky
+// solve. Each function is the twin of the float64 function of the same name (camelCase) in src/solver/,
+// and follows docs/pnp-maths.md.
+//
+// Conventions: pose = [rx, ry, rz, tx, ty, tz], axis-angle (OpenCV Rodrigues), model to camera,
+// Xc = R X + t. WGSL matrices are column-major: R[j] is column j, R[j][i] is row i of column j.
+// A camera K is carried as its three rows (Camera.k0, k1, k2), since K is stored row-major (as in BOP).
+
+const PNP_CONVERGED: i32 = 0;
+const PNP_NOT_CONVERGED: i32 = 1;
+const PNP_NON_FINITE: i32 = 2;
+const PNP_TOO_FEW_POINTS: i32 = 3;
+const PNP_DEGENERATE: i32 = 4;
+const PNP_BEHIND_CAMERA: i32 = 5;
+
+const PI_F: f32 = 3.14159265358979;
+
+struct Camera {
+  k0: vec3<f32>,
+  k1: vec3<f32>,
+  k2: vec3<f32>,
+}
+
+// WGSL has no isnan/isinf; f32 NaN fails every comparison, and |x| > max finite catches Inf.
+fn is_finite_f(x: f32) -> bool {
+  return (x == x) && abs(x) <= 3.40282e38;
+}
+
+fn skew(v: vec3<f32>) -> mat3x3<f32> {
+  // Columns of [v]x: [v]x e_j = v x e_j.
+  return mat3x3<f32>(
+    vec3<f32>(0.0, v.z, -v.y),
+    vec3<f32>(-v.z, 0.0, v.x),
+    vec3<f32>(v.y, -v.x, 0.0));
+}
+
+// Vulkan lets sin, cos and atan be as loose as 2^-11 absolute (SwiftShader is), which wrecks sin(a)/a and
+// the angle of so3_log. These are Cephes' single-precision sinf/cosf and atanf: range reduction by pi/4
+// in three parts, then minimax polynomials, about 1 ulp.
+fn sin_cos_accurate(xIn: f32) -> vec2<f32> {
+  let sgn = select(1.0, -1.0, xIn < 0.0);
+  let x = abs(xIn);
+  var j = u32(floor(x * 1.27323954473516));
+  j += j & 1u;
+  let y = f32(j);
+  let r = ((x - y * 0.78515625) - y * 2.4187564849853515625e-4) - y * 3.77489497744594108e-8;
+  let z = r * r;
+  let sp = ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * r + r;
+  let cp = ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
+  let q = j & 7u;
+  var s = select(sp, cp, q == 2u || q == 6u);
+  var c = select(cp, sp, q == 2u || q == 6u);
+  if (q == 4u || q == 6u) { s = -s; }
+  if (q == 2u || q == 4u) { c = -c; }
+  return vec2<f32>(sgn * s, c);
+}
+
+fn atan2_accurate(yIn: f32, xIn: f32) -> f32 {
+  let ax = abs(xIn);
+  let ay = abs(yIn);
+  if (ax == 0.0 && ay == 0.0) { return 0.0; }
+  // atan of t = min/max in [0, 1], then folded back by octant.
+  let swap = ay > ax;
+  var t = select(ay / ax, ax / ay, swap);
+  var base = 0.0;
+  if (t > 0.414213562373095) {
+    base = 0.785398163397448;
+    t = (t - 1.0) / (t + 1.0);
+  }
+  let z = t * t;
+  var a = base + (((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z - 3.33329491539e-1) * z * t + t;
+  if (swap) { a = 1.57079632679490 - a; }
+  if (xIn < 0.0) { a = PI_F - a; }
+  return select(a, -a, yIn < 0.0);
+}
+
+// Rodrigues' formula with (1 - cos a)/a^2 = 2 sin^2(a/2)/a^2 (no cancellation near 0), and a Taylor
+// branch at tiny angles.
+fn so3_exp(r: vec3<f32>) -> mat3x3<f32> {
+  let a2 = dot(r, r);
+  var s: f32;
+  var c: f32;
+  if (a2 < 1e-8) {
+    s = 1.0 - a2 / 6.0;
+    c = 0.5 - a2 / 24.0;
+  } else {
+    let a = sqrt(a2);
+    let half = sin_cos_accurate(0.5 * a);
+    s = 2.0 * half.x * half.y / a;
+    c = 2.0 * half.x * half.x / a2;
+  }
+  let K = skew(r);
+  let I = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
+  return I + s * K + c * (K * K);
+}
+
+// Inverse of so3_exp with the angle in [0, pi]. Near pi the skew part vanishes, so the axis comes from
+// the symmetric part (R + R^T)/2 = I + (1 - cos a) (u u^T - I), its largest diagonal entry first.
+fn so3_log(R: mat3x3<f32>) -> vec3<f32> {
+  let w = vec3<f32>(R[1][2] - R[2][1], R[2][0] - R[0][2], R[0][1] - R[1][0]) * 0.5; // sin(a) u
+  let cosA = clamp((R[0][0] + R[1][1] + R[2][2] - 1.0) * 0.5, -1.0, 1.0);
+  let sinA = length(w);
+  let a = atan2_accurate(sinA, cosA);
+  if (a < 1e-4) {
+    return w * (1.0 + a * a / 6.0);
+  }
+  if (a < PI_F - 1e-3) {
+    return w * (a / sinA);
+  }
+  // Near pi: u u^T = (S - cos a I) / (1 - cos a), with S the symmetric part.
+  let oneMinusCos = 1.0 - cosA;
+  let d = vec3<f32>(R[0][0], R[1][1], R[2][2]);
+  var u: vec3<f32>;
+  if (d.x >= d.y && d.x >= d.z) {
+    let ux = sqrt(max((d.x - cosA) / oneMinusCos, 0.0));
+    u = vec3<f32>(ux, (R[0][1] + R[1][0]) * 0.5 / (oneMinusCos * ux), (R[0][2] + R[2][0]) * 0.5 / (oneMinusCos * ux));
+  } else if (d.y >= d.z) {
+    let uy = sqrt(max((d.y - cosA) / oneMinusCos, 0.0));
+    u = vec3<f32>((R[0][1] + R[1][0]) * 0.5 / (oneMinusCos * uy), uy, (R[1][2] + R[2][1]) * 0.5 / (oneMinusCos * uy));
+  } else {
+    let uz = sqrt(max((d.z - cosA) / oneMinusCos, 0.0));
+    u = vec3<f32>((R[0][2] + R[2][0]) * 0.5 / (oneMinusCos * uz), (R[1][2] + R[2][1]) * 0.5 / (oneMinusCos * uz), uz);
+  }
+  u = normalize(u);
+  // The skew part fixes the sign of u (u and -u are both axes at exactly pi).
+  if (dot(u, w) < 0.0) {
+    u = -u;
+  }
+  return u * a;
+}
+
+// Inverse of the left Jacobian of SO(3): Jl^-1 = I - [r]x/2 + (1/a^2 - (1+cos a)/(2 a sin a)) [r]x^2.
+fn so3_left_jacobian_inv(r: vec3<f32>) -> mat3x3<f32> {
+  let a2 = dot(r, r);
+  var k: f32;
+  if (a2 < 0.04) {
+    k = 1.0 / 12.0 + a2 / 720.0 + a2 * a2 / 30240.0;
+  } else {
+    let a = sqrt(a2);
+    let sc = sin_cos_accurate(a);
+    k = 1.0 / a2 - (1.0 + sc.y) / (2.0 * a * sc.x);
+  }
+  let S = skew(r);
+  let I = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
+  return I - 0.5 * S + k * (S * S);
+}
+
+// pi(K, Xc) = (K0.Xc / K2.Xc, K1.Xc / K2.Xc), pixels.
+fn project_point(cam: Camera, xc: vec3<f32>) -> vec2<f32> {
+  let c3 = dot(cam.k2, xc);
+  return vec2<f32>(dot(cam.k0, xc), dot(cam.k1, xc)) / c3;
+}
+
+// Rows p0, p1 of Dpi (2x3): p_k = (Kk - pi_k K2) / (K2.Xc).
+struct ProjDeriv {
+  p0: vec3<f32>,
+  p1: vec3<f32>,
+  uv: vec2<f32>,
+  c3: f32,
+}
+
+fn projection_jacobian(cam: Camera, xc: vec3<f32>) -> ProjDeriv {
+  let c3 = dot(cam.k2, xc);
+  let uv = vec2<f32>(dot(cam.k0, xc), dot(cam.k1, xc)) / c3;
+  return ProjDeriv((cam.k0 - uv.x * cam.k2) / c3, (cam.k1 - uv.y * cam.k2) / c3, uv, c3);
+}
+
+// Hpi_k d = -(K2 (p_k.d) + p_k (K2.d)) / (K2.Xc): the second derivative of pixel row k applied to d.
+fn projection_hessian_apply(cam: Camera, pk: vec3<f32>, c3: f32, d: vec3<f32>) -> vec3<f32> {
+  return -(cam.k2 * dot(pk, d) + pk * dot(cam.k2, d)) / c3;
+}
+
+// Solves A x = b for a symmetric positive definite 6x6 A (row-major, 36 entries). ok = false when a pivot
+// is not positive (A indefinite or singular in f32): callers then treat the problem as failed.
+struct Chol6 {
+  x: array<f32, 6>,
+  ok: bool,
+}
+
+fn chol_solve6(A: array<f32, 36>, b: array<f32, 6>) -> Chol6 {
+  var L: array<f32, 36>;
+  var out: Chol6;
+  out.ok = true;
+  for (var j = 0u; j < 6u; j++) {
+    var d = A[j * 6u + j];
+    for (var k = 0u; k < j; k++) {
+      d -= L[j * 6u + k] * L[j * 6u + k];
+    }
+    if (!(d > 0.0)) {
+      out.ok = false;
+      return out;
+    }
+    let ljj = sqrt(d);
+    L[j * 6u + j] = ljj;
+    for (var i = j + 1u; i < 6u; i++) {
+      var s = A[i * 6u + j];
+      for (var k = 0u; k < j; k++) {
+        s -= L[i * 6u + k] * L[j * 6u + k];
+      }
+      L[i * 6u + j] = s / ljj;
+    }
+  }
+  var y: array<f32, 6>;
+  for (var i = 0u; i < 6u; i++) {
+    var s = b[i];
+    for (var k = 0u; k < i; k++) {
+      s -= L[i * 6u + k] * y[k];
+    }
+    y[i] = s / L[i * 6u + i];
+  }
+  for (var ii = 0u; ii < 6u; ii++) {
+    let i = 5u - ii;
+    var s = y[i];
+    for (var k = i + 1u; k < 6u; k++) {
+      s -= L[k * 6u + i] * out.x[k];
+    }
+    out.x[i] = s / L[i * 6u + i];
+  }
+  return out;
+}

@@ -1,0 +1,1 @@
+// PLACEHOLDER until the Jacobi kernel lands.

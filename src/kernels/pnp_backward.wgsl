@@ -1,0 +1,160 @@
+// Implicit backward pass of the PnP layer for all B problems in one dispatch (twin of
+// src/solver/backward.ts): dL/dz = -(d2f/dtheta dz)^T H^-1 dL/dtheta at the optimum, with H the exact
+// Hessian of f = sum_i w_i |pi(K, R X_i + t) - x_i|^2, taken in the local chart (docs/pnp-maths.md,
+// "Backward"). Failed problems (status != 0, or H not positive definite) get zero gradients.
+// Prepended by the host: common.wgsl, problem.wgsl.
+
+// Packed to stay within the 8 storage buffers a stage may bind by default (the device is tfjs's):
+// pose_state [B,13] = (pose [6], dL/dpose [6], status as f32); grad_point [B,n,6] = (dL/dx [2],
+// dL/dX [3], dL/dw [1]); grad_k [B,9].
+@group(0) @binding(5) var<storage, read> pose_state: array<f32>;
+@group(0) @binding(6) var<storage, read_write> grad_point: array<f32>;
+@group(0) @binding(7) var<storage, read_write> grad_k: array<f32>;
+
+// Step 1: dL/d(r, t) into the chart xi: g_r = Jl(r)^-T a - [R c]x b, g_t = s b.
+fn upstream_to_chart(r: vec3<f32>, R: mat3x3<f32>, a: vec3<f32>, b: vec3<f32>) -> array<f32, 6> {
+  let gr = transpose(so3_left_jacobian_inv(r)) * a - cross(R * g_c, b);
+  let gt = g_s * b;
+  return array<f32, 6>(gr.x, gr.y, gr.z, gt.x, gt.y, gt.z);
+}
+
+// Step 2: the exact Hessian in the chart, 2 sum_i w_i (J^T J + sum_k rho_k (Jx^T Hpi_k Jx + S(p_k, Y))).
+fn accumulate_hessian(R: mat3x3<f32>, tn: vec3<f32>) -> array<f32, 36> {
+  var H: array<f32, 36>;
+  for (var i = 0u; i < params.n; i++) {
+    let w = load_weight(i);
+    if (!(w > 0.0)) {
+      continue;
+    }
+    let Y = R * point_xn(i);
+    let pd = projection_jacobian(g_cam, Y + tn);
+    let rho = pd.uv - load_pt2(i);
+    for (var k = 0u; k < 2u; k++) {
+      let p = select(pd.p1, pd.p0, k == 0u);
+      let rk = select(rho.y, rho.x, k == 0u);
+      // Columns of Jx = [-[Y]x | I] as 3-vectors: -[Y]x e_a = e_a x Y.
+      var cols: array<vec3<f32>, 6>;
+      cols[0] = cross(vec3<f32>(1.0, 0.0, 0.0), Y);
+      cols[1] = cross(vec3<f32>(0.0, 1.0, 0.0), Y);
+      cols[2] = cross(vec3<f32>(0.0, 0.0, 1.0), Y);
+      cols[3] = vec3<f32>(1.0, 0.0, 0.0);
+      cols[4] = vec3<f32>(0.0, 1.0, 0.0);
+      cols[5] = vec3<f32>(0.0, 0.0, 1.0);
+      var J: array<f32, 6>;
+      var HJ: array<vec3<f32>, 6>;
+      for (var a = 0u; a < 6u; a++) {
+        J[a] = dot(p, cols[a]);
+        HJ[a] = projection_hessian_apply(g_cam, p, pd.c3, cols[a]);
+      }
+      let pY = dot(p, Y);
+      for (var a = 0u; a < 6u; a++) {
+        for (var bb = 0u; bb < 6u; bb++) {
+          var h = J[a] * J[bb] + rk * dot(cols[a], HJ[bb]);
+          if (a < 3u && bb < 3u) {
+            // S(p, Y): the chart's second derivative of exp([xi]x) Y, contracted with p.
+            var s = 0.5 * (p[a] * Y[bb] + p[bb] * Y[a]);
+            if (a == bb) {
+              s -= pY;
+            }
+            h += rk * s;
+          }
+          H[a * 6u + bb] += 2.0 * w * h;
+        }
+      }
+    }
+  }
+  return H;
+}
+
+@compute @workgroup_size(kWorkgroupSize)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = problem_index(gid, nwg);
+  if (b >= params.B) {
+    return;
+  }
+  g_b = b;
+  let n = params.n;
+  // Zero first: every early return below leaves zero gradients, never stale memory or NaN.
+  for (var i = 0u; i < n * 6u; i++) {
+    grad_point[b * n * 6u + i] = 0.0;
+  }
+  for (var j = 0u; j < 9u; j++) {
+    grad_k[b * 9u + j] = 0.0;
+  }
+  if (i32(pose_state[b * 13u + 12u]) != PNP_CONVERGED || check_problem() >= 0) {
+    return;
+  }
+  let o = b * 13u;
+  let r = vec3<f32>(pose_state[o], pose_state[o + 1u], pose_state[o + 2u]);
+  let t = vec3<f32>(pose_state[o + 3u], pose_state[o + 4u], pose_state[o + 5u]);
+  let R = so3_exp(r);
+  let tn = (R * g_c + t) / g_s;
+  let ga = vec3<f32>(pose_state[o + 6u], pose_state[o + 7u], pose_state[o + 8u]);
+  let gb = vec3<f32>(pose_state[o + 9u], pose_state[o + 10u], pose_state[o + 11u]);
+  let g = upstream_to_chart(r, R, ga, gb);
+  let H = accumulate_hessian(R, tn);
+  // Step 3: v = H^-1 g. The scale of H spans pixels and normalised units; Cholesky on the symmetrically
+  // equilibrated D^-1/2 H D^-1/2 keeps the f32 pivots honest.
+  var d: array<f32, 6>;
+  var He: array<f32, 36>;
+  var ge: array<f32, 6>;
+  for (var a = 0u; a < 6u; a++) {
+    d[a] = 1.0 / sqrt(max(H[a * 6u + a], 1e-30));
+  }
+  for (var a = 0u; a < 6u; a++) {
+    ge[a] = g[a] * d[a];
+    for (var bb = 0u; bb < 6u; bb++) {
+      He[a * 6u + bb] = H[a * 6u + bb] * d[a] * d[bb];
+    }
+  }
+  let sol = chol_solve6(He, ge);
+  if (!sol.ok) {
+    return;
+  }
+  let om = vec3<f32>(sol.x[0] * d[0], sol.x[1] * d[1], sol.x[2] * d[2]);
+  let vt = vec3<f32>(sol.x[3] * d[3], sol.x[4] * d[4], sol.x[5] * d[5]);
+  // Step 4: per-point gradients, dL/dz = -d/dz [ 2 sum_i w_i rho_i . q_i ], q_i = Dpi (om x Y + vt).
+  var gK: array<f32, 9>;
+  let Rt = transpose(R);
+  for (var i = 0u; i < n; i++) {
+    let w = load_weight(i);
+    let Y = R * point_xn(i);
+    let xc = Y + tn;
+    let pd = projection_jacobian(g_cam, xc);
+    let rho = pd.uv - load_pt2(i);
+    let dxc = cross(om, Y) + vt;
+    let q = vec2<f32>(dot(pd.p0, dxc), dot(pd.p1, dxc));
+    let gp = (b * n + i) * 6u;
+    grad_point[gp + 5u] = -2.0 * dot(rho, q);
+    if (!(w > 0.0)) {
+      continue;
+    }
+    grad_point[gp] = 2.0 * w * q.x;
+    grad_point[gp + 1u] = 2.0 * w * q.y;
+    let dpiTq = pd.p0 * q.x + pd.p1 * q.y;
+    let dpiTrho = pd.p0 * rho.x + pd.p1 * rho.y;
+    let hess = rho.x * projection_hessian_apply(g_cam, pd.p0, pd.c3, dxc) +
+      rho.y * projection_hessian_apply(g_cam, pd.p1, pd.c3, dxc);
+    let gX = -(2.0 * w / g_s) * (Rt * (dpiTq + hess - cross(om, dpiTrho)));
+    grad_point[gp + 2u] = gX.x;
+    grad_point[gp + 3u] = gX.y;
+    grad_point[gp + 4u] = gX.z;
+    let c3 = pd.c3;
+    let kd = dot(g_cam.k2, dxc);
+    for (var j = 0u; j < 3u; j++) {
+      // Pixel rows k = 0, 1 own K[k][j]; both share K[2][j].
+      let dpi0 = xc[j] / c3;
+      let dq0 = (dxc[j] - xc[j] * kd / c3) / c3;
+      gK[j] -= 2.0 * w * (q.x * dpi0 + rho.x * dq0);
+      gK[3u + j] -= 2.0 * w * (q.y * dpi0 + rho.y * dq0);
+      let dpi2x = -pd.uv.x * xc[j] / c3;
+      let dpi2y = -pd.uv.y * xc[j] / c3;
+      let dq2x = (pd.uv.x * xc[j] * kd / c3 - pd.uv.x * dxc[j] - q.x * xc[j]) / c3;
+      let dq2y = (pd.uv.y * xc[j] * kd / c3 - pd.uv.y * dxc[j] - q.y * xc[j]) / c3;
+      gK[6u + j] -= 2.0 * w * (q.x * dpi2x + rho.x * dq2x + q.y * dpi2y + rho.y * dq2y);
+    }
+  }
+  for (var j = 0u; j < 9u; j++) {
+    grad_k[b * 9u + j] = gK[j];
+  }
+}

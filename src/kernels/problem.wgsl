@@ -1,0 +1,193 @@
+// One PnP problem per invocation: the input bindings shared by the forward and backward kernels, the
+// accessors that read problem b's points, and the per-problem normalisation and status checks
+// (twins of src/solver/normalize.ts and src/solver/status.ts).
+//
+// Storage order, all f32 row-major: pts2d [B,n,2] px; pts3d [n,3] (shared) or [B,n,3]; K [3,3] (shared)
+// or [B,3,3]; weights [B,n]; initPose [B,6].
+
+struct Params {
+  B: u32,
+  n: u32,
+  flags: u32,
+  max_iters: u32,
+  step_tol: f32,
+  cost_tol: f32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+const FLAG_SHARED_PTS3D: u32 = 1u;
+const FLAG_SHARED_K: u32 = 2u;
+const FLAG_WEIGHTS: u32 = 4u;
+const FLAG_INIT_POSE: u32 = 8u;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> pts2d: array<f32>;
+@group(0) @binding(2) var<storage, read> pts3d: array<f32>;
+@group(0) @binding(3) var<storage, read> kmat: array<f32>;
+@group(0) @binding(4) var<storage, read> weights: array<f32>;
+
+override kWorkgroupSize: u32 = 64u;
+
+// The problem this invocation owns, and its normalisation (docs/pnp-maths.md, "Normalisation").
+var<private> g_b: u32;
+var<private> g_cam: Camera;
+var<private> g_kinv: mat3x3<f32>;
+var<private> g_c: vec3<f32>;
+var<private> g_s: f32;
+
+fn has_flag(f: u32) -> bool {
+  return (params.flags & f) != 0u;
+}
+
+// Problems are laid out along x then y, since one dimension holds at most 65,535 workgroups.
+fn problem_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return gid.x + gid.y * nwg.x * kWorkgroupSize;
+}
+
+fn load_pt2(i: u32) -> vec2<f32> {
+  let o = (g_b * params.n + i) * 2u;
+  return vec2<f32>(pts2d[o], pts2d[o + 1u]);
+}
+
+fn load_pt3(i: u32) -> vec3<f32> {
+  var o = i * 3u;
+  if (!has_flag(FLAG_SHARED_PTS3D)) {
+    o = (g_b * params.n + i) * 3u;
+  }
+  return vec3<f32>(pts3d[o], pts3d[o + 1u], pts3d[o + 2u]);
+}
+
+fn load_weight(i: u32) -> f32 {
+  if (has_flag(FLAG_WEIGHTS)) {
+    return weights[g_b * params.n + i];
+  }
+  return 1.0;
+}
+
+fn load_camera() -> Camera {
+  var o = 0u;
+  if (!has_flag(FLAG_SHARED_K)) {
+    o = g_b * 9u;
+  }
+  return Camera(
+    vec3<f32>(kmat[o], kmat[o + 1u], kmat[o + 2u]),
+    vec3<f32>(kmat[o + 3u], kmat[o + 4u], kmat[o + 5u]),
+    vec3<f32>(kmat[o + 6u], kmat[o + 7u], kmat[o + 8u]));
+}
+
+fn inverse3(m: mat3x3<f32>) -> mat3x3<f32> {
+  let a = m[0];
+  let b = m[1];
+  let c = m[2];
+  let r0 = cross(b, c);
+  let r1 = cross(c, a);
+  let r2 = cross(a, b);
+  let det = dot(a, r0);
+  return transpose(mat3x3<f32>(r0, r1, r2)) * (1.0 / det);
+}
+
+// The accessors the initialiser (epnp.wgsl) reads the current problem through.
+fn point_count() -> u32 {
+  return params.n;
+}
+
+fn point_xn(i: u32) -> vec3<f32> {
+  return (load_pt3(i) - g_c) / g_s;
+}
+
+fn point_m(i: u32) -> vec2<f32> {
+  let h = g_kinv * vec3<f32>(load_pt2(i), 1.0);
+  return h.xy / h.z;
+}
+
+fn point_w(i: u32) -> f32 {
+  return load_weight(i);
+}
+
+// Eigenvalues of a symmetric 3x3 matrix, descending, by cyclic Jacobi: accurate small eigenvalues are
+// what the collinearity test needs, which the closed-form trigonometric solution loses in f32.
+fn sym3_eigenvalues(m: mat3x3<f32>) -> vec3<f32> {
+  var a = m;
+  for (var sweep = 0u; sweep < 8u; sweep++) {
+    for (var p = 0u; p < 2u; p++) {
+      for (var q = p + 1u; q < 3u; q++) {
+        let apq = a[q][p];
+        if (abs(apq) < 1e-30) {
+          continue;
+        }
+        let theta = (a[q][q] - a[p][p]) / (2.0 * apq);
+        let t = select(-1.0, 1.0, theta >= 0.0) / (abs(theta) + sqrt(theta * theta + 1.0));
+        let c = 1.0 / sqrt(t * t + 1.0);
+        let s = t * c;
+        var G = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
+        G[p][p] = c;
+        G[q][q] = c;
+        G[q][p] = s;
+        G[p][q] = -s;
+        a = transpose(G) * a * G;
+      }
+    }
+  }
+  var e = vec3<f32>(a[0][0], a[1][1], a[2][2]);
+  if (e.x < e.y) { e = e.yxz; }
+  if (e.y < e.z) { e = e.xzy; }
+  if (e.x < e.y) { e = e.yxz; }
+  return e;
+}
+
+// Loads the current problem's camera and normalisation into the private state and returns the status
+// of its input: -1 when it is usable, else PNP_NON_FINITE, PNP_TOO_FEW_POINTS or PNP_DEGENERATE.
+fn check_problem() -> i32 {
+  g_cam = load_camera();
+  let K = transpose(mat3x3<f32>(g_cam.k0, g_cam.k1, g_cam.k2));
+  var finite = true;
+  for (var j = 0u; j < 3u; j++) {
+    for (var i = 0u; i < 3u; i++) {
+      finite = finite && is_finite_f(K[j][i]);
+    }
+  }
+  var count = 0u;
+  var sum = vec3<f32>(0.0);
+  for (var i = 0u; i < params.n; i++) {
+    let x = load_pt2(i);
+    let X = load_pt3(i);
+    let w = load_weight(i);
+    finite = finite && is_finite_f(x.x) && is_finite_f(x.y) && is_finite_f(X.x) && is_finite_f(X.y) &&
+      is_finite_f(X.z) && is_finite_f(w) && w >= 0.0;
+    if (w > 0.0) {
+      count += 1u;
+      sum += X;
+    }
+  }
+  if (!finite) {
+    return PNP_NON_FINITE;
+  }
+  let det = determinant(K);
+  if (!(abs(det) > 0.0) || !is_finite_f(1.0 / det)) {
+    return PNP_NON_FINITE;
+  }
+  g_kinv = inverse3(K);
+  if (count < 4u) {
+    return PNP_TOO_FEW_POINTS;
+  }
+  g_c = sum / f32(count);
+  var cov = mat3x3<f32>(vec3<f32>(0.0), vec3<f32>(0.0), vec3<f32>(0.0));
+  for (var i = 0u; i < params.n; i++) {
+    if (load_weight(i) > 0.0) {
+      let d = load_pt3(i) - g_c;
+      cov += mat3x3<f32>(d * d.x, d * d.y, d * d.z);
+    }
+  }
+  cov = cov * (1.0 / f32(count));
+  let trace = cov[0][0] + cov[1][1] + cov[2][2];
+  if (!(trace > 0.0)) {
+    return PNP_DEGENERATE;
+  }
+  g_s = sqrt(trace);
+  let ev = sym3_eigenvalues(cov * (1.0 / trace));
+  if (ev.y < 1e-6 * ev.x) {
+    return PNP_DEGENERATE;
+  }
+  return -1;
+}

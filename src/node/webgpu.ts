@@ -1,0 +1,57 @@
+/**
+ * WebGPU in Node through Dawn (the npm package `webgpu`), for the command line, the benchmarks and the
+ * tests. On machines without a GPU, Dawn runs on SwiftShader's Vulkan (Debian's chromium ships it): set
+ * VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json, as `npm test` does.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+
+let ready: Promise<WebGPUBackend> | null = null;
+
+const kSwiftShaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** Makes navigator.gpu exist in Node (once) and returns it. */
+export async function nodeGpu(): Promise<GPU> {
+  const g = globalThis as { navigator?: { gpu?: GPU } };
+  if (g.navigator?.gpu) return g.navigator.gpu;
+  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES) {
+    const { existsSync } = await import('node:fs');
+    if (existsSync(kSwiftShaderIcd)) process.env.VK_ICD_FILENAMES = kSwiftShaderIcd;
+  }
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const gpu = create([]) as GPU;
+  Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true, writable: true });
+  return gpu;
+}
+
+/**
+ * Selects tfjs's webgpu backend on Dawn. Throws, naming what is missing, when no adapter is found: a
+ * caller that asked for WebGPU never silently gets the CPU.
+ */
+export function useNodeWebgpu(): Promise<WebGPUBackend> {
+  ready ??= (async () => {
+    const gpu = await nodeGpu();
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) {
+      throw new Error('WebGPU: no adapter found (is libvulkan1 installed and VK_ICD_FILENAMES pointing at a Vulkan driver, e.g. ' +
+        `${kSwiftShaderIcd}?)`);
+    }
+    // The backend registers itself at import only where navigator.gpu exists, so it is imported now.
+    await import('@tensorflow/tfjs-backend-webgpu');
+    // Every op on the GPU: forwarding small ops to the CPU would read tensors back inside a step.
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+    if (!(await tf.setBackend('webgpu'))) throw new Error('WebGPU: tfjs could not initialise its webgpu backend');
+    await tf.ready();
+    return tf.backend() as WebGPUBackend;
+  })();
+  return ready;
+}
+
+/** A human name for the adapter, for benchmark tables. */
+export async function adapterName(): Promise<string> {
+  const gpu = await nodeGpu();
+  const adapter = await gpu.requestAdapter();
+  const info = adapter?.info;
+  return info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter' : 'no adapter';
+}

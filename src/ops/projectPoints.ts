@@ -1,0 +1,48 @@
+/**
+ * projectPoints(pose [B,6], pts3d [n,3] | [B,n,3], K [3,3] | [B,3,3]) -> pts2d [B,n,2] px.
+ * Built from tfjs ops, so it is differentiable in all three inputs on every backend.
+ * Pose convention: [rx, ry, rz, tx, ty, tz], axis-angle, model to camera, Xc = R X + t.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkRank, checkShape } from './shapes';
+
+/** Rodrigues: r [B,3] -> R [B,3,3]. The Taylor branch is selected with a safe angle, so neither branch
+ * produces NaN (tf.where passes the unselected branch's gradient through as zero times its value). */
+export function rodrigues(r: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const B = r.shape[0];
+    const [rx, ry, rz] = tf.unstack(r, 1) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    const a2 = tf.sum(tf.square(r), 1);
+    const small = tf.less(a2, 1e-8);
+    const aSafe = tf.sqrt(tf.where(small, tf.onesLike(a2), a2));
+    const a2Safe = tf.square(aSafe);
+    const s = tf.where(small, tf.sub(1, tf.div(a2, 6)), tf.div(tf.sin(aSafe), aSafe));
+    const c = tf.where(small, tf.sub(0.5, tf.div(a2, 24)), tf.div(tf.sub(1, tf.cos(aSafe)), a2Safe));
+    const zero = tf.zerosLike(rx);
+    const Kx = tf.reshape(tf.stack([zero, tf.neg(rz), ry, rz, zero, tf.neg(rx), tf.neg(ry), rx, zero], 1), [B, 3, 3]);
+    const K2 = tf.matMul(Kx, Kx);
+    const eye = tf.broadcastTo(tf.eye(3).reshape([1, 3, 3]), [B, 3, 3]);
+    return tf.add(eye, tf.add(tf.mul(s.reshape([B, 1, 1]), Kx), tf.mul(c.reshape([B, 1, 1]), K2))) as tf.Tensor3D;
+  });
+}
+
+export function projectPoints(pose: tf.Tensor2D, pts3d: tf.Tensor2D | tf.Tensor3D, K: tf.Tensor2D | tf.Tensor3D): tf.Tensor3D {
+  checkShape('projectPoints', 'pose', pose, [-1, 6]);
+  const B = pose.shape[0];
+  checkRank('projectPoints', 'pts3d', pts3d, [2, 3]);
+  const n = pts3d.shape[pts3d.rank - 2];
+  checkShape('projectPoints', 'pts3d', pts3d, pts3d.rank === 2 ? [n, 3] : [B, n, 3]);
+  checkShape('projectPoints', 'K', K, K.rank === 2 ? [3, 3] : [B, 3, 3]);
+  return tf.tidy(() => {
+    const R = rodrigues(tf.slice(pose, [0, 0], [B, 3]));
+    const t = tf.slice(pose, [0, 3], [B, 3]).reshape([B, 1, 3]);
+    const X = pts3d.rank === 2 ? tf.broadcastTo(pts3d.reshape([1, n, 3]), [B, n, 3]) : pts3d;
+    // Row vectors: Xc^T = X^T R^T + t^T, then p^T = Xc^T K^T.
+    const Xc = tf.add(tf.matMul(X, R, false, true), t);
+    const Kb = K.rank === 2 ? tf.broadcastTo(K.reshape([1, 3, 3]), [B, 3, 3]) : K;
+    const p = tf.matMul(Xc, Kb, false, true);
+    const xy = tf.slice(p, [0, 0, 0], [B, n, 2]);
+    const z = tf.slice(p, [0, 0, 2], [B, n, 1]);
+    return tf.div(xy, z) as tf.Tensor3D;
+  });
+}

@@ -1,0 +1,141 @@
+/**
+ * Small dense linear algebra in float64 for the PnP reference.
+ *
+ * Storage: every 3x3 is a Float64Array(9) ROW-MAJOR (m[3*row + col]), as BOP stores K and R; the 6x6
+ * normal matrices are Float64Array(36) row-major. Functions are pure `fn(out, ...): out` and allocate
+ * nothing; unless a comment says otherwise `out` may alias an input (results go through module scratch).
+ */
+
+/** A read-only view of numbers: Float64Array, Float32Array or number[]. */
+export type Vec = ArrayLike<number>;
+
+const s9 = new Float64Array(9);
+
+/** out = a b (3x3 row-major). out may alias a or b. */
+export function mat3Mul(out: Float64Array, a: Vec, b: Vec): Float64Array {
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) {
+      s9[3 * i + j] = a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j];
+    }
+  }
+  out.set(s9);
+  return out;
+}
+
+/** out = a^T (3x3 row-major). out may alias a. */
+export function mat3Transpose(out: Float64Array, a: Vec): Float64Array {
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) s9[3 * i + j] = a[3 * j + i];
+  out.set(s9);
+  return out;
+}
+
+/** out = a v for the 3-vector v starting at v[vOff]. out may alias v (with vOff = 0). */
+export function mat3Apply(out: Float64Array, a: Vec, v: Vec, vOff = 0): Float64Array {
+  const x = v[vOff], y = v[vOff + 1], z = v[vOff + 2];
+  out[0] = a[0] * x + a[1] * y + a[2] * z;
+  out[1] = a[3] * x + a[4] * y + a[5] * z;
+  out[2] = a[6] * x + a[7] * y + a[8] * z;
+  return out;
+}
+
+/** out = a^T v for the 3-vector v starting at v[vOff]. out may alias v (with vOff = 0). */
+export function mat3ApplyT(out: Float64Array, a: Vec, v: Vec, vOff = 0): Float64Array {
+  const x = v[vOff], y = v[vOff + 1], z = v[vOff + 2];
+  out[0] = a[0] * x + a[3] * y + a[6] * z;
+  out[1] = a[1] * x + a[4] * y + a[7] * z;
+  out[2] = a[2] * x + a[5] * y + a[8] * z;
+  return out;
+}
+
+/**
+ * out = a^-1 by the adjugate (3x3 row-major). Returns out; a singular or non-finite a gives non-finite
+ * entries (callers check). out may alias a.
+ */
+export function mat3Inverse(out: Float64Array, a: Vec): Float64Array {
+  const a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7], a8 = a[8];
+  const c0 = a4 * a8 - a5 * a7;
+  const c1 = a5 * a6 - a3 * a8;
+  const c2 = a3 * a7 - a4 * a6;
+  const inv = 1 / (a0 * c0 + a1 * c1 + a2 * c2);
+  out[0] = c0 * inv;
+  out[1] = (a2 * a7 - a1 * a8) * inv;
+  out[2] = (a1 * a5 - a2 * a4) * inv;
+  out[3] = c1 * inv;
+  out[4] = (a0 * a8 - a2 * a6) * inv;
+  out[5] = (a2 * a3 - a0 * a5) * inv;
+  out[6] = c2 * inv;
+  out[7] = (a1 * a6 - a0 * a7) * inv;
+  out[8] = (a0 * a4 - a1 * a3) * inv;
+  return out;
+}
+
+/** out = [v]x, the skew matrix with [v]x u = v x u (row-major). */
+export function skew(out: Float64Array, v: Vec): Float64Array {
+  const x = v[0], y = v[1], z = v[2];
+  out[0] = 0; out[1] = -z; out[2] = y;
+  out[3] = z; out[4] = 0; out[5] = -x;
+  out[6] = -y; out[7] = x; out[8] = 0;
+  return out;
+}
+
+/** out = a x b. out may alias a or b. */
+export function cross3(out: Float64Array, a: Vec, b: Vec): Float64Array {
+  const x = a[1] * b[2] - a[2] * b[1];
+  const y = a[2] * b[0] - a[0] * b[2];
+  const z = a[0] * b[1] - a[1] * b[0];
+  out[0] = x; out[1] = y; out[2] = z;
+  return out;
+}
+
+export function dot3(a: Vec, b: Vec): number {
+  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+export function norm3(a: Vec): number {
+  return Math.hypot(a[0], a[1], a[2]);
+}
+
+/** true when every one of the first `len` entries from `off` is finite. */
+export function allFinite(a: Vec, off = 0, len = a.length - off): boolean {
+  for (let i = off; i < off + len; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+const cholL = new Float64Array(36);
+const cholY = new Float64Array(6);
+
+/**
+ * Solves A x = b for a symmetric positive definite 6x6 A (row-major, only the lower triangle is read) by
+ * Cholesky A = L L^T (Golub & Van Loan 4.2). Returns false, leaving out untouched, when a pivot is not
+ * strictly positive (A not positive definite) or not finite. out may alias b.
+ */
+export function cholSolve6(out: Float64Array, a: Vec, b: Vec): boolean {
+  for (let j = 0; j < 6; j++) {
+    let d = a[6 * j + j];
+    for (let k = 0; k < j; k++) d -= cholL[6 * j + k] * cholL[6 * j + k];
+    // !(d > 0) also rejects NaN pivots.
+    if (!(d > 0) || !Number.isFinite(d)) return false;
+    const ljj = Math.sqrt(d);
+    cholL[6 * j + j] = ljj;
+    for (let i = j + 1; i < 6; i++) {
+      let v = a[6 * i + j];
+      for (let k = 0; k < j; k++) v -= cholL[6 * i + k] * cholL[6 * j + k];
+      cholL[6 * i + j] = v / ljj;
+    }
+  }
+  // Forward: L y = b.
+  for (let i = 0; i < 6; i++) {
+    let v = b[i];
+    for (let k = 0; k < i; k++) v -= cholL[6 * i + k] * cholY[k];
+    cholY[i] = v / cholL[6 * i + i];
+  }
+  // Backward: L^T x = y (written into cholY in place, then copied).
+  for (let i = 5; i >= 0; i--) {
+    let v = cholY[i];
+    for (let k = i + 1; k < 6; k++) v -= cholL[6 * k + i] * cholY[k];
+    cholY[i] = v / cholL[6 * i + i];
+  }
+  for (let i = 0; i < 6; i++) out[i] = cholY[i];
+  return true;
+}
+

@@ -1,0 +1,200 @@
+/**
+ * Levenberg-Marquardt refinement of the normalised pose (R, tn) (docs/pnp-maths.md, "Forward").
+ *
+ * Residual of point i: e_i = sqrt(w_i) (pi(K, R Xn_i + tn) - x_i) / fbar, fbar = (K00 + K11) / 2, so the
+ * cost sum |e_i|^2 is the pixel objective f over fbar^2 and the damping and tolerances do not depend on
+ * the focal length. Left-perturbation chart R <- exp([dr]x) R, tn <- tn + dt: the Jacobian of e_i is
+ * sqrt(w_i)/fbar Dpi(Xc) [-[Y]x | I] with Y = R Xn_i, Xc = Y + tn; row k of Dpi [-[Y]x] is (Y x p_k)^T.
+ * Normal equations (J^T J + lambda diag(J^T J)) delta = -J^T e by cholSolve6, lambda 1e-3, x10 on a rejected
+ * step, /10 on an accepted one (Marquardt 1963; Nocedal & Wright 10.3).
+ */
+import { cholSolve6, type Vec } from './linalg';
+import { so3LeftUpdate } from './so3';
+
+export interface LmOptions {
+  /** converged when |delta| < stepTol (1 + |tn|); f64 1e-12, f32 1e-6 */
+  stepTol: number;
+  /** converged when an accepted step lowers the cost by less than costTol times the cost; f64 1e-15, f32 1e-7 */
+  costTol: number;
+  /** not converged after this many iterations (accepted or rejected) */
+  maxIters: number;
+}
+
+export const kLmDefaultsF64: Readonly<LmOptions> = { stepTol: 1e-12, costTol: 1e-15, maxIters: 100 };
+export const kLmDefaultsF32: Readonly<LmOptions> = { stepTol: 1e-6, costTol: 1e-7, maxIters: 100 };
+/** Initial damping. */
+export const kLambdaInit = 1e-3;
+/** LM gives up (not converged) when the damping passes this: no step lowers the cost. */
+export const kLambdaMax = 1e32;
+
+export interface LmResult {
+  /** rotation model->camera, [9] row-major */
+  R: Float64Array;
+  /** normalised translation, [3] */
+  tn: Float64Array;
+  iterations: number;
+  converged: boolean;
+  /** final pixel objective f = sum w |pi - x|^2 (px^2) */
+  cost: number;
+}
+
+export function createLmResult(): LmResult {
+  return { R: new Float64Array(9), tn: new Float64Array(3), iterations: 0, converged: false, cost: NaN };
+}
+
+/** fbar = (K00 + K11) / 2, the residual scale (1 when K is not usable, so the cost stays defined). */
+export function focalScale(K: Vec): number {
+  const f = 0.5 * (K[0] + K[4]);
+  return f > 0 && Number.isFinite(f) ? f : 1;
+}
+
+/**
+ * Scaled cost sum_i w_i |pi(K, R Xn_i + tn) - x_i|^2 / fbar^2 over points with w > 0.
+ * xn [n,3] normalised points, pts2d [n,2] px, w [n] or null.
+ */
+export function lmCost(K: Vec, R: Vec, tn: Vec, xn: Vec, pts2d: Vec, w: Vec | null, n: number, fbar: number): number {
+  let cost = 0;
+  const inv = 1 / fbar;
+  for (let i = 0; i < n; i++) {
+    const wi = w === null ? 1 : w[i];
+    if (!(wi > 0)) continue;
+    const X = xn[3 * i], Y = xn[3 * i + 1], Z = xn[3 * i + 2];
+    const x = R[0] * X + R[1] * Y + R[2] * Z + tn[0];
+    const y = R[3] * X + R[4] * Y + R[5] * Z + tn[1];
+    const z = R[6] * X + R[7] * Y + R[8] * Z + tn[2];
+    const ic3 = 1 / (K[6] * x + K[7] * y + K[8] * z);
+    const e0 = ((K[0] * x + K[1] * y + K[2] * z) * ic3 - pts2d[2 * i]) * inv;
+    const e1 = ((K[3] * x + K[4] * y + K[5] * z) * ic3 - pts2d[2 * i + 1]) * inv;
+    cost += wi * (e0 * e0 + e1 * e1);
+  }
+  return cost;
+}
+
+const sJ = new Float64Array(6);
+
+/**
+ * Gauss-Newton normal equations at (R, tn): A [36] = J^T J, g [6] = J^T e (overwritten). Returns the
+ * scaled cost sum |e_i|^2.
+ */
+export function lmNormalEquations(
+  A: Float64Array,
+  g: Float64Array,
+  K: Vec,
+  R: Vec,
+  tn: Vec,
+  xn: Vec,
+  pts2d: Vec,
+  w: Vec | null,
+  n: number,
+  fbar: number,
+): number {
+  A.fill(0);
+  g.fill(0);
+  let cost = 0;
+  const inv = 1 / fbar;
+  for (let i = 0; i < n; i++) {
+    const wi = w === null ? 1 : w[i];
+    if (!(wi > 0)) continue;
+    const sw = Math.sqrt(wi) * inv;
+    const X = xn[3 * i], Y = xn[3 * i + 1], Z = xn[3 * i + 2];
+    const y0 = R[0] * X + R[1] * Y + R[2] * Z;
+    const y1 = R[3] * X + R[4] * Y + R[5] * Z;
+    const y2 = R[6] * X + R[7] * Y + R[8] * Z;
+    const x = y0 + tn[0], y = y1 + tn[1], z = y2 + tn[2];
+    const ic3 = 1 / (K[6] * x + K[7] * y + K[8] * z);
+    for (let k = 0; k < 2; k++) {
+      const pik = (K[3 * k] * x + K[3 * k + 1] * y + K[3 * k + 2] * z) * ic3;
+      // p_k = (Kk - pi_k K2) / c3, scaled by sqrt(w)/fbar.
+      const p0 = (K[3 * k] - pik * K[6]) * ic3 * sw;
+      const p1 = (K[3 * k + 1] - pik * K[7]) * ic3 * sw;
+      const p2 = (K[3 * k + 2] - pik * K[8]) * ic3 * sw;
+      // Row of J: [(Y x p)^T, p^T].
+      sJ[0] = y1 * p2 - y2 * p1;
+      sJ[1] = y2 * p0 - y0 * p2;
+      sJ[2] = y0 * p1 - y1 * p0;
+      sJ[3] = p0; sJ[4] = p1; sJ[5] = p2;
+      const e = (pik - pts2d[2 * i + k]) * sw;
+      cost += e * e;
+      for (let a = 0; a < 6; a++) {
+        g[a] += sJ[a] * e;
+        for (let b = 0; b <= a; b++) A[6 * a + b] += sJ[a] * sJ[b];
+      }
+    }
+  }
+  for (let a = 0; a < 6; a++) for (let b = 0; b < a; b++) A[6 * b + a] = A[6 * a + b];
+  return cost;
+}
+
+const sA = new Float64Array(36);
+const sG = new Float64Array(6);
+const sM = new Float64Array(36);
+const sDelta = new Float64Array(6);
+const sR = new Float64Array(9);
+const sTn = new Float64Array(3);
+const sRc = new Float64Array(9);
+const sTc = new Float64Array(3);
+
+/**
+ * Refines (R0, tn0) on one problem: xn [n,3] normalised points, pts2d [n,2] px, K [9] row-major, w [n] or
+ * null. Writes out.R, out.tn (the last accepted iterate), iterations, converged and the pixel cost; returns
+ * out. R0/tn0 may alias out.R/out.tn.
+ */
+export function lmRefine(
+  out: LmResult,
+  xn: Vec,
+  pts2d: Vec,
+  K: Vec,
+  w: Vec | null,
+  n: number,
+  R0: Vec,
+  tn0: Vec,
+  options: Partial<LmOptions> = {},
+): LmResult {
+  const stepTol = options.stepTol ?? kLmDefaultsF64.stepTol;
+  const costTol = options.costTol ?? kLmDefaultsF64.costTol;
+  const maxIters = options.maxIters ?? kLmDefaultsF64.maxIters;
+  const fbar = focalScale(K);
+  for (let j = 0; j < 9; j++) sR[j] = R0[j];
+  for (let j = 0; j < 3; j++) sTn[j] = tn0[j];
+  let cost = lmNormalEquations(sA, sG, K, sR, sTn, xn, pts2d, w, n, fbar);
+  let lambda = kLambdaInit;
+  let iters = 0;
+  let converged = false;
+  while (iters < maxIters) {
+    iters++;
+    for (let j = 0; j < 36; j++) sM[j] = sA[j];
+    for (let j = 0; j < 6; j++) {
+      sM[7 * j] += lambda * sA[7 * j];
+      sDelta[j] = -sG[j];
+    }
+    if (!cholSolve6(sDelta, sM, sDelta)) {
+      lambda *= 10;
+      if (lambda > kLambdaMax) break;
+      continue;
+    }
+    const stepNorm = Math.hypot(sDelta[0], sDelta[1], sDelta[2], sDelta[3], sDelta[4], sDelta[5]);
+    const small = stepNorm < stepTol * (1 + Math.hypot(sTn[0], sTn[1], sTn[2]));
+    so3LeftUpdate(sRc, sDelta, sR);
+    sTc[0] = sTn[0] + sDelta[3]; sTc[1] = sTn[1] + sDelta[4]; sTc[2] = sTn[2] + sDelta[5];
+    const newCost = lmCost(K, sRc, sTc, xn, pts2d, w, n, fbar);
+    if (newCost < cost) {
+      const tinyDecrease = cost - newCost <= costTol * cost;
+      sR.set(sRc);
+      sTn.set(sTc);
+      lambda /= 10;
+      cost = lmNormalEquations(sA, sG, K, sR, sTn, xn, pts2d, w, n, fbar);
+      if (small || tinyDecrease) { converged = true; break; }
+    } else {
+      // A rejected step below stepTol: the iterate is already optimal to the tolerance.
+      if (small) { converged = true; break; }
+      lambda *= 10;
+      if (lambda > kLambdaMax) break;
+    }
+  }
+  out.R.set(sR);
+  out.tn.set(sTn);
+  out.iterations = iters;
+  out.converged = converged;
+  out.cost = cost * fbar * fbar;
+  return out;
+}

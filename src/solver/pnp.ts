@@ -1,0 +1,278 @@
+/**
+ * The batched PnP layer in float64: forward (solvePnpBatch) and implicit backward (pnpBackwardBatch), the
+ * cpu backend's implementation and the reference the WGSL kernels are tested against (docs/pnp-maths.md).
+ *
+ * Pose convention: [rx, ry, rz, tx, ty, tz], axis-angle (OpenCV Rodrigues) and translation, model to
+ * camera, Xc = R(r) X + t, t in the unit of pts3d (mm for datasets). K row-major, pts2d in pixels.
+ * Per problem: checkProblem -> normalise -> EPnP (or initPose) -> LM -> pose, status.
+ * Failed problems (status != Converged) get a finite pose (zeros for NonFinite, TooFewPoints and
+ * Degenerate; the last iterate for NotConverged and BehindCamera) and zero gradients.
+ */
+import { epnpInit } from './epnp';
+import { allFinite, type Vec } from './linalg';
+import { createLmResult, lmRefine, type LmOptions } from './lm';
+import { normalizedImagePoints, normalizePoints } from './normalize';
+import { so3Exp, so3Log } from './so3';
+import { checkProblem, PnpStatus } from './status';
+import { pnpBackwardOne, type PnpGradOne } from './backward';
+
+export type PnpOptions = Partial<LmOptions>;
+
+export interface PnpBatchInput {
+  /** [B,n,2] image points, px */
+  pts2d: Vec;
+  /** [n,3] model points when sharedPts3d, else [B,n,3] */
+  pts3d: Vec;
+  /** [9] row-major when sharedK, else [B,9] */
+  K: Vec;
+  /** [B,n] per-point weights >= 0 (all 1 when absent); w = 0 removes a point */
+  weights?: Vec;
+  /** [B,6] starting poses [r, t] for LM; EPnP initialises when absent */
+  initPose?: Vec;
+  B: number;
+  n: number;
+  sharedPts3d: boolean;
+  sharedK: boolean;
+  /** LM tolerances; float64 defaults (kLmDefaultsF64) */
+  options?: PnpOptions;
+}
+
+export interface PnpBatchOutput {
+  /** [B,6] poses [r, t], finite for every problem */
+  pose: Float64Array;
+  /** [B] PnpStatus codes */
+  status: Int32Array;
+  /** [B] LM iterations (0 when the problem was rejected before LM) */
+  iterations: Int32Array;
+}
+
+export interface PnpBackwardInput {
+  pts2d: Vec;
+  pts3d: Vec;
+  K: Vec;
+  weights?: Vec;
+  B: number;
+  n: number;
+  sharedPts3d: boolean;
+  sharedK: boolean;
+  /** [B,6] the forward's poses */
+  pose: Vec;
+  /** [B] the forward's status: only Converged problems get gradients */
+  status: ArrayLike<number>;
+  /** [B,6] dL/dpose */
+  gradPose: Vec;
+}
+
+export interface PnpBackwardOutput {
+  /** [B,n,2] dL/dpts2d */
+  gradPts2d: Float64Array;
+  /** [n,3] summed over the batch when sharedPts3d, else [B,n,3] */
+  gradPts3d: Float64Array;
+  /** [9] summed over the batch when sharedK, else [B,9] */
+  gradK: Float64Array;
+  /** [B,n], only when weights were given */
+  gradWeights?: Float64Array;
+}
+
+/** Throws, naming the argument and the shape, when a's length is not the expected one. */
+function checkShape(name: string, a: Vec | undefined, expected: number, shape: string): void {
+  if (a === undefined) throw new Error(`${name}: missing, expected ${shape} = ${expected} values`);
+  if (a.length !== expected) throw new Error(`${name}: expected ${shape} = ${expected} values, got ${a.length}`);
+}
+
+function checkBatchShapes(inp: {
+  pts2d: Vec; pts3d: Vec; K: Vec; weights?: Vec; B: number; n: number; sharedPts3d: boolean; sharedK: boolean;
+}): void {
+  const { B, n } = inp;
+  if (!(Number.isInteger(B) && B >= 0)) throw new Error(`B: expected a non-negative integer, got ${B}`);
+  if (!(Number.isInteger(n) && n >= 0)) throw new Error(`n: expected a non-negative integer, got ${n}`);
+  checkShape('pts2d', inp.pts2d, B * n * 2, `(B, n, 2) = (${B}, ${n}, 2)`);
+  if (inp.sharedPts3d) checkShape('pts3d', inp.pts3d, n * 3, `(n, 3) = (${n}, 3) (sharedPts3d)`);
+  else checkShape('pts3d', inp.pts3d, B * n * 3, `(B, n, 3) = (${B}, ${n}, 3)`);
+  if (inp.sharedK) checkShape('K', inp.K, 9, '(3, 3) (sharedK)');
+  else checkShape('K', inp.K, B * 9, `(B, 3, 3) = (${B}, 3, 3)`);
+  if (inp.weights !== undefined) checkShape('weights', inp.weights, B * n, `(B, n) = (${B}, ${n})`);
+}
+
+/** Per-problem float64 copies of the batch inputs (grown on demand, reused across calls). */
+let bx = new Float64Array(0);
+let bX = new Float64Array(0);
+let bW = new Float64Array(0);
+let bXn = new Float64Array(0);
+let bM = new Float64Array(0);
+const bK = new Float64Array(9);
+const bCs = new Float64Array(4);
+const bR = new Float64Array(9);
+const bTn = new Float64Array(3);
+const bR0 = new Float64Array(9);
+const bTn0 = new Float64Array(3);
+const bPose = new Float64Array(6);
+const lmOut = createLmResult();
+
+function ensureScratch(n: number): void {
+  if (bx.length < 2 * n) {
+    bx = new Float64Array(2 * n);
+    bX = new Float64Array(3 * n);
+    bW = new Float64Array(n);
+    bXn = new Float64Array(3 * n);
+    bM = new Float64Array(2 * n);
+  }
+}
+
+/** Copies problem b of the batch into bx, bX, bK, bW (bW only when weights are given). */
+function loadProblem(
+  inp: { pts2d: Vec; pts3d: Vec; K: Vec; weights?: Vec; n: number; sharedPts3d: boolean; sharedK: boolean },
+  b: number,
+): void {
+  const { n } = inp;
+  for (let j = 0; j < 2 * n; j++) bx[j] = inp.pts2d[2 * n * b + j];
+  const po = inp.sharedPts3d ? 0 : 3 * n * b;
+  for (let j = 0; j < 3 * n; j++) bX[j] = inp.pts3d[po + j];
+  const ko = inp.sharedK ? 0 : 9 * b;
+  for (let j = 0; j < 9; j++) bK[j] = inp.K[ko + j];
+  if (inp.weights !== undefined) for (let j = 0; j < n; j++) bW[j] = inp.weights[n * b + j];
+}
+
+/**
+ * Starting pose when EPnP reports failure: R = I and tn on the weighted mean ray of the normalised image
+ * points, at the depth where the points' image spread matches the unit spread of Xn.
+ */
+function fallbackInit(R: Float64Array, tn: Float64Array, m: Vec, w: Vec | null, n: number): void {
+  R.fill(0);
+  R[0] = R[4] = R[8] = 1;
+  let sw = 0, mx = 0, my = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w === null ? 1 : w[i];
+    if (!(wi > 0)) continue;
+    sw += wi; mx += wi * m[2 * i]; my += wi * m[2 * i + 1];
+  }
+  mx /= sw; my /= sw;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w === null ? 1 : w[i];
+    if (!(wi > 0)) continue;
+    ss += wi * ((m[2 * i] - mx) ** 2 + (m[2 * i + 1] - my) ** 2);
+  }
+  const spread = Math.sqrt(ss / sw);
+  const z = spread > 0 && Number.isFinite(spread) ? 1 / spread : 10;
+  tn[0] = Number.isFinite(mx) ? mx * z : 0;
+  tn[1] = Number.isFinite(my) ? my * z : 0;
+  tn[2] = z;
+}
+
+/**
+ * Solves B PnP problems: min over (r, t) of sum_i w_i |pi(K, R(r) X_i + t) - x_i|^2 (see PnpBatchInput for
+ * the shapes). Every problem gets a finite pose and a PnpStatus. Throws only on malformed shapes.
+ */
+export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
+  checkBatchShapes(inp);
+  const { B, n } = inp;
+  if (inp.initPose !== undefined) checkShape('initPose', inp.initPose, B * 6, `(B, 6) = (${B}, 6)`);
+  const pose = new Float64Array(B * 6);
+  const status = new Int32Array(B);
+  const iterations = new Int32Array(B);
+  ensureScratch(n);
+  const w = inp.weights === undefined ? null : bW;
+  for (let b = 0; b < B; b++) {
+    loadProblem(inp, b);
+    const pre = checkProblem(bx, bX, bK, w, n);
+    if (pre >= 0) {
+      status[b] = pre; // pose stays all-zero
+      continue;
+    }
+    normalizePoints(bXn, bCs, bX, w, n);
+    const s = bCs[3];
+    if (inp.initPose !== undefined) {
+      for (let j = 0; j < 6; j++) bPose[j] = inp.initPose[6 * b + j];
+      so3Exp(bR0, bPose);
+      for (let a = 0; a < 3; a++) {
+        bTn0[a] = (bR0[3 * a] * bCs[0] + bR0[3 * a + 1] * bCs[1] + bR0[3 * a + 2] * bCs[2] + bPose[3 + a]) / s;
+      }
+    } else {
+      normalizedImagePoints(bM, bx, bK, n);
+      // Points with w <= 0 do not exist: zero them so no NaN of theirs reaches the initialiser.
+      if (w !== null) {
+        for (let i = 0; i < n; i++) {
+          if (w[i] > 0) continue;
+          bXn[3 * i] = bXn[3 * i + 1] = bXn[3 * i + 2] = 0;
+          bM[2 * i] = bM[2 * i + 1] = 0;
+        }
+      }
+      const init = epnpInit(bXn.subarray(0, 3 * n), bM.subarray(0, 2 * n), w === null ? null : bW.subarray(0, n), n);
+      if (init.ok && allFinite(init.R, 0, 9) && allFinite(init.t, 0, 3)) {
+        bR0.set(init.R.subarray(0, 9));
+        bTn0.set(init.t.subarray(0, 3));
+      } else {
+        fallbackInit(bR0, bTn0, bM, w, n);
+      }
+    }
+    lmRefine(lmOut, bXn, bx, bK, w, n, bR0, bTn0, inp.options);
+    iterations[b] = lmOut.iterations;
+    bR.set(lmOut.R);
+    bTn.set(lmOut.tn);
+    // r = log(R), t = s tn - R c.
+    so3Log(bPose, bR);
+    for (let a = 0; a < 3; a++) {
+      bPose[3 + a] = s * bTn[a] - (bR[3 * a] * bCs[0] + bR[3 * a + 1] * bCs[1] + bR[3 * a + 2] * bCs[2]);
+    }
+    if (!allFinite(bPose, 0, 6)) {
+      // Only reachable from a non-finite initPose or an initialiser gone wrong: keep the pose defined.
+      status[b] = PnpStatus.NonFinite;
+      continue;
+    }
+    pose.set(bPose, 6 * b);
+    let behind = false;
+    for (let i = 0; i < n && !behind; i++) {
+      if (w !== null && !(w[i] > 0)) continue;
+      const z = bR[6] * bXn[3 * i] + bR[7] * bXn[3 * i + 1] + bR[8] * bXn[3 * i + 2] + bTn[2];
+      if (!(z > 0)) behind = true;
+    }
+    status[b] = behind ? PnpStatus.BehindCamera : lmOut.converged ? PnpStatus.Converged : PnpStatus.NotConverged;
+  }
+  return { pose, status, iterations };
+}
+
+let gOne: PnpGradOne = {
+  gradPts2d: new Float64Array(0),
+  gradPts3d: new Float64Array(0),
+  gradK: new Float64Array(9),
+  gradWeights: new Float64Array(0),
+};
+
+/**
+ * Implicit backward of solvePnpBatch: from gradPose [B,6] = dL/dpose to the gradients of every input.
+ * Problems whose status is not Converged, or whose Hessian is not positive definite, contribute zeros.
+ */
+export function pnpBackwardBatch(inp: PnpBackwardInput): PnpBackwardOutput {
+  checkBatchShapes(inp);
+  const { B, n } = inp;
+  checkShape('pose', inp.pose, B * 6, `(B, 6) = (${B}, 6)`);
+  checkShape('status', inp.status, B, `(B) = (${B})`);
+  checkShape('gradPose', inp.gradPose, B * 6, `(B, 6) = (${B}, 6)`);
+  const gradPts2d = new Float64Array(B * n * 2);
+  const gradPts3d = new Float64Array(inp.sharedPts3d ? n * 3 : B * n * 3);
+  const gradK = new Float64Array(inp.sharedK ? 9 : B * 9);
+  const gradWeights = inp.weights === undefined ? undefined : new Float64Array(B * n);
+  ensureScratch(n);
+  if (gOne.gradPts2d.length < 2 * n) {
+    gOne = { gradPts2d: new Float64Array(2 * n), gradPts3d: new Float64Array(3 * n), gradK: new Float64Array(9), gradWeights: new Float64Array(n) };
+  }
+  const w = inp.weights === undefined ? null : bW;
+  const gradPoseB = new Float64Array(6);
+  for (let b = 0; b < B; b++) {
+    if (inp.status[b] !== PnpStatus.Converged) continue;
+    loadProblem(inp, b);
+    for (let j = 0; j < 6; j++) {
+      bPose[j] = inp.pose[6 * b + j];
+      gradPoseB[j] = inp.gradPose[6 * b + j];
+    }
+    if (!pnpBackwardOne(gOne, bx, bX, bK, w, n, bPose, gradPoseB)) continue;
+    for (let j = 0; j < 2 * n; j++) gradPts2d[2 * n * b + j] = gOne.gradPts2d[j];
+    const po = inp.sharedPts3d ? 0 : 3 * n * b;
+    for (let j = 0; j < 3 * n; j++) gradPts3d[po + j] += gOne.gradPts3d[j];
+    const ko = inp.sharedK ? 0 : 9 * b;
+    for (let j = 0; j < 9; j++) gradK[ko + j] += gOne.gradK[j];
+    if (gradWeights !== undefined) for (let j = 0; j < n; j++) gradWeights[n * b + j] = gOne.gradWeights[j];
+  }
+  return gradWeights === undefined ? { gradPts2d, gradPts3d, gradK } : { gradPts2d, gradPts3d, gradK, gradWeights };
+}

@@ -1,0 +1,79 @@
+/**
+ * Per-problem status codes of the PnP layer (docs/pnp-maths.md, "Status"); the WGSL kernels use the same
+ * numbers. Failed problems (status != Converged) get a finite pose and zero gradients.
+ */
+import { jacobiEigenSym } from './eigen';
+import type { Vec } from './linalg';
+
+export const PnpStatus = {
+  Converged: 0,
+  /** iteration cap reached, or LM could not decrease the cost any more (lambda overflow) */
+  NotConverged: 1,
+  /** a NaN or Inf in K, in a weight, or in a point with w > 0 */
+  NonFinite: 2,
+  /** fewer than 4 points with w > 0 */
+  TooFewPoints: 3,
+  /** 3D points coincident or collinear: second covariance eigenvalue < 1e-6 of the first */
+  Degenerate: 4,
+  /** a point with w > 0 has Xc.z <= 0 at the solution */
+  BehindCamera: 5,
+} as const;
+
+export type PnpStatusCode = (typeof PnpStatus)[keyof typeof PnpStatus];
+
+const statusNames: readonly string[] = ['Converged', 'NotConverged', 'NonFinite', 'TooFewPoints', 'Degenerate', 'BehindCamera'];
+
+/** The PnpStatus key of a code ('Unknown(7)' for anything else). */
+export function pnpStatusName(code: number): string {
+  return statusNames[code] ?? `Unknown(${code})`;
+}
+
+/** Minimum number of points with w > 0. */
+export const kMinPoints = 4;
+/** Degenerate when lambda_2 < kDegenerateRatio lambda_1 (normalised covariance, descending eigenvalues). */
+export const kDegenerateRatio = 1e-6;
+
+const sCov = new Float64Array(9);
+const sVal = new Float64Array(3);
+const sVec = new Float64Array(9);
+
+/**
+ * Checks one problem before solving: pts2d [n,2] px, pts3d [n,3], K [9], w [n] or null (all 1).
+ * Returns PnpStatus.NonFinite, TooFewPoints or Degenerate (checked in that order), or -1 when the problem
+ * can be solved. Points with w <= 0 do not exist for the problem, whatever their values.
+ */
+export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: number): number {
+  for (let j = 0; j < 9; j++) if (!Number.isFinite(K[j])) return PnpStatus.NonFinite;
+  let count = 0;
+  let sw = 0, cx = 0, cy = 0, cz = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w === null ? 1 : w[i];
+    if (!Number.isFinite(wi)) return PnpStatus.NonFinite;
+    if (!(wi > 0)) continue;
+    const X = pts3d[3 * i], Y = pts3d[3 * i + 1], Z = pts3d[3 * i + 2];
+    if (!(Number.isFinite(pts2d[2 * i]) && Number.isFinite(pts2d[2 * i + 1]))) return PnpStatus.NonFinite;
+    if (!(Number.isFinite(X) && Number.isFinite(Y) && Number.isFinite(Z))) return PnpStatus.NonFinite;
+    count++;
+    sw += wi;
+    cx += wi * X; cy += wi * Y; cz += wi * Z;
+  }
+  if (count < kMinPoints) return PnpStatus.TooFewPoints;
+  cx /= sw; cy /= sw; cz /= sw;
+  sCov.fill(0);
+  for (let i = 0; i < n; i++) {
+    const wi = w === null ? 1 : w[i];
+    if (!(wi > 0)) continue;
+    const d0 = pts3d[3 * i] - cx, d1 = pts3d[3 * i + 1] - cy, d2 = pts3d[3 * i + 2] - cz;
+    sCov[0] += wi * d0 * d0; sCov[1] += wi * d0 * d1; sCov[2] += wi * d0 * d2;
+    sCov[4] += wi * d1 * d1; sCov[5] += wi * d1 * d2; sCov[8] += wi * d2 * d2;
+  }
+  // Normalised covariance: divide by sum w s^2 = trace, so its eigenvalues sum to 1.
+  const tr = sCov[0] + sCov[4] + sCov[8];
+  if (!(tr > 0) || !Number.isFinite(tr)) return PnpStatus.Degenerate;
+  sCov[0] /= tr; sCov[1] /= tr; sCov[2] /= tr; sCov[4] /= tr; sCov[5] /= tr; sCov[8] /= tr;
+  sCov[3] = sCov[1]; sCov[6] = sCov[2]; sCov[7] = sCov[5];
+  jacobiEigenSym(sCov, 3, sVal, sVec);
+  // Ascending: sVal[2] is the first (largest), sVal[1] the second.
+  if (!(sVal[1] >= kDegenerateRatio * sVal[2])) return PnpStatus.Degenerate;
+  return -1;
+}
