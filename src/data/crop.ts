@@ -1,0 +1,122 @@
+import type { RgbaImage } from './image';
+
+/**
+ * A square crop resized to the network input, and the intrinsics that go with it.
+ *
+ * Pixel convention (OpenCV): pixel (i, j) has its centre at (u, v) = (i, j); its area spans ±0.5.
+ * A crop of side sidePx centred on (cxPx, cyPx), resized to outPx, maps an image point to the crop by
+ *   u' = s (u - cxPx) + (outPx - 1) / 2,   s = outPx / sidePx        (and the same for v)
+ * so output pixel centres 0 .. outPx-1 span exactly the crop's pixel area. Written as a matrix
+ * A = [[s, 0, tx], [0, s, ty], [0, 0, 1]], the crop's intrinsics are kCrop = A K: projecting with kCrop
+ * equals projecting with K and then cropping (tests/data/crop.test.ts checks both ways, and against
+ * the resampled pixels).
+ */
+export interface CropWindow {
+  /** Centre in image px (OpenCV convention). */
+  cxPx: number;
+  cyPx: number;
+  sidePx: number;
+  outPx: number;
+}
+
+export interface CropAffine {
+  s: number;
+  tx: number;
+  ty: number;
+}
+
+export function cropAffine(c: CropWindow): CropAffine {
+  const s = c.outPx / c.sidePx;
+  return { s, tx: (c.outPx - 1) / 2 - s * c.cxPx, ty: (c.outPx - 1) / 2 - s * c.cyPx };
+}
+
+/** kCrop = A K, [9] row-major. */
+export function cropK(kPx: ArrayLike<number>, c: CropWindow): Float64Array {
+  const { s, tx, ty } = cropAffine(c);
+  return Float64Array.from([
+    s * kPx[0] + tx * kPx[6], s * kPx[1] + tx * kPx[7], s * kPx[2] + tx * kPx[8],
+    s * kPx[3] + ty * kPx[6], s * kPx[4] + ty * kPx[7], s * kPx[5] + ty * kPx[8],
+    kPx[6], kPx[7], kPx[8],
+  ]);
+}
+
+/** Image points [n, 2] px to crop points [n, 2] px. */
+export function cropPoints(ptsPx: ArrayLike<number>, c: CropWindow): Float64Array {
+  const { s, tx, ty } = cropAffine(c);
+  const out = new Float64Array(ptsPx.length);
+  for (let i = 0; i + 1 < ptsPx.length; i += 2) {
+    out[i] = s * ptsPx[i] + tx;
+    out[i + 1] = s * ptsPx[i + 1] + ty;
+  }
+  return out;
+}
+
+/** Projects points [n, 3] mm with (R row-major, t mm, K) to [n, 2] px. */
+export function projectPoints(pointsMm: ArrayLike<number>, r: ArrayLike<number>, tMm: ArrayLike<number>, kPx: ArrayLike<number>): Float64Array {
+  const n = Math.floor(pointsMm.length / 3);
+  const out = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const X = pointsMm[3 * i], Y = pointsMm[3 * i + 1], Z = pointsMm[3 * i + 2];
+    const xc = r[0] * X + r[1] * Y + r[2] * Z + tMm[0];
+    const yc = r[3] * X + r[4] * Y + r[5] * Z + tMm[1];
+    const zc = r[6] * X + r[7] * Y + r[8] * Z + tMm[2];
+    const w = kPx[6] * xc + kPx[7] * yc + kPx[8] * zc;
+    out[2 * i] = (kPx[0] * xc + kPx[1] * yc + kPx[2] * zc) / w;
+    out[2 * i + 1] = (kPx[3] * xc + kPx[4] * yc + kPx[5] * zc) / w;
+  }
+  return out;
+}
+
+/**
+ * Resamples the crop from an RGBA image: bilinear, with k x k supersampling when shrinking by more than
+ * 2x (k = ceil(1 / s), at most 4) so small objects in large crops do not alias. Outside the image reads
+ * as 0. Returns RGB [outPx, outPx, 3] in [0, 1] and, when channel >= 0, that channel of a mask image
+ * thresholded at 128 into [outPx, outPx] (1 inside).
+ */
+export function resampleRgb(img: RgbaImage, c: CropWindow): Float32Array {
+  return resample(img, c, 3, (v) => v / 255);
+}
+
+export function resampleMask(img: RgbaImage, c: CropWindow): Float32Array {
+  return resample(img, c, 1, (v) => (v >= 128 ? 1 : 0));
+}
+
+function resample(img: RgbaImage, c: CropWindow, channels: 1 | 3, finish: (v: number) => number): Float32Array {
+  const { s, tx, ty } = cropAffine(c);
+  const out = new Float32Array(c.outPx * c.outPx * channels);
+  const k = s < 0.5 ? Math.min(4, Math.ceil(1 / s)) : 1;
+  const w = img.widthPx, h = img.heightPx, src = img.rgba;
+  const acc = [0, 0, 0];
+  for (let j = 0; j < c.outPx; j++) {
+    for (let i = 0; i < c.outPx; i++) {
+      acc[0] = acc[1] = acc[2] = 0;
+      for (let sj = 0; sj < k; sj++) {
+        for (let si = 0; si < k; si++) {
+          // sub-sample positions spread evenly over the output pixel's area
+          const ou = i + (si + 0.5) / k - 0.5;
+          const ov = j + (sj + 0.5) / k - 0.5;
+          const u = (ou - tx) / s;
+          const v = (ov - ty) / s;
+          const x0 = Math.floor(u), y0 = Math.floor(v);
+          const fx = u - x0, fy = v - y0;
+          for (let dy = 0; dy < 2; dy++) {
+            const y = y0 + dy;
+            if (y < 0 || y >= h) continue;
+            const wy = dy ? fy : 1 - fy;
+            for (let dx = 0; dx < 2; dx++) {
+              const x = x0 + dx;
+              if (x < 0 || x >= w) continue;
+              const wgt = wy * (dx ? fx : 1 - fx);
+              if (wgt === 0) continue;
+              const p = 4 * (y * w + x);
+              for (let ch = 0; ch < channels; ch++) acc[ch] += wgt * src[p + ch];
+            }
+          }
+        }
+      }
+      const o = channels * (j * c.outPx + i);
+      for (let ch = 0; ch < channels; ch++) out[o + ch] = finish(acc[ch] / (k * k));
+    }
+  }
+  return out;
+}

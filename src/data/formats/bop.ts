@@ -1,0 +1,278 @@
+import type { Dataset, DatasetImage, DatasetObject, Instance, BoxPx } from '../dataset';
+import { boxCorners, type Box3 } from '../mesh';
+import { listSome, type ProblemLog } from '../problems';
+import { stem } from '../source/paths';
+import type { ByteSource } from '../source/source';
+import { checkBoxInImage, checkCamK, checkRotation, checkTranslation, clipBox, projectedBoxPx } from '../validate';
+import { headerSize, isRecord, loadMesh, meshGeometry, numberArray, readJson } from './common';
+import { indexByDir } from './detect';
+
+/**
+ * BOP layout (LM, LM-O; https://github.com/thodan/bop_toolkit/blob/master/docs/bop_datasets_format.md):
+ *   models/models_info.json           {"<obj_id>": {diameter, min_x, min_y, min_z, size_x, size_y, size_z, symmetries_*}} mm
+ *   models/obj_<obj_id:06d>.ply        mm
+ *   <split>/<scene_id>/scene_camera.json  {"<im_id>": {cam_K [9] row-major, depth_scale}}
+ *   <split>/<scene_id>/scene_gt.json      {"<im_id>": [{obj_id, cam_R_m2c [9] row-major, cam_t_m2c [3] mm}]}
+ *   <split>/<scene_id>/scene_gt_info.json {"<im_id>": [{bbox_obj, bbox_visib, visib_fract}]}  (optional)
+ *   <split>/<scene_id>/{rgb,depth}/<im_id:06d>.{png,jpg}, {mask,mask_visib}/<im_id:06d>_<gt_id:06d>.png
+ * Any subset of splits; depth, masks and gt_info may be absent.
+ */
+const kSceneFile = /^([^/]+)\/([^/]+)\/(?:scene_gt\.json|scene_camera\.json|scene_gt_info\.json|rgb\/[^/]+)$/;
+
+const pad6 = (n: number): string => String(n).padStart(6, '0');
+
+export async function loadBop(source: ByteSource, root: string, log: ProblemLog): Promise<Dataset> {
+  const byDir = indexByDir(source.paths);
+  const has = new Set(source.paths);
+  const objects = await loadObjects(source, root, has, byDir, log);
+  const objById = new Map(objects.map((o) => [o.id, o]));
+
+  const scenes = new Map<string, { split: string; scene: string }>();
+  for (const p of source.paths) {
+    if (!p.startsWith(root)) continue;
+    const m = kSceneFile.exec(p.slice(root.length));
+    if (m && m[1] !== 'models') scenes.set(`${root}${m[1]}/${m[2]}`, { split: m[1], scene: m[2] });
+  }
+  let rootCamera: { widthPx: number; heightPx: number } | undefined;
+  if (has.has(`${root}camera.json`)) {
+    const c = await readJson(source, `${root}camera.json`, log);
+    if (isRecord(c) && typeof c.width === 'number' && typeof c.height === 'number') rootCamera = { widthPx: c.width, heightPx: c.height };
+  }
+
+  const images: DatasetImage[] = [];
+  const sceneDirs = [...scenes.keys()].sort();
+  for (const dir of sceneDirs) {
+    const { split, scene } = scenes.get(dir)!;
+    images.push(...(await loadScene(source, dir, split, scene, has, byDir, objById, rootCamera, log)));
+  }
+  const splits = [...new Set(images.map((im) => im.split))].sort();
+  if (sceneDirs.length === 0) log.add(root || source.label, '', 'no scene folders (<split>/<scene_id>/scene_gt.json) found');
+  return { format: 'bop', name: root.replace(/\/$/, '') || source.label, objects, images, splits, problems: [], source };
+}
+
+async function loadObjects(source: ByteSource, root: string, has: Set<string>, byDir: Map<string, string[]>, log: ProblemLog): Promise<DatasetObject[]> {
+  const modelsDir = `${root}models`;
+  const infoPath = `${modelsDir}/models_info.json`;
+  const info = has.has(infoPath) ? await readJson(source, infoPath, log) : undefined;
+  if (!has.has(infoPath)) log.add(infoPath, '', 'missing: object sizes and symmetries come from the PLY files alone');
+  const ids = new Set<number>();
+  const infoOf = new Map<number, Record<string, unknown>>();
+  if (info !== undefined && !isRecord(info)) log.add(infoPath, '', 'not an object keyed by obj_id');
+  if (isRecord(info)) {
+    for (const [key, v] of Object.entries(info)) {
+      const id = Number(key);
+      if (!Number.isInteger(id) || id < 0 || !isRecord(v)) {
+        log.add(infoPath, `"${key}"`, 'not an obj_id with an object of fields; skipped');
+        continue;
+      }
+      ids.add(id);
+      infoOf.set(id, v);
+    }
+  }
+  for (const p of byDir.get(modelsDir) ?? []) {
+    const m = /^obj_(\d+)\.ply$/.exec(p.slice(modelsDir.length + 1));
+    if (m && !ids.has(Number(m[1]))) {
+      ids.add(Number(m[1]));
+      if (isRecord(info)) log.add(infoPath, `"${Number(m[1])}"`, `no entry for ${p}; its size is computed from the mesh`);
+    }
+  }
+  const objects = await Promise.all(
+    [...ids].sort((a, b) => a - b).map(async (id): Promise<DatasetObject> => {
+      const meshPath = `${modelsDir}/obj_${pad6(id)}.ply`;
+      const mesh = has.has(meshPath) ? await loadMesh(source, meshPath, 1, log) : undefined;
+      if (!has.has(meshPath)) log.add(meshPath, '', `missing: obj_id ${id} has no model, its instances cannot be used for training`);
+      const inf = infoOf.get(id);
+      const geo = mesh ? meshGeometry(mesh) : undefined;
+      let diameterMm = geo?.diameterMm ?? NaN;
+      let boundsMm: Box3 | undefined = geo?.boundsMm;
+      if (inf) {
+        if (typeof inf.diameter === 'number' && inf.diameter > 0) diameterMm = inf.diameter;
+        else log.add(infoPath, `"${id}".diameter`, geo ? 'missing or not positive; computed from the mesh' : 'missing or not positive');
+        const mins = ['min_x', 'min_y', 'min_z'].map((k) => inf[k]);
+        const sizes = ['size_x', 'size_y', 'size_z'].map((k) => inf[k]);
+        if ([...mins, ...sizes].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+          const mn = mins as number[];
+          const sz = sizes as number[];
+          boundsMm = { min: [mn[0], mn[1], mn[2]], max: [mn[0] + sz[0], mn[1] + sz[1], mn[2] + sz[2]] };
+        } else if (!geo) {
+          log.add(infoPath, `"${id}".min_x..size_z`, 'missing, and no mesh to compute the bounds from');
+        }
+      }
+      const symmetric =
+        !!inf &&
+        ((Array.isArray(inf.symmetries_discrete) && inf.symmetries_discrete.length > 0) ||
+          (Array.isArray(inf.symmetries_continuous) && inf.symmetries_continuous.length > 0));
+      return {
+        id,
+        name: `obj_${pad6(id)}`,
+        mesh,
+        meshPath: mesh ? meshPath : undefined,
+        diameterMm,
+        symmetric,
+        boundsMm: boundsMm ?? { min: [0, 0, 0], max: [0, 0, 0] },
+      };
+    }),
+  );
+  return objects;
+}
+
+async function loadScene(
+  source: ByteSource,
+  dir: string,
+  split: string,
+  scene: string,
+  has: Set<string>,
+  byDir: Map<string, string[]>,
+  objById: Map<number, DatasetObject>,
+  rootCamera: { widthPx: number; heightPx: number } | undefined,
+  log: ProblemLog,
+): Promise<DatasetImage[]> {
+  const gtPath = `${dir}/scene_gt.json`;
+  const camPath = `${dir}/scene_camera.json`;
+  const infoPath = `${dir}/scene_gt_info.json`;
+  const rgbOf = new Map<number, string>();
+  for (const p of byDir.get(`${dir}/rgb`) ?? []) {
+    const id = Number(stem(p));
+    if (Number.isInteger(id) && /\.(png|jpe?g)$/i.test(p)) rgbOf.set(id, p);
+  }
+  if (!has.has(gtPath)) {
+    log.add(gtPath, '', `missing: the scene's ${rgbOf.size} images have no ground truth and are left out`);
+    return [];
+  }
+  if (!has.has(camPath)) {
+    log.add(camPath, '', `missing: the scene's ${rgbOf.size} images have no camera and are left out`);
+    return [];
+  }
+  const [gt, cam, info] = await Promise.all([
+    readJson(source, gtPath, log),
+    readJson(source, camPath, log),
+    has.has(infoPath) ? readJson(source, infoPath, log) : Promise.resolve(undefined),
+  ]);
+  if (!isRecord(gt)) {
+    if (gt !== undefined) log.add(gtPath, '', 'not an object keyed by im_id; scene left out');
+    return [];
+  }
+  if (!isRecord(cam)) {
+    if (cam !== undefined) log.add(camPath, '', 'not an object keyed by im_id; scene left out');
+    return [];
+  }
+  const gtInfo = isRecord(info) ? info : undefined;
+  if (info !== undefined && !gtInfo) log.add(infoPath, '', 'not an object keyed by im_id; boxes come from the projected models');
+
+  // One header read per scene: BOP scenes share one camera and so one image size.
+  const firstRgb = [...rgbOf.values()].sort()[0];
+  const size = rootCamera ?? (firstRgb ? await headerSize(source, firstRgb, log) : undefined) ?? { widthPx: 640, heightPx: 480 };
+
+  const dirFiles = (sub: string) => new Set(byDir.get(`${dir}/${sub}`) ?? []);
+  const masks = dirFiles('mask');
+  const masksVisib = dirFiles('mask_visib');
+  const depths = new Map<number, string>();
+  for (const p of byDir.get(`${dir}/depth`) ?? []) depths.set(Number(stem(p)), p);
+
+  const images: DatasetImage[] = [];
+  const noRgb: string[] = [];
+  const unknownObj = new Map<number, number>();
+  const kCache = new Map<string, Float64Array>();
+  const imIds = Object.keys(gt).sort((a, b) => Number(a) - Number(b));
+  for (const key of imIds) {
+    const imId = Number(key);
+    if (!Number.isInteger(imId)) {
+      log.add(gtPath, `"${key}"`, 'not an im_id; skipped');
+      continue;
+    }
+    const rgbPath = rgbOf.get(imId);
+    if (!rgbPath) {
+      noRgb.push(key);
+      continue;
+    }
+    const camEntry = cam[key];
+    const kRaw = isRecord(camEntry) ? numberArray(camEntry.cam_K, 9) : undefined;
+    const kWhy = !isRecord(camEntry) ? 'missing' : !kRaw ? 'missing or not 9 numbers' : checkCamK(kRaw);
+    if (kWhy || !kRaw) {
+      log.add(camPath, `"${key}".cam_K`, `${kWhy}; image left out`);
+      continue;
+    }
+    const kStr = kRaw.join(',');
+    let kPx = kCache.get(kStr);
+    if (!kPx) kCache.set(kStr, (kPx = Float64Array.from(kRaw)));
+    const depthScale = isRecord(camEntry) && typeof camEntry.depth_scale === 'number' ? camEntry.depth_scale : undefined;
+    const gts = gt[key];
+    if (!Array.isArray(gts)) {
+      log.add(gtPath, `"${key}"`, 'not a list of ground-truth poses; image left out');
+      continue;
+    }
+    const infos = gtInfo && Array.isArray(gtInfo[key]) ? (gtInfo[key] as unknown[]) : undefined;
+    const image: DatasetImage = {
+      key: `${split}/${scene}/${imId}`,
+      split,
+      scene,
+      imId,
+      rgbPath,
+      depthPath: depths.get(imId),
+      depthScale,
+      kPx,
+      widthPx: size.widthPx,
+      heightPx: size.heightPx,
+      instances: [],
+    };
+    gts.forEach((g, gtId) => {
+      const field = `"${key}"[${gtId}]`;
+      if (!isRecord(g)) {
+        log.add(gtPath, field, 'not an object; instance left out');
+        return;
+      }
+      const objId = g.obj_id;
+      if (typeof objId !== 'number' || !Number.isInteger(objId)) {
+        log.add(gtPath, `${field}.obj_id`, 'missing or not an integer; instance left out');
+        return;
+      }
+      const obj = objById.get(objId);
+      if (!obj) {
+        unknownObj.set(objId, (unknownObj.get(objId) ?? 0) + 1);
+        return;
+      }
+      const r = numberArray(g.cam_R_m2c, 9);
+      const rWhy = r ? checkRotation(r) : 'missing or not 9 numbers';
+      if (rWhy || !r) {
+        log.add(gtPath, `${field}.cam_R_m2c`, `${rWhy}; instance left out`, 'cam_R_m2c: not a rotation');
+        return;
+      }
+      const t = numberArray(g.cam_t_m2c, 3);
+      const tWhy = t ? checkTranslation(t) : 'missing or not 3 numbers';
+      if (tWhy || !t) {
+        log.add(gtPath, `${field}.cam_t_m2c`, `${tWhy}; instance left out`, 'cam_t_m2c');
+        return;
+      }
+      const proj = projectedBoxPx(boxCorners(obj.boundsMm), r, t, kPx!);
+      const outside = proj ? checkBoxInImage(proj, image.widthPx, image.heightPx) : undefined;
+      if (outside) {
+        log.add(gtPath, field, `obj_id ${objId} ${outside}; instance left out`, 'pose projects outside the image');
+        return;
+      }
+      const inf = infos && isRecord(infos[gtId]) ? (infos[gtId] as Record<string, unknown>) : undefined;
+      const bboxObj = inf ? numberArray(inf.bbox_obj, 4) : undefined;
+      const bboxVisib = inf ? numberArray(inf.bbox_visib, 4) : undefined;
+      const maskName = `${pad6(imId)}_${pad6(gtId)}.png`;
+      const instance: Instance = {
+        objId,
+        gtId,
+        rM2c: Float64Array.from(r),
+        tM2cMm: Float64Array.from(t),
+        bboxPx: bboxObj && bboxObj[2] > 0 ? (bboxObj as BoxPx) : proj ? clipBox(proj, image.widthPx, image.heightPx) : [0, 0, image.widthPx, image.heightPx],
+        bboxVisibPx: bboxVisib && bboxVisib[2] >= 0 ? (bboxVisib as BoxPx) : undefined,
+        visibFract: inf && typeof inf.visib_fract === 'number' ? inf.visib_fract : undefined,
+        maskPath: masks.has(`${dir}/mask/${maskName}`) ? `${dir}/mask/${maskName}` : undefined,
+        maskVisibPath: masksVisib.has(`${dir}/mask_visib/${maskName}`) ? `${dir}/mask_visib/${maskName}` : undefined,
+      };
+      image.instances.push(instance);
+    });
+    images.push(image);
+  }
+  if (noRgb.length > 0) log.add(`${dir}/rgb`, '', `no image file for im_id ${listSome(noRgb)} listed in scene_gt.json; left out`);
+  const unlisted = [...rgbOf.keys()].filter((id) => !(String(id) in gt));
+  if (unlisted.length > 0) log.add(gtPath, '', `no entry for im_id ${listSome(unlisted)} that have rgb files; those images are left out`);
+  for (const [objId, n] of unknownObj) {
+    log.add(gtPath, 'obj_id', `obj_id ${objId} is not in models/ (${n} instances left out)`);
+  }
+  return images;
+}

@@ -1,0 +1,58 @@
+import type { ByteSource } from './source/source';
+import { imageKindOf, type DecodeImage, type RgbaImage } from './image';
+
+/**
+ * Lazy, cached image access: an image is read and decoded on first use and kept in an LRU cache
+ * bounded in bytes, so a 20,000-image dataset never sits in memory whole. Concurrent requests for one
+ * path share one decode.
+ */
+export class ImageStore {
+  private readonly cache = new Map<string, Promise<RgbaImage>>();
+  private readonly sizes = new Map<string, number>();
+  private cachedBytes = 0;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly decode: DecodeImage,
+    private readonly budgetBytes = 512 * 2 ** 20,
+  ) {}
+
+  get(path: string): Promise<RgbaImage> {
+    const hit = this.cache.get(path);
+    if (hit) {
+      // refresh LRU order
+      this.cache.delete(path);
+      this.cache.set(path, hit);
+      return hit;
+    }
+    const kind = imageKindOf(path);
+    const p = (async () => {
+      if (!kind) throw new Error(`${path}: not a .png or .jpg image`);
+      const img = await this.decode(await this.source.read(path), kind);
+      this.sizes.set(path, img.rgba.byteLength);
+      this.cachedBytes += img.rgba.byteLength;
+      this.evict();
+      return img;
+    })();
+    this.cache.set(path, p);
+    p.catch(() => this.forget(path));
+    return p;
+  }
+
+  get bytesCached(): number {
+    return this.cachedBytes;
+  }
+
+  private forget(path: string): void {
+    this.cache.delete(path);
+    this.cachedBytes -= this.sizes.get(path) ?? 0;
+    this.sizes.delete(path);
+  }
+
+  private evict(): void {
+    for (const path of this.cache.keys()) {
+      if (this.cachedBytes <= this.budgetBytes || this.cache.size <= 1) return;
+      if (this.sizes.has(path)) this.forget(path);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Decoded images and the decoder seam: Node (CLI, tests) decodes with pure-JS fast-png / jpeg-js
+ * (decode/pure.ts), the browser with createImageBitmap (decode/browser.ts). Everything is RGBA8,
+ * row-major, top row first.
+ */
+export interface RgbaImage {
+  widthPx: number;
+  heightPx: number;
+  /** [heightPx, widthPx, 4] */
+  rgba: Uint8Array;
+}
+
+export type ImageKind = 'png' | 'jpeg';
+
+/** Throws on a corrupt or unsupported image (callers turn that into a problem line). */
+export type DecodeImage = (bytes: Uint8Array, kind: ImageKind) => Promise<RgbaImage>;
+
+export function imageKindOf(path: string): ImageKind | undefined {
+  if (/\.png$/i.test(path)) return 'png';
+  if (/\.jpe?g$/i.test(path)) return 'jpeg';
+  return undefined;
+}
+
+export type SniffedSize = { ok: true; widthPx: number; heightPx: number } | { ok: false; reason: string };
+
+/**
+ * Width and height from a PNG (IHDR) or JPEG (first SOFn marker) header, without decoding; the cheap
+ * check that runs over every image and mask of a large dataset. head: the file's first bytes (64 KiB
+ * covers JPEG EXIF/ICC blocks in practice; a longer head is asked for when the SOF is further on).
+ */
+export function sniffImageSize(head: Uint8Array, kind: ImageKind): SniffedSize {
+  const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (kind === 'png') {
+    const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+    if (head.length < 24 || sig.some((b, i) => head[i] !== b)) return { ok: false, reason: 'not a PNG (bad signature)' };
+    if (v.getUint32(12) !== 0x49484452) return { ok: false, reason: 'PNG without IHDR first' };
+    const widthPx = v.getUint32(16);
+    const heightPx = v.getUint32(20);
+    if (widthPx === 0 || heightPx === 0) return { ok: false, reason: 'PNG with zero size' };
+    return { ok: true, widthPx, heightPx };
+  }
+  if (head.length < 4 || head[0] !== 0xff || head[1] !== 0xd8) return { ok: false, reason: 'not a JPEG (no SOI marker)' };
+  let p = 2;
+  while (p + 4 <= head.length) {
+    if (head[p] !== 0xff) return { ok: false, reason: `JPEG marker expected at byte ${p}` };
+    const marker = head[p + 1];
+    if (marker === 0xff) { p++; continue; }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { p += 2; continue; }
+    const len = v.getUint16(p + 2);
+    // SOF0..SOF15 except DHT (c4), JPG (c8), DAC (cc)
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (p + 9 > head.length) break;
+      const heightPx = v.getUint16(p + 5);
+      const widthPx = v.getUint16(p + 7);
+      if (widthPx === 0 || heightPx === 0) return { ok: false, reason: 'JPEG with zero size' };
+      return { ok: true, widthPx, heightPx };
+    }
+    if (marker === 0xda || marker === 0xd9) return { ok: false, reason: 'JPEG without a frame header before its scan' };
+    p += 2 + len;
+  }
+  return { ok: false, reason: 'JPEG frame header not found in the first bytes (truncated?)' };
+}

@@ -1,0 +1,169 @@
+import { kDefaultAugment, colourJitter, randomBackground, replaceBackground, type AugmentOptions } from './augment';
+import { cropK, cropPoints, projectPoints, resampleMask, resampleRgb, type CropWindow } from './crop';
+import type { Dataset, DatasetObject } from './dataset';
+import type { ImageStore } from './image-store';
+import { boxCorners } from './mesh';
+import { hashSeed, Rng } from './rng';
+
+/**
+ * Training samples: one object instance, cropped square around the object and resized to the network
+ * input, with the crop's own intrinsics and its keypoints in crop pixels. Plain typed arrays; train/
+ * turns them into tensors.
+ */
+export interface InstanceRef {
+  image: number;
+  instance: number;
+}
+
+export interface Sample {
+  imageKey: string;
+  objId: number;
+  outPx: number;
+  /** [outPx, outPx, 3] RGB in [0, 1], rows top to bottom */
+  rgb: Float32Array;
+  /** [outPx, outPx] 1 where the object is visible; all 0 when hasMask is false */
+  mask: Float32Array;
+  hasMask: boolean;
+  /** [9] row-major intrinsics of the crop, px */
+  kCrop: Float64Array;
+  crop: CropWindow;
+  /** [9] row-major, model to camera */
+  rM2c: Float64Array;
+  /** [3] mm */
+  tM2cMm: Float64Array;
+  /** [nKp, 3] mm, model frame (centre last) */
+  keypointsMm: Float32Array;
+  /** [nKp, 2] px in the crop: keypointsMm projected with kCrop */
+  keypointsPx: Float32Array;
+}
+
+export interface SampleOptions {
+  /** Network input side, px. */
+  outPx: number;
+  /** Crop side = longest side of the object's box x (1 + padding). */
+  padding: number;
+  /** 'mask': the visible mask's box (falls back to the model when there is no mask); 'model': the projected mesh. */
+  cropFrom: 'mask' | 'model';
+  /** Off for evaluation. */
+  augment?: AugmentOptions | false;
+  /** Background source for replacement; procedural clutter by default. */
+  background?: (outPx: number, rng: Rng) => Float32Array;
+}
+
+export const kDefaultSampleOptions: SampleOptions = { outPx: 128, padding: 0.15, cropFrom: 'model', augment: kDefaultAugment };
+
+export interface ListOptions {
+  /** Image indices to draw from (a split), all images by default. */
+  images?: readonly number[];
+  objIds?: readonly number[];
+  /** Leave out instances less visible than this (BOP visib_fract), 0.1 by default. */
+  minVisibFract?: number;
+}
+
+/** The instances a sampler draws from: objects with keypoints, visible enough. */
+export function listInstances(ds: Dataset, opts: ListOptions = {}): InstanceRef[] {
+  const out: InstanceRef[] = [];
+  const minVisib = opts.minVisibFract ?? 0.1;
+  const objs = opts.objIds ? new Set(opts.objIds) : undefined;
+  const images = opts.images ?? ds.images.map((_, i) => i);
+  for (const i of images) {
+    ds.images[i].instances.forEach((ins, k) => {
+      if (objs && !objs.has(ins.objId)) return;
+      if (ds.keypoints && !ds.keypoints.has(ins.objId)) return;
+      if (ins.visibFract !== undefined && ins.visibFract < minVisib) return;
+      out.push({ image: i, instance: k });
+    });
+  }
+  return out;
+}
+
+/**
+ * Makes sample `index` of a run seeded `seed`: the same (seed, index) gives the same bytes whatever
+ * order samples are made in. ds.keypoints must be attached (keypoints.ts).
+ */
+export async function makeSample(
+  ds: Dataset,
+  store: ImageStore,
+  ref: InstanceRef,
+  opts: SampleOptions = kDefaultSampleOptions,
+  seed = 0,
+  index = 0,
+): Promise<Sample> {
+  const im = ds.images[ref.image];
+  const ins = im.instances[ref.instance];
+  const obj = ds.objects.find((o) => o.id === ins.objId);
+  const kp = ds.keypoints?.get(ins.objId);
+  if (!obj || !kp) throw new Error(`${im.key}: object ${ins.objId} has no ${obj ? 'keypoints (call attachKeypoints)' : 'entry in the dataset'}`);
+  const rng = new Rng(hashSeed(seed, index, ref.image, ref.instance));
+  const aug = opts.augment || undefined;
+
+  const maskPath = ins.maskVisibPath ?? ins.maskPath;
+  const [rgbImg, maskImg] = await Promise.all([store.get(im.rgbPath), maskPath ? store.get(maskPath) : Promise.resolve(undefined)]);
+  if (rgbImg.widthPx !== im.widthPx || rgbImg.heightPx !== im.heightPx) {
+    throw new Error(`${im.rgbPath}: decoded as ${rgbImg.widthPx}x${rgbImg.heightPx}, ${im.widthPx}x${im.heightPx} expected`);
+  }
+  const usableMask = maskImg && maskImg.widthPx === im.widthPx && maskImg.heightPx === im.heightPx ? maskImg : undefined;
+
+  let box = opts.cropFrom === 'mask' && usableMask ? maskBox(usableMask.rgba, usableMask.widthPx, usableMask.heightPx) : undefined;
+  box ??= modelBox(obj, ins.rM2c, ins.tM2cMm, im.kPx);
+  let side = Math.max(box[2], box[3], 8) * (1 + opts.padding);
+  let cx = box[0] + box[2] / 2;
+  let cy = box[1] + box[3] / 2;
+  if (aug) {
+    side *= rng.uniform(1 - aug.scaleJitter, 1 + aug.scaleJitter);
+    cx += side * rng.uniform(-aug.shiftJitter, aug.shiftJitter);
+    cy += side * rng.uniform(-aug.shiftJitter, aug.shiftJitter);
+  }
+  const crop: CropWindow = { cxPx: cx, cyPx: cy, sidePx: side, outPx: opts.outPx };
+  const rgb = resampleRgb(rgbImg, crop);
+  const mask = usableMask ? resampleMask(usableMask, crop) : new Float32Array(opts.outPx * opts.outPx);
+  if (aug) {
+    if (usableMask && rng.next() < aug.backgroundProb) {
+      replaceBackground(rgb, mask, (opts.background ?? randomBackground)(opts.outPx, rng));
+    }
+    colourJitter(rgb, rng, aug);
+  }
+  const kCrop = cropK(im.kPx, crop);
+  return {
+    imageKey: im.key,
+    objId: ins.objId,
+    outPx: opts.outPx,
+    rgb,
+    mask,
+    hasMask: !!usableMask,
+    kCrop,
+    crop,
+    rM2c: ins.rM2c,
+    tM2cMm: ins.tM2cMm,
+    keypointsMm: Float32Array.from(kp.pointsMm),
+    keypointsPx: Float32Array.from(projectPoints(kp.pointsMm, ins.rM2c, ins.tM2cMm, kCrop)),
+  };
+}
+
+/** [x, y, w, h] px of the mask's set pixels (R >= 128), pixel areas included; undefined when empty. */
+export function maskBox(rgba: Uint8Array, widthPx: number, heightPx: number): [number, number, number, number] | undefined {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (let y = 0; y < heightPx; y++) {
+    for (let x = 0; x < widthPx; x++) {
+      if (rgba[4 * (y * widthPx + x)] >= 128) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+  }
+  if (x1 < x0) return undefined;
+  return [x0 - 0.5, y0 - 0.5, x1 - x0 + 1, y1 - y0 + 1];
+}
+
+function modelBox(obj: DatasetObject, r: Float64Array, tMm: Float64Array, kPx: Float64Array): [number, number, number, number] {
+  const pts = obj.mesh ? obj.mesh.positions : boxCorners(obj.boundsMm);
+  const uv = projectPoints(pts, r, tMm, kPx);
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (let i = 0; i < uv.length; i += 2) {
+    x0 = Math.min(x0, uv[i]); x1 = Math.max(x1, uv[i]);
+    y0 = Math.min(y0, uv[i + 1]); y1 = Math.max(y1, uv[i + 1]);
+  }
+  return [x0, y0, x1 - x0, y1 - y0];
+}

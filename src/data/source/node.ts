@@ -1,0 +1,84 @@
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, sep, basename as nodeBasename } from 'node:path';
+import type { Problem } from '../problems';
+import { safePath } from './paths';
+import type { RandomAccess } from './random-access';
+import type { ByteSource } from './source';
+import { ZipSource, type ZipLimits, kDefaultZipLimits } from './zip';
+
+/** Node only (the CLI, tests, scripts): a folder on disk, or a .zip file read at offsets. */
+export async function openNodePath(path: string, limits: ZipLimits = kDefaultZipLimits): Promise<ByteSource> {
+  const s = await stat(path);
+  if (s.isDirectory()) return NodeFolderSource.open(path);
+  return ZipSource.open(nodeBasename(path), await nodeFileAccess(path), limits);
+}
+
+export class NodeFolderSource implements ByteSource {
+  private constructor(
+    readonly label: string,
+    private readonly root: string,
+    readonly paths: string[],
+    private readonly sizes: Map<string, number>,
+    readonly problems: Problem[],
+  ) {}
+
+  static async open(root: string): Promise<NodeFolderSource> {
+    const sizes = new Map<string, number>();
+    const problems: Problem[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true });
+      for (const e of entries) {
+        const full = join(dir, e.name);
+        const rel = relative(root, full).split(sep).join('/');
+        if (e.isDirectory()) await walk(full);
+        else if (e.isFile() || e.isSymbolicLink()) {
+          const safe = safePath(rel);
+          if (!safe.ok) problems.push({ file: rel, field: 'path', message: `${safe.reason}; left out` });
+          else sizes.set(safe.path, -1);
+        }
+      }
+    };
+    await walk(root);
+    return new NodeFolderSource(root, root, [...sizes.keys()].sort(), sizes, problems);
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    const b = await readFile(join(this.root, ...path.split('/')));
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  async readHead(path: string, maxBytes: number): Promise<Uint8Array> {
+    const fh = await open(join(this.root, ...path.split('/')), 'r');
+    try {
+      const buf = new Uint8Array(maxBytes);
+      const { bytesRead } = await fh.read(buf, 0, maxBytes, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  sizeOf(): number | undefined {
+    return undefined;
+  }
+}
+
+/** A file read at offsets through one open handle (closed when the process ends). */
+export async function nodeFileAccess(path: string): Promise<RandomAccess> {
+  const fh = await open(path, 'r');
+  const { size } = await fh.stat();
+  return {
+    sizeBytes: size,
+    read: async (offset, length) => {
+      const n = Math.max(0, Math.min(length, size - offset));
+      const buf = new Uint8Array(n);
+      let got = 0;
+      while (got < n) {
+        const { bytesRead } = await fh.read(buf, got, n - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return buf.subarray(0, got);
+    },
+  };
+}

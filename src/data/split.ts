@@ -1,0 +1,60 @@
+import type { Dataset } from './dataset';
+import { hashSeed, Rng } from './rng';
+
+/**
+ * Train/test split as image indices. 'dataset': the split the dataset defines (BOP folders whose name
+ * starts with 'train' train, the rest test; PVNet's train.txt / test.txt). 'seeded': per scene (a
+ * LINEMOD sequence, or a PVNet class), a seeded shuffle puts trainFraction of the images in train,
+ * 15% by default as in LINEMOD practice (Brachmann et al. 2014; PVNet). 'auto': the dataset's split
+ * when it has both parts, else seeded.
+ */
+export interface SplitOptions {
+  mode: 'dataset' | 'seeded' | 'auto';
+  trainFraction?: number;
+  seed?: number;
+}
+
+export interface Split {
+  train: number[];
+  test: number[];
+  /** What was done, for the UI and logs. */
+  how: string;
+}
+
+export function splitDataset(ds: Dataset, opts: SplitOptions = { mode: 'auto' }): Split {
+  if (opts.mode !== 'seeded') {
+    const train: number[] = [];
+    const test: number[] = [];
+    ds.images.forEach((im, i) => (isTrainSplit(im.split) ? train : test).push(i));
+    if (opts.mode === 'dataset' || (train.length > 0 && test.length > 0)) {
+      return { train, test, how: `the dataset's own split (${ds.splits.join(', ')})` };
+    }
+  }
+  const fraction = opts.trainFraction ?? 0.15;
+  const seed = opts.seed ?? 0;
+  const byScene = new Map<string, number[]>();
+  ds.images.forEach((im, i) => {
+    const key = `${im.split}/${im.scene}`;
+    const l = byScene.get(key);
+    if (l) l.push(i);
+    else byScene.set(key, [i]);
+  });
+  const train: number[] = [];
+  const test: number[] = [];
+  for (const [scene, idx] of [...byScene].sort((a, b) => a[0].localeCompare(b[0]))) {
+    // Sorted by key first, so the split depends on the images, not on the order they were listed in.
+    idx.sort((a, b) => ds.images[a].imId - ds.images[b].imId || ds.images[a].key.localeCompare(ds.images[b].key));
+    const rng = new Rng(hashSeed(seed, ...[...scene].map((ch) => ch.charCodeAt(0))));
+    const shuffled = rng.shuffle([...idx]);
+    const nTrain = Math.round(fraction * shuffled.length);
+    train.push(...shuffled.slice(0, nTrain));
+    test.push(...shuffled.slice(nTrain));
+  }
+  train.sort((a, b) => a - b);
+  test.sort((a, b) => a - b);
+  return { train, test, how: `seeded split: ${(fraction * 100).toFixed(0)}% train per scene, seed ${seed}` };
+}
+
+function isTrainSplit(name: string): boolean {
+  return name.startsWith('train');
+}

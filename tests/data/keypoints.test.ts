@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { farthestPointSampling, keypointsOf, sampleSurface } from '../../src/data/keypoints';
+import { boundsOf } from '../../src/data/mesh';
+import { Rng } from '../../src/data/rng';
+import type { DatasetObject } from '../../src/data/dataset';
+import { boxMesh } from './fixtures';
+
+function cubeObject(): DatasetObject {
+  const mesh = boxMesh(100, 60, 40);
+  return { id: 1, name: 'box', mesh, diameterMm: Math.hypot(100, 60, 40), symmetric: false, boundsMm: boundsOf(mesh.positions) };
+}
+
+describe('keypoints', () => {
+  it('FPS is deterministic: same seed, same points; count is configurable; centre comes last', () => {
+    const obj = cubeObject();
+    const a = keypointsOf(obj, { kind: 'fps', count: 8, seed: 3 });
+    const b = keypointsOf(obj, { kind: 'fps', count: 8, seed: 3 });
+    expect(Array.from(a.pointsMm)).toEqual(Array.from(b.pointsMm));
+    expect(a.pointsMm.length).toBe(9 * 3);
+    expect(Array.from(a.pointsMm.subarray(24))).toEqual([0, 0, 0]);
+    expect(keypointsOf(obj, { kind: 'fps', count: 16 }).pointsMm.length).toBe(17 * 3);
+    const c = keypointsOf(obj, { kind: 'fps', count: 8, seed: 4 });
+    expect(Array.from(c.pointsMm)).not.toEqual(Array.from(a.pointsMm));
+  });
+
+  it('FPS points lie on the surface, the first at the point farthest from the centre (a corner), all well spread', () => {
+    const kp = keypointsOf(cubeObject(), { kind: 'fps', count: 8, surfaceSamples: 20_000, seed: 0 });
+    const p = (i: number) => Array.from(kp.pointsMm.subarray(3 * i, 3 * i + 3));
+    for (let i = 0; i < 8; i++) {
+      const [x, y, z] = p(i);
+      const onFace = Math.abs(Math.abs(x) - 50) < 1e-3 || Math.abs(Math.abs(y) - 30) < 1e-3 || Math.abs(Math.abs(z) - 20) < 1e-3;
+      expect(onFace).toBe(true);
+    }
+    const [x0, y0, z0] = p(0);
+    expect(Math.hypot(x0, y0, z0)).toBeGreaterThan(0.98 * Math.hypot(50, 30, 20));
+    let minD = Infinity;
+    for (let i = 0; i < 8; i++) for (let j = i + 1; j < 8; j++) minD = Math.min(minD, Math.hypot(...p(i).map((v, k) => v - p(j)[k])));
+    // 8 points on a 100 x 60 x 40 box: FPS keeps them at least ~the short side apart
+    expect(minD).toBeGreaterThan(35);
+  });
+
+  it('farthestPointSampling matches a brute-force definition on random points', () => {
+    const rng = new Rng(1);
+    const pts = Float64Array.from({ length: 300 }, () => rng.uniform(-1, 1));
+    const idx = farthestPointSampling(pts, 6, [0, 0, 0]);
+    const chosen: number[] = [];
+    const dist = (i: number, p: ArrayLike<number>) => Math.hypot(pts[3 * i] - p[0], pts[3 * i + 1] - p[1], pts[3 * i + 2] - p[2]);
+    for (let k = 0; k < 6; k++) {
+      let best = -1, bestD = -1;
+      for (let i = 0; i < 100; i++) {
+        // the start point (the centre) counts as already chosen, as in PVNet's fps_utils
+        const d = Math.min(dist(i, [0, 0, 0]), ...chosen.map((c) => dist(i, pts.subarray(3 * c, 3 * c + 3))));
+        if (d > bestD) { bestD = d; best = i; }
+      }
+      chosen.push(best);
+    }
+    expect(Array.from(idx)).toEqual(chosen);
+  });
+
+  it('surface samples are area-weighted', () => {
+    // A 100 x 60 x 40 box: faces normal to x cover 60*40*2 of 2*(6000+4000+2400) mm^2.
+    const pts = sampleSurface(boxMesh(100, 60, 40), 40_000, new Rng(0));
+    let onX = 0;
+    for (let i = 0; i < 40_000; i++) if (Math.abs(Math.abs(pts[3 * i]) - 50) < 1e-4) onX++;
+    expect(onX / 40_000).toBeCloseTo(4800 / 24800, 2);
+  });
+
+  it("'bbox' gives the 8 corners and the centre", () => {
+    const kp = keypointsOf(cubeObject(), { kind: 'bbox' });
+    expect(kp.pointsMm.length).toBe(27);
+    expect(Array.from(kp.pointsMm.subarray(0, 3))).toEqual([-50, -30, -20]);
+    expect(Array.from(kp.pointsMm.subarray(21, 24))).toEqual([50, 30, 20]);
+  });
+});

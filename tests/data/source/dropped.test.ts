@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { zipSync } from 'fflate';
+import { loadDataset } from '../../../src/data/load';
+import { openDropped, readAllEntries, type DirectoryEntryLike, type EntryLike, type FileEntryLike } from '../../../src/data/source/dropped';
+import { bopFixture } from '../fixtures';
+
+/** A fake FileSystemDirectoryEntry whose reader, like Chromium's, hands out at most 100 entries a call. */
+function fakeDir(name: string, children: EntryLike[], calls: { n: number }): DirectoryEntryLike {
+  return {
+    isFile: false,
+    isDirectory: true,
+    name,
+    createReader() {
+      let at = 0;
+      return {
+        readEntries(success) {
+          calls.n++;
+          const batch = children.slice(at, at + 100);
+          at += batch.length;
+          setTimeout(() => success(batch), 0);
+        },
+      };
+    },
+  };
+}
+
+function fakeFile(name: string, bytes: Uint8Array): FileEntryLike {
+  return { isFile: true, isDirectory: false, name, file: (ok) => ok(new File([bytes as Uint8Array<ArrayBuffer>], name)) };
+}
+
+/** Builds a fake dropped folder tree from path -> bytes. */
+function fakeTree(files: Map<string, Uint8Array>, calls: { n: number }): EntryLike[] {
+  interface Node { dirs: Map<string, Node>; files: Map<string, Uint8Array> }
+  const root: Node = { dirs: new Map(), files: new Map() };
+  for (const [p, b] of files) {
+    const parts = p.split('/');
+    let n = root;
+    for (const d of parts.slice(0, -1)) {
+      if (!n.dirs.has(d)) n.dirs.set(d, { dirs: new Map(), files: new Map() });
+      n = n.dirs.get(d)!;
+    }
+    n.files.set(parts[parts.length - 1], b);
+  }
+  const build = (n: Node): EntryLike[] => [
+    ...[...n.dirs].map(([name, child]) => fakeDir(name, build(child), calls)),
+    ...[...n.files].map(([name, b]) => fakeFile(name, b)),
+  ];
+  return build(root);
+}
+
+describe('dropped folders and files', () => {
+  it('calls readEntries until it returns nothing (Chromium gives at most 100 a call)', async () => {
+    const calls = { n: 0 };
+    const kids = Array.from({ length: 250 }, (_, i) => fakeFile(`f${i}.txt`, new Uint8Array([i & 0xff])));
+    const all = await readAllEntries(fakeDir('big', kids, calls));
+    expect(all).toHaveLength(250);
+    expect(calls.n).toBe(4); // 100 + 100 + 50 + the empty batch
+  });
+
+  it('loads a dropped BOP folder with a 250-image scene', async () => {
+    const files = bopFixture();
+    // Pad the train scene's rgb folder past 100 entries with extra files the loader must see.
+    for (let i = 100; i < 350; i++) files.set(`lmfix/train/000000/rgb/000${i}.png`, files.get('lmfix/train/000000/rgb/000000.png')!);
+    const calls = { n: 0 };
+    const source = await openDropped(fakeTree(files, calls));
+    expect(source.paths).toHaveLength(files.size);
+    const ds = await loadDataset(source);
+    expect(ds.images).toHaveLength(5);
+    // The 250 extra rgb files have no ground truth: said, not dropped silently.
+    expect(ds.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^no entry for im_id 100, 101, 102, 103, 104, … \(250 in all\) that have rgb files/)]);
+  });
+
+  it('opens dropped zips in place and merges them with loose files', async () => {
+    const files = bopFixture();
+    const models = new Map([...files].filter(([p]) => p.includes('/models/')));
+    const rest = new Map([...files].filter(([p]) => !p.includes('/models/')));
+    const zipped = zipSync(Object.fromEntries([...models].map(([p, b]) => [p, b])));
+    const calls = { n: 0 };
+    const roots = [...fakeTree(rest, calls), fakeFile('lm_models.zip', zipped)];
+    const ds = await loadDataset(await openDropped(roots));
+    expect(ds.problems).toEqual([]);
+    expect(ds.objects.map((o) => o.id)).toEqual([1, 2]);
+    expect(ds.images).toHaveLength(5);
+  });
+});
