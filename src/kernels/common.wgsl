@@ -159,14 +159,14 @@ struct ProjDeriv {
   c3: f32,
 }
 
-fn projection_jacobian(cam: Camera, xc: vec3<f32>) -> ProjDeriv {
+fn projection_dpi(cam: Camera, xc: vec3<f32>) -> ProjDeriv {
   let c3 = dot(cam.k2, xc);
   let uv = vec2<f32>(dot(cam.k0, xc), dot(cam.k1, xc)) / c3;
   return ProjDeriv((cam.k0 - uv.x * cam.k2) / c3, (cam.k1 - uv.y * cam.k2) / c3, uv, c3);
 }
 
 // Hpi_k d = -(K2 (p_k.d) + p_k (K2.d)) / (K2.Xc): the second derivative of pixel row k applied to d.
-fn projection_hessian_apply(cam: Camera, pk: vec3<f32>, c3: f32, d: vec3<f32>) -> vec3<f32> {
+fn projection_hpi_apply(cam: Camera, pk: vec3<f32>, c3: f32, d: vec3<f32>) -> vec3<f32> {
   return -(cam.k2 * dot(pk, d) + pk * dot(cam.k2, d)) / c3;
 }
 

@@ -27,7 +27,7 @@ fn accumulate_hessian(R: mat3x3<f32>, tn: vec3<f32>) -> array<f32, 36> {
       continue;
     }
     let Y = R * point_xn(i);
-    let pd = projection_jacobian(g_cam, Y + tn);
+    let pd = projection_dpi(g_cam, Y + tn);
     let rho = pd.uv - load_pt2(i);
     for (var k = 0u; k < 2u; k++) {
       let p = select(pd.p1, pd.p0, k == 0u);
@@ -44,7 +44,7 @@ fn accumulate_hessian(R: mat3x3<f32>, tn: vec3<f32>) -> array<f32, 36> {
       var HJ: array<vec3<f32>, 6>;
       for (var a = 0u; a < 6u; a++) {
         J[a] = dot(p, cols[a]);
-        HJ[a] = projection_hessian_apply(g_cam, p, pd.c3, cols[a]);
+        HJ[a] = projection_hpi_apply(g_cam, p, pd.c3, cols[a]);
       }
       let pY = dot(p, Y);
       for (var a = 0u; a < 6u; a++) {
@@ -120,7 +120,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let w = load_weight(i);
     let Y = R * point_xn(i);
     let xc = Y + tn;
-    let pd = projection_jacobian(g_cam, xc);
+    let pd = projection_dpi(g_cam, xc);
     let rho = pd.uv - load_pt2(i);
     let dxc = cross(om, Y) + vt;
     let q = vec2<f32>(dot(pd.p0, dxc), dot(pd.p1, dxc));
@@ -133,8 +133,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     grad_point[gp + 1u] = 2.0 * w * q.y;
     let dpiTq = pd.p0 * q.x + pd.p1 * q.y;
     let dpiTrho = pd.p0 * rho.x + pd.p1 * rho.y;
-    let hess = rho.x * projection_hessian_apply(g_cam, pd.p0, pd.c3, dxc) +
-      rho.y * projection_hessian_apply(g_cam, pd.p1, pd.c3, dxc);
+    let hess = rho.x * projection_hpi_apply(g_cam, pd.p0, pd.c3, dxc) +
+      rho.y * projection_hpi_apply(g_cam, pd.p1, pd.c3, dxc);
     let gX = -(2.0 * w / g_s) * (Rt * (dpiTq + hess - cross(om, dpiTrho)));
     grad_point[gp + 2u] = gX.x;
     grad_point[gp + 3u] = gX.y;

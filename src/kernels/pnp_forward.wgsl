@@ -40,7 +40,7 @@ fn lm_normal_equations(R: mat3x3<f32>, tn: vec3<f32>, fbar: f32) -> NormalEquati
     let w = load_weight(i);
     if (w > 0.0) {
       let Y = R * point_xn(i);
-      let pd = projection_jacobian(g_cam, Y + tn);
+      let pd = projection_dpi(g_cam, Y + tn);
       let e = (pd.uv - load_pt2(i)) / fbar;
       for (var k = 0u; k < 2u; k++) {
         let p = select(pd.p1, pd.p0, k == 0u) / fbar;
@@ -89,6 +89,9 @@ fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>) -> LmResult {
     let sol = damped_solve(lm_normal_equations(R, tn, fbar), lambda);
     if (!sol.ok) {
       lambda *= 10.0;
+      if (lambda > 1e32) {
+        break;
+      }
       continue;
     }
     let stepNorm = step_norm(sol.x);
@@ -99,7 +102,7 @@ fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>) -> LmResult {
       R = Rn;
       tn = tnn;
       cost = newCost;
-      lambda = max(lambda * 0.1, 1e-12);
+      lambda = lambda * 0.1;
       if (stepNorm < params.step_tol * (1.0 + length(tn))) {
         res.converged = true;
         it++;
@@ -114,6 +117,9 @@ fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>) -> LmResult {
         break;
       }
       lambda *= 10.0;
+      if (lambda > 1e32) {
+        break;
+      }
     }
   }
   // Gauss-Newton polish without cost tests (f32 only; the float64 twin has no need of it). Near a flat
@@ -164,6 +170,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (has_flag(FLAG_INIT_POSE)) {
     let r0 = vec3<f32>(init_pose[b * 6u], init_pose[b * 6u + 1u], init_pose[b * 6u + 2u]);
     let t0 = vec3<f32>(init_pose[b * 6u + 3u], init_pose[b * 6u + 4u], init_pose[b * 6u + 5u]);
+    if (!(is_finite_f(r0.x) && is_finite_f(r0.y) && is_finite_f(r0.z) && is_finite_f(t0.x) && is_finite_f(t0.y) && is_finite_f(t0.z))) {
+      write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_NON_FINITE);
+      return;
+    }
     R = so3_exp(r0);
     tn = (R * g_c + t0) / g_s;
   } else {

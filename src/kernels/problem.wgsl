@@ -137,56 +137,65 @@ fn sym3_eigenvalues(m: mat3x3<f32>) -> vec3<f32> {
 }
 
 // Loads the current problem's camera and normalisation into the private state and returns the status
-// of its input: -1 when it is usable, else PNP_NON_FINITE, PNP_TOO_FEW_POINTS or PNP_DEGENERATE.
+// of its input: -1 when it is usable, else PNP_NON_FINITE, PNP_TOO_FEW_POINTS or PNP_DEGENERATE, checked
+// in that order (twin of checkProblem and normalizePoints). Points with w = 0 do not exist for the
+// problem, whatever their coordinates hold; c and s are weighted by w.
 fn check_problem() -> i32 {
   g_cam = load_camera();
   let K = transpose(mat3x3<f32>(g_cam.k0, g_cam.k1, g_cam.k2));
-  var finite = true;
   for (var j = 0u; j < 3u; j++) {
     for (var i = 0u; i < 3u; i++) {
-      finite = finite && is_finite_f(K[j][i]);
+      if (!is_finite_f(K[j][i])) {
+        return PNP_NON_FINITE;
+      }
     }
   }
-  var count = 0u;
-  var sum = vec3<f32>(0.0);
-  for (var i = 0u; i < params.n; i++) {
-    let x = load_pt2(i);
-    let X = load_pt3(i);
-    let w = load_weight(i);
-    finite = finite && is_finite_f(x.x) && is_finite_f(x.y) && is_finite_f(X.x) && is_finite_f(X.y) &&
-      is_finite_f(X.z) && is_finite_f(w) && w >= 0.0;
-    if (w > 0.0) {
-      count += 1u;
-      sum += X;
-    }
-  }
-  if (!finite) {
-    return PNP_NON_FINITE;
-  }
+  // A singular K has no K^-1 for the initialiser's normalised image points.
   let det = determinant(K);
   if (!(abs(det) > 0.0) || !is_finite_f(1.0 / det)) {
     return PNP_NON_FINITE;
   }
   g_kinv = inverse3(K);
+  var count = 0u;
+  var sw = 0.0;
+  var sum = vec3<f32>(0.0);
+  for (var i = 0u; i < params.n; i++) {
+    let w = load_weight(i);
+    if (!is_finite_f(w) || w < 0.0) {
+      return PNP_NON_FINITE;
+    }
+    if (w == 0.0) {
+      continue;
+    }
+    let x = load_pt2(i);
+    let X = load_pt3(i);
+    if (!(is_finite_f(x.x) && is_finite_f(x.y) && is_finite_f(X.x) && is_finite_f(X.y) && is_finite_f(X.z))) {
+      return PNP_NON_FINITE;
+    }
+    count += 1u;
+    sw += w;
+    sum += w * X;
+  }
   if (count < 4u) {
     return PNP_TOO_FEW_POINTS;
   }
-  g_c = sum / f32(count);
+  g_c = sum / sw;
   var cov = mat3x3<f32>(vec3<f32>(0.0), vec3<f32>(0.0), vec3<f32>(0.0));
   for (var i = 0u; i < params.n; i++) {
-    if (load_weight(i) > 0.0) {
+    let w = load_weight(i);
+    if (w > 0.0) {
       let d = load_pt3(i) - g_c;
-      cov += mat3x3<f32>(d * d.x, d * d.y, d * d.z);
+      cov += mat3x3<f32>(d * (w * d.x), d * (w * d.y), d * (w * d.z));
     }
   }
-  cov = cov * (1.0 / f32(count));
+  // Normalised covariance: divided by sum w s^2 = its trace, so its eigenvalues sum to 1.
   let trace = cov[0][0] + cov[1][1] + cov[2][2];
-  if (!(trace > 0.0)) {
+  if (!(trace > 0.0) || !is_finite_f(trace)) {
     return PNP_DEGENERATE;
   }
-  g_s = sqrt(trace);
+  g_s = sqrt(trace / sw);
   let ev = sym3_eigenvalues(cov * (1.0 / trace));
-  if (ev.y < 1e-6 * ev.x) {
+  if (!(ev.y >= 1e-6 * ev.x)) {
     return PNP_DEGENERATE;
   }
   return -1;

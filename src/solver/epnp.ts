@@ -7,9 +7,11 @@
  * the identity and the projection is `(X/Z, Y/Z)`.
  *
  * Outline (each step is a function with a snake_case twin in src/kernels/epnp.wgsl):
- *  1. `chooseControlPoints`: weighted centroid plus principal axes of the points, scaled by the square
- *     root of their variance. Four control points, or three in the plane when the smallest variance is
- *     below `kPlanarRatio` of the largest (the paper's planar case, Sec. 3.4).
+ *  1. `pointSpread` + `chooseControlPoints`: weighted centroid plus principal axes of the points, scaled
+ *     by the square root of their variance. Four control points, or three in the plane when the smallest
+ *     variance is below `kPlanarRatio` of the largest (the paper's planar case, Sec. 3.4); between
+ *     `kNearPlanarRatio` and `kPlanarRatio` both are solved (`solveWithControlPoints`) and the better
+ *     reprojection wins, since the planar solution of nearly planar points is only approximate.
  *  2. `computeAlphas`: barycentric coordinates of each point in the control points (sum to 1).
  *  3. `accumulateMoments` + `assembleMtM`: `M^T M` (12x12 or 9x9) streamed over the points. The 3x3 block
  *     (j, k) of `M^T M` is `sum_i w_i a_ij a_ik [[1, 0, -u], [0, 1, -v], [-u, -v, u^2 + v^2]]`, so four
@@ -17,8 +19,10 @@
  *  4. `jacobiEigenSym`: the `nc` smallest eigenvectors of `M^T M` span the camera control points.
  *  5. `computeL` / `computeRho`: the distance constraints between control points, linear in the
  *     products `b_i b_j` (paper eq. 13; OpenCV epnp.cpp compute_L_6x10 / compute_rho).
- *  6. `findBetasApprox1/2/3`, `findBetasN1`: linearised betas (OpenCV's find_betas_approx_1/2/3 and the
- *     paper's N = 1), each refined by `gaussNewton` on all betas (paper Sec. 3.3, eq. 15).
+ *  6. Linearised betas, each refined by `gaussNewton` on all betas (paper Sec. 3.3, eq. 15). General:
+ *     OpenCV's `findBetasApprox1/2/3` and the paper's N = 4 by relinearisation (`findBetasRelin`, which
+ *     makes n = 4 exact without noise: there the null space is 4-dim and the approximations miss it).
+ *     Planar: `findBetasN1` (N = 1), `findBetasApprox2` (N = 2), `findBetasApprox1` (N = 3, linear in b_0).
  *  7. `computeCcs`, `solveForSign`, `estimateRt`: camera control points, positive depth, then R, tn by
  *     absolute orientation (Horn 1987, unit quaternions: the top eigenvector of a 4x4 symmetric matrix).
  *     Because every point is the same affine combination of control points in both frames, the point
@@ -47,7 +51,7 @@ export const kNearPlanarRatio = 1e-7;
 /** No pose when the second variance is below this fraction of the largest (collinear or coincident points). */
 export const kDegenerateRatio = 1e-12;
 /** Gauss-Newton iterations on the betas (OpenCV uses 5; more rescues the n = 4 case). */
-export let kGaussNewtonIters = Number(process.env.GN ?? 10);
+export const kGaussNewtonIters = 10;
 /** Reprojection penalty for a point at or behind the camera, in squared normalised units. */
 export const kBehindPenalty = 1;
 
@@ -64,8 +68,6 @@ const kPairsB3 = [1, 2, 2];
 
 // Module-level scratch (no allocation per call beyond the result).
 const sCov = new Float64Array(9);
-const sCovVal = new Float64Array(3);
-const sCovVec = new Float64Array(9);
 const sAlpha = new Float64Array(4);
 const sMtM = new Float64Array(144);
 const sVal12 = new Float64Array(12);

@@ -6,7 +6,8 @@
  * camera, Xc = R(r) X + t, t in the unit of pts3d (mm for datasets). K row-major, pts2d in pixels.
  * Per problem: checkProblem -> normalise -> EPnP (or initPose) -> LM -> pose, status.
  * Failed problems (status != Converged) get a finite pose (zeros for NonFinite, TooFewPoints and
- * Degenerate; the last iterate for NotConverged and BehindCamera) and zero gradients.
+ * Degenerate; the last iterate for NotConverged and BehindCamera, zeros for NotConverged when EPnP
+ * reports failure or LM ends non-finite) and zero gradients. A non-finite initPose is NonFinite input.
  */
 import { epnpInit } from './epnp';
 import { allFinite, type Vec } from './linalg';
@@ -134,33 +135,6 @@ function loadProblem(
 }
 
 /**
- * Starting pose when EPnP reports failure: R = I and tn on the weighted mean ray of the normalised image
- * points, at the depth where the points' image spread matches the unit spread of Xn.
- */
-function fallbackInit(R: Float64Array, tn: Float64Array, m: Vec, w: Vec | null, n: number): void {
-  R.fill(0);
-  R[0] = R[4] = R[8] = 1;
-  let sw = 0, mx = 0, my = 0;
-  for (let i = 0; i < n; i++) {
-    const wi = w === null ? 1 : w[i];
-    if (!(wi > 0)) continue;
-    sw += wi; mx += wi * m[2 * i]; my += wi * m[2 * i + 1];
-  }
-  mx /= sw; my /= sw;
-  let ss = 0;
-  for (let i = 0; i < n; i++) {
-    const wi = w === null ? 1 : w[i];
-    if (!(wi > 0)) continue;
-    ss += wi * ((m[2 * i] - mx) ** 2 + (m[2 * i + 1] - my) ** 2);
-  }
-  const spread = Math.sqrt(ss / sw);
-  const z = spread > 0 && Number.isFinite(spread) ? 1 / spread : 10;
-  tn[0] = Number.isFinite(mx) ? mx * z : 0;
-  tn[1] = Number.isFinite(my) ? my * z : 0;
-  tn[2] = z;
-}
-
-/**
  * Solves B PnP problems: min over (r, t) of sum_i w_i |pi(K, R(r) X_i + t) - x_i|^2 (see PnpBatchInput for
  * the shapes). Every problem gets a finite pose and a PnpStatus. Throws only on malformed shapes.
  */
@@ -184,6 +158,10 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
     const s = bCs[3];
     if (inp.initPose !== undefined) {
       for (let j = 0; j < 6; j++) bPose[j] = inp.initPose[6 * b + j];
+      if (!allFinite(bPose, 0, 6)) {
+        status[b] = PnpStatus.NonFinite; // pose stays all-zero
+        continue;
+      }
       so3Exp(bR0, bPose);
       for (let a = 0; a < 3; a++) {
         bTn0[a] = (bR0[3 * a] * bCs[0] + bR0[3 * a + 1] * bCs[1] + bR0[3 * a + 2] * bCs[2] + bPose[3 + a]) / s;
@@ -199,12 +177,12 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
         }
       }
       const init = epnpInit(bXn.subarray(0, 3 * n), bM.subarray(0, 2 * n), w === null ? null : bW.subarray(0, n), n);
-      if (init.ok && allFinite(init.R, 0, 9) && allFinite(init.t, 0, 3)) {
-        bR0.set(init.R.subarray(0, 9));
-        bTn0.set(init.t.subarray(0, 3));
-      } else {
-        fallbackInit(bR0, bTn0, bM, w, n);
+      if (!(init.ok && allFinite(init.R, 0, 9) && allFinite(init.t, 0, 3))) {
+        status[b] = PnpStatus.NotConverged; // no iterate yet: pose stays all-zero
+        continue;
       }
+      bR0.set(init.R.subarray(0, 9));
+      bTn0.set(init.t.subarray(0, 3));
     }
     lmRefine(lmOut, bXn, bx, bK, w, n, bR0, bTn0, inp.options);
     iterations[b] = lmOut.iterations;
@@ -216,8 +194,8 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
       bPose[3 + a] = s * bTn[a] - (bR[3 * a] * bCs[0] + bR[3 * a + 1] * bCs[1] + bR[3 * a + 2] * bCs[2]);
     }
     if (!allFinite(bPose, 0, 6)) {
-      // Only reachable from a non-finite initPose or an initialiser gone wrong: keep the pose defined.
-      status[b] = PnpStatus.NonFinite;
+      // LM only accepts steps that lower a finite cost, so this needs a start it cannot evaluate.
+      status[b] = PnpStatus.NotConverged; // pose stays all-zero
       continue;
     }
     pose.set(bPose, 6 * b);

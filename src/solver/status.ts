@@ -9,7 +9,7 @@ export const PnpStatus = {
   Converged: 0,
   /** iteration cap reached, or LM could not decrease the cost any more (lambda overflow) */
   NotConverged: 1,
-  /** a NaN or Inf in K, in a weight, or in a point with w > 0 */
+  /** invalid input: NaN or Inf in K, in a weight or in a point with w > 0; a negative weight; a singular K */
   NonFinite: 2,
   /** fewer than 4 points with w > 0 */
   TooFewPoints: 3,
@@ -40,16 +40,19 @@ const sVec = new Float64Array(9);
 /**
  * Checks one problem before solving: pts2d [n,2] px, pts3d [n,3], K [9], w [n] or null (all 1).
  * Returns PnpStatus.NonFinite, TooFewPoints or Degenerate (checked in that order), or -1 when the problem
- * can be solved. Points with w <= 0 do not exist for the problem, whatever their values.
+ * can be solved. Points with w = 0 do not exist for the problem, whatever their coordinates hold.
  */
 export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: number): number {
   for (let j = 0; j < 9; j++) if (!Number.isFinite(K[j])) return PnpStatus.NonFinite;
+  // A singular K has no K^-1 for the initialiser's normalised image points.
+  const det = K[0] * (K[4] * K[8] - K[5] * K[7]) - K[1] * (K[3] * K[8] - K[5] * K[6]) + K[2] * (K[3] * K[7] - K[4] * K[6]);
+  if (!(Math.abs(det) > 0) || !Number.isFinite(1 / det)) return PnpStatus.NonFinite;
   let count = 0;
   let sw = 0, cx = 0, cy = 0, cz = 0;
   for (let i = 0; i < n; i++) {
     const wi = w === null ? 1 : w[i];
-    if (!Number.isFinite(wi)) return PnpStatus.NonFinite;
-    if (!(wi > 0)) continue;
+    if (!Number.isFinite(wi) || wi < 0) return PnpStatus.NonFinite;
+    if (wi === 0) continue;
     const X = pts3d[3 * i], Y = pts3d[3 * i + 1], Z = pts3d[3 * i + 2];
     if (!(Number.isFinite(pts2d[2 * i]) && Number.isFinite(pts2d[2 * i + 1]))) return PnpStatus.NonFinite;
     if (!(Number.isFinite(X) && Number.isFinite(Y) && Number.isFinite(Z))) return PnpStatus.NonFinite;

@@ -124,3 +124,103 @@ export function rotationAngle(Ra: ArrayLike<number>, Rb: ArrayLike<number>): num
 export function relativeError(ta: ArrayLike<number>, tb: ArrayLike<number>): number {
   return Math.hypot(ta[0] - tb[0], ta[1] - tb[1], ta[2] - tb[2]) / Math.hypot(tb[0], tb[1], tb[2]);
 }
+
+/** Rodrigues: exp([r]x), [9] row-major. */
+export function expSo3(r: ArrayLike<number>): Float64Array {
+  const th = Math.hypot(r[0], r[1], r[2]);
+  const a = th < 1e-8 ? 1 - (th * th) / 6 : Math.sin(th) / th;
+  const b = th < 1e-8 ? 0.5 - (th * th) / 24 : (1 - Math.cos(th)) / (th * th);
+  const [x, y, z] = [r[0], r[1], r[2]];
+  return new Float64Array([
+    1 - b * (y * y + z * z), -a * z + b * x * y, a * y + b * x * z,
+    a * z + b * x * y, 1 - b * (x * x + z * z), -a * x + b * y * z,
+    -a * y + b * x * z, a * x + b * y * z, 1 - b * (x * x + y * y),
+  ]);
+}
+
+/** Sum of squared reprojection residuals in normalised image coordinates (no weights). */
+export function reprojCost(xn: Float64Array, m: Float64Array, n: number, R: ArrayLike<number>, t: ArrayLike<number>): number {
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    const p = [0, 1, 2].map((r) => R[3 * r] * xn[3 * i] + R[3 * r + 1] * xn[3 * i + 1] + R[3 * r + 2] * xn[3 * i + 2] + t[r]);
+    if (!(p[2] > 0)) return Infinity;
+    c += (p[0] / p[2] - m[2 * i]) ** 2 + (p[1] / p[2] - m[2 * i + 1]) ** 2;
+  }
+  return c;
+}
+
+/**
+ * A small independent Levenberg-Marquardt on the normalised reprojection cost (left perturbation
+ * R <- exp([dr]x) R, t <- t + dt), for the tests only: the optimum that an initialiser must lead to.
+ */
+export function refinePoseLm(xn: Float64Array, m: Float64Array, n: number, R0: ArrayLike<number>, t0: ArrayLike<number>, iters = 100) {
+  let R = Float64Array.from(R0);
+  let t = Float64Array.from(t0);
+  let cost = reprojCost(xn, m, n, R, t);
+  let lambda = 1e-3;
+  for (let it = 0; it < iters && Number.isFinite(cost); it++) {
+    const H = new Float64Array(36);
+    const g = new Float64Array(6);
+    for (let i = 0; i < n; i++) {
+      const Y = [0, 1, 2].map((r) => R[3 * r] * xn[3 * i] + R[3 * r + 1] * xn[3 * i + 1] + R[3 * r + 2] * xn[3 * i + 2]);
+      const X = [Y[0] + t[0], Y[1] + t[1], Y[2] + t[2]];
+      const iz = 1 / X[2];
+      const res = [X[0] * iz - m[2 * i], X[1] * iz - m[2 * i + 1]];
+      const D = [[iz, 0, -X[0] * iz * iz], [0, iz, -X[1] * iz * iz]];
+      // dXc/d(dr) = -[Y]x, dXc/d(dt) = I.
+      const skew = [[0, Y[2], -Y[1]], [-Y[2], 0, Y[0]], [Y[1], -Y[0], 0]];
+      for (let k = 0; k < 2; k++) {
+        const J = new Float64Array(6);
+        for (let c = 0; c < 3; c++) {
+          J[c] = D[k][0] * skew[0][c] + D[k][1] * skew[1][c] + D[k][2] * skew[2][c];
+          J[3 + c] = D[k][c];
+        }
+        for (let a = 0; a < 6; a++) {
+          g[a] += J[a] * res[k];
+          for (let b = 0; b < 6; b++) H[6 * a + b] += J[a] * J[b];
+        }
+      }
+    }
+    let improved = false;
+    for (let tries = 0; tries < 10 && !improved; tries++) {
+      const A = H.slice();
+      for (let a = 0; a < 6; a++) A[7 * a] *= 1 + lambda;
+      const dx = solveDense(A, g.map((v) => -v), 6);
+      const Rn = expSo3(dx.subarray(0, 3));
+      const R2 = new Float64Array(9);
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 3; k++) R2[3 * i + j] += Rn[3 * i + k] * R[3 * k + j];
+      const t2 = Float64Array.from([t[0] + dx[3], t[1] + dx[4], t[2] + dx[5]]);
+      const c2 = reprojCost(xn, m, n, R2, t2);
+      if (c2 <= cost) {
+        const rel = (cost - c2) / Math.max(cost, 1e-300);
+        R = R2; t = t2; cost = c2; lambda = Math.max(lambda / 10, 1e-12); improved = true;
+        if (rel < 1e-15 || Math.hypot(...dx) < 1e-14) return { R, t, cost };
+      } else lambda *= 10;
+    }
+    if (!improved) break;
+  }
+  return { R, t, cost };
+}
+
+/** Dense solve by Gaussian elimination with partial pivoting (test helper, small d). */
+export function solveDense(A: Float64Array, b: Float64Array, d: number): Float64Array {
+  const a = A.slice();
+  const x = b.slice();
+  for (let k = 0; k < d; k++) {
+    let p = k;
+    for (let i = k + 1; i < d; i++) if (Math.abs(a[i * d + k]) > Math.abs(a[p * d + k])) p = i;
+    for (let j = 0; j < d; j++) [a[k * d + j], a[p * d + j]] = [a[p * d + j], a[k * d + j]];
+    [x[k], x[p]] = [x[p], x[k]];
+    for (let i = k + 1; i < d; i++) {
+      const f = a[i * d + k] / a[k * d + k];
+      for (let j = k; j < d; j++) a[i * d + j] -= f * a[k * d + j];
+      x[i] -= f * x[k];
+    }
+  }
+  for (let k = d - 1; k >= 0; k--) {
+    let s = x[k];
+    for (let j = k + 1; j < d; j++) s -= a[k * d + j] * x[j];
+    x[k] = s / a[k * d + k];
+  }
+  return x;
+}

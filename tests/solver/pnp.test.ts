@@ -110,6 +110,8 @@ describe('failed problems: status, a finite pose and zero gradients', () => {
     { name: 'NaN in K', inp: one({ K: pr.K.map((v, j) => (j === 2 ? NaN : v)) }), status: PnpStatus.NonFinite, zeroPose: true },
     { name: '-Inf in K', inp: one({ K: pr.K.map((v, j) => (j === 8 ? -Infinity : v)) }), status: PnpStatus.NonFinite, zeroPose: true },
     { name: 'NaN weight', inp: one({ weights: Float64Array.of(1, 1, NaN, 1, 1, 1, 1, 1) }), status: PnpStatus.NonFinite, zeroPose: true },
+    { name: 'negative weight', inp: one({ weights: Float64Array.of(1, 1, 1, -1, 1, 1, 1, 1) }), status: PnpStatus.NonFinite, zeroPose: true },
+    { name: 'singular K', inp: one({ K: Float64Array.of(572, 0, 325, 0, 0, 242, 0, 0, 1) }), status: PnpStatus.NonFinite, zeroPose: true },
     { name: 'NaN initPose', inp: one({ initPose: Float64Array.of(NaN, 0, 0, 0, 0, 500) }), status: PnpStatus.NonFinite, zeroPose: true },
     { name: 'iteration cap', inp: one({ initPose: perturbPoses(pr.poseGT, 0.3, 100, 2), options: { maxIters: 1 } }), status: PnpStatus.NotConverged, zeroPose: false },
   ];

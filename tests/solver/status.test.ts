@@ -40,6 +40,13 @@ describe('checkProblem', () => {
     }
   });
 
+  it('NonFinite (invalid input) for a negative weight and a singular K', () => {
+    const w = new Float64Array(8).fill(1); w[3] = -0.5;
+    expect(checkProblem(x, X, K, w, 8), 'weights[3] = -0.5').toBe(PnpStatus.NonFinite);
+    const singular = Float64Array.of(500, 0, 320, 0, 0, 240, 0, 0, 1);
+    expect(checkProblem(x, X, singular, null, 8), 'K with a zero fy (singular)').toBe(PnpStatus.NonFinite);
+  });
+
   it('TooFewPoints below 4 points with w > 0', () => {
     expect(checkProblem(x, X, K, null, 3), 'n = 3').toBe(PnpStatus.TooFewPoints);
     const w = Float64Array.of(1, 0, 0, 1, 0, 1, 0, 0);

@@ -1,0 +1,132 @@
+/**
+ * `npm run pnp` end to end: the WGSL op (and the cpu backend) through the command line against central
+ * finite differences of the float64 optimum, and bad input answered with the field's name and exit 2.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { solvePnpBatch } from '../../src/solver/pnp';
+import { solveExact } from '../helpers/exactSolve';
+import { PnpStatus } from '../../src/solver/status';
+import { makeRng } from '../helpers/rng';
+import { makeProblems } from '../helpers/problems';
+
+const dir = mkdtempSync(join(tmpdir(), 'poselab-pnp-'));
+
+function runCli(input: unknown, args: string[] = []): { code: number; stderr: string; out?: Record<string, number[] | number[][] | number[][][]> } {
+  const inPath = join(dir, `in-${Math.random().toString(36).slice(2)}.json`);
+  const outPath = inPath.replace('in-', 'out-');
+  writeFileSync(inPath, typeof input === 'string' ? input : JSON.stringify(input));
+  const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/pnp.ts', '--in', inPath, '--out', outPath, ...args], {
+    encoding: 'utf8',
+    env: process.env,
+  });
+  const code = r.status ?? -1;
+  return { code, stderr: r.stderr, out: code === 0 ? JSON.parse(readFileSync(outPath, 'utf8')) : undefined };
+}
+
+function nest(a: ArrayLike<number>, shape: number[]): unknown {
+  if (shape.length === 1) return Array.from(a).slice(0, shape[0]);
+  const s = shape.slice(1).reduce((x, y) => x * y, 1);
+  return Array.from({ length: shape[0] }, (_, i) => nest(Array.prototype.slice.call(a, i * s, (i + 1) * s), shape.slice(1)));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Central differences of L = sum_b gradPose_b . pose_b(z) over one input array: float64, warm-started,
+ * each solve polished to machine precision (tests/helpers/exactSolve.ts). */
+function finiteDifferences(
+  base: Parameters<typeof solvePnpBatch>[0],
+  field: 'pts2d' | 'pts3d' | 'K',
+  gradPose: Float64Array,
+  h: number,
+): Float64Array {
+  const opt = solvePnpBatch(base);
+  const arr = base[field] as Float64Array;
+  const out = new Float64Array(arr.length);
+  const loss = (pose: Float64Array) => pose.reduce((s, v, i) => s + v * gradPose[i], 0);
+  for (let j = 0; j < arr.length; j++) {
+    const plus = arr.slice();
+    plus[j] += h;
+    const minus = arr.slice();
+    minus[j] -= h;
+    const lp = loss(solveExact({ ...base, [field]: plus, initPose: opt.pose }).pose);
+    const lm = loss(solveExact({ ...base, [field]: minus, initPose: opt.pose }).pose);
+    out[j] = (lp - lm) / (2 * h);
+  }
+  return out;
+}
+
+function relErrPerProblem(a: number[], b: Float64Array, B: number): number[] {
+  const per = b.length / B;
+  return Array.from({ length: B }, (_, k) => {
+    let d = 0, nb = 0;
+    for (let j = k * per; j < (k + 1) * per; j++) { d += (a[j] - b[j]) ** 2; nb += b[j] ** 2; }
+    return Math.sqrt(d / nb);
+  });
+}
+
+describe('npm run pnp', () => {
+  for (const [backend, tol2d, tolOther] of [['webgpu', 1e-3, 5e-3], ['cpu', 1e-4, 1e-4]] as const) {
+    it(`returns gradients matching finite differences of the optimum (--backend ${backend})`, () => {
+      const B = 12, n = 8;
+      const p0 = makeProblems({ B, n, noisePx: 1.5, seed: 77, sharedPts3d: false, sharedK: false });
+      // The command line reads float32: finite differences of the same rounded problem.
+      const f32 = (a: Float64Array) => Float64Array.from(Float32Array.from(a));
+      const p = { ...p0, pts2d: f32(p0.pts2d), pts3d: f32(p0.pts3d), K: f32(p0.K) };
+      const rng = makeRng(5);
+      const gradPose = Float64Array.from({ length: B * 6 }, () => rng.normal());
+      // Rotation and translation gradients on comparable scales: the translation is in mm.
+      for (let b = 0; b < B; b++) for (let k = 3; k < 6; k++) gradPose[6 * b + k] *= 1e-2;
+      const input = {
+        pts2d: nest(p.pts2d, [B, n, 2]), pts3d: nest(p.pts3d, [B, n, 3]), K: nest(p.K, [B, 3, 3]), grad: nest(gradPose, [B, 6]),
+      };
+      const r = runCli(input, ['--backend', backend]);
+      expect(r.code, r.stderr).toBe(0);
+      const out = r.out!;
+      expect((out.status as number[]).every((s) => s === PnpStatus.Converged), 'every problem converged').toBe(true);
+      const base = { ...p };
+      const fd2 = finiteDifferences(base, 'pts2d', gradPose, 1e-3);
+      const fd3 = finiteDifferences(base, 'pts3d', gradPose, 1e-3);
+      const fdK = finiteDifferences(base, 'K', gradPose, 1e-3);
+      const e2 = median(relErrPerProblem((out.grad_pts2d as number[][][]).flat(2), fd2, B));
+      const e3 = median(relErrPerProblem((out.grad_pts3d as number[][][]).flat(2), fd3, B));
+      const eK = median(relErrPerProblem((out.grad_K as number[][][]).flat(2), fdK, B));
+      console.log(`${backend}: median relative error vs finite differences: pts2d ${e2.toExponential(2)}, pts3d ${e3.toExponential(2)}, K ${eK.toExponential(2)}`);
+      expect(e2, 'dL/dpts2d median relative error').toBeLessThan(tol2d);
+      expect(e3, 'dL/dpts3d median relative error').toBeLessThan(tolOther);
+      expect(eK, 'dL/dK median relative error').toBeLessThan(tolOther);
+    });
+  }
+
+  it('keeps the shapes of shared pts3d and K and returns grad_weights when weights are given', () => {
+    const p = makeProblems({ B: 3, n: 6, noisePx: 1, seed: 9 });
+    const r = runCli({
+      pts2d: nest(p.pts2d, [3, 6, 2]), pts3d: nest(p.pts3d, [6, 3]), K: nest(p.K, [3, 3]),
+      weights: nest(new Float64Array(18).fill(1), [3, 6]), grad: nest(new Float64Array(18).fill(0.1), [3, 6]),
+    }, ['--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.out!;
+    expect((out.pose as number[][]).length).toBe(3);
+    expect((out.grad_pts3d as number[][]).length, 'grad_pts3d is [n][3] like pts3d').toBe(6);
+    expect((out.grad_pts3d as number[][])[0].length).toBe(3);
+    expect((out.grad_K as number[][]).length, 'grad_K is [3][3] like K').toBe(3);
+    expect((out.grad_weights as number[][]).length, 'grad_weights is [B][n]').toBe(3);
+  });
+
+  it('answers bad input with the field and exit code 2', () => {
+    const K = [[500, 0, 320], [0, 500, 240], [0, 0, 1]];
+    const pts2d = [[[1, 2], [3, 4], [5, 6], [7, 8]]];
+    const bad = runCli({ pts2d, pts3d: [[0, 0, 0], [1, 0, 0]], K }, ['--backend', 'cpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('pts3d: expected shape [4][3] or [1][4][3], got [2][3]');
+    const r = runCli({ pts2d, pts3d: [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], K }, ['--backend', 'cuda']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--backend must be webgpu or cpu, got cuda');
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * The WGSL EPnP twin (src/kernels/epnp.wgsl, f32, one thread per problem, on real WebGPU: Dawn on
+ * SwiftShader) against the float64 epnpInit (src/solver/epnp.ts) on the same LINEMOD-like problems.
+ */
+import { describe, expect, it } from 'vitest';
+import { epnpInit } from '../../src/solver/epnp';
+import { makeEpnpProblem, makeRng, relativeError, rotationAngle, type EpnpProblem } from '../helpers/epnpProblems';
+import { epnpInitGpu, epnpTestDevice } from './epnpGpu';
+
+const kSizes = [4, 5, 6, 8, 9, 32, 256];
+
+function summarise(label: string, problems: EpnpProblem[], gpu: { R: Float64Array; t: Float64Array; ok: boolean }[], tolR: number, tolT: number) {
+  let agree = 0;
+  const rest: string[] = [];
+  let gtGood = 0;
+  for (let k = 0; k < problems.length; k++) {
+    const p = problems[k];
+    const ref = epnpInit(p.xn, p.m, null, p.n);
+    const g = gpu[k];
+    const eR = rotationAngle(g.R, ref.R);
+    const eT = relativeError(g.t, ref.t);
+    if (g.ok && ref.ok && eR < tolR && eT < tolT) agree++;
+    else rest.push(`#${k}: ok ${g.ok}/${ref.ok}, rot ${eR.toExponential(2)} rad, t ${eT.toExponential(2)}, gpu vs truth rot ${rotationAngle(g.R, p.rGt).toExponential(2)}`);
+    if (g.ok && rotationAngle(g.R, p.rGt) < tolR && relativeError(g.t, p.tnGt) < tolT) gtGood++;
+  }
+  console.log(`[epnp wgsl] ${label}: agrees with f64 on ${agree}/${problems.length}, within tolerance of the truth ${gtGood}/${problems.length}` +
+    (rest.length ? `; the rest (first 5): ${rest.slice(0, 5).join('; ')}` : ''));
+  return { agree, rest };
+}
+
+describe('epnp.wgsl on WebGPU against the float64 epnpInit', () => {
+  it('finds a WebGPU adapter (fails loudly, never skips)', async () => {
+    const device = await epnpTestDevice();
+    expect(device).toBeTruthy();
+  });
+
+  for (const planar of [false, true]) {
+    for (const n of kSizes) {
+      it(`${planar ? 'planar' : 'general'} n=${n}, noise-free: R within 1e-3 rad, tn within 1e-3 relative on >= 99% of 500`, async () => {
+        const rng = makeRng(31 * n + (planar ? 1 : 0));
+        const problems = Array.from({ length: 500 }, () => makeEpnpProblem(rng, n, planar, 0));
+        const gpu = await epnpInitGpu(problems.map((p) => ({ n, xn: p.xn, m: p.m, w: null })));
+        const { agree } = summarise(`${planar ? 'planar' : 'general'} n=${n} noise-free`, problems, gpu, 1e-3, 1e-3);
+        expect(agree / problems.length).toBeGreaterThanOrEqual(0.99);
+      });
+    }
+  }
+
+  it('2 px noise, general n=32: agrees with f64 within 1e-2 rad on >= 95% of 500', async () => {
+    const rng = makeRng(77);
+    const problems = Array.from({ length: 500 }, () => makeEpnpProblem(rng, 32, false, 2));
+    const gpu = await epnpInitGpu(problems.map((p) => ({ n: 32, xn: p.xn, m: p.m, w: null })));
+    const { agree } = summarise('general n=32, 2 px', problems, gpu, 1e-2, 1e-2);
+    expect(agree / problems.length).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('weights: w = 0 points are ignored, and weighted problems match the float64 twin', async () => {
+    const rng = makeRng(78);
+    const problems: { n: number; xn: Float64Array; m: Float64Array; w: Float64Array }[] = [];
+    const refs: ReturnType<typeof epnpInit>[] = [];
+    for (let k = 0; k < 100; k++) {
+      const p = makeEpnpProblem(rng, 20, k % 2 === 1, 1);
+      const w = Float64Array.from({ length: 20 }, () => 0.2 + rng());
+      w[3] = 0;
+      p.m[6] += 0.3; // the ignored point is wrong
+      problems.push({ n: 20, xn: p.xn, m: p.m, w });
+      refs.push(epnpInit(p.xn, p.m, w, 20));
+    }
+    const gpu = await epnpInitGpu(problems);
+    let agree = 0;
+    for (let k = 0; k < problems.length; k++) {
+      if (gpu[k].ok && rotationAngle(gpu[k].R, refs[k].R) < 1e-2 && relativeError(gpu[k].t, refs[k].t) < 1e-2) agree++;
+    }
+    console.log(`[epnp wgsl] weighted, 1 px: agrees with f64 on ${agree}/100`);
+    expect(agree).toBeGreaterThanOrEqual(97);
+  });
+
+  it('degenerate problems give ok = false and a finite pose', async () => {
+    const n = 6;
+    const line = new Float64Array(3 * n);
+    for (let i = 0; i < n; i++) line.set([i - 2.5, 2 * (i - 2.5), 0], 3 * i);
+    const m = new Float64Array(2 * n).fill(0.1);
+    const gpu = await epnpInitGpu([
+      { n, xn: line, m, w: null },
+      { n, xn: new Float64Array(3 * n), m, w: null },
+      { n, xn: line.map((v, i) => v + (i % 3) * 0.7 + (i % 5)), m, w: new Float64Array(n) },
+    ]);
+    for (const g of gpu) {
+      expect(g.ok).toBe(false);
+      expect([...g.R, ...g.t].every(Number.isFinite)).toBe(true);
+    }
+  });
+});
