@@ -1,0 +1,112 @@
+/**
+ * The page's side of the worker: starts src/worker/engine.worker.ts, wraps it in comlink's typed
+ * Remote<EngineApi>, and feeds every engine event into the store's slices. Panels call `engine()`
+ * for commands; they never see train/ or the worker's internals.
+ */
+import * as Comlink from 'comlink';
+import type { DroppedBlob, EngineApi, EngineUiEvent, LoadProgress } from '../worker/protocol';
+import { useApp } from './state/store';
+
+let remote: Comlink.Remote<EngineApi> | undefined;
+
+export function engine(): Comlink.Remote<EngineApi> {
+  if (!remote) {
+    const worker = new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'poselab-engine' });
+    remote = Comlink.wrap<EngineApi>(worker);
+  }
+  return remote;
+}
+
+/** The dataset bundled with the page (public/datasets/poselab-toy). */
+export const kBundledUrl = `${import.meta.env.BASE_URL}datasets/poselab-toy/`;
+
+function onEvent(e: EngineUiEvent): void {
+  const s = useApp.getState();
+  switch (e.type) {
+    case 'history':
+      s.resetCharts();
+      s.appendSteps(e.points);
+      for (const v of e.evals) s.appendEval(v.step, v.metrics);
+      return;
+    case 'started':
+      if (!e.resumed) { s.resetCharts(); s.clearPredictions(); }
+      s.runStarted(e);
+      return;
+    case 'steps':
+      s.appendSteps(e.points);
+      s.runProgress(e.points[e.points.length - 1]);
+      return;
+    case 'eval':
+      if (e.source === 'training') s.appendEval(e.step, e.metrics);
+      s.setPredictions(e.step, e.metrics, e.samples, e.source);
+      return;
+    case 'checkpoint':
+      s.setLastCheckpoint(e.step, e.savedAt);
+      return;
+    case 'paused':
+      s.setStatus('paused');
+      return;
+    case 'resumed':
+      s.setStatus('running');
+      s.setPausedInBackground(false);
+      return;
+    case 'done':
+      s.setStatus('done');
+      s.setPausedInBackground(false);
+      return;
+    case 'error':
+      s.setStatus('error', e.message);
+      return;
+  }
+}
+
+const progressTo = (label: string) => Comlink.proxy((p: LoadProgress) => useApp.getState().setLoading(label, p));
+
+/** Backend, presets, saved run, then the bundled dataset: what the page does when it opens. */
+export async function connect(): Promise<void> {
+  const api = engine();
+  await api.subscribe(Comlink.proxy(onEvent));
+  const s = useApp.getState();
+  s.setBackend(await api.init());
+  s.setPresets(await api.presets());
+  const saved = await api.savedRun().catch(() => undefined);
+  s.setSavedRun(saved && !saved.finished ? saved : undefined);
+  await loadBundled();
+}
+
+export async function loadBundled(): Promise<void> {
+  const label = 'bundled dataset (poselab-toy)';
+  useApp.getState().setLoading(label, { phase: 'listing', done: 0, total: 0 });
+  try {
+    useApp.getState().setDataset(await engine().loadUrl(kBundledUrl, progressTo(label)));
+  } catch (e) {
+    useApp.getState().setLoadError(`The bundled dataset could not be loaded (${message(e)}). Drop a dataset to start.`);
+  }
+}
+
+export async function loadDropped(label: string, files: DroppedBlob[]): Promise<void> {
+  useApp.getState().setLoading(label, { phase: 'listing', done: 0, total: files.length });
+  try {
+    useApp.getState().setDataset(await engine().loadFiles(label, files, progressTo(label)));
+    useApp.getState().setStatus('idle');
+    useApp.getState().clearPredictions();
+  } catch (e) {
+    useApp.getState().setLoadError(`${label} could not be loaded: ${message(e)}`);
+  }
+}
+
+export async function resumeSaved(): Promise<void> {
+  const label = useApp.getState().savedRun?.dataset.label ?? 'saved run';
+  useApp.getState().setStatus('starting');
+  try {
+    const d = await engine().resumeSaved(progressTo(label));
+    useApp.getState().setDataset(d);
+    useApp.getState().setSavedRun(undefined);
+  } catch (e) {
+    useApp.getState().setStatus('error', message(e));
+  }
+}
+
+export function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

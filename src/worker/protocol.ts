@@ -1,0 +1,263 @@
+/**
+ * The one typed interface between the page (src/ui) and the training worker (engine.worker.ts).
+ * The page holds a comlink Remote<EngineApi>; everything it learns about training arrives as
+ * EngineUiEvent values through subscribe(). Types only (plus a few constants), so ui/ can import this
+ * file without pulling in tfjs, train/ or data/.
+ *
+ * Conventions as in ARCHITECTURE.md: rotations [9] row-major model-to-camera, translations mm,
+ * intrinsics [9] row-major px, image points px (pixel centres at integer coordinates).
+ */
+
+export interface BackendInfo {
+  /** The tfjs backend training runs on: 'webgpu', else 'cpu'. */
+  backend: string;
+  webgpu: boolean;
+  /** The adapter's description when WebGPU is in use. */
+  adapter?: string;
+  /** Said plainly on the page when training cannot use WebGPU. */
+  notice?: string;
+}
+
+export type LoadPhase = 'listing' | 'indexing' | 'checking' | 'done';
+
+export interface LoadProgress {
+  phase: LoadPhase;
+  /** Files checked so far (phase 'checking'); 0 otherwise. */
+  done: number;
+  total: number;
+}
+
+/** One line of the validation report: which file, which field in it, what is wrong. */
+export interface ProblemLine {
+  file: string;
+  field: string;
+  message: string;
+}
+
+export interface ObjectInfo {
+  id: number;
+  name: string;
+  diameterMm: number;
+  symmetric: boolean;
+  hasMesh: boolean;
+  instances: number;
+}
+
+export type DatasetOrigin = 'bundled' | 'dropped' | 'none';
+
+export interface DatasetSummary {
+  label: string;
+  name: string;
+  format: 'bop' | 'pvnet';
+  origin: DatasetOrigin;
+  images: number;
+  instances: number;
+  splits: { split: string; images: number; instances: number }[];
+  objects: ObjectInfo[];
+  problems: ProblemLine[];
+  /** At least one image holds an instance of an object with a mesh. */
+  usable: boolean;
+  /** Image keys in dataset order, for browsing. */
+  imageKeys: string[];
+}
+
+export interface InstanceView {
+  objId: number;
+  /** [9] row-major, model to camera */
+  rM2c: number[];
+  /** [3] mm */
+  tM2cMm: number[];
+  /** [x, y, w, h] px */
+  bboxPx: [number, number, number, number];
+  visibFract?: number;
+}
+
+/** One dataset image for the dataset view, with its own camera and ground truth. */
+export interface ImageView {
+  index: number;
+  key: string;
+  split: string;
+  widthPx: number;
+  heightPx: number;
+  /** [9] row-major intrinsics, px */
+  kPx: number[];
+  /** The encoded file as stored (PNG or JPEG). */
+  rgbBytes: Uint8Array;
+  rgbMime: string;
+  /** [heightPx, widthPx, 4] RGBA8: the instances' visible masks tinted, transparent elsewhere; absent when the image has none. */
+  maskRgba?: Uint8Array;
+  instances: InstanceView[];
+}
+
+/** What three.js needs to draw an object: its mesh, bounds and keypoints, all mm in the model frame. */
+export interface ObjectGeometry {
+  objId: number;
+  name: string;
+  /** [n, 3] mm */
+  positions: Float32Array;
+  /** [m, 3] vertex indices */
+  faces: Uint32Array;
+  boundsMm: { min: [number, number, number]; max: [number, number, number] };
+  diameterMm: number;
+  /** [k, 3] mm, centre last */
+  keypointsMm: Float32Array;
+}
+
+export type PresetName = 'tiny' | 'default' | 'large';
+
+/** The training options the page shows; everything else comes from the preset. */
+export interface TrainSettings {
+  preset: PresetName;
+  /** Optimiser steps. */
+  steps: number;
+  /** Crops per step. */
+  batchSize: number;
+  /** Adam's peak learning rate. */
+  lr: number;
+  /** Final weight of the pose (PnP) loss. */
+  betaMax: number;
+  /** FPS keypoints on the surface (the centre comes on top). */
+  keypoints: number;
+  /** Evaluate on test images every this many steps (0 = only at the end). */
+  evalEvery: number;
+  /** Save a checkpoint every this many steps (0 = only on pause and at the end). */
+  checkpointEvery: number;
+  /** Object to train for; the most frequent one by default. */
+  objId?: number;
+}
+
+/** One optimiser step, as charted. */
+export interface StepPoint {
+  step: number;
+  totalSteps: number;
+  total: number;
+  heatmap: number;
+  keypoint: number;
+  pose: number;
+  lr: number;
+  beta: number;
+  gradNorm: number;
+  imagesPerSec: number;
+  stepMs: number;
+  /** ms in the PnP layer (NaN when not measured) */
+  pnpMs: number;
+  etaMs: number;
+}
+
+export interface EvalMetrics {
+  instances: number;
+  /** Fraction with ADD (ADD-S when symmetric) < 0.1 diameter */
+  add01d: number;
+  /** Fraction with 2D projection error < 5 px */
+  proj5px: number;
+  /** Fraction within 5 cm and 5 degrees */
+  cm5deg5: number;
+  meanRotDeg: number;
+  meanTransMm: number;
+  pnpFailures: number;
+  msPerImage: number;
+  symmetric: boolean;
+}
+
+export interface PosePair {
+  /** [9] row-major */
+  R: number[];
+  /** [3] mm */
+  tMm: number[];
+}
+
+/** One test crop with the network's prediction, for the live prediction grid. */
+export interface PredictionSample {
+  imageKey: string;
+  objId: number;
+  /** Crop side, px */
+  inputPx: number;
+  /** [S, S, 3] RGB in [0, 1] */
+  image: Float32Array;
+  /** [9] row-major crop intrinsics */
+  kCrop: number[];
+  /** [k, 2] crop px */
+  keypointsPx: Float32Array;
+  /** [k, 2] crop px, the GT pose's projection of the keypoints */
+  keypointsGtPx: Float32Array;
+  /** [H, W, k] spatial-softmax probabilities */
+  heatmaps: Float32Array;
+  heatmapSide: number;
+  est: PosePair;
+  gt: PosePair;
+  /** bpnp status, 0 = converged */
+  status: number;
+  errors: { rotDeg: number; transMm: number; addMm: number; keypointPx: number };
+}
+
+export type EngineUiEvent =
+  | { type: 'started'; step: number; totalSteps: number; backend: string; parameters: number; keypoints: number; settings: TrainSettings; objId: number; objName: string; resumed: boolean }
+  /** Steps, batched: the worker posts at most every kStepBatchMs. */
+  | { type: 'steps'; points: StepPoint[] }
+  | { type: 'eval'; step: number; final: boolean; metrics: EvalMetrics; samples: PredictionSample[]; source: 'training' | 'imported' }
+  | { type: 'checkpoint'; step: number; savedAt: number }
+  | { type: 'paused'; step: number }
+  | { type: 'resumed'; step: number }
+  | { type: 'done'; step: number; reason: 'finished' | 'stopped'; metrics?: EvalMetrics }
+  | { type: 'error'; step: number; message: string }
+  /** Chart history of a resumed run, sent before its 'started'. */
+  | { type: 'history'; points: StepPoint[]; evals: { step: number; metrics: EvalMetrics }[] };
+
+export const kStepBatchMs = 100;
+
+/** The last run kept in IndexedDB, as offered after a reload. */
+export interface SavedRunInfo {
+  step: number;
+  totalSteps: number;
+  savedAt: number;
+  settings: TrainSettings;
+  finished: boolean;
+  dataset: { label: string; origin: DatasetOrigin; readable: boolean; why?: string };
+}
+
+export interface ImportResult {
+  /** What the bundle held, in words. */
+  summary: string;
+  step: number;
+  hasCheckpoint: boolean;
+}
+
+export type ProgressCallback = (p: LoadProgress) => void;
+
+/** A dropped file with its path inside what was dropped. */
+export interface DroppedBlob {
+  path: string;
+  file: Blob;
+}
+
+/**
+ * The worker's face. Every method may reject with an Error whose message is meant for the page.
+ */
+export interface EngineApi {
+  /** Picks the backend (WebGPU, else cpu) and says which. */
+  init(): Promise<BackendInfo>;
+  /** Engine events; listener must be a comlink proxy. */
+  subscribe(listener: (e: EngineUiEvent) => void): void;
+  presets(): Record<PresetName, TrainSettings>;
+  /** Loads the dataset served at url (a folder with manifest.json). */
+  loadUrl(url: string, onProgress: ProgressCallback): Promise<DatasetSummary>;
+  /** Loads dropped files and folders (zips are opened); checks every image and mask. */
+  loadFiles(label: string, files: DroppedBlob[], onProgress: ProgressCallback): Promise<DatasetSummary>;
+  image(index: number): Promise<ImageView>;
+  objectGeometry(objId: number): ObjectGeometry | undefined;
+  start(settings: TrainSettings): Promise<void>;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  /** The run kept in IndexedDB, if any, and whether its dataset can still be read. */
+  savedRun(): Promise<SavedRunInfo | undefined>;
+  /** Reloads the saved run's dataset (unless the loaded one is it) and continues from its checkpoint. */
+  resumeSaved(onProgress: ProgressCallback): Promise<DatasetSummary>;
+  discardSaved(): Promise<void>;
+  /** The current model as a PoseLab bundle (zip: model.json, weights.bin, poselab.json, checkpoint). */
+  exportBundle(): Promise<Uint8Array>;
+  /** Evaluates the current model on the whole test split: BOP results CSV text. */
+  exportBopCsv(): Promise<string>;
+  /** Reads a bundle; 'evaluate' runs it on the test split, 'continue' resumes training from its checkpoint. */
+  importBundle(bytes: Uint8Array, mode: 'evaluate' | 'continue'): Promise<ImportResult>;
+}
