@@ -1,0 +1,193 @@
+/**
+ * Training configurations. A config is plain JSON: it travels in checkpoints and in the exported bundle
+ * (poselab.json), so a run can be rebuilt from it exactly (model shape, seeded initialisation, data
+ * order, schedules).
+ *
+ * Presets: 'tiny' for tests and SwiftShader (seconds per step), 'default' for a laptop GPU, 'large'
+ * for a desktop GPU.
+ */
+export type ConfigName = 'tiny' | 'default' | 'large';
+
+export interface ModelConfig {
+  /** Square network input side, px (divisible by 4 x 2^depth). */
+  inputPx: number;
+  /** Channels at 1/2 resolution; doubled at every further downsampling. */
+  width: number;
+  /** Downsampling stages below the 1/4-resolution heatmap level (0..3): the encoder goes to 1/(4 2^depth). */
+  depth: number;
+  /** Residual blocks after each downsampling and each upsampling. */
+  blocks: number;
+  /** A per-keypoint confidence head in [0, 1], used as the weights of bpnp. */
+  confidence: boolean;
+  /** Channel cap at the deepest stage. */
+  maxChannels: number;
+}
+
+export interface LossConfig {
+  /** Standard deviation of the Gaussian heatmap targets, in heatmap cells (1 cell = 4 crop px). */
+  sigmaCells: number;
+  /** Weight of the soft-argmax keypoint loss (mean squared px / stride^2, DSNT's coordinate term). */
+  keypointWeight: number;
+  /** Final weight beta of the pose loss (mean squared reprojection error in heatmap cells^2). */
+  betaMax: number;
+  /** Heatmap-only warm-up, steps: beta is 0 before. */
+  warmupSteps: number;
+  /** Steps of the linear ramp of beta from 0 to betaMax after the warm-up. */
+  betaRampSteps: number;
+  /** Model points the pose loss reprojects: 0 = the keypoints, else this many mesh vertices (seeded pick). */
+  posePoints: number;
+  /** Initial pose of the training-time PnP: 'epnp' (bpnp's own initialiser) or 'gt' (LM starts at the GT pose). */
+  pnpInit: 'epnp' | 'gt';
+}
+
+export interface OptimConfig {
+  batchSize: number;
+  steps: number;
+  /** Adam's peak learning rate. */
+  lr: number;
+  /** Linear learning-rate warm-up, steps. */
+  lrWarmupSteps: number;
+  /** Cosine decay to lr x minLrFactor at the last step. */
+  minLrFactor: number;
+  /** Gradients are scaled down to this global L2 norm when larger (0 = off). */
+  clipNorm: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export interface DataConfig {
+  /** Crop side = longest side of the object's box x (1 + padding). */
+  padding: number;
+  cropFrom: 'mask' | 'model';
+  augment: boolean;
+  /** Number of FPS keypoints on the surface (the centre comes on top). */
+  keypoints: number;
+  /** Per-channel normalisation applied to RGB in [0, 1] before the network: (x - mean) / std. */
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export interface TrainConfig {
+  name: ConfigName | 'custom';
+  seed: number;
+  model: ModelConfig;
+  loss: LossConfig;
+  optim: OptimConfig;
+  data: DataConfig;
+  /** Evaluate on the test split every this many steps (0 = only at the end). */
+  evalEvery: number;
+  /** At most this many test instances per evaluation during training (0 = all); the final one uses all. */
+  evalMaxInstances: number;
+  /** Sample predictions sent with every evaluation event. */
+  evalSamples: number;
+  /** Emit a checkpoint event every this many steps (0 = never). */
+  checkpointEvery: number;
+}
+
+const kImagenetMean: [number, number, number] = [0.485, 0.456, 0.406];
+const kImagenetStd: [number, number, number] = [0.229, 0.224, 0.225];
+
+const base: Omit<TrainConfig, 'name'> = {
+  seed: 0,
+  model: { inputPx: 128, width: 16, depth: 2, blocks: 1, confidence: true, maxChannels: 128 },
+  loss: { sigmaCells: 1.5, keypointWeight: 0.1, betaMax: 0.01, warmupSteps: 2000, betaRampSteps: 2000, posePoints: 0, pnpInit: 'epnp' },
+  optim: { batchSize: 16, steps: 20_000, lr: 1e-3, lrWarmupSteps: 200, minLrFactor: 0.05, clipNorm: 5, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+  data: { padding: 0.15, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
+  evalEvery: 2000,
+  evalMaxInstances: 200,
+  evalSamples: 4,
+  checkpointEvery: 1000,
+};
+
+export const kConfigs: Record<ConfigName, TrainConfig> = {
+  tiny: {
+    ...base,
+    name: 'tiny',
+    model: { inputPx: 32, width: 4, depth: 1, blocks: 1, confidence: true, maxChannels: 16 },
+    loss: { ...base.loss, sigmaCells: 1, warmupSteps: 20, betaRampSteps: 20 },
+    optim: { ...base.optim, batchSize: 4, steps: 200, lr: 3e-3, lrWarmupSteps: 5 },
+    data: { ...base.data, keypoints: 4 },
+    evalEvery: 0,
+    evalMaxInstances: 16,
+    evalSamples: 2,
+    checkpointEvery: 0,
+  },
+  default: { ...base, name: 'default' },
+  large: {
+    ...base,
+    name: 'large',
+    model: { inputPx: 128, width: 32, depth: 3, blocks: 2, confidence: true, maxChannels: 256 },
+    optim: { ...base.optim, batchSize: 32, steps: 50_000, lrWarmupSteps: 500 },
+    loss: { ...base.loss, warmupSteps: 5000, betaRampSteps: 5000 },
+    evalEvery: 5000,
+    evalMaxInstances: 500,
+  },
+};
+
+export function isConfigName(s: string): s is ConfigName {
+  return s === 'tiny' || s === 'default' || s === 'large';
+}
+
+/** A deep copy of a preset with overrides (one level deep per section). */
+export function makeConfig(name: ConfigName, over: ConfigOverrides = {}): TrainConfig {
+  const c = structuredClone(kConfigs[name]);
+  return applyOverrides(c, over);
+}
+
+export interface ConfigOverrides {
+  seed?: number;
+  model?: Partial<ModelConfig>;
+  loss?: Partial<LossConfig>;
+  optim?: Partial<OptimConfig>;
+  data?: Partial<DataConfig>;
+  evalEvery?: number;
+  evalMaxInstances?: number;
+  evalSamples?: number;
+  checkpointEvery?: number;
+}
+
+export function applyOverrides(c: TrainConfig, over: ConfigOverrides): TrainConfig {
+  const out: TrainConfig = {
+    ...c,
+    ...pick(over, ['seed', 'evalEvery', 'evalMaxInstances', 'evalSamples', 'checkpointEvery']),
+    model: { ...c.model, ...over.model },
+    loss: { ...c.loss, ...over.loss },
+    optim: { ...c.optim, ...over.optim },
+    data: { ...c.data, ...over.data },
+  };
+  validateConfig(out);
+  return out;
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<T> {
+  const r: Partial<T> = {};
+  for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
+  return r;
+}
+
+/** Throws with the field and the value when a config cannot work. */
+export function validateConfig(c: TrainConfig): void {
+  const m = c.model;
+  const mult = 4 * 2 ** m.depth;
+  const bad = (field: string, v: unknown, why: string) => {
+    throw new Error(`config.${field} = ${JSON.stringify(v)}: ${why}`);
+  };
+  if (!Number.isInteger(m.inputPx) || m.inputPx % mult !== 0) bad('model.inputPx', m.inputPx, `must be a multiple of ${mult} (4 x 2^depth)`);
+  if (!Number.isInteger(m.depth) || m.depth < 0 || m.depth > 3) bad('model.depth', m.depth, 'must be 0..3');
+  if (!Number.isInteger(m.width) || m.width < 1) bad('model.width', m.width, 'must be a positive integer');
+  if (!Number.isInteger(m.blocks) || m.blocks < 0) bad('model.blocks', m.blocks, 'must be >= 0');
+  if (!Number.isInteger(c.optim.batchSize) || c.optim.batchSize < 1) bad('optim.batchSize', c.optim.batchSize, 'must be >= 1');
+  if (!Number.isInteger(c.optim.steps) || c.optim.steps < 0) bad('optim.steps', c.optim.steps, 'must be >= 0');
+  if (!(c.optim.lr > 0)) bad('optim.lr', c.optim.lr, 'must be > 0');
+  if (!Number.isInteger(c.data.keypoints) || c.data.keypoints < 3) bad('data.keypoints', c.data.keypoints, 'must be >= 3 (plus the centre: >= 4 points for PnP)');
+  if (!(c.loss.sigmaCells > 0)) bad('loss.sigmaCells', c.loss.sigmaCells, 'must be > 0');
+}
+
+/** Heatmap side, cells: the input at 1/4 resolution. */
+export function heatmapSide(m: ModelConfig): number {
+  return m.inputPx / kHeatmapStride;
+}
+
+/** Crop px per heatmap cell. */
+export const kHeatmapStride = 4;

@@ -1,0 +1,57 @@
+/**
+ * The narrow view of the data the engine consumes: one object, samples as typed arrays. Anything can
+ * implement it (src/train/datasetData.ts adapts src/data's dataset model; the tests draw synthetic
+ * crops), so the engine is tested independently of the loaders.
+ */
+
+/** One cropped instance. */
+export interface TrainingSample {
+  /** [S, S, 3] RGB in [0, 1], rows top to bottom (S = the model's input side) */
+  image: Float32Array;
+  /** [9] row-major intrinsics of the crop, px */
+  kCrop: Float64Array;
+  /** [9] row-major rotation, model to camera */
+  rM2c: Float64Array;
+  /** [3] translation, model to camera, mm */
+  tM2cMm: Float64Array;
+}
+
+/** A test instance: a sample and where it came from. */
+export interface EvalSample extends TrainingSample {
+  /** [9] row-major intrinsics of the full image, px (the 2D projection metric is in image pixels) */
+  kPx: Float64Array;
+  imageKey: string;
+  /** BOP scene_id and im_id (for the results CSV); 0 and the image index where the dataset has none. */
+  sceneId: number;
+  imId: number;
+}
+
+/** The object a model is trained for. */
+export interface PoseObject {
+  id: number;
+  name: string;
+  diameterMm: number;
+  /** ADD-S instead of ADD in the metrics. */
+  symmetric: boolean;
+  /** [k, 3] mm, model frame: the points the network finds (centre last, as src/data/keypoints.ts) */
+  keypointsMm: Float64Array;
+  /** [m, 3] mm, model frame: points for ADD(-S), the 2D projection metric and the mesh pose loss */
+  pointsMm: Float64Array;
+}
+
+export interface TrainingData {
+  object: PoseObject;
+  trainCount: number;
+  testCount: number;
+  /**
+   * Training instance `item` (0 .. trainCount-1), augmented with the randomness of (seed, sampleIndex):
+   * the same arguments give the same bytes, in any order.
+   */
+  train(item: number, sampleIndex: number, seed: number): Promise<TrainingSample>;
+  /** Test instance `item` (0 .. testCount-1), not augmented. */
+  test(item: number): Promise<EvalSample>;
+}
+
+export function keypointCount(o: PoseObject): number {
+  return o.keypointsMm.length / 3;
+}

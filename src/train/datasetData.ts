@@ -1,0 +1,112 @@
+/**
+ * The dataset model of src/data seen as TrainingData (data.ts): one object, its train and test
+ * instances (splitDataset), crops made by makeSample with the config's crop policy, and the object's
+ * keypoints and metric points. Works wherever src/data works (page, worker, Node): the image decoder
+ * is passed in.
+ */
+import type { Dataset, DatasetImage, DatasetObject } from '../data/dataset';
+import { kDefaultAugment } from '../data/augment';
+import type { DecodeImage } from '../data/image';
+import { ImageStore } from '../data/image-store';
+import { keypointsOf, type ObjectKeypoints } from '../data/keypoints';
+import { boxCorners } from '../data/mesh';
+import { hashSeed, Rng } from '../data/rng';
+import { listInstances, makeSample, type InstanceRef, type SampleOptions } from '../data/samples';
+import { splitDataset, type Split } from '../data/split';
+import type { TrainConfig } from './config';
+import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
+
+/**
+ * ADD-S is O(m^2) in the metric points: LINEMOD meshes have 5k-20k vertices, so a seeded pick of this
+ * many vertices stands for the mesh (the mean over a uniform pick estimates the mean over all).
+ */
+export const kMaxMetricPoints = 2000;
+
+export interface DatasetDataOptions {
+  decode: DecodeImage;
+  /** The object to train for; by default the one with the most training instances (and a mesh). */
+  objId?: number;
+  /** Image cache budget, bytes. */
+  cacheBytes?: number;
+}
+
+export interface DatasetTrainingData extends TrainingData {
+  split: Split;
+  /** The object's keypoints as chosen (fps on the mesh, else the bounding box's corners). */
+  keypoints: ObjectKeypoints;
+}
+
+/**
+ * Throws, saying why, when the dataset cannot be trained on: no object with instances in both splits.
+ * Keypoints already attached to the dataset for the object (the page's choice) win over the config's.
+ */
+export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: DatasetDataOptions): DatasetTrainingData {
+  const split = splitDataset(ds, { mode: 'auto', seed: config.seed });
+  const obj = pickObject(ds, split, opts.objId);
+  const keypoints = ds.keypoints?.get(obj.id) ?? (obj.mesh
+    ? keypointsOf(obj, { kind: 'fps', count: config.data.keypoints, surfaceSamples: 10_000, seed: 0 })
+    : keypointsOf(obj, { kind: 'bbox' }));
+  ds.keypoints ??= new Map();
+  ds.keypoints.set(obj.id, keypoints);
+  const train = listInstances(ds, { images: split.train, objIds: [obj.id] });
+  const test = listInstances(ds, { images: split.test, objIds: [obj.id] });
+  if (train.length === 0) throw new Error(`object ${obj.id} (${obj.name}) has no instance in the training split (${split.how})`);
+  const store = new ImageStore(ds.source, opts.decode, opts.cacheBytes);
+  const base: SampleOptions = { outPx: config.model.inputPx, padding: config.data.padding, cropFrom: config.data.cropFrom, augment: false };
+  const trainOpts: SampleOptions = { ...base, augment: config.data.augment ? kDefaultAugment : false };
+  const object = poseObject(obj, keypoints);
+  const toSample = (s: { rgb: Float32Array; kCrop: Float64Array; rM2c: Float64Array; tM2cMm: Float64Array }): TrainingSample =>
+    ({ image: s.rgb, kCrop: s.kCrop, rM2c: s.rM2c, tM2cMm: s.tM2cMm });
+  return {
+    object,
+    split,
+    keypoints,
+    trainCount: train.length,
+    testCount: test.length,
+    train: async (item, sampleIndex, seed) => toSample(await makeSample(ds, store, checkItem(train, item, 'train'), trainOpts, seed, sampleIndex)),
+    test: async (item): Promise<EvalSample> => {
+      const ref = checkItem(test, item, 'test');
+      const s = await makeSample(ds, store, ref, base);
+      const im = ds.images[ref.image];
+      return { ...toSample(s), kPx: im.kPx, imageKey: im.key, sceneId: sceneIdOf(im), imId: im.imId };
+    },
+  };
+}
+
+function checkItem(refs: InstanceRef[], item: number, split: string): InstanceRef {
+  const r = refs[item];
+  if (!r) throw new Error(`${split} instance ${item} of ${refs.length} asked for`);
+  return r;
+}
+
+/** BOP scene folders are numbers ('000001'); PVNet classes are not, and count as scene 0. */
+function sceneIdOf(im: DatasetImage): number {
+  return /^\d+$/.test(im.scene) ? Number(im.scene) : 0;
+}
+
+function pickObject(ds: Dataset, split: Split, objId: number | undefined): DatasetObject {
+  if (objId !== undefined) {
+    const o = ds.objects.find((x) => x.id === objId);
+    if (!o) throw new Error(`object ${objId} is not in the dataset (objects: ${ds.objects.map((x) => x.id).join(', ') || 'none'})`);
+    return o;
+  }
+  const counts = new Map<number, number>();
+  for (const i of split.train) for (const ins of ds.images[i].instances) counts.set(ins.objId, (counts.get(ins.objId) ?? 0) + 1);
+  const ranked = ds.objects
+    .filter((o) => (counts.get(o.id) ?? 0) > 0)
+    .sort((a, b) => Number(!!b.mesh) - Number(!!a.mesh) || (counts.get(b.id) ?? 0) - (counts.get(a.id) ?? 0) || a.id - b.id);
+  if (ranked.length === 0) throw new Error(`no object has an instance in the training split (${split.how}; ${ds.images.length} images)`);
+  return ranked[0];
+}
+
+function poseObject(obj: DatasetObject, kp: ObjectKeypoints): PoseObject {
+  let pts: Float64Array = obj.mesh ? Float64Array.from(obj.mesh.positions) : boxCorners(obj.boundsMm);
+  const n = pts.length / 3;
+  if (n > kMaxMetricPoints) {
+    const idx = new Rng(hashSeed(obj.id, 0xadd)).shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, kMaxMetricPoints);
+    const out = new Float64Array(3 * kMaxMetricPoints);
+    idx.forEach((i, j) => out.set(pts.subarray(3 * i, 3 * i + 3), 3 * j));
+    pts = out;
+  }
+  return { id: obj.id, name: obj.name, diameterMm: obj.diameterMm, symmetric: obj.symmetric, keypointsMm: kp.pointsMm, pointsMm: pts };
+}

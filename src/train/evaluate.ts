@@ -1,0 +1,203 @@
+/**
+ * Prediction and evaluation: crops -> heatmaps -> soft-argmax keypoints -> bpnp (its own EPnP
+ * initialiser, no GT anywhere) -> poses; then the metrics of metrics.ts over a test split.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { so3Log } from '../solver/so3';
+import { bpnp } from '../ops/bpnp';
+import { kHeatmapStride } from './config';
+import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
+import { softArgmax, spatialLogSoftmax } from './heatmaps';
+import { instanceErrors, rotationFromAxisAngle, summarise, type InstanceErrors, type PoseMetrics } from './metrics';
+import { normalise, runModel } from './model';
+
+export interface Normalisation {
+  mean: readonly number[];
+  std: readonly number[];
+}
+
+export interface Prediction {
+  /** [6] axis-angle + t mm, model to camera */
+  pose: Float64Array;
+  /** [9] row-major */
+  R: Float64Array;
+  /** [3] mm */
+  tMm: Float64Array;
+  /** bpnp status, 0 = converged */
+  status: number;
+  /** [k, 2] crop px */
+  keypointsPx: Float32Array;
+  /** [k] in [0, 1] when the model has a confidence head */
+  confidence?: Float32Array;
+  /** [H, W, k] spatial-softmax probabilities, when asked for */
+  heatmaps?: Float32Array;
+  /** Mean confidence (1 without a confidence head): the BOP score. */
+  score: number;
+}
+
+/** Stacks samples into a [B, S, S, 3] normalised batch and [B, 3, 3] crop intrinsics. */
+export function batchTensors(samples: readonly TrainingSample[], inputPx: number, norm: Normalisation): { x: tf.Tensor4D; kCrop: tf.Tensor3D } {
+  const B = samples.length;
+  const px = inputPx * inputPx * 3;
+  const img = new Float32Array(B * px);
+  const k = new Float32Array(B * 9);
+  samples.forEach((s, b) => {
+    if (s.image.length !== px) throw new Error(`sample ${b}: image has ${s.image.length} values, [${inputPx}, ${inputPx}, 3] expected`);
+    img.set(s.image, b * px);
+    k.set(s.kCrop, b * 9);
+  });
+  return tf.tidy(() => ({
+    x: normalise(tf.tensor4d(img, [B, inputPx, inputPx, 3]), norm.mean, norm.std),
+    kCrop: tf.tensor3d(k, [B, 3, 3]),
+  }));
+}
+
+/**
+ * Poses for a batch of crops. Everything on the current backend; one readback at the end.
+ */
+export async function predictBatch(model: tf.LayersModel, samples: readonly TrainingSample[], keypointsMm: Float64Array,
+  norm: Normalisation, opts: { heatmaps?: boolean } = {}): Promise<Prediction[]> {
+  const inputPx = model.inputs[0].shape[1]!;
+  const B = samples.length;
+  const kpCount = keypointsMm.length / 3;
+  const { x, kCrop } = batchTensors(samples, inputPx, norm);
+  const out = tf.tidy(() => {
+    const o = runModel(model, x);
+    const kp = softArgmax(o.logits);
+    const { pose, status } = bpnp(kp, tf.tensor2d(Float32Array.from(keypointsMm), [kpCount, 3]), kCrop, { weights: o.confidence });
+    const heat = opts.heatmaps ? tf.exp(spatialLogSoftmax(o.logits)).transpose([0, 2, 1]) : undefined; // [B, HW, k]
+    return { kp, pose, status, conf: o.confidence, heat };
+  });
+  const [kpA, poseA, statusA, confA, heatA] = await Promise.all([
+    out.kp.data(), out.pose.data(), out.status.data(), out.conf?.data(), out.heat?.data(),
+  ]);
+  tf.dispose([x, kCrop, out.kp, out.pose, out.status, out.conf, out.heat].filter((t): t is tf.Tensor => !!t));
+  const side = inputPx / kHeatmapStride;
+  const res: Prediction[] = [];
+  for (let b = 0; b < B; b++) {
+    const pose = Float64Array.from(poseA.subarray(6 * b, 6 * b + 6));
+    const confidence = confA ? Float32Array.from(confA.subarray(kpCount * b, kpCount * (b + 1))) : undefined;
+    res.push({
+      pose,
+      R: rotationFromAxisAngle(pose),
+      tMm: pose.slice(3, 6),
+      status: statusA[b],
+      keypointsPx: Float32Array.from(kpA.subarray(2 * kpCount * b, 2 * kpCount * (b + 1))),
+      confidence,
+      heatmaps: heatA ? Float32Array.from(heatA.subarray(side * side * kpCount * b, side * side * kpCount * (b + 1))) : undefined,
+      score: confidence ? confidence.reduce((a, c) => a + c, 0) / kpCount : 1,
+    });
+  }
+  return res;
+}
+
+/** A prediction to show: the crop, its keypoints and heatmaps, and both poses. */
+export interface SamplePrediction {
+  imageKey: string;
+  inputPx: number;
+  /** [S, S, 3] RGB in [0, 1] */
+  image: Float32Array;
+  /** [9] */
+  kCrop: Float64Array;
+  /** [k, 2] crop px */
+  keypointsPx: Float32Array;
+  /** [k, 2] crop px: the GT pose's projection of the keypoints */
+  keypointsGtPx: Float32Array;
+  /** [H, W, k] */
+  heatmaps: Float32Array;
+  heatmapSide: number;
+  confidence?: Float32Array;
+  poseEst: { R: Float64Array; tMm: Float64Array };
+  poseGt: { R: Float64Array; tMm: Float64Array };
+  status: number;
+}
+
+export interface InstanceResult extends InstanceErrors {
+  imageKey: string;
+  sceneId: number;
+  imId: number;
+  objId: number;
+  score: number;
+  R: Float64Array;
+  tMm: Float64Array;
+  /** Wall time of the batch this instance was in, divided by the batch size, ms */
+  timeMs: number;
+}
+
+export interface EvalResult {
+  metrics: PoseMetrics;
+  instances: InstanceResult[];
+  samples: SamplePrediction[];
+}
+
+export interface EvalOptions {
+  norm: Normalisation;
+  batchSize: number;
+  /** Evaluate the first this many test instances (0 or undefined = all). */
+  maxInstances?: number;
+  /** Sample predictions to return (spread over the instances evaluated). */
+  samples?: number;
+  /** Called after each batch with (done, total). */
+  onProgress?: (done: number, total: number) => void;
+  /** Stops early (between batches) when it returns true. */
+  shouldStop?: () => boolean;
+}
+
+/** Project [k, 3] mm with R, t, K: [k, 2] px. */
+export function projectKeypoints(pts: Float64Array, R: ArrayLike<number>, t: ArrayLike<number>, K: ArrayLike<number>): Float32Array {
+  const n = pts.length / 3;
+  const out = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const X = pts[3 * i], Y = pts[3 * i + 1], Z = pts[3 * i + 2];
+    const x = R[0] * X + R[1] * Y + R[2] * Z + t[0];
+    const y = R[3] * X + R[4] * Y + R[5] * Z + t[1];
+    const z = R[6] * X + R[7] * Y + R[8] * Z + t[2];
+    out[2 * i] = (K[0] * x + K[1] * y + K[2] * z) / z;
+    out[2 * i + 1] = (K[3] * x + K[4] * y + K[5] * z) / z;
+  }
+  return out;
+}
+
+export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, 'object' | 'testCount' | 'test'>, opts: EvalOptions): Promise<EvalResult> {
+  const obj: PoseObject = data.object;
+  const total = opts.maxInstances ? Math.min(opts.maxInstances, data.testCount) : data.testCount;
+  const nSamples = Math.min(opts.samples ?? 0, total);
+  const sampleAt = new Set(Array.from({ length: nSamples }, (_, i) => Math.floor((i * total) / nSamples)));
+  const instances: InstanceResult[] = [];
+  const errs: InstanceErrors[] = [];
+  const samples: SamplePrediction[] = [];
+  const inputPx = model.inputs[0].shape[1]!;
+  let netMsTotal = 0;
+  for (let start = 0; start < total; start += opts.batchSize) {
+    if (opts.shouldStop?.()) break;
+    const idx = Array.from({ length: Math.min(opts.batchSize, total - start) }, (_, i) => start + i);
+    const batch: EvalSample[] = await Promise.all(idx.map((i) => data.test(i)));
+    const wantHeat = idx.some((i) => sampleAt.has(i));
+    const t0 = performance.now();
+    const preds = await predictBatch(model, batch, obj.keypointsMm, opts.norm, { heatmaps: wantHeat });
+    const ms = performance.now() - t0;
+    netMsTotal += ms;
+    preds.forEach((p, j) => {
+      const s = batch[j];
+      const e = instanceErrors({ R: p.R, t: p.tMm }, { R: s.rM2c, t: s.tM2cMm }, obj.pointsMm, s.kPx, obj.symmetric, p.status);
+      errs.push(e);
+      instances.push({ ...e, imageKey: s.imageKey, sceneId: s.sceneId, imId: s.imId, objId: obj.id, score: p.score, R: p.R, tMm: p.tMm, timeMs: ms / batch.length });
+      if (sampleAt.has(idx[j])) {
+        samples.push({
+          imageKey: s.imageKey, inputPx, image: s.image, kCrop: s.kCrop,
+          keypointsPx: p.keypointsPx, keypointsGtPx: projectKeypoints(obj.keypointsMm, s.rM2c, s.tM2cMm, s.kCrop),
+          heatmaps: p.heatmaps!, heatmapSide: inputPx / kHeatmapStride, confidence: p.confidence,
+          poseEst: { R: p.R, tMm: p.tMm }, poseGt: { R: Float64Array.from(s.rM2c), tMm: Float64Array.from(s.tM2cMm) }, status: p.status,
+        });
+      }
+    });
+    opts.onProgress?.(instances.length, total);
+  }
+  const metrics = summarise(errs, obj.diameterMm, obj.symmetric, instances.length ? netMsTotal / instances.length : 0);
+  return { metrics, instances, samples };
+}
+
+/** Axis-angle [3] of a row-major rotation [9]. */
+export function axisAngleOf(R: ArrayLike<number>): Float64Array {
+  return so3Log(new Float64Array(3), R as Float64Array);
+}

@@ -1,0 +1,105 @@
+/**
+ * Heatmaps and their keypoints.
+ *
+ * Frames: heatmap cell (i, j) (column i, row j) covers crop pixels [s i - 0.5, s (i + 1) - 0.5) with
+ * s = kHeatmapStride, so its centre is at crop px u = s i + (s - 1) / 2 (OpenCV pixel centres at
+ * integer coordinates, as src/data/crop.ts).
+ *
+ * Keypoints come out of the heatmaps by soft-argmax (DSNT, Nibali et al. 2018): a spatial softmax per
+ * keypoint, then the expected cell centre. Differentiable, and exact for a target distribution that is
+ * symmetric about the keypoint away from the borders.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { kHeatmapStride } from './config';
+
+/** Crop px of heatmap cell index i (column or row). */
+export function cellToPx(i: number, stride = kHeatmapStride): number {
+  return stride * i + (stride - 1) / 2;
+}
+
+/** Heatmap cell coordinate of crop px u. */
+export function pxToCell(u: number, stride = kHeatmapStride): number {
+  return (u - (stride - 1) / 2) / stride;
+}
+
+/**
+ * Gaussian targets: kpPx [B, k, 2] crop px -> [B, H, W, k], each keypoint's map a normalised Gaussian
+ * (sums to 1) centred on the keypoint's cell coordinate with sigma in cells. A keypoint outside the
+ * heatmap still gets a map: the Gaussian's tail inside, renormalised (so the target's mass sits at the
+ * border nearest the point).
+ */
+export function gaussianTargets(kpPx: ArrayLike<number>, B: number, k: number, side: number, sigmaCells: number,
+  stride = kHeatmapStride): Float32Array {
+  const out = new Float32Array(B * side * side * k);
+  const gx = new Float64Array(side);
+  const gy = new Float64Array(side);
+  const inv2s2 = 1 / (2 * sigmaCells * sigmaCells);
+  for (let b = 0; b < B; b++) {
+    for (let p = 0; p < k; p++) {
+      const cx = pxToCell(kpPx[2 * (b * k + p)], stride);
+      const cy = pxToCell(kpPx[2 * (b * k + p) + 1], stride);
+      // Separable: exp(-(dx^2 + dy^2) / 2s^2) = gx gy, each shifted by its own maximum so a far-away
+      // keypoint does not underflow to all zeros.
+      fill1d(gx, cx, inv2s2);
+      fill1d(gy, cy, inv2s2);
+      let sum = 0;
+      for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) sum += gx[x] * gy[y];
+      const inv = 1 / sum;
+      for (let y = 0; y < side; y++) {
+        for (let x = 0; x < side; x++) out[((b * side + y) * side + x) * k + p] = gx[x] * gy[y] * inv;
+      }
+    }
+  }
+  return out;
+}
+
+function fill1d(g: Float64Array, c: number, inv2s2: number): void {
+  const nearest = Math.min(g.length - 1, Math.max(0, c));
+  const d0 = (nearest - c) * (nearest - c);
+  for (let i = 0; i < g.length; i++) g[i] = Math.exp(-((i - c) * (i - c) - d0) * inv2s2);
+}
+
+/**
+ * Spatial softmax of logits [B, H, W, k] -> log-probabilities [B, k, H W] (row-major cells).
+ */
+export function spatialLogSoftmax(logits: tf.Tensor4D): tf.Tensor3D {
+  const [B, H, W, k] = logits.shape;
+  return tf.tidy(() => tf.logSoftmax(tf.transpose(tf.reshape(logits, [B, H * W, k]), [0, 2, 1])) as tf.Tensor3D);
+}
+
+/**
+ * Soft-argmax: logits [B, H, W, k] -> keypoints [B, k, 2] in crop px. Differentiable.
+ */
+export function softArgmax(logits: tf.Tensor4D, stride = kHeatmapStride): tf.Tensor3D {
+  const [, H, W] = logits.shape;
+  return tf.tidy(() => {
+    const p = tf.exp(spatialLogSoftmax(logits)); // [B, k, HW]
+    const xs = new Float32Array(H * W);
+    const ys = new Float32Array(H * W);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) { xs[y * W + x] = cellToPx(x, stride); ys[y * W + x] = cellToPx(y, stride); }
+    const grid = tf.tensor2d(interleave(xs, ys), [H * W, 2]);
+    const [B, k] = p.shape;
+    return tf.reshape(tf.matMul(tf.reshape(p, [B * k, H * W]), grid), [B, k, 2]) as tf.Tensor3D;
+  });
+}
+
+function interleave(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(2 * a.length);
+  for (let i = 0; i < a.length; i++) { out[2 * i] = a[i]; out[2 * i + 1] = b[i]; }
+  return out;
+}
+
+/**
+ * Heatmap loss: cross-entropy of the normalised Gaussian target against the spatial softmax, averaged
+ * over batch and keypoints, minus the target's own entropy (so it is the KL divergence: 0 at a perfect
+ * fit, whatever sigma). targets [B, H, W, k] as from gaussianTargets.
+ */
+export function heatmapLoss(logits: tf.Tensor4D, targets: tf.Tensor4D): tf.Scalar {
+  const [B, H, W, k] = logits.shape;
+  return tf.tidy(() => {
+    const logp = spatialLogSoftmax(logits);
+    const t = tf.transpose(tf.reshape(targets, [B, H * W, k]), [0, 2, 1]);
+    const tLogT = tf.mul(t, tf.log(tf.maximum(t, 1e-30)));
+    return tf.div(tf.sum(tf.sub(tLogT, tf.mul(t, logp))), B * k) as tf.Scalar;
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * Pose metrics, pure float64 over typed arrays (no tfjs). Poses as R [9] row-major, model to camera,
+ * and t [3] mm; points [m, 3] mm in the model frame; K [9] row-major px.
+ *
+ * ADD (Hinterstoisser et al., ACCV 2012): mean distance between the model points under the two poses;
+ *   ADD-S for symmetric objects: mean distance from each point under the estimate to the closest point
+ *   under the GT. Correct when below 0.1 x the object's diameter (ADD-0.1d).
+ * 2D projection (Brachmann et al., CVPR 2016): mean distance of the projected points, correct < 5 px.
+ * 5 cm 5 deg (Shotton et al., CVPR 2013): translation error < 50 mm and rotation error < 5 degrees.
+ */
+
+export interface PoseRt {
+  /** [9] row-major rotation */
+  R: ArrayLike<number>;
+  /** [3] mm */
+  t: ArrayLike<number>;
+}
+
+function transform(p: PoseRt, pts: ArrayLike<number>, i: number, out: Float64Array): Float64Array {
+  const x = pts[3 * i], y = pts[3 * i + 1], z = pts[3 * i + 2];
+  const R = p.R, t = p.t;
+  out[0] = R[0] * x + R[1] * y + R[2] * z + t[0];
+  out[1] = R[3] * x + R[4] * y + R[5] * z + t[1];
+  out[2] = R[6] * x + R[7] * y + R[8] * z + t[2];
+  return out;
+}
+
+const sA = new Float64Array(3);
+const sB = new Float64Array(3);
+
+/** ADD: mean |(R X + t) - (R_gt X + t_gt)| over points [m, 3], mm. */
+export function addErrorMm(est: PoseRt, gt: PoseRt, pts: ArrayLike<number>): number {
+  const m = Math.floor(pts.length / 3);
+  let sum = 0;
+  for (let i = 0; i < m; i++) {
+    transform(est, pts, i, sA);
+    transform(gt, pts, i, sB);
+    sum += Math.hypot(sA[0] - sB[0], sA[1] - sB[1], sA[2] - sB[2]);
+  }
+  return m > 0 ? sum / m : 0;
+}
+
+/** ADD-S: mean over the GT-posed points of the distance to the closest estimate-posed point, mm. O(m^2). */
+export function addsErrorMm(est: PoseRt, gt: PoseRt, pts: ArrayLike<number>): number {
+  const m = Math.floor(pts.length / 3);
+  const e = new Float64Array(3 * m);
+  for (let j = 0; j < m; j++) e.set(transform(est, pts, j, sA), 3 * j);
+  let sum = 0;
+  for (let i = 0; i < m; i++) {
+    transform(gt, pts, i, sB);
+    let best = Infinity;
+    for (let j = 0; j < m; j++) {
+      const dx = e[3 * j] - sB[0], dy = e[3 * j + 1] - sB[1], dz = e[3 * j + 2] - sB[2];
+      const d = dx * dx + dy * dy + dz * dz;
+      if (d < best) best = d;
+    }
+    sum += Math.sqrt(best);
+  }
+  return m > 0 ? sum / m : 0;
+}
+
+/** Mean distance between the points projected with K under the two poses, px. A point at or behind the camera counts Infinity. */
+export function projection2dErrorPx(est: PoseRt, gt: PoseRt, pts: ArrayLike<number>, K: ArrayLike<number>): number {
+  const m = Math.floor(pts.length / 3);
+  let sum = 0;
+  for (let i = 0; i < m; i++) {
+    transform(est, pts, i, sA);
+    transform(gt, pts, i, sB);
+    if (!(sA[2] > 0) || !(sB[2] > 0)) return Infinity;
+    const ua = (K[0] * sA[0] + K[1] * sA[1] + K[2] * sA[2]) / sA[2], va = (K[3] * sA[0] + K[4] * sA[1] + K[5] * sA[2]) / sA[2];
+    const ub = (K[0] * sB[0] + K[1] * sB[1] + K[2] * sB[2]) / sB[2], vb = (K[3] * sB[0] + K[4] * sB[1] + K[5] * sB[2]) / sB[2];
+    sum += Math.hypot(ua - ub, va - vb);
+  }
+  return m > 0 ? sum / m : 0;
+}
+
+/** Geodesic angle between two rotations, degrees: acos((trace(R_est^T R_gt) - 1) / 2), clamped. */
+export function rotationErrorDeg(rEst: ArrayLike<number>, rGt: ArrayLike<number>): number {
+  let tr = 0;
+  for (let k = 0; k < 9; k++) tr += rEst[k] * rGt[k]; // trace(A^T B) = sum of elementwise products
+  const c = Math.min(1, Math.max(-1, (tr - 1) / 2));
+  return (Math.acos(c) * 180) / Math.PI;
+}
+
+export function translationErrorMm(tEst: ArrayLike<number>, tGt: ArrayLike<number>): number {
+  return Math.hypot(tEst[0] - tGt[0], tEst[1] - tGt[1], tEst[2] - tGt[2]);
+}
+
+/** One evaluated instance. */
+export interface InstanceErrors {
+  /** ADD, or ADD-S for a symmetric object, mm */
+  addMm: number;
+  proj2dPx: number;
+  rotDeg: number;
+  transMm: number;
+  /** bpnp status (0 = converged) */
+  status: number;
+}
+
+export function instanceErrors(est: PoseRt, gt: PoseRt, pts: ArrayLike<number>, kPx: ArrayLike<number>, symmetric: boolean,
+  status = 0): InstanceErrors {
+  return {
+    addMm: symmetric ? addsErrorMm(est, gt, pts) : addErrorMm(est, gt, pts),
+    proj2dPx: projection2dErrorPx(est, gt, pts, kPx),
+    rotDeg: rotationErrorDeg(est.R, gt.R),
+    transMm: translationErrorMm(est.t, gt.t),
+    status,
+  };
+}
+
+export interface PoseMetrics {
+  instances: number;
+  /** Fraction with ADD (ADD-S when symmetric) < 0.1 diameter */
+  add01d: number;
+  /** Fraction with 2D projection error < 5 px */
+  proj5px: number;
+  /** Fraction with < 50 mm and < 5 degrees */
+  cm5deg5: number;
+  meanRotDeg: number;
+  meanTransMm: number;
+  /** Instances whose PnP did not converge (they count as wrong in every fraction) */
+  pnpFailures: number;
+  /** Wall time per test image (network + PnP), ms */
+  msPerImage: number;
+  symmetric: boolean;
+}
+
+/**
+ * Aggregates instance errors. A failed PnP counts as wrong in every fraction; the means are over the
+ * converged instances only (NaN when none converged).
+ */
+export function summarise(errs: readonly InstanceErrors[], diameterMm: number, symmetric: boolean, msPerImage: number): PoseMetrics {
+  const n = errs.length;
+  let add = 0, proj = 0, cmdeg = 0, rot = 0, trans = 0, failures = 0;
+  for (const e of errs) {
+    if (e.status !== 0) { failures++; continue; }
+    if (e.addMm < 0.1 * diameterMm) add++;
+    if (e.proj2dPx < 5) proj++;
+    if (e.transMm < 50 && e.rotDeg < 5) cmdeg++;
+    rot += e.rotDeg;
+    trans += e.transMm;
+  }
+  const ok = n - failures;
+  return {
+    instances: n,
+    add01d: n ? add / n : 0,
+    proj5px: n ? proj / n : 0,
+    cm5deg5: n ? cmdeg / n : 0,
+    meanRotDeg: ok ? rot / ok : NaN,
+    meanTransMm: ok ? trans / ok : NaN,
+    pnpFailures: failures,
+    msPerImage,
+    symmetric,
+  };
+}
+
+/** Rodrigues, axis-angle r [3] -> R [9] row-major. */
+export function rotationFromAxisAngle(r: ArrayLike<number>, out = new Float64Array(9)): Float64Array {
+  const th = Math.hypot(r[0], r[1], r[2]);
+  if (th < 1e-12) { out.set([1, 0, 0, 0, 1, 0, 0, 0, 1]); return out; }
+  const x = r[0] / th, y = r[1] / th, z = r[2] / th;
+  const c = Math.cos(th), s = Math.sin(th), C = 1 - c;
+  out[0] = c + x * x * C; out[1] = x * y * C - z * s; out[2] = x * z * C + y * s;
+  out[3] = y * x * C + z * s; out[4] = c + y * y * C; out[5] = y * z * C - x * s;
+  out[6] = z * x * C - y * s; out[7] = z * y * C + x * s; out[8] = c + z * z * C;
+  return out;
+}
+
+/** Pretty one-line summary for logs. */
+export function metricsLine(m: PoseMetrics): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return `${m.symmetric ? 'ADD-S' : 'ADD'}-0.1d ${pct(m.add01d)}  2D-5px ${pct(m.proj5px)}  5cm5deg ${pct(m.cm5deg5)}  ` +
+    `rot ${m.meanRotDeg.toFixed(2)} deg  trans ${m.meanTransMm.toFixed(1)} mm  PnP failures ${m.pnpFailures}/${m.instances}  ` +
+    `${m.msPerImage.toFixed(1)} ms/image`;
+}

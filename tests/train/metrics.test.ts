@@ -1,0 +1,98 @@
+/**
+ * Pose metrics against cases worked out by hand: distances of a few points under poses whose effect is
+ * obvious (a shift, a half turn), a pinhole projection with round numbers, and the aggregate counts.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  addErrorMm, addsErrorMm, instanceErrors, projection2dErrorPx, rotationErrorDeg, rotationFromAxisAngle, summarise,
+  translationErrorMm, type InstanceErrors,
+} from '../../src/train/metrics';
+
+const I = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+/** Half a turn about z: (x, y, z) -> (-x, -y, z). */
+const Rz180 = [-1, 0, 0, 0, -1, 0, 0, 0, 1];
+/** A quarter turn about z: (x, y, z) -> (-y, x, z). */
+const Rz90 = [0, -1, 0, 1, 0, 0, 0, 0, 1];
+const pts = [100, 0, 0, -100, 0, 0];
+
+describe('ADD and ADD-S', () => {
+  it('a shift of (3, 4, 0) mm moves every point 5 mm', () => {
+    expect(addErrorMm({ R: I, t: [3, 4, 500] }, { R: I, t: [0, 0, 500] }, pts)).toBeCloseTo(5, 12);
+    expect(addsErrorMm({ R: I, t: [3, 4, 500] }, { R: I, t: [0, 0, 500] }, pts)).toBeCloseTo(5, 12);
+  });
+
+  it('a half turn swaps two opposite points: ADD 200 mm, ADD-S 0', () => {
+    const est = { R: Rz180, t: [0, 0, 500] };
+    const gt = { R: I, t: [0, 0, 500] };
+    expect(addErrorMm(est, gt, pts)).toBeCloseTo(200, 12);
+    expect(addsErrorMm(est, gt, pts)).toBeCloseTo(0, 12);
+  });
+
+  it('a quarter turn of (100, 0, 0): the point moves sqrt(2) x 100 mm', () => {
+    expect(addErrorMm({ R: Rz90, t: [0, 0, 0] }, { R: I, t: [0, 0, 0] }, [100, 0, 0])).toBeCloseTo(100 * Math.SQRT2, 10);
+  });
+});
+
+describe('2D projection error', () => {
+  const K = [100, 0, 0, 0, 100, 0, 0, 0, 1];
+  it('10 mm sideways at 1 m with f = 100 px is 1 px', () => {
+    const e = projection2dErrorPx({ R: I, t: [10, 0, 1000] }, { R: I, t: [0, 0, 1000] }, [0, 0, 0, 0, 50, 0], K);
+    // the second point: u = 0 in both, v = 100 x 50 / 1000 = 5 px in both; only u shifts by 1 px
+    expect(e).toBeCloseTo(1, 12);
+  });
+  it('a point behind the camera counts infinitely wrong', () => {
+    expect(projection2dErrorPx({ R: I, t: [0, 0, -10] }, { R: I, t: [0, 0, 1000] }, [0, 0, 0], K)).toBe(Infinity);
+  });
+});
+
+describe('rotation and translation errors', () => {
+  it('angles of known rotations, degrees', () => {
+    expect(rotationErrorDeg(I, I)).toBe(0);
+    expect(rotationErrorDeg(Rz90, I)).toBeCloseTo(90, 10);
+    expect(rotationErrorDeg(Rz180, I)).toBeCloseTo(180, 10);
+    expect(rotationErrorDeg(rotationFromAxisAngle([0, 0.1, 0]), rotationFromAxisAngle([0, -0.05, 0]))).toBeCloseTo((0.15 * 180) / Math.PI, 9);
+  });
+  it('Rodrigues gives the hand-written quarter turn', () => {
+    const R = rotationFromAxisAngle([0, 0, Math.PI / 2]);
+    R.forEach((v, i) => expect(v).toBeCloseTo(Rz90[i], 12));
+  });
+  it('translation error is the Euclidean distance, mm', () => {
+    expect(translationErrorMm([1, 2, 3], [4, 6, 3])).toBe(5);
+  });
+});
+
+describe('instanceErrors and summarise', () => {
+  it('uses ADD-S for symmetric objects only', () => {
+    const K = [100, 0, 0, 0, 100, 0, 0, 0, 1];
+    const est = { R: Rz180, t: [0, 0, 500] };
+    const gt = { R: I, t: [0, 0, 500] };
+    expect(instanceErrors(est, gt, pts, K, false).addMm).toBeCloseTo(200, 10);
+    expect(instanceErrors(est, gt, pts, K, true).addMm).toBeCloseTo(0, 10);
+  });
+
+  it('counts fractions over all instances, failures as wrong, means over converged ones', () => {
+    const e = (addMm: number, proj2dPx: number, rotDeg: number, transMm: number, status = 0): InstanceErrors => ({ addMm, proj2dPx, rotDeg, transMm, status });
+    // diameter 100 mm: ADD threshold 10 mm
+    const errs = [
+      e(5, 2, 1, 10), //      ADD ok, 2D ok, 5cm5deg ok
+      e(15, 4.9, 4.9, 49.9), // 2D ok, 5cm5deg ok
+      e(9.99, 6, 6, 10), //    ADD ok
+      e(1, 1, 1, 1, 3), //     PnP failed: wrong everywhere, not in the means
+    ];
+    const m = summarise(errs, 100, false, 2.5);
+    expect(m.instances).toBe(4);
+    expect(m.add01d).toBe(2 / 4);
+    expect(m.proj5px).toBe(2 / 4);
+    expect(m.cm5deg5).toBe(2 / 4);
+    expect(m.meanRotDeg).toBeCloseTo((1 + 4.9 + 6) / 3, 12);
+    expect(m.meanTransMm).toBeCloseTo((10 + 49.9 + 10) / 3, 12);
+    expect(m.pnpFailures).toBe(1);
+    expect(m.msPerImage).toBe(2.5);
+  });
+
+  it('an empty evaluation is all zeros with NaN means', () => {
+    const m = summarise([], 100, true, 0);
+    expect([m.add01d, m.proj5px, m.cm5deg5, m.pnpFailures]).toEqual([0, 0, 0, 0]);
+    expect(m.meanRotDeg).toBeNaN();
+  });
+});
