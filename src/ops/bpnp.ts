@@ -163,10 +163,13 @@ export function bpnp(
   const fwdInputs: Inputs = { pts2d, pts3d, K, weights: opts.weights, initPose };
   const out = onGpu ? forwardWebgpu(fwdInputs, shape) : forwardCpu(fwdInputs, shape);
   const body = (p2: tf.Tensor, p3: tf.Tensor, k: tf.Tensor, w: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
-    save([out.pose, out.status]);
+    // The inputs are saved too, not read through the closure: tf.grads and tf.variableGrads run the
+    // forward in a tidy, which disposes inputs that the differentiated function itself created (a K
+    // built from learnt intrinsics, keypoints from a network) before the backward pass runs.
+    save(w ? [out.pose, out.status, p2, p3, k, w] : [out.pose, out.status, p2, p3, k]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [pose, st] = saved;
-      const inputs: Inputs = { pts2d: p2 as tf.Tensor3D, pts3d: p3, K: k, weights: w };
+      const [pose, st, sp2, sp3, sk, sw] = saved;
+      const inputs: Inputs = { pts2d: sp2 as tf.Tensor3D, pts3d: sp3, K: sk, weights: sw };
       const g = onGpu ? backwardWebgpu(inputs, pose, st, dy, shape) : backwardCpu(inputs, pose, st, dy, shape);
       if (w) return [g.gradPts2d, g.gradPts3d, g.gradK, g.gradWeights];
       g.gradWeights.dispose();

@@ -7,17 +7,19 @@ import * as tf from '@tensorflow/tfjs';
 import { checkRank, checkShape } from './shapes';
 
 /** Rodrigues: r [B,3] -> R [B,3,3]. The Taylor branch is selected with a safe angle, so neither branch
- * produces NaN (tf.where passes the unselected branch's gradient through as zero times its value). */
+ * produces NaN (tf.where passes the unselected branch's gradient through as zero times its value).
+ * The mask comes from greaterEqual, not less: tfjs 4.22 registers a (zero) gradient for GreaterEqual
+ * but none for Less, and a missing one throws when the pose itself is differentiated. */
 export function rodrigues(r: tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
     const B = r.shape[0];
     const [rx, ry, rz] = tf.unstack(r, 1) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     const a2 = tf.sum(tf.square(r), 1);
-    const small = tf.less(a2, 1e-8);
-    const aSafe = tf.sqrt(tf.where(small, tf.onesLike(a2), a2));
+    const large = tf.greaterEqual(a2, 1e-8);
+    const aSafe = tf.sqrt(tf.where(large, a2, tf.onesLike(a2)));
     const a2Safe = tf.square(aSafe);
-    const s = tf.where(small, tf.sub(1, tf.div(a2, 6)), tf.div(tf.sin(aSafe), aSafe));
-    const c = tf.where(small, tf.sub(0.5, tf.div(a2, 24)), tf.div(tf.sub(1, tf.cos(aSafe)), a2Safe));
+    const s = tf.where(large, tf.div(tf.sin(aSafe), aSafe), tf.sub(1, tf.div(a2, 6)));
+    const c = tf.where(large, tf.div(tf.sub(1, tf.cos(aSafe)), a2Safe), tf.sub(0.5, tf.div(a2, 24)));
     const zero = tf.zerosLike(rx);
     const Kx = tf.reshape(tf.stack([zero, tf.neg(rz), ry, rz, zero, tf.neg(rx), tf.neg(ry), rx, zero], 1), [B, 3, 3]);
     const K2 = tf.matMul(Kx, Kx);
