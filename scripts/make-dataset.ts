@@ -194,7 +194,7 @@ so that PoseLab has something real to train on out of the box.
 - **Regenerate**: \`npm run make-dataset\` (seeded; options \`--train N --test N --seed S --quality Q --out DIR\`).
 - \`manifest.json\` lists the files so the app can load the folder over HTTP.
 
-**Licence**: CC0 1.0 (public domain dedication). The object, its texture and every image were made by
+**Licence**: CC0-1.0 (Creative Commons Zero v1.0 Universal, a public domain dedication). The object, its texture and every image were made by
 PoseLab's own script; no third-party assets are included.
 `;
 }
