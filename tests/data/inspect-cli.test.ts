@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { strToU8, zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import type { DatasetReport } from '../../src/data/inspect';
+import { bopFixture, writeTree } from './fixtures';
+
+/**
+ * `npm run dataset -- inspect`: exit 0 when something usable loaded, 2 when nothing did, 1 on a usage
+ * error; every problem printed as 'file: field: message'. Each case spawns the real CLI (a few seconds).
+ */
+const kRepo = fileURLToPath(new URL('../..', import.meta.url));
+
+function inspect(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('npm', ['run', '--silent', 'dataset', '--', ...args], { cwd: kRepo, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'poselab-cli-'));
+
+describe('npm run dataset -- inspect', () => {
+  it('exits 2 on an empty folder, saying no dataset layout was found', () => {
+    const { code, stdout } = inspect('inspect', tmp(), '--json');
+    expect(code).toBe(2);
+    const r = JSON.parse(stdout) as DatasetReport;
+    expect(r.usable).toBe(false);
+    expect(r.images).toBe(0);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0].message).toMatch(/^neither a BOP dataset .* nor PVNet's LINEMOD layout .* found among 0 files$/);
+  });
+
+  it('exits 2 on a broken BOP folder and lists every problem by file and field', () => {
+    const files = bopFixture();
+    files.delete('lmfix/test/000001/scene_gt.json');
+    files.set('lmfix/train/000000/scene_camera.json', strToU8('{"0": {"cam_K": [1, 2'));
+    files.set('lmfix/models/obj_000001.ply', strToU8('ply\nformat ascii 1.0\nend_header\n'));
+    files.delete('lmfix/models/obj_000002.ply');
+    const { code, stdout } = inspect('inspect', writeTree(files));
+    expect(code).toBe(2);
+    expect(stdout).toContain("lmfix/test/000001/scene_gt.json: missing: the scene's 2 images have no ground truth and are left out");
+    expect(stdout).toMatch(/lmfix\/train\/000000\/scene_camera\.json: JSON: not valid JSON/);
+    expect(stdout).toMatch(/lmfix\/models\/obj_000001\.ply: .*model not loaded/);
+    expect(stdout).toContain('lmfix/models/obj_000002.ply: missing: obj_id 2 has no model');
+    expect(stdout).toContain('usable: NO');
+  });
+
+  it('exits 2 with one clear line on a path that is missing or not a zip', () => {
+    const missing = inspect('inspect', join(tmp(), 'nothing-here'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nothing-here: ENOENT/);
+    const notZip = join(tmp(), 'data.zip');
+    writeFileSync(notZip, 'not a zip at all');
+    const bad = inspect('inspect', notZip);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/^data\.zip: /);
+  });
+
+  it("loads the valid rest of a zip holding a zip-bomb entry and a '..' path, and exits 0", () => {
+    const tree: Record<string, Uint8Array> = Object.fromEntries(bopFixture());
+    tree['lmfix/bomb.bin'] = new Uint8Array(4 << 20); // zeros: deflates ~1000:1, over the 200:1 limit
+    tree['../escape.txt'] = strToU8('outside');
+    const zip = join(tmp(), 'lmfix.zip');
+    writeFileSync(zip, zipSync(tree));
+    const { code, stdout, stderr } = inspect('inspect', zip, '--json');
+    expect(code, stderr).toBe(0);
+    const r = JSON.parse(stdout) as DatasetReport;
+    expect(r.format).toBe('bop');
+    expect(r.images).toBe(5);
+    expect(r.problems).toHaveLength(2);
+    expect(r.problems).toContainEqual({ file: 'lmfix.zip:../escape.txt', field: 'path', message: "path climbs out of its folder with '..'; entry left out" });
+    expect(r.problems).toContainEqual({
+      file: 'lmfix/bomb.bin',
+      field: 'compression ratio',
+      message: expect.stringMatching(/^4\.0 KiB expands to 4\.0 MiB \(ratio \d+, limit 200\); looks like a zip bomb, entry left out$/),
+    });
+  });
+
+  it('exits 1 on a usage error', () => {
+    const { code, stderr } = inspect('inspekt', tmp());
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^usage: npm run dataset -- inspect <folder-or-zip>/);
+  });
+});
