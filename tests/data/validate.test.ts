@@ -4,6 +4,11 @@ import { loadDataset } from '../../src/data/load';
 import { writePly } from '../../src/data/ply';
 import { problemLine } from '../../src/data/problems';
 import { MemorySource } from '../../src/data/source/source';
+import { bytesAccess } from '../../src/data/source/random-access';
+import { UrlSource } from '../../src/data/source/url';
+import { kDefaultZipLimits, ZipSource } from '../../src/data/source/zip';
+import { Rng } from '../../src/data/rng';
+import { zipSync } from 'fflate';
 import { checkRotation } from '../../src/data/validate';
 import { bopFixture, boxMesh, maskPng, pvnetFixture, type Files } from './fixtures';
 
@@ -135,5 +140,56 @@ describe('validation: every problem is a line naming file and field, and the val
     const { lines } = await load(files);
     expect(lines.filter((l) => l.includes('.cam_R_m2c: is not'))).toHaveLength(20);
     expect(lines).toContain('lmfix/train/000000/scene_gt.json: 10 more like "cam_R_m2c: not a rotation" not listed');
+  });
+
+  it("a path with '..' is left out with a line naming it (zip entry, URL manifest); the rest loads", async () => {
+    const files = bopFixture();
+    const zipped = zipSync({ ...Object.fromEntries(files), 'lmfix/../../etc/passwd': enc('x') });
+    const fromZip = await loadDataset(await ZipSource.open('lm.zip', bytesAccess(zipped)));
+    expect(fromZip.problems.map(problemLine)).toEqual(["lm.zip:lmfix/../../etc/passwd: path: path climbs out of its folder with '..'; entry left out"]);
+    expect(fromZip.images).toHaveLength(5);
+
+    const manifest = { name: 'fix', files: [...[...files].map(([p, b]) => ({ path: p, bytes: b.length })), { path: '../secret.json', bytes: 3 }] };
+    const fakeFetch = (async (url: string | URL | Request) => {
+      const path = String(url).replace('http://x/d/', '');
+      if (path === 'manifest.json') return new Response(JSON.stringify(manifest));
+      const b = files.get(decodeURIComponent(path));
+      return b ? new Response(b as Uint8Array<ArrayBuffer>) : new Response('', { status: 404 });
+    }) as typeof fetch;
+    const fromUrl = await loadDataset(await UrlSource.open('http://x/d', fakeFetch));
+    expect(fromUrl.problems.map(problemLine)).toEqual(["../secret.json: path: path climbs out of its folder with '..'; left out"]);
+    expect(fromUrl.images).toHaveLength(5);
+  });
+
+  it('a zip entry over the size limit is left out with a line; an image lost that way is named too', async () => {
+    const files = bopFixture();
+    // Noise does not deflate, so only the per-entry size limit can stop it (not the ratio).
+    const rng = new Rng(5);
+    const noise = Uint8Array.from({ length: 300_000 }, () => rng.int(256));
+    files.set('lmfix/extra/noise.bin', noise);
+    files.set('lmfix/test/000001/rgb/000001.png', noise);
+    const limits = { ...kDefaultZipLimits, maxEntryBytes: 200_000 };
+    const ds = await loadDataset(await ZipSource.open('lm.zip', bytesAccess(zipSync(Object.fromEntries(files))), limits));
+    expect(ds.problems.map(problemLine)).toEqual([
+      // in the zip's entry order: the replaced rgb keeps its place, the new file comes last
+      'lmfix/test/000001/rgb/000001.png: uncompressed size: 293.0 KiB is over the per-entry limit of 195.3 KiB; entry left out',
+      'lmfix/extra/noise.bin: uncompressed size: 293.0 KiB is over the per-entry limit of 195.3 KiB; entry left out',
+      'lmfix/test/000001/rgb: no image file for im_id 1 listed in scene_gt.json; left out',
+    ]);
+    expect(ds.images.map((i) => i.key)).toEqual(['test/000001/0', 'train/000000/0', 'train/000000/1', 'train/000000/2']);
+  });
+
+  it('a zip over the entry-count, total-size or ratio limits is refused with a message that says which', async () => {
+    const zipped = zipSync({ ...Object.fromEntries(bopFixture()), 'lmfix/zeros.bin': new Uint8Array(3 << 20) });
+    await expect(ZipSource.open('lm.zip', bytesAccess(zipped), { ...kDefaultZipLimits, maxEntries: 10 })).rejects.toThrow(
+      /^lm\.zip: 31 entries, over the limit of 10; refusing it/,
+    );
+    // The ratio check is off here: it would leave zeros.bin out first, and refused entries do not count.
+    await expect(ZipSource.open('lm.zip', bytesAccess(zipped), { ...kDefaultZipLimits, maxRatio: 1e9, maxTotalBytes: 2 << 20 })).rejects.toThrow(
+      /^lm\.zip: would expand to 3\.\d MiB, over the limit of 2\.0 MiB; refusing it/,
+    );
+    const z = await ZipSource.open('lm.zip', bytesAccess(zipped));
+    expect(z.problems.map((p) => `${p.file}: ${p.field}`)).toEqual(['lmfix/zeros.bin: compression ratio']);
+    expect(z.paths).toHaveLength(30);
   });
 });

@@ -57,6 +57,30 @@ describe('dropped folders and files', () => {
     expect(calls.n).toBe(4); // 100 + 100 + 50 + the empty batch
   });
 
+  it('keeps calling through short batches and stops only on an empty one (exactly 100, 101, odd sizes)', async () => {
+    for (const [n, batch] of [[100, 100], [101, 100], [257, 37], [0, 100]] as const) {
+      const kids = Array.from({ length: n }, (_, i) => fakeFile(`f${i}.txt`, new Uint8Array([i & 0xff])));
+      let calls = 0;
+      let at = 0;
+      const dir: DirectoryEntryLike = {
+        isFile: false,
+        isDirectory: true,
+        name: 'd',
+        createReader: () => ({
+          readEntries(success) {
+            calls++;
+            const out = kids.slice(at, at + batch);
+            at += out.length;
+            success(out);
+          },
+        }),
+      };
+      const all = await readAllEntries(dir);
+      expect(all.map((e) => e.name)).toEqual(kids.map((e) => e.name));
+      expect(calls, `${n} entries in batches of ${batch}`).toBe(Math.ceil(n / batch) + 1);
+    }
+  });
+
   it('loads a dropped BOP folder with a 250-image scene', async () => {
     const files = bopFixture();
     // Pad the train scene's rgb folder past 100 entries with extra files the loader must see.
