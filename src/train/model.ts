@@ -15,6 +15,7 @@
  * training and inference, and export needs no moving statistics). Initialisation is seeded per layer.
  */
 import * as tf from '@tensorflow/tfjs';
+import { hashSeed } from '../data/rng';
 import type { ModelConfig } from './config';
 
 export const kInputName = 'crop';
@@ -27,7 +28,8 @@ class Builder {
 
   conv(x: tf.SymbolicTensor, filters: number, kernelSize: number, strides: number, name: string,
     activation: 'relu' | 'linear' = 'relu', gain = 1): tf.SymbolicTensor {
-    const seed = this.seed * 1000 + this.layer++;
+    // Never 0: tfjs's seeded random generators read a seed of 0 as "no seed" and draw from Math.random.
+    const seed = 1 + (hashSeed(this.seed, 0x1a7e, this.layer++) % 2_147_483_646);
     const kernelInitializer = gain === 1
       ? tf.initializers.heNormal({ seed })
       : tf.initializers.varianceScaling({ scale: 2 * gain * gain, mode: 'fanIn', distribution: 'truncatedNormal', seed });
