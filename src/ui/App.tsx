@@ -1,27 +1,99 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react';
+import { ChartsPanel } from './charts/ChartsPanel';
+import { connect, engine, message } from './engine';
+import { DatasetReport } from './panels/DatasetReport';
+import { DatasetView } from './panels/DatasetView';
+import { DropZone } from './panels/DropZone';
+import { ExportPanel } from './panels/ExportPanel';
+import { Notices } from './panels/Notices';
+import { Predictions } from './panels/Predictions';
+import { TrainingPanel } from './panels/TrainingPanel';
+import { useApp } from './state/store';
 
-type GpuState = { kind: 'checking' } | { kind: 'webgpu'; adapter: string } | { kind: 'none'; why: string };
+type Tab = 'dataset' | 'train' | 'demos';
 
-/** App shell: says plainly whether WebGPU is there, since every later panel depends on it. */
-export function App() {
-  const [gpu, setGpu] = useState<GpuState>({ kind: 'checking' });
+// The demos agent's view, when it exists: a missing module shows a note instead of breaking the app.
+const demoModules = import.meta.glob<{ DemosView: ComponentType }>('./demos/DemosView.tsx');
+const DemosView = demoModules['./demos/DemosView.tsx']
+  ? lazy(async () => ({ default: (await demoModules['./demos/DemosView.tsx']()).DemosView }))
+  : undefined;
+
+/** Pauses training while the tab is hidden (browsers throttle it anyway) and resumes when it is back. */
+function useBackgroundPause(): void {
   useEffect(() => {
-    (async () => {
-      if (!('gpu' in navigator) || !navigator.gpu) return setGpu({ kind: 'none', why: 'navigator.gpu is missing' });
-      const adapter = await navigator.gpu.requestAdapter();
-      if (!adapter) return setGpu({ kind: 'none', why: 'no WebGPU adapter was offered' });
-      setGpu({ kind: 'webgpu', adapter: adapter.info?.description || adapter.info?.vendor || 'unnamed adapter' });
-    })().catch((e: unknown) => setGpu({ kind: 'none', why: String(e) }));
+    const onChange = () => {
+      const s = useApp.getState();
+      if (document.visibilityState === 'hidden' && s.status === 'running') {
+        s.setPausedInBackground(true);
+        void engine().pause();
+      } else if (document.visibilityState === 'visible' && s.pausedInBackground) {
+        void engine().resume();
+      }
+    };
+    document.addEventListener('visibilitychange', onChange);
+    return () => document.removeEventListener('visibilitychange', onChange);
   }, []);
+}
+
+export function App() {
+  const [tab, setTab] = useState<Tab>('dataset');
+  const [fatal, setFatal] = useState<string>();
+  const backend = useApp((s) => s.backend);
+  const status = useApp((s) => s.status);
+  const step = useApp((s) => s.step);
+  const total = useApp((s) => s.totalSteps);
+  useBackgroundPause();
+  useEffect(() => {
+    connect().catch((e: unknown) => setFatal(`The training worker could not start: ${message(e)}`));
+  }, []);
+
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', margin: '2rem', color: '#1d232b' }}>
-      <h1>PoseLab</h1>
-      <p>Object-pose training in the browser, end to end through a batched differentiable PnP layer.</p>
-      <p data-testid="gpu-status">
-        {gpu.kind === 'checking' && 'Looking for WebGPU…'}
-        {gpu.kind === 'webgpu' && `WebGPU: ${gpu.adapter}`}
-        {gpu.kind === 'none' && `WebGPU is not available (${gpu.why}); PoseLab will run on the CPU backend, much more slowly.`}
-      </p>
-    </main>
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <span className="logo">◆</span> PoseLab
+          <span className="tagline">6-DoF pose training in the browser, through a differentiable PnP layer</span>
+        </div>
+        <nav className="tabs" role="tablist">
+          {(['dataset', 'train', 'demos'] as Tab[]).map((t) => (
+            <button key={t} role="tab" type="button" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
+              {t === 'dataset' ? 'Dataset' : t === 'train' ? 'Train' : 'Demos'}
+              {t === 'train' && (status === 'running' || status === 'paused') && <span className="tab-note"> {status === 'paused' ? '⏸' : '●'} {step}/{total}</span>}
+            </button>
+          ))}
+        </nav>
+        <span className={`badge ${backend?.webgpu ? 'ok' : backend ? 'warn' : ''}`} data-testid="gpu-status">
+          {!backend ? 'starting…' : backend.webgpu ? `WebGPU · ${backend.adapter}` : 'CPU backend (no WebGPU)'}
+        </span>
+      </header>
+      <main>
+        {fatal && <div className="notice warn">{fatal}</div>}
+        <Notices />
+        <div hidden={tab !== 'dataset'} className="stack">
+          <DropZone />
+          <DatasetReport />
+          <DatasetView />
+        </div>
+        {tab === 'train' && (
+          <div className="train-layout">
+            <div className="stack">
+              <TrainingPanel />
+              <ExportPanel />
+            </div>
+            <div className="stack">
+              <ChartsPanel />
+              <Predictions />
+            </div>
+          </div>
+        )}
+        {tab === 'demos' && (
+          <div className="stack">
+            {DemosView
+              ? <Suspense fallback={<p className="muted">Loading the demos…</p>}><DemosView /></Suspense>
+              : <section className="card muted">The demos are not part of this build yet.</section>}
+          </div>
+        )}
+      </main>
+    </div>
   );
 }

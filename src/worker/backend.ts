@@ -17,7 +17,7 @@ export async function initBackend(): Promise<BackendInfo> {
     if (!a) {
       why = 'no WebGPU adapter was offered';
     } else {
-      adapter = a.info?.description || a.info?.vendor || a.info?.architecture || 'unnamed adapter';
+      adapter = a.info?.description || [a.info?.vendor, a.info?.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
       try {
         if (await tf.setBackend('webgpu')) {
           await tf.ready();

@@ -72,7 +72,8 @@ export class EngineHost implements EngineApi {
       const c = kConfigs[name];
       out[name] = {
         preset: name, steps: c.optim.steps, batchSize: c.optim.batchSize, lr: c.optim.lr, betaMax: c.loss.betaMax,
-        keypoints: c.data.keypoints, evalEvery: c.evalEvery, checkpointEvery: c.checkpointEvery,
+        // The page shows progress as it goes: presets that only evaluate and save at the end get a cadence.
+        keypoints: c.data.keypoints, evalEvery: c.evalEvery || 50, checkpointEvery: c.checkpointEvery || 50,
       };
     }
     return out;
@@ -81,7 +82,8 @@ export class EngineHost implements EngineApi {
   async loadUrl(url: string, onProgress: ProgressCallback): Promise<DatasetSummary> {
     await this.stopRun();
     onProgress({ phase: 'listing', done: 0, total: 0 });
-    const source = await UrlSource.open(url);
+    // A bound fetch: UrlSource calls its fetchFn as a method, and the worker's fetch refuses another `this`.
+    const source = await UrlSource.open(url, (input, init) => fetch(input, init));
     onProgress({ phase: 'indexing', done: 0, total: source.paths.length });
     const ds = await loadDataset(source);
     this.setDataset({ ds, origin: 'bundled', url });

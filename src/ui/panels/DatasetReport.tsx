@@ -1,0 +1,56 @@
+import { useApp } from '../state/store';
+
+/** What was loaded, and the validation report: every problem with its file and field. */
+export function DatasetReport() {
+  const d = useApp((s) => s.dataset);
+  const error = useApp((s) => s.loadError);
+  if (error) return <section className="card error-card" data-testid="load-error">{error}</section>;
+  if (!d) return null;
+  const byFile = new Map<string, { field: string; message: string }[]>();
+  for (const p of d.problems) {
+    const l = byFile.get(p.file);
+    if (l) l.push(p);
+    else byFile.set(p.file, [p]);
+  }
+  return (
+    <section className="card" data-testid="dataset-report">
+      <div className="row spread">
+        <h2>{d.name} <span className="muted small">{d.label !== d.name ? d.label : ''}</span></h2>
+        <span className={`badge ${d.usable ? 'ok' : 'bad'}`}>{d.usable ? 'ready to train' : 'not usable'}</span>
+      </div>
+      <div className="facts">
+        <span><b>{d.format === 'bop' ? 'BOP' : 'PVNet LINEMOD'}</b> layout</span>
+        <span><b>{d.images}</b> images</span>
+        <span><b>{d.instances}</b> instances</span>
+        <span><b>{d.objects.length}</b> object{d.objects.length === 1 ? '' : 's'}</span>
+        {d.splits.map((s) => <span key={s.split}>{s.split}: <b>{s.images}</b></span>)}
+      </div>
+      <div className="objects">
+        {d.objects.map((o) => (
+          <span key={o.id} className="chip">
+            #{o.id} {o.name} · {Number.isFinite(o.diameterMm) ? `${o.diameterMm.toFixed(0)} mm` : 'size unknown'}{o.symmetric ? ' · symmetric' : ''}{o.hasMesh ? '' : ' · no mesh'} · {o.instances} inst.
+          </span>
+        ))}
+      </div>
+      {d.problems.length === 0
+        ? <p className="muted small" data-testid="no-problems">Validation: no problems found.</p>
+        : (
+          <details open={!d.usable || d.problems.length <= 12} data-testid="problems">
+            <summary>Validation: {d.problems.length} problem{d.problems.length === 1 ? '' : 's'} in {byFile.size} file{byFile.size === 1 ? '' : 's'}</summary>
+            <table className="problems">
+              <thead><tr><th>file</th><th>field</th><th>problem</th></tr></thead>
+              <tbody>
+                {[...byFile].flatMap(([file, ps]) => ps.map((p, i) => (
+                  <tr key={`${file}|${i}`} className="problem-line">
+                    <td className="mono">{i === 0 ? file : ''}</td>
+                    <td className="mono">{p.field}</td>
+                    <td>{p.message}</td>
+                  </tr>
+                )))}
+              </tbody>
+            </table>
+          </details>
+        )}
+    </section>
+  );
+}

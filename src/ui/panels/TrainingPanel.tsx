@@ -1,0 +1,135 @@
+import type { PresetName, TrainSettings } from '../../worker/protocol';
+import { engine, message } from '../engine';
+import { fmtDuration, fmtNum, fmtTime } from '../format';
+import { useApp } from '../state/store';
+
+interface Field {
+  key: 'steps' | 'batchSize' | 'lr' | 'betaMax' | 'keypoints' | 'evalEvery' | 'checkpointEvery';
+  label: string;
+  unit: string;
+  step: number;
+  min: number;
+  integer: boolean;
+}
+
+const kFields: Field[] = [
+  { key: 'steps', label: 'Steps', unit: 'steps', step: 1, min: 1, integer: true },
+  { key: 'batchSize', label: 'Batch', unit: 'crops / step', step: 1, min: 1, integer: true },
+  { key: 'lr', label: 'Learning rate', unit: 'Adam, peak', step: 0.0001, min: 0, integer: false },
+  { key: 'betaMax', label: 'β (pose loss)', unit: 'weight', step: 0.001, min: 0, integer: false },
+  { key: 'keypoints', label: 'Keypoints', unit: 'FPS + centre', step: 1, min: 3, integer: true },
+  { key: 'evalEvery', label: 'Evaluate every', unit: 'steps', step: 1, min: 0, integer: true },
+  { key: 'checkpointEvery', label: 'Checkpoint every', unit: 'steps', step: 1, min: 0, integer: true },
+];
+
+const kPresetText: Record<PresetName, string> = {
+  tiny: 'tiny — 32 px crops, for tests and CPU',
+  default: 'default — 128 px, laptop GPU',
+  large: 'large — 128 px, wider, desktop GPU',
+};
+
+/** Config (with units and the preset's defaults), the four commands, and the progress bar. */
+export function TrainingPanel() {
+  const presets = useApp((s) => s.presets);
+  const settings = useApp((s) => s.settings);
+  const setSettings = useApp((s) => s.setSettings);
+  const status = useApp((s) => s.status);
+  const step = useApp((s) => s.step);
+  const total = useApp((s) => s.totalSteps);
+  const ips = useApp((s) => s.imagesPerSec);
+  const eta = useApp((s) => s.etaMs);
+  const runError = useApp((s) => s.runError);
+  const objName = useApp((s) => s.objName);
+  const parameters = useApp((s) => s.parameters);
+  const checkpoint = useApp((s) => s.lastCheckpoint);
+  const dataset = useApp((s) => s.dataset);
+  const setStatus = useApp((s) => s.setStatus);
+
+  if (!presets || !settings) return <section className="card muted">Starting the training worker…</section>;
+  const active = status === 'running' || status === 'paused' || status === 'starting' || status === 'stopping';
+  const canStart = !!dataset?.usable && !active;
+  const trainable = dataset?.objects.filter((o) => o.hasMesh && o.instances > 0) ?? [];
+
+  const start = async () => {
+    setStatus('starting');
+    try {
+      await engine().start(settings);
+    } catch (e) {
+      setStatus('error', message(e));
+    }
+  };
+  const pause = () => { void engine().pause(); };
+  const resume = () => { void engine().resume(); };
+  const stop = () => { setStatus('stopping'); void engine().stop(); };
+
+  return (
+    <section className="card" data-testid="training-panel">
+      <div className="row spread">
+        <h2>Training</h2>
+        <span className={`badge status-${status}`} data-testid="run-status">{status}</span>
+      </div>
+      <div className="config-grid">
+        <label className="field">
+          <span>Size preset</span>
+          <select
+            value={settings.preset}
+            disabled={active}
+            data-testid="preset"
+            onChange={(e) => setSettings({ ...presets[e.target.value as PresetName], objId: settings.objId })}
+          >
+            {(Object.keys(presets) as PresetName[]).map((p) => <option key={p} value={p}>{kPresetText[p]}</option>)}
+          </select>
+        </label>
+        <label className="field">
+          <span>Object</span>
+          <select
+            value={settings.objId ?? ''}
+            disabled={active}
+            onChange={(e) => setSettings({ ...settings, objId: e.target.value === '' ? undefined : Number(e.target.value) })}
+          >
+            <option value="">most frequent</option>
+            {trainable.map((o) => <option key={o.id} value={o.id}>#{o.id} {o.name}</option>)}
+          </select>
+        </label>
+        {kFields.map((f) => (
+          <label className="field" key={f.key}>
+            <span>{f.label} <em>{f.unit}</em></span>
+            <input
+              type="number"
+              data-testid={`cfg-${f.key}`}
+              value={settings[f.key]}
+              step={f.step}
+              min={f.min}
+              disabled={active}
+              onChange={(e) => {
+                const v = Number(e.target.value);
+                if (Number.isFinite(v)) setSettings({ ...settings, [f.key]: f.integer ? Math.round(v) : v } as TrainSettings);
+              }}
+            />
+          </label>
+        ))}
+      </div>
+      <div className="row gap buttons">
+        <button type="button" className="primary" disabled={!canStart} onClick={() => void start()} data-testid="btn-start">Start</button>
+        <button type="button" disabled={status !== 'running'} onClick={pause} data-testid="btn-pause">Pause</button>
+        <button type="button" disabled={status !== 'paused'} onClick={resume} data-testid="btn-resume">Resume</button>
+        <button type="button" disabled={status !== 'running' && status !== 'paused'} onClick={stop} data-testid="btn-stop">Stop</button>
+        <button type="button" className="ghost" disabled={active} onClick={() => setSettings({ ...presets[settings.preset], objId: settings.objId })}>Defaults</button>
+      </div>
+      <div className="progress-block">
+        <progress max={Math.max(1, total)} value={step} data-testid="train-progress" />
+        <div className="row spread small">
+          <span data-testid="step-counter">step <b>{step}</b> / {total || settings.steps}</span>
+          <span>{fmtNum(ips, 1)} images/s</span>
+          <span>ETA {status === 'running' ? fmtDuration(eta) : '—'}</span>
+        </div>
+        <div className="muted small">
+          {objName && <>object {objName} · {parameters?.toLocaleString()} parameters · </>}
+          {checkpoint ? <span data-testid="checkpoint-info">checkpoint at step {checkpoint.step}, {fmtTime(checkpoint.savedAt)}</span> : 'no checkpoint yet'}
+        </div>
+      </div>
+      {runError && <p className="error-text" data-testid="run-error">{runError}</p>}
+      {!dataset?.usable && <p className="muted small">Load a usable dataset to train.</p>}
+    </section>
+  );
+}

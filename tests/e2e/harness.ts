@@ -1,0 +1,84 @@
+/**
+ * End-to-end harness: a vite dev server on a free port (started in-process) and Debian's Chromium
+ * with WebGPU on SwiftShader's Vulkan (and WebGL on SwiftShader through ANGLE, for three.js), driven by
+ * playwright-core. Console errors and page errors are collected per page so tests can assert none.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+
+export const kRepo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const kResults = join(kRepo, 'test-results');
+
+export const kChromiumArgs = [
+  '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader',
+  '--disable-background-networking', '--disable-component-update', '--no-first-run',
+  // WebGL (three.js overlays) on SwiftShader too, so nothing needs a GPU.
+  '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+];
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface AppServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startAppServer(): Promise<AppServer> {
+  const port = await freePort();
+  const server: ViteDevServer = await createServer({
+    root: kRepo,
+    configFile: join(kRepo, 'vite.config.ts'),
+    logLevel: 'warn',
+    clearScreen: false,
+    server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
+    // The worker's dependencies are pre-bundled up front: found late, they would reload the page.
+    optimizeDeps: { entries: ['index.html', 'src/worker/engine.worker.ts'] },
+  });
+  await server.listen();
+  return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: kChromiumArgs,
+    env: { ...process.env, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json' },
+  });
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Console errors and uncaught page errors so far. */
+  errors: string[];
+}
+
+export async function openPage(ctx: BrowserContext, url: string): Promise<WatchedPage> {
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') errors.push(`worker console: ${m.text()}`); }));
+  await page.goto(url);
+  return { page, errors };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(kResults, { recursive: true });
+  const path = join(kResults, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
