@@ -1,0 +1,227 @@
+/**
+ * The exported model: one bundle of files, as a folder (command line) or a zip (page and command line).
+ *
+ *   model.json      TensorFlow.js Layers model (topology + weightsManifest -> weights.bin); served
+ *   weights.bin     beside each other over http, tf.loadLayersModel('.../model.json') reads them as is
+ *   poselab.json    what a predictor needs beyond the network: the object (class), its 3D keypoints in
+ *                   mm in heatmap order, the input size and normalisation, the heatmap stride, the crop
+ *                   policy, the training config and step, and the final metrics
+ *   checkpoint.json, checkpoint.bin   optional: weights and Adam state to continue training exactly
+ *
+ * Pure in-memory (Map of path -> bytes, fflate for the zip): no Node imports, so the page's worker
+ * exports and imports bundles with the same code as the command line.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { unzipSync, zipSync } from 'fflate';
+import { checkpointFromFiles, checkpointToFiles, kCheckpointBin, kCheckpointJson, type Checkpoint } from './checkpoint';
+import { kHeatmapStride, validateConfig, type TrainConfig } from './config';
+import type { PoseObject, TrainingSample } from './data';
+import { predictBatch, type Prediction } from './evaluate';
+import type { TrainingEngine } from './engine';
+import type { PoseMetrics } from './metrics';
+import { kConfidenceOutput, kHeatmapOutput, kInputName } from './model';
+
+export type BundleFiles = Map<string, Uint8Array>;
+
+export const kModelJson = 'model.json';
+export const kWeightsBin = 'weights.bin';
+export const kPoselabJson = 'poselab.json';
+
+/** poselab.json */
+export interface BundleMeta {
+  format: 'poselab-bundle';
+  version: 1;
+  /** The object the network finds (BOP obj_id, name, diameter, symmetry for ADD-S). */
+  class: { id: number; name: string; diameterMm: number; symmetric: boolean };
+  /** [k][3] mm, model frame, in heatmap channel order (centre last). */
+  keypointsMm: number[][];
+  input: {
+    name: string;
+    /** Square side, px. */
+    sizePx: number;
+    /** NHWC float32 RGB, rows top to bottom; x = (rgb / 255 - mean) / std per channel. */
+    layout: 'NHWC-RGB';
+    mean: number[];
+    std: number[];
+  };
+  outputs: {
+    /** [B, S/stride, S/stride, k] logits; keypoint = soft-argmax (spatial softmax, expected cell centre). */
+    heatmaps: string;
+    /** [B, k] in [0, 1], the bpnp weights, when present. */
+    confidence?: string;
+    /** Crop px per heatmap cell; cell i's centre is at stride i + (stride - 1) / 2 px. */
+    stride: number;
+  };
+  /** How a crop is cut from an image: side = longest box side x (1 + padding), centred on the box. */
+  crop: { padding: number; from: 'mask' | 'model' };
+  config: TrainConfig;
+  /** Training steps done. */
+  step: number;
+  metrics?: PoseMetrics;
+  /** Whether checkpoint.json / checkpoint.bin are in the bundle. */
+  hasCheckpoint: boolean;
+}
+
+export interface ExportInput {
+  model: tf.LayersModel;
+  object: PoseObject;
+  config: TrainConfig;
+  step: number;
+  metrics?: PoseMetrics;
+  /** Include to let an import continue training exactly. */
+  checkpoint?: Checkpoint;
+}
+
+/** The bundle's files. */
+export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
+  const k = e.object.keypointsMm.length / 3;
+  const out = e.model.outputs.map((o) => o.name.split('/')[0]);
+  const meta: BundleMeta = {
+    format: 'poselab-bundle',
+    version: 1,
+    class: { id: e.object.id, name: e.object.name, diameterMm: e.object.diameterMm, symmetric: e.object.symmetric },
+    keypointsMm: Array.from({ length: k }, (_, i) => Array.from(e.object.keypointsMm.subarray(3 * i, 3 * i + 3))),
+    input: { name: kInputName, sizePx: e.config.model.inputPx, layout: 'NHWC-RGB', mean: [...e.config.data.mean], std: [...e.config.data.std] },
+    outputs: {
+      heatmaps: kHeatmapOutput,
+      confidence: out.some((n) => n.startsWith(kConfidenceOutput)) ? kConfidenceOutput : undefined,
+      stride: kHeatmapStride,
+    },
+    crop: { padding: e.config.data.padding, from: e.config.data.cropFrom },
+    config: e.config,
+    step: e.step,
+    metrics: e.metrics,
+    hasCheckpoint: !!e.checkpoint,
+  };
+  const files: BundleFiles = new Map();
+  await e.model.save(tf.io.withSaveHandler(async (a) => {
+    const weightSpecs = a.weightSpecs ?? [];
+    const modelJson: tf.io.ModelJSON = {
+      modelTopology: a.modelTopology as tf.io.ModelJSON['modelTopology'],
+      format: 'layers-model',
+      generatedBy: a.generatedBy,
+      convertedBy: null,
+      weightsManifest: [{ paths: [kWeightsBin], weights: weightSpecs }],
+    };
+    files.set(kModelJson, utf8(JSON.stringify(modelJson)));
+    files.set(kWeightsBin, new Uint8Array(a.weightData ? tf.io.CompositeArrayBuffer.join(a.weightData) : new ArrayBuffer(0)));
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  files.set(kPoselabJson, utf8(JSON.stringify(meta, null, 1)));
+  if (e.checkpoint) for (const [name, bytes] of checkpointToFiles(e.checkpoint)) files.set(name, bytes);
+  return files;
+}
+
+/** An engine's current state as a bundle; withCheckpoint adds what continuing exactly needs. */
+export async function exportEngine(engine: TrainingEngine, opts: { withCheckpoint?: boolean; metrics?: PoseMetrics } = {}): Promise<BundleFiles> {
+  return exportBundle({
+    model: engine.model,
+    object: engine.object,
+    config: engine.config,
+    step: engine.step,
+    metrics: opts.metrics ?? engine.lastMetrics,
+    checkpoint: opts.withCheckpoint ? await engine.checkpoint() : undefined,
+  });
+}
+
+/** The bundle as one zip (stored, not deflated: float weights barely compress). */
+export function zipBundle(files: BundleFiles): Uint8Array {
+  return zipSync(Object.fromEntries([...files].map(([n, b]) => [n, [b, { level: 0 }]])));
+}
+
+/** The files of a zipped bundle; a bundle zipped inside one folder is found there too. */
+export function unzipBundle(zip: Uint8Array): BundleFiles {
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(zip);
+  } catch (e) {
+    throw new Error(`bundle: not a readable zip (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return rootedBundle(new Map(Object.entries(entries).filter(([n]) => !n.endsWith('/'))));
+}
+
+/** Re-roots files at the folder that holds poselab.json (one level of wrapping folder is common). */
+export function rootedBundle(files: BundleFiles): BundleFiles {
+  if (files.has(kPoselabJson)) return files;
+  const metaPath = [...files.keys()].filter((p) => p.endsWith(`/${kPoselabJson}`)).sort((a, b) => a.length - b.length)[0];
+  if (!metaPath) return files;
+  const prefix = metaPath.slice(0, -kPoselabJson.length);
+  return new Map([...files].filter(([p]) => p.startsWith(prefix)).map(([p, b]) => [p.slice(prefix.length), b]));
+}
+
+export interface LoadedBundle {
+  model: tf.LayersModel;
+  meta: BundleMeta;
+  /** [k, 3] mm, heatmap order: the 3D points bpnp pairs with the predicted keypoints. */
+  keypointsMm: Float64Array;
+  checkpoint?: Checkpoint;
+}
+
+/** Reads a bundle's files back into a model, its metadata and (when present) its checkpoint. */
+export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
+  const files = rootedBundle(input);
+  const need = (name: string) => {
+    const b = files.get(name);
+    if (!b) throw new Error(`bundle: ${name} missing (files: ${[...files.keys()].join(', ') || 'none'})`);
+    return b;
+  };
+  const meta = parseJson<BundleMeta>(need(kPoselabJson), kPoselabJson);
+  if (meta.format !== 'poselab-bundle' || meta.version !== 1) {
+    throw new Error(`bundle: ${kPoselabJson} is not a version 1 PoseLab bundle (format ${String(meta.format)}, version ${String(meta.version)})`);
+  }
+  validateConfig(meta.config);
+  const modelJson = parseJson<tf.io.ModelJSON>(need(kModelJson), kModelJson);
+  const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+    const specs = manifest.flatMap((g) => g.weights);
+    const bufs = manifest.flatMap((g) => g.paths).map((p) => {
+      const b = need(p);
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+    });
+    return [specs, tf.io.concatenateArrayBuffers(bufs)];
+  });
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const k = meta.keypointsMm.length;
+  const heat = model.outputs[0].shape;
+  if (heat[3] !== k) throw new Error(`bundle: the model has ${String(heat[3])} heatmaps, ${kPoselabJson} ${k} keypoints`);
+  const checkpoint = files.has(kCheckpointJson) && files.has(kCheckpointBin) ? checkpointFromFiles(files) : undefined;
+  return { model, meta, keypointsMm: Float64Array.from(meta.keypointsMm.flat()), checkpoint };
+}
+
+/** Poses for crops made with the bundle's crop policy (image [S, S, 3] RGB in [0, 1], kCrop). */
+export function predictWithBundle(b: LoadedBundle, samples: readonly TrainingSample[], opts: { heatmaps?: boolean } = {}): Promise<Prediction[]> {
+  return predictBatch(b.model, samples, b.keypointsMm, b.meta.input, opts);
+}
+
+/**
+ * A checkpoint to continue from: the bundle's own when it has one (exact continuation), else its
+ * weights with fresh Adam moments at its step (the learning-rate and beta schedules still pick up
+ * where they were).
+ */
+export async function resumeCheckpoint(b: LoadedBundle): Promise<Checkpoint> {
+  if (b.checkpoint) return b.checkpoint;
+  const weights = await Promise.all(b.model.trainableWeights.map(async (w) => ({
+    name: w.originalName, shape: w.shape as number[], values: Float32Array.from(await w.read().data()),
+  })));
+  return {
+    format: 'poselab-checkpoint',
+    version: 1,
+    config: structuredClone(b.meta.config),
+    step: b.meta.step,
+    rng: { seed: b.meta.config.seed, samplesSeen: b.meta.step * b.meta.config.optim.batchSize },
+    keypointsMm: b.meta.keypointsMm.flat(),
+    weights,
+    optimizer: { t: 0, m: weights.map((w) => new Float32Array(w.values.length)), v: weights.map((w) => new Float32Array(w.values.length)) },
+  };
+}
+
+function utf8(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
+
+function parseJson<T>(b: Uint8Array, name: string): T {
+  try {
+    return JSON.parse(new TextDecoder().decode(b)) as T;
+  } catch (e) {
+    throw new Error(`bundle: ${name} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}

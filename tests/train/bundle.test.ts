@@ -1,0 +1,94 @@
+/**
+ * Export -> zip -> unzip -> import: predictions equal those before export, tf.loadLayersModel reads
+ * model.json + weights.bin over (mocked) http as is, and the carried checkpoint continues the run.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { zipSync } from 'fflate';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  exportEngine, importBundle, kModelJson, kPoselabJson, kWeightsBin, predictWithBundle, resumeCheckpoint, unzipBundle, zipBundle,
+  type BundleMeta,
+} from '../../src/train/bundle';
+import { TrainingEngine } from '../../src/train/engine';
+import { predictBatch } from '../../src/train/evaluate';
+import { fixtureData, tinyConfig } from './fixtureData';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('bundle', () => {
+  it('export -> zip -> import predicts exactly what the model predicted before export; it continues training', async () => {
+    const cfg = tinyConfig({ optim: { steps: 3 } });
+    const data = await fixtureData(cfg);
+    const engine = new TrainingEngine(data, cfg);
+    const run = await engine.start();
+    expect(run.eval?.metrics.instances).toBe(2);
+    const samples = await Promise.all([0, 1].map((i) => data.test(i)));
+    const before = await predictBatch(engine.model, samples, data.object.keypointsMm, cfg.data, { heatmaps: true });
+
+    const zip = zipBundle(await exportEngine(engine, { withCheckpoint: true }));
+    const files = unzipBundle(zip);
+    expect([...files.keys()].sort()).toEqual(['checkpoint.bin', 'checkpoint.json', kModelJson, kPoselabJson, kWeightsBin]);
+    const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
+    expect(meta).toMatchObject({
+      format: 'poselab-bundle', class: { id: 1, symmetric: false }, step: 3, hasCheckpoint: true,
+      input: { sizePx: 32, mean: cfg.data.mean, std: cfg.data.std }, outputs: { heatmaps: 'heatmaps', confidence: 'confidence', stride: 4 },
+      crop: { padding: cfg.data.padding, from: cfg.data.cropFrom },
+    });
+    expect(meta.keypointsMm).toHaveLength(5);
+    expect(meta.metrics).toEqual(run.eval?.metrics);
+
+    const b = await importBundle(files);
+    const after = await predictWithBundle(b, samples, { heatmaps: true });
+    after.forEach((p, i) => {
+      const q = before[i];
+      expect(Array.from(p.pose)).toEqual(Array.from(q.pose));
+      expect(Array.from(p.keypointsPx)).toEqual(Array.from(q.keypointsPx));
+      expect(Array.from(p.confidence!)).toEqual(Array.from(q.confidence!));
+      expect(Array.from(p.heatmaps!)).toEqual(Array.from(q.heatmaps!));
+      expect(p.status).toBe(q.status);
+    });
+
+    // continue: the carried checkpoint is the engine's, and a resumed engine goes on from step 3
+    const ck = await resumeCheckpoint(b);
+    const own = await engine.checkpoint();
+    expect(ck.step).toBe(3);
+    expect(ck.optimizer.t).toBe(3);
+    ck.weights.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(own.weights[i].values)));
+    const more = new TrainingEngine(data, { ...cfg, optim: { ...cfg.optim, steps: 4 } }, { resume: { ...ck, config: { ...ck.config, optim: { ...ck.config.optim, steps: 4 } } }, finalEval: false });
+    expect((await more.start()).step).toBe(4);
+    more.dispose();
+
+    // without a checkpoint: the weights, with fresh moments
+    const bare = await importBundle(unzipBundle(zipBundle(await exportEngine(engine))));
+    expect(bare.checkpoint).toBeUndefined();
+    const fresh = await resumeCheckpoint(bare);
+    expect(fresh.optimizer.t).toBe(0);
+    fresh.weights.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(own.weights[i].values)));
+    engine.dispose();
+  });
+
+  it('model.json + weights.bin load with tf.loadLayersModel over http as is; a zip wrapped in a folder imports', async () => {
+    const cfg = tinyConfig();
+    const engine = new TrainingEngine(await fixtureData(cfg), cfg);
+    const files = await exportEngine(engine);
+    const fetchFunc = async (url: string | URL | Request) => {
+      const name = String(url).split('/').pop()!;
+      const body = files.get(name);
+      return new Response(body ? new Uint8Array(body) : null, { status: body ? 200 : 404 });
+    };
+    const loaded = await tf.loadLayersModel('http://poselab.test/run/model.json', { fetchFunc });
+    const x = tf.randomUniform([1, 32, 32, 3], -1, 1, 'float32', 7);
+    const [h0, c0] = engine.model.predict(x) as tf.Tensor[];
+    const [h1, c1] = loaded.predict(x) as tf.Tensor[];
+    expect(Array.from(h1.dataSync())).toEqual(Array.from(h0.dataSync()));
+    expect(Array.from(c1.dataSync())).toEqual(Array.from(c0.dataSync()));
+
+    const wrapped = zipSync(Object.fromEntries([...files].map(([n, b]) => [`my-run/${n}`, b])));
+    expect((await importBundle(unzipBundle(wrapped))).meta.class.id).toBe(1);
+    await expect(importBundle(new Map([[kPoselabJson, files.get(kPoselabJson)!]]))).rejects.toThrow(/model\.json missing/);
+    expect(() => unzipBundle(new Uint8Array([1, 2, 3]))).toThrow(/not a readable zip/);
+    engine.dispose();
+  });
+});
