@@ -22,10 +22,23 @@ export function rodrigues(r: tf.Tensor2D): tf.Tensor3D {
     const c = tf.where(large, tf.div(tf.sub(1, tf.cos(aSafe)), a2Safe), tf.sub(0.5, tf.div(a2, 24)));
     const zero = tf.zerosLike(rx);
     const Kx = tf.reshape(tf.stack([zero, tf.neg(rz), ry, rz, zero, tf.neg(rx), tf.neg(ry), rx, zero], 1), [B, 3, 3]);
-    const K2 = tf.matMul(Kx, Kx);
-    const eye = tf.broadcastTo(tf.eye(3).reshape([1, 3, 3]), [B, 3, 3]);
+    // [r]x^2 = r r^T - |r|^2 I, an outer product rather than a matMul (see mul3T below).
+    const eye = tf.eye(3).reshape([1, 3, 3]);
+    const K2 = tf.sub(tf.mul(r.reshape([B, 3, 1]), r.reshape([B, 1, 3])), tf.mul(a2.reshape([B, 1, 1]), eye));
     return tf.add(eye, tf.add(tf.mul(s.reshape([B, 1, 1]), Kx), tf.mul(c.reshape([B, 1, 1]), K2))) as tf.Tensor3D;
   });
+}
+
+/**
+ * Row vectors times a transposed 3x3: out[b,i,a] = sum_c M[b,a,c] X[b,i,c], for X [B,n,3] and M [B,3,3].
+ * A broadcast multiply and a sum rather than tf.matMul: tfjs's matMul programs tile for large matrices,
+ * and on a software WebGPU (SwiftShader) each tiny batched 3x3 product, and each of its two gradients,
+ * cost ~30 ms, which made projectPoints the slowest part of a demo step; the elementwise form is a few
+ * small kernels on any backend.
+ */
+function mul3T(X: tf.Tensor3D, M: tf.Tensor3D): tf.Tensor3D {
+  const [B, n] = X.shape;
+  return tf.sum(tf.mul(X.reshape([B, n, 1, 3]), M.reshape([M.shape[0], 1, 3, 3])), 3) as tf.Tensor3D;
 }
 
 export function projectPoints(pose: tf.Tensor2D, pts3d: tf.Tensor2D | tf.Tensor3D, K: tf.Tensor2D | tf.Tensor3D): tf.Tensor3D {
@@ -40,9 +53,8 @@ export function projectPoints(pose: tf.Tensor2D, pts3d: tf.Tensor2D | tf.Tensor3
     const t = tf.slice(pose, [0, 3], [B, 3]).reshape([B, 1, 3]);
     const X = pts3d.rank === 2 ? tf.broadcastTo(pts3d.reshape([1, n, 3]), [B, n, 3]) : pts3d;
     // Row vectors: Xc^T = X^T R^T + t^T, then p^T = Xc^T K^T.
-    const Xc = tf.add(tf.matMul(X, R, false, true), t);
-    const Kb = K.rank === 2 ? tf.broadcastTo(K.reshape([1, 3, 3]), [B, 3, 3]) : K;
-    const p = tf.matMul(Xc, Kb, false, true);
+    const Xc = tf.add(mul3T(X as tf.Tensor3D, R), t) as tf.Tensor3D;
+    const p = mul3T(Xc, (K.rank === 2 ? K.reshape([1, 3, 3]) : K) as tf.Tensor3D);
     const xy = tf.slice(p, [0, 0, 0], [B, n, 2]);
     const z = tf.slice(p, [0, 0, 2], [B, n, 1]);
     return tf.div(xy, z) as tf.Tensor3D;
