@@ -28,6 +28,10 @@ export interface DatasetDataOptions {
   objId?: number;
   /** Image cache budget, bytes. */
   cacheBytes?: number;
+  /** [k, 3] mm: keypoints to use instead of choosing them (an imported model's, in its heatmap order). */
+  keypointsMm?: Float64Array;
+  /** The split test() serves, unaugmented: 'test' (default), or 'train' to evaluate on training images. */
+  evalSplit?: 'test' | 'train';
 }
 
 export interface DatasetTrainingData extends TrainingData {
@@ -43,13 +47,15 @@ export interface DatasetTrainingData extends TrainingData {
 export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: DatasetDataOptions): DatasetTrainingData {
   const split = splitDataset(ds, { mode: 'auto', seed: config.seed });
   const obj = pickObject(ds, split, opts.objId);
-  const keypoints = ds.keypoints?.get(obj.id) ?? (obj.mesh
+  const keypoints: ObjectKeypoints = opts.keypointsMm
+    ? { objId: obj.id, kind: 'fps', pointsMm: opts.keypointsMm }
+    : ds.keypoints?.get(obj.id) ?? (obj.mesh
     ? keypointsOf(obj, { kind: 'fps', count: config.data.keypoints, surfaceSamples: 10_000, seed: 0 })
     : keypointsOf(obj, { kind: 'bbox' }));
   ds.keypoints ??= new Map();
   ds.keypoints.set(obj.id, keypoints);
   const train = listInstances(ds, { images: split.train, objIds: [obj.id] });
-  const test = listInstances(ds, { images: split.test, objIds: [obj.id] });
+  const test = opts.evalSplit === 'train' ? train : listInstances(ds, { images: split.test, objIds: [obj.id] });
   if (train.length === 0) throw new Error(`object ${obj.id} (${obj.name}) has no instance in the training split (${split.how})`);
   const store = new ImageStore(ds.source, opts.decode, opts.cacheBytes);
   const base: SampleOptions = { outPx: config.model.inputPx, padding: config.data.padding, cropFrom: config.data.cropFrom, augment: false };

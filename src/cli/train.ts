@@ -1,0 +1,145 @@
+/**
+ * `npm run train -- --dataset <folder|zip> [--config tiny|default|large] [--steps N] [--backend webgpu|cpu]
+ *                   [--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]`
+ *
+ * A thin host of src/train's engine: loads the dataset, runs the engine with a progress bar (ETA and
+ * losses) on stderr, writes the bundle (with its checkpoint, so --resume continues exactly) and prints
+ * the final metrics. Ctrl-C stops after the current step and still writes the bundle. Bad arguments and
+ * unusable datasets: a message and exit 2.
+ */
+import { parseArgs } from 'node:util';
+import { basename } from 'node:path';
+import { decodePure } from '../data/decode/pure';
+import { exportEngine, importBundle, resumeCheckpoint } from '../train/bundle';
+import type { Checkpoint } from '../train/checkpoint';
+import { isConfigName, makeConfig, validateConfig, type TrainConfig } from '../train/config';
+import { datasetTrainingData } from '../train/datasetData';
+import { TrainingEngine, type EngineEvent } from '../train/engine';
+import { metricsLine } from '../train/metrics';
+import {
+  formatDuration, openDataset, parseBackend, parsePositiveInt, readBundlePath, runMain, selectBackend, UsageError, writeBundlePath,
+} from './trainHost';
+
+const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|default|large] [--steps N] [--backend webgpu|cpu] ' +
+  '[--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]';
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        dataset: { type: 'string' }, config: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' },
+        out: { type: 'string' }, resume: { type: 'string' }, object: { type: 'string' }, seed: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  if (!values.dataset) throw new UsageError('--dataset is required');
+  if (values.config !== undefined && !isConfigName(values.config)) throw new UsageError(`--config ${values.config}: expected tiny, default or large`);
+  const steps = parsePositiveInt('steps', values.steps);
+  const objId = parsePositiveInt('object', values.object);
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`--seed ${values.seed}: expected an integer >= 0`);
+  const backend = parseBackend(values.backend);
+
+  let resume: Checkpoint | undefined;
+  let config: TrainConfig;
+  let keypointsMm: Float64Array | undefined;
+  let resumeObj: number | undefined;
+  if (values.resume) {
+    const b = await importBundle(await readBundlePath(values.resume, '--resume')).catch((e: unknown) => {
+      throw e instanceof UsageError ? e : new UsageError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    resume = await resumeCheckpoint(b);
+    b.model.dispose();
+    if (values.config) console.error(`--config ${values.config} ignored: a resumed run keeps its bundle's config (${resume.config.name})`);
+    // --steps names the run's new total; everything else stays as trained (the schedules follow the new total).
+    if (steps !== undefined) resume.config.optim.steps = steps;
+    validateConfig(resume.config);
+    config = resume.config;
+    keypointsMm = b.keypointsMm;
+    resumeObj = b.meta.class.id;
+    if (objId !== undefined && objId !== resumeObj) throw new UsageError(`--object ${objId}: the bundle was trained for object ${resumeObj}`);
+  } else {
+    config = makeConfig(values.config !== undefined && isConfigName(values.config) ? values.config : 'default', {
+      ...(steps !== undefined ? { optim: { steps } } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+    });
+  }
+
+  const backendName = await selectBackend(backend);
+  const ds = await openDataset(values.dataset);
+  let data;
+  try {
+    data = datasetTrainingData(ds, config, { decode: decodePure, objId: resumeObj ?? objId, keypointsMm });
+  } catch (e) {
+    throw new UsageError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  console.error(`dataset ${ds.name} (${ds.format}): object ${data.object.id} ${data.object.name}, ${data.trainCount} train / ${data.testCount} test instances; ${data.split.how}`);
+  const engine = new TrainingEngine(data, config, { resume });
+  const bar = new ProgressBar();
+  engine.on((e) => bar.onEvent(e));
+  let interrupted = 0;
+  process.on('SIGINT', () => {
+    if (interrupted++ > 0) process.exit(130);
+    console.error('\nstopping after this step (Ctrl-C again to quit without saving)');
+    engine.stop();
+  });
+  console.error(`training ${config.name} on ${backendName}: ${config.optim.steps} steps of ${config.optim.batchSize}, input ${config.model.inputPx} px`);
+  const result = await engine.start();
+  bar.end();
+
+  const out = values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`;
+  const written = await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics }), out);
+  engine.dispose();
+  console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);
+  if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);
+  else if (result.reason === 'stopped') console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written}`);
+  return 0;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** One line on stderr: redrawn in place on a terminal, every 5% of the run otherwise (logs, CI). */
+class ProgressBar {
+  private readonly tty = !!process.stderr.isTTY;
+  private lastPrinted = -1;
+
+  onEvent(e: EngineEvent): void {
+    if (e.type === 'step') {
+      const frac = e.step / e.totalSteps;
+      const width = 24;
+      const filled = Math.round(frac * width);
+      const pnpShare = e.pnpMs > 0 && Number.isFinite(e.pnpMs) ? `  pnp ${((100 * e.pnpMs) / e.stepMs).toFixed(1)}%` : '';
+      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.step}/${e.totalSteps} ETA ${formatDuration(e.etaMs)}  ` +
+        `loss ${e.losses.total.toFixed(4)} (heatmap ${e.losses.heatmap.toFixed(3)} kp ${e.losses.keypoint.toFixed(2)} pose ${e.losses.pose.toFixed(2)})  ` +
+        `lr ${e.lr.toExponential(1)}  ${e.imagesPerSec.toFixed(1)} img/s${pnpShare}`;
+      if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
+      else {
+        const bucket = Math.floor(frac * 20);
+        if (bucket !== this.lastPrinted || e.step === e.totalSteps) {
+          this.lastPrinted = bucket;
+          process.stderr.write(`${line}\n`);
+        }
+      }
+    } else if (e.type === 'eval' && !e.final) {
+      this.end();
+      process.stderr.write(`eval at step ${e.step}: ${metricsLine(e.metrics)}\n`);
+    } else if (e.type === 'error') {
+      this.end();
+      process.stderr.write(`error at step ${e.step}: ${e.message}\n`);
+    }
+  }
+
+  end(): void {
+    if (this.tty) process.stderr.write('\n');
+  }
+}
+
+runMain(() => main(process.argv.slice(2)), kUsage);

@@ -1,0 +1,123 @@
+/**
+ * What `npm run train` and `npm run eval` share as hosts of src/train: argument errors that exit 2,
+ * choosing the tfjs backend, opening a dataset from a folder or zip, and reading and writing bundles
+ * as folders or zips. Everything about training itself stays in src/train.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { isUsable, type Dataset } from '../data/dataset';
+import { loadDataset } from '../data/load';
+import { openNodePath } from '../data/source/node';
+import { unzipBundle, zipBundle, type BundleFiles } from '../train/bundle';
+import { useNodeWebgpu } from '../node/webgpu';
+
+/** A problem with what the user asked for: printed with the usage, exit status 2. */
+export class UsageError extends Error {}
+
+export type Backend = 'cpu' | 'webgpu';
+
+export function parseBackend(s: string | undefined): Backend {
+  if (s === undefined || s === 'cpu' || s === 'webgpu') return s ?? 'cpu';
+  throw new UsageError(`--backend ${s}: expected webgpu or cpu`);
+}
+
+export function parsePositiveInt(name: string, s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} ${s}: expected a positive integer`);
+  return n;
+}
+
+/** Selects the backend; a webgpu that cannot start is a usage error (no silent fallback to the cpu). */
+export async function selectBackend(b: Backend): Promise<string> {
+  if (b === 'webgpu') {
+    try {
+      await useNodeWebgpu();
+    } catch (e) {
+      throw new UsageError(`--backend webgpu: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  } else {
+    await tf.setBackend('cpu');
+    await tf.ready();
+  }
+  return tf.getBackend();
+}
+
+/** Loads a dataset, or throws a UsageError listing why nothing trainable is in it. */
+export async function openDataset(path: string): Promise<Dataset> {
+  let source;
+  try {
+    source = await openNodePath(path);
+  } catch (e) {
+    throw new UsageError(`--dataset ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const ds = await loadDataset(source);
+  if (!isUsable(ds)) {
+    const lines = ds.problems.slice(0, 10).map((p) => `  ${p.file}${p.field ? ` (${p.field})` : ''}: ${p.message}`);
+    const more = ds.problems.length > 10 ? [`  ... and ${ds.problems.length - 10} more`] : [];
+    throw new UsageError([`--dataset ${path}: nothing to train or evaluate on (no object with a model and an instance in an image)`, ...lines, ...more].join('\n'));
+  }
+  return ds;
+}
+
+/** A bundle from a folder (with poselab.json at its top or one level down) or a .zip file; flag names the option in errors. */
+export async function readBundlePath(path: string, flag = '--model'): Promise<BundleFiles> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch {
+    throw new UsageError(`${flag} ${path}: no such file or folder`);
+  }
+  if (!s.isDirectory()) {
+    try {
+      return unzipBundle(new Uint8Array(await readFile(path)));
+    } catch (e) {
+      throw new UsageError(`${flag} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const files: BundleFiles = new Map();
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, e.name);
+      if (e.isDirectory() && depth < 1) await walk(full, depth + 1);
+      else if (e.isFile()) files.set(relative(path, full).split(sep).join('/'), new Uint8Array(await readFile(full)));
+    }
+  };
+  await walk(path, 0);
+  return files;
+}
+
+/** Writes a bundle as a .zip when out ends in .zip, else as a folder; returns what was written. */
+export async function writeBundlePath(files: BundleFiles, out: string): Promise<string> {
+  if (out.toLowerCase().endsWith('.zip')) {
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, zipBundle(files));
+    return out;
+  }
+  await mkdir(out, { recursive: true });
+  for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
+  return out;
+}
+
+/** Runs a command's main, mapping a UsageError to exit 2 with the usage, anything else to exit 1. */
+export function runMain(main: () => Promise<number>, usage: string): void {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (e instanceof UsageError) {
+        console.error(`${e.message}\n${usage}`);
+        process.exit(2);
+      }
+      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      process.exit(1);
+    },
+  );
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '--';
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}

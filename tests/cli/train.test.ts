@@ -1,0 +1,75 @@
+/**
+ * `npm run train` and `npm run eval` as a user runs them (child processes, cpu backend): bad arguments
+ * and unusable datasets exit 2 with a message; tiny trains on the fixture, writes a bundle, resumes from
+ * it, and eval reads it back and writes a BOP CSV.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { kBopCsvHeader, parseBopCsv } from '../../src/train/bopCsv';
+import { bopFixture, writeTree } from '../data/fixtures';
+
+const dir = mkdtempSync(join(tmpdir(), 'poselab-train-cli-'));
+const dataset = writeTree(bopFixture(), join(dir, 'fixture'));
+
+function cli(script: 'train' | 'eval', args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', `src/cli/${script}.ts`, ...args], { encoding: 'utf8', env: process.env });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('train and eval command lines', () => {
+  it('exit 2 with a message on bad arguments and unusable datasets', () => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    writeFileSync(join(dir, 'not-a.zip'), 'hello');
+    const cases: [ 'train' | 'eval', string[], RegExp][] = [
+      ['train', [], /--dataset is required/],
+      ['train', ['--dataset', dataset, '--config', 'huge'], /--config huge: expected tiny, default or large/],
+      ['train', ['--dataset', dataset, '--steps', '1.5'], /--steps 1.5: expected a positive integer/],
+      ['train', ['--dataset', dataset, '--backend', 'metal'], /--backend metal: expected webgpu or cpu/],
+      ['train', ['--dataset', dataset, '--frobnicate'], /Unknown option '--frobnicate'/],
+      ['train', ['--dataset', join(dir, 'missing')], /--dataset .*missing: .*no such file/i],
+      ['train', ['--dataset', empty, '--backend', 'cpu'], /nothing to train or evaluate on/],
+      ['train', ['--dataset', join(dir, 'not-a.zip'), '--backend', 'cpu'], /not-a\.zip/],
+      ['train', ['--dataset', dataset, '--object', '7', '--backend', 'cpu'], /object 7 is not in the dataset/],
+      ['eval', ['--dataset', dataset], /--model is required/],
+      ['eval', ['--model', join(dir, 'missing'), '--dataset', dataset], /no such file or folder/],
+      ['eval', ['--model', join(dir, 'not-a.zip'), '--dataset', dataset, '--backend', 'cpu'], /--model .*not-a.zip: bundle: not a readable zip/],
+      ['train', ['--dataset', dataset, '--resume', dataset, '--backend', 'cpu'], /--resume .*: bundle: poselab.json missing/],
+    ];
+    for (const [script, args, message] of cases) {
+      const r = cli(script, args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/usage: npm run/);
+    }
+  });
+
+  it('tiny trains on the fixture, resumes from its bundle, and eval writes metrics and a BOP CSV', () => {
+    const run = join(dir, 'run');
+    const t = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '3', '--backend', 'cpu', '--out', run]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/3\/3 ETA 0s {2}loss \d/);
+    expect(t.stdout).toMatch(/finished at step 3; bundle: /);
+    expect(t.stdout).toMatch(/ADD-0\.1d \d+\.\d%/);
+    for (const f of ['model.json', 'weights.bin', 'poselab.json', 'checkpoint.json', 'checkpoint.bin']) expect(existsSync(join(run, f))).toBe(true);
+
+    const zip = join(dir, 'run2.zip');
+    const r = cli('train', ['--dataset', dataset, '--resume', run, '--steps', '4', '--backend', 'cpu', '--out', zip]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/4\/4 ETA/);
+    expect(r.stderr).not.toMatch(/ 1\/4 /);
+
+    const csv = join(dir, 'results.csv');
+    const e = cli('eval', ['--model', zip, '--dataset', dataset, '--csv', csv, '--backend', 'cpu', '--json']);
+    expect(e.code, e.stderr).toBe(0);
+    const metrics = JSON.parse(e.stdout) as { instances: number; pnpFailures: number };
+    expect(metrics.instances).toBe(2);
+    const text = readFileSync(csv, 'utf8');
+    expect(text.split('\n')[0]).toBe(kBopCsvHeader);
+    const rows = parseBopCsv(text);
+    expect(rows.map((x) => [x.sceneId, x.imId, x.objId])).toEqual([[1, 0, 1], [1, 1, 1]]);
+  });
+});
