@@ -74,9 +74,17 @@ export async function connect(): Promise<void> {
   await loadBundled();
 }
 
-export async function loadBundled(): Promise<void> {
+/** The load in flight, so that resuming a saved run waits for it instead of racing it in the worker. */
+let inFlight: Promise<void> = Promise.resolve();
+
+export function loadBundled(): Promise<void> {
+  inFlight = inFlight.then(loadBundledNow, loadBundledNow);
+  return inFlight;
+}
+
+async function loadBundledNow(): Promise<void> {
   const label = 'bundled dataset (poselab-toy)';
-  useApp.getState().setLoading(label, { phase: 'listing', done: 0, total: 0 });
+  useApp.getState().startLoading(label);
   try {
     useApp.getState().setDataset(await engine().loadUrl(kBundledUrl, progressTo(label)));
   } catch (e) {
@@ -84,8 +92,14 @@ export async function loadBundled(): Promise<void> {
   }
 }
 
-export async function loadDropped(label: string, files: DroppedBlob[]): Promise<void> {
-  useApp.getState().setLoading(label, { phase: 'listing', done: 0, total: files.length });
+export function loadDropped(label: string, files: DroppedBlob[]): Promise<void> {
+  const run = () => loadDroppedNow(label, files);
+  inFlight = inFlight.then(run, run);
+  return inFlight;
+}
+
+async function loadDroppedNow(label: string, files: DroppedBlob[]): Promise<void> {
+  useApp.getState().startLoading(label);
   try {
     useApp.getState().setDataset(await engine().loadFiles(label, files, progressTo(label)));
     useApp.getState().setStatus('idle');
@@ -96,13 +110,16 @@ export async function loadDropped(label: string, files: DroppedBlob[]): Promise<
 }
 
 export async function resumeSaved(): Promise<void> {
+  await inFlight;
   const label = useApp.getState().savedRun?.dataset.label ?? 'saved run';
   useApp.getState().setStatus('starting');
+  useApp.getState().startLoading(label);
   try {
     const d = await engine().resumeSaved(progressTo(label));
     useApp.getState().setDataset(d);
     useApp.getState().setSavedRun(undefined);
   } catch (e) {
+    useApp.setState({ loading: undefined });
     useApp.getState().setStatus('error', message(e));
   }
 }

@@ -11,21 +11,21 @@ import { loadDataset } from '../data/load';
 import type { DroppedFile } from '../data/source/dropped';
 import { openDroppedFiles } from '../data/source/dropped';
 import { UrlSource } from '../data/source/url';
+import { bopCsv } from '../train/bopCsv';
+import { exportEngine, importBundle as readBundle, resumeCheckpoint, unzipBundle, zipBundle } from '../train/bundle';
 import { checkpointFromFiles, checkpointToFiles, type Checkpoint } from '../train/checkpoint';
 import { kConfigs, makeConfig, type ConfigName, type TrainConfig } from '../train/config';
 import { datasetTrainingData, type DatasetTrainingData } from '../train/datasetData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
-import { evaluate as evaluateModel, type EvalResult, type SamplePrediction } from '../train/evaluate';
+import { evaluate as evaluateModel, type SamplePrediction } from '../train/evaluate';
 import { addErrorMm, addsErrorMm, rotationErrorDeg, translationErrorMm, type PoseMetrics } from '../train/metrics';
 import { initBackend } from './backend';
-import { readBundle, writeBundle } from './bundle';
-import { bopCsv } from './bopCsv';
 import {
   kStepBatchMs, type BackendInfo, type DatasetSummary, type DroppedBlob, type EngineApi, type EngineUiEvent, type EvalMetrics,
   type ImageView, type ImportResult, type ObjectGeometry, type PredictionSample, type PresetName, type ProgressCallback,
   type SavedRunInfo, type StepPoint, type TrainSettings,
 } from './protocol';
-import { kMaxStoredDatasetBytes, runStore, type StoredDataset, type StoredRun } from './runStore';
+import { kMaxStoredDatasetBytes, runStore, type StoredDropped, type StoredRun } from './runStore';
 
 /** Tints for instance masks, by object id. */
 const kMaskColours: [number, number, number][] = [[0, 200, 255], [255, 170, 0], [120, 255, 90], [255, 80, 200], [180, 130, 255]];
@@ -88,7 +88,6 @@ export class EngineHost implements EngineApi {
     const ds = await loadDataset(source);
     this.setDataset({ ds, origin: 'bundled', url });
     onProgress({ phase: 'done', done: 1, total: 1 });
-    void runStore.saveDataset({ label: ds.source.label, origin: 'bundled', url, bytes: 0 }).catch(() => undefined);
     return this.summary();
   }
 
@@ -96,8 +95,8 @@ export class EngineHost implements EngineApi {
     await this.stopRun();
     const summary = await this.openFiles(label, files, onProgress);
     const bytes = files.reduce((n, f) => n + f.file.size, 0);
-    const stored: StoredDataset = { label, origin: 'dropped', bytes, files: bytes <= kMaxStoredDatasetBytes ? files : undefined };
-    if (summary.usable) void runStore.saveDataset(stored).catch(() => runStore.saveDataset({ ...stored, files: undefined }).catch(() => undefined));
+    const stored: StoredDropped = { label: this.requireDataset().source.label, bytes, files: bytes <= kMaxStoredDatasetBytes ? files : undefined };
+    if (summary.usable) await runStore.saveDropped(stored).catch(() => runStore.saveDropped({ ...stored, files: undefined }).catch(() => undefined));
     return summary;
   }
 
@@ -181,11 +180,14 @@ export class EngineHost implements EngineApi {
     if (!run) throw new Error('no saved run to resume');
     const cur = this.loaded;
     if (!cur || cur.ds.source.label !== run.datasetLabel || cur.origin !== run.datasetOrigin) {
-      const stored = await runStore.loadDataset();
-      if (!stored || stored.label !== run.datasetLabel) throw new Error(`the run's dataset (${run.datasetLabel}) was not kept: drop it again, then resume`);
-      if (stored.origin === 'bundled' && stored.url) await this.loadUrl(stored.url, onProgress);
-      else if (stored.files) await this.openFiles(stored.label, stored.files, onProgress);
-      else throw new Error(`the run's dataset (${run.datasetLabel}) was too large to keep: drop it again, then resume`);
+      if (run.datasetOrigin === 'bundled' && run.datasetUrl) {
+        await this.loadUrl(run.datasetUrl, onProgress);
+      } else {
+        const stored = await runStore.loadDropped();
+        if (!stored || stored.label !== run.datasetLabel) throw new Error(`the run's dataset (${run.datasetLabel}) was not kept: drop it again, then resume`);
+        if (!stored.files) throw new Error(`the run's dataset (${run.datasetLabel}) was too large to keep: drop it again, then resume`);
+        await this.openFiles(stored.label, stored.files, onProgress);
+      }
     }
     const checkpoint = checkpointFromFiles(new Map(Object.entries(run.checkpoint)));
     this.history = run.history.slice();
@@ -200,9 +202,9 @@ export class EngineHost implements EngineApi {
   }
 
   async exportBundle(): Promise<Uint8Array> {
-    const { engine, data } = this.requireEngine();
+    const { engine } = this.requireEngine();
     await this.whenIdle();
-    return writeBundle(engine.model, await engine.checkpoint(), data.object, this.loaded?.ds.source.label ?? '');
+    return zipBundle(await exportEngine(engine, { withCheckpoint: true }));
   }
 
   async exportBopCsv(): Promise<string> {
@@ -215,41 +217,32 @@ export class EngineHost implements EngineApi {
   async importBundle(bytes: Uint8Array, mode: 'evaluate' | 'continue'): Promise<ImportResult> {
     const ds = this.requireDataset();
     await this.stopRun();
-    const b = readBundle(bytes);
-    const obj = ds.objects.find((o) => o.id === b.meta.object.id);
-    if (!obj) throw new Error(`the bundle's model is for object ${b.meta.object.id} (${b.meta.object.name}), which the loaded dataset does not have`);
-    // The bundle's keypoints stand for its heatmaps: the data must use exactly these.
-    ds.keypoints = new Map([[obj.id, { objId: obj.id, kind: 'fps', pointsMm: Float64Array.from(b.meta.keypointsMm) }]]);
-    this.geometry.delete(obj.id);
-    const summary = `model for object ${obj.id} (${obj.name}) at step ${b.meta.step}, trained on ${b.meta.dataset || 'an unnamed dataset'}`;
-    const c = b.checkpoint;
-    const preset: PresetName = c && c.config.name !== 'custom' ? c.config.name : 'default';
-    const settings = settingsOf(c?.config ?? b.meta.config, preset, obj.id);
-    if (mode === 'continue') {
-      if (!c) throw new Error('the bundle has no checkpoint (checkpoint.json, checkpoint.bin): it can be evaluated, not continued');
-      this.history = [];
-      this.evals = [];
-      await this.begin(settings, c);
-      return { summary, step: c.step, hasCheckpoint: true };
-    }
-    const config = c?.config ?? b.meta.config;
-    const data = datasetTrainingData(ds, config, { decode: decodeBrowser, objId: obj.id });
-    if (data.testCount === 0) throw new Error('the loaded dataset has no test instance of this object to evaluate on');
-    let r: EvalResult;
-    if (c) {
-      const engine = new TrainingEngine(data, config, { resume: c });
-      this.replaceEngine(engine, data, settings);
-      r = await engine.evaluate(0);
-    } else {
-      const model = await tf.loadLayersModel(tf.io.fromMemory(b.artifacts!));
-      try {
-        r = await evaluateModel(model, data, { norm: config.data, batchSize: config.optim.batchSize, samples: Math.max(4, config.evalSamples) });
-      } finally {
-        model.dispose();
+    const b = await readBundle(unzipBundle(bytes));
+    try {
+      const id = b.meta.class.id;
+      const obj = ds.objects.find((o) => o.id === id);
+      if (!obj) throw new Error(`the bundle's model is for object ${id} (${b.meta.class.name}), which the loaded dataset does not have`);
+      // The bundle's keypoints stand for its heatmaps: the data must use exactly these.
+      ds.keypoints = new Map([[obj.id, { objId: obj.id, kind: 'fps', pointsMm: b.keypointsMm }]]);
+      this.geometry.delete(obj.id);
+      const summary = `model for object ${obj.id} (${obj.name}) at step ${b.meta.step}`;
+      const config = b.meta.config;
+      const preset: PresetName = config.name !== 'custom' ? config.name : 'default';
+      const settings = settingsOf(config, preset, obj.id);
+      if (mode === 'continue') {
+        this.history = [];
+        this.evals = [];
+        await this.begin(settings, await resumeCheckpoint(b));
+        return { summary, step: b.meta.step, hasCheckpoint: !!b.checkpoint };
       }
+      const data = datasetTrainingData(ds, config, { decode: decodeBrowser, objId: obj.id });
+      if (data.testCount === 0) throw new Error('the loaded dataset has no test instance of this object to evaluate on');
+      const r = await evaluateModel(b.model, data, { norm: b.meta.input, batchSize: config.optim.batchSize, samples: Math.max(4, config.evalSamples) });
+      this.emit({ type: 'eval', step: b.meta.step, final: true, metrics: metricsOf(r.metrics), samples: this.predictionSamples(r.samples, data), source: 'imported' });
+      return { summary, step: b.meta.step, hasCheckpoint: !!b.checkpoint };
+    } finally {
+      b.model.dispose();
     }
-    this.emit({ type: 'eval', step: b.meta.step, final: true, metrics: metricsOf(r.metrics), samples: this.predictionSamples(r.samples, data), source: 'imported' });
-    return { summary, step: b.meta.step, hasCheckpoint: !!c };
   }
 
   // ---- internals ----
@@ -416,7 +409,7 @@ export class EngineHost implements EngineApi {
     const run: StoredRun = {
       settings, objId: settings.objId ?? -1, step: c.step, totalSteps: engine.config.optim.steps, finished, savedAt: Date.now(),
       checkpoint: Object.fromEntries(checkpointToFiles(c)), history: this.history.slice(), evals: this.evals.slice(),
-      datasetLabel: l.ds.source.label, datasetOrigin: l.origin,
+      datasetLabel: l.ds.source.label, datasetOrigin: l.origin, datasetUrl: l.url,
     };
     this.saving = this.saving
       .then(() => runStore.saveRun(run))
@@ -459,16 +452,16 @@ export class EngineHost implements EngineApi {
   }
 
   private async datasetReadable(run: StoredRun): Promise<{ readable: boolean; why?: string }> {
-    const stored = await runStore.loadDataset().catch(() => undefined);
-    if (!stored || stored.label !== run.datasetLabel) return { readable: false, why: 'another dataset was loaded since' };
-    if (stored.origin === 'bundled') {
+    if (run.datasetOrigin === 'bundled') {
       try {
-        const res = await fetch(`${stored.url!.replace(/\/?$/, '/')}manifest.json`, { method: 'HEAD' });
+        const res = await fetch(`${(run.datasetUrl ?? '').replace(/\/?$/, '/')}manifest.json`, { method: 'HEAD' });
         return res.ok ? { readable: true } : { readable: false, why: `the bundled dataset answers HTTP ${res.status}` };
       } catch (e) {
         return { readable: false, why: `the bundled dataset cannot be fetched (${String(e)})` };
       }
     }
+    const stored = await runStore.loadDropped().catch(() => undefined);
+    if (!stored || stored.label !== run.datasetLabel) return { readable: false, why: 'another dataset was dropped since: drop this one again' };
     if (!stored.files) return { readable: false, why: `it was too large to keep (${(stored.bytes / 2 ** 20).toFixed(0)} MB): drop it again` };
     try {
       await Promise.all(stored.files.slice(0, 3).map((f) => f.file.slice(0, 1).arrayBuffer()));

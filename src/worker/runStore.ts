@@ -1,7 +1,8 @@
 /**
  * Runs kept across reloads and crashes, in IndexedDB (reachable from the worker): the last run's
- * checkpoint, settings and chart history under 'run', and where its dataset came from under 'dataset'
- * (the bundled URL, or the dropped files themselves as Blobs when they are small enough to copy).
+ * checkpoint, settings and chart history (and its dataset's URL when it was served) under 'run', and the
+ * last dropped dataset's files under 'dropped', as Blobs, when they are small enough to copy. Loading
+ * the bundled dataset touches neither, so a reload that shows it still offers the dropped run.
  * One slot each: PoseLab offers to resume the last run, not to manage a library of them.
  */
 import type { DroppedBlob, EvalMetrics, StepPoint, TrainSettings } from './protocol';
@@ -9,15 +10,13 @@ import type { DroppedBlob, EvalMetrics, StepPoint, TrainSettings } from './proto
 const kDbName = 'poselab';
 const kStoreName = 'kv';
 const kRunKey = 'run';
-const kDatasetKey = 'dataset';
+const kDroppedKey = 'dropped';
 
 /** Dropped datasets larger than this are not copied into IndexedDB: the page asks for them again. */
 export const kMaxStoredDatasetBytes = 512 * 2 ** 20;
 
-export interface StoredDataset {
+export interface StoredDropped {
   label: string;
-  origin: 'bundled' | 'dropped';
-  url?: string;
   /** The dropped files, when their total is under kMaxStoredDatasetBytes. */
   files?: DroppedBlob[];
   bytes: number;
@@ -36,6 +35,8 @@ export interface StoredRun {
   evals: { step: number; metrics: EvalMetrics }[];
   datasetLabel: string;
   datasetOrigin: 'bundled' | 'dropped';
+  /** The served dataset's folder URL (origin 'bundled'). */
+  datasetUrl?: string;
 }
 
 function openDb(): Promise<IDBDatabase> {
@@ -69,11 +70,11 @@ export const runStore = {
   async loadRun(): Promise<StoredRun | undefined> {
     return (await withStore<StoredRun>('readonly', (s) => s.get(kRunKey))) ?? undefined;
   },
-  async saveDataset(d: StoredDataset): Promise<void> {
-    await withStore('readwrite', (s) => s.put(d, kDatasetKey));
+  async saveDropped(d: StoredDropped): Promise<void> {
+    await withStore('readwrite', (s) => s.put(d, kDroppedKey));
   },
-  async loadDataset(): Promise<StoredDataset | undefined> {
-    return (await withStore<StoredDataset>('readonly', (s) => s.get(kDatasetKey))) ?? undefined;
+  async loadDropped(): Promise<StoredDropped | undefined> {
+    return (await withStore<StoredDropped>('readonly', (s) => s.get(kDroppedKey))) ?? undefined;
   },
   async clearRun(): Promise<void> {
     await withStore('readwrite', (s) => s.delete(kRunKey));

@@ -51,7 +51,8 @@ export function LiveChart(p: LiveChartProps) {
     ];
     const right = p.lines.find((l) => l.scale && l.scale !== 'y');
     if (right) {
-      scales[right.scale!] = {};
+      // Right-axis series here are weights that start at 0 (β's warm-up): keep 0 at the bottom.
+      scales[right.scale!] = { range: (_u, _min, max) => [0, max > 0 ? 1.1 * max : 0.01] };
       axes.push({ scale: right.scale, side: 1, stroke: '#9aa4b2', grid: { show: false }, label: p.rightLabel, size: 56 });
     }
     const opts: uPlot.Options = {
@@ -85,7 +86,10 @@ export function LiveChart(p: LiveChartProps) {
     if (!plot.current || s.chartsVersion === seen.current || t - last.current < kRedrawMs) return;
     seen.current = s.chartsVersion;
     last.current = t;
-    plot.current.setData(props.current.columns(s) as uPlot.AlignedData);
+    const data = props.current.columns(s) as uPlot.AlignedData;
+    plot.current.setData(data);
+    // Off the plot, the legend shows the latest values (on it, the values under the cursor).
+    if (data[0].length > 0 && !((plot.current.cursor.left ?? -1) >= 0)) plot.current.setLegend({ idx: data[0].length - 1 });
   });
 
   return (

@@ -30,6 +30,7 @@ export function DatasetView() {
   const canvas = useRef<HTMLCanvasElement>(null);
   const loaded = useRef<Loaded | undefined>(undefined);
   const dirty = useRef(true);
+  const drawing = useRef(false);
   const [error, setError] = useState<string>();
   const [info, setInfo] = useState<ImageView>();
 
@@ -67,23 +68,27 @@ export function DatasetView() {
   useFrame(() => {
     const l = loaded.current;
     const c = canvas.current;
-    if (!dirty.current || !l || !c) return;
+    if (!dirty.current || drawing.current || !l || !c) return;
     dirty.current = false;
+    drawing.current = true;
     const { view } = l;
-    if (c.width !== view.widthPx || c.height !== view.heightPx) { c.width = view.widthPx; c.height = view.heightPx; }
-    const ctx = c.getContext('2d')!;
-    ctx.drawImage(l.bitmap, 0, 0);
-    if (overlay.masks && l.mask) ctx.drawImage(l.mask, 0, 0);
     const o = useApp.getState().overlay;
-    if (o.mesh !== 'off' || o.bbox || o.axes || o.keypoints) {
-      const rendered = sharedOverlay().render({
+    const wantOverlay = o.mesh !== 'off' || o.bbox || o.axes || o.keypoints;
+    const rendered = wantOverlay
+      ? sharedOverlay().snapshot({
         kPx: view.kPx, widthPx: view.widthPx, heightPx: view.heightPx, outWidth: view.widthPx, outHeight: view.heightPx,
         poses: view.instances.map((i) => ({ objId: i.objId, R: i.rM2c, tMm: i.tM2cMm, colour: objectColour(i.objId) })),
         show: o,
-      });
-      ctx.drawImage(rendered, 0, 0);
-    }
-    c.dataset.ready = view.key;
+      })
+      : Promise.resolve(undefined);
+    void rendered.then((bitmap) => {
+      if (c.width !== view.widthPx || c.height !== view.heightPx) { c.width = view.widthPx; c.height = view.heightPx; }
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(l.bitmap, 0, 0);
+      if (o.masks && l.mask) ctx.drawImage(l.mask, 0, 0);
+      if (bitmap) { ctx.drawImage(bitmap, 0, 0); bitmap.close(); }
+      c.dataset.ready = `${view.key}|${JSON.stringify(o)}`;
+    }).finally(() => { drawing.current = false; });
   });
 
   if (!dataset) return null;

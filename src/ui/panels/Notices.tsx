@@ -9,9 +9,11 @@ export function Notices() {
   const saved = useApp((s) => s.savedRun);
   const setSavedRun = useApp((s) => s.setSavedRun);
   const status = useApp((s) => s.status);
+  const runError = useApp((s) => s.runError);
   return (
     <div className="notices">
       {backend?.notice && <div className="notice warn" data-testid="no-webgpu">{backend.notice}</div>}
+      {status === 'error' && runError && <div className="notice warn" data-testid="run-error-notice">Training stopped: {runError}</div>}
       {background && (
         <div className="notice info" data-testid="background-notice">
           Training is paused while this tab is in the background; it resumes when you come back.

@@ -64,14 +64,9 @@ async function ensureGeometry(objId: number): Promise<void> {
 }
 
 /** Crop, heatmap, GT (green) and estimated (orange) poses and keypoints, at size x size px. */
-export function drawPrediction(canvas: HTMLCanvasElement, s: PredictionSample, size: number, heat: boolean): void {
-  canvas.width = size; canvas.height = size;
-  const ctx = canvas.getContext('2d')!;
-  ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(cropCanvas(s), 0, 0, size, size);
-  if (heat) ctx.drawImage(heatmapCanvas(s), 0, 0, size, size);
+export async function drawPrediction(canvas: HTMLCanvasElement, s: PredictionSample, size: number, heat: boolean): Promise<void> {
   const ok = s.status === 0 && s.est.tMm[2] > 0;
-  const rendered = sharedOverlay().render({
+  const rendered = await sharedOverlay().snapshot({
     kPx: s.kCrop, widthPx: s.inputPx, heightPx: s.inputPx, outWidth: size, outHeight: size,
     poses: [
       { objId: s.objId, R: s.gt.R, tMm: s.gt.tMm, colour: kGtColour },
@@ -79,7 +74,13 @@ export function drawPrediction(canvas: HTMLCanvasElement, s: PredictionSample, s
     ],
     show: { mesh: 'wireframe', bbox: true, axes: false, keypoints: false },
   });
+  canvas.width = size; canvas.height = size;
+  const ctx = canvas.getContext('2d')!;
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(cropCanvas(s), 0, 0, size, size);
+  if (heat) ctx.drawImage(heatmapCanvas(s), 0, 0, size, size);
   ctx.drawImage(rendered, 0, 0);
+  rendered.close();
   const sc = size / s.inputPx;
   const at = (xy: Float32Array, i: number): [number, number] => [(xy[2 * i] + 0.5) * sc, (xy[2 * i + 1] + 0.5) * sc];
   const r = Math.max(2.5, size / 80);
@@ -106,7 +107,7 @@ function Tile({ s, i, heat }: { s: PredictionSample; i: number; heat: boolean })
   const enlarge = useApp((st) => st.enlarge);
   useEffect(() => {
     let live = true;
-    void ensureGeometry(s.objId).then(() => live && canvas.current && drawPrediction(canvas.current, s, 200, heat));
+    void ensureGeometry(s.objId).then(async () => { if (live && canvas.current) await drawPrediction(canvas.current, s, 200, heat); });
     return () => { live = false; };
   }, [s, heat]);
   return (
@@ -121,7 +122,7 @@ function Tile({ s, i, heat }: { s: PredictionSample; i: number; heat: boolean })
 function Enlarged({ s, heat, onClose }: { s: PredictionSample; heat: boolean; onClose: () => void }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    void ensureGeometry(s.objId).then(() => canvas.current && drawPrediction(canvas.current, s, 512, heat));
+    void ensureGeometry(s.objId).then(async () => { if (canvas.current) await drawPrediction(canvas.current, s, 512, heat); });
   }, [s, heat]);
   useEffect(() => {
     const key = (e: KeyboardEvent) => e.key === 'Escape' && onClose();

@@ -19,6 +19,7 @@ export interface DatasetSlice {
   loadError?: string;
   selectedImage: number;
   overlay: OverlayToggles;
+  startLoading(label: string): void;
   setLoading(label: string, progress: LoadProgress): void;
   setDataset(d: DatasetSummary): void;
   setLoadError(message: string): void;
@@ -34,7 +35,9 @@ export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = 
   loadError: undefined,
   selectedImage: 0,
   overlay: kDefaultOverlay,
-  setLoading: (label, progress) => set({ loading: { label, progress }, loadError: undefined }),
+  startLoading: (label) => set({ loading: { label, progress: { phase: 'listing', done: 0, total: 0 } }, loadError: undefined }),
+  // Progress arrives on its own channel and may trail the result: only a load in progress takes it.
+  setLoading: (label, progress) => { if (get().loading?.label === label) set({ loading: { label, progress } }); },
   setDataset: (d) => set({ dataset: d, loading: undefined, loadError: undefined, selectedImage: 0 }),
   setLoadError: (message) => set({ loadError: message, loading: undefined }),
   selectImage: (index) => {

@@ -110,6 +110,9 @@ export class PoseOverlay {
   constructor() {
     this.renderer = new WebGLRenderer({ alpha: true, antialias: true, preserveDrawingBuffer: true });
     this.renderer.setClearColor(0x000000, 0);
+    // No synchronous shader status queries: each one waits on the GPU process, which may be busy with
+    // the training worker's WebGPU work (seconds on a software adapter). Shaders here are fixed three.js ones.
+    this.renderer.debug.checkShaderErrors = false;
     this.scene.add(new AmbientLight(0xffffff, 1.6));
     const light = new DirectionalLight(0xffffff, 1.6);
     light.position.set(0, 0.3, 1); // at the camera, slightly above: faces towards the viewer are lit
@@ -127,6 +130,14 @@ export class PoseOverlay {
 
   hasGeometry(objId: number): boolean {
     return this.geometries.has(objId);
+  }
+
+  /**
+   * Renders the view and snapshots it as an ImageBitmap. Drawing the snapshot never blocks the main
+   * thread on a pixel readback from the GPU process (drawImage of the WebGL canvas itself would).
+   */
+  snapshot(v: OverlayView): Promise<ImageBitmap> {
+    return createImageBitmap(this.render(v));
   }
 
   /** Renders the view; the returned canvas holds it until the next render. */
