@@ -1,0 +1,175 @@
+/**
+ * Demo 2 of BPnP (Chen et al., CVPR 2020, sec. 5.2; BoChenYS/BPnP demoSfM.py): structure from motion
+ * with the PnP layer. A 3D point set is learnt from its 2D observations in B views; the views' poses are
+ * never given: each step solves them, pose_b = bpnp(observed_b, points, K), and minimises
+ *   mean |project(pose_b, points) - observed_b|^2   (px^2)
+ * over the points alone, the gradient reaching them directly and through bpnp's implicit derivative.
+ * Only a similarity (scale, rotation, translation) of the truth can be recovered, so the error is measured
+ * after the best such alignment (./similarity).
+ *
+ * The points are learnt in units of the structure's radius (points = kRadiusMm * unit), so Adam's step
+ * size is scale-free; it decays exponentially to settle into the optimum instead of dithering about it.
+ *
+ * From a random start about half the seeds descend into the mirror image of the structure: with cameras
+ * a few object radii away, perspective is weak and the reflected points with reflected poses explain the
+ * views almost as well (the depth-reversal or Necker ambiguity of structure from motion), a local minimum
+ * some 40% of the radius away. So every kMirrorCheckEvery steps the demo also solves the views for the
+ * reflected points (one forward pass, fresh EPnP poses) and continues from the reflection when its loss
+ * is less than half the current one. Near the true structure the reflection's loss is far larger, so the
+ * check never fires there; the step reports when it did (`mirrored`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { bpnp } from '../ops/bpnp';
+import { projectPoints } from '../ops/projectPoints';
+import { DemoAdam } from './adam';
+import type { Demo, DemoStep } from './demo';
+import { demoRng } from './random';
+import { intrinsicsMatrix, projectExact, trefoilPoints, viewsAround } from './scenes';
+import { structureError } from './similarity';
+import { f32, variableFrom } from './tensors';
+
+export interface StructureFromMotionOptions {
+  seed: number;
+  /** Adam's initial step size, in structure radii (default kSfmLearningRate) */
+  learningRate?: number;
+}
+
+/** The fixed world of the demo; arrays are float64. */
+export interface StructureFromMotionScene {
+  imageWidth: number;
+  imageHeight: number;
+  /** [9] row-major, px, known */
+  K: Float64Array;
+  n: number;
+  /** number of views */
+  B: number;
+  /** [n,3] mm, the structure to recover (never shown to the optimiser) */
+  truth: Float64Array;
+  /** [B,6] the views' true poses (never shown to the optimiser) */
+  viewPoses: Float64Array;
+  /** [B,n,2] px, the observations */
+  observed: Float64Array;
+}
+
+export interface StructureFromMotionStep extends DemoStep {
+  /** [n,3] mm, the learnt points that produced this step's loss, as learnt (arbitrary similarity) */
+  points: Float32Array;
+  /** [n,3] mm, those points after the similarity that best aligns them onto the truth */
+  aligned: Float64Array;
+  /** `error` over the truth's RMS radius: scale-free */
+  relativeError: number;
+  /** [B,6] the views' poses bpnp solved this step */
+  poses: Float32Array;
+  /** true when after this step's update the points were replaced by their mirror image (see above) */
+  mirrored: boolean;
+}
+
+const kImageWidth = 320;
+const kImageHeight = 240;
+const kFocalPx = 400;
+/** Number of points and of views: small enough to run live on SwiftShader, enough to pin the structure. */
+const kPoints = 24;
+const kViews = 12;
+/** The structure's size and the cameras' distance from its centre, mm. */
+const kRadiusMm = 100;
+const kDistanceMm = 450;
+export const kSfmLearningRate = 0.05;
+/** Standard deviation of the initial points, in structure radii: a small blob, from which the points
+ * spread out as the views pull them apart (a cloud as large as the truth started in more wrong folds). */
+const kInitialSpread = 0.1;
+/** Adam's step size (5 mm at first) is multiplied by this every step: it halves about every 70 steps. */
+const kLearningRateDecay = 0.99;
+
+/** How often the mirror image is tried, steps. */
+const kMirrorCheckEvery = 25;
+
+
+export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
+  readonly kind = 'sfm';
+  readonly errorName = 'structure RMS error after similarity alignment (mm)';
+  readonly scene: StructureFromMotionScene;
+  private readonly K: tf.Tensor2D;
+  private readonly observed: tf.Tensor3D;
+  /** [n,3] the learnt structure in units of kRadiusMm */
+  private readonly unitPoints: tf.Variable;
+  private readonly learningRate: number;
+  private readonly optimizer: DemoAdam;
+  /** [B,6] warm start of the next PnPs; null before the first (EPnP initialises it) */
+  private initPose: tf.Tensor2D | null = null;
+  private iteration = 0;
+
+  constructor(opts: StructureFromMotionOptions) {
+    const rng = demoRng(opts.seed);
+    const K = intrinsicsMatrix(kFocalPx, kFocalPx, kImageWidth / 2, kImageHeight / 2);
+    const truth = trefoilPoints(kPoints, kRadiusMm, rng);
+    const viewPoses = viewsAround(kViews, kDistanceMm, rng);
+    const observed = projectExact(truth, viewPoses, K);
+    this.scene = { imageWidth: kImageWidth, imageHeight: kImageHeight, K, n: kPoints, B: kViews, truth, viewPoses, observed };
+    this.K = f32(K, [3, 3]) as tf.Tensor2D;
+    this.observed = f32(observed, [kViews, kPoints, 2]) as tf.Tensor3D;
+    // The start knows nothing of the shape: a seeded Gaussian blob about the origin.
+    this.unitPoints = variableFrom(f32(Array.from({ length: 3 * kPoints }, () => kInitialSpread * rng.normal()), [kPoints, 3]));
+    this.learningRate = opts.learningRate ?? kSfmLearningRate;
+    this.optimizer = new DemoAdam([this.unitPoints]);
+  }
+
+  async step(): Promise<StructureFromMotionStep> {
+    const kept: { pts?: tf.Tensor; pose?: tf.Tensor2D; status?: tf.Tensor1D } = {};
+    const loss = this.optimizer.minimize(() => {
+      const pts = tf.mul(this.unitPoints, kRadiusMm) as tf.Tensor2D;
+      const { pose, status } = bpnp(this.observed, pts, this.K, this.initPose ? { initPose: this.initPose } : {});
+      const proj = projectPoints(pose, pts, this.K);
+      Object.assign(kept, { pts: tf.keep(pts), pose: tf.keep(pose), status: tf.keep(status) });
+      return tf.mean(tf.squaredDifference(proj, this.observed)) as tf.Scalar;
+    }, this.learningRate * kLearningRateDecay ** this.iteration);
+    const { pts, pose, status } = kept as Required<typeof kept>;
+    const [lossV, ptsV, poseV, statusV] = await Promise.all([loss.data(), pts.data(), pose.data(), status.data()]);
+    // A failed PnP's pose is no warm start: keep that view's last good one (or the new one the first time).
+    const prev = this.initPose;
+    const next = prev ? tf.tidy(() => tf.where(tf.equal(status, 0).reshape([-1, 1]), pose, prev) as tf.Tensor2D) : tf.clone(pose);
+    tf.dispose([loss, pts, pose, status]);
+    this.initPose?.dispose();
+    this.initPose = next;
+    const mirrored = (this.iteration + 1) % kMirrorCheckEvery === 0 && (await this.tryMirror(lossV[0]));
+    const err = structureError(ptsV, this.scene.truth, kPoints);
+    return {
+      iteration: this.iteration++,
+      loss: lossV[0],
+      error: err.rms,
+      relativeError: err.relative,
+      failedPnp: Array.from(statusV as ArrayLike<number>).filter((s) => s !== 0).length,
+      points: ptsV as Float32Array,
+      aligned: err.aligned,
+      poses: poseV as Float32Array,
+      mirrored,
+    };
+  }
+
+  /** Replaces the points by their reflection x -> -x when that explains the views with less than half
+   * of `loss`; true when it did. */
+  private async tryMirror(loss: number): Promise<boolean> {
+    const reflected = tf.mul(this.unitPoints, f32([-1, 1, 1], [1, 3]));
+    const reflectedLoss = tf.tidy(() => {
+      const pts = tf.mul(reflected, kRadiusMm) as tf.Tensor2D;
+      const { pose, status } = bpnp(this.observed, pts, this.K);
+      const sq = tf.sum(tf.squaredDifference(projectPoints(pose, pts, this.K), this.observed), [1, 2]);
+      // A failed view counts as unexplained, not as a perfect fit.
+      return tf.mean(tf.where(tf.equal(status, 0), tf.div(sq, 2 * kPoints), tf.fill([kViews], Infinity)));
+    });
+    const better = (await reflectedLoss.data())[0] < 0.5 * loss;
+    if (better) {
+      this.unitPoints.assign(reflected);
+      this.optimizer.reset();
+      this.initPose?.dispose();
+      this.initPose = null;
+    }
+    tf.dispose([reflected, reflectedLoss]);
+    return better;
+  }
+
+  dispose(): void {
+    tf.dispose([this.K, this.observed, this.unitPoints]);
+    this.initPose?.dispose();
+    this.optimizer.dispose();
+  }
+}
