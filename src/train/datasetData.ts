@@ -42,7 +42,8 @@ export interface DatasetTrainingData extends TrainingData {
 
 /**
  * Throws, saying why, when the dataset cannot be trained on: no object with instances in both splits.
- * Keypoints already attached to the dataset for the object (the page's choice) win over the config's.
+ * Keypoints already attached to the dataset for the object (the page's choice) win over the config's;
+ * the ones used are attached to ds.keypoints (makeSample reads them from there).
  */
 export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: DatasetDataOptions): DatasetTrainingData {
   const split = splitDataset(ds, { mode: 'auto', seed: config.seed });
