@@ -112,7 +112,11 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
   return files;
 }
 
-/** An engine's current state as a bundle; withCheckpoint adds what continuing exactly needs. */
+/**
+ * An engine's current state as a bundle; withCheckpoint adds what continuing exactly needs. Call it
+ * while the engine is paused or done: mid-step, the weights and Adam's moments may be read on either
+ * side of an update.
+ */
 export async function exportEngine(engine: TrainingEngine, opts: { withCheckpoint?: boolean; metrics?: PoseMetrics } = {}): Promise<BundleFiles> {
   return exportBundle({
     model: engine.model,
