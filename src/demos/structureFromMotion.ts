@@ -148,7 +148,7 @@ export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
   /** Replaces the points by their reflection x -> -x when that explains the views with less than half
    * of `loss`; true when it did. */
   private async tryMirror(loss: number): Promise<boolean> {
-    const reflected = tf.mul(this.unitPoints, f32([-1, 1, 1], [1, 3]));
+    const reflected = tf.tidy(() => tf.mul(this.unitPoints, f32([-1, 1, 1], [1, 3])));
     const reflectedLoss = tf.tidy(() => {
       const pts = tf.mul(reflected, kRadiusMm) as tf.Tensor2D;
       const { pose, status } = bpnp(this.observed, pts, this.K);
