@@ -1,6 +1,7 @@
 // Forward PnP for all B problems in one dispatch, one invocation per problem: input checks and
 // normalisation (problem.wgsl), the EPnP initialiser (epnp.wgsl) or the given initial pose, then
-// Levenberg-Marquardt on (R, tn) in the left-perturbation chart (twin of src/solver/lm.ts).
+// Levenberg-Marquardt on (R, tn) in the left-perturbation chart (twin of src/solver/lm.ts), from several
+// rotations of the EPnP pose when there are few points (refine_multi_start, twin of src/solver/pnp.ts).
 // Prepended by the host: common.wgsl, problem.wgsl, eigen.wgsl, epnp.wgsl.
 
 @group(0) @binding(5) var<storage, read> init_pose: array<f32>;
@@ -76,7 +77,8 @@ fn step_norm(x: array<f32, 6>) -> f32 {
   return sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2] + x[3] * x[3] + x[4] * x[4] + x[5] * x[5]);
 }
 
-fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>) -> LmResult {
+// LM from (R0, tn0) for at most max_iters iterations, then (when polish) the Gauss-Newton polish.
+fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>, max_iters: u32, polish: bool) -> LmResult {
   let fbar = 0.5 * (g_cam.k0.x + g_cam.k1.y);
   var R = R0;
   var tn = tn0;
@@ -85,7 +87,7 @@ fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>) -> LmResult {
   var res: LmResult;
   res.converged = false;
   var it = 0u;
-  for (; it < params.max_iters; it++) {
+  for (; it < max_iters; it++) {
     let sol = damped_solve(lm_normal_equations(R, tn, fbar), lambda);
     if (!sol.ok) {
       lambda *= 10.0;
@@ -127,7 +129,7 @@ fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>) -> LmResult {
   // the gradient J^T e keeps its precision, so plain Gauss-Newton steps finish the descent. They are
   // kept only while they shrink, which is how Gauss-Newton behaves inside its basin.
   var prevNorm = 3.0e38;
-  for (var k = 0u; k < 4u; k++) {
+  for (var k = 0u; k < select(0u, 4u, polish); k++) {
     let sol = damped_solve(lm_normal_equations(R, tn, fbar), 1e-7);
     let stepNorm = step_norm(sol.x);
     if (!sol.ok || !(stepNorm < 0.5 * prevNorm) || stepNorm > 1e-2 * (1.0 + length(tn))) {
@@ -140,6 +142,105 @@ fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>) -> LmResult {
   res.R = R;
   res.tn = tn;
   res.iterations = it;
+  return res;
+}
+
+// Multi-start LM, twin of refineMultiStart in src/solver/pnp.ts, which gives the reasons: with few points
+// the reprojection error has local minima of far-apart costs and rounding decides which basin EPnP lands
+// in, while the op promises the global minimum. Up to kMultiStartMaxPoints points with w > 0, each start
+// G_k R0, tn0 (G_k: identity, then rotations about the camera axes by pi and +-pi/2) gets
+// kMultiStartScreenIters LM iterations; the best (in front of the camera first, then the lowest cost, a
+// later start winning only by more than kMultiStartCostMargin relative, so that f32 and f64 pick alike
+// when two costs tie) is refined to convergence with the Gauss-Newton polish.
+const kMultiStartMaxPoints: u32 = 9u;
+const kMultiStartCount: u32 = 10u;
+const kMultiStartScreenIters: u32 = 8u;
+const kMultiStartCostMargin: f32 = 1e-4;
+
+// G_k R0: row r of G_k is sign(c) e_(|c| - 1)^T with c = component r of the code (kMultiStartRotations
+// in pnp.ts, same order). WGSL matrices are column-major: transpose(R0)[j] is row j of R0.
+fn multi_start_rotation(k: u32, R0: mat3x3<f32>) -> mat3x3<f32> {
+  var codes = array<vec3<i32>, 10>(
+    vec3<i32>(1, 2, 3),
+    vec3<i32>(1, -2, -3), vec3<i32>(-1, 2, -3), vec3<i32>(-1, -2, 3),
+    vec3<i32>(1, -3, 2), vec3<i32>(1, 3, -2), vec3<i32>(3, 2, -1), vec3<i32>(-3, 2, 1), vec3<i32>(-2, 1, 3), vec3<i32>(2, -1, 3),
+  );
+  let code = codes[k];
+  let Rt = transpose(R0);
+  var out: mat3x3<f32>;
+  for (var r = 0u; r < 3u; r++) {
+    let c = code[r];
+    let row = f32(sign(c)) * Rt[u32(abs(c) - 1)];
+    out[0][r] = row.x;
+    out[1][r] = row.y;
+    out[2][r] = row.z;
+  }
+  return out;
+}
+
+// Every point with w > 0 in front of the camera: (R xn_i + tn).z > 0.
+fn in_front_of_camera(R: mat3x3<f32>, tn: vec3<f32>) -> bool {
+  var front = true;
+  for (var i = 0u; i < params.n; i++) {
+    if (load_weight(i) > 0.0 && !((R * point_xn(i) + tn).z > 0.0)) {
+      front = false;
+    }
+  }
+  return front;
+}
+
+// Points with w > 0.
+fn effective_points() -> u32 {
+  var m = 0u;
+  for (var i = 0u; i < params.n; i++) {
+    if (load_weight(i) > 0.0) {
+      m++;
+    }
+  }
+  return m;
+}
+
+// LM from (R0, tn0): from the multi-start screen when multi and there are few points, else directly. One
+// call site of lm_refine (in the loop) keeps the shader small: SwiftShader inlines every call.
+fn refine_multi_start(R0: mat3x3<f32>, tn0: vec3<f32>, multi: bool) -> LmResult {
+  let starts = select(0u, kMultiStartCount, multi && effective_points() <= kMultiStartMaxPoints);
+  let fbar = 0.5 * (g_cam.k0.x + g_cam.k1.y);
+  var best_R = R0;
+  var best_tn = tn0;
+  var best_cost = 0.0;
+  var best_front = false;
+  var res: LmResult;
+  for (var k = 0u; k <= starts; k++) {
+    let finish = k == starts;
+    var R = best_R;
+    var tn = best_tn;
+    if (!finish) {
+      R = multi_start_rotation(k, R0);
+      tn = tn0;
+    }
+    res = lm_refine(R, tn, select(min(kMultiStartScreenIters, params.max_iters), params.max_iters, finish), finish);
+    if (finish) {
+      break;
+    }
+    let cost = lm_cost(res.R, res.tn, fbar);
+    let front = in_front_of_camera(res.R, res.tn);
+    var better = k == 0u;
+    if (!better) {
+      if (front != best_front) {
+        better = front;
+      } else if (is_finite_f(best_cost)) {
+        better = cost < (1.0 - kMultiStartCostMargin) * best_cost;
+      } else {
+        better = is_finite_f(cost);
+      }
+    }
+    if (better) {
+      best_R = res.R;
+      best_tn = res.tn;
+      best_cost = cost;
+      best_front = front;
+    }
+  }
   return res;
 }
 
@@ -185,12 +286,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     R = init.R;
     tn = init.t;
   }
-  let lm = lm_refine(R, tn);
+  // A given start is the caller's choice of basin: LM from it alone.
+  let lm = refine_multi_start(R, tn, !has_flag(FLAG_INIT_POSE));
   var status = select(PNP_NOT_CONVERGED, PNP_CONVERGED, lm.converged);
-  for (var i = 0u; i < params.n; i++) {
-    if (load_weight(i) > 0.0 && (lm.R * point_xn(i) + lm.tn).z <= 0.0) {
-      status = PNP_BEHIND_CAMERA;
-    }
+  if (!in_front_of_camera(lm.R, lm.tn)) {
+    status = PNP_BEHIND_CAMERA;
   }
   let r = so3_log(lm.R);
   let t = g_s * lm.tn - lm.R * g_c;
