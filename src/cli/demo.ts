@@ -35,21 +35,17 @@ function details(step: AnyDemoStep): string {
   return `projected-point error ${step.projectedError.toFixed(4)} px`;
 }
 
+const options = {
+  backend: { type: 'string', default: 'webgpu' },
+  seed: { type: 'string' },
+  iterations: { type: 'string' },
+  every: { type: 'string' },
+} as const;
+
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        backend: { type: 'string', default: 'webgpu' },
-        seed: { type: 'string' },
-        iterations: { type: 'string' },
-        every: { type: 'string' },
-      },
-    });
-  }
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
   try {
-    parsed = parse();
+    parsed = parseArgs({ options, allowPositionals: true });
   } catch (e) {
     fail((e as Error).message);
   }

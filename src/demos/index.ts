@@ -25,7 +25,7 @@ export type AnyDemoStep = PoseEstimationStep | StructureFromMotionStep | Calibra
  * Iterations after which each demo, on any seed we tried, is well inside its tested accuracy: the
  * command line's default and the page's "done" mark.
  */
-export const kDefaultIterations: Readonly<Record<DemoKind, number>> = { pose: 300, sfm: 300, calib: 300 };
+export const kDefaultIterations: Readonly<Record<DemoKind, number>> = { pose: 200, sfm: 200, calib: 150 };
 
 export function createDemo(kind: 'pose', opts: DemoOptions): PoseEstimationDemo;
 export function createDemo(kind: 'sfm', opts: DemoOptions): StructureFromMotionDemo;
