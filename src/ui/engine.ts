@@ -4,8 +4,9 @@
  * for commands; they never see train/ or the worker's internals.
  */
 import * as Comlink from 'comlink';
-import type { DroppedBlob, EngineApi, EngineUiEvent, LoadProgress } from '../worker/protocol';
+import type { DatasetSummary, DroppedBlob, EngineApi, EngineUiEvent, LoadProgress } from '../worker/protocol';
 import { useApp } from './state/store';
+import { sharedOverlay } from './three/overlay';
 
 let remote: Comlink.Remote<EngineApi> | undefined;
 
@@ -20,6 +21,11 @@ export function engine(): Comlink.Remote<EngineApi> {
 /** The dataset bundled with the page (public/datasets/poselab-toy). */
 export const kBundledUrl = `${import.meta.env.BASE_URL}datasets/poselab-toy/`;
 
+function setDataset(d: DatasetSummary): void {
+  sharedOverlay().clear();
+  useApp.getState().setDataset(d);
+}
+
 function onEvent(e: EngineUiEvent): void {
   const s = useApp.getState();
   switch (e.type) {
@@ -29,6 +35,7 @@ function onEvent(e: EngineUiEvent): void {
       for (const v of e.evals) s.appendEval(v.step, v.metrics);
       return;
     case 'started':
+      sharedOverlay().clear();
       if (!e.resumed) { s.resetCharts(); s.clearPredictions(); }
       s.runStarted(e);
       return;
@@ -37,6 +44,7 @@ function onEvent(e: EngineUiEvent): void {
       s.runProgress(e.points[e.points.length - 1]);
       return;
     case 'eval':
+      if (e.source === 'imported') sharedOverlay().clear();
       if (e.source === 'training') s.appendEval(e.step, e.metrics);
       s.setPredictions(e.step, e.metrics, e.samples, e.source);
       return;
@@ -86,7 +94,7 @@ async function loadBundledNow(): Promise<void> {
   const label = 'bundled dataset (poselab-toy)';
   useApp.getState().startLoading(label);
   try {
-    useApp.getState().setDataset(await engine().loadUrl(kBundledUrl, progressTo(label)));
+    setDataset(await engine().loadUrl(kBundledUrl, progressTo(label)));
   } catch (e) {
     useApp.getState().setLoadError(`The bundled dataset could not be loaded (${message(e)}). Drop a dataset to start.`);
   }
@@ -101,7 +109,7 @@ export function loadDropped(label: string, files: DroppedBlob[]): Promise<void> 
 async function loadDroppedNow(label: string, files: DroppedBlob[]): Promise<void> {
   useApp.getState().startLoading(label);
   try {
-    useApp.getState().setDataset(await engine().loadFiles(label, files, progressTo(label)));
+    setDataset(await engine().loadFiles(label, files, progressTo(label)));
     useApp.getState().setStatus('idle');
     useApp.getState().clearPredictions();
   } catch (e) {
@@ -116,7 +124,7 @@ export async function resumeSaved(): Promise<void> {
   useApp.getState().startLoading(label);
   try {
     const d = await engine().resumeSaved(progressTo(label));
-    useApp.getState().setDataset(d);
+    setDataset(d);
     useApp.getState().setSavedRun(undefined);
   } catch (e) {
     useApp.setState({ loading: undefined });

@@ -167,6 +167,12 @@ describe('PoseLab web app', () => {
       w.frameGaps = [];
       w.longTasks = [];
       new PerformanceObserver((l) => { for (const e of l.getEntries()) w.longTasks.push(e.duration); }).observe({ type: 'longtask' });
+      (w as unknown as { loaf: string[] }).loaf = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries() as (PerformanceEntry & { blockingDuration: number; scripts: { invoker: string; sourceFunctionName: string; sourceURL: string; duration: number }[] })[]) {
+          if (e.blockingDuration > 0) (w as unknown as { loaf: string[] }).loaf.push(`${e.duration.toFixed(0)}ms: ${e.scripts.map((x) => `${x.invoker} ${x.sourceFunctionName} ${x.sourceURL.split('/').slice(-2).join('/')} ${x.duration.toFixed(0)}`).join(' | ')}`);
+        }
+      }).observe({ type: 'long-animation-frame' });
       let last = performance.now();
       const loop = (t: number) => { w.frameGaps.push(t - last); last = t; requestAnimationFrame(loop); };
       requestAnimationFrame(loop);
@@ -199,11 +205,14 @@ describe('PoseLab web app', () => {
 
     await page.click(tid('btn-pause'));
     await page.waitForSelector(`${tid('run-status')} >> text=paused`, { timeout: 120_000 });
-    await page.waitForFunction(() => /checkpoint at step/.test(document.querySelector('[data-testid="checkpoint-info"]')?.textContent ?? ''));
-    const { gaps, longTasks } = await page.evaluate(() => {
+    // Pausing saves a checkpoint of the step it paused at.
+    const at = await stepCount();
+    await page.waitForFunction((n) => (document.querySelector('[data-testid="checkpoint-info"]')?.textContent ?? '').includes(`checkpoint at step ${n},`), at, { timeout: 30_000 });
+    const { gaps, longTasks, loaf } = await page.evaluate(() => {
       const w = window as unknown as { frameGaps: number[]; longTasks: number[] };
-      return { gaps: w.frameGaps.slice(5), longTasks: w.longTasks };
+      return { gaps: w.frameGaps.slice(5), longTasks: w.longTasks, loaf: (w as unknown as { loaf: string[] }).loaf };
     });
+    console.log(`[e2e] long animation frames:\n${loaf.join('\n')}`);
     const sorted = [...gaps].sort((a, b) => a - b);
     const p95 = sorted[Math.floor(0.95 * (sorted.length - 1))];
     console.log(`[e2e] first eval after ${tStep.toFixed(1)} s; rAF gaps: ${gaps.length}, median ${sorted[sorted.length >> 1].toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms; main-thread long tasks (> 50 ms): ${longTasks.length} [${longTasks.map((d) => d.toFixed(0)).join(', ')}] ms`);

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ImageView, ObjectGeometry } from '../../worker/protocol';
+import type { ImageView } from '../../worker/protocol';
 import { engine, message } from '../engine';
 import { useApp } from '../state/store';
 import type { MeshStyle } from '../state/datasetSlice';
@@ -31,6 +31,8 @@ export function DatasetView() {
   const loaded = useRef<Loaded | undefined>(undefined);
   const dirty = useRef(true);
   const drawing = useRef(false);
+  /** Object ids the dataset has no entry for: drawn without an overlay. */
+  const unknown = useRef(new Set<number>());
   const [error, setError] = useState<string>();
   const [info, setInfo] = useState<ImageView>();
 
@@ -46,12 +48,6 @@ export function DatasetView() {
         mask.width = view.widthPx;
         mask.height = view.heightPx;
         mask.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(view.maskRgba), view.widthPx, view.heightPx), 0, 0);
-      }
-      const ov = sharedOverlay();
-      for (const id of new Set(view.instances.map((i) => i.objId))) {
-        if (ov.hasGeometry(id)) continue;
-        const g: ObjectGeometry | undefined = await engine().objectGeometry(id);
-        if (g) ov.setGeometry(g);
       }
       if (cancelled) { bitmap.close(); return; }
       loaded.current?.bitmap.close();
@@ -69,13 +65,24 @@ export function DatasetView() {
     const l = loaded.current;
     const c = canvas.current;
     if (!dirty.current || drawing.current || !l || !c) return;
-    dirty.current = false;
-    drawing.current = true;
     const { view } = l;
+    // Geometry comes from the worker once per object (and again after the overlay forgets it).
+    const ov = sharedOverlay();
+    const missing = [...new Set(view.instances.map((i) => i.objId))].filter((id) => !ov.hasGeometry(id) && !unknown.current.has(id));
+    drawing.current = true;
+    if (missing.length > 0) {
+      void Promise.all(missing.map(async (id) => {
+        const g = await engine().objectGeometry(id);
+        if (g) ov.setGeometry(g);
+        else unknown.current.add(id);
+      })).catch((e: unknown) => setError(message(e))).finally(() => { drawing.current = false; });
+      return;
+    }
+    dirty.current = false;
     const o = useApp.getState().overlay;
     const wantOverlay = o.mesh !== 'off' || o.bbox || o.axes || o.keypoints;
     const rendered = wantOverlay
-      ? sharedOverlay().snapshot({
+      ? ov.snapshot({
         kPx: view.kPx, widthPx: view.widthPx, heightPx: view.heightPx, outWidth: view.widthPx, outHeight: view.heightPx,
         poses: view.instances.map((i) => ({ objId: i.objId, R: i.rM2c, tMm: i.tM2cMm, colour: objectColour(i.objId) })),
         show: o,

@@ -23,9 +23,9 @@ const kFields: Field[] = [
 ];
 
 const kPresetText: Record<PresetName, string> = {
-  tiny: 'tiny — 32 px crops, for tests and CPU',
-  default: 'default — 128 px, laptop GPU',
-  large: 'large — 128 px, wider, desktop GPU',
+  tiny: 'tiny · 32 px',
+  default: 'default · 128 px',
+  large: 'large · 128 px, wide',
 };
 
 /** Config (with units and the preset's defaults), the four commands, and the progress bar. */

@@ -128,6 +128,13 @@ export class PoseOverlay {
     }
   }
 
+  /** Forgets every object: ids name other objects in another dataset, and keypoints follow the run's settings. */
+  clear(): void {
+    for (const o of this.posed.values()) { this.scene.remove(o.group); o.dispose(); }
+    this.posed.clear();
+    this.geometries.clear();
+  }
+
   hasGeometry(objId: number): boolean {
     return this.geometries.has(objId);
   }
