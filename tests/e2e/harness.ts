@@ -1,5 +1,5 @@
 /**
- * End-to-end harness: a vite dev server on a free port (started in-process) and Debian's Chromium
+ * End-to-end harness: the app served on a free port (started in-process) and Debian's Chromium
  * with WebGPU on SwiftShader's Vulkan (and WebGL on SwiftShader through ANGLE, for three.js), driven by
  * playwright-core. Console errors and page errors are collected per page so tests can assert none.
  */
@@ -8,7 +8,7 @@ import { createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import { build, createServer, preview, type ViteDevServer } from 'vite';
 
 export const kRepo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const kResults = join(kRepo, 'test-results');
@@ -37,11 +37,23 @@ export interface AppServer {
   close(): Promise<void>;
 }
 
-export async function startAppServer(): Promise<AppServer> {
+/**
+ * 'preview' (the default): a production build served by vite preview, so the page measured is the one
+ * shipped (React's production build, the bundled worker). 'dev' (POSELAB_E2E_SERVER=dev): the dev
+ * server, quicker to start while working on the tests.
+ */
+export async function startAppServer(mode = process.env.POSELAB_E2E_SERVER === 'dev' ? 'dev' : 'preview'): Promise<AppServer> {
   const port = await freePort();
+  const configFile = join(kRepo, 'vite.config.ts');
+  if (mode === 'preview') {
+    const outDir = join(kResults, 'e2e-dist');
+    await build({ root: kRepo, configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 4096 } });
+    const server = await preview({ root: kRepo, configFile, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port, strictPort: true } });
+    return { url: `http://127.0.0.1:${port}/`, close: () => new Promise<void>((res) => server.httpServer.close(() => res())) };
+  }
   const server: ViteDevServer = await createServer({
     root: kRepo,
-    configFile: join(kRepo, 'vite.config.ts'),
+    configFile,
     logLevel: 'warn',
     clearScreen: false,
     server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
