@@ -262,7 +262,7 @@ describe('PoseLab web app', () => {
 
     // The same bundle imported back and evaluated on the test split.
     await page.setInputFiles(tid('import-input'), path);
-    await page.waitForSelector(`${tid('prediction-step')} >> text=imported model`, { timeout: 120_000 });
+    await page.waitForSelector(`${tid('prediction-step')} >> text=imported model · step`, { timeout: 120_000 });
     expect(await page.textContent(tid('export-note'))).toMatch(/evaluated on the test split/);
     await screenshot(page, 'e2e-10-imported');
     writeFileSync(join(kResults, 'e2e-console-errors.txt'), wp.errors.join('\n'));

@@ -158,7 +158,7 @@ export function Predictions() {
   return (
     <section className="card" data-testid="predictions">
       <div className="row spread wrap gap">
-        <h2>Predictions {samples.length > 0 && <span className="muted small" data-testid="prediction-step">{source === 'imported' ? 'imported model' : 'step'} {step}</span>}</h2>
+        <h2>Predictions {samples.length > 0 && <span className="muted small" data-testid="prediction-step">{source === 'imported' ? 'imported model · step' : 'step'} {step}</span>}</h2>
         <div className="row gap small">
           <span><span style={{ color: kGtColour }}>■</span> ground truth</span>
           <span><span style={{ color: kEstColour }}>■</span> estimate</span>
