@@ -67,7 +67,8 @@ export function SfmScene({ record }: { record: RefObject<DemoRecord | null> }) {
     el.appendChild(renderer.domElement);
     const scene = new THREE.Scene();
     const camera = new THREE.PerspectiveCamera(45, el.clientWidth / kHeight, 1, 5000);
-    camera.position.set(260, -320, 220);
+    // Close enough that the 100 mm structure fills the view; the cameras, 450 mm out, sit at its edges.
+    camera.position.set(170, -210, 140);
     camera.up.set(0, 0, 1);
     const controls = new OrbitControls(camera, renderer.domElement);
     controls.autoRotate = true;
