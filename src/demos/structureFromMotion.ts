@@ -16,7 +16,8 @@
  * some 40% of the radius away. So every kMirrorCheckEvery steps the demo also solves the views for the
  * reflected points (one forward pass, fresh EPnP poses) and continues from the reflection when its loss
  * is less than half the current one. Near the true structure the reflection's loss is far larger, so the
- * check never fires there; the step reports when it did (`mirrored`).
+ * check never fires there; the step reports when it did (`mirrored`). Partial folds (some points on the
+ * wrong side) are not undone by it: of seeds 0..20 on the cpu backend, seed 6 settles at 6 mm RMS.
  */
 import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
