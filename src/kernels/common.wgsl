@@ -172,49 +172,75 @@ fn projection_hpi_apply(cam: Camera, pk: vec3<f32>, c3: f32, d: vec3<f32>) -> ve
 
 // Solves A x = b for a symmetric positive definite 6x6 A (row-major, 36 entries). ok = false when a pivot
 // is not positive (A indefinite or singular in f32): callers then treat the problem as failed.
+// Unrolled (Cholesky-Banachiewicz, the order of cholSolve6 in src/solver/linalg.ts) so that every array
+// index is a constant: SwiftShader lowers a private array indexed by a loop counter to per-lane gathers
+// and scatters, which made the looped version several times slower.
 struct Chol6 {
   x: array<f32, 6>,
   ok: bool,
 }
 
 fn chol_solve6(A: array<f32, 36>, b: array<f32, 6>) -> Chol6 {
-  var L: array<f32, 36>;
   var out: Chol6;
+  out.ok = false;
+  let d0 = A[0];
+  if (!(d0 > 0.0)) {
+    return out;
+  }
+  let l00 = sqrt(d0);
+  let l10 = A[6] / l00;
+  let l20 = A[12] / l00;
+  let l30 = A[18] / l00;
+  let l40 = A[24] / l00;
+  let l50 = A[30] / l00;
+  let d1 = A[7] - l10 * l10;
+  if (!(d1 > 0.0)) {
+    return out;
+  }
+  let l11 = sqrt(d1);
+  let l21 = (A[13] - l20 * l10) / l11;
+  let l31 = (A[19] - l30 * l10) / l11;
+  let l41 = (A[25] - l40 * l10) / l11;
+  let l51 = (A[31] - l50 * l10) / l11;
+  let d2 = A[14] - l20 * l20 - l21 * l21;
+  if (!(d2 > 0.0)) {
+    return out;
+  }
+  let l22 = sqrt(d2);
+  let l32 = (A[20] - l30 * l20 - l31 * l21) / l22;
+  let l42 = (A[26] - l40 * l20 - l41 * l21) / l22;
+  let l52 = (A[32] - l50 * l20 - l51 * l21) / l22;
+  let d3 = A[21] - l30 * l30 - l31 * l31 - l32 * l32;
+  if (!(d3 > 0.0)) {
+    return out;
+  }
+  let l33 = sqrt(d3);
+  let l43 = (A[27] - l40 * l30 - l41 * l31 - l42 * l32) / l33;
+  let l53 = (A[33] - l50 * l30 - l51 * l31 - l52 * l32) / l33;
+  let d4 = A[28] - l40 * l40 - l41 * l41 - l42 * l42 - l43 * l43;
+  if (!(d4 > 0.0)) {
+    return out;
+  }
+  let l44 = sqrt(d4);
+  let l54 = (A[34] - l50 * l40 - l51 * l41 - l52 * l42 - l53 * l43) / l44;
+  let d5 = A[35] - l50 * l50 - l51 * l51 - l52 * l52 - l53 * l53 - l54 * l54;
+  if (!(d5 > 0.0)) {
+    return out;
+  }
+  let l55 = sqrt(d5);
+  let y0 = (b[0]) / l00;
+  let y1 = (b[1] - l10 * y0) / l11;
+  let y2 = (b[2] - l20 * y0 - l21 * y1) / l22;
+  let y3 = (b[3] - l30 * y0 - l31 * y1 - l32 * y2) / l33;
+  let y4 = (b[4] - l40 * y0 - l41 * y1 - l42 * y2 - l43 * y3) / l44;
+  let y5 = (b[5] - l50 * y0 - l51 * y1 - l52 * y2 - l53 * y3 - l54 * y4) / l55;
+  let x5 = (y5) / l55;
+  let x4 = (y4 - l54 * x5) / l44;
+  let x3 = (y3 - l43 * x4 - l53 * x5) / l33;
+  let x2 = (y2 - l32 * x3 - l42 * x4 - l52 * x5) / l22;
+  let x1 = (y1 - l21 * x2 - l31 * x3 - l41 * x4 - l51 * x5) / l11;
+  let x0 = (y0 - l10 * x1 - l20 * x2 - l30 * x3 - l40 * x4 - l50 * x5) / l00;
+  out.x = array<f32, 6>(x0, x1, x2, x3, x4, x5);
   out.ok = true;
-  for (var j = 0u; j < 6u; j++) {
-    var d = A[j * 6u + j];
-    for (var k = 0u; k < j; k++) {
-      d -= L[j * 6u + k] * L[j * 6u + k];
-    }
-    if (!(d > 0.0)) {
-      out.ok = false;
-      return out;
-    }
-    let ljj = sqrt(d);
-    L[j * 6u + j] = ljj;
-    for (var i = j + 1u; i < 6u; i++) {
-      var s = A[i * 6u + j];
-      for (var k = 0u; k < j; k++) {
-        s -= L[i * 6u + k] * L[j * 6u + k];
-      }
-      L[i * 6u + j] = s / ljj;
-    }
-  }
-  var y: array<f32, 6>;
-  for (var i = 0u; i < 6u; i++) {
-    var s = b[i];
-    for (var k = 0u; k < i; k++) {
-      s -= L[i * 6u + k] * y[k];
-    }
-    y[i] = s / L[i * 6u + i];
-  }
-  for (var ii = 0u; ii < 6u; ii++) {
-    let i = 5u - ii;
-    var s = y[i];
-    for (var k = i + 1u; k < 6u; k++) {
-      s -= L[k * 6u + i] * out.x[k];
-    }
-    out.x[i] = s / L[i * 6u + i];
-  }
   return out;
 }

@@ -34,42 +34,59 @@ struct NormalEquations {
 }
 
 // J^T J and -J^T e of the scaled residuals, with J_k = [Y x p_k | p_k] for pixel row k
-// (docs/pnp-maths.md, "Forward").
+// (docs/pnp-maths.md, "Forward"). Accumulated as 3x3 blocks (rotation-rotation, rotation-translation,
+// translation-translation) of outer products and packed once: no array indexed by a loop counter in the
+// per-point loop, which SwiftShader would lower to per-lane gathers.
 fn lm_normal_equations(R: mat3x3<f32>, tn: vec3<f32>, fbar: f32) -> NormalEquations {
-  var ne: NormalEquations;
+  let zero = mat3x3<f32>(vec3<f32>(0.0), vec3<f32>(0.0), vec3<f32>(0.0));
+  var arr = zero;
+  var art = zero;
+  var att = zero;
+  var gr = vec3<f32>(0.0);
+  var gt = vec3<f32>(0.0);
   for (var i = 0u; i < params.n; i++) {
     let w = load_weight(i);
     if (w > 0.0) {
       let Y = R * point_xn(i);
       let pd = projection_dpi(g_cam, Y + tn);
       let e = (pd.uv - load_pt2(i)) / fbar;
-      for (var k = 0u; k < 2u; k++) {
-        let p = select(pd.p1, pd.p0, k == 0u) / fbar;
-        let rot = cross(Y, p);
-        let J = array<f32, 6>(rot.x, rot.y, rot.z, p.x, p.y, p.z);
-        let ek = select(e.y, e.x, k == 0u);
-        for (var a = 0u; a < 6u; a++) {
-          ne.g[a] -= w * J[a] * ek;
-          for (var bb = a; bb < 6u; bb++) {
-            ne.A[a * 6u + bb] += w * J[a] * J[bb];
-          }
-        }
-      }
+      let p0 = pd.p0 / fbar;
+      let p1 = pd.p1 / fbar;
+      let r0 = cross(Y, p0);
+      let r1 = cross(Y, p1);
+      let wr0 = w * r0;
+      let wr1 = w * r1;
+      let wp0 = w * p0;
+      let wp1 = w * p1;
+      // Outer products a b^T as column-major mat3x3(a b.x, a b.y, a b.z).
+      arr += mat3x3<f32>(wr0 * r0.x + wr1 * r1.x, wr0 * r0.y + wr1 * r1.y, wr0 * r0.z + wr1 * r1.z);
+      art += mat3x3<f32>(wr0 * p0.x + wr1 * p1.x, wr0 * p0.y + wr1 * p1.y, wr0 * p0.z + wr1 * p1.z);
+      att += mat3x3<f32>(wp0 * p0.x + wp1 * p1.x, wp0 * p0.y + wp1 * p1.y, wp0 * p0.z + wp1 * p1.z);
+      gr -= wr0 * e.x + wr1 * e.y;
+      gt -= wp0 * e.x + wp1 * e.y;
     }
   }
-  for (var a = 0u; a < 6u; a++) {
-    for (var bb = 0u; bb < a; bb++) {
-      ne.A[a * 6u + bb] = ne.A[bb * 6u + a];
-    }
-  }
+  // Row a < 3: (arr row a, art row a); row 3 + b: (art column b, att row b). M[col][row].
+  var ne: NormalEquations;
+  ne.A = array<f32, 36>(
+    arr[0][0], arr[1][0], arr[2][0], art[0][0], art[1][0], art[2][0],
+    arr[0][1], arr[1][1], arr[2][1], art[0][1], art[1][1], art[2][1],
+    arr[0][2], arr[1][2], arr[2][2], art[0][2], art[1][2], art[2][2],
+    art[0][0], art[0][1], art[0][2], att[0][0], att[1][0], att[2][0],
+    art[1][0], art[1][1], art[1][2], att[0][1], att[1][1], att[2][1],
+    art[2][0], art[2][1], art[2][2], att[0][2], att[1][2], att[2][2]);
+  ne.g = array<f32, 6>(gr.x, gr.y, gr.z, gt.x, gt.y, gt.z);
   return ne;
 }
 
 fn damped_solve(ne: NormalEquations, lambda: f32) -> Chol6 {
   var D = ne.A;
-  for (var a = 0u; a < 6u; a++) {
-    D[a * 6u + a] += lambda * max(ne.A[a * 6u + a], 1e-12);
-  }
+  D[0] += lambda * max(ne.A[0], 1e-12);
+  D[7] += lambda * max(ne.A[7], 1e-12);
+  D[14] += lambda * max(ne.A[14], 1e-12);
+  D[21] += lambda * max(ne.A[21], 1e-12);
+  D[28] += lambda * max(ne.A[28], 1e-12);
+  D[35] += lambda * max(ne.A[35], 1e-12);
   return chol_solve6(D, ne.g);
 }
 
