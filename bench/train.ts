@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   console.log('config   backend  batch  input  params     img/s   step ms   net ms   pnp ms   pnp share');
   for (const r of results) {
     console.log(`${r.config.padEnd(8)} ${r.backend.padEnd(8)} ${String(r.batch).padStart(5)} ${String(r.inputPx).padStart(6)} ${String(r.parameters).padStart(8)} ` +
-      `${r.imagesPerSec.toFixed(1).padStart(8)} ${r.stepMs.toFixed(0).padStart(9)} ${r.netMs.toFixed(0).padStart(8)} ${r.pnpMs.toFixed(1).padStart(8)} ${(100 * r.pnpShare).toFixed(1).padStart(10)}%`);
+      `${r.imagesPerSec.toPrecision(3).padStart(8)} ${r.stepMs.toFixed(0).padStart(9)} ${r.netMs.toFixed(0).padStart(8)} ${r.pnpMs.toFixed(1).padStart(8)} ${(100 * r.pnpShare).toFixed(1).padStart(10)}%`);
   }
   for (const s of skipped) console.log(`skipped ${s}`);
   console.log(`wrote ${out}`);
