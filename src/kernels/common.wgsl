@@ -170,6 +170,23 @@ fn projection_hpi_apply(cam: Camera, pk: vec3<f32>, c3: f32, d: vec3<f32>) -> ve
   return -(cam.k2 * dot(pk, d) + pk * dot(cam.k2, d)) / c3;
 }
 
+// a b^T as a column-major mat3x3 (column j = a b_j).
+fn outer3(a: vec3<f32>, b: vec3<f32>) -> mat3x3<f32> {
+  return mat3x3<f32>(a * b.x, a * b.y, a * b.z);
+}
+
+// The symmetric 6x6 [[rr, rt], [rt^T, tt]] (3x3 blocks, tt symmetric, rr taken as given) row-major, as
+// chol_solve6 takes it; written out so that every index is a constant. M[col][row].
+fn pack_sym6(rr: mat3x3<f32>, rt: mat3x3<f32>, tt: mat3x3<f32>) -> array<f32, 36> {
+  return array<f32, 36>(
+    rr[0][0], rr[1][0], rr[2][0], rt[0][0], rt[1][0], rt[2][0],
+    rr[0][1], rr[1][1], rr[2][1], rt[0][1], rt[1][1], rt[2][1],
+    rr[0][2], rr[1][2], rr[2][2], rt[0][2], rt[1][2], rt[2][2],
+    rt[0][0], rt[0][1], rt[0][2], tt[0][0], tt[1][0], tt[2][0],
+    rt[1][0], rt[1][1], rt[1][2], tt[0][1], tt[1][1], tt[2][1],
+    rt[2][0], rt[2][1], rt[2][2], tt[0][2], tt[1][2], tt[2][2]);
+}
+
 // Solves A x = b for a symmetric positive definite 6x6 A (row-major, 36 entries). ok = false when a pivot
 // is not positive (A indefinite or singular in f32): callers then treat the problem as failed.
 // Unrolled (Cholesky-Banachiewicz, the order of cholSolve6 in src/solver/linalg.ts) so that every array

@@ -18,9 +18,17 @@ fn upstream_to_chart(r: vec3<f32>, R: mat3x3<f32>, a: vec3<f32>, b: vec3<f32>) -
   return array<f32, 6>(gr.x, gr.y, gr.z, gt.x, gt.y, gt.z);
 }
 
-// Step 2: the exact Hessian in the chart, 2 sum_i w_i (J^T J + sum_k rho_k (Jx^T Hpi_k Jx + S(p_k, Y))).
+// Step 2: the exact Hessian in the chart, 2 sum_i w_i (J^T J + sum_k rho_k (Jx^T Hpi_k Jx + S(p_k, Y))),
+// with Jx = [-[Y]x | I] and J_k = p_k^T Jx = [Y x p_k | p_k]. Hpi_k and S(p, Y) are linear in p_k, so the
+// second-order part is that of q = sum_k rho_k p_k: Hq = -(K2 q^T + q K2^T) / c3, giving the blocks
+// rr = -[Y]x Hq [Y]x + S(q, Y), rt = [Y]x Hq, tt = Hq. Accumulated as 3x3 blocks: no array indexed by a
+// loop counter in the per-point loop (SwiftShader lowers those to per-lane gathers).
 fn accumulate_hessian(R: mat3x3<f32>, tn: vec3<f32>) -> array<f32, 36> {
-  var H: array<f32, 36>;
+  let zero = mat3x3<f32>(vec3<f32>(0.0), vec3<f32>(0.0), vec3<f32>(0.0));
+  let I3 = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
+  var rr = zero;
+  var rt = zero;
+  var tt = zero;
   for (var i = 0u; i < params.n; i++) {
     let w = load_weight(i);
     if (!(w > 0.0)) {
@@ -29,41 +37,19 @@ fn accumulate_hessian(R: mat3x3<f32>, tn: vec3<f32>) -> array<f32, 36> {
     let Y = R * point_xn(i);
     let pd = projection_dpi(g_cam, Y + tn);
     let rho = pd.uv - load_pt2(i);
-    for (var k = 0u; k < 2u; k++) {
-      let p = select(pd.p1, pd.p0, k == 0u);
-      let rk = select(rho.y, rho.x, k == 0u);
-      // Columns of Jx = [-[Y]x | I] as 3-vectors: -[Y]x e_a = e_a x Y.
-      var cols: array<vec3<f32>, 6>;
-      cols[0] = cross(vec3<f32>(1.0, 0.0, 0.0), Y);
-      cols[1] = cross(vec3<f32>(0.0, 1.0, 0.0), Y);
-      cols[2] = cross(vec3<f32>(0.0, 0.0, 1.0), Y);
-      cols[3] = vec3<f32>(1.0, 0.0, 0.0);
-      cols[4] = vec3<f32>(0.0, 1.0, 0.0);
-      cols[5] = vec3<f32>(0.0, 0.0, 1.0);
-      var J: array<f32, 6>;
-      var HJ: array<vec3<f32>, 6>;
-      for (var a = 0u; a < 6u; a++) {
-        J[a] = dot(p, cols[a]);
-        HJ[a] = projection_hpi_apply(g_cam, p, pd.c3, cols[a]);
-      }
-      let pY = dot(p, Y);
-      for (var a = 0u; a < 6u; a++) {
-        for (var bb = 0u; bb < 6u; bb++) {
-          var h = J[a] * J[bb] + rk * dot(cols[a], HJ[bb]);
-          if (a < 3u && bb < 3u) {
-            // S(p, Y): the chart's second derivative of exp([xi]x) Y, contracted with p.
-            var s = 0.5 * (p[a] * Y[bb] + p[bb] * Y[a]);
-            if (a == bb) {
-              s -= pY;
-            }
-            h += rk * s;
-          }
-          H[a * 6u + bb] += 2.0 * w * h;
-        }
-      }
-    }
+    let r0 = cross(Y, pd.p0);
+    let r1 = cross(Y, pd.p1);
+    let q = rho.x * pd.p0 + rho.y * pd.p1;
+    let Hq = (outer3(g_cam.k2, q) + outer3(q, g_cam.k2)) * (-1.0 / pd.c3);
+    let Sy = skew(Y);
+    // S(q, Y): the chart's second derivative of exp([xi]x) Y, contracted with q.
+    let S = (outer3(q, Y) + outer3(Y, q)) * 0.5 - I3 * dot(q, Y);
+    let w2 = 2.0 * w;
+    rr += (outer3(r0, r0) + outer3(r1, r1) - Sy * Hq * Sy + S) * w2;
+    rt += (outer3(r0, pd.p0) + outer3(r1, pd.p1) + Sy * Hq) * w2;
+    tt += (outer3(pd.p0, pd.p0) + outer3(pd.p1, pd.p1) + Hq) * w2;
   }
-  return H;
+  return pack_sym6(rr, rt, tt);
 }
 
 @compute @workgroup_size(kWorkgroupSize)
@@ -114,7 +100,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let om = vec3<f32>(sol.x[0] * d[0], sol.x[1] * d[1], sol.x[2] * d[2]);
   let vt = vec3<f32>(sol.x[3] * d[3], sol.x[4] * d[4], sol.x[5] * d[5]);
   // Step 4: per-point gradients, dL/dz = -d/dz [ 2 sum_i w_i rho_i . q_i ], q_i = Dpi (om x Y + vt).
-  var gK: array<f32, 9>;
+  var gK0 = vec3<f32>(0.0);
+  var gK1 = vec3<f32>(0.0);
+  var gK2 = vec3<f32>(0.0);
   let Rt = transpose(R);
   for (var i = 0u; i < n; i++) {
     let w = load_weight(i);
@@ -141,20 +129,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     grad_point[gp + 4u] = gX.z;
     let c3 = pd.c3;
     let kd = dot(g_cam.k2, dxc);
-    for (var j = 0u; j < 3u; j++) {
-      // Pixel rows k = 0, 1 own K[k][j]; both share K[2][j].
-      let dpi0 = xc[j] / c3;
-      let dq0 = (dxc[j] - xc[j] * kd / c3) / c3;
-      gK[j] -= 2.0 * w * (q.x * dpi0 + rho.x * dq0);
-      gK[3u + j] -= 2.0 * w * (q.y * dpi0 + rho.y * dq0);
-      let dpi2x = -pd.uv.x * xc[j] / c3;
-      let dpi2y = -pd.uv.y * xc[j] / c3;
-      let dq2x = (pd.uv.x * xc[j] * kd / c3 - pd.uv.x * dxc[j] - q.x * xc[j]) / c3;
-      let dq2y = (pd.uv.y * xc[j] * kd / c3 - pd.uv.y * dxc[j] - q.y * xc[j]) / c3;
-      gK[6u + j] -= 2.0 * w * (q.x * dpi2x + rho.x * dq2x + q.y * dpi2y + rho.y * dq2y);
-    }
+    // Column j of the three rows of K as vec3 components j: pixel rows k = 0, 1 own K[k][j]; both share
+    // K[2][j].
+    let dpi0 = xc / c3;
+    let dq0 = (dxc - xc * kd / c3) / c3;
+    gK0 -= 2.0 * w * (q.x * dpi0 + rho.x * dq0);
+    gK1 -= 2.0 * w * (q.y * dpi0 + rho.y * dq0);
+    let dpi2x = -pd.uv.x * xc / c3;
+    let dpi2y = -pd.uv.y * xc / c3;
+    let dq2x = (pd.uv.x * xc * kd / c3 - pd.uv.x * dxc - q.x * xc) / c3;
+    let dq2y = (pd.uv.y * xc * kd / c3 - pd.uv.y * dxc - q.y * xc) / c3;
+    gK2 -= 2.0 * w * (q.x * dpi2x + rho.x * dq2x + q.y * dpi2y + rho.y * dq2y);
   }
-  for (var j = 0u; j < 9u; j++) {
-    grad_k[b * 9u + j] = gK[j];
-  }
+  let ko = b * 9u;
+  grad_k[ko] = gK0.x;
+  grad_k[ko + 1u] = gK0.y;
+  grad_k[ko + 2u] = gK0.z;
+  grad_k[ko + 3u] = gK1.x;
+  grad_k[ko + 4u] = gK1.y;
+  grad_k[ko + 5u] = gK1.z;
+  grad_k[ko + 6u] = gK2.x;
+  grad_k[ko + 7u] = gK2.y;
+  grad_k[ko + 8u] = gK2.z;
 }

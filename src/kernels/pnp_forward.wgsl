@@ -58,23 +58,15 @@ fn lm_normal_equations(R: mat3x3<f32>, tn: vec3<f32>, fbar: f32) -> NormalEquati
       let wr1 = w * r1;
       let wp0 = w * p0;
       let wp1 = w * p1;
-      // Outer products a b^T as column-major mat3x3(a b.x, a b.y, a b.z).
-      arr += mat3x3<f32>(wr0 * r0.x + wr1 * r1.x, wr0 * r0.y + wr1 * r1.y, wr0 * r0.z + wr1 * r1.z);
-      art += mat3x3<f32>(wr0 * p0.x + wr1 * p1.x, wr0 * p0.y + wr1 * p1.y, wr0 * p0.z + wr1 * p1.z);
-      att += mat3x3<f32>(wp0 * p0.x + wp1 * p1.x, wp0 * p0.y + wp1 * p1.y, wp0 * p0.z + wp1 * p1.z);
+      arr += outer3(wr0, r0) + outer3(wr1, r1);
+      art += outer3(wr0, p0) + outer3(wr1, p1);
+      att += outer3(wp0, p0) + outer3(wp1, p1);
       gr -= wr0 * e.x + wr1 * e.y;
       gt -= wp0 * e.x + wp1 * e.y;
     }
   }
-  // Row a < 3: (arr row a, art row a); row 3 + b: (art column b, att row b). M[col][row].
   var ne: NormalEquations;
-  ne.A = array<f32, 36>(
-    arr[0][0], arr[1][0], arr[2][0], art[0][0], art[1][0], art[2][0],
-    arr[0][1], arr[1][1], arr[2][1], art[0][1], art[1][1], art[2][1],
-    arr[0][2], arr[1][2], arr[2][2], art[0][2], art[1][2], art[2][2],
-    art[0][0], art[0][1], art[0][2], att[0][0], att[1][0], att[2][0],
-    art[1][0], art[1][1], art[1][2], att[0][1], att[1][1], att[2][1],
-    art[2][0], art[2][1], art[2][2], att[0][2], att[1][2], att[2][2]);
+  ne.A = pack_sym6(arr, art, att);
   ne.g = array<f32, 6>(gr.x, gr.y, gr.z, gt.x, gt.y, gt.z);
   return ne;
 }
