@@ -500,8 +500,256 @@ fn find_betas_relin(L: ptr<function, EpnpL>, rho: EpnpRho, nc: u32) -> vec4<f32>
   return betas;
 }
 
+// gauss_newton for nc = 4 (6 pairs, 4 betas) with its least squares (solve_least_squares, Householder
+// QR of the 6x4 Jacobian) unrolled: the same operations in the same order, so the same f32 result, but
+// with every array index a constant. SwiftShader lowers a private array indexed by a loop counter to
+// per-lane gathers and scatters, which made this loop a large share of the initialiser's time.
+fn gauss_newton_nc4(L: ptr<function, EpnpL>, rho: EpnpRho, betas_in: vec4<f32>, iters: u32) -> vec4<f32> {
+  var betas = betas_in;
+  for (var it = 0u; it < iters; it++) {
+    var a: array<f32, 24>;
+    var b: array<f32, 6>;
+    {
+      var val = 0.0;
+      let g0 = 0.0 + 2.0 * (*L)[0] * betas[0] + (*L)[1] * betas[1] + (*L)[3] * betas[2] + (*L)[6] * betas[3];
+      a[0] = g0;
+      val += 0.5 * g0 * betas[0];
+      let g1 = 0.0 + (*L)[1] * betas[0] + 2.0 * (*L)[2] * betas[1] + (*L)[4] * betas[2] + (*L)[7] * betas[3];
+      a[1] = g1;
+      val += 0.5 * g1 * betas[1];
+      let g2 = 0.0 + (*L)[3] * betas[0] + (*L)[4] * betas[1] + 2.0 * (*L)[5] * betas[2] + (*L)[8] * betas[3];
+      a[2] = g2;
+      val += 0.5 * g2 * betas[2];
+      let g3 = 0.0 + (*L)[6] * betas[0] + (*L)[7] * betas[1] + (*L)[8] * betas[2] + 2.0 * (*L)[9] * betas[3];
+      a[3] = g3;
+      val += 0.5 * g3 * betas[3];
+      b[0] = rho[0] - val;
+    }
+    {
+      var val = 0.0;
+      let g0 = 0.0 + 2.0 * (*L)[10] * betas[0] + (*L)[11] * betas[1] + (*L)[13] * betas[2] + (*L)[16] * betas[3];
+      a[4] = g0;
+      val += 0.5 * g0 * betas[0];
+      let g1 = 0.0 + (*L)[11] * betas[0] + 2.0 * (*L)[12] * betas[1] + (*L)[14] * betas[2] + (*L)[17] * betas[3];
+      a[5] = g1;
+      val += 0.5 * g1 * betas[1];
+      let g2 = 0.0 + (*L)[13] * betas[0] + (*L)[14] * betas[1] + 2.0 * (*L)[15] * betas[2] + (*L)[18] * betas[3];
+      a[6] = g2;
+      val += 0.5 * g2 * betas[2];
+      let g3 = 0.0 + (*L)[16] * betas[0] + (*L)[17] * betas[1] + (*L)[18] * betas[2] + 2.0 * (*L)[19] * betas[3];
+      a[7] = g3;
+      val += 0.5 * g3 * betas[3];
+      b[1] = rho[1] - val;
+    }
+    {
+      var val = 0.0;
+      let g0 = 0.0 + 2.0 * (*L)[20] * betas[0] + (*L)[21] * betas[1] + (*L)[23] * betas[2] + (*L)[26] * betas[3];
+      a[8] = g0;
+      val += 0.5 * g0 * betas[0];
+      let g1 = 0.0 + (*L)[21] * betas[0] + 2.0 * (*L)[22] * betas[1] + (*L)[24] * betas[2] + (*L)[27] * betas[3];
+      a[9] = g1;
+      val += 0.5 * g1 * betas[1];
+      let g2 = 0.0 + (*L)[23] * betas[0] + (*L)[24] * betas[1] + 2.0 * (*L)[25] * betas[2] + (*L)[28] * betas[3];
+      a[10] = g2;
+      val += 0.5 * g2 * betas[2];
+      let g3 = 0.0 + (*L)[26] * betas[0] + (*L)[27] * betas[1] + (*L)[28] * betas[2] + 2.0 * (*L)[29] * betas[3];
+      a[11] = g3;
+      val += 0.5 * g3 * betas[3];
+      b[2] = rho[2] - val;
+    }
+    {
+      var val = 0.0;
+      let g0 = 0.0 + 2.0 * (*L)[30] * betas[0] + (*L)[31] * betas[1] + (*L)[33] * betas[2] + (*L)[36] * betas[3];
+      a[12] = g0;
+      val += 0.5 * g0 * betas[0];
+      let g1 = 0.0 + (*L)[31] * betas[0] + 2.0 * (*L)[32] * betas[1] + (*L)[34] * betas[2] + (*L)[37] * betas[3];
+      a[13] = g1;
+      val += 0.5 * g1 * betas[1];
+      let g2 = 0.0 + (*L)[33] * betas[0] + (*L)[34] * betas[1] + 2.0 * (*L)[35] * betas[2] + (*L)[38] * betas[3];
+      a[14] = g2;
+      val += 0.5 * g2 * betas[2];
+      let g3 = 0.0 + (*L)[36] * betas[0] + (*L)[37] * betas[1] + (*L)[38] * betas[2] + 2.0 * (*L)[39] * betas[3];
+      a[15] = g3;
+      val += 0.5 * g3 * betas[3];
+      b[3] = rho[3] - val;
+    }
+    {
+      var val = 0.0;
+      let g0 = 0.0 + 2.0 * (*L)[40] * betas[0] + (*L)[41] * betas[1] + (*L)[43] * betas[2] + (*L)[46] * betas[3];
+      a[16] = g0;
+      val += 0.5 * g0 * betas[0];
+      let g1 = 0.0 + (*L)[41] * betas[0] + 2.0 * (*L)[42] * betas[1] + (*L)[44] * betas[2] + (*L)[47] * betas[3];
+      a[17] = g1;
+      val += 0.5 * g1 * betas[1];
+      let g2 = 0.0 + (*L)[43] * betas[0] + (*L)[44] * betas[1] + 2.0 * (*L)[45] * betas[2] + (*L)[48] * betas[3];
+      a[18] = g2;
+      val += 0.5 * g2 * betas[2];
+      let g3 = 0.0 + (*L)[46] * betas[0] + (*L)[47] * betas[1] + (*L)[48] * betas[2] + 2.0 * (*L)[49] * betas[3];
+      a[19] = g3;
+      val += 0.5 * g3 * betas[3];
+      b[4] = rho[4] - val;
+    }
+    {
+      var val = 0.0;
+      let g0 = 0.0 + 2.0 * (*L)[50] * betas[0] + (*L)[51] * betas[1] + (*L)[53] * betas[2] + (*L)[56] * betas[3];
+      a[20] = g0;
+      val += 0.5 * g0 * betas[0];
+      let g1 = 0.0 + (*L)[51] * betas[0] + 2.0 * (*L)[52] * betas[1] + (*L)[54] * betas[2] + (*L)[57] * betas[3];
+      a[21] = g1;
+      val += 0.5 * g1 * betas[1];
+      let g2 = 0.0 + (*L)[53] * betas[0] + (*L)[54] * betas[1] + 2.0 * (*L)[55] * betas[2] + (*L)[58] * betas[3];
+      a[22] = g2;
+      val += 0.5 * g2 * betas[2];
+      let g3 = 0.0 + (*L)[56] * betas[0] + (*L)[57] * betas[1] + (*L)[58] * betas[2] + 2.0 * (*L)[59] * betas[3];
+      a[23] = g3;
+      val += 0.5 * g3 * betas[3];
+      b[5] = rho[5] - val;
+    }
+    var diag = vec4<f32>(0.0);
+    var max_diag = 0.0;
+    {
+      let norm = sqrt(0.0 + a[0] * a[0] + a[4] * a[4] + a[8] * a[8] + a[12] * a[12] + a[16] * a[16] + a[20] * a[20]);
+      if (norm != 0.0) {
+        let akk = a[0];
+        let alpha = select(norm, -norm, akk > 0.0);
+        a[0] = akk - alpha;
+        let vv = 2.0 * norm * (norm + abs(akk));
+        let f1 = 2.0 * (0.0 + a[0] * a[1] + a[4] * a[5] + a[8] * a[9] + a[12] * a[13] + a[16] * a[17] + a[20] * a[21]) / vv;
+        a[1] -= f1 * a[0];
+        a[5] -= f1 * a[4];
+        a[9] -= f1 * a[8];
+        a[13] -= f1 * a[12];
+        a[17] -= f1 * a[16];
+        a[21] -= f1 * a[20];
+        let f2 = 2.0 * (0.0 + a[0] * a[2] + a[4] * a[6] + a[8] * a[10] + a[12] * a[14] + a[16] * a[18] + a[20] * a[22]) / vv;
+        a[2] -= f2 * a[0];
+        a[6] -= f2 * a[4];
+        a[10] -= f2 * a[8];
+        a[14] -= f2 * a[12];
+        a[18] -= f2 * a[16];
+        a[22] -= f2 * a[20];
+        let f3 = 2.0 * (0.0 + a[0] * a[3] + a[4] * a[7] + a[8] * a[11] + a[12] * a[15] + a[16] * a[19] + a[20] * a[23]) / vv;
+        a[3] -= f3 * a[0];
+        a[7] -= f3 * a[4];
+        a[11] -= f3 * a[8];
+        a[15] -= f3 * a[12];
+        a[19] -= f3 * a[16];
+        a[23] -= f3 * a[20];
+        let fb = 2.0 * (0.0 + a[0] * b[0] + a[4] * b[1] + a[8] * b[2] + a[12] * b[3] + a[16] * b[4] + a[20] * b[5]) / vv;
+        b[0] -= fb * a[0];
+        b[1] -= fb * a[4];
+        b[2] -= fb * a[8];
+        b[3] -= fb * a[12];
+        b[4] -= fb * a[16];
+        b[5] -= fb * a[20];
+        diag[0] = alpha;
+        max_diag = max(max_diag, norm);
+      }
+    }
+    {
+      let norm = sqrt(0.0 + a[5] * a[5] + a[9] * a[9] + a[13] * a[13] + a[17] * a[17] + a[21] * a[21]);
+      if (norm != 0.0) {
+        let akk = a[5];
+        let alpha = select(norm, -norm, akk > 0.0);
+        a[5] = akk - alpha;
+        let vv = 2.0 * norm * (norm + abs(akk));
+        let f2 = 2.0 * (0.0 + a[5] * a[6] + a[9] * a[10] + a[13] * a[14] + a[17] * a[18] + a[21] * a[22]) / vv;
+        a[6] -= f2 * a[5];
+        a[10] -= f2 * a[9];
+        a[14] -= f2 * a[13];
+        a[18] -= f2 * a[17];
+        a[22] -= f2 * a[21];
+        let f3 = 2.0 * (0.0 + a[5] * a[7] + a[9] * a[11] + a[13] * a[15] + a[17] * a[19] + a[21] * a[23]) / vv;
+        a[7] -= f3 * a[5];
+        a[11] -= f3 * a[9];
+        a[15] -= f3 * a[13];
+        a[19] -= f3 * a[17];
+        a[23] -= f3 * a[21];
+        let fb = 2.0 * (0.0 + a[5] * b[1] + a[9] * b[2] + a[13] * b[3] + a[17] * b[4] + a[21] * b[5]) / vv;
+        b[1] -= fb * a[5];
+        b[2] -= fb * a[9];
+        b[3] -= fb * a[13];
+        b[4] -= fb * a[17];
+        b[5] -= fb * a[21];
+        diag[1] = alpha;
+        max_diag = max(max_diag, norm);
+      }
+    }
+    {
+      let norm = sqrt(0.0 + a[10] * a[10] + a[14] * a[14] + a[18] * a[18] + a[22] * a[22]);
+      if (norm != 0.0) {
+        let akk = a[10];
+        let alpha = select(norm, -norm, akk > 0.0);
+        a[10] = akk - alpha;
+        let vv = 2.0 * norm * (norm + abs(akk));
+        let f3 = 2.0 * (0.0 + a[10] * a[11] + a[14] * a[15] + a[18] * a[19] + a[22] * a[23]) / vv;
+        a[11] -= f3 * a[10];
+        a[15] -= f3 * a[14];
+        a[19] -= f3 * a[18];
+        a[23] -= f3 * a[22];
+        let fb = 2.0 * (0.0 + a[10] * b[2] + a[14] * b[3] + a[18] * b[4] + a[22] * b[5]) / vv;
+        b[2] -= fb * a[10];
+        b[3] -= fb * a[14];
+        b[4] -= fb * a[18];
+        b[5] -= fb * a[22];
+        diag[2] = alpha;
+        max_diag = max(max_diag, norm);
+      }
+    }
+    {
+      let norm = sqrt(0.0 + a[15] * a[15] + a[19] * a[19] + a[23] * a[23]);
+      if (norm != 0.0) {
+        let akk = a[15];
+        let alpha = select(norm, -norm, akk > 0.0);
+        a[15] = akk - alpha;
+        let vv = 2.0 * norm * (norm + abs(akk));
+        let fb = 2.0 * (0.0 + a[15] * b[3] + a[19] * b[4] + a[23] * b[5]) / vv;
+        b[3] -= fb * a[15];
+        b[4] -= fb * a[19];
+        b[5] -= fb * a[23];
+        diag[3] = alpha;
+        max_diag = max(max_diag, norm);
+      }
+    }
+    var delta = vec4<f32>(0.0);
+    if (abs(diag[3]) > 1e-7 * max_diag) {
+      delta[3] = (b[3]) / diag[3];
+    }
+    if (abs(diag[2]) > 1e-7 * max_diag) {
+      delta[2] = (b[2] - a[11] * delta[3]) / diag[2];
+    }
+    if (abs(diag[1]) > 1e-7 * max_diag) {
+      delta[1] = (b[1] - a[6] * delta[2] - a[7] * delta[3]) / diag[1];
+    }
+    if (abs(diag[0]) > 1e-7 * max_diag) {
+      delta[0] = (b[0] - a[1] * delta[1] - a[2] * delta[2] - a[3] * delta[3]) / diag[0];
+    }
+    var step = 0.0;
+    var size = 0.0;
+    betas[0] += delta[0];
+    step += delta[0] * delta[0];
+    size += betas[0] * betas[0];
+    betas[1] += delta[1];
+    step += delta[1] * delta[1];
+    size += betas[1] * betas[1];
+    betas[2] += delta[2];
+    step += delta[2] * delta[2];
+    size += betas[2] * betas[2];
+    betas[3] += delta[3];
+    step += delta[3] * delta[3];
+    size += betas[3] * betas[3];
+    if (!(step > 1e-14 * size)) {
+      break;
+    }
+  }
+  return betas;
+}
+
 // Gauss-Newton on the betas (paper eq. 15): min sum_q (rho_q - L_q . b(betas))^2.
 fn gauss_newton(L: ptr<function, EpnpL>, rho: EpnpRho, nc: u32, betas_in: vec4<f32>, iters: u32) -> vec4<f32> {
+  if (nc == 4u) {
+    return gauss_newton_nc4(L, rho, betas_in, iters);
+  }
   var betas = betas_in;
   let np = pair_count(nc);
   for (var it = 0u; it < iters; it++) {
