@@ -2,11 +2,13 @@
  * The one typed interface between the page (src/ui) and the training worker (engine.worker.ts).
  * The page holds a comlink Remote<EngineApi>; everything it learns about training arrives as
  * EngineUiEvent values through subscribe(). Types only (plus a few constants), so ui/ can import this
- * file without pulling in tfjs, train/ or data/.
+ * file without pulling in tfjs, train/ or data/: what it takes from train/ is `import type`, erased at
+ * build time, so that the page and the engine cannot drift apart on the metrics' fields.
  *
  * Conventions as in ARCHITECTURE.md: rotations [9] row-major model-to-camera, translations mm,
  * intrinsics [9] row-major px, image points px (pixel centres at integer coordinates).
  */
+import type { PoseMetrics } from '../train/metrics';
 
 export interface BackendInfo {
   /** The tfjs backend training runs on: 'webgpu', else 'cpu'. */
@@ -144,20 +146,8 @@ export interface StepPoint {
   etaMs: number;
 }
 
-export interface EvalMetrics {
-  instances: number;
-  /** Fraction with ADD (ADD-S when symmetric) < 0.1 diameter */
-  add01d: number;
-  /** Fraction with 2D projection error < 5 px */
-  proj5px: number;
-  /** Fraction within 5 cm and 5 degrees */
-  cm5deg5: number;
-  meanRotDeg: number;
-  meanTransMm: number;
-  pnpFailures: number;
-  msPerImage: number;
-  symmetric: boolean;
-}
+/** The engine's evaluation metrics, passed through unchanged (src/train/metrics.ts documents each field). */
+export type EvalMetrics = PoseMetrics;
 
 export interface PosePair {
   /** [9] row-major */
