@@ -58,7 +58,8 @@ export function App() {
           {(['dataset', 'train', 'demos'] as Tab[]).map((t) => (
             <button key={t} role="tab" type="button" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
               {t === 'dataset' ? 'Dataset' : t === 'train' ? 'Train' : 'Demos'}
-              {t === 'train' && (status === 'running' || status === 'paused') && <span className="tab-note"> {status === 'paused' ? '⏸' : '●'} {step}/{total}</span>}
+              {/* '‖' rather than '⏸', which fonts without emoji (Linux's DejaVu among them) draw as an empty box. */}
+              {t === 'train' && (status === 'running' || status === 'paused') && <span className="tab-note"> {status === 'paused' ? '‖' : '●'} {step}/{total}</span>}
             </button>
           ))}
         </nav>

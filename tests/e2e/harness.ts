@@ -3,7 +3,7 @@
  * with WebGPU on SwiftShader's Vulkan (and WebGL on SwiftShader through ANGLE, for three.js), driven by
  * playwright-core. Console errors and page errors are collected per page so tests can assert none.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,11 @@ import { build, createServer, preview, type ViteDevServer } from 'vite';
 export const kRepo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const kResults = join(kRepo, 'test-results');
 
+/** WebGPU on SwiftShader's Vulkan: without these, Chromium on Linux offers navigator.gpu but no adapter. */
+export const kWebGpuArgs = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
+
 export const kChromiumArgs = [
-  '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader',
+  '--no-sandbox', ...kWebGpuArgs,
   '--disable-background-networking', '--disable-component-update', '--no-first-run',
   // WebGL (three.js overlays) on SwiftShader too, so nothing needs a GPU.
   '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
@@ -46,10 +49,14 @@ export async function startAppServer(mode = process.env.POSELAB_E2E_SERVER === '
   const port = await freePort();
   const configFile = join(kRepo, 'vite.config.ts');
   if (mode === 'preview') {
-    const outDir = join(kResults, 'e2e-dist');
+    // One build folder per test process: the e2e files run in parallel, and each build empties its folder.
+    const outDir = join(kResults, `e2e-dist-${process.pid}`);
     await build({ root: kRepo, configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 4096 } });
     const server = await preview({ root: kRepo, configFile, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port, strictPort: true } });
-    return { url: `http://127.0.0.1:${port}/`, close: () => new Promise<void>((res) => server.httpServer.close(() => res())) };
+    return {
+      url: `http://127.0.0.1:${port}/`,
+      close: () => new Promise<void>((res) => server.httpServer.close(() => res())).then(() => rmSync(outDir, { recursive: true, force: true })),
+    };
   }
   const server: ViteDevServer = await createServer({
     root: kRepo,
@@ -64,10 +71,14 @@ export async function startAppServer(mode = process.env.POSELAB_E2E_SERVER === '
   return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
 }
 
-export async function launchChromium(): Promise<Browser> {
+/**
+ * `webgpu: false` launches Chromium as it comes on Linux without a supported GPU: navigator.gpu is there
+ * (page and workers) but requestAdapter() answers null, so the app falls back to the cpu backend.
+ */
+export async function launchChromium({ webgpu = true }: { webgpu?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: kChromiumArgs,
+    args: webgpu ? kChromiumArgs : kChromiumArgs.filter((a) => !kWebGpuArgs.includes(a)),
     env: { ...process.env, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json' },
   });
 }
