@@ -9,6 +9,7 @@ import { Notices } from './panels/Notices';
 import { Predictions } from './panels/Predictions';
 import { TrainingPanel } from './panels/TrainingPanel';
 import { useApp } from './state/store';
+import { useLiveText } from './useLive';
 
 type Tab = 'dataset' | 'train' | 'demos';
 
@@ -35,13 +36,17 @@ function useBackgroundPause(): void {
   }, []);
 }
 
+/** The Train tab's '● step/total': the step is written on store changes, not rendered (useLive). */
+function TabNote({ paused }: { paused: boolean }) {
+  const progress = useLiveText((s) => `${s.step}/${s.totalSteps}`);
+  return <span className="tab-note"> {paused ? '‖' : '●'} <span ref={progress} /></span>;
+}
+
 export function App() {
   const [tab, setTab] = useState<Tab>('dataset');
   const [fatal, setFatal] = useState<string>();
   const backend = useApp((s) => s.backend);
   const status = useApp((s) => s.status);
-  const step = useApp((s) => s.step);
-  const total = useApp((s) => s.totalSteps);
   useBackgroundPause();
   useEffect(() => {
     connect().catch((e: unknown) => setFatal(`The training worker could not start: ${message(e)}`));
@@ -59,7 +64,7 @@ export function App() {
             <button key={t} role="tab" type="button" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
               {t === 'dataset' ? 'Dataset' : t === 'train' ? 'Train' : 'Demos'}
               {/* '‖' rather than '⏸', which fonts without emoji (Linux's DejaVu among them) draw as an empty box. */}
-              {t === 'train' && (status === 'running' || status === 'paused') && <span className="tab-note"> {status === 'paused' ? '‖' : '●'} {step}/{total}</span>}
+              {t === 'train' && (status === 'running' || status === 'paused') && <TabNote paused={status === 'paused'} />}
             </button>
           ))}
         </nav>

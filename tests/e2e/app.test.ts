@@ -14,6 +14,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bopFixture, maskPng, type Files } from '../data/fixtures';
 import { kResults, launchChromium, openPage, screenshot, startAppServer, type AppServer, type WatchedPage } from './harness';
 
+/** What the training test collects in the page (window.perf). */
+interface Perf {
+  perf: {
+    frameGaps: number[];
+    longTasks: number[];
+    loaf: { start: number; ms: number; scriptMs: number; scripts: { what: string; ms: number }[] }[];
+    /** End of the window asserted on (from the Start click to step 8), performance.now() ms. */
+    windowEnd: number;
+  };
+}
+
+/** The Long Animation Frames API's entries (Chromium 123+), not yet in TypeScript's DOM types. */
+type LongAnimationFrame = PerformanceEntry & { scripts: (PerformanceEntry & { invoker: string; sourceFunctionName: string })[] };
+
 let server: AppServer;
 let browser: Browser;
 let ctx: BrowserContext;
@@ -161,20 +175,22 @@ describe('PoseLab web app', () => {
     await page.fill(tid('cfg-evalEvery'), '2');
     await page.fill(tid('cfg-checkpointEvery'), '2');
     const chartBefore = await elementPng(tid('chart-loss'));
-    // Main-thread frame gaps while training (the worker does the work).
+    // The main thread while training (the worker does the work): frame intervals, and the Long Animation
+    // Frames API's attribution of each long frame to the page's scripts (message handlers, frame
+    // callbacks, event listeners; each with its duration), apart from rendering and from waits outside
+    // page code (SwiftShader compiling the worker's GPU programs saturates this machine's cores).
     await page.evaluate(() => {
-      const w = window as unknown as { frameGaps: number[]; longTasks: number[] };
-      w.frameGaps = [];
-      w.longTasks = [];
-      new PerformanceObserver((l) => { for (const e of l.getEntries()) w.longTasks.push(e.duration); }).observe({ type: 'longtask' });
-      (w as unknown as { loaf: string[] }).loaf = [];
+      const w = window as unknown as Perf;
+      w.perf = { frameGaps: [], longTasks: [], loaf: [], windowEnd: Infinity };
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) w.perf.longTasks.push(e.duration); }).observe({ type: 'longtask' });
       new PerformanceObserver((l) => {
-        for (const e of l.getEntries() as (PerformanceEntry & { blockingDuration: number; scripts: { invoker: string; sourceFunctionName: string; sourceURL: string; duration: number }[] })[]) {
-          if (e.blockingDuration > 0) (w as unknown as { loaf: string[] }).loaf.push(`${e.duration.toFixed(0)}ms: ${e.scripts.map((x) => `${x.invoker} ${x.sourceFunctionName} ${x.sourceURL.split('/').slice(-2).join('/')} ${x.duration.toFixed(0)}`).join(' | ')}`);
+        for (const e of l.getEntries() as LongAnimationFrame[]) {
+          const scripts = e.scripts.map((x) => ({ what: `${x.invoker} ${x.sourceFunctionName}`, ms: x.duration }));
+          w.perf.loaf.push({ start: e.startTime, ms: e.duration, scriptMs: scripts.reduce((t, x) => t + x.ms, 0), scripts });
         }
       }).observe({ type: 'long-animation-frame' });
       let last = performance.now();
-      const loop = (t: number) => { w.frameGaps.push(t - last); last = t; requestAnimationFrame(loop); };
+      const loop = (t: number) => { w.perf.frameGaps.push(t - last); last = t; requestAnimationFrame(loop); };
       requestAnimationFrame(loop);
     });
     const t0 = Date.now();
@@ -188,6 +204,10 @@ describe('PoseLab web app', () => {
     expect(await page.locator(tid('prediction-tile')).count()).toBeGreaterThanOrEqual(2);
     await screenshot(page, 'e2e-04-training');
 
+    // The window asserted below ends here: from the Start click through steps, evaluations (prediction
+    // tiles drawn) and checkpoints, without the clicks that follow (enlarging a tile draws at 512 px).
+    await waitForStep(8, 120_000);
+    await page.evaluate(() => { const w = window as unknown as Perf; w.perf.windowEnd = performance.now(); });
     await page.click(tid('btn-pause'));
     await page.waitForSelector(`${tid('run-status')} >> text=paused`, { timeout: 120_000 });
     await page.waitForSelector(tid('checkpoint-info'), { timeout: 30_000 });
@@ -208,15 +228,20 @@ describe('PoseLab web app', () => {
     // Pausing saves a checkpoint of the step it paused at.
     const at = await stepCount();
     await page.waitForFunction((n) => (document.querySelector('[data-testid="checkpoint-info"]')?.textContent ?? '').includes(`checkpoint at step ${n},`), at, { timeout: 30_000 });
-    const { gaps, longTasks, loaf } = await page.evaluate(() => {
-      const w = window as unknown as { frameGaps: number[]; longTasks: number[] };
-      return { gaps: w.frameGaps.slice(5), longTasks: w.longTasks, loaf: (w as unknown as { loaf: string[] }).loaf };
-    });
-    console.log(`[e2e] long animation frames:\n${loaf.join('\n')}`);
+    const perf = await page.evaluate(() => (window as unknown as Perf).perf);
+    const gaps = perf.frameGaps.slice(5);
     const sorted = [...gaps].sort((a, b) => a - b);
-    const p95 = sorted[Math.floor(0.95 * (sorted.length - 1))];
-    console.log(`[e2e] first eval after ${tStep.toFixed(1)} s; rAF gaps: ${gaps.length}, median ${sorted[sorted.length >> 1].toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms; main-thread long tasks (> 50 ms): ${longTasks.length} [${longTasks.map((d) => d.toFixed(0)).join(', ')}] ms`);
-    expect(sorted[sorted.length >> 1], 'median frame interval during training, ms').toBeLessThan(50);
+    const q = (p: number) => sorted[Math.floor(p * (sorted.length - 1))];
+    const fmtLoaf = (f: Perf['perf']['loaf'][number]) =>
+      `${f.ms.toFixed(0)} ms frame, ${f.scriptMs.toFixed(0)} ms page script${f.scripts.length ? `: ${f.scripts.map((x) => `${x.what} ${x.ms.toFixed(0)}`).join(' | ')}` : ''}`;
+    const inTraining = perf.loaf.filter((f) => f.start < perf.windowEnd);
+    console.log(`[e2e] long animation frames (> 50 ms) while training: ${inTraining.length}, of which with page script: ${inTraining.filter((f) => f.scripts.length).length}\n${inTraining.filter((f) => f.scripts.length).map(fmtLoaf).join('\n')}`);
+    console.log(`[e2e] first eval after ${tStep.toFixed(1)} s; rAF gaps: ${gaps.length}, median ${q(0.5).toFixed(1)} ms, p95 ${q(0.95).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${q(1).toFixed(1)} ms, over 50 ms: ${gaps.filter((g) => g > 50).length}; main-thread long tasks (> 50 ms): ${perf.longTasks.length} [${perf.longTasks.map((d) => d.toFixed(0)).join(', ')}] ms`);
+    expect(q(0.5), 'median frame interval during training, ms').toBeLessThan(50);
+    // The page's own work per frame while training stays under 50 ms. Frame intervals are not asserted
+    // beyond the median: SwiftShader compiling the worker's programs stalls whole frames outside page code.
+    const worst = inTraining.reduce((m, f) => (f.scriptMs > m.scriptMs ? f : m), { start: 0, ms: 0, scriptMs: 0, scripts: [] });
+    expect(worst.scriptMs, `page-script time in the worst long frame while training (${fmtLoaf(worst)})`).toBeLessThan(50);
     expect(wp.errors).toEqual([]);
   });
 

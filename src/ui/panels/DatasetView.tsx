@@ -72,9 +72,7 @@ export function DatasetView() {
     drawing.current = true;
     if (missing.length > 0) {
       void Promise.all(missing.map(async (id) => {
-        const g = await engine().objectGeometry(id);
-        if (g) ov.setGeometry(g);
-        else unknown.current.add(id);
+        if (!(await ov.ensureGeometry(id, (objId) => engine().objectGeometry(objId)))) unknown.current.add(id);
       })).catch((e: unknown) => setError(message(e))).finally(() => { drawing.current = false; });
       return;
     }

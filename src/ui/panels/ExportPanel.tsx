@@ -6,7 +6,6 @@ import { useApp } from '../state/store';
 /** The bundle (zip) and BOP CSV downloads, and a bundle's import to evaluate or to continue training. */
 export function ExportPanel() {
   const status = useApp((s) => s.status);
-  const step = useApp((s) => s.step);
   const dataset = useApp((s) => s.dataset);
   const [busy, setBusy] = useState<string>();
   const [note, setNote] = useState<string>();
@@ -28,7 +27,7 @@ export function ExportPanel() {
         <button type="button" disabled={!hasModel || !!busy} data-testid="btn-export-bundle"
           onClick={() => void run('bundle', async () => {
             const zip = await engine().exportBundle();
-            download(`${name}-step${step}-bundle.zip`, zip, 'application/zip');
+            download(`${name}-step${useApp.getState().step}-bundle.zip`, zip, 'application/zip');
             setNote(`Bundle saved: model.json + weights.bin (tf.loadLayersModel), poselab.json, checkpoint (${(zip.byteLength / 1024).toFixed(0)} KiB).`);
           })}>
           Download bundle (.zip)
@@ -36,7 +35,7 @@ export function ExportPanel() {
         <button type="button" disabled={!hasModel || !!busy} data-testid="btn-export-csv"
           onClick={() => void run('BOP CSV', async () => {
             const csv = await engine().exportBopCsv();
-            download(`${name}-step${step}_bop.csv`, csv, 'text/csv');
+            download(`${name}-step${useApp.getState().step}_bop.csv`, csv, 'text/csv');
             setNote(`BOP results saved: ${csv.trim().split('\n').length - 1} estimates on the test split.`);
           })}>
           BOP results (.csv)

@@ -56,11 +56,26 @@ function heatmapCanvas(s: PredictionSample): HTMLCanvasElement {
   return c;
 }
 
-async function ensureGeometry(objId: number): Promise<void> {
-  const ov = sharedOverlay();
-  if (ov.hasGeometry(objId)) return;
-  const g = await engine().objectGeometry(objId);
-  if (g) ov.setGeometry(g);
+function ensureGeometry(objId: number): Promise<boolean> {
+  return sharedOverlay().ensureGeometry(objId, (id) => engine().objectGeometry(id));
+}
+
+/**
+ * Tile drawings, one per animation frame: an evaluation's tiles drawn in the task that delivered it
+ * would hold the main thread for all of them at once (crop, heatmap, overlay render and compositing each).
+ */
+const drawQueue: (() => Promise<void>)[] = [];
+let draining = false;
+
+function queueDraw(job: () => Promise<void>): void {
+  drawQueue.push(job);
+  if (!draining) { draining = true; requestAnimationFrame(drawNext); }
+}
+
+function drawNext(): void {
+  const job = drawQueue.shift();
+  if (!job) { draining = false; return; }
+  void job().catch((e: unknown) => console.error('a prediction tile could not be drawn:', e)).finally(() => requestAnimationFrame(drawNext));
 }
 
 /** Crop, heatmap, GT (green) and estimated (orange) poses and keypoints, at size x size px. */
@@ -107,7 +122,11 @@ function Tile({ s, i, heat }: { s: PredictionSample; i: number; heat: boolean })
   const enlarge = useApp((st) => st.enlarge);
   useEffect(() => {
     let live = true;
-    void ensureGeometry(s.objId).then(async () => { if (live && canvas.current) await drawPrediction(canvas.current, s, 200, heat); });
+    queueDraw(async () => {
+      if (!live) return;
+      await ensureGeometry(s.objId);
+      if (live && canvas.current) await drawPrediction(canvas.current, s, 200, heat);
+    });
     return () => { live = false; };
   }, [s, heat]);
   return (
@@ -177,7 +196,7 @@ export function Predictions() {
       )}
       {samples.length === 0
         ? <p className="muted small">Test crops with their predicted keypoints, heatmaps and poses appear here at every evaluation.</p>
-        : <div className="tiles">{samples.map((s, i) => <Tile key={`${step}-${i}`} s={s} i={i} heat={heat} />)}</div>}
+        : <div className="tiles">{samples.map((s, i) => <Tile key={i} s={s} i={i} heat={heat} />)}</div>}
       {enlarged !== undefined && samples[enlarged] && <Enlarged s={samples[enlarged]} heat={heat} onClose={() => enlarge(undefined)} />}
     </section>
   );

@@ -1,7 +1,8 @@
 import type { PresetName, TrainSettings } from '../../worker/protocol';
 import { engine, message } from '../engine';
 import { fmtDuration, fmtNum, fmtTime } from '../format';
-import { useApp } from '../state/store';
+import { useApp, type AppState } from '../state/store';
+import { useLiveNode, useLiveText } from '../useLive';
 
 interface Field {
   key: 'steps' | 'batchSize' | 'lr' | 'betaMax' | 'keypoints' | 'evalEvery' | 'checkpointEvery';
@@ -28,16 +29,38 @@ const kPresetText: Record<PresetName, string> = {
   large: 'large · 128 px, wide',
 };
 
+/**
+ * Progress bar, step counter, throughput and ETA: per-step fields, written into their nodes on store
+ * changes (useLive) so that a batch of steps from the worker re-renders nothing.
+ */
+function RunProgress() {
+  const bar = useLiveNode<HTMLProgressElement>((el, s) => {
+    const max = Math.max(1, s.totalSteps);
+    if (el.max !== max) el.max = max;
+    if (el.value !== s.step) el.value = s.step;
+  });
+  const step = useLiveText((s) => String(s.step));
+  const total = useLiveText((s: AppState) => String(s.totalSteps || (s.settings?.steps ?? 0)));
+  const ips = useLiveText((s) => `${fmtNum(s.imagesPerSec, 1)} images/s`);
+  const eta = useLiveText((s) => `ETA ${s.status === 'running' ? fmtDuration(s.etaMs) : '—'}`);
+  return (
+    <>
+      <progress ref={bar} data-testid="train-progress" />
+      <div className="row spread small">
+        <span data-testid="step-counter">step <b ref={step} /> / <span ref={total} /></span>
+        <span ref={ips} />
+        <span ref={eta} />
+      </div>
+    </>
+  );
+}
+
 /** Config (with units and the preset's defaults), the four commands, and the progress bar. */
 export function TrainingPanel() {
   const presets = useApp((s) => s.presets);
   const settings = useApp((s) => s.settings);
   const setSettings = useApp((s) => s.setSettings);
   const status = useApp((s) => s.status);
-  const step = useApp((s) => s.step);
-  const total = useApp((s) => s.totalSteps);
-  const ips = useApp((s) => s.imagesPerSec);
-  const eta = useApp((s) => s.etaMs);
   const runError = useApp((s) => s.runError);
   const objName = useApp((s) => s.objName);
   const parameters = useApp((s) => s.parameters);
@@ -117,12 +140,7 @@ export function TrainingPanel() {
         <button type="button" className="ghost" disabled={active} onClick={() => setSettings({ ...presets[settings.preset], objId: settings.objId })}>Defaults</button>
       </div>
       <div className="progress-block">
-        <progress max={Math.max(1, total)} value={step} data-testid="train-progress" />
-        <div className="row spread small">
-          <span data-testid="step-counter">step <b>{step}</b> / {total || settings.steps}</span>
-          <span>{fmtNum(ips, 1)} images/s</span>
-          <span>ETA {status === 'running' ? fmtDuration(eta) : '—'}</span>
-        </div>
+        <RunProgress />
         <div className="muted small">
           {objName && <>object {objName} · {parameters?.toLocaleString()} parameters · </>}
           {checkpoint ? <span data-testid="checkpoint-info">checkpoint at step {checkpoint.step}, {fmtTime(checkpoint.savedAt)}</span> : 'no checkpoint yet'}

@@ -40,47 +40,77 @@ export interface OverlayView {
   show: OverlayShow;
 }
 
-/** One object drawn at one pose in one colour. */
+/**
+ * The materials of one colour, kept for the page's lifetime: three.js releases a shader program when
+ * its last material is disposed, and compiling it again makes the main thread wait on the GPU process
+ * (getProgramParameter, 100+ ms while a training worker keeps a software adapter busy). Geometries come
+ * and go with datasets and runs; these few materials stay, so their programs stay linked.
+ */
+class ColourMaterials {
+  readonly fill: MeshLambertMaterial;
+  readonly wire: LineBasicMaterial;
+  readonly box: LineBasicMaterial;
+  readonly kps: PointsMaterial;
+  /** AxesHelper's own kind: vertex colours (red, green, blue axes). */
+  readonly axes = new LineBasicMaterial({ vertexColors: true, toneMapped: false });
+
+  constructor(colour: string) {
+    const c = new Color(colour);
+    this.fill = new MeshLambertMaterial({ color: c, transparent: true, opacity: 0.45, side: DoubleSide, depthWrite: false });
+    this.wire = new LineBasicMaterial({ color: c, transparent: true, opacity: 0.85 });
+    this.box = new LineBasicMaterial({ color: c });
+    this.kps = new PointsMaterial({ color: c.clone().lerp(new Color('#ffffff'), 0.5), size: 7, sizeAttenuation: false, depthTest: false });
+  }
+}
+
+/** An object's geometries (mesh with normals, crease edges, 3D box, axes, keypoints), built once and shared by every colour it is drawn in. */
+class ObjectParts {
+  readonly mesh = new BufferGeometry();
+  readonly edges: EdgesGeometry;
+  readonly box = new BufferGeometry();
+  readonly axes: BufferGeometry;
+  readonly kps = new BufferGeometry();
+
+  constructor(g: ObjectGeometry) {
+    this.mesh.setAttribute('position', new BufferAttribute(g.positions, 3));
+    if (g.faces.length > 0) this.mesh.setIndex(new BufferAttribute(g.faces, 1));
+    this.mesh.computeVertexNormals();
+    // Edges at a crease angle, not every triangle: a scanned mesh's full wireframe is a solid smear.
+    this.edges = new EdgesGeometry(this.mesh, 25);
+    const { min, max } = g.boundsMm;
+    const corners: number[] = [];
+    for (let i = 0; i < 8; i++) corners.push(i & 1 ? max[0] : min[0], i & 2 ? max[1] : min[1], i & 4 ? max[2] : min[2]);
+    const boxEdges = [0, 1, 2, 3, 4, 5, 6, 7, 0, 2, 1, 3, 4, 6, 5, 7, 0, 4, 1, 5, 2, 6, 3, 7];
+    this.box.setAttribute('position', new BufferAttribute(Float32Array.from(boxEdges.flatMap((i) => corners.slice(3 * i, 3 * i + 3))), 3));
+    const axes = new AxesHelper(0.5 * g.diameterMm);
+    (axes.material as LineBasicMaterial).dispose();
+    this.axes = axes.geometry;
+    this.kps.setAttribute('position', new BufferAttribute(g.keypointsMm, 3));
+  }
+
+  dispose(): void {
+    for (const g of [this.mesh, this.edges, this.box, this.axes, this.kps]) g.dispose();
+  }
+}
+
+/** One object drawn at one pose in one colour: the object's shared parts with the colour's materials. */
 class PosedObject {
   readonly group = new Group();
   private readonly fill: Mesh;
   private readonly wire: LineSegments;
   private readonly box: LineSegments;
-  private readonly axes: AxesHelper;
+  private readonly axes: LineSegments;
   private readonly kps: Points;
-  private readonly materials: { dispose(): void }[] = [];
-  private readonly geometries: { dispose(): void }[] = [];
 
-  constructor(g: ObjectGeometry, colour: string) {
-    const c = new Color(colour);
-    const geo = new BufferGeometry();
-    geo.setAttribute('position', new BufferAttribute(g.positions, 3));
-    if (g.faces.length > 0) geo.setIndex(new BufferAttribute(g.faces, 1));
-    geo.computeVertexNormals();
-    const fillMat = new MeshLambertMaterial({ color: c, transparent: true, opacity: 0.45, side: DoubleSide, depthWrite: false });
-    this.fill = new Mesh(geo, fillMat);
-    // Edges at a crease angle, not every triangle: a scanned mesh's full wireframe is a solid smear.
-    const edges = new EdgesGeometry(geo, 25);
-    const wireMat = new LineBasicMaterial({ color: c, transparent: true, opacity: 0.85 });
-    this.wire = new LineSegments(edges, wireMat);
-    const { min, max } = g.boundsMm;
-    const corners: number[] = [];
-    for (let i = 0; i < 8; i++) corners.push(i & 1 ? max[0] : min[0], i & 2 ? max[1] : min[1], i & 4 ? max[2] : min[2]);
-    const boxEdges = [0, 1, 2, 3, 4, 5, 6, 7, 0, 2, 1, 3, 4, 6, 5, 7, 0, 4, 1, 5, 2, 6, 3, 7];
-    const boxGeo = new BufferGeometry();
-    boxGeo.setAttribute('position', new BufferAttribute(Float32Array.from(boxEdges.flatMap((i) => corners.slice(3 * i, 3 * i + 3))), 3));
-    const boxMat = new LineBasicMaterial({ color: c });
-    this.box = new LineSegments(boxGeo, boxMat);
-    this.axes = new AxesHelper(0.5 * g.diameterMm);
-    const kpGeo = new BufferGeometry();
-    kpGeo.setAttribute('position', new BufferAttribute(g.keypointsMm, 3));
-    const kpMat = new PointsMaterial({ color: c.clone().lerp(new Color('#ffffff'), 0.5), size: 7, sizeAttenuation: false, depthTest: false });
-    this.kps = new Points(kpGeo, kpMat);
+  constructor(parts: ObjectParts, m: ColourMaterials) {
+    this.fill = new Mesh(parts.mesh, m.fill);
+    this.wire = new LineSegments(parts.edges, m.wire);
+    this.box = new LineSegments(parts.box, m.box);
+    this.axes = new LineSegments(parts.axes, m.axes);
+    this.kps = new Points(parts.kps, m.kps);
     this.kps.renderOrder = 2;
     this.group.add(this.fill, this.wire, this.box, this.axes, this.kps);
     this.group.matrixAutoUpdate = false;
-    this.materials.push(fillMat, wireMat, boxMat, kpMat, this.axes.material as LineBasicMaterial);
-    this.geometries.push(geo, edges, boxGeo, kpGeo, this.axes.geometry);
   }
 
   update(p: OverlayPose, show: OverlayShow): void {
@@ -93,11 +123,6 @@ class PosedObject {
     this.kps.visible = show.keypoints;
     this.group.visible = true;
   }
-
-  dispose(): void {
-    for (const m of this.materials) m.dispose();
-    for (const g of this.geometries) g.dispose();
-  }
 }
 
 export class PoseOverlay {
@@ -105,7 +130,12 @@ export class PoseOverlay {
   private readonly scene = new Scene();
   private readonly camera = new PerspectiveCamera();
   private readonly geometries = new Map<number, ObjectGeometry>();
+  /** Built lazily, on an object's first render. */
+  private readonly parts = new Map<number, ObjectParts>();
   private readonly posed = new Map<string, PosedObject>();
+  private readonly materials = new Map<string, ColourMaterials>();
+  /** Geometry requests in flight, by object id: tiles drawn together ask once. */
+  private readonly fetching = new Map<number, Promise<void>>();
 
   constructor() {
     this.renderer = new WebGLRenderer({ alpha: true, antialias: true, preserveDrawingBuffer: true });
@@ -120,18 +150,36 @@ export class PoseOverlay {
     this.camera.matrixAutoUpdate = false;
   }
 
+  /**
+   * Fetches an object's geometry (with `fetch`, once however many callers ask while it is in flight)
+   * unless the overlay has it. Resolves false when the object has none.
+   */
+  ensureGeometry(objId: number, fetch: (objId: number) => Promise<ObjectGeometry | undefined>): Promise<boolean> {
+    if (this.geometries.has(objId)) return Promise.resolve(true);
+    let f = this.fetching.get(objId);
+    if (!f) {
+      f = fetch(objId).then((g) => { if (g) this.setGeometry(g); }).finally(() => this.fetching.delete(objId));
+      this.fetching.set(objId, f);
+    }
+    return f.then(() => this.geometries.has(objId));
+  }
+
   setGeometry(g: ObjectGeometry): void {
     if (this.geometries.get(g.objId) === g) return;
     this.geometries.set(g.objId, g);
     for (const [key, obj] of this.posed) {
-      if (key.startsWith(`${g.objId}|`)) { this.scene.remove(obj.group); obj.dispose(); this.posed.delete(key); }
+      if (key.startsWith(`${g.objId}|`)) { this.scene.remove(obj.group); this.posed.delete(key); }
     }
+    this.parts.get(g.objId)?.dispose();
+    this.parts.delete(g.objId);
   }
 
   /** Forgets every object: ids name other objects in another dataset, and keypoints follow the run's settings. */
   clear(): void {
-    for (const o of this.posed.values()) { this.scene.remove(o.group); o.dispose(); }
+    for (const o of this.posed.values()) this.scene.remove(o.group);
     this.posed.clear();
+    for (const p of this.parts.values()) p.dispose();
+    this.parts.clear();
     this.geometries.clear();
   }
 
@@ -144,13 +192,20 @@ export class PoseOverlay {
    * thread on a pixel readback from the GPU process (drawImage of the WebGL canvas itself would).
    */
   snapshot(v: OverlayView): Promise<ImageBitmap> {
-    return createImageBitmap(this.render(v));
+    return createImageBitmap(this.render(v), 0, 0, v.outWidth, v.outHeight);
   }
 
-  /** Renders the view; the returned canvas holds it until the next render. */
-  render(v: OverlayView): HTMLCanvasElement {
+  /**
+   * Renders the view into the top-left outWidth x outHeight of the canvas, which only grows: resizing
+   * a WebGL drawing buffer waits on the GPU process, and views alternate between sizes (dataset image,
+   * 200 px tiles, the 512 px enlargement).
+   */
+  private render(v: OverlayView): HTMLCanvasElement {
     const r = this.renderer;
-    if (r.domElement.width !== v.outWidth || r.domElement.height !== v.outHeight) r.setSize(v.outWidth, v.outHeight, false);
+    const c = r.domElement;
+    if (c.width < v.outWidth || c.height < v.outHeight) r.setSize(Math.max(c.width, v.outWidth), Math.max(c.height, v.outHeight), false);
+    // GL's viewport origin is the bottom-left corner; the snapshot crops from the top-left.
+    r.setViewport(0, c.height - v.outHeight, v.outWidth, v.outHeight);
     let near = Infinity, far = 0;
     for (const p of v.poses) {
       const g = this.geometries.get(p.objId);
@@ -172,7 +227,11 @@ export class PoseOverlay {
       const key = `${p.objId}|${p.colour}|${n}`;
       let o = this.posed.get(key);
       if (!o) {
-        o = new PosedObject(g, p.colour);
+        let m = this.materials.get(p.colour);
+        if (!m) { m = new ColourMaterials(p.colour); this.materials.set(p.colour, m); }
+        let parts = this.parts.get(p.objId);
+        if (!parts) { parts = new ObjectParts(g); this.parts.set(p.objId, parts); }
+        o = new PosedObject(parts, m);
         this.posed.set(key, o);
         this.scene.add(o.group);
       }
