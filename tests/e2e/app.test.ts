@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bopFixture, maskPng, type Files } from '../data/fixtures';
-import { kResults, launchChromium, openPage, screenshot, startAppServer, type AppServer, type WatchedPage } from './harness';
+import { type AppServer, kResults, launchChromium, openPage, screenshot, startAppServer, stepCount, tid, waitForStep, type WatchedPage } from './harness';
 
 /** What the training test collects in the page (window.perf). */
 interface Perf {
@@ -34,7 +34,6 @@ let ctx: BrowserContext;
 let wp: WatchedPage;
 let page: Page;
 
-const tid = (id: string) => `[data-testid="${id}"]`;
 
 function zipOf(files: Files): Uint8Array {
   return zipSync(Object.fromEntries(files), { level: 1 });
@@ -62,19 +61,6 @@ async function drop(name: string, bytes: Uint8Array): Promise<void> {
     zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
     zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, { name, b64: Buffer.from(bytes).toString('base64') });
-}
-
-async function stepCount(): Promise<number> {
-  const t = await page.textContent(tid('step-counter'));
-  return Number(/step\s+(\d+)/.exec(t ?? '')?.[1] ?? NaN);
-}
-
-async function waitForStep(atLeast: number, timeoutMs: number): Promise<number> {
-  await page.waitForFunction((n) => {
-    const t = document.querySelector('[data-testid="step-counter"]')?.textContent ?? '';
-    return Number(/step\s+(\d+)/.exec(t)?.[1] ?? -1) >= n;
-  }, atLeast, { timeout: timeoutMs });
-  return stepCount();
 }
 
 /** Pixels of an element's screenshot, for before/after comparisons. */
@@ -195,7 +181,7 @@ describe('PoseLab web app', () => {
     });
     const t0 = Date.now();
     await page.click(tid('btn-start'));
-    await waitForStep(2, 180_000);
+    await waitForStep(page, 2, 180_000);
     await page.waitForSelector(tid('prediction-tile'), { timeout: 180_000 });
     const tStep = (Date.now() - t0) / 1000;
     await page.waitForTimeout(600); // the charts redraw at most every 250 ms
@@ -206,17 +192,17 @@ describe('PoseLab web app', () => {
 
     // The window asserted below ends here: from the Start click through steps, evaluations (prediction
     // tiles drawn) and checkpoints, without the clicks that follow (enlarging a tile draws at 512 px).
-    await waitForStep(8, 120_000);
+    await waitForStep(page, 8, 120_000);
     await page.evaluate(() => { const w = window as unknown as Perf; w.perf.windowEnd = performance.now(); });
     await page.click(tid('btn-pause'));
     await page.waitForSelector(`${tid('run-status')} >> text=paused`, { timeout: 120_000 });
     await page.waitForSelector(tid('checkpoint-info'), { timeout: 30_000 });
-    const pausedAt = await stepCount();
+    const pausedAt = await stepCount(page);
     await page.waitForTimeout(2000);
-    expect(await stepCount(), 'no steps while paused').toBe(pausedAt);
+    expect(await stepCount(page), 'no steps while paused').toBe(pausedAt);
     await screenshot(page, 'e2e-05-paused');
     await page.click(tid('btn-resume'));
-    await waitForStep(pausedAt + 1, 120_000);
+    await waitForStep(page, pausedAt + 1, 120_000);
 
     await page.locator(tid('prediction-tile')).first().click();
     await page.waitForSelector(tid('prediction-enlarged'));
@@ -226,7 +212,7 @@ describe('PoseLab web app', () => {
     await page.click(tid('btn-pause'));
     await page.waitForSelector(`${tid('run-status')} >> text=paused`, { timeout: 120_000 });
     // Pausing saves a checkpoint of the step it paused at.
-    const at = await stepCount();
+    const at = await stepCount(page);
     await page.waitForFunction((n) => (document.querySelector('[data-testid="checkpoint-info"]')?.textContent ?? '').includes(`checkpoint at step ${n},`), at, { timeout: 30_000 });
     const perf = await page.evaluate(() => (window as unknown as Perf).perf);
     const gaps = perf.frameGaps.slice(5);
@@ -246,7 +232,7 @@ describe('PoseLab web app', () => {
   });
 
   it('offers to resume the run after a reload, with the dropped dataset still readable', async () => {
-    const saved = await stepCount();
+    const saved = await stepCount(page);
     await page.reload();
     await page.waitForSelector(tid('resume-offer'), { timeout: 60_000 });
     const offer = await page.textContent(tid('resume-offer'));
@@ -256,7 +242,7 @@ describe('PoseLab web app', () => {
     await page.click(tid('btn-resume-saved'));
     await page.waitForSelector(`${tid('dataset-report')} >> text=lmfix.zip`, { timeout: 60_000 });
     await page.click(tid('tab-train'));
-    await waitForStep(saved + 1, 120_000);
+    await waitForStep(page, saved + 1, 120_000);
     await page.click(tid('btn-pause'));
     await page.waitForSelector(`${tid('run-status')} >> text=paused`, { timeout: 120_000 });
     await screenshot(page, 'e2e-08-resumed');

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kResults, launchChromium, openPage, screenshot, startAppServer, type AppServer, type WatchedPage } from './harness';
+import { type AppServer, kResults, launchChromium, openPage, screenshot, startAppServer, stepCount, tid, waitForStep, type WatchedPage } from './harness';
 
 let server: AppServer;
 let browser: Browser;
@@ -19,20 +19,6 @@ let ctx: BrowserContext;
 let wp: WatchedPage;
 let page: Page;
 
-const tid = (id: string) => `[data-testid="${id}"]`;
-
-async function stepCount(): Promise<number> {
-  const t = await page.textContent(tid('step-counter'));
-  return Number(/step\s+(\d+)/.exec(t ?? '')?.[1] ?? NaN);
-}
-
-async function waitForStep(atLeast: number, timeoutMs: number): Promise<number> {
-  await page.waitForFunction((n) => {
-    const t = document.querySelector('[data-testid="step-counter"]')?.textContent ?? '';
-    return Number(/step\s+(\d+)/.exec(t)?.[1] ?? -1) >= n;
-  }, atLeast, { timeout: timeoutMs });
-  return stepCount();
-}
 
 /**
  * Sets document.visibilityState / document.hidden and fires 'visibilitychange', as the browser does when
@@ -94,9 +80,9 @@ describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', (
     await page.fill(tid('cfg-checkpointEvery'), '0');
     const t0 = Date.now();
     await page.click(tid('btn-start'));
-    const first = await waitForStep(1, 120_000);
+    const first = await waitForStep(page, 1, 120_000);
     const tFirst = (Date.now() - t0) / 1000;
-    const later = await waitForStep(first + 3, 60_000);
+    const later = await waitForStep(page, first + 3, 60_000);
     console.log(`[e2e] cpu backend: step ${first} after ${tFirst.toFixed(1)} s, step ${later} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(await page.textContent(tid('run-status'))).toBe('running');
     await screenshot(page, 'e2e-fallback-01-cpu-training');
@@ -110,9 +96,9 @@ describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', (
     const notice = page.locator(tid('background-notice'));
     expect(await notice.isVisible()).toBe(true);
     expect(await notice.textContent()).toBe('Training is paused while this tab is in the background; it resumes when you come back.');
-    const pausedAt = await stepCount();
+    const pausedAt = await stepCount(page);
     await page.waitForTimeout(3000);
-    expect(await stepCount(), 'no steps while the tab is hidden').toBe(pausedAt);
+    expect(await stepCount(page), 'no steps while the tab is hidden').toBe(pausedAt);
     expect(await page.textContent(tid('run-status'))).toBe('paused');
     expect(await page.textContent(tid('tab-train')), 'the tab\'s paused mark and step').toBe(`Train ‖ ${pausedAt}/2000`);
     await screenshot(page, 'e2e-fallback-02-background-paused');
@@ -121,7 +107,7 @@ describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', (
     await setVisibility('visible');
     await page.waitForSelector(`${tid('run-status')} >> text=running`, { timeout: 60_000 });
     await page.waitForSelector(tid('background-notice'), { state: 'detached', timeout: 10_000 });
-    await waitForStep(pausedAt + 2, 60_000);
+    await waitForStep(page, pausedAt + 2, 60_000);
     await screenshot(page, 'e2e-fallback-03-background-resumed');
 
     // A run the person paused stays paused when the tab comes and goes.
@@ -129,10 +115,10 @@ describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', (
     await page.waitForSelector(`${tid('run-status')} >> text=paused`, { timeout: 60_000 });
     await setVisibility('hidden');
     await setVisibility('visible');
-    const heldAt = await stepCount();
+    const heldAt = await stepCount(page);
     await page.waitForTimeout(1500);
     expect(await page.textContent(tid('run-status'))).toBe('paused');
-    expect(await stepCount()).toBe(heldAt);
+    expect(await stepCount(page)).toBe(heldAt);
     expect(await page.locator(tid('background-notice')).count()).toBe(0);
     expect(wp.errors).toEqual([]);
   });

@@ -5,7 +5,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, screenshot, startAppServer, type AppServer, type WatchedPage } from './harness';
+import { type AppServer, launchChromium, openPage, screenshot, startAppServer, tid, type WatchedPage } from './harness';
 
 let server: AppServer;
 let browser: Browser;
@@ -13,7 +13,6 @@ let ctx: BrowserContext;
 let wp: WatchedPage;
 let page: Page;
 
-const tid = (id: string) => `[data-testid="${id}"]`;
 
 /** The summary line's iteration (0 before the first step) and error (its last number). */
 async function shown(): Promise<{ iteration: number; error: number }> {

@@ -113,3 +113,21 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** The selector of an element by its data-testid. */
+export const tid = (id: string) => `[data-testid="${id}"]`;
+
+/** The training step shown by the step counter ("step N / M"). */
+export async function stepCount(page: Page): Promise<number> {
+  const t = await page.textContent(tid('step-counter'));
+  return Number(/step\s+(\d+)/.exec(t ?? '')?.[1] ?? NaN);
+}
+
+/** Waits until the step counter shows at least `atLeast`; returns the step shown then. */
+export async function waitForStep(page: Page, atLeast: number, timeoutMs: number): Promise<number> {
+  await page.waitForFunction((n) => {
+    const t = document.querySelector('[data-testid="step-counter"]')?.textContent ?? '';
+    return Number(/step\s+(\d+)/.exec(t)?.[1] ?? -1) >= n;
+  }, atLeast, { timeout: timeoutMs });
+  return stepCount(page);
+}
