@@ -17,7 +17,7 @@ import { DemoAdam } from './adam';
 import type { Demo, DemoStep } from './demo';
 import { demoRng } from './random';
 import { intrinsicsMatrix, projectExact, viewFrom } from './scenes';
-import { f32, variableFrom } from './tensors';
+import { f32, nextWarmStart, variableFrom } from './tensors';
 
 export interface CalibrationOptions {
   seed: number;
@@ -124,9 +124,7 @@ export class CalibrationDemo implements Demo<CalibrationStep> {
     }, this.learningRate * kLearningRateDecay ** this.iteration);
     const { pose, status } = kept as Required<typeof kept>;
     const [lossV, statusV] = await Promise.all([loss.data(), status.data()]);
-    // A failed PnP's pose is no warm start: keep that view's last good one (or the new one the first time).
-    const prev = this.initPose;
-    const next = prev ? tf.tidy(() => tf.where(tf.equal(status, 0).reshape([-1, 1]), pose, prev) as tf.Tensor2D) : tf.clone(pose);
+    const next = nextWarmStart(this.initPose, pose, status);
     tf.dispose([loss, pose, status]);
     this.initPose?.dispose();
     this.initPose = next;

@@ -13,7 +13,7 @@ import { projectPoints } from '../ops/projectPoints';
 import type { Demo, DemoStep } from './demo';
 import { demoRng, type DemoRng } from './random';
 import { cubeCorners, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
-import { f32, variableFrom } from './tensors';
+import { f32, nextWarmStart, variableFrom } from './tensors';
 
 export interface PoseEstimationOptions {
   seed: number;
@@ -127,8 +127,7 @@ export class PoseEstimationDemo implements Demo<PoseEstimationStep> {
     }, true, this.weights)!;
     const { kp, proj, pose, status } = kept as Required<typeof kept>;
     const [lossV, kpV, projV, poseV, statusV] = await Promise.all([loss.data(), kp.data(), proj.data(), pose.data(), status.data()]);
-    // A failed PnP's pose is no warm start: keep the last good one.
-    const next = tf.tidy(() => tf.where(tf.equal(status, 0).reshape([-1, 1]), pose, this.initPose) as tf.Tensor2D);
+    const next = nextWarmStart(this.initPose, pose, status);
     tf.dispose([loss, kp, proj, pose, status, this.initPose]);
     this.initPose = next;
     return {

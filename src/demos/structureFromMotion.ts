@@ -27,7 +27,7 @@ import type { Demo, DemoStep } from './demo';
 import { demoRng } from './random';
 import { intrinsicsMatrix, projectExact, trefoilPoints, viewsAround } from './scenes';
 import { structureError } from './similarity';
-import { f32, variableFrom } from './tensors';
+import { f32, nextWarmStart, variableFrom } from './tensors';
 
 export interface StructureFromMotionOptions {
   seed: number;
@@ -125,9 +125,7 @@ export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
     }, this.learningRate * kLearningRateDecay ** this.iteration);
     const { pts, pose, status } = kept as Required<typeof kept>;
     const [lossV, ptsV, poseV, statusV] = await Promise.all([loss.data(), pts.data(), pose.data(), status.data()]);
-    // A failed PnP's pose is no warm start: keep that view's last good one (or the new one the first time).
-    const prev = this.initPose;
-    const next = prev ? tf.tidy(() => tf.where(tf.equal(status, 0).reshape([-1, 1]), pose, prev) as tf.Tensor2D) : tf.clone(pose);
+    const next = nextWarmStart(this.initPose, pose, status);
     tf.dispose([loss, pts, pose, status]);
     this.initPose?.dispose();
     this.initPose = next;
