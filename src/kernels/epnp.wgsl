@@ -352,37 +352,33 @@ fn find_betas_approx_1(L: ptr<function, EpnpL>, rho: EpnpRho, nc: u32) -> vec4<f
   return betas;
 }
 
+// beta_0, beta_1 from the products b00, b01, b11 as find_betas_approx_2 and _3 read them (twin of
+// betasFromProducts): |beta_0| = sqrt|b00|, beta_1 = sqrt(b11) where b11 has b00's sign, sign(beta_0) = sign(b01).
+fn betas_from_products(b00: f32, b01: f32, b11: f32) -> vec2<f32> {
+  var b = vec2<f32>(0.0);
+  if (b00 < 0.0) {
+    b[0] = sqrt(-b00);
+    b[1] = select(0.0, sqrt(-b11), b11 < 0.0);
+  } else {
+    b[0] = sqrt(b00);
+    b[1] = select(0.0, sqrt(b11), b11 > 0.0);
+  }
+  if (b01 < 0.0) {
+    b[0] = -b[0];
+  }
+  return b;
+}
+
 // OpenCV's find_betas_approx_2 (N = 2): unknowns b00 b01 b11.
 fn find_betas_approx_2(L: ptr<function, EpnpL>, rho: EpnpRho, nc: u32) -> vec4<f32> {
   let x = solve_l_columns(L, rho, pair_count(nc), array<u32, 5>(0u, 1u, 2u, 0u, 0u), 3u);
-  var betas = vec4<f32>(0.0);
-  if (x[0] < 0.0) {
-    betas[0] = sqrt(-x[0]);
-    betas[1] = select(0.0, sqrt(-x[2]), x[2] < 0.0);
-  } else {
-    betas[0] = sqrt(x[0]);
-    betas[1] = select(0.0, sqrt(x[2]), x[2] > 0.0);
-  }
-  if (x[1] < 0.0) {
-    betas[0] = -betas[0];
-  }
-  return betas;
+  return vec4<f32>(betas_from_products(x[0], x[1], x[2]), 0.0, 0.0);
 }
 
 // OpenCV's find_betas_approx_3 (N = 3, nc = 4 only): unknowns b00 b01 b11 b02 b12.
 fn find_betas_approx_3(L: ptr<function, EpnpL>, rho: EpnpRho, nc: u32) -> vec4<f32> {
   let x = solve_l_columns(L, rho, 6u, array<u32, 5>(0u, 1u, 2u, 3u, 4u), 5u);
-  var betas = vec4<f32>(0.0);
-  if (x[0] < 0.0) {
-    betas[0] = sqrt(-x[0]);
-    betas[1] = select(0.0, sqrt(-x[2]), x[2] < 0.0);
-  } else {
-    betas[0] = sqrt(x[0]);
-    betas[1] = select(0.0, sqrt(x[2]), x[2] > 0.0);
-  }
-  if (x[1] < 0.0) {
-    betas[0] = -betas[0];
-  }
+  var betas = vec4<f32>(betas_from_products(x[0], x[1], x[2]), 0.0, 0.0);
   if (betas[0] != 0.0) {
     betas[2] = x[3] / betas[0];
   }

@@ -415,11 +415,12 @@ export function findBetasApprox1(L: ArrayLike<number>, rho: ArrayLike<number>, n
   return betas;
 }
 
-/** OpenCV's find_betas_approx_2 (N = 2): unknowns b00 b01 b11. Writes betas [nc] (b_2 = b_3 = 0). */
-export function findBetasApprox2(L: ArrayLike<number>, rho: ArrayLike<number>, nc: number, betas: Float64Array): Float64Array {
-  const np = nc === 4 ? 6 : 3;
-  const x = solveLColumns(L, rho, np, kApprox2Cols);
-  betas.fill(0);
+/**
+ * beta_0, beta_1 from the products x = [b00, b01, b11, ...] as OpenCV's find_betas_approx_2 and _3 read
+ * them: |beta_0| = sqrt|b00|, beta_1 = sqrt(b11) where b11 has b00's sign (else 0), and beta_0 takes b01's
+ * sign. Writes betas[0..1]; returns betas.
+ */
+export function betasFromProducts(x: ArrayLike<number>, betas: Float64Array): Float64Array {
   if (x[0] < 0) {
     betas[0] = Math.sqrt(-x[0]);
     betas[1] = x[2] < 0 ? Math.sqrt(-x[2]) : 0;
@@ -431,18 +432,19 @@ export function findBetasApprox2(L: ArrayLike<number>, rho: ArrayLike<number>, n
   return betas;
 }
 
+/** OpenCV's find_betas_approx_2 (N = 2): unknowns b00 b01 b11. Writes betas [nc] (b_2 = b_3 = 0). */
+export function findBetasApprox2(L: ArrayLike<number>, rho: ArrayLike<number>, nc: number, betas: Float64Array): Float64Array {
+  const np = nc === 4 ? 6 : 3;
+  const x = solveLColumns(L, rho, np, kApprox2Cols);
+  betas.fill(0);
+  return betasFromProducts(x, betas);
+}
+
 /** OpenCV's find_betas_approx_3 (N = 3, nc = 4 only): unknowns b00 b01 b11 b02 b12. Writes betas [4]. */
 export function findBetasApprox3(L: ArrayLike<number>, rho: ArrayLike<number>, nc: number, betas: Float64Array): Float64Array {
   const x = solveLColumns(L, rho, 6, kApprox3Cols);
   betas.fill(0);
-  if (x[0] < 0) {
-    betas[0] = Math.sqrt(-x[0]);
-    betas[1] = x[2] < 0 ? Math.sqrt(-x[2]) : 0;
-  } else {
-    betas[0] = Math.sqrt(x[0]);
-    betas[1] = x[2] > 0 ? Math.sqrt(x[2]) : 0;
-  }
-  if (x[1] < 0) betas[0] = -betas[0];
+  betasFromProducts(x, betas);
   betas[2] = betas[0] !== 0 ? x[3] / betas[0] : 0;
   void nc;
   return betas;
