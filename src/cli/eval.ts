@@ -7,32 +7,21 @@
  * per-instance poses as a BOP results CSV. Bad arguments, unreadable bundles, unusable datasets: exit 2.
  */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { decodePure } from '../data/decode/pure';
 import { bopCsv } from '../train/bopCsv';
 import { importBundle } from '../train/bundle';
 import { datasetTrainingData } from '../train/datasetData';
 import { evaluate } from '../train/evaluate';
 import { metricsLine } from '../train/metrics';
-import { openDataset, parseBackend, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
+import { openDataset, parseBackend, parseFlags, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
 
 const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv] [--backend webgpu|cpu] [--json]';
 
 async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        model: { type: 'string' }, dataset: { type: 'string' }, split: { type: 'string' }, csv: { type: 'string' },
-        backend: { type: 'string' }, json: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
-  }
+  const values = parseFlags(argv, {
+    model: { type: 'string' }, dataset: { type: 'string' }, split: { type: 'string' }, csv: { type: 'string' },
+    backend: { type: 'string' }, json: { type: 'boolean' },
+  });
   if (!values.model) throw new UsageError('--model is required');
   if (!values.dataset) throw new UsageError('--dataset is required');
   const split = values.split ?? 'test';

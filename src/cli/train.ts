@@ -7,7 +7,6 @@
  * the final metrics. Ctrl-C stops after the current step and still writes the bundle. Bad arguments and
  * unusable datasets: a message and exit 2.
  */
-import { parseArgs } from 'node:util';
 import { basename } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { exportEngine, importBundle, resumeCheckpoint } from '../train/bundle';
@@ -17,27 +16,17 @@ import { datasetTrainingData } from '../train/datasetData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { metricsLine } from '../train/metrics';
 import {
-  formatDuration, openDataset, parseBackend, parsePositiveInt, readBundlePath, runMain, selectBackend, UsageError, writeBundlePath,
+  formatDuration, openDataset, parseBackend, parseFlags, parsePositiveInt, readBundlePath, runMain, selectBackend, UsageError, writeBundlePath,
 } from './trainHost';
 
 const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|default|large] [--steps N] [--backend webgpu|cpu] ' +
   '[--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]';
 
 async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        dataset: { type: 'string' }, config: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' },
-        out: { type: 'string' }, resume: { type: 'string' }, object: { type: 'string' }, seed: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
-  }
+  const values = parseFlags(argv, {
+    dataset: { type: 'string' }, config: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' },
+    out: { type: 'string' }, resume: { type: 'string' }, object: { type: 'string' }, seed: { type: 'string' },
+  });
   if (!values.dataset) throw new UsageError('--dataset is required');
   if (values.config !== undefined && !isConfigName(values.config)) throw new UsageError(`--config ${values.config}: expected tiny, default or large`);
   const steps = parsePositiveInt('steps', values.steps);

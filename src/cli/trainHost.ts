@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isUsable, type Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
 import { openNodePath } from '../data/source/node';
@@ -14,6 +15,15 @@ import { useNodeWebgpu } from '../node/webgpu';
 
 /** A problem with what the user asked for: printed with the usage, exit status 2. */
 export class UsageError extends Error {}
+
+/** `--name value` flags only (no positionals, no unknown flags); a parse error is a UsageError. */
+export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+}
 
 export type Backend = 'cpu' | 'webgpu';
 
