@@ -14,6 +14,7 @@ import { adapterName, useNodeWebgpu } from '../src/node/webgpu';
 import { bpnp } from '../src/ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../src/solver/pnp';
 import { makeProblems, type Problems } from '../tests/helpers/problems';
+import { deviceSlug } from './device';
 import { loadOpenCv, solvePnpOpenCv, type OpenCv } from './opencv';
 
 const quick = process.argv.includes('--quick');
@@ -125,8 +126,7 @@ async function main(): Promise<void> {
     };
   });
   console.table(table);
-  const device = machine.adapter.toLowerCase().includes('swiftshader') ? 'cpu-swiftshader' : machine.adapter.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40);
-  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `pnp-${device}${quick ? '-quick' : ''}.json`);
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `pnp-${deviceSlug(machine.adapter)}${quick ? '-quick' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ machine, note: 'median wall time per call; wgsl timings end with one readback of the results', rows, table }, null, 2) + '\n');
   console.log(`wrote ${out}`);

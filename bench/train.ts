@@ -29,6 +29,7 @@ import { isConfigName, makeConfig, type ConfigName, type TrainConfig } from '../
 import type { TrainingData, TrainingSample } from '../src/train/data';
 import { TrainingEngine } from '../src/train/engine';
 import { parameterCount } from '../src/train/model';
+import { deviceSlug } from './device';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
       results.push(await benchOne(name, backend, steps, warmup, batch));
     }
   }
-  const machine = values.machine ?? `cpu${cpus().length}-${adapter === 'none' ? 'nogpu' : adapter.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40)}`;
+  const machine = values.machine ?? deviceSlug(adapter);
   const report = {
     benchmark: 'train',
     machine,
