@@ -3,6 +3,7 @@
  * initialiser, no GT anywhere) -> poses; then the metrics of metrics.ts over a test split.
  */
 import * as tf from '@tensorflow/tfjs';
+import { projectPoints } from '../data/crop';
 import { so3Log } from '../solver/so3';
 import { bpnp } from '../ops/bpnp';
 import { kHeatmapStride } from './config';
@@ -143,19 +144,9 @@ export interface EvalOptions {
   shouldStop?: () => boolean;
 }
 
-/** Project [k, 3] mm with R, t, K: [k, 2] px. */
+/** Project [k, 3] mm with R, t, K: [k, 2] px (data/crop's projection, as float32 for the tensors). */
 export function projectKeypoints(pts: Float64Array, R: ArrayLike<number>, t: ArrayLike<number>, K: ArrayLike<number>): Float32Array {
-  const n = pts.length / 3;
-  const out = new Float32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const X = pts[3 * i], Y = pts[3 * i + 1], Z = pts[3 * i + 2];
-    const x = R[0] * X + R[1] * Y + R[2] * Z + t[0];
-    const y = R[3] * X + R[4] * Y + R[5] * Z + t[1];
-    const z = R[6] * X + R[7] * Y + R[8] * Z + t[2];
-    out[2 * i] = (K[0] * x + K[1] * y + K[2] * z) / z;
-    out[2 * i + 1] = (K[3] * x + K[4] * y + K[5] * z) / z;
-  }
-  return out;
+  return Float32Array.from(projectPoints(pts, R, t, K));
 }
 
 export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, 'object' | 'testCount' | 'test'>, opts: EvalOptions): Promise<EvalResult> {
