@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { createDemo, isDemoKind, kDefaultIterations, type AnyDemoStep } from '../demos';
 import { kIntrinsicNames } from '../demos/calibration';
+import { useCpuBackend } from '../kernels/setup';
 import { useNodeWebgpu } from '../node/webgpu';
 
 const usage = 'usage: npm run demo -- pose|sfm|calib [--backend webgpu|cpu] [--seed S] [--iterations N] [--every K]';
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   const every = intOption('every', values.every, Math.max(1, Math.round(iterations / 20)), 1);
 
   if (values.backend === 'webgpu') await useNodeWebgpu();
-  else await tf.setBackend('cpu');
+  else await useCpuBackend();
 
   const demo = createDemo(kind, { seed });
   console.log(`demo ${kind} on ${tf.getBackend()}, seed ${seed}, ${iterations} iterations; error = ${demo.errorName}`);

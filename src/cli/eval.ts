@@ -1,6 +1,6 @@
 /**
  * `npm run eval -- --model <bundle folder|zip> --dataset <folder|zip> [--split test|train] [--csv results.csv]
- *                  [--backend webgpu|cpu] [--json]`
+ *                  [--backend auto|webgpu|wasm|cpu] [--json]`
  *
  * Evaluates an exported bundle on a dataset's split with the bundle's own crop policy and keypoints:
  * ADD(-S)-0.1d, 2D projection 5 px, 5cm5deg, mean errors, PnP failures, time per image; optionally the
@@ -15,7 +15,7 @@ import { evaluate } from '../train/evaluate';
 import { metricsLine } from '../train/metrics';
 import { openDataset, parseBackend, parseFlags, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
 
-const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv] [--backend webgpu|cpu] [--json]';
+const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv] [--backend auto|webgpu|wasm|cpu] [--json]';
 
 async function main(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {

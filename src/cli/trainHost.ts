@@ -10,6 +10,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isUsable, type Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
 import { openNodePath } from '../data/source/node';
+import { useCpuBackend, useFastestCpuBackend } from '../kernels/setup';
 import { unzipBundle, zipBundle, type BundleFiles } from '../train/bundle';
 import { useNodeWebgpu } from '../node/webgpu';
 
@@ -25,11 +26,14 @@ export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(ar
   }
 }
 
-export type Backend = 'cpu' | 'webgpu';
+/** 'auto': the fastest CPU path that starts here (wasm, else tfjs's plain JavaScript cpu backend). */
+export type Backend = 'auto' | 'webgpu' | 'wasm' | 'cpu';
+export const kBackendUsage = '--backend auto|webgpu|wasm|cpu';
 
 export function parseBackend(s: string | undefined): Backend {
-  if (s === undefined || s === 'cpu' || s === 'webgpu') return s ?? 'cpu';
-  throw new UsageError(`--backend ${s}: expected webgpu or cpu`);
+  if (s === undefined) return 'auto';
+  if (s === 'auto' || s === 'webgpu' || s === 'wasm' || s === 'cpu') return s;
+  throw new UsageError(`--backend ${s}: expected auto (the fastest CPU path: wasm, else cpu), webgpu, wasm or cpu`);
 }
 
 export function parsePositiveInt(name: string, s: string | undefined): number | undefined {
@@ -39,17 +43,21 @@ export function parsePositiveInt(name: string, s: string | undefined): number | 
   return n;
 }
 
-/** Selects the backend; a webgpu that cannot start is a usage error (no silent fallback to the cpu). */
+/**
+ * Selects the backend and returns tfjs's name for it (printed by every command). A backend named
+ * explicitly that cannot start is a usage error (no silent fallback); 'auto' says on stderr when wasm
+ * could not start and tfjs's slower cpu backend is used instead.
+ */
 export async function selectBackend(b: Backend): Promise<string> {
-  if (b === 'webgpu') {
-    try {
-      await useNodeWebgpu();
-    } catch (e) {
-      throw new UsageError(`--backend webgpu: ${e instanceof Error ? e.message : String(e)}`);
+  try {
+    if (b === 'webgpu') await useNodeWebgpu();
+    else if (b !== 'auto') await useCpuBackend(b);
+    else {
+      const { notice } = await useFastestCpuBackend();
+      if (notice) console.error(notice);
     }
-  } else {
-    await tf.setBackend('cpu');
-    await tf.ready();
+  } catch (e) {
+    throw new UsageError(`--backend ${b}: ${e instanceof Error ? e.message : String(e)}`);
   }
   return tf.getBackend();
 }

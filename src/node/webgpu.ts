@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { setupTfjs } from '../kernels/setup';
 
 let ready: Promise<WebGPUBackend> | null = null;
 
@@ -39,8 +40,7 @@ export function useNodeWebgpu(): Promise<WebGPUBackend> {
     }
     // The backend registers itself at import only where navigator.gpu exists, so it is imported now.
     await import('@tensorflow/tfjs-backend-webgpu');
-    // Every op on the GPU: forwarding small ops to the CPU would read tensors back inside a step.
-    tf.env().set('WEBGPU_CPU_FORWARD', false);
+    setupTfjs();
     if (!(await tf.setBackend('webgpu'))) throw new Error('WebGPU: tfjs could not initialise its webgpu backend');
     await tf.ready();
     return tf.backend() as WebGPUBackend;

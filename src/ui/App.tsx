@@ -69,7 +69,7 @@ export function App() {
           ))}
         </nav>
         <span className={`badge ${backend?.webgpu ? 'ok' : backend ? 'warn' : ''}`} data-testid="gpu-status">
-          {!backend ? 'starting…' : backend.webgpu ? `WebGPU · ${backend.adapter}` : 'CPU backend (no WebGPU)'}
+          {!backend ? 'starting…' : backend.webgpu ? `WebGPU · ${backend.adapter}` : `CPU · ${backend.backend} (no WebGPU)`}
         </span>
       </header>
       <main>

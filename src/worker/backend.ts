@@ -1,9 +1,13 @@
 /**
  * The worker's tfjs backend: WebGPU when the browser offers an adapter and tfjs can start on it,
- * else the cpu backend, with a notice the page shows as it is.
+ * else the fastest CPU path (wasm, else tfjs's cpu backend), with a notice the page shows as it is.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { setupTfjs, useFastestCpuBackend } from '../kernels/setup';
 import type { BackendInfo } from './protocol';
 
 export async function initBackend(): Promise<BackendInfo> {
@@ -19,6 +23,7 @@ export async function initBackend(): Promise<BackendInfo> {
     } else {
       adapter = a.info?.description || [a.info?.vendor, a.info?.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
       try {
+        setupTfjs();
         if (await tf.setBackend('webgpu')) {
           await tf.ready();
           return { backend: 'webgpu', webgpu: true, adapter };
@@ -29,7 +34,13 @@ export async function initBackend(): Promise<BackendInfo> {
       }
     }
   }
-  await tf.setBackend('cpu');
-  await tf.ready();
-  return { backend: 'cpu', webgpu: false, notice: `WebGPU is not available: ${why}. Training runs on the CPU backend, much more slowly.` };
+  // The wasm binaries are served by the page's bundler; tfjs picks the SIMD one where the engine has it.
+  const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+  setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd });
+  const cpu = await useFastestCpuBackend();
+  const path = cpu.backend === 'wasm' ? 'the wasm backend (WebAssembly)' : "tfjs's cpu backend (plain JavaScript)";
+  return {
+    backend: cpu.backend, webgpu: false,
+    notice: `WebGPU is not available: ${why}. Training runs on the CPU through ${path}, more slowly than on a GPU.${cpu.notice ? ` (${cpu.notice}.)` : ''}`,
+  };
 }

@@ -11,7 +11,7 @@
 import type { PoseMetrics } from '../train/metrics';
 
 export interface BackendInfo {
-  /** The tfjs backend training runs on: 'webgpu', else 'cpu'. */
+  /** The tfjs backend training runs on: 'webgpu', else 'wasm' or 'cpu' (the fastest CPU path that started). */
   backend: string;
   webgpu: boolean;
   /** The adapter's description when WebGPU is in use. */

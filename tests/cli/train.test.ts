@@ -28,7 +28,7 @@ describe('train and eval command lines', () => {
       ['train', [], /--dataset is required/],
       ['train', ['--dataset', dataset, '--config', 'huge'], /--config huge: expected tiny, default or large/],
       ['train', ['--dataset', dataset, '--steps', '1.5'], /--steps 1.5: expected a positive integer/],
-      ['train', ['--dataset', dataset, '--backend', 'metal'], /--backend metal: expected webgpu or cpu/],
+      ['train', ['--dataset', dataset, '--backend', 'metal'], /--backend metal: expected auto \(the fastest CPU path: wasm, else cpu\), webgpu, wasm or cpu/],
       ['train', ['--dataset', dataset, '--frobnicate'], /Unknown option '--frobnicate'/],
       ['train', ['--dataset', join(dir, 'missing')], /--dataset .*missing: .*no such file/i],
       ['train', ['--dataset', empty, '--backend', 'cpu'], /nothing to train or evaluate on/],
@@ -49,8 +49,10 @@ describe('train and eval command lines', () => {
 
   it('tiny trains on the fixture, resumes from its bundle, and eval writes metrics and a BOP CSV', () => {
     const run = join(dir, 'run');
-    const t = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '3', '--backend', 'cpu', '--out', run]);
+    // No --backend: the fastest CPU path, named on stderr.
+    const t = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '3', '--out', run]);
     expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/training tiny on wasm:/);
     expect(t.stderr).toMatch(/3\/3 ETA 0s {2}loss \d/);
     expect(t.stdout).toMatch(/finished at step 3; bundle: /);
     expect(t.stdout).toMatch(/ADD-0\.1d \d+\.\d%/);

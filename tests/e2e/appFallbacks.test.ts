@@ -58,15 +58,15 @@ afterAll(async () => {
 });
 
 describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', () => {
-  it('says plainly that WebGPU is missing, and trains the tiny config on the cpu backend', async () => {
+  it('says plainly that WebGPU is missing, and trains the tiny config on the fastest CPU path (wasm)', async () => {
     // The browser itself: WebGPU's API is there, but no adapter (the realistic case, not a deleted navigator.gpu).
     expect(await page.evaluate(async () => ({ api: 'gpu' in navigator, adapter: await navigator.gpu?.requestAdapter() ?? null })))
       .toEqual({ api: true, adapter: null });
     await page.waitForSelector(tid('no-webgpu'), { timeout: 60_000 });
     expect(await page.textContent(tid('no-webgpu'))).toBe(
-      'WebGPU is not available: no WebGPU adapter was offered. Training runs on the CPU backend, much more slowly.');
+      'WebGPU is not available: no WebGPU adapter was offered. Training runs on the CPU through the wasm backend (WebAssembly), more slowly than on a GPU.');
     expect(await page.isVisible(tid('no-webgpu'))).toBe(true);
-    expect(await page.textContent(tid('gpu-status'))).toBe('CPU backend (no WebGPU)');
+    expect(await page.textContent(tid('gpu-status'))).toBe('CPU · wasm (no WebGPU)');
     await page.waitForSelector(`${tid('dataset-report')} >> text=poselab-toy`, { timeout: 120_000 });
     expect(await page.textContent(tid('dataset-report'))).toMatch(/ready to train/);
 
@@ -83,7 +83,7 @@ describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', (
     const first = await waitForStep(page, 1, 120_000);
     const tFirst = (Date.now() - t0) / 1000;
     const later = await waitForStep(page, first + 3, 60_000);
-    console.log(`[e2e] cpu backend: step ${first} after ${tFirst.toFixed(1)} s, step ${later} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`[e2e] wasm backend: step ${first} after ${tFirst.toFixed(1)} s, step ${later} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(await page.textContent(tid('run-status'))).toBe('running');
     await screenshot(page, 'e2e-fallback-01-cpu-training');
     expect(wp.errors).toEqual([]);

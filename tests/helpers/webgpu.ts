@@ -3,6 +3,7 @@
  * throws when no adapter exists, so such a test fails loudly instead of passing on the CPU.
  */
 import * as tf from '@tensorflow/tfjs';
+import { useCpuBackend } from '../../src/kernels/setup';
 import { useNodeWebgpu } from '../../src/node/webgpu';
 
 export async function requireWebgpu(): Promise<void> {
@@ -14,7 +15,7 @@ export async function requireWebgpu(): Promise<void> {
 export async function onBackend<T>(name: 'cpu' | 'webgpu', fn: () => Promise<T>): Promise<T> {
   const prev = tf.getBackend();
   if (name === 'webgpu') await requireWebgpu();
-  else await tf.setBackend('cpu');
+  else await useCpuBackend();
   try {
     return await fn();
   } finally {

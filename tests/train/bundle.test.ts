@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { useCpuBackend } from '../../src/kernels/setup';
 import {
   exportEngine, importBundle, kModelJson, kPoselabJson, kWeightsBin, predictWithBundle, resumeCheckpoint, unzipBundle, zipBundle,
   type BundleMeta,
@@ -14,7 +15,7 @@ import { predictBatch } from '../../src/train/evaluate';
 import { fixtureData, tinyConfig } from './fixtureData';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useCpuBackend();
 });
 
 describe('bundle', () => {

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { useCpuBackend } from '../../src/kernels/setup';
 import { checkpointFromFiles, checkpointToFiles } from '../../src/train/checkpoint';
 import { heatmapSide } from '../../src/train/config';
 import { TrainingEngine, type EngineEvent } from '../../src/train/engine';
@@ -16,15 +17,16 @@ import { buildModel, normalise, runModel, trainableVariables } from '../../src/t
 import { so3Log } from '../../src/solver/so3';
 import { fixtureData, tinyConfig } from './fixtureData';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
-
 async function weightsOf(e: TrainingEngine): Promise<Float32Array[]> {
   return Promise.all(trainableVariables(e.model).map(async (v) => Float32Array.from(await v.data())));
 }
 
-describe('TrainingEngine (cpu)', () => {
+// Both CPU paths: tfjs's cpu backend and wasm, each with PoseLab's convolution gradients.
+for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${backend})`, () => {
+  beforeAll(async () => {
+    await useCpuBackend(backend);
+  });
+
   it('tiny trains on the fixture: the loss falls and the tensor count stays flat (step 3 = step 10 = step 45)', async () => {
     const cfg = tinyConfig({ loss: { warmupSteps: 15, betaRampSteps: 15 }, optim: { steps: 45 } });
     const e = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });

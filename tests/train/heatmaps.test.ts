@@ -5,10 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { useCpuBackend } from '../../src/kernels/setup';
 import { cellToPx, gaussianTargets, heatmapLoss, pxToCell, softArgmax } from '../../src/train/heatmaps';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useCpuBackend();
 });
 
 describe('heatmap frames', () => {
