@@ -21,8 +21,9 @@ export class Adam {
   private readonly v: tf.Variable[];
 
   constructor(private readonly vars: tf.Variable[], private readonly cfg: OptimConfig) {
-    this.m = vars.map((w) => tf.variable(tf.zerosLike(w), false));
-    this.v = vars.map((w) => tf.variable(tf.zerosLike(w), false));
+    // In a tidy: the zero tensors the moments start from are freed once the variables hold their data.
+    this.m = vars.map((w) => tf.tidy(() => tf.variable(tf.zerosLike(w), false)));
+    this.v = vars.map((w) => tf.tidy(() => tf.variable(tf.zerosLike(w), false)));
   }
 
   get steps(): number {

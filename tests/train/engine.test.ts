@@ -53,6 +53,18 @@ for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${back
     e.dispose();
   });
 
+  it('runs started, finished and disposed one after another leave no tensor behind', async () => {
+    const cfg = tinyConfig({ loss: { warmupSteps: 1, betaRampSteps: 1 }, optim: { steps: 3 } });
+    const data = await fixtureData(cfg);
+    const before = tf.memory().numTensors;
+    for (let run = 0; run < 3; run++) {
+      const e = new TrainingEngine(data, cfg, { finalEval: true });
+      await e.start();
+      e.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
   it('initialisation is seeded: the same seed gives the same weights in every layer, another seed others', () => {
     const cfg = tinyConfig();
     const flat = (seed: number) => {
