@@ -1,5 +1,5 @@
 /**
- * `npm run train -- --dataset <folder|zip> [--config tiny|default|large] [--steps N] [--backend auto|webgpu|wasm|cpu]
+ * `npm run train -- --dataset <folder|zip> [--config tiny|small|default|large] [--steps N] [--backend auto|webgpu|wasm|cpu]
  *                   [--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]`
  *
  * A thin host of src/train's engine: loads the dataset, runs the engine with a progress bar (ETA and
@@ -19,7 +19,7 @@ import {
   formatDuration, openDataset, parseBackend, parseFlags, parsePositiveInt, readBundlePath, runMain, selectBackend, UsageError, writeBundlePath,
 } from './trainHost';
 
-const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|default|large] [--steps N] [--backend auto|webgpu|wasm|cpu] ' +
+const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|small|default|large] [--steps N] [--backend auto|webgpu|wasm|cpu] ' +
   '[--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]';
 
 async function main(argv: string[]): Promise<number> {

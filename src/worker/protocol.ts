@@ -105,7 +105,7 @@ export interface ObjectGeometry {
   keypointsMm: Float32Array;
 }
 
-export type PresetName = 'tiny' | 'default' | 'large';
+export type PresetName = 'tiny' | 'small' | 'default' | 'large';
 
 /** The training options the page shows; everything else comes from the preset. */
 export interface TrainSettings {

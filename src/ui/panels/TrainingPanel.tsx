@@ -25,6 +25,7 @@ const kFields: Field[] = [
 
 const kPresetText: Record<PresetName, string> = {
   tiny: 'tiny · 32 px',
+  small: 'small · 64 px, for CPUs',
   default: 'default · 128 px',
   large: 'large · 128 px, wide',
 };
