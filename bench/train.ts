@@ -1,9 +1,14 @@
 /**
- * `npm run bench:train [-- --configs tiny,tiny@32,default,large] [--backends cpu,webgpu] [--steps N] [--warmup N]
- *                       [--machine name] [--all]`
+ * `npm run bench:train [-- --configs tiny@32,small@8,small,default,large] [--backends wasm,cpu,webgpu] [--steps N]
+ *                       [--warmup N] [--machine name] [--all] [--no-torch]`
  *
- * Training throughput of the engine per config and backend: images/s and the share of a step spent in
- * the PnP layer (bpnp forward + implicit backward + the reprojection loss, timed between syncs by the
+ * Training throughput per config and backend, against PyTorch in the same run:
+ * - the engine's whole step (data, network, heatmap and keypoint losses, the pose loss through bpnp,
+ *   Adam): images/s and the share of a step spent in the PnP layer;
+ * - the network alone (forward, a heatmap MSE, backward, Adam) beside the same network in PyTorch
+ *   (bench/train_torch.py with Debian's python3-torch, installed here when missing and run as root; same
+ *   layers, batch, input size and Adam, as many threads as cores), and their ratio.
+ * The PnP share (bpnp forward + implicit backward + the reprojection loss, timed between syncs by the
  * engine's 'split' timing; the aim is < 5% at batch 32). Synthetic crops (seeded noise, a 100 mm cube
  * at LINEMOD-like distances), so only compute is measured; the pose loss is on from the first step.
  * The first --warmup steps (shader compilation, allocation) are left out. 'name@B' runs a config at
@@ -12,10 +17,11 @@
  * cases can be run apart.
  *
  * Without --all, cases that say nothing but take very long are skipped: on a software WebGPU adapter
- * (SwiftShader) everything but tiny; on the cpu backend 'large' (tfjs's cpu convolutions are plain
- * JavaScript: 'default' already takes minutes per step on two cores).
+ * (SwiftShader) everything but tiny; on the cpu backend (plain JavaScript convolutions) everything
+ * above small.
  */
 import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,12 +29,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { boxCorners } from '../src/data/mesh';
 import { hashSeed, Rng } from '../src/data/rng';
+import { useCpuBackend, type CpuBackendName } from '../src/kernels/setup';
 import { adapterName, useNodeWebgpu } from '../src/node/webgpu';
 import { rotationFromAxisAngle } from '../src/train/metrics';
 import { isConfigName, makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
 import type { TrainingData, TrainingSample } from '../src/train/data';
 import { TrainingEngine } from '../src/train/engine';
-import { parameterCount } from '../src/train/model';
+import { buildModel, parameterCount, runModel, trainableVariables } from '../src/train/model';
+import { Adam } from '../src/train/optimizer';
 import { deviceSlug } from './device';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -82,9 +90,68 @@ interface Row {
   /** pnpMs / stepMs */
   pnpShare: number;
   pnpFailuresPerStep: number;
+  /** The network alone: forward, heatmap MSE, backward, Adam. */
+  netOnlyImagesPerSec: number;
+  /** The same network and step in PyTorch, this run (null where PyTorch could not run). */
+  torchImagesPerSec: number | null;
+  /** netOnlyImagesPerSec / torchImagesPerSec */
+  vsTorch: number | null;
 }
 
-async function benchOne(name: ConfigName, backend: string, steps: number, warmup: number, batch: number | undefined): Promise<Row> {
+interface TorchResult { torch: string; threads: number; parameters: number; stepMs: number; imagesPerSec: number }
+const kDebianPython = '/usr/bin/python3';
+
+/** Debian's python3-torch importable, installing it as root when missing; else the reason it is not. */
+function ensureTorch(): string | null {
+  const probe = () => spawnSync(kDebianPython, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+  if (probe()) return null;
+  if (process.getuid?.() !== 0) return `python3-torch is not installed (as root: apt-get install -y python3-torch)`;
+  process.stderr.write('installing python3-torch from Debian\'s packages\n');
+  const r = spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch'], { stdio: 'inherit' });
+  return r.status === 0 && probe() ? null : 'apt-get install python3-torch failed';
+}
+
+function torchPeer(cfg: TrainConfig, heatmaps: number, steps: number, warmup: number): TorchResult {
+  const script = join(here, 'train_torch.py');
+  const args = [script, JSON.stringify(cfg.model), String(heatmaps), String(cfg.optim.batchSize), String(Math.max(steps, 5)), String(Math.max(warmup, 2)), String(cpus().length)];
+  const r = spawnSync(kDebianPython, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench/train_torch.py failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
+}
+
+/** The network-only step of bench/train_torch.py, in PoseLab: forward, heatmap MSE (+ mean confidence), backward, Adam. */
+async function netOnlyImagesPerSec(cfg: TrainConfig, heatmaps: number, steps: number, warmup: number): Promise<number> {
+  const model = buildModel(cfg.model, heatmaps, cfg.seed);
+  const vars = trainableVariables(model);
+  const adam = new Adam(vars, cfg.optim);
+  const S = cfg.model.inputPx;
+  const B = cfg.optim.batchSize;
+  const x = tf.randomNormal([B, S, S, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const target = tf.randomUniform([B, S / 4, S / 4, heatmaps], 0, 1, 'float32', 2);
+  const times: number[] = [];
+  for (let i = 0; i < warmup + Math.max(steps, 5); i++) {
+    const t0 = performance.now();
+    const grads = tf.tidy(() => {
+      const { grads: g } = tf.variableGrads(() => {
+        const out = runModel(model, x);
+        const mse = tf.mean(tf.squaredDifference(out.logits, target));
+        return (out.confidence ? tf.add(mse, tf.mean(out.confidence)) : mse) as tf.Scalar;
+      }, vars);
+      return vars.map((v) => g[v.name]);
+    });
+    const norm = adam.apply(grads, cfg.optim.lr);
+    await norm.data();
+    tf.dispose([norm, ...grads]);
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  tf.dispose([x, target]);
+  adam.dispose();
+  model.dispose();
+  return (1000 * B) / (times.reduce((a, b) => a + b, 0) / times.length);
+}
+
+async function benchOne(name: ConfigName, backend: string, steps: number, warmup: number, batch: number | undefined,
+  torch: (cfg: TrainConfig, heatmaps: number) => TorchResult | null): Promise<Row> {
   const cfg = makeConfig(name, {
     loss: { warmupSteps: 0, betaRampSteps: 0 },
     optim: { steps: steps + warmup, ...(batch ? { batchSize: batch } : {}) },
@@ -104,24 +171,28 @@ async function benchOne(name: ConfigName, backend: string, steps: number, warmup
   const mean = (f: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;
   const stepMs = mean((r) => r.stepMs);
   const pnpMs = mean((r) => r.pnpMs);
+  const heatmaps = cfg.data.keypoints + 1;
+  const netOnly = await netOnlyImagesPerSec(cfg, heatmaps, steps, warmup);
+  const peer = torch(cfg, heatmaps);
   return {
     config: name, backend, batch: cfg.optim.batchSize, inputPx: cfg.model.inputPx, parameters, measuredSteps: rows.length, warmupSteps: warmup,
     imagesPerSec: (1000 * cfg.optim.batchSize) / stepMs, stepMs, netMs: mean((r) => r.netMs), pnpMs, pnpShare: pnpMs / stepMs,
     pnpFailuresPerStep: mean((r) => r.fails),
+    netOnlyImagesPerSec: netOnly, torchImagesPerSec: peer?.imagesPerSec ?? null, vsTorch: peer ? netOnly / peer.imagesPerSec : null,
   };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      configs: { type: 'string', default: 'tiny,tiny@32,default,large' }, backends: { type: 'string', default: 'cpu,webgpu' },
-      steps: { type: 'string', default: '3' }, warmup: { type: 'string', default: '1' }, machine: { type: 'string' },
-      all: { type: 'boolean', default: false },
+      configs: { type: 'string', default: 'tiny@32,small@8,small,default,large' }, backends: { type: 'string', default: 'wasm,cpu,webgpu' },
+      steps: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' }, machine: { type: 'string' },
+      all: { type: 'boolean', default: false }, 'no-torch': { type: 'boolean', default: false },
     },
   });
   const cases = values.configs.split(',').map((c) => {
     const [name, b] = c.split('@');
-    if (!isConfigName(name) || (b !== undefined && !(Number(b) >= 1))) throw new Error(`--configs: ${c} is not <tiny|default|large>[@batch]`);
+    if (!isConfigName(name) || (b !== undefined && !(Number(b) >= 1))) throw new Error(`--configs: ${c} is not <tiny|small|default|large>[@batch]`);
     return { name, batch: b === undefined ? undefined : Number(b) };
   });
   const backends = values.backends.split(',');
@@ -130,6 +201,16 @@ async function main(): Promise<void> {
   const results: Row[] = [];
   const skipped: string[] = [];
   let adapter = 'none';
+  // PyTorch once per (config, batch): the same peer for every backend's row.
+  const torchWhy = values['no-torch'] ? '--no-torch' : ensureTorch();
+  if (torchWhy) skipped.push(`PyTorch peer: ${torchWhy}`);
+  const torchRuns = new Map<string, TorchResult>();
+  const torch = (cfg: TrainConfig, heatmaps: number): TorchResult | null => {
+    if (torchWhy) return null;
+    const key = JSON.stringify([cfg.model, heatmaps, cfg.optim.batchSize]);
+    if (!torchRuns.has(key)) torchRuns.set(key, torchPeer(cfg, heatmaps, steps, warmup));
+    return torchRuns.get(key)!;
+  };
   for (const backend of backends) {
     if (backend === 'webgpu') {
       try {
@@ -139,8 +220,10 @@ async function main(): Promise<void> {
         skipped.push(`webgpu: ${e instanceof Error ? e.message : String(e)}`);
         continue;
       }
+    } else if (backend === 'wasm' || backend === 'cpu') {
+      await useCpuBackend(backend as CpuBackendName);
     } else {
-      await tf.setBackend('cpu');
+      throw new Error(`--backends: ${backend} is not wasm, cpu or webgpu`);
     }
     const software = backend === 'webgpu' && /swiftshader/i.test(adapter);
     for (const { name, batch } of cases) {
@@ -149,12 +232,12 @@ async function main(): Promise<void> {
         skipped.push(`${label}: software adapter (${adapter}); --all to run anyway`);
         continue;
       }
-      if (backend === 'cpu' && name === 'large' && !values.all) {
-        skipped.push(`${label}: tfjs cpu convolutions (plain JavaScript) would take far too long per step; --all to run anyway`);
+      if (((backend === 'cpu' && name !== 'tiny' && name !== 'small') || (backend === 'wasm' && name === 'large')) && !values.all) {
+        skipped.push(`${label}: too long per step on this path; --all to run anyway`);
         continue;
       }
       process.stderr.write(`${label}\n`);
-      results.push(await benchOne(name, backend, steps, warmup, batch));
+      results.push(await benchOne(name, backend, steps, warmup, batch, torch));
     }
   }
   const machine = values.machine ?? deviceSlug(adapter);
@@ -167,7 +250,9 @@ async function main(): Promise<void> {
     webgpuAdapter: adapter,
     node: process.version,
     tfjs: tf.version.tfjs,
-    note: 'pnpShare: bpnp forward + backward + pose loss over the whole step (split timing, syncs on both sides); warm-up steps left out',
+    torch: [...torchRuns.values()][0]?.torch ?? null,
+    note: 'imagesPerSec: the engine step with the pose loss; pnpShare: bpnp forward + backward + pose loss over that step (split timing, syncs on both sides); ' +
+      'netOnlyImagesPerSec vs torchImagesPerSec: the network alone (forward, heatmap MSE, backward, Adam) in PoseLab and in PyTorch on the same CPU, this run; warm-up steps left out',
     results,
     skipped,
   };
@@ -182,10 +267,12 @@ async function main(): Promise<void> {
     if (adapter === 'none' && old.webgpuAdapter) adapter = old.webgpuAdapter;
   }
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log('config   backend  batch  input  params     img/s   step ms   net ms   pnp ms   pnp share');
+  console.log('config   backend  batch  input  params   step img/s  step ms  pnp share   net img/s  torch img/s  net/torch');
   for (const r of results) {
-    console.log(`${r.config.padEnd(8)} ${r.backend.padEnd(8)} ${String(r.batch).padStart(5)} ${String(r.inputPx).padStart(6)} ${String(r.parameters).padStart(8)} ` +
-      `${r.imagesPerSec.toPrecision(3).padStart(8)} ${r.stepMs.toFixed(0).padStart(9)} ${r.netMs.toFixed(0).padStart(8)} ${r.pnpMs.toFixed(1).padStart(8)} ${(100 * r.pnpShare).toFixed(1).padStart(10)}%`);
+    console.log(`${r.config.padEnd(8)} ${r.backend.padEnd(8)} ${String(r.batch).padStart(5)} ${String(r.inputPx).padStart(6)} ${String(r.parameters).padStart(7)} ` +
+      `${r.imagesPerSec.toPrecision(3).padStart(11)} ${r.stepMs.toFixed(0).padStart(8)} ${(100 * r.pnpShare).toFixed(1).padStart(9)}% ` +
+      `${(r.netOnlyImagesPerSec ?? NaN).toPrecision(3).padStart(11)} ${r.torchImagesPerSec === null || r.torchImagesPerSec === undefined ? '          -' : r.torchImagesPerSec.toPrecision(3).padStart(12)} ` +
+      `${r.vsTorch === null || r.vsTorch === undefined ? '        -' : r.vsTorch.toFixed(2).padStart(10)}`);
   }
   for (const s of skipped) console.log(`skipped ${s}`);
   console.log(`wrote ${out}`);
