@@ -2,6 +2,7 @@ import type { ObjectKeypoints } from './keypoints';
 import type { Box3, Mesh } from './mesh';
 import type { Problem } from './problems';
 import type { ByteSource } from './source/source';
+import type { TestTargets } from './targets';
 
 /**
  * The one dataset model every format loads into; nothing downstream knows whether it came from BOP or
@@ -25,6 +26,8 @@ export interface DatasetObject {
   /** BOP models_eval/ mesh (mm), when the dataset has one: what ADD(-S) and 2D projection use, as the BOP toolkit does. */
   evalMesh?: Mesh;
   evalMeshPath?: string;
+  /** The evaluation model's diameter (models_eval/models_info.json, else its mesh): the ADD(-S) threshold's base. */
+  evalDiameterMm?: number;
   /** Axis-aligned bounds in the model frame, mm. */
   boundsMm: Box3;
 }
@@ -87,6 +90,8 @@ export interface Dataset {
   splits: string[];
   problems: Problem[];
   source: ByteSource;
+  /** BOP test_targets_bop19.json, when the dataset has it: what evaluation covers (targets.ts). */
+  testTargets?: TestTargets;
   /** Per-object keypoints (keypoints.ts attachKeypoints), kept with the dataset once chosen. */
   keypoints?: Map<number, ObjectKeypoints>;
 }

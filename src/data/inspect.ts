@@ -13,6 +13,8 @@ export interface DatasetReport {
   splits: { split: string; images: number; instances: number; masks: number; masksVisib: number }[];
   /** OS and tool litter the source left out (__MACOSX/, ._*, .DS_Store, hidden entries). */
   ignored: { count: number; examples: string[] };
+  /** What evaluation uses: the models_eval meshes (per object) and the BOP test targets file, when present. */
+  evaluation: { evalModels: { id: number; path: string }[]; targets?: { path: string; targets: number; instances: number } };
   images: number;
   instances: number;
   cameras: { kPx: number[]; widthPx: number; heightPx: number; images: number }[];
@@ -36,6 +38,14 @@ export function reportOf(ds: Dataset): DatasetReport {
       hasModel: !!o.mesh,
     })),
     splits,
+    evaluation: {
+      evalModels: ds.objects.filter((o) => o.evalMeshPath).map((o) => ({ id: o.id, path: o.evalMeshPath! })),
+      targets: ds.testTargets && {
+        path: ds.testTargets.path,
+        targets: ds.testTargets.targets.length,
+        instances: ds.testTargets.targets.reduce((a, t) => a + t.instCount, 0),
+      },
+    },
     ignored: { count: ds.source.ignored?.count ?? 0, examples: [...(ds.source.ignored?.examples ?? [])] },
     images: ds.images.length,
     instances: splits.reduce((a, s) => a + s.instances, 0),
@@ -58,6 +68,9 @@ export function reportText(r: DatasetReport): string {
   lines.push(`splits:  ${r.splits.length}`);
   for (const s of r.splits) lines.push(`  ${s.split.padEnd(12)} ${s.images} images, ${s.instances} instances, masks ${s.masks}, visible masks ${s.masksVisib}`);
   lines.push(`total:   ${r.images} images, ${r.instances} instances`);
+  const ev = r.evaluation;
+  if (ev.evalModels.length > 0) lines.push(`metrics: evaluation models ${ev.evalModels.map((m) => m.path).slice(0, 3).join(', ')}${ev.evalModels.length > 3 ? ', …' : ''} (ADD(-S), 2D projection)`);
+  if (ev.targets) lines.push(`targets: ${ev.targets.path}, ${ev.targets.targets} targets, ${ev.targets.instances} instances (evaluation covers exactly these)`);
   lines.push(`cameras: ${r.cameras.length}`);
   for (const c of r.cameras) {
     const k = c.kPx;

@@ -6,6 +6,7 @@ import type { ByteSource } from '../source/source';
 import { checkBoxInImage, checkCamK, checkRotation, checkTranslation, clipBox, projectedBoxPx } from '../validate';
 import { headerSize, isRecord, loadMesh, meshGeometry, numberArray, readJson } from './common';
 import { indexByDir, kBopModelsDir } from './detect';
+import { loadTestTargets } from '../targets';
 
 /**
  * BOP layout (LM, LM-O; https://github.com/thodan/bop_toolkit/blob/master/docs/bop_datasets_format.md):
@@ -48,8 +49,9 @@ export async function loadBop(source: ByteSource, root: string, log: ProblemLog,
     images.push(...(await loadScene(source, dir, split, scene, has, byDir, objById, rootCamera, folders.mesh, log)));
   }
   const splits = [...new Set(images.map((im) => im.split))].sort();
+  const testTargets = await loadTestTargets(source, root, has, log);
   if (sceneDirs.length === 0) log.add(root || source.label, '', 'no scene folders (<split>/<scene_id>/scene_gt.json) found');
-  return { format: 'bop', layout: 'bop', name: root.replace(/\/$/, '') || source.label, objects, images, splits, problems: [], source };
+  return { format: 'bop', layout: 'bop', name: root.replace(/\/$/, '') || source.label, objects, images, splits, problems: [], source, testTargets };
 }
 
 /**
@@ -84,7 +86,11 @@ function modelFolders(paths: readonly string[], root: string, wanted: string | u
 /** Meshes of the evaluation models (models_eval/obj_<id>.ply), kept beside the training meshes. */
 async function attachEvalModels(source: ByteSource, root: string, evalDir: string, objects: DatasetObject[], has: Set<string>, log: ProblemLog): Promise<void> {
   const missing: number[] = [];
+  const infoPath = `${root}${evalDir}/models_info.json`;
+  const info = has.has(infoPath) ? await readJson(source, infoPath, log) : undefined;
   await Promise.all(objects.map(async (o) => {
+    const inf = isRecord(info) ? info[String(o.id)] : undefined;
+    if (isRecord(inf) && typeof inf.diameter === 'number' && inf.diameter > 0) o.evalDiameterMm = inf.diameter;
     const path = `${root}${evalDir}/obj_${pad6(o.id)}.ply`;
     if (!has.has(path)) {
       missing.push(o.id);
@@ -94,6 +100,7 @@ async function attachEvalModels(source: ByteSource, root: string, evalDir: strin
     if (mesh) {
       o.evalMesh = mesh;
       o.evalMeshPath = path;
+      o.evalDiameterMm ??= meshGeometry(mesh).diameterMm;
     }
   }));
   if (missing.length > 0) log.add(`${root}${evalDir}`, '', `no evaluation model for obj_id ${listSome(missing.sort((a, b) => a - b))}; the metrics use their training meshes`);
