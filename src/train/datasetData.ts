@@ -64,7 +64,8 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
   const evalImages = opts.evalSplit === 'test' ? datasetTestImages(ds) ?? split.test : split.test;
   const evaluated = evaluationInstances(ds, evalImages, obj.id);
   const test = opts.evalSplit === 'train' ? train : evaluated.refs;
-  if (train.length === 0) throw new Error(`object ${obj.id} (${obj.name}) has no instance in the training split (${split.how})`);
+  // Evaluating a finished model ('test') needs no training instance: a small test-only dataset may have none after its split.
+  if (train.length === 0 && opts.evalSplit !== 'test') throw new Error(`object ${obj.id} (${obj.name}) has no instance in the training split (${split.how})`);
   const store = new ImageStore(ds.source, opts.decode, opts.cacheBytes);
   const base: SampleOptions = { outPx: config.model.inputPx, padding: config.data.padding, cropFrom: config.data.cropFrom, augment: false };
   const trainOpts: SampleOptions = { ...base, augment: config.data.augment ? kDefaultAugment : false };
