@@ -31,7 +31,7 @@ export async function loadTestTargets(source: ByteSource, root: string, has: Set
   const j = await readJson(source, path, log);
   if (j === undefined) return undefined;
   if (!Array.isArray(j)) {
-    log.add(path, '', 'not a list of {scene_id, im_id, obj_id, inst_count}; the whole test split is evaluated instead');
+    log.add(path, 'top level', 'not a list of {scene_id, im_id, obj_id, inst_count}; the whole test split is evaluated instead');
     return undefined;
   }
   const targets: TestTarget[] = [];

@@ -113,7 +113,7 @@ async function loadObjects(source: ByteSource, root: string, modelsFolder: strin
   if (!has.has(infoPath)) log.add(infoPath, '', 'missing: object sizes and symmetries come from the PLY files alone');
   const ids = new Set<number>();
   const infoOf = new Map<number, Record<string, unknown>>();
-  if (info !== undefined && !isRecord(info)) log.add(infoPath, '', 'not an object keyed by obj_id');
+  if (info !== undefined && !isRecord(info)) log.add(infoPath, 'top level', 'not an object keyed by obj_id');
   if (isRecord(info)) {
     for (const [key, v] of Object.entries(info)) {
       const id = Number(key);
@@ -144,10 +144,13 @@ async function loadObjects(source: ByteSource, root: string, modelsFolder: strin
       let boundsMm: Box3 | undefined = geo?.boundsMm;
       if (inf) {
         if (typeof inf.diameter === 'number' && inf.diameter > 0) diameterMm = inf.diameter;
-        else log.add(infoPath, `"${id}".diameter`, geo ? 'missing or not positive; computed from the mesh' : 'missing or not positive');
+        else log.add(infoPath, `"${id}".diameter`, `${JSON.stringify(inf.diameter) ?? 'missing'}: missing or not a positive number${geo ? '; computed from the mesh' : ''}`);
         const mins = ['min_x', 'min_y', 'min_z'].map((k) => inf[k]);
         const sizes = ['size_x', 'size_y', 'size_z'].map((k) => inf[k]);
-        if ([...mins, ...sizes].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        const negative = ['size_x', 'size_y', 'size_z'].filter((k) => typeof inf[k] === 'number' && (inf[k] as number) < 0);
+        if (negative.length > 0) {
+          log.add(infoPath, `"${id}".${negative[0]}`, `${inf[negative[0]] as number} is negative; ${geo ? 'bounds computed from the mesh' : 'no bounds'}`);
+        } else if ([...mins, ...sizes].every((v) => typeof v === 'number' && Number.isFinite(v))) {
           const mn = mins as number[];
           const sz = sizes as number[];
           boundsMm = { min: [mn[0], mn[1], mn[2]], max: [mn[0] + sz[0], mn[1] + sz[1], mn[2] + sz[2]] };
@@ -267,15 +270,15 @@ async function loadScene(
     has.has(infoPath) ? readJson(source, infoPath, log) : Promise.resolve(undefined),
   ]);
   if (!isRecord(gt)) {
-    if (gt !== undefined) log.add(gtPath, '', 'not an object keyed by im_id; scene left out');
+    if (gt !== undefined) log.add(gtPath, 'top level', `${Array.isArray(gt) ? 'a list' : `a ${typeof gt}`}, not an object keyed by im_id; scene left out`);
     return [];
   }
   if (!isRecord(cam)) {
-    if (cam !== undefined) log.add(camPath, '', 'not an object keyed by im_id; scene left out');
+    if (cam !== undefined) log.add(camPath, 'top level', `${Array.isArray(cam) ? 'a list' : `a ${typeof cam}`}, not an object keyed by im_id; scene left out`);
     return [];
   }
   const gtInfo = isRecord(info) ? info : undefined;
-  if (info !== undefined && !gtInfo) log.add(infoPath, '', 'not an object keyed by im_id; boxes come from the projected models');
+  if (info !== undefined && !gtInfo) log.add(infoPath, 'top level', 'not an object keyed by im_id; boxes come from the projected models');
 
   // One header read per scene: BOP scenes share one camera and so one image size.
   const firstRgb = [...rgbOf.values()].sort()[0];
@@ -375,15 +378,25 @@ async function loadScene(
       const inf = infos && isRecord(infos[gtId]) ? (infos[gtId] as Record<string, unknown>) : undefined;
       const bboxObj = inf ? numberArray(inf.bbox_obj, 4) : undefined;
       const bboxVisib = inf ? numberArray(inf.bbox_visib, 4) : undefined;
+      if (infos && !inf) log.add(infoPath, field, 'missing or not an object; the box comes from the projected model', 'gt_info entry missing');
+      if (inf) {
+        // Wrong-typed boxes and fractions are said, then replaced (boxes from the projection, fraction unknown).
+        for (const [k, v] of [['bbox_obj', bboxObj], ['bbox_visib', bboxVisib]] as const) {
+          if (inf[k] !== undefined && !v) log.add(infoPath, `${field}.${k}`, `${JSON.stringify(inf[k]).slice(0, 60)} is not 4 numbers [x, y, w, h]; not used`, `${k} not 4 numbers`);
+          else if (v && (v[2] < -1 || v[3] < -1)) log.add(infoPath, `${field}.${k}`, `width or height ${v[2]}, ${v[3]} is negative; not used`, `${k} negative`);
+        }
+        const vf = inf.visib_fract;
+        if (vf !== undefined && !(typeof vf === 'number' && vf >= 0 && vf <= 1)) log.add(infoPath, `${field}.visib_fract`, `${JSON.stringify(vf)} is not a number in [0, 1]; not used`, 'visib_fract');
+      }
       const maskKey = `${imId}_${gtId}`;
       const instance: Instance = {
         objId,
         gtId,
         rM2c: Float64Array.from(r),
         tM2cMm: Float64Array.from(t),
-        bboxPx: bboxObj && bboxObj[2] > 0 ? (bboxObj as BoxPx) : proj ? clipBox(proj, image.widthPx, image.heightPx) : [0, 0, image.widthPx, image.heightPx],
+        bboxPx: bboxObj && bboxObj[2] > 0 && bboxObj[3] > 0 ? (bboxObj as BoxPx) : proj ? clipBox(proj, image.widthPx, image.heightPx) : [0, 0, image.widthPx, image.heightPx],
         bboxVisibPx: bboxVisib && bboxVisib[2] >= 0 ? (bboxVisib as BoxPx) : undefined,
-        visibFract: inf && typeof inf.visib_fract === 'number' ? inf.visib_fract : undefined,
+        visibFract: inf && typeof inf.visib_fract === 'number' && inf.visib_fract >= 0 && inf.visib_fract <= 1 ? inf.visib_fract : undefined,
         maskPath: masks.get(maskKey),
         maskVisibPath: masksVisib.get(maskKey),
       };

@@ -191,7 +191,7 @@ async function readPose(source: ByteSource, path: string, log: ProblemLog): Prom
     }
     return { r, tMm };
   } catch (e) {
-    log.add(path, '', `${e instanceof NpyError ? e.message : `could not be read (${String(e)})`}; instance left out`);
+    log.add(path, e instanceof NpyError ? 'npy' : '', `${e instanceof NpyError ? e.message : `could not be read (${String(e)})`}; instance left out`);
     return undefined;
   }
 }
