@@ -4,18 +4,18 @@
  * the query is moved into the model frame instead of moving the model (see addsErrorMm), so the tree
  * never changes with the pose.
  *
- * Our own ~80 lines rather than a dependency: the npm k-d trees on offer are either unmaintained for
+ * Our own hundred lines rather than a dependency: the npm k-d trees on offer are either unmaintained for
  * years or generic over dimensions and boxed objects per point; this one is over a Float64Array with an
  * index permutation, median splits on the widest axis, and an exact branch-and-bound search (a subtree
  * is skipped only when the splitting plane is farther than the best distance found), checked against
- * brute force in tests/train/kdtree.test.ts.
+ * brute force in tests/train/bopEval.test.ts.
  */
 const kLeafSize = 8;
 
 export class KdTree3 {
   /** Point indices, reordered so each node's points are contiguous. */
   private readonly idx: Uint32Array;
-  /** Per node: split axis (0..2), or 3 for a leaf. Nodes are laid out as an implicit tree over idx ranges. */
+  /** Nodes over idx ranges [lo, hi): split axis (0..2) and value with children, or axis 3 for a leaf. */
   private readonly nodes: { lo: number; hi: number; axis: number; split: number; left: number; right: number }[] = [];
 
   constructor(readonly pts: Float64Array) {
