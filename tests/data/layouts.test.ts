@@ -128,6 +128,15 @@ describe('BOP model folders models[_<type>][_eval]', () => {
   });
 });
 
+describe('inspect --models', () => {
+  it('takes meshes from the named model folder', () => {
+    const r = spawnSync('npm', ['run', '--silent', 'dataset', '--', 'inspect', writeTree(tlessFixture()), '--json', '--models', 'models_reconst'], { cwd: kRepo, encoding: 'utf8', timeout: 120_000 });
+    const report = JSON.parse(r.stdout) as ReturnType<typeof reportOf>;
+    expect(report.objects.map((o) => [o.id, o.diameterMm.toFixed(3)])).toEqual([[1, Math.hypot(101, 101, 101).toFixed(3)]]);
+    expect(report.evaluation.evalModels.map((m) => m.path)).toEqual(['tl/models_eval/obj_000001.ply']);
+  });
+});
+
 describe('an unknown layout', () => {
   it('says format unknown, what was looked for and what was found at the top (CLI)', () => {
     const dir = writeTree(new Map([['photos/a.jpg', rgbJpeg(0)], ['notes.txt', enc('x')], ['poses.csv', enc('1,2')]]));
