@@ -1,13 +1,18 @@
 /**
- * `npm run eval -- --model <bundle folder|zip> --dataset <folder|zip> [--split test|train] [--csv results.csv]
+ * `npm run eval -- --model <bundle folder|zip> --dataset <folder|zip> [--split test|train] [--csv results.csv|folder/]
  *                  [--backend auto|webgpu|wasm|cpu] [--json]`
  *
  * Evaluates an exported bundle on a dataset's split with the bundle's own crop policy and keypoints:
  * ADD(-S)-0.1d, 2D projection 5 px, 5cm5deg, mean errors, PnP failures, time per image; optionally the
- * per-instance poses as a BOP results CSV. Bad arguments, unreadable bundles, unusable datasets: exit 2.
+ * per-instance poses as a BOP results CSV (given a folder, named `poselab_<dataset>-<split>.csv` as the BOP
+ * toolkit's scripts parse). With test_targets_bop19.json the test set is exactly its targets; the test
+ * split is the dataset's whole test split even where training split it automatically. Both are said on
+ * stderr. Bad arguments, unreadable bundles, unusable datasets: exit 2.
  */
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { decodePure } from '../data/decode/pure';
+import { bopResultsName } from '../data/bopNames';
 import { bopCsv } from '../train/bopCsv';
 import { importBundle } from '../train/bundle';
 import { datasetTrainingData } from '../train/datasetData';
@@ -40,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (data.testCount === 0) throw new UsageError(`--dataset ${values.dataset}: no instance of object ${meta.class.id} in the ${split} split (${data.split.how})`);
   console.error(`evaluating ${meta.class.name} (object ${meta.class.id}, step ${meta.step}) on ${data.testCount} ${split} instances, ${backend} backend`);
+  if (data.split.automatic) console.error(`split: ${data.split.how}`);
+  console.error(`evaluation set: ${data.evalSet}`);
   const r = await evaluate(bundle.model, data, {
     norm: meta.input,
     batchSize: meta.config.optim.batchSize,
@@ -47,8 +54,11 @@ async function main(argv: string[]): Promise<number> {
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
   if (values.csv) {
-    await writeFile(values.csv, bopCsv(r.instances));
-    console.error(`BOP results: ${values.csv} (${r.instances.length} lines)`);
+    const isDir = values.csv.endsWith('/') || (await stat(values.csv).then((s) => s.isDirectory(), () => false));
+    const evalSplitName = ds.images.find((im) => im.split !== 'all' && !im.split.startsWith('train'))?.split ?? 'test';
+    const path = isDir ? join(values.csv, bopResultsName('poselab', ds.name, split === 'train' ? 'train' : evalSplitName)) : values.csv;
+    await writeFile(path, bopCsv(r.instances));
+    console.error(`BOP results: ${path} (${r.instances.length} lines)`);
   }
   console.log(values.json ? JSON.stringify(r.metrics, null, 2) : `${split} (${r.metrics.instances} instances): ${metricsLine(r.metrics)}`);
   bundle.model.dispose();

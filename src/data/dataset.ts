@@ -2,6 +2,7 @@ import type { ObjectKeypoints } from './keypoints';
 import type { Box3, Mesh } from './mesh';
 import type { Problem } from './problems';
 import type { ByteSource } from './source/source';
+import type { TestTargets } from './targets';
 
 /**
  * The one dataset model every format loads into; nothing downstream knows whether it came from BOP or
@@ -17,8 +18,16 @@ export interface DatasetObject {
   /** Where the mesh came from (its texture, if any, is looked up beside it). */
   meshPath?: string;
   diameterMm: number;
-  /** BOP symmetries_discrete / symmetries_continuous, or a known symmetric LINEMOD class (eggbox, glue). */
+  /**
+   * BOP models_info symmetries_discrete / symmetries_continuous (the dataset's official list where a
+   * known BOP dataset has no models_info), or a known symmetric LINEMOD class (eggbox, glue).
+   */
   symmetric: boolean;
+  /** BOP models_eval/ mesh (mm), when the dataset has one: what ADD(-S) and 2D projection use, as the BOP toolkit does. */
+  evalMesh?: Mesh;
+  evalMeshPath?: string;
+  /** The evaluation model's diameter (models_eval/models_info.json, else its mesh): the ADD(-S) threshold's base. */
+  evalDiameterMm?: number;
   /** Axis-aligned bounds in the model frame, mm. */
   boundsMm: Box3;
 }
@@ -64,8 +73,16 @@ export interface DatasetImage {
 
 export type DatasetFormat = 'bop' | 'pvnet';
 
+/**
+ * The layout found, for reports: BOP, PVNet's LINEMOD layout, clean-pvnet's custom layout, or none of
+ * them ('unknown': the dataset is then empty and its problems say what was looked for and found).
+ */
+export type DatasetLayout = 'bop' | 'pvnet' | 'pvnet-custom' | 'unknown';
+
 export interface Dataset {
   format: DatasetFormat;
+  /** Undefined in datasets made by hand (tests); the loaders always set it. */
+  layout?: DatasetLayout;
   name: string;
   objects: DatasetObject[];
   images: DatasetImage[];
@@ -73,6 +90,8 @@ export interface Dataset {
   splits: string[];
   problems: Problem[];
   source: ByteSource;
+  /** BOP test_targets_bop19.json, when the dataset has it: what evaluation covers (targets.ts). */
+  testTargets?: TestTargets;
   /** Per-object keypoints (keypoints.ts attachKeypoints), kept with the dataset once chosen. */
   keypoints?: Map<number, ObjectKeypoints>;
 }
@@ -85,15 +104,23 @@ export interface SplitCount {
   split: string;
   images: number;
   instances: number;
+  /** Instances with a mask of the whole object (BOP mask/). */
+  masks: number;
+  /** Instances with a mask of the visible part (BOP mask_visib/, PVNet's mask/). */
+  masksVisib: number;
 }
 
 export function countBySplit(ds: Dataset): SplitCount[] {
   const m = new Map<string, SplitCount>();
   for (const im of ds.images) {
     let c = m.get(im.split);
-    if (!c) m.set(im.split, (c = { split: im.split, images: 0, instances: 0 }));
+    if (!c) m.set(im.split, (c = { split: im.split, images: 0, instances: 0, masks: 0, masksVisib: 0 }));
     c.images++;
     c.instances += im.instances.length;
+    for (const ins of im.instances) {
+      if (ins.maskPath) c.masks++;
+      if (ins.maskVisibPath) c.masksVisib++;
+    }
   }
   return [...m.values()].sort((a, b) => a.split.localeCompare(b.split));
 }

@@ -1,5 +1,6 @@
 import type { ByteSource } from './source/source';
 import { imageKindOf, type DecodeImage, type RgbaImage } from './image';
+import { decodeMask } from './mask';
 
 /**
  * Lazy, cached image access: an image is read and decoded on first use and kept in an LRU cache
@@ -18,24 +19,37 @@ export class ImageStore {
   ) {}
 
   get(path: string): Promise<RgbaImage> {
-    const hit = this.cache.get(path);
+    return this.cached(path, this.decode);
+  }
+
+  /**
+   * A mask as 255 (object) / 0, whatever its encoding (mask.ts). Decoded here rather than by the page's
+   * decoder: createImageBitmap turns 16-bit and palette PNGs into 8-bit colour, losing the values a mask
+   * is read by.
+   */
+  getMask(path: string): Promise<RgbaImage> {
+    return this.cached(`mask:${path}`, async (bytes, kind) => decodeMask(bytes, kind), path);
+  }
+
+  private cached(key: string, decode: DecodeImage, path = key): Promise<RgbaImage> {
+    const hit = this.cache.get(key);
     if (hit) {
       // refresh LRU order
-      this.cache.delete(path);
-      this.cache.set(path, hit);
+      this.cache.delete(key);
+      this.cache.set(key, hit);
       return hit;
     }
     const kind = imageKindOf(path);
     const p = (async () => {
       if (!kind) throw new Error(`${path}: not a .png or .jpg image`);
-      const img = await this.decode(await this.source.read(path), kind);
-      this.sizes.set(path, img.rgba.byteLength);
+      const img = await decode(await this.source.read(path), kind);
+      this.sizes.set(key, img.rgba.byteLength);
       this.cachedBytes += img.rgba.byteLength;
       this.evict();
       return img;
     })();
-    this.cache.set(path, p);
-    p.catch(() => this.forget(path));
+    this.cache.set(key, p);
+    p.catch(() => this.forget(key));
     return p;
   }
 

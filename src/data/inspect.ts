@@ -9,7 +9,12 @@ export interface DatasetReport {
   name: string;
   usable: boolean;
   objects: { id: number; name: string; vertices: number; faces: number; diameterMm: number; symmetric: boolean; hasModel: boolean }[];
-  splits: { split: string; images: number; instances: number }[];
+  /** masks / masksVisib: instances with a full / visible-part mask file that passed the checks. */
+  splits: { split: string; images: number; instances: number; masks: number; masksVisib: number }[];
+  /** OS and tool litter the source left out (__MACOSX/, ._*, .DS_Store, hidden entries). */
+  ignored: { count: number; examples: string[] };
+  /** What evaluation uses: the models_eval meshes (per object) and the BOP test targets file, when present. */
+  evaluation: { evalModels: { id: number; path: string }[]; targets?: { path: string; targets: number; instances: number } };
   images: number;
   instances: number;
   cameras: { kPx: number[]; widthPx: number; heightPx: number; images: number }[];
@@ -20,7 +25,7 @@ export function reportOf(ds: Dataset): DatasetReport {
   const splits = countBySplit(ds);
   return {
     source: ds.source.label,
-    format: ds.format,
+    format: ds.layout ?? ds.format,
     name: ds.name,
     usable: isUsable(ds),
     objects: ds.objects.map((o) => ({
@@ -33,6 +38,15 @@ export function reportOf(ds: Dataset): DatasetReport {
       hasModel: !!o.mesh,
     })),
     splits,
+    evaluation: {
+      evalModels: ds.objects.filter((o) => o.evalMeshPath).map((o) => ({ id: o.id, path: o.evalMeshPath! })),
+      targets: ds.testTargets && {
+        path: ds.testTargets.path,
+        targets: ds.testTargets.targets.length,
+        instances: ds.testTargets.targets.reduce((a, t) => a + t.instCount, 0),
+      },
+    },
+    ignored: { count: ds.source.ignored?.count ?? 0, examples: [...(ds.source.ignored?.examples ?? [])] },
     images: ds.images.length,
     instances: splits.reduce((a, s) => a + s.instances, 0),
     cameras: camerasOf(ds).map((c) => ({ kPx: Array.from(c.kPx), widthPx: c.widthPx, heightPx: c.heightPx, images: c.images })),
@@ -43,15 +57,20 @@ export function reportOf(ds: Dataset): DatasetReport {
 export function reportText(r: DatasetReport): string {
   const lines: string[] = [];
   lines.push(`source:  ${r.source}`);
-  lines.push(`format:  ${r.format === 'bop' ? 'BOP' : 'PVNet LINEMOD'} (${r.name})`);
+  const layoutName: Record<string, string> = { bop: 'BOP', pvnet: 'PVNet LINEMOD', 'pvnet-custom': 'clean-pvnet custom', unknown: 'unknown' };
+  lines.push(r.format === 'unknown' ? 'format:  unknown' : `format:  ${layoutName[r.format] ?? r.format} (${r.name})`);
+  if (r.ignored.count > 0) lines.push(`ignored: ${r.ignored.count} OS or tool files (${r.ignored.examples.slice(0, 3).join(', ')}${r.ignored.count > 3 ? ', …' : ''})`);
   lines.push(`objects: ${r.objects.length}`);
   for (const o of r.objects) {
     const model = o.hasModel ? `${o.vertices} vertices, ${o.faces} faces` : 'no model';
     lines.push(`  ${String(o.id).padStart(3)} ${o.name.padEnd(14)} ${model}, diameter ${Number.isFinite(o.diameterMm) ? o.diameterMm.toFixed(1) : '?'} mm${o.symmetric ? ', symmetric' : ''}`);
   }
   lines.push(`splits:  ${r.splits.length}`);
-  for (const s of r.splits) lines.push(`  ${s.split.padEnd(12)} ${s.images} images, ${s.instances} instances`);
+  for (const s of r.splits) lines.push(`  ${s.split.padEnd(12)} ${s.images} images, ${s.instances} instances, masks ${s.masks}, visible masks ${s.masksVisib}`);
   lines.push(`total:   ${r.images} images, ${r.instances} instances`);
+  const ev = r.evaluation;
+  if (ev.evalModels.length > 0) lines.push(`metrics: evaluation models ${ev.evalModels.map((m) => m.path).slice(0, 3).join(', ')}${ev.evalModels.length > 3 ? ', …' : ''} (ADD(-S), 2D projection)`);
+  if (ev.targets) lines.push(`targets: ${ev.targets.path}, ${ev.targets.targets} targets, ${ev.targets.instances} instances (evaluation covers exactly these)`);
   lines.push(`cameras: ${r.cameras.length}`);
   for (const c of r.cameras) {
     const k = c.kPx;

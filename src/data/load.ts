@@ -9,6 +9,8 @@ import { checkFiles, type CheckFilesOptions } from './validate';
 export interface LoadOptions {
   /** Read every image's and mask's header (or, with checkFiles.decode, decode them) while loading. */
   checkFiles?: boolean | CheckFilesOptions;
+  /** BOP: the models folder to take meshes from ('models_cad'), instead of the first of models, models_cad, models_reconst, .... */
+  modelsDir?: string;
 }
 
 /**
@@ -18,14 +20,15 @@ export interface LoadOptions {
 export async function loadDataset(source: ByteSource, opts: LoadOptions = {}): Promise<Dataset> {
   const log = new ProblemLog();
   log.addAll(source.problems);
-  const found = detectFormat(source.paths);
+  const found = detectFormat(source.paths, source.label);
   let ds: Dataset;
   if (found.format === 'none') {
-    log.add(source.label, '', `neither a BOP dataset (<split>/<scene>/scene_gt.json, models/models_info.json) nor PVNet's LINEMOD layout (<class>/JPEGImages, <class>/pose) found among ${source.paths.length} files`);
-    ds = { format: 'bop', name: source.label, objects: [], images: [], splits: [], problems: [], source };
+    const top = found.top.length > 0 ? `found at the top: ${found.top.join(', ')}` : 'the source holds no files';
+    log.add(source.label, 'format', `unknown: none of the layouts looked for was found among ${source.paths.length} files; looked for ${found.lookedFor}; ${top}`);
+    ds = { format: 'bop', layout: 'unknown', name: source.label, objects: [], images: [], splits: [], problems: [], source };
   } else {
     for (const other of found.otherRoots) log.add(other || source.label, '', `a second dataset root; only ${found.root || 'the top level'} is loaded`);
-    ds = found.format === 'bop' ? await loadBop(source, found.root, log) : await loadPvnet(source, found.root, found.classes, log);
+    ds = found.format === 'bop' ? await loadBop(source, found.root, log, opts) : await loadPvnet(source, found.root, found.classes, log);
   }
   if (opts.checkFiles) await checkFiles(ds, log, opts.checkFiles === true ? {} : opts.checkFiles);
   ds.problems = log.list();

@@ -98,13 +98,16 @@ export async function makeSample(
   const aug = opts.augment || undefined;
 
   const maskPath = ins.maskVisibPath ?? ins.maskPath;
-  const [rgbImg, maskImg] = await Promise.all([store.get(im.rgbPath), maskPath ? store.get(maskPath) : Promise.resolve(undefined)]);
+  const [rgbImg, maskImg] = await Promise.all([store.get(im.rgbPath), maskPath ? store.getMask(maskPath) : Promise.resolve(undefined)]);
   if (rgbImg.widthPx !== im.widthPx || rgbImg.heightPx !== im.heightPx) {
     throw new Error(`${im.rgbPath}: decoded as ${rgbImg.widthPx}x${rgbImg.heightPx}, ${im.widthPx}x${im.heightPx} expected`);
   }
-  const usableMask = maskImg && maskImg.widthPx === im.widthPx && maskImg.heightPx === im.heightPx ? maskImg : undefined;
+  const sized = maskImg && maskImg.widthPx === im.widthPx && maskImg.heightPx === im.heightPx ? maskImg : undefined;
+  // An empty mask (validation reports it) is no mask: background replacement through it would paint over the object.
+  const fullMaskBox = sized ? maskBox(sized.rgba, sized.widthPx, sized.heightPx) : undefined;
+  const usableMask = fullMaskBox ? sized : undefined;
 
-  let box = opts.cropFrom === 'mask' && usableMask ? maskBox(usableMask.rgba, usableMask.widthPx, usableMask.heightPx) : undefined;
+  let box = opts.cropFrom === 'mask' ? fullMaskBox : undefined;
   box ??= modelBox(obj, ins.rM2c, ins.tM2cMm, im.kPx);
   let side = Math.max(box[2], box[3], 8) * (1 + opts.padding);
   let cx = box[0] + box[2] / 2;

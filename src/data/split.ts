@@ -19,6 +19,12 @@ export interface Split {
   test: number[];
   /** What was done, for the UI and logs. */
   how: string;
+  /**
+   * True when the dataset's own split was not used (it had no train part, or no test part) and a seeded
+   * split was made instead: hosts announce it, and a bundle records it, because the test part is then
+   * smaller than the dataset's test split.
+   */
+  automatic: boolean;
 }
 
 export function splitDataset(ds: Dataset, opts: SplitOptions = { mode: 'auto' }): Split {
@@ -27,7 +33,7 @@ export function splitDataset(ds: Dataset, opts: SplitOptions = { mode: 'auto' })
     const test: number[] = [];
     ds.images.forEach((im, i) => (isTrainSplit(im.split) ? train : test).push(i));
     if (opts.mode === 'dataset' || (train.length > 0 && test.length > 0)) {
-      return { train, test, how: `the dataset's own split (${ds.splits.join(', ')})` };
+      return { train, test, how: `the dataset's own split (${ds.splits.join(', ')})`, automatic: false };
     }
   }
   const fraction = opts.trainFraction ?? 0.15;
@@ -52,7 +58,31 @@ export function splitDataset(ds: Dataset, opts: SplitOptions = { mode: 'auto' })
   }
   train.sort((a, b) => a - b);
   test.sort((a, b) => a - b);
-  return { train, test, how: `seeded split: ${(fraction * 100).toFixed(0)}% train per scene, seed ${seed}` };
+  const pct = (fraction * 100).toFixed(0);
+  const seeded = `seeded split: ${pct}% train per scene, seed ${seed}`;
+  if (opts.mode === 'seeded') return { train, test, how: seeded, automatic: false };
+  const had = ds.splits.length > 0 ? ds.splits.join(', ') : 'none';
+  const why = ds.images.some((im) => isTrainSplit(im.split)) ? 'no test split' : 'no train* split';
+  return {
+    train,
+    test,
+    how: `automatic split: the dataset has ${why} (splits: ${had}), so a ${seeded}; training-time evaluation covers the other ${100 - Number(pct)}%, a bundle's evaluation the whole test split`,
+    automatic: true,
+  };
+}
+
+/**
+ * The images of the dataset's own test split (every split not named train*, PVNet's test.txt), for
+ * evaluating a finished model: a seeded split made for training only moves images out of the test part
+ * for training, and evaluating a bundle covers them all. Undefined when the dataset defines no test
+ * split (PVNet classes without lists: 'all').
+ */
+export function datasetTestImages(ds: Dataset): number[] | undefined {
+  const out: number[] = [];
+  ds.images.forEach((im, i) => {
+    if (!isTrainSplit(im.split) && im.split !== 'all' && im.split !== 'unlisted') out.push(i);
+  });
+  return out.length > 0 ? out : undefined;
 }
 
 function isTrainSplit(name: string): boolean {

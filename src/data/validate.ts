@@ -1,5 +1,6 @@
 import type { Dataset, BoxPx } from './dataset';
 import { imageKindOf, sniffImageSize, type DecodeImage } from './image';
+import { decodeMask } from './mask';
 import type { ProblemLog } from './problems';
 
 /**
@@ -94,15 +95,21 @@ const kHeadBytes = 64 * 1024;
 
 /**
  * The pass over every rgb image and mask: a corrupt or unreadable image takes its image out of the
- * dataset; a corrupt mask, or one whose size differs from its image, is dropped from its instance (the
- * instance stays: crops then come from the projected model). The real size of each rgb image replaces
+ * dataset; a corrupt mask, one whose size differs from its image, or (when decoding) one with no object
+ * pixel for a visible instance, is dropped from its instance (the instance stays: crops then come from
+ * the projected model). The real size of each rgb image replaces
  * the one the loader assumed from its scene.
  */
 export async function checkFiles(ds: Dataset, log: ProblemLog, opts: CheckFilesOptions = {}): Promise<void> {
-  const readSize = async (path: string): Promise<{ ok: true; w: number; h: number } | { ok: false; reason: string }> => {
+  type Read = { ok: true; w: number; h: number; objectPixels?: number } | { ok: false; reason: string };
+  const readSize = async (path: string, isMask = false): Promise<Read> => {
     const kind = imageKindOf(path);
     if (!kind) return { ok: false, reason: 'not a .png or .jpg file' };
     try {
+      if (opts.decode && isMask) {
+        const m = decodeMask(await ds.source.read(path), kind);
+        return { ok: true, w: m.widthPx, h: m.heightPx, objectPixels: m.objectPixels };
+      }
       if (opts.decode) {
         const img = await opts.decode(await ds.source.read(path), kind);
         return { ok: true, w: img.widthPx, h: img.heightPx };
@@ -133,12 +140,16 @@ export async function checkFiles(ds: Dataset, log: ProblemLog, opts: CheckFilesO
           for (const which of ['maskPath', 'maskVisibPath'] as const) {
             const path = ins[which];
             if (!path) continue;
-            const m = await readSize(path);
+            const m = await readSize(path, true);
             if (!m.ok) {
               log.add(path, 'mask', `corrupt or unreadable mask (${m.reason}); mask not used`, 'corrupt or unreadable mask');
               ins[which] = undefined;
             } else if (m.w !== rgb.w || m.h !== rgb.h) {
               log.add(path, 'size', `mask is ${m.w}x${m.h} px, its image ${im.rgbPath} is ${rgb.w}x${rgb.h}; mask not used`, 'mask of the wrong size');
+              ins[which] = undefined;
+            } else if (m.objectPixels === 0 && (which === 'maskPath' || ins.visibFract === undefined || ins.visibFract > 0)) {
+              const visible = ins.visibFract === undefined ? '' : ` (visib_fract ${ins.visibFract})`;
+              log.add(path, 'mask', `empty: no non-zero pixel for a visible instance of obj_id ${ins.objId}${visible}; mask not used`, 'empty mask');
               ins[which] = undefined;
             }
           }

@@ -57,6 +57,11 @@ export interface BundleMeta {
   config: TrainConfig;
   /** Training steps done. */
   step: number;
+  /**
+   * The train/test split the run used (data/split.ts Split.how and .automatic), so an automatic split of a
+   * test-only dataset travels with the model. Optional: bundles written before it have none.
+   */
+  split?: { how: string; automatic: boolean };
   metrics?: PoseMetrics;
   /** Whether checkpoint.json / checkpoint.bin are in the bundle. */
   hasCheckpoint: boolean;

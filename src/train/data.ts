@@ -37,6 +37,15 @@ export interface PoseObject {
   keypointsMm: Float64Array;
   /** [m, 3] mm, model frame: points for ADD(-S), the 2D projection metric and the mesh pose loss */
   pointsMm: Float64Array;
+  /**
+   * [m, 3] mm, model frame: the evaluation model's vertices (BOP models_eval when the dataset has it, else
+   * the mesh), the points the metrics average over, as the BOP toolkit does; pointsMm when absent.
+   */
+  metricPointsMm?: Float64Array;
+  /** [M, 3] mm: the whole evaluation model, searched for ADD-S nearest neighbours (metricPointsMm may be a subsample). */
+  metricModelMm?: Float64Array;
+  /** Diameter of the evaluation model (models_eval/models_info.json): the ADD(-S) threshold base; diameterMm when absent. */
+  metricDiameterMm?: number;
 }
 
 export interface TrainingData {

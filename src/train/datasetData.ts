@@ -4,7 +4,7 @@
  * keypoints and metric points. Works wherever src/data works (page, worker, Node): the image decoder
  * is passed in.
  */
-import type { Dataset, DatasetImage, DatasetObject } from '../data/dataset';
+import type { Dataset, DatasetObject } from '../data/dataset';
 import { kDefaultAugment } from '../data/augment';
 import type { DecodeImage } from '../data/image';
 import { ImageStore } from '../data/image-store';
@@ -12,7 +12,8 @@ import { keypointsOf, type ObjectKeypoints } from '../data/keypoints';
 import { boxCorners } from '../data/mesh';
 import { hashSeed, Rng } from '../data/rng';
 import { listInstances, makeSample, type InstanceRef, type SampleOptions } from '../data/samples';
-import { splitDataset, type Split } from '../data/split';
+import { datasetTestImages, splitDataset, type Split } from '../data/split';
+import { evaluationInstances, sceneIdOf } from '../data/targets';
 import type { TrainConfig } from './config';
 import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
 
@@ -36,6 +37,8 @@ export interface DatasetDataOptions {
 
 export interface DatasetTrainingData extends TrainingData {
   split: Split;
+  /** Which instances test() serves and why: the BOP test targets when the dataset has them, else the split's. */
+  evalSet: string;
   /** The object's keypoints as chosen (fps on the mesh, else the bounding box's corners). */
   keypoints: ObjectKeypoints;
 }
@@ -56,8 +59,13 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
   ds.keypoints ??= new Map();
   ds.keypoints.set(obj.id, keypoints);
   const train = listInstances(ds, { images: split.train, objIds: [obj.id] });
-  const test = opts.evalSplit === 'train' ? train : listInstances(ds, { images: split.test, objIds: [obj.id] });
-  if (train.length === 0) throw new Error(`object ${obj.id} (${obj.name}) has no instance in the training split (${split.how})`);
+  // Training-time evaluation stays off the training images; a bundle's evaluation ('test') covers the
+  // dataset's whole test split, even where training took part of it (an automatic split).
+  const evalImages = opts.evalSplit === 'test' ? datasetTestImages(ds) ?? split.test : split.test;
+  const evaluated = evaluationInstances(ds, evalImages, obj.id);
+  const test = opts.evalSplit === 'train' ? train : evaluated.refs;
+  // Evaluating a finished model ('test') needs no training instance: a small test-only dataset may have none after its split.
+  if (train.length === 0 && opts.evalSplit !== 'test') throw new Error(`object ${obj.id} (${obj.name}) has no instance in the training split (${split.how})`);
   const store = new ImageStore(ds.source, opts.decode, opts.cacheBytes);
   const base: SampleOptions = { outPx: config.model.inputPx, padding: config.data.padding, cropFrom: config.data.cropFrom, augment: false };
   const trainOpts: SampleOptions = { ...base, augment: config.data.augment ? kDefaultAugment : false };
@@ -67,6 +75,7 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
   return {
     object,
     split,
+    evalSet: opts.evalSplit === 'train' ? `the ${train.length} training instances` : evaluated.how,
     keypoints,
     trainCount: train.length,
     testCount: test.length,
@@ -75,7 +84,7 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
       const ref = checkItem(test, item, 'test');
       const s = await makeSample(ds, store, ref, base);
       const im = ds.images[ref.image];
-      return { ...toSample(s), kPx: im.kPx, imageKey: im.key, sceneId: sceneIdOf(im), imId: im.imId };
+      return { ...toSample(s), kPx: im.kPx, imageKey: im.key, sceneId: sceneIdOf(im.scene), imId: im.imId };
     },
   };
 }
@@ -84,11 +93,6 @@ function checkItem(refs: InstanceRef[], item: number, split: string): InstanceRe
   const r = refs[item];
   if (!r) throw new Error(`${split} instance ${item} of ${refs.length} asked for`);
   return r;
-}
-
-/** BOP scene folders are numbers ('000001'); PVNet classes are not, and count as scene 0. */
-function sceneIdOf(im: DatasetImage): number {
-  return /^\d+$/.test(im.scene) ? Number(im.scene) : 0;
 }
 
 function pickObject(ds: Dataset, split: Split, objId: number | undefined): DatasetObject {
@@ -115,5 +119,25 @@ function poseObject(obj: DatasetObject, kp: ObjectKeypoints): PoseObject {
     idx.forEach((i, j) => out.set(pts.subarray(3 * i, 3 * i + 3), 3 * j));
     pts = out;
   }
-  return { id: obj.id, name: obj.name, diameterMm: obj.diameterMm, symmetric: obj.symmetric, keypointsMm: kp.pointsMm, pointsMm: pts };
+  // Metrics: the evaluation model (models_eval) when there is one, all its vertices searched for ADD-S
+  // neighbours; averaged over all of them up to kMaxMetricAveragePoints, a seeded pick beyond.
+  const evalMesh = obj.evalMesh ?? obj.mesh;
+  const metricModelMm = evalMesh ? Float64Array.from(evalMesh.positions) : undefined;
+  const metricPointsMm = metricModelMm ? pickPoints(metricModelMm, kMaxMetricAveragePoints, obj.id) : undefined;
+  return {
+    id: obj.id, name: obj.name, diameterMm: obj.diameterMm, symmetric: obj.symmetric, keypointsMm: kp.pointsMm, pointsMm: pts,
+    metricPointsMm, metricModelMm, metricDiameterMm: obj.evalMesh ? obj.evalDiameterMm : undefined,
+  };
+}
+
+/** Points the metrics average over at most: the mean over a uniform pick estimates the mean over all. */
+export const kMaxMetricAveragePoints = 20_000;
+
+function pickPoints(pts: Float64Array, max: number, seed: number): Float64Array {
+  const n = pts.length / 3;
+  if (n <= max) return pts;
+  const idx = new Rng(hashSeed(seed, 0xadd5)).shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, max);
+  const out = new Float64Array(3 * max);
+  idx.forEach((i, j) => out.set(pts.subarray(3 * i, 3 * i + 3), 3 * j));
+  return out;
 }

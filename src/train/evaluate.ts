@@ -9,6 +9,7 @@ import { bpnp } from '../ops/bpnp';
 import { kHeatmapStride } from './config';
 import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
 import { softArgmax, spatialLogSoftmax } from './heatmaps';
+import { KdTree3 } from './kdtree';
 import { instanceErrors, rotationFromAxisAngle, summarise, type InstanceErrors, type PoseMetrics } from './metrics';
 import { normalise, runModel } from './model';
 
@@ -158,6 +159,9 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
   const errs: InstanceErrors[] = [];
   const samples: SamplePrediction[] = [];
   const inputPx = model.inputs[0].shape[1]!;
+  // The evaluation model (models_eval) and, for ADD-S, an exact nearest-neighbour search over all of it.
+  const metricPts = obj.metricPointsMm ?? obj.pointsMm;
+  const modelTree = obj.symmetric ? new KdTree3(obj.metricModelMm ?? metricPts) : undefined;
   let netMsTotal = 0;
   for (let start = 0; start < total; start += opts.batchSize) {
     if (opts.shouldStop?.()) break;
@@ -170,7 +174,7 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
     netMsTotal += ms;
     preds.forEach((p, j) => {
       const s = batch[j];
-      const e = instanceErrors({ R: p.R, t: p.tMm }, { R: s.rM2c, t: s.tM2cMm }, obj.pointsMm, s.kPx, obj.symmetric, p.status);
+      const e = instanceErrors({ R: p.R, t: p.tMm }, { R: s.rM2c, t: s.tM2cMm }, metricPts, s.kPx, obj.symmetric, p.status, modelTree);
       errs.push(e);
       instances.push({ ...e, imageKey: s.imageKey, sceneId: s.sceneId, imId: s.imId, objId: obj.id, score: p.score, R: p.R, tMm: p.tMm, timeMs: ms / batch.length });
       if (sampleAt.has(idx[j])) {
@@ -184,7 +188,7 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
     });
     opts.onProgress?.(instances.length, total);
   }
-  const metrics = summarise(errs, obj.diameterMm, obj.symmetric, instances.length ? netMsTotal / instances.length : 0);
+  const metrics = summarise(errs, obj.metricDiameterMm ?? obj.diameterMm, obj.symmetric, instances.length ? netMsTotal / instances.length : 0);
   return { metrics, instances, samples };
 }
 

@@ -8,6 +8,7 @@
  * 2D projection (Brachmann et al., CVPR 2016): mean distance of the projected points, correct < 5 px.
  * 5 cm 5 deg (Shotton et al., CVPR 2013): translation error < 50 mm and rotation error < 5 degrees.
  */
+import type { KdTree3 } from './kdtree';
 
 export interface PoseRt {
   /** [9] row-major rotation */
@@ -40,9 +41,30 @@ export function addErrorMm(est: PoseRt, gt: PoseRt, pts: ArrayLike<number>): num
   return m > 0 ? sum / m : 0;
 }
 
-/** ADD-S: mean over the GT-posed points of the distance to the closest estimate-posed point, mm. O(m^2). */
-export function addsErrorMm(est: PoseRt, gt: PoseRt, pts: ArrayLike<number>): number {
+/**
+ * ADD-S: mean over the GT-posed points of the distance to the closest estimate-posed point, mm
+ * (bop_toolkit pose_error.adi). With `model` (a k-d tree over the whole model's vertices, model frame) the
+ * closest point is searched exactly among all of them while the mean runs over pts (which may be a
+ * subsample): |R_g X + t_g - (R_e Y + t_e)| = |R_e^T (R_g X + t_g - t_e) - Y|, so each query is moved
+ * into the model frame and the tree never depends on the pose. Without it, the search runs over pts
+ * itself, O(m^2).
+ */
+export function addsErrorMm(est: PoseRt, gt: PoseRt, pts: ArrayLike<number>, model?: KdTree3): number {
   const m = Math.floor(pts.length / 3);
+  if (model) {
+    const R = est.R, t = est.t;
+    let sum = 0;
+    for (let i = 0; i < m; i++) {
+      transform(gt, pts, i, sB);
+      const dx = sB[0] - t[0], dy = sB[1] - t[1], dz = sB[2] - t[2];
+      // R_e^T d
+      const x = R[0] * dx + R[3] * dy + R[6] * dz;
+      const y = R[1] * dx + R[4] * dy + R[7] * dz;
+      const z = R[2] * dx + R[5] * dy + R[8] * dz;
+      sum += Math.sqrt(model.nearestSq(x, y, z));
+    }
+    return m > 0 ? sum / m : 0;
+  }
   const e = new Float64Array(3 * m);
   for (let j = 0; j < m; j++) e.set(transform(est, pts, j, sA), 3 * j);
   let sum = 0;
@@ -97,10 +119,11 @@ export interface InstanceErrors {
   status: number;
 }
 
+/** model: the whole model's k-d tree, for exact ADD-S nearest neighbours (addsErrorMm). */
 export function instanceErrors(est: PoseRt, gt: PoseRt, pts: ArrayLike<number>, kPx: ArrayLike<number>, symmetric: boolean,
-  status = 0): InstanceErrors {
+  status = 0, model?: KdTree3): InstanceErrors {
   return {
-    addMm: symmetric ? addsErrorMm(est, gt, pts) : addErrorMm(est, gt, pts),
+    addMm: symmetric ? addsErrorMm(est, gt, pts, model) : addErrorMm(est, gt, pts),
     proj2dPx: projection2dErrorPx(est, gt, pts, kPx),
     rotDeg: rotationErrorDeg(est.R, gt.R),
     transMm: translationErrorMm(est.t, gt.t),

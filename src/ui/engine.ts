@@ -4,7 +4,8 @@
  * for commands; they never see train/ or the worker's internals.
  */
 import * as Comlink from 'comlink';
-import type { DatasetSummary, DroppedBlob, EngineApi, EngineUiEvent, LoadProgress } from '../worker/protocol';
+import { withDropProblems } from '../data/source/dropped';
+import type { DatasetSummary, DroppedBlob, EngineApi, EngineUiEvent, LoadProgress, ProblemLine } from '../worker/protocol';
 import { useApp } from './state/store';
 import { sharedOverlay } from './three/overlay';
 
@@ -100,16 +101,17 @@ async function loadBundledNow(): Promise<void> {
   }
 }
 
-export function loadDropped(label: string, files: DroppedBlob[]): Promise<void> {
-  const run = () => loadDroppedNow(label, files);
+/** dropProblems: what the drop itself could not read (collectDrop), shown first in the dataset's problem list. */
+export function loadDropped(label: string, files: DroppedBlob[], dropProblems: readonly ProblemLine[] = []): Promise<void> {
+  const run = () => loadDroppedNow(label, files, dropProblems);
   inFlight = inFlight.then(run, run);
   return inFlight;
 }
 
-async function loadDroppedNow(label: string, files: DroppedBlob[]): Promise<void> {
+async function loadDroppedNow(label: string, files: DroppedBlob[], dropProblems: readonly ProblemLine[]): Promise<void> {
   useApp.getState().startLoading(label);
   try {
-    setDataset(await engine().loadFiles(label, files, progressTo(label)));
+    setDataset(withDropProblems(await engine().loadFiles(label, files, progressTo(label)), dropProblems));
     useApp.getState().setStatus('idle');
     useApp.getState().clearPredictions();
   } catch (e) {

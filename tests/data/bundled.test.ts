@@ -38,15 +38,17 @@ const readJson = (path: string): any => JSON.parse(readFileSync(join(kRoot, path
 function onDisk() {
   const files = filesUnder(kRoot);
   const scenes = [...new Set(files.filter((f) => f.endsWith('/scene_gt.json')).map((f) => f.replace(/\/scene_gt\.json$/, '')))].sort();
-  const splits = new Map<string, { images: number; instances: number }>();
+  const splits = new Map<string, { images: number; instances: number; masks: number; masksVisib: number }>();
   for (const scene of scenes) {
     const split = scene.split('/')[0];
     const gt = readJson(`${scene}/scene_gt.json`) as Record<string, unknown[]>;
     const rgb = files.filter((f) => f.startsWith(`${scene}/rgb/`));
     expect(Object.keys(gt).length, `${scene}: one scene_gt entry per rgb file`).toBe(rgb.length);
-    const s = splits.get(split) ?? { images: 0, instances: 0 };
+    const s = splits.get(split) ?? { images: 0, instances: 0, masks: 0, masksVisib: 0 };
     s.images += rgb.length;
     s.instances += Object.values(gt).reduce((a, l) => a + l.length, 0);
+    s.masks += files.filter((f) => f.startsWith(`${scene}/mask/`)).length;
+    s.masksVisib += files.filter((f) => f.startsWith(`${scene}/mask_visib/`)).length;
     splits.set(split, s);
   }
   const plys = files.filter((f) => /^models\/obj_\d{6}\.ply$/.test(f));

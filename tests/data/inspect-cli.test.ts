@@ -22,14 +22,16 @@ function inspect(...args: string[]): { code: number | null; stdout: string; stde
 const tmp = () => mkdtempSync(join(tmpdir(), 'poselab-cli-'));
 
 describe('npm run dataset -- inspect', () => {
-  it('exits 2 on an empty folder, saying no dataset layout was found', () => {
+  it('exits 2 on an empty folder, saying format unknown, what it looked for and what it found', () => {
     const { code, stdout } = inspect('inspect', tmp(), '--json');
     expect(code).toBe(2);
     const r = JSON.parse(stdout) as DatasetReport;
     expect(r.usable).toBe(false);
+    expect(r.format).toBe('unknown');
     expect(r.images).toBe(0);
     expect(r.problems).toHaveLength(1);
-    expect(r.problems[0].message).toMatch(/^neither a BOP dataset .* nor PVNet's LINEMOD layout .* found among 0 files$/);
+    expect(r.problems[0].field).toBe('format');
+    expect(r.problems[0].message).toMatch(/^unknown: none of the layouts looked for was found among 0 files; looked for BOP .*PVNet's LINEMOD layout .*custom layout .*; the source holds no files$/);
   });
 
   it('exits 2 on a broken BOP folder and lists every problem by file and field', () => {

@@ -123,7 +123,7 @@ describe('validation: every problem is a line naming file and field, and the val
     files.delete('LINEMOD/glue/pose/pose3.npy');
     const { ds, lines } = await load(files);
     expect(lines).toEqual([
-      'LINEMOD/cat/pose/pose1.npy: not a .npy file (bad magic); instance left out',
+      'LINEMOD/cat/pose/pose1.npy: npy: not a .npy file (bad magic); instance left out',
       'LINEMOD/glue/pose: no pose<i>.npy for images 3; left out',
     ]);
     expect(ds.images.find((i) => i.key === 'cat/1')!.instances).toEqual([]);

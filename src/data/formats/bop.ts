@@ -1,11 +1,12 @@
 import type { Dataset, DatasetImage, DatasetObject, Instance, BoxPx } from '../dataset';
 import { boxCorners, type Box3 } from '../mesh';
 import { listSome, type ProblemLog } from '../problems';
-import { stem } from '../source/paths';
+import { basename, stem } from '../source/paths';
 import type { ByteSource } from '../source/source';
 import { checkBoxInImage, checkCamK, checkRotation, checkTranslation, clipBox, projectedBoxPx } from '../validate';
 import { headerSize, isRecord, loadMesh, meshGeometry, numberArray, readJson } from './common';
-import { indexByDir } from './detect';
+import { indexByDir, kBopModelsDir } from './detect';
+import { loadTestTargets } from '../targets';
 
 /**
  * BOP layout (LM, LM-O; https://github.com/thodan/bop_toolkit/blob/master/docs/bop_datasets_format.md):
@@ -21,17 +22,19 @@ const kSceneFile = /^([^/]+)\/([^/]+)\/(?:scene_gt\.json|scene_camera\.json|scen
 
 const pad6 = (n: number): string => String(n).padStart(6, '0');
 
-export async function loadBop(source: ByteSource, root: string, log: ProblemLog): Promise<Dataset> {
+export async function loadBop(source: ByteSource, root: string, log: ProblemLog, opts: { modelsDir?: string } = {}): Promise<Dataset> {
   const byDir = indexByDir(source.paths);
   const has = new Set(source.paths);
-  const objects = await loadObjects(source, root, has, byDir, log);
+  const folders = modelFolders(source.paths, root, opts.modelsDir, log);
+  const objects = await loadObjects(source, root, folders.mesh, has, byDir, log);
+  if (folders.eval) await attachEvalModels(source, root, folders.eval, objects, has, log);
   const objById = new Map(objects.map((o) => [o.id, o]));
 
   const scenes = new Map<string, { split: string; scene: string }>();
   for (const p of source.paths) {
     if (!p.startsWith(root)) continue;
     const m = kSceneFile.exec(p.slice(root.length));
-    if (m && m[1] !== 'models') scenes.set(`${root}${m[1]}/${m[2]}`, { split: m[1], scene: m[2] });
+    if (m && !kBopModelsDir.test(m[1])) scenes.set(`${root}${m[1]}/${m[2]}`, { split: m[1], scene: m[2] });
   }
   let rootCamera: { widthPx: number; heightPx: number } | undefined;
   if (has.has(`${root}camera.json`)) {
@@ -43,21 +46,74 @@ export async function loadBop(source: ByteSource, root: string, log: ProblemLog)
   const sceneDirs = [...scenes.keys()].sort();
   for (const dir of sceneDirs) {
     const { split, scene } = scenes.get(dir)!;
-    images.push(...(await loadScene(source, dir, split, scene, has, byDir, objById, rootCamera, log)));
+    images.push(...(await loadScene(source, dir, split, scene, has, byDir, objById, rootCamera, folders.mesh, log)));
   }
   const splits = [...new Set(images.map((im) => im.split))].sort();
+  const testTargets = await loadTestTargets(source, root, has, log);
   if (sceneDirs.length === 0) log.add(root || source.label, '', 'no scene folders (<split>/<scene_id>/scene_gt.json) found');
-  return { format: 'bop', name: root.replace(/\/$/, '') || source.label, objects, images, splits, problems: [], source };
+  return { format: 'bop', layout: 'bop', name: root.replace(/\/$/, '') || source.label, objects, images, splits, problems: [], source, testTargets };
 }
 
-async function loadObjects(source: ByteSource, root: string, has: Set<string>, byDir: Map<string, string[]>, log: ProblemLog): Promise<DatasetObject[]> {
-  const modelsDir = `${root}models`;
+/**
+ * The BOP format names model folders models[_<type>][_eval] (bop_toolkit docs/bop_datasets_format.md):
+ * T-LESS ships models_cad, models_reconst and models_eval and no models/. Meshes come from the folder the
+ * user named, else the first of models, models_cad, models_reconst, any other non-eval models_<type>;
+ * the metrics use models_eval (or models_<type>_eval) when it exists, as the toolkit's evaluation does.
+ */
+function modelFolders(paths: readonly string[], root: string, wanted: string | undefined, log: ProblemLog): { mesh: string; eval?: string } {
+  const found = new Set<string>();
+  for (const p of paths) {
+    if (!p.startsWith(root)) continue;
+    const rest = p.slice(root.length);
+    const i = rest.indexOf('/');
+    if (i > 0 && kBopModelsDir.test(rest.slice(0, i)) && /^(?:models_info\.json|obj_\d+\.ply)$/.test(rest.slice(i + 1))) found.add(rest.slice(0, i));
+  }
+  const plain = [...found].filter((d) => !d.endsWith('_eval'));
+  const evals = [...found].filter((d) => d.endsWith('_eval'));
+  const rank = (d: string) => ['models', 'models_cad', 'models_reconst'].indexOf(d) >>> 0; // unknown names after the known ones
+  plain.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  let mesh = plain[0] ?? evals[0] ?? 'models';
+  if (wanted !== undefined) {
+    if (found.has(wanted)) mesh = wanted;
+    else log.add(`${root}${wanted}`, 'models folder', `not found (model folders here: ${[...found].sort().join(', ') || 'none'}); ${mesh} is used`);
+  }
+  if (plain.length > 1) log.add(`${root}${mesh}`, 'models folder', `meshes come from ${mesh}/ (also here: ${plain.filter((d) => d !== mesh).join(', ')}; name another to use it)`);
+  // models_eval pairs with models; models_cad_eval with models_cad; a lone models_eval serves any.
+  const evalDir = evals.find((d) => d === `${mesh}_eval`) ?? evals.find((d) => d === 'models_eval') ?? evals[0];
+  return { mesh, eval: evalDir && evalDir !== mesh ? evalDir : undefined };
+}
+
+/** Meshes of the evaluation models (models_eval/obj_<id>.ply), kept beside the training meshes. */
+async function attachEvalModels(source: ByteSource, root: string, evalDir: string, objects: DatasetObject[], has: Set<string>, log: ProblemLog): Promise<void> {
+  const missing: number[] = [];
+  const infoPath = `${root}${evalDir}/models_info.json`;
+  const info = has.has(infoPath) ? await readJson(source, infoPath, log) : undefined;
+  await Promise.all(objects.map(async (o) => {
+    const inf = isRecord(info) ? info[String(o.id)] : undefined;
+    if (isRecord(inf) && typeof inf.diameter === 'number' && inf.diameter > 0) o.evalDiameterMm = inf.diameter;
+    const path = `${root}${evalDir}/obj_${pad6(o.id)}.ply`;
+    if (!has.has(path)) {
+      missing.push(o.id);
+      return;
+    }
+    const mesh = await loadMesh(source, path, 1, log);
+    if (mesh) {
+      o.evalMesh = mesh;
+      o.evalMeshPath = path;
+      o.evalDiameterMm ??= meshGeometry(mesh).diameterMm;
+    }
+  }));
+  if (missing.length > 0) log.add(`${root}${evalDir}`, '', `no evaluation model for obj_id ${listSome(missing.sort((a, b) => a - b))}; the metrics use their training meshes`);
+}
+
+async function loadObjects(source: ByteSource, root: string, modelsFolder: string, has: Set<string>, byDir: Map<string, string[]>, log: ProblemLog): Promise<DatasetObject[]> {
+  const modelsDir = `${root}${modelsFolder}`;
   const infoPath = `${modelsDir}/models_info.json`;
   const info = has.has(infoPath) ? await readJson(source, infoPath, log) : undefined;
   if (!has.has(infoPath)) log.add(infoPath, '', 'missing: object sizes and symmetries come from the PLY files alone');
   const ids = new Set<number>();
   const infoOf = new Map<number, Record<string, unknown>>();
-  if (info !== undefined && !isRecord(info)) log.add(infoPath, '', 'not an object keyed by obj_id');
+  if (info !== undefined && !isRecord(info)) log.add(infoPath, 'top level', 'not an object keyed by obj_id');
   if (isRecord(info)) {
     for (const [key, v] of Object.entries(info)) {
       const id = Number(key);
@@ -76,6 +132,7 @@ async function loadObjects(source: ByteSource, root: string, has: Set<string>, b
       if (isRecord(info)) log.add(infoPath, `"${Number(m[1])}"`, `no entry for ${p}; its size is computed from the mesh`);
     }
   }
+  const official = officialSymmetric(root || source.label);
   const objects = await Promise.all(
     [...ids].sort((a, b) => a - b).map(async (id): Promise<DatasetObject> => {
       const meshPath = `${modelsDir}/obj_${pad6(id)}.ply`;
@@ -87,10 +144,13 @@ async function loadObjects(source: ByteSource, root: string, has: Set<string>, b
       let boundsMm: Box3 | undefined = geo?.boundsMm;
       if (inf) {
         if (typeof inf.diameter === 'number' && inf.diameter > 0) diameterMm = inf.diameter;
-        else log.add(infoPath, `"${id}".diameter`, geo ? 'missing or not positive; computed from the mesh' : 'missing or not positive');
+        else log.add(infoPath, `"${id}".diameter`, `${JSON.stringify(inf.diameter) ?? 'missing'}: missing or not a positive number${geo ? '; computed from the mesh' : ''}`);
         const mins = ['min_x', 'min_y', 'min_z'].map((k) => inf[k]);
         const sizes = ['size_x', 'size_y', 'size_z'].map((k) => inf[k]);
-        if ([...mins, ...sizes].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        const negative = ['size_x', 'size_y', 'size_z'].filter((k) => typeof inf[k] === 'number' && (inf[k] as number) < 0);
+        if (negative.length > 0) {
+          log.add(infoPath, `"${id}".${negative[0]}`, `${inf[negative[0]] as number} is negative; ${geo ? 'bounds computed from the mesh' : 'no bounds'}`);
+        } else if ([...mins, ...sizes].every((v) => typeof v === 'number' && Number.isFinite(v))) {
           const mn = mins as number[];
           const sz = sizes as number[];
           boundsMm = { min: [mn[0], mn[1], mn[2]], max: [mn[0] + sz[0], mn[1] + sz[1], mn[2] + sz[2]] };
@@ -102,18 +162,78 @@ async function loadObjects(source: ByteSource, root: string, has: Set<string>, b
         !!inf &&
         ((Array.isArray(inf.symmetries_discrete) && inf.symmetries_discrete.length > 0) ||
           (Array.isArray(inf.symmetries_continuous) && inf.symmetries_continuous.length > 0));
+      for (const k of ['symmetries_discrete', 'symmetries_continuous']) {
+        if (inf && inf[k] !== undefined && !Array.isArray(inf[k])) log.add(infoPath, `"${id}".${k}`, `${JSON.stringify(inf[k]).slice(0, 40)} is not a list; read as no symmetry`);
+      }
       return {
         id,
         name: `obj_${pad6(id)}`,
         mesh,
         meshPath: mesh ? meshPath : undefined,
         diameterMm,
-        symmetric,
+        symmetric: inf || !official ? symmetric : official.ids.has(id),
         boundsMm: boundsMm ?? { min: [0, 0, 0], max: [0, 0, 0] },
       };
     }),
   );
+  if (official) {
+    for (const o of objects) {
+      if (!infoOf.has(o.id)) continue;
+      const listed = official.ids.has(o.id);
+      if (listed !== o.symmetric) {
+        log.add(infoPath, `"${o.id}".symmetries`, o.symmetric
+          ? `obj_id ${o.id} has symmetries here but is not on ${official.name}'s official list of symmetric objects (bop_toolkit dataset_params); ADD-S is used as models_info says`
+          : `obj_id ${o.id} has no symmetries here but is on ${official.name}'s official list of symmetric objects (bop_toolkit dataset_params); ADD is used as models_info says, which scores it stricter than BOP does`);
+      }
+    }
+  }
   return objects;
+}
+
+/**
+ * Symmetric objects of the BOP datasets whose list is known (bop_toolkit_lib/dataset_params.py,
+ * symmetric_obj_ids): LM 3 bowl, 7 cup, 10 eggbox, 11 glue (the LINEMOD literature scores its 13 objects
+ * with ADD-S for eggbox and glue); LM-O eggbox and glue; all 30 T-LESS objects; YCB-V's bowl, mug, cans...
+ * The dataset is recognised by its folder's name ('lm', 'lmo', 'tless', 'ycbv' and common spellings).
+ */
+const kOfficialSymmetric: Record<string, { name: string; ids: number[] }> = {
+  lm: { name: 'LM', ids: [3, 7, 10, 11] },
+  lmo: { name: 'LM-O', ids: [10, 11] },
+  tless: { name: 'T-LESS', ids: Array.from({ length: 30 }, (_, i) => i + 1) },
+  ycbv: { name: 'YCB-V', ids: [1, 13, 14, 16, 18, 19, 20, 21] },
+  tudl: { name: 'TUD-L', ids: [] },
+  icbin: { name: 'IC-BIN', ids: [1] },
+};
+
+export function officialSymmetric(rootOrLabel: string): { name: string; ids: Set<number> } | undefined {
+  const base = rootOrLabel.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+  const key = base.toLowerCase().replace(/\.zip$/, '').replace(/_(?:base|models|test.*|train.*|val.*)$/, '').replace(/[-_ ]/g, '');
+  const alias: Record<string, string> = { linemod: 'lm', lmo: 'lmo', linemodoccluded: 'lmo', occlusion: 'lmo', occlusionlinemod: 'lmo', tless: 'tless', ycbv: 'ycbv', ycbvideo: 'ycbv' };
+  const known = kOfficialSymmetric[alias[key] ?? key];
+  return known ? { name: known.name, ids: new Set(known.ids) } : undefined;
+}
+
+/**
+ * BOP mask files keyed '<im_id>_<gt_id>' by the numbers parsed from their names, as rgb files are matched
+ * by theirs: any zero padding, any image extension ('000003_000001.png', '3_1.png'). Files not named
+ * that way are listed, never skipped silently.
+ */
+function maskFiles(paths: readonly string[], dirPath: string, log: ProblemLog): Map<string, string> {
+  const out = new Map<string, string>();
+  const odd: string[] = [];
+  for (const p of paths) {
+    const m = /^(\d+)_(\d+)\.(?:png|jpe?g)$/i.exec(basename(p));
+    if (!m) {
+      odd.push(basename(p));
+      continue;
+    }
+    const key = `${Number(m[1])}_${Number(m[2])}`;
+    const before = out.get(key);
+    if (before) log.add(p, 'name', `same im_id and gt_id as ${basename(before)}; ${basename(before)} is used`);
+    else out.set(key, p);
+  }
+  if (odd.length > 0) log.add(dirPath, '', `not named <im_id>_<gt_id>.png: ${listSome(odd)}; ignored`);
+  return out;
 }
 
 async function loadScene(
@@ -125,6 +245,7 @@ async function loadScene(
   byDir: Map<string, string[]>,
   objById: Map<number, DatasetObject>,
   rootCamera: { widthPx: number; heightPx: number } | undefined,
+  modelsFolder: string,
   log: ProblemLog,
 ): Promise<DatasetImage[]> {
   const gtPath = `${dir}/scene_gt.json`;
@@ -149,23 +270,23 @@ async function loadScene(
     has.has(infoPath) ? readJson(source, infoPath, log) : Promise.resolve(undefined),
   ]);
   if (!isRecord(gt)) {
-    if (gt !== undefined) log.add(gtPath, '', 'not an object keyed by im_id; scene left out');
+    if (gt !== undefined) log.add(gtPath, 'top level', `${Array.isArray(gt) ? 'a list' : `a ${typeof gt}`}, not an object keyed by im_id; scene left out`);
     return [];
   }
   if (!isRecord(cam)) {
-    if (cam !== undefined) log.add(camPath, '', 'not an object keyed by im_id; scene left out');
+    if (cam !== undefined) log.add(camPath, 'top level', `${Array.isArray(cam) ? 'a list' : `a ${typeof cam}`}, not an object keyed by im_id; scene left out`);
     return [];
   }
   const gtInfo = isRecord(info) ? info : undefined;
-  if (info !== undefined && !gtInfo) log.add(infoPath, '', 'not an object keyed by im_id; boxes come from the projected models');
+  if (info !== undefined && !gtInfo) log.add(infoPath, 'top level', 'not an object keyed by im_id; boxes come from the projected models');
 
   // One header read per scene: BOP scenes share one camera and so one image size.
   const firstRgb = [...rgbOf.values()].sort()[0];
   const size = rootCamera ?? (firstRgb ? await headerSize(source, firstRgb, log) : undefined) ?? { widthPx: 640, heightPx: 480 };
 
-  const dirFiles = (sub: string) => new Set(byDir.get(`${dir}/${sub}`) ?? []);
-  const masks = dirFiles('mask');
-  const masksVisib = dirFiles('mask_visib');
+  const masks = maskFiles(byDir.get(`${dir}/mask`) ?? [], `${dir}/mask`, log);
+  const masksVisib = maskFiles(byDir.get(`${dir}/mask_visib`) ?? [], `${dir}/mask_visib`, log);
+  const gtCount = new Map<number, number>();
   const depths = new Map<number, string>();
   for (const p of byDir.get(`${dir}/depth`) ?? []) depths.set(Number(stem(p)), p);
 
@@ -174,6 +295,11 @@ async function loadScene(
   const unknownObj = new Map<number, number>();
   const kCache = new Map<string, Float64Array>();
   const imIds = Object.keys(gt).sort((a, b) => Number(a) - Number(b));
+  // Masks match scene_gt.json's entries, whether or not their image loads (a lost image is reported on its own).
+  for (const key of imIds) {
+    const v = gt[key];
+    if (Array.isArray(v) && /^\d+$/.test(key)) gtCount.set(Number(key), v.length);
+  }
   for (const key of imIds) {
     const imId = Number(key);
     if (!Number.isInteger(imId)) {
@@ -252,17 +378,27 @@ async function loadScene(
       const inf = infos && isRecord(infos[gtId]) ? (infos[gtId] as Record<string, unknown>) : undefined;
       const bboxObj = inf ? numberArray(inf.bbox_obj, 4) : undefined;
       const bboxVisib = inf ? numberArray(inf.bbox_visib, 4) : undefined;
-      const maskName = `${pad6(imId)}_${pad6(gtId)}.png`;
+      if (infos && !inf) log.add(infoPath, field, 'missing or not an object; the box comes from the projected model', 'gt_info entry missing');
+      if (inf) {
+        // Wrong-typed boxes and fractions are said, then replaced (boxes from the projection, fraction unknown).
+        for (const [k, v] of [['bbox_obj', bboxObj], ['bbox_visib', bboxVisib]] as const) {
+          if (inf[k] !== undefined && !v) log.add(infoPath, `${field}.${k}`, `${JSON.stringify(inf[k]).slice(0, 60)} is not 4 numbers [x, y, w, h]; not used`, `${k} not 4 numbers`);
+          else if (v && (v[2] < -1 || v[3] < -1)) log.add(infoPath, `${field}.${k}`, `width or height ${v[2]}, ${v[3]} is negative; not used`, `${k} negative`);
+        }
+        const vf = inf.visib_fract;
+        if (vf !== undefined && !(typeof vf === 'number' && vf >= 0 && vf <= 1)) log.add(infoPath, `${field}.visib_fract`, `${JSON.stringify(vf)} is not a number in [0, 1]; not used`, 'visib_fract');
+      }
+      const maskKey = `${imId}_${gtId}`;
       const instance: Instance = {
         objId,
         gtId,
         rM2c: Float64Array.from(r),
         tM2cMm: Float64Array.from(t),
-        bboxPx: bboxObj && bboxObj[2] > 0 ? (bboxObj as BoxPx) : proj ? clipBox(proj, image.widthPx, image.heightPx) : [0, 0, image.widthPx, image.heightPx],
+        bboxPx: bboxObj && bboxObj[2] > 0 && bboxObj[3] > 0 ? (bboxObj as BoxPx) : proj ? clipBox(proj, image.widthPx, image.heightPx) : [0, 0, image.widthPx, image.heightPx],
         bboxVisibPx: bboxVisib && bboxVisib[2] >= 0 ? (bboxVisib as BoxPx) : undefined,
-        visibFract: inf && typeof inf.visib_fract === 'number' ? inf.visib_fract : undefined,
-        maskPath: masks.has(`${dir}/mask/${maskName}`) ? `${dir}/mask/${maskName}` : undefined,
-        maskVisibPath: masksVisib.has(`${dir}/mask_visib/${maskName}`) ? `${dir}/mask_visib/${maskName}` : undefined,
+        visibFract: inf && typeof inf.visib_fract === 'number' && inf.visib_fract >= 0 && inf.visib_fract <= 1 ? inf.visib_fract : undefined,
+        maskPath: masks.get(maskKey),
+        maskVisibPath: masksVisib.get(maskKey),
       };
       image.instances.push(instance);
     });
@@ -271,8 +407,17 @@ async function loadScene(
   if (noRgb.length > 0) log.add(`${dir}/rgb`, '', `no image file for im_id ${listSome(noRgb)} listed in scene_gt.json; left out`);
   const unlisted = [...rgbOf.keys()].filter((id) => !(String(id) in gt));
   if (unlisted.length > 0) log.add(gtPath, '', `no entry for im_id ${listSome(unlisted)} that have rgb files; those images are left out`);
+  for (const [sub, m] of [['mask', masks], ['mask_visib', masksVisib]] as const) {
+    const stray = [...m.entries()].filter(([k]) => {
+      const [im, g] = k.split('_').map(Number);
+      return !(g < (gtCount.get(im) ?? 0));
+    });
+    if (stray.length > 0) {
+      log.add(`${dir}/${sub}`, '', `${stray.length} mask file${stray.length === 1 ? '' : 's'} match no ground-truth instance (<im_id>_<gt_id> not in scene_gt.json): ${listSome(stray.map(([, p]) => basename(p)))}; not used`);
+    }
+  }
   for (const [objId, n] of unknownObj) {
-    log.add(gtPath, 'obj_id', `obj_id ${objId} is not in models/ (${n} instances left out)`);
+    log.add(gtPath, 'obj_id', `obj_id ${objId} is not in ${modelsFolder}/ (${n} instances left out)`);
   }
   return images;
 }

@@ -2,14 +2,17 @@ import type { Dataset, DatasetImage, DatasetObject } from '../dataset';
 import { boxCorners } from '../mesh';
 import { parseNpy, NpyError } from '../npy';
 import { listSome, type ProblemLog } from '../problems';
+import { imageKindOf } from '../image';
 import { basename, stem } from '../source/paths';
 import type { ByteSource } from '../source/source';
 import { checkBoxInImage, checkCamK, checkRotation, checkTranslation, clipBox, projectedBoxPx } from '../validate';
 import { headerSize, isRecord, loadMesh, meshGeometry, numberArray, readJson } from './common';
-import { indexByDir } from './detect';
+import { indexByDir, type PvnetClass } from './detect';
 
 /**
- * PVNet's LINEMOD layout (zju3dv/clean-pvnet, lib/datasets/linemod):
+ * PVNet's LINEMOD layout (zju3dv/clean-pvnet, lib/datasets/linemod), and clean-pvnet's custom layout
+ * (its README, "Training on the custom object": rgb/<i>.jpg, mask/<i>.png, pose/pose<i>.npy with t in
+ * metres, model.ply in millimetres, camera.txt 3x3, diameter.txt in metres):
  *   <class>/JPEGImages/<i>.jpg      <class>/mask/<i:04d>.png      <class>/pose/pose<i>.npy (3x4 [R|t], t in metres)
  *   <class>/<class>.ply (metres)    optional <class>/train.txt, test.txt (one image name or path a line)
  * One object per class folder and one instance per image. The camera is LINEMOD's unless a camera.json
@@ -25,7 +28,7 @@ const kLinemodIds: Record<string, number> = {
 /** LINEMOD's symmetric objects, as PVNet and BOP treat them. */
 const kSymmetric = new Set(['eggbox', 'glue']);
 
-export async function loadPvnet(source: ByteSource, root: string, classes: readonly string[], log: ProblemLog): Promise<Dataset> {
+export async function loadPvnet(source: ByteSource, root: string, classes: readonly PvnetClass[], log: ProblemLog): Promise<Dataset> {
   const byDir = indexByDir(source.paths);
   const has = new Set(source.paths);
   const rootK = await readCamera(source, root, has, log);
@@ -33,18 +36,35 @@ export async function loadPvnet(source: ByteSource, root: string, classes: reado
   const images: DatasetImage[] = [];
   let nextId = 100;
   const splitNames = new Set<string>();
-  for (const cls of classes) {
-    const dir = `${root}${cls}`;
+  for (const { name: cls, dir: classDir, layout } of classes) {
+    const dir = classDir.replace(/\/$/, '');
+    const at = (rel: string) => (dir ? `${dir}/${rel}` : rel);
     const id = kLinemodIds[cls.toLowerCase()] ?? nextId++;
-    const plyPath = `${dir}/${cls}.ply`;
-    let mesh = has.has(plyPath) ? await loadMesh(source, plyPath, 1000, log) : undefined;
-    if (!has.has(plyPath)) log.add(plyPath, '', `missing: class ${cls} has no model, its images cannot be used for training`);
+    // LINEMOD layout: <class>.ply in metres; custom layout: model.ply in millimetres (either name is taken in either layout).
+    const plyNames = layout === 'custom' ? ['model.ply', `${cls}.ply`] : [`${cls}.ply`, 'model.ply'];
+    const plyPath = plyNames.map(at).find((p) => has.has(p)) ?? at(plyNames[0]);
+    const plyInMm = basename(plyPath) === 'model.ply' && layout === 'custom';
+    let mesh = has.has(plyPath) ? await loadMesh(source, plyPath, plyInMm ? 1 : 1000, log) : undefined;
+    if (!has.has(plyPath)) log.add(plyPath, '', `missing: class ${cls} has no model (looked for ${plyNames.map(at).join(', ')}), its images cannot be used for training`);
     let geo = mesh ? meshGeometry(mesh) : undefined;
-    if (mesh && geo && geo.diameterMm > 10_000) {
+    if (mesh && geo && !plyInMm && geo.diameterMm > 10_000) {
       // > 10 m once scaled: the file was already in millimetres.
       log.add(plyPath, 'units', `diameter would be ${(geo.diameterMm / 1000).toFixed(0)} m if the file were in metres; read as millimetres instead`);
       mesh = { ...mesh, positions: mesh.positions.map((v) => v / 1000) };
       geo = meshGeometry(mesh);
+    } else if (mesh && geo && plyInMm && geo.diameterMm < 5) {
+      // < 5 mm read as millimetres: the file is in metres (a LINEMOD-style model in the custom layout).
+      log.add(plyPath, 'units', `diameter would be ${geo.diameterMm.toPrecision(3)} mm if the file were in millimetres; read as metres instead`);
+      mesh = { ...mesh, positions: mesh.positions.map((v) => v * 1000) };
+      geo = meshGeometry(mesh);
+    }
+    if (geo && has.has(at('diameter.txt'))) {
+      const text = new TextDecoder().decode(await source.read(at('diameter.txt'))).trim();
+      const dM = Number(text);
+      if (!(dM > 0)) log.add(at('diameter.txt'), 'diameter', `"${text.slice(0, 40)}" is not a positive number of metres; the model's own diameter is used`);
+      else if (Math.abs(dM * 1000 - geo.diameterMm) > 0.1 * geo.diameterMm) {
+        log.add(at('diameter.txt'), 'diameter', `${dM} m differs from the model's own diameter, ${(geo.diameterMm / 1000).toFixed(4)} m, by more than 10%; the model's is used`);
+      }
     }
     const obj: DatasetObject = {
       id,
@@ -56,11 +76,11 @@ export async function loadPvnet(source: ByteSource, root: string, classes: reado
       boundsMm: geo?.boundsMm ?? { min: [0, 0, 0], max: [0, 0, 0] },
     };
     objects.push(obj);
-    const kPx = (await readCamera(source, `${dir}/`, has, log)) ?? rootK ?? kLinemodK;
+    const kPx = (await readCamera(source, dir ? `${dir}/` : '', has, log)) ?? rootK ?? kLinemodK;
 
     const lists = new Map<number, string>();
     for (const split of ['train', 'test', 'val']) {
-      const path = `${dir}/${split}.txt`;
+      const path = at(`${split}.txt`);
       if (!has.has(path)) continue;
       splitNames.add(split);
       const text = new TextDecoder().decode(await source.read(path));
@@ -73,17 +93,22 @@ export async function loadPvnet(source: ByteSource, root: string, classes: reado
       }
     }
     const jpgs = new Map<number, string>();
-    for (const p of byDir.get(`${dir}/JPEGImages`) ?? []) {
+    const imageDir = at(layout === 'custom' ? 'rgb' : 'JPEGImages');
+    for (const p of byDir.get(imageDir) ?? []) {
       const i = Number(stem(p));
       if (Number.isInteger(i) && /\.(jpe?g|png)$/i.test(p)) jpgs.set(i, p);
     }
     const masks = new Map<number, string>();
-    for (const p of byDir.get(`${dir}/mask`) ?? []) {
-      const i = Number(stem(p));
-      if (Number.isInteger(i)) masks.set(i, p);
+    const notMasks: string[] = [];
+    for (const p of byDir.get(at('mask')) ?? []) {
+      // Masks are matched by the number in their name, whatever its padding ('0003.png', '3.png').
+      const i = /^\d+$/.test(stem(p)) ? Number(stem(p)) : NaN;
+      if (Number.isInteger(i) && imageKindOf(p)) masks.set(i, p);
+      else notMasks.push(basename(p));
     }
+    if (notMasks.length > 0) log.add(at('mask'), '', `not a mask named by an image number (<i>.png): ${listSome(notMasks)}; ignored`);
     const poses = new Map<number, string>();
-    for (const p of byDir.get(`${dir}/pose`) ?? []) {
+    for (const p of byDir.get(at('pose')) ?? []) {
       const m = /^pose(\d+)\.npy$/.exec(basename(p));
       if (m) poses.set(Number(m[1]), p);
     }
@@ -131,13 +156,17 @@ export async function loadPvnet(source: ByteSource, root: string, classes: reado
       }
       images.push(image);
     });
-    if (noPose.length > 0) log.add(`${dir}/pose`, '', `no pose<i>.npy for images ${listSome(noPose)}; left out`);
-    if (noImage.length > 0) log.add(`${dir}/JPEGImages`, '', `no image for poses ${listSome(noImage)}; left out`);
+    if (noPose.length > 0) log.add(at('pose'), '', `no pose<i>.npy for images ${listSome(noPose)}; left out`);
+    if (noImage.length > 0) log.add(imageDir, '', `no image for poses ${listSome(noImage)}; left out`);
     const noMask = indices.filter((i) => poses.has(i) && !masks.has(i));
-    if (noMask.length > 0) log.add(`${dir}/mask`, '', `no mask for images ${listSome(noMask)}; crops come from the projected model`);
+    if (noMask.length > 0 && masks.size > 0) log.add(at('mask'), '', `no mask for images ${listSome(noMask)}; crops come from the projected model`);
+    else if (noMask.length > 0) log.add(at('mask'), '', `missing: no masks for the ${noMask.length} images; crops come from the projected model, no background replacement`);
+    const strayMasks = [...masks.keys()].filter((i) => !jpgs.has(i) && !poses.has(i)).sort((a, b) => a - b);
+    if (strayMasks.length > 0) log.add(at('mask'), '', `masks ${listSome(strayMasks.map((i) => basename(masks.get(i)!)))} match no image and no pose; not used`);
   }
   const splits = [...splitNames].filter((s) => images.some((im) => im.split === s)).sort();
-  return { format: 'pvnet', name: root.replace(/\/$/, '') || source.label, objects, images, splits, problems: [], source };
+  const layout = classes.every((c) => c.layout === 'custom') ? 'pvnet-custom' : 'pvnet';
+  return { format: 'pvnet', layout, name: root.replace(/\/$/, '') || source.label, objects, images, splits, problems: [], source };
 }
 
 async function readPose(source: ByteSource, path: string, log: ProblemLog): Promise<{ r: Float64Array; tMm: Float64Array } | undefined> {
@@ -162,7 +191,7 @@ async function readPose(source: ByteSource, path: string, log: ProblemLog): Prom
     }
     return { r, tMm };
   } catch (e) {
-    log.add(path, '', `${e instanceof NpyError ? e.message : `could not be read (${String(e)})`}; instance left out`);
+    log.add(path, e instanceof NpyError ? 'npy' : '', `${e instanceof NpyError ? e.message : `could not be read (${String(e)})`}; instance left out`);
     return undefined;
   }
 }

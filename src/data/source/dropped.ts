@@ -1,5 +1,5 @@
 import type { Problem } from '../problems';
-import { safePath } from './paths';
+import { LitterTally, safePath, type IgnoredLitter } from './paths';
 import { blobAccess } from './random-access';
 import { MergedSource, type ByteSource } from './source';
 import { ZipSource, ZipError, type ZipLimits, kDefaultZipLimits } from './zip';
@@ -45,12 +45,21 @@ export async function readAllEntries(dir: DirectoryEntryLike): Promise<EntryLike
 }
 
 /** Walks dropped entries depth first; unreadable files become problems, not exceptions. */
-export async function walkEntries(roots: readonly EntryLike[], problems: Problem[]): Promise<DroppedFile[]> {
+export async function walkEntries(roots: readonly EntryLike[], problems: Problem[], ignored = new LitterTally()): Promise<DroppedFile[]> {
   const out: DroppedFile[] = [];
   const visit = async (entry: EntryLike, prefix: string): Promise<void> => {
     const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+    // A litter folder (__MACOSX/, .git/) is not walked at all: it can hold thousands of entries.
+    if (ignored.skip(path)) return;
     if (entry.isDirectory) {
-      for (const child of await readAllEntries(entry as DirectoryEntryLike)) await visit(child, path);
+      let children: EntryLike[];
+      try {
+        children = await readAllEntries(entry as DirectoryEntryLike);
+      } catch (e) {
+        problems.push({ file: path, field: 'folder', message: `could not be listed (${String(e)}); its files are left out` });
+        return;
+      }
+      for (const child of children) await visit(child, path);
     } else {
       try {
         const fileEntry = entry as FileEntryLike;
@@ -80,8 +89,14 @@ export function entriesOfDrop(items: DataTransferItemList): EntryLike[] {
 export class DroppedSource implements ByteSource {
   readonly paths: string[];
   private readonly files = new Map<string, Blob>();
-  constructor(readonly label: string, dropped: readonly DroppedFile[], readonly problems: Problem[] = []) {
+  constructor(
+    readonly label: string,
+    dropped: readonly DroppedFile[],
+    readonly problems: Problem[] = [],
+    readonly ignored: LitterTally = new LitterTally(),
+  ) {
     for (const d of dropped) {
+      if (this.ignored.skip(d.path.replace(/\\/g, '/'))) continue;
       const safe = safePath(d.path);
       if (!safe.ok) problems.push({ file: d.path, field: 'path', message: `${safe.reason}; left out` });
       else this.files.set(safe.path, d.file);
@@ -110,16 +125,22 @@ export class DroppedSource implements ByteSource {
  */
 export async function openDropped(roots: readonly EntryLike[], limits: ZipLimits = kDefaultZipLimits): Promise<ByteSource> {
   const problems: Problem[] = [];
-  const files = await walkEntries(roots, problems);
-  return openDroppedFiles(files, limits, problems);
+  const ignored = new LitterTally();
+  const files = await walkEntries(roots, problems, ignored);
+  return openDroppedFiles(files, limits, problems, ignored);
 }
 
-export async function openDroppedFiles(files: readonly DroppedFile[], limits: ZipLimits = kDefaultZipLimits, problems: Problem[] = []): Promise<ByteSource> {
-  const plain = files.filter((f) => !/\.zip$/i.test(f.path));
-  const zips = files.filter((f) => /\.zip$/i.test(f.path));
+export async function openDroppedFiles(
+  files: readonly DroppedFile[],
+  limits: ZipLimits = kDefaultZipLimits,
+  problems: Problem[] = [],
+  ignored: LitterTally = new LitterTally(),
+): Promise<ByteSource> {
+  const kept = files.filter((f) => !ignored.skip(f.path.replace(/\\/g, '/')));
+  const plain = kept.filter((f) => !/\.zip$/i.test(f.path));
+  const zips = kept.filter((f) => /\.zip$/i.test(f.path));
   const sources: ByteSource[] = [];
-  if (plain.length > 0) sources.push(new DroppedSource('dropped files', plain, problems));
-  else if (problems.length > 0) sources.push(new DroppedSource('dropped files', [], problems));
+  if (plain.length > 0 || problems.length > 0 || ignored.count > 0) sources.push(new DroppedSource('dropped files', plain, problems, ignored));
   for (const z of zips) {
     try {
       sources.push(await ZipSource.open(z.path, blobAccess(z.file), limits));
@@ -131,4 +152,45 @@ export async function openDroppedFiles(files: readonly DroppedFile[], limits: Zi
   const merged = new MergedSource(files.length === 1 ? files[0].path : 'dropped files', sources);
   if (sources.length === 0) merged.problems.push(...problems);
   return merged;
+}
+
+/** What the page's drop handler hands on: the files, a label, and what could not be taken (as problems). */
+export interface CollectedDrop {
+  label: string;
+  files: DroppedFile[];
+  /** Entries that could not be read or listed, and litter left out: shown with the dataset's own problems. */
+  problems: Problem[];
+  ignored: IgnoredLitter;
+}
+
+/**
+ * The page's drop path (ui/panels/DropZone.tsx calls this with what entriesOfDrop took from the
+ * DataTransfer): walks folders, or takes plain files where the platform gave no entries, and keeps every
+ * entry it could not read as a problem line for the dataset report instead of dropping it.
+ */
+export async function collectDrop(roots: readonly EntryLike[], plain: readonly File[]): Promise<CollectedDrop> {
+  const problems: Problem[] = [];
+  const ignored = new LitterTally();
+  let files: DroppedFile[];
+  if (roots.length > 0) {
+    files = await walkEntries(roots, problems, ignored);
+  } else {
+    // Synthetic drops and some platforms give files without entries.
+    files = plain.map((f) => ({ path: f.webkitRelativePath || f.name, file: f })).filter((f) => !ignored.skip(f.path));
+  }
+  if (ignored.count > 0) {
+    problems.push({ file: roots.length === 1 ? roots[0].name : 'dropped files', field: '', message: ignoredMessage(ignored) });
+  }
+  const label = roots.length === 1 ? roots[0].name : files.length === 1 ? files[0].path : `${files.length} dropped files`;
+  return { label, files, problems, ignored };
+}
+
+/** One line saying what litter was left out, e.g. for the page's problem list and the CLI report. */
+export function ignoredMessage(ignored: IgnoredLitter): string {
+  return `${ignored.count} OS or tool file${ignored.count === 1 ? '' : 's'} ignored (__MACOSX/, ._*, .DS_Store, Thumbs.db, desktop.ini, hidden entries), e.g. ${ignored.examples.slice(0, 3).join(', ')}`;
+}
+
+/** A loaded dataset's summary with the drop's own problems first (they happened before the load). */
+export function withDropProblems<T extends { problems: Problem[] }>(summary: T, dropProblems: readonly Problem[]): T {
+  return dropProblems.length === 0 ? summary : { ...summary, problems: [...dropProblems, ...summary.problems] };
 }

@@ -1,7 +1,7 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep, basename as nodeBasename } from 'node:path';
 import type { Problem } from '../problems';
-import { safePath } from './paths';
+import { LitterTally, safePath } from './paths';
 import type { RandomAccess } from './random-access';
 import type { ByteSource } from './source';
 import { ZipSource, type ZipLimits, kDefaultZipLimits } from './zip';
@@ -20,26 +20,65 @@ export class NodeFolderSource implements ByteSource {
     readonly paths: string[],
     private readonly sizes: Map<string, number>,
     readonly problems: Problem[],
+    readonly ignored: LitterTally,
   ) {}
 
+  /**
+   * Lists every file under root. Symbolic links are followed, to files and to folders alike (datasets
+   * are often assembled from links into a shared store); a link whose target is missing, or a folder
+   * reached again through a link (a loop, or the same folder twice), is a problem naming the link.
+   */
   static async open(root: string): Promise<NodeFolderSource> {
     const sizes = new Map<string, number>();
     const problems: Problem[] = [];
+    const ignored = new LitterTally();
+    const seenDirs = new Map<string, string>();
+    const relOf = (full: string) => relative(root, full).split(sep).join('/');
     const walk = async (dir: string): Promise<void> => {
-      const entries = await readdir(dir, { withFileTypes: true });
+      const real = await realpath(dir);
+      const before = seenDirs.get(real);
+      if (before !== undefined) {
+        problems.push({ file: relOf(dir) || '.', field: 'symbolic link', message: `leads back to ${before || 'the dataset folder itself'} (a link loop or a second path to one folder); not followed` });
+        return;
+      }
+      seenDirs.set(real, relOf(dir));
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        problems.push({ file: relOf(dir) || '.', field: 'folder', message: `could not be listed (${e instanceof Error ? e.message : String(e)}); its files are left out` });
+        return;
+      }
       for (const e of entries) {
         const full = join(dir, e.name);
-        const rel = relative(root, full).split(sep).join('/');
-        if (e.isDirectory()) await walk(full);
-        else if (e.isFile() || e.isSymbolicLink()) {
+        const rel = relOf(full);
+        if (ignored.skip(rel)) continue;
+        let isDir = e.isDirectory();
+        let isFile = e.isFile();
+        if (e.isSymbolicLink()) {
+          try {
+            const target = await stat(full);
+            isDir = target.isDirectory();
+            isFile = target.isFile();
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            const why = code === 'ELOOP' ? 'a link loop' : code === 'ENOENT' ? 'its target does not exist' : `its target cannot be read (${code ?? String(err)})`;
+            problems.push({ file: rel, field: 'symbolic link', message: `${why}; left out` });
+            continue;
+          }
+        }
+        if (isDir) await walk(full);
+        else if (isFile) {
           const safe = safePath(rel);
           if (!safe.ok) problems.push({ file: rel, field: 'path', message: `${safe.reason}; left out` });
           else sizes.set(safe.path, -1);
+        } else {
+          problems.push({ file: rel, field: 'path', message: 'not a regular file or folder (a socket, device or pipe); left out' });
         }
       }
     };
     await walk(root);
-    return new NodeFolderSource(root, root, [...sizes.keys()].sort(), sizes, problems);
+    return new NodeFolderSource(root, root, [...sizes.keys()].sort(), sizes, problems, ignored);
   }
 
   async read(path: string): Promise<Uint8Array> {

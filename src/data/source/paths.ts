@@ -29,3 +29,44 @@ export function stem(path: string): string {
   const i = b.lastIndexOf('.');
   return i <= 0 ? b : b.slice(0, i);
 }
+
+/**
+ * Why a path is operating-system or tool litter rather than dataset content, or undefined when it is
+ * content. macOS's Archive Utility adds a __MACOSX/ shadow tree of AppleDouble '._<name>' twins (same
+ * names as the real files, so a layout search would find the dataset twice); Finder leaves .DS_Store,
+ * Windows Thumbs.db and desktop.ini; editors and version control leave hidden ('.'-prefixed) files and
+ * folders. None of these is ever part of a BOP or PVNet dataset, so every source leaves them out and
+ * counts them (ByteSource.ignored) instead of reporting each as a problem.
+ */
+export function litterReason(path: string): string | undefined {
+  const parts = path.split('/').filter((p) => p !== '');
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const last = i === parts.length - 1;
+    if (p === '__MACOSX') return 'macOS resource-fork folder (__MACOSX/)';
+    if (p.startsWith('._')) return "macOS AppleDouble file ('._' prefix)";
+    if (p === '.DS_Store') return 'macOS Finder file (.DS_Store)';
+    if (last && /^thumbs\.db$/i.test(p)) return 'Windows thumbnail cache (Thumbs.db)';
+    if (last && /^desktop\.ini$/i.test(p)) return 'Windows folder settings (desktop.ini)';
+    if (p.startsWith('.') && p !== '.' && p !== '..') return `hidden ${last ? 'file' : 'folder'} ('.' prefix)`;
+  }
+  return undefined;
+}
+
+/** What a source left out as litter: how many entries, and a few of them to show. */
+export interface IgnoredLitter {
+  count: number;
+  examples: string[];
+}
+
+export class LitterTally implements IgnoredLitter {
+  count = 0;
+  examples: string[] = [];
+  /** True (and counted) when path is litter. */
+  skip(path: string): boolean {
+    if (!litterReason(path)) return false;
+    this.count++;
+    if (this.examples.length < 5) this.examples.push(path);
+    return true;
+  }
+}

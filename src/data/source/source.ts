@@ -1,4 +1,5 @@
 import type { Problem } from '../problems';
+import { LitterTally, type IgnoredLitter } from './paths';
 
 /**
  * Where a dataset's bytes come from. Everything above data/source sees only this: a list of relative
@@ -12,6 +13,8 @@ export interface ByteSource {
   readonly paths: readonly string[];
   /** Problems met while listing (unsafe paths, zip limits); each names an entry left out of paths. */
   readonly problems: readonly Problem[];
+  /** OS and tool litter left out of paths (paths.ts litterReason), counted so that nothing goes silently. */
+  readonly ignored?: IgnoredLitter;
   read(path: string): Promise<Uint8Array>;
   /** The first bytes of a file (at least min(maxBytes, size)); sources that can, read no more than that. */
   readHead(path: string, maxBytes: number): Promise<Uint8Array>;
@@ -21,12 +24,13 @@ export interface ByteSource {
 
 export class MemorySource implements ByteSource {
   readonly paths: string[];
+  readonly ignored = new LitterTally();
   constructor(
     readonly label: string,
     private readonly files: ReadonlyMap<string, Uint8Array>,
     readonly problems: Problem[] = [],
   ) {
-    this.paths = [...files.keys()].sort();
+    this.paths = [...files.keys()].filter((p) => !this.ignored.skip(p)).sort();
   }
   async read(path: string): Promise<Uint8Array> {
     const f = this.files.get(path);
@@ -48,10 +52,15 @@ export class MemorySource implements ByteSource {
 export class MergedSource implements ByteSource {
   readonly paths: string[];
   readonly problems: Problem[] = [];
+  readonly ignored: IgnoredLitter = { count: 0, examples: [] };
   private readonly owner = new Map<string, ByteSource>();
   constructor(readonly label: string, sources: readonly ByteSource[]) {
     for (const s of sources) {
       this.problems.push(...s.problems);
+      if (s.ignored) {
+        this.ignored.count += s.ignored.count;
+        this.ignored.examples.push(...s.ignored.examples.slice(0, 5 - this.ignored.examples.length));
+      }
       for (const p of s.paths) {
         const first = this.owner.get(p);
         if (first) this.problems.push({ file: p, field: 'path', message: `also in ${s.label}; the copy in ${first.label} is used` });

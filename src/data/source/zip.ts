@@ -1,6 +1,6 @@
 import { Inflate } from 'fflate';
 import type { Problem } from '../problems';
-import { safePath } from './paths';
+import { LitterTally, safePath } from './paths';
 import type { RandomAccess } from './random-access';
 import type { ByteSource } from './source';
 
@@ -57,6 +57,7 @@ export class ZipSource implements ByteSource {
     private readonly access: RandomAccess,
     private readonly entries: Map<string, ZipEntry>,
     readonly problems: Problem[],
+    readonly ignored: LitterTally,
   ) {
     this.paths = [...entries.keys()].sort();
   }
@@ -75,6 +76,7 @@ export class ZipSource implements ByteSource {
     const view = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
     const problems: Problem[] = [];
     const entries = new Map<string, ZipEntry>();
+    const ignored = new LitterTally();
     let totalBytes = 0;
     let p = 0;
     const utf8 = new TextDecoder('utf-8');
@@ -108,6 +110,8 @@ export class ZipSource implements ByteSource {
       }
       p = extraEnd + commentLen;
       if (rawName.endsWith('/')) continue; // a directory
+      // Litter is left out before the limits: a __MACOSX/ twin is not counted against the dataset's size.
+      if (ignored.skip(rawName.replace(/\\/g, '/'))) continue;
       const safe = safePath(rawName);
       if (!safe.ok) {
         problems.push({ file: `${label}:${rawName}`, field: 'path', message: `${safe.reason}; entry left out` });
@@ -146,7 +150,7 @@ export class ZipSource implements ByteSource {
         `${label}: would expand to ${fmtBytes(totalBytes)}, over the limit of ${fmtBytes(limits.maxTotalBytes)}; refusing it (a zip bomb, or a dataset too large for the browser)`,
       );
     }
-    return new ZipSource(label, access, entries, problems);
+    return new ZipSource(label, access, entries, problems, ignored);
   }
 
   sizeOf(path: string): number | undefined {

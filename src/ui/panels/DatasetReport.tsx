@@ -32,6 +32,12 @@ export function DatasetReport() {
           </span>
         ))}
       </div>
+      {d.images > 0 && !d.splits.some((s) => s.split.startsWith('train')) && (
+        <p className="muted small" data-testid="auto-split">
+          No training split in this dataset: training takes a seeded 15% of each scene's images, and evaluation during
+          training covers the other 85%. An exported model's evaluation covers the whole test split.
+        </p>
+      )}
       {d.problems.length === 0
         ? <p className="muted small" data-testid="no-problems">Validation: no problems found.</p>
         : (

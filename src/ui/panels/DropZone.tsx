@@ -1,7 +1,5 @@
 import { useRef, useState, type DragEvent } from 'react';
-import { entriesOfDrop, walkEntries } from '../../data/source/dropped';
-import type { Problem } from '../../data/problems';
-import type { DroppedBlob } from '../../worker/protocol';
+import { collectDrop, entriesOfDrop } from '../../data/source/dropped';
 import { loadBundled, loadDropped } from '../engine';
 import { useApp } from '../state/store';
 
@@ -22,17 +20,12 @@ export function DropZone() {
     const roots = entriesOfDrop(e.dataTransfer.items);
     const plain = Array.from(e.dataTransfer.files);
     void (async () => {
-      let files: DroppedBlob[];
-      if (roots.length > 0) {
-        const problems: Problem[] = [];
-        files = await walkEntries(roots, problems);
-      } else {
-        // Synthetic drops and some platforms give files without entries.
-        files = plain.map((f) => ({ path: f.webkitRelativePath || f.name, file: f }));
-      }
-      const label = roots.length === 1 ? roots[0].name : files.length === 1 ? files[0].path : `${files.length} dropped files`;
-      if (files.length === 0) useApp.getState().setLoadError('Nothing readable was dropped.');
-      else await loadDropped(label, files);
+      // Unreadable entries and ignored litter travel with the files and are shown with the dataset's problems.
+      const { label, files, problems } = await collectDrop(roots, plain);
+      if (files.length === 0) {
+        const why = problems.map((p) => `${p.file}: ${p.message}`).join('; ');
+        useApp.getState().setLoadError(`Nothing readable was dropped.${why ? ` ${why}` : ''}`);
+      } else await loadDropped(label, files, problems);
     })();
   };
 

@@ -1,5 +1,6 @@
 import { useRef, useState } from 'react';
 import { engine, message } from '../engine';
+import { bopResultsName } from '../../data/bopNames';
 import { download } from '../format';
 import { useApp } from '../state/store';
 
@@ -35,7 +36,9 @@ export function ExportPanel() {
         <button type="button" disabled={!hasModel || !!busy} data-testid="btn-export-csv"
           onClick={() => void run('BOP CSV', async () => {
             const csv = await engine().exportBopCsv();
-            download(`${name}-step${useApp.getState().step}_bop.csv`, csv, 'text/csv');
+            // <method>_<dataset>-<split>.csv: the name the BOP toolkit's evaluation scripts parse.
+            const testSplit = dataset?.splits.find((s) => !s.split.startsWith('train') && s.split !== 'all')?.split ?? 'test';
+            download(bopResultsName('poselab', dataset?.name ?? 'dataset', testSplit), csv, 'text/csv');
             setNote(`BOP results saved: ${csv.trim().split('\n').length - 1} estimates on the test split.`);
           })}>
           BOP results (.csv)

@@ -17,8 +17,8 @@ describe('BOP loader', () => {
     expect(ds.objects[0].diameterMm).toBeCloseTo(Math.hypot(100, 100, 100), 6);
     expect(ds.splits).toEqual(['test', 'train']);
     expect(countBySplit(ds)).toEqual([
-      { split: 'test', images: 2, instances: 2 },
-      { split: 'train', images: 3, instances: 6 },
+      { split: 'test', images: 2, instances: 2, masks: 2, masksVisib: 2 },
+      { split: 'train', images: 3, instances: 6, masks: 6, masksVisib: 6 },
     ]);
     expect(isUsable(ds)).toBe(true);
     const gt = bopPoses();

@@ -14,8 +14,8 @@ describe('PVNet LINEMOD loader', () => {
     expect(ds.objects[0].diameterMm).toBeCloseTo(Math.hypot(100, 80, 60), 3);
     expect(ds.objects[0].boundsMm.max[0]).toBeCloseTo(50, 4);
     expect(countBySplit(ds)).toEqual([
-      { split: 'test', images: 4, instances: 4 },
-      { split: 'train', images: 4, instances: 4 },
+      { split: 'test', images: 4, instances: 4, masks: 0, masksVisib: 4 },
+      { split: 'train', images: 4, instances: 4, masks: 0, masksVisib: 4 },
     ]);
     const im = ds.images.find((i) => i.key === 'cat/2')!;
     expect(Array.from(im.kPx)).toEqual(Array.from(kLinemodK));

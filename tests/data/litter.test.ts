@@ -1,0 +1,127 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { countBySplit } from '../../src/data/dataset';
+import { reportOf } from '../../src/data/inspect';
+import { loadDataset } from '../../src/data/load';
+import { problemLine } from '../../src/data/problems';
+import { openDropped, type DirectoryEntryLike, type EntryLike, type FileEntryLike } from '../../src/data/source/dropped';
+import { openNodePath } from '../../src/data/source/node';
+import { litterReason } from '../../src/data/source/paths';
+import { bytesAccess } from '../../src/data/source/random-access';
+import { MemorySource } from '../../src/data/source/source';
+import { ZipSource } from '../../src/data/source/zip';
+import { bopFixture, pvnetFixture, writeTree, type Files } from './fixtures';
+
+/**
+ * Issue 13, item 1: OS and tool litter (__MACOSX/ shadow trees of AppleDouble ._ twins, .DS_Store,
+ * Thumbs.db, desktop.ini, hidden entries) is left out of zips, dropped folders and Node paths, and
+ * counted; item 3's symbolic links are followed or named.
+ */
+
+/** What macOS's Archive Utility adds: a ._ twin of every file under __MACOSX/, and .DS_Store files. */
+function withMacLitter(files: Files): Files {
+  const out: Files = new Map(files);
+  const appleDouble = new Uint8Array([0x00, 0x05, 0x16, 0x07, 0, 2, 0, 0]); // AppleDouble magic, not a PNG/JSON/PLY
+  for (const p of files.keys()) {
+    const i = p.lastIndexOf('/');
+    out.set(`__MACOSX/${p.slice(0, i + 1)}._${p.slice(i + 1)}`, appleDouble);
+    out.set(`${p.slice(0, i + 1)}._${p.slice(i + 1)}`, appleDouble);
+  }
+  const top = [...files.keys()][0].split('/')[0];
+  out.set(`${top}/.DS_Store`, new Uint8Array([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31]));
+  out.set(`${top}/Thumbs.db`, new Uint8Array([0xd0, 0xcf]));
+  out.set(`${top}/desktop.ini`, new TextEncoder().encode('[.ShellClassInfo]\n'));
+  out.set(`${top}/.git/config`, new TextEncoder().encode('[core]\n'));
+  return out;
+}
+
+const zipOf = (files: Files) => zipSync(Object.fromEntries(files));
+
+function fakeTree(files: Files): EntryLike[] {
+  interface Node { dirs: Map<string, Node>; files: Map<string, Uint8Array> }
+  const root: Node = { dirs: new Map(), files: new Map() };
+  for (const [p, b] of files) {
+    const parts = p.split('/');
+    let n = root;
+    for (const d of parts.slice(0, -1)) {
+      if (!n.dirs.has(d)) n.dirs.set(d, { dirs: new Map(), files: new Map() });
+      n = n.dirs.get(d)!;
+    }
+    n.files.set(parts[parts.length - 1], b);
+  }
+  const build = (n: Node): EntryLike[] => [
+    ...[...n.dirs].map(([name, child]): DirectoryEntryLike => {
+      const kids = build(child);
+      return { isFile: false, isDirectory: true, name, createReader: () => { let done = false; return { readEntries: (ok) => { ok(done ? [] : kids); done = true; } }; } };
+    }),
+    ...[...n.files].map(([name, b]): FileEntryLike => ({ isFile: true, isDirectory: false, name, file: (ok) => ok(new File([b as Uint8Array<ArrayBuffer>], name)) })),
+  ];
+  return build(root);
+}
+
+describe('OS and tool litter', () => {
+  it('names each kind of litter and leaves dataset paths alone', () => {
+    for (const p of ['__MACOSX/lm/._scene_gt.json', 'lm/._obj_000001.ply', 'lm/.DS_Store', 'lm/Thumbs.db', 'lm/THUMBS.DB', 'lm/desktop.ini', 'lm/.git/HEAD', '.hidden', 'lm/.cache/x.png']) {
+      expect(litterReason(p), p).toBeDefined();
+    }
+    for (const p of ['lm/models/obj_000001.ply', 'lm/train/000000/rgb/000000.png', 'cat/JPEGImages/0.jpg', 'a.b/c.png', 'lm/Thumbs.db.txt']) {
+      expect(litterReason(p), p).toBeUndefined();
+    }
+  });
+
+  it('a macOS zip of a PVNet dataset loads like its folder: the __MACOSX/ twins are not a second root', async () => {
+    const clean = pvnetFixture('linemod/');
+    const folder = await loadDataset(new MemorySource('folder', clean));
+    const zip = await ZipSource.open('linemod-macos.zip', bytesAccess(zipOf(withMacLitter(clean))));
+    const ds = await loadDataset(zip);
+    expect(ds.problems.map(problemLine)).toEqual(folder.problems.map(problemLine));
+    expect(ds.name).toBe('linemod');
+    expect(countBySplit(ds)).toEqual(countBySplit(folder));
+    expect(ds.objects.map((o) => [o.id, !!o.mesh])).toEqual([[6, true], [11, true]]);
+    const r = reportOf(ds);
+    expect(r.ignored.count).toBe(2 * clean.size + 4);
+    expect(r.ignored.examples.length).toBeGreaterThan(0);
+  });
+
+  it('a macOS zip of a BOP dataset loads with no spurious second root and no problem', async () => {
+    const clean = bopFixture('mydata/');
+    const ds = await loadDataset(await ZipSource.open('bop-macos.zip', bytesAccess(zipOf(withMacLitter(clean)))));
+    expect(ds.problems).toEqual([]);
+    expect(ds.images).toHaveLength(5);
+    expect(ds.images.reduce((a, im) => a + im.instances.length, 0)).toBe(8);
+  });
+
+  it('a Node folder and a dropped folder leave litter out too', async () => {
+    const files = withMacLitter(bopFixture('mydata/'));
+    const node = await openNodePath(writeTree(files));
+    expect(node.paths.some((p) => litterReason(p))).toBe(false);
+    expect(node.ignored?.count).toBeGreaterThan(0);
+    expect((await loadDataset(node)).problems).toEqual([]);
+    const dropped = await openDropped(fakeTree(files));
+    expect(dropped.paths.some((p) => litterReason(p))).toBe(false);
+    expect(dropped.paths).toHaveLength(bopFixture('mydata/').size);
+    expect((await loadDataset(dropped)).problems).toEqual([]);
+  });
+});
+
+describe('symbolic links in a Node folder', () => {
+  it('follows a link to a folder, and names a broken link and a link loop', async () => {
+    const store = writeTree(bopFixture('mydata/'));
+    const dir = writeTree(new Map([['readme.txt', new Uint8Array([0x61])]]));
+    // The dataset is assembled from links: mydata/ -> the real folder elsewhere.
+    symlinkSync(join(store, 'mydata'), join(dir, 'mydata'), 'dir');
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'broken.png'));
+    mkdirSync(join(dir, 'loop'));
+    symlinkSync(join(dir, 'loop'), join(dir, 'loop', 'again'), 'dir');
+    writeFileSync(join(dir, 'loop', 'x.txt'), 'x');
+    const source = await openNodePath(dir);
+    const ds = await loadDataset(source);
+    expect(ds.images).toHaveLength(5);
+    expect(ds.objects).toHaveLength(2);
+    const lines = ds.problems.map(problemLine);
+    expect(lines).toContain('broken.png: symbolic link: its target does not exist; left out');
+    expect(lines).toContainEqual(expect.stringMatching(/^loop\/again: symbolic link: leads back to loop .*not followed$/));
+  });
+});
