@@ -281,7 +281,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let r0 = vec3<f32>(init_pose[b * 6u], init_pose[b * 6u + 1u], init_pose[b * 6u + 2u]);
     let t0 = vec3<f32>(init_pose[b * 6u + 3u], init_pose[b * 6u + 4u], init_pose[b * 6u + 5u]);
     if (!(is_finite_f(r0.x) && is_finite_f(r0.y) && is_finite_f(r0.z) && is_finite_f(t0.x) && is_finite_f(t0.y) && is_finite_f(t0.z))) {
-      write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_NON_FINITE);
+      write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_INVALID_INPUT);
       return;
     }
     R = so3_exp(r0);
@@ -306,6 +306,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (!(is_finite_f(r.x) && is_finite_f(r.y) && is_finite_f(r.z) && is_finite_f(t.x) && is_finite_f(t.y) && is_finite_f(t.z))) {
     write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_NOT_CONVERGED);
     return;
+  }
+  // The rounding of the input, not the solver, then limits the pose: say so rather than "converged".
+  if (kF32InputEps * input_rounding_ratio() > kInputResolutionTol) {
+    status = PNP_ILL_CONDITIONED;
   }
   write_pose(b, r, t, status);
 }

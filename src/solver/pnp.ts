@@ -6,16 +6,18 @@
  * camera, Xc = R(r) X + t, t in the unit of pts3d (mm for datasets). K row-major, pts2d in pixels.
  * Per problem: checkProblem -> normalise -> EPnP -> LM (refineMultiStart: from several rotations of the
  * EPnP pose when there are few points), or LM from initPose -> pose, status.
- * Failed problems (status != Converged) get a finite pose (zeros for NonFinite, TooFewPoints and
+ * Failed problems (status != Converged) get a finite pose (zeros for InvalidInput, TooFewPoints and
  * Degenerate; the last iterate for NotConverged and BehindCamera, zeros for NotConverged when EPnP
- * reports failure or LM ends non-finite) and zero gradients. A non-finite initPose is NonFinite input.
+ * reports failure or LM ends non-finite) and zero gradients. A non-finite initPose is InvalidInput. A solved problem whose
+ * input cannot resolve its own points' spread at inputEps (inputRoundingRatio) is IllConditioned.
+ * K is used as K * cameraScale(K) (the same camera, kept inside the f32 range), dL/dK scaled alike.
  */
 import { epnpInit } from './epnp';
 import { allFinite, type Vec } from './linalg';
 import { createLmResult, kLmDefaultsF64, lmRefine, type LmOptions, type LmResult } from './lm';
-import { normalizedImagePoints, normalizePoints } from './normalize';
+import { cameraScale, normalizedImagePoints, normalizePoints } from './normalize';
 import { so3Exp, so3Log } from './so3';
-import { checkProblem, PnpStatus } from './status';
+import { checkProblem, inputRoundingRatio, kF64InputEps, kInputResolutionTol, PnpStatus } from './status';
 import { pnpBackwardOne, type PnpGradOne } from './backward';
 
 export type PnpOptions = Partial<LmOptions>;
@@ -37,6 +39,9 @@ export interface PnpBatchInput {
   sharedK: boolean;
   /** LM tolerances; float64 defaults (kLmDefaultsF64) */
   options?: PnpOptions;
+  /** unit roundoff of the caller's input: kF64InputEps (default) for float64 data, kF32InputEps when the
+   * values come from float32 tensors (the op's cpu backend); decides IllConditioned */
+  inputEps?: number;
 }
 
 export interface PnpBatchOutput {
@@ -237,18 +242,22 @@ function ensureScratch(n: number): void {
   }
 }
 
-/** Copies problem b of the batch into bx, bX, bK, bW (bW only when weights are given). */
+/** Copies problem b of the batch into bx, bX, bK, bW (bW only when weights are given), K times
+ * cameraScale(K). Returns that scale. */
 function loadProblem(
   inp: { pts2d: Vec; pts3d: Vec; K: Vec; weights?: Vec; n: number; sharedPts3d: boolean; sharedK: boolean },
   b: number,
-): void {
+): number {
   const { n } = inp;
   for (let j = 0; j < 2 * n; j++) bx[j] = inp.pts2d[2 * n * b + j];
   const po = inp.sharedPts3d ? 0 : 3 * n * b;
   for (let j = 0; j < 3 * n; j++) bX[j] = inp.pts3d[po + j];
   const ko = inp.sharedK ? 0 : 9 * b;
   for (let j = 0; j < 9; j++) bK[j] = inp.K[ko + j];
+  const ks = cameraScale(bK);
+  for (let j = 0; j < 9; j++) bK[j] *= ks;
   if (inp.weights !== undefined) for (let j = 0; j < n; j++) bW[j] = inp.weights[n * b + j];
+  return ks;
 }
 
 /**
@@ -264,6 +273,7 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
   const iterations = new Int32Array(B);
   ensureScratch(n);
   const w = inp.weights === undefined ? null : bW;
+  const inputEps = inp.inputEps ?? kF64InputEps;
   for (let b = 0; b < B; b++) {
     loadProblem(inp, b);
     const pre = checkProblem(bx, bX, bK, w, n);
@@ -276,7 +286,7 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
     if (inp.initPose !== undefined) {
       for (let j = 0; j < 6; j++) bPose[j] = inp.initPose[6 * b + j];
       if (!allFinite(bPose, 0, 6)) {
-        status[b] = PnpStatus.NonFinite; // pose stays all-zero
+        status[b] = PnpStatus.InvalidInput; // pose stays all-zero
         continue;
       }
       so3Exp(bR0, bPose);
@@ -318,6 +328,8 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
     pose.set(bPose, 6 * b);
     const behind = !inFrontOfCamera(bR, bTn, bXn, w, n);
     status[b] = behind ? PnpStatus.BehindCamera : lmOut.converged ? PnpStatus.Converged : PnpStatus.NotConverged;
+    // The rounding of the input, not the solver, then limits the pose: say so rather than "converged".
+    if (inputEps * inputRoundingRatio(bx, bX, w, n) > kInputResolutionTol) status[b] = PnpStatus.IllConditioned;
   }
   return { pose, status, iterations };
 }
@@ -351,7 +363,7 @@ export function pnpBackwardBatch(inp: PnpBackwardInput): PnpBackwardOutput {
   const gradPoseB = new Float64Array(6);
   for (let b = 0; b < B; b++) {
     if (inp.status[b] !== PnpStatus.Converged) continue;
-    loadProblem(inp, b);
+    const ks = loadProblem(inp, b);
     for (let j = 0; j < 6; j++) {
       bPose[j] = inp.pose[6 * b + j];
       gradPoseB[j] = inp.gradPose[6 * b + j];
@@ -361,7 +373,7 @@ export function pnpBackwardBatch(inp: PnpBackwardInput): PnpBackwardOutput {
     const po = inp.sharedPts3d ? 0 : 3 * n * b;
     for (let j = 0; j < 3 * n; j++) gradPts3d[po + j] += gOne.gradPts3d[j];
     const ko = inp.sharedK ? 0 : 9 * b;
-    for (let j = 0; j < 9; j++) gradK[ko + j] += gOne.gradK[j];
+    for (let j = 0; j < 9; j++) gradK[ko + j] += ks * gOne.gradK[j];
     if (gradWeights !== undefined) for (let j = 0; j < n; j++) gradWeights[n * b + j] = gOne.gradWeights[j];
   }
   return gradWeights === undefined ? { gradPts2d, gradPts3d, gradK } : { gradPts2d, gradPts3d, gradK, gradWeights };
