@@ -37,6 +37,8 @@ var<private> g_kscale: f32;
 var<private> g_kinv: mat3x3<f32>;
 var<private> g_c: vec3<f32>;
 var<private> g_s: f32;
+// Smallest over largest eigenvalue of the normalised covariance (check_problem; checkProblem's spread).
+var<private> g_flatness: f32;
 
 fn has_flag(f: u32) -> bool {
   return (params.flags & f) != 0u;
@@ -258,5 +260,6 @@ fn check_problem() -> i32 {
   if (!(ev.y >= 1e-6 * ev.x)) {
     return PNP_DEGENERATE;
   }
+  g_flatness = ev.z / ev.x;
   return -1;
 }

@@ -46,8 +46,10 @@ const sVec = new Float64Array(9);
  * Checks one problem before solving: pts2d [n,2] px, pts3d [n,3], K [9], w [n] or null (all 1).
  * Returns PnpStatus.InvalidInput, TooFewPoints or Degenerate (checked in that order), or -1 when the problem
  * can be solved. Points with w = 0 do not exist for the problem, whatever their coordinates hold.
+ * When the problem can be solved and spread [3] is given, writes the eigenvalues of the normalised
+ * covariance to it, ascending (they sum to 1; spread[0] / spread[2] is how flat the points are).
  */
-export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: number): number {
+export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: number, spread?: Float64Array): number {
   for (let j = 0; j < 9; j++) if (!Number.isFinite(K[j])) return PnpStatus.InvalidInput;
   // A singular K has no K^-1 for the initialiser's normalised image points.
   const det = K[0] * (K[4] * K[8] - K[5] * K[7]) - K[1] * (K[3] * K[8] - K[5] * K[6]) + K[2] * (K[3] * K[7] - K[4] * K[6]);
@@ -83,6 +85,7 @@ export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: n
   jacobiEigenSym(sCov, 3, sVal, sVec);
   // Ascending: sVal[2] is the first (largest), sVal[1] the second.
   if (!(sVal[1] >= kDegenerateRatio * sVal[2])) return PnpStatus.Degenerate;
+  spread?.set(sVal);
   return -1;
 }
 
