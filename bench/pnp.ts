@@ -1,9 +1,11 @@
 /**
- * `npm run bench:pnp [-- --quick]`: batched PnP throughput, forward and forward+backward, for the WGSL
- * kernels (through the bpnp op on tfjs's webgpu backend), the float64 reference (src/solver) and a loop
- * over OpenCV.js solvePnP ITERATIVE (forward only, one problem per call as the public BPnP code does), all
- * in one run on one machine, so the ratios compare like with like. Prints a table and writes
- * bench/results/pnp-<device>.json.
+ * `npm run bench:pnp [-- --quick] [--B 1024] [--n 8] [--out file.json]`: batched PnP throughput, forward and
+ * forward+backward, for the WGSL kernels (the bpnp op on tfjs's webgpu backend), the bpnp op on tfjs's cpu
+ * backend (the float64 solver, with the tensors' conversions), the float64 solver called directly
+ * (src/solver), and loops over OpenCV.js solvePnP ITERATIVE and SQPnP (forward only, one problem per call
+ * as the public BPnP code does; SQPnP alone, without a refinement), all in one run on one machine, so the
+ * ratios compare like with like. --B and --n run one configuration alone (each may be a comma list).
+ * Prints a table and writes bench/results/pnp-<device>.json (or --out).
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,11 +17,21 @@ import { bpnp } from '../src/ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../src/solver/pnp';
 import { makeProblems, type Problems } from '../tests/helpers/problems';
 import { deviceSlug } from './device';
+import { parseArgs } from 'node:util';
 import { loadOpenCv, solvePnpOpenCv, type OpenCv } from './opencv';
 
-const quick = process.argv.includes('--quick');
-const kBatches = quick ? [1, 64, 1024] : [1, 64, 1024, 16384];
-const kPoints = [8, 64];
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, B: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } },
+});
+const quick = args.quick ?? false;
+const listArg = (v: string | undefined, name: string): number[] | undefined => {
+  if (v === undefined) return undefined;
+  const xs = v.split(',').map(Number);
+  if (xs.some((x) => !(Number.isInteger(x) && x > 0))) throw new Error(`--${name}: expected positive integers, got ${v}`);
+  return xs;
+};
+const kBatches = listArg(args.B, 'B') ?? (quick ? [1, 64, 1024] : [1, 64, 1024, 16384]);
+const kPoints = listArg(args.n, 'n') ?? [8, 64];
 /** Repeat a measurement until this much time has been spent (at least once, at most kMaxReps). */
 const kMinMs = quick ? 300 : 1500;
 const kMaxReps = 20;
@@ -46,12 +58,13 @@ async function time(fn: () => Promise<void> | void): Promise<Timing> {
 interface Row {
   B: number;
   n: number;
-  impl: 'wgsl' | 'float64' | 'opencv';
+  impl: 'wgsl' | 'op-cpu' | 'float64' | 'opencv' | 'opencv-sqpnp';
   forward: Timing;
   forwardBackward?: Timing;
 }
 
-async function benchWgsl(p: Problems, gradPose: Float32Array): Promise<Row> {
+/** The bpnp op on the current tfjs backend: 'wgsl' on webgpu, 'op-cpu' on cpu (the float64 solver). */
+async function benchOp(p: Problems, gradPose: Float32Array, impl: 'wgsl' | 'op-cpu'): Promise<Row> {
   const { B, n } = p;
   const pts2d = tf.tensor3d(Float32Array.from(p.pts2d), [B, n, 2]);
   const pts3d = tf.tensor2d(Float32Array.from(p.pts3d), [n, 3]);
@@ -70,7 +83,7 @@ async function benchWgsl(p: Problems, gradPose: Float32Array): Promise<Row> {
     tf.dispose(g);
   });
   tf.dispose([pts2d, pts3d, K, dPose]);
-  return { B, n, impl: 'wgsl', forward, forwardBackward };
+  return { B, n, impl, forward, forwardBackward };
 }
 
 async function benchFloat64(p: Problems, gradPose: Float64Array): Promise<Row> {
@@ -88,6 +101,24 @@ async function benchOpenCv(cv: OpenCv, p: Problems): Promise<Row> {
     for (let b = 0; b < B; b++) solvePnpOpenCv(cv, 'iterative', p.pts2d.subarray(2 * n * b, 2 * n * (b + 1)), p.pts3d, p.K, n);
   });
   return { B, n, impl: 'opencv', forward };
+}
+
+/** Plain SQPnP (Terzakis & Lourakis, ECCV 2020), OpenCV's fastest global solver: one call per problem. */
+async function benchSqpnp(cv: OpenCv, p: Problems): Promise<Row> {
+  const { B, n } = p;
+  const dist = cv.matFromArray(1, 4, cv.CV_64F, [0, 0, 0, 0]);
+  const rvec = new cv.Mat(), tvec = new cv.Mat();
+  const obj = cv.matFromArray(n, 3, cv.CV_64F, p.pts3d);
+  const cam = cv.matFromArray(3, 3, cv.CV_64F, p.K);
+  const forward = await time(() => {
+    for (let b = 0; b < B; b++) {
+      const img = cv.matFromArray(n, 2, cv.CV_64F, p.pts2d.subarray(2 * n * b, 2 * n * (b + 1)));
+      cv.solvePnP(obj, img, cam, dist, rvec, tvec, false, cv.SOLVEPNP_SQPNP);
+      img.delete();
+    }
+  });
+  for (const m of [dist, rvec, tvec, obj, cam]) m.delete();
+  return { B, n, impl: 'opencv-sqpnp', forward };
 }
 
 const fmtMs = (t?: Timing) => (t ? t.ms.toFixed(t.ms < 10 ? 2 : 1) : '-');
@@ -109,7 +140,21 @@ async function main(): Promise<void> {
     for (const B of kBatches) {
       const p = makeProblems({ B, n, noisePx: 1, seed: 1000 + B + n });
       const gradPose = Float64Array.from({ length: 6 * B }, (_, i) => Math.sin(i));
-      for (const row of [await benchWgsl(p, Float32Array.from(gradPose)), await benchFloat64(p, gradPose), await benchOpenCv(cv, p)]) {
+      const impls: (() => Promise<Row>)[] = [
+        async () => {
+          await useNodeWebgpu();
+          return benchOp(p, Float32Array.from(gradPose), 'wgsl');
+        },
+        async () => {
+          await tf.setBackend('cpu');
+          return benchOp(p, Float32Array.from(gradPose), 'op-cpu');
+        },
+        () => benchFloat64(p, gradPose),
+        () => benchOpenCv(cv, p),
+        () => benchSqpnp(cv, p),
+      ];
+      for (const run of impls) {
+        const row = await run();
         rows.push(row);
         process.stderr.write(`  B=${B} n=${n} ${row.impl}: ${fmtMs(row.forward)} ms forward\n`);
       }
@@ -117,18 +162,21 @@ async function main(): Promise<void> {
   }
   const table = rows.map((r) => {
     const cvRow = rows.find((c) => c.impl === 'opencv' && c.B === r.B && c.n === r.n)!;
-    const vsOpenCv = (t?: Timing) => (t ? (cvRow.forward.ms / t.ms).toFixed(2) : '-');
+    const sqRow = rows.find((c) => c.impl === 'opencv-sqpnp' && c.B === r.B && c.n === r.n)!;
+    const vs = (ref: Row, t?: Timing) => (t ? (ref.forward.ms / t.ms).toFixed(2) : '-');
     return {
       B: r.B, n: r.n, impl: r.impl,
       'fwd ms': fmtMs(r.forward), 'fwd problems/s': fmtRate(r.B, r.forward),
       'fwd+bwd ms': fmtMs(r.forwardBackward), 'fwd+bwd problems/s': fmtRate(r.B, r.forwardBackward),
-      'fwd vs OpenCV fwd': vsOpenCv(r.forward), 'fwd+bwd vs OpenCV fwd': vsOpenCv(r.forwardBackward),
+      'fwd+bwd vs ITERATIVE fwd': vs(cvRow, r.forwardBackward), 'fwd+bwd vs SQPnP fwd': vs(sqRow, r.forwardBackward),
     };
   });
   console.table(table);
-  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `pnp-${deviceSlug(machine.adapter)}${quick ? '-quick' : ''}.json`);
+  const out = args.out ?? join(dirname(fileURLToPath(import.meta.url)), 'results', `pnp-${deviceSlug(machine.adapter)}${quick ? '-quick' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ machine, note: 'median wall time per call; wgsl timings end with one readback of the results', rows, table }, null, 2) + '\n');
+  const note = 'median wall time per call; wgsl timings end with one readback of the results; op-cpu is the bpnp op on ' +
+    "tfjs's cpu backend (the float64 solver plus tensor conversions); opencv-sqpnp is SQPnP alone, without refinement";
+  writeFileSync(out, JSON.stringify({ machine, note, argv: process.argv.slice(2), rows, table }, null, 2) + '\n');
   console.log(`wrote ${out}`);
 }
 

@@ -1,16 +1,23 @@
 /**
  * npm run pnp -- --in problems.json --out result.json [--backend webgpu|cpu]
  *
- * Solves a batch of PnP problems with the bpnp op and, where "grad" (dL/dpose [B][6]) is given, returns
- * the implicit gradients in the input's own shapes. Exit codes: 0 done, 2 bad arguments or input.
+ * Solves a batch of PnP problems and, where "grad" (dL/dpose [B][6]) is given, returns the implicit
+ * gradients in the input's own shapes. Exit codes: 0 done, 2 bad arguments or input.
+ *
+ * The JSON's numbers stay float64 up to the solver: --backend cpu hands them to the float64 solver
+ * (src/solver) as they are; --backend webgpu centres pts3d in float64 first (centrePts3d), so that the
+ * float32 tensors of the bpnp op hold small coordinates (UTM metres would otherwise round by up to
+ * 0.25 m), and moves the pose and dL/dpose between the two frames in float64.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
-import { PnpStatus, pnpStatusName } from '../solver/status';
+import { pnpBackwardBatch, solvePnpBatch } from '../solver/pnp';
+import { so3Exp, so3LeftJacobian } from '../solver/so3';
+import { kF64InputEps, PnpStatus, pnpStatusName } from '../solver/status';
 import { useNodeWebgpu } from '../node/webgpu';
-import { parsePnpProblems, PnpInputError, type PnpProblemsJson } from './pnpInput';
+import { centrePts3d, parsePnpProblems, PnpInputError, type PnpProblemsJson } from './pnpInput';
 
 const usage = 'usage: npm run pnp -- --in problems.json --out result.json [--backend webgpu|cpu]';
 
@@ -25,24 +32,87 @@ function nest(data: ArrayLike<number>, shape: number[]): unknown {
   return Array.from({ length: shape[0] }, (_, i) => nest(Array.prototype.slice.call(data, i * stride, (i + 1) * stride), shape.slice(1)));
 }
 
-async function runPnp(p: PnpProblemsJson): Promise<Record<string, unknown>> {
+function pnpOutput(p: PnpProblemsJson, pose: ArrayLike<number>, status: ArrayLike<number>): Record<string, unknown> {
+  return {
+    pose: nest(pose, [p.B, 6]),
+    status: Array.from(status),
+    status_name: Array.from(status, (s) => pnpStatusName(s)),
+  };
+}
+
+/** --backend cpu: the float64 solver on the JSON's float64 numbers, nothing rounded to float32. */
+function runPnpFloat64(p: PnpProblemsJson): Record<string, unknown> {
   const { B, n } = p;
-  const pts2d = tf.tensor3d(p.pts2d, [B, n, 2]);
+  const shape = { B, n, sharedPts3d: p.sharedPts3d, sharedK: p.sharedK };
+  const problem = { pts2d: p.pts2d, pts3d: p.pts3d, K: p.K, weights: p.weights, ...shape };
+  const fwd = solvePnpBatch({ ...problem, initPose: p.initPose, inputEps: kF64InputEps });
+  const out = pnpOutput(p, fwd.pose, fwd.status);
+  if (p.grad) {
+    const g = pnpBackwardBatch({ ...problem, pose: fwd.pose, status: fwd.status, gradPose: p.grad });
+    out.grad_pts2d = nest(g.gradPts2d, [B, n, 2]);
+    out.grad_pts3d = nest(g.gradPts3d, p.sharedPts3d ? [n, 3] : [B, n, 3]);
+    out.grad_K = nest(g.gradK, p.sharedK ? [3, 3] : [B, 3, 3]);
+    if (g.gradWeights) out.grad_weights = nest(g.gradWeights, [B, n]);
+  }
+  return out;
+}
+
+const sR = new Float64Array(9);
+const sJ = new Float64Array(9);
+
+/**
+ * --backend webgpu: the bpnp op on pts3d centred in float64 (X' = X - c). Its pose (r, t') becomes
+ * t = t' - R c in float64; dL/dpose becomes dL/dpose' by the chain rule through that map: with
+ * R(r + dr) = exp([Jl(r) dr]x) R(r), dt/dr = [R c]x Jl(r), so dL/dr' = dL/dr - Jl^T [R c]x dL/dt and
+ * dL/dt' = dL/dt. c is a constant of the problem, so dL/dX = dL/dX' (docs/pnp-maths.md, "Normalisation").
+ */
+async function runPnpOp(p: PnpProblemsJson): Promise<Record<string, unknown>> {
+  const { B, n } = p;
+  const centred = centrePts3d(p);
+  const pts2d = tf.tensor3d(Float32Array.from(p.pts2d), [B, n, 2]);
   const pts3dShape: number[] = p.sharedPts3d ? [n, 3] : [B, n, 3];
   const kShape: number[] = p.sharedK ? [3, 3] : [B, 3, 3];
-  const pts3d = tf.tensor<tf.Rank>(p.pts3d, pts3dShape) as tf.Tensor2D | tf.Tensor3D;
-  const K = tf.tensor<tf.Rank>(p.K, kShape) as tf.Tensor2D | tf.Tensor3D;
-  const weights = p.weights ? tf.tensor2d(p.weights, [B, n]) : undefined;
-  const initPose = p.initPose ? tf.tensor2d(p.initPose, [B, 6]) : undefined;
+  const pts3d = tf.tensor<tf.Rank>(Float32Array.from(centred.pts3d), pts3dShape) as tf.Tensor2D | tf.Tensor3D;
+  const K = tf.tensor<tf.Rank>(Float32Array.from(p.K), kShape) as tf.Tensor2D | tf.Tensor3D;
+  const weights = p.weights ? tf.tensor2d(Float32Array.from(p.weights), [B, n]) : undefined;
+  let initPose: tf.Tensor2D | undefined;
+  if (p.initPose) {
+    // The caller's start in the centred frame: t' = t + R c.
+    const ip = Float64Array.from(p.initPose);
+    for (let b = 0; b < B; b++) {
+      so3Exp(sR, ip, 6 * b);
+      for (let a = 0; a < 3; a++) ip[6 * b + 3 + a] += sR[3 * a] * centred.c[3 * b] + sR[3 * a + 1] * centred.c[3 * b + 1] + sR[3 * a + 2] * centred.c[3 * b + 2];
+    }
+    initPose = tf.tensor2d(Float32Array.from(ip), [B, 6]);
+  }
   const { pose, status } = bpnp(pts2d, pts3d, K, { weights, initPose });
   const statusArr = await status.data();
-  const out: Record<string, unknown> = {
-    pose: nest(await pose.data(), [B, 6]),
-    status: Array.from(statusArr),
-    status_name: Array.from(statusArr, (s) => pnpStatusName(s)),
-  };
+  const poseArr = Float64Array.from(await pose.data());
+  const rc = new Float64Array(3 * B);
+  for (let b = 0; b < B; b++) {
+    so3Exp(sR, poseArr, 6 * b);
+    for (let a = 0; a < 3; a++) {
+      rc[3 * b + a] = sR[3 * a] * centred.c[3 * b] + sR[3 * a + 1] * centred.c[3 * b + 1] + sR[3 * a + 2] * centred.c[3 * b + 2];
+    }
+  }
+  const poseOut = poseArr.slice();
+  for (let b = 0; b < B; b++) {
+    // A failed problem keeps the op's all-zero pose, the convention of every status but Converged.
+    if (poseArr.subarray(6 * b, 6 * b + 6).every((v) => v === 0)) continue;
+    for (let a = 0; a < 3; a++) poseOut[6 * b + 3 + a] -= rc[3 * b + a];
+  }
+  const out = pnpOutput(p, poseOut, statusArr);
   if (p.grad) {
-    const dy = tf.tensor2d(p.grad, [B, 6]);
+    const gradC = Float64Array.from(p.grad);
+    for (let b = 0; b < B; b++) {
+      const gt = p.grad.subarray(6 * b + 3, 6 * b + 6);
+      const x = rc[3 * b], y = rc[3 * b + 1], z = rc[3 * b + 2];
+      // u = [R c]x dL/dt, then dL/dr' = dL/dr - Jl^T u.
+      const u0 = y * gt[2] - z * gt[1], u1 = z * gt[0] - x * gt[2], u2 = x * gt[1] - y * gt[0];
+      so3LeftJacobian(sJ, poseArr, 6 * b);
+      for (let a = 0; a < 3; a++) gradC[6 * b + a] -= sJ[a] * u0 + sJ[3 + a] * u1 + sJ[6 + a] * u2;
+    }
+    const dy = tf.tensor2d(Float32Array.from(gradC), [B, 6]);
     const args: tf.Tensor[] = weights ? [pts2d, pts3d, K, weights] : [pts2d, pts3d, K];
     const f = (...xs: tf.Tensor[]) =>
       bpnp(xs[0] as tf.Tensor3D, xs[1] as tf.Tensor2D, xs[2] as tf.Tensor2D, { weights: xs[3] as tf.Tensor2D | undefined, initPose }).pose;
@@ -84,7 +154,7 @@ async function main(): Promise<void> {
     await tf.setBackend('cpu');
   }
   const t0 = performance.now();
-  const result = await runPnp(problems);
+  const result = values.backend === 'cpu' ? runPnpFloat64(problems) : await runPnpOp(problems);
   const ms = performance.now() - t0;
   writeFileSync(values.out, JSON.stringify(result));
   const status = result.status as number[];

@@ -4,22 +4,25 @@
  *
  * {"pts2d": [B][n][2] px, "pts3d": [n][3] or [B][n][3], "K": [3][3] or [B][3][3],
  *  "grad"?: [B][6], "weights"?: [B][n], "initPose"?: [B][6]}
+ *
+ * Numbers stay float64 (JSON's own precision): coordinates such as UTM metres need all of it, and only
+ * the command line knows where it may centre them before any float32 step (centrePts3d).
  */
 
 export interface PnpProblemsJson {
   B: number;
   n: number;
   /** [B*n*2] */
-  pts2d: Float32Array;
+  pts2d: Float64Array;
   /** [n*3] or [B*n*3] */
-  pts3d: Float32Array;
+  pts3d: Float64Array;
   sharedPts3d: boolean;
   /** [9] or [B*9] row-major */
-  K: Float32Array;
+  K: Float64Array;
   sharedK: boolean;
-  grad?: Float32Array;
-  weights?: Float32Array;
-  initPose?: Float32Array;
+  grad?: Float64Array;
+  weights?: Float64Array;
+  initPose?: Float64Array;
 }
 
 export class PnpInputError extends Error {}
@@ -37,8 +40,8 @@ function shapeOf(v: unknown, field: string): number[] {
   return shape;
 }
 
-function flatten(v: unknown, shape: number[], field: string): Float32Array {
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+function flatten(v: unknown, shape: number[], field: string): Float64Array {
+  const out = new Float64Array(shape.reduce((a, b) => a * b, 1));
   let k = 0;
   const walk = (x: unknown, depth: number, path: string) => {
     if (depth === shape.length) {
@@ -64,7 +67,7 @@ function fmt(shape: number[]): string {
   return shape.map((s) => `[${s}]`).join('');
 }
 
-function expectShape(v: unknown, field: string, options: number[][]): { data: Float32Array; shape: number[] } {
+function expectShape(v: unknown, field: string, options: number[][]): { data: Float64Array; shape: number[] } {
   const got = shapeOf(v, field);
   const match = options.find((o) => o.length === got.length && o.every((s, i) => s < 0 || s === got[i]));
   if (!match) {
@@ -103,4 +106,36 @@ export function parsePnpProblems(json: unknown): PnpProblemsJson {
   }
   if (o.initPose !== undefined) out.initPose = expectShape(o.initPose, 'initPose', [[B, 6]]).data;
   return out;
+}
+
+/**
+ * pts3d moved to its centroid, in float64: returns the centred copy and c [B,3] (the same c for every
+ * problem when pts3d is shared). The mean runs over the finite points with w > 0 (0 when there are none),
+ * so that a NaN in a point that does not exist never spreads. Any constant c keeps the problem's optimum:
+ * for the centred points X - c the pose is (R, t + R c), and moving back is t = t' - R c.
+ */
+export function centrePts3d(p: PnpProblemsJson): { pts3d: Float64Array; c: Float64Array } {
+  const { B, n } = p;
+  const c = new Float64Array(3 * B);
+  const pts3d = p.pts3d.slice();
+  const groups = p.sharedPts3d ? 1 : B;
+  for (let g = 0; g < groups; g++) {
+    const o = 3 * n * g;
+    let m = 0, cx = 0, cy = 0, cz = 0;
+    for (let i = 0; i < n; i++) {
+      const X = pts3d[o + 3 * i], Y = pts3d[o + 3 * i + 1], Z = pts3d[o + 3 * i + 2];
+      // A shared point exists for the mean when some problem weights it; per-problem points by their own weight.
+      const used = p.weights === undefined ? true
+        : p.sharedPts3d ? Array.from({ length: B }, (_, b) => p.weights![n * b + i]).some((w) => w > 0)
+        : p.weights[n * g + i] > 0;
+      if (!used || !(Number.isFinite(X) && Number.isFinite(Y) && Number.isFinite(Z))) continue;
+      m++; cx += X; cy += Y; cz += Z;
+    }
+    if (m > 0) { cx /= m; cy /= m; cz /= m; }
+    for (let i = 0; i < n; i++) {
+      pts3d[o + 3 * i] -= cx; pts3d[o + 3 * i + 1] -= cy; pts3d[o + 3 * i + 2] -= cz;
+    }
+    for (let b = p.sharedPts3d ? 0 : g; b < (p.sharedPts3d ? B : g + 1); b++) c.set([cx, cy, cz], 3 * b);
+  }
+  return { pts3d, c };
 }

@@ -8,10 +8,11 @@
 
 const PNP_CONVERGED: i32 = 0;
 const PNP_NOT_CONVERGED: i32 = 1;
-const PNP_NON_FINITE: i32 = 2;
+const PNP_INVALID_INPUT: i32 = 2;
 const PNP_TOO_FEW_POINTS: i32 = 3;
 const PNP_DEGENERATE: i32 = 4;
 const PNP_BEHIND_CAMERA: i32 = 5;
+const PNP_ILL_CONDITIONED: i32 = 6;
 
 const PI_F: f32 = 3.14159265358979;
 

@@ -141,6 +141,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let dq2y = (pd.uv.y * xc * kd / c3 - pd.uv.y * dxc - q.y * xc) / c3;
     gK2 -= 2.0 * w * (q.x * dpi2x + rho.x * dq2x + q.y * dpi2y + rho.y * dq2y);
   }
+  // g_cam is K times g_kscale (check_problem): dL/dK = g_kscale dL/d(g_cam).
+  gK0 *= g_kscale;
+  gK1 *= g_kscale;
+  gK2 *= g_kscale;
   let ko = b * 9u;
   grad_k[ko] = gK0.x;
   grad_k[ko + 1u] = gK0.y;

@@ -156,15 +156,19 @@ fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>, max_iters: u32, polish: bool) -> L
 
 // Multi-start LM, twin of refineMultiStart in src/solver/pnp.ts, which gives the reasons: with few points
 // the reprojection error has local minima of far-apart costs and rounding decides which basin EPnP lands
-// in, while the op promises the global minimum. Up to kMultiStartMaxPoints points with w > 0, each start
-// G_k R0, tn0 (G_k: identity, then rotations about the camera axes by pi and +-pi/2) gets
-// kMultiStartScreenIters LM iterations; the best (in front of the camera first, then the lowest cost, a
-// later start winning only by more than kMultiStartCostMargin relative, so that f32 and f64 pick alike
-// when two costs tie) is refined to convergence with the Gauss-Newton polish.
+// in, while the op promises the global minimum. LM from the EPnP pose runs to convergence first; up to
+// kMultiStartMaxPoints points with w > 0, when that result is in doubt (not converged, a point behind the
+// camera, a pixel cost above multi_start_doubt_cost, or flat points: g_flatness < kMultiStartFlatRatio), each other start G_k R0, tn0 (G_k: rotations
+// about the camera axes by pi and +-pi/2) gets kMultiStartScreenIters LM iterations; the best (in front of
+// the camera first, then the lowest cost, a later start winning only by more than kMultiStartCostMargin
+// relative, so that f32 and f64 pick alike when two costs tie), when it beats the first result, is refined
+// to convergence with the Gauss-Newton polish, and the better of the two full results is returned.
 const kMultiStartMaxPoints: u32 = 9u;
 const kMultiStartCount: u32 = 10u;
 const kMultiStartScreenIters: u32 = 8u;
 const kMultiStartCostMargin: f32 = 1e-4;
+const kMultiStartDoubtPx: f32 = 1.5;
+const kMultiStartFlatRatio: f32 = 1e-2;
 
 // G_k R0: row r of G_k is sign(c) e_(|c| - 1)^T with c = component r of the code (kMultiStartRotations
 // in pnp.ts, same order). WGSL matrices are column-major: transpose(R0)[j] is row j of R0.
@@ -209,45 +213,84 @@ fn effective_points() -> u32 {
   return m;
 }
 
-// LM from (R0, tn0): from the multi-start screen when multi and there are few points, else directly. One
-// call site of lm_refine (in the loop) keeps the shader small: SwiftShader inlines every call.
+// Twin of multiStartDoubtCost: kMultiStartDoubtPx^2 max(1, 2 m - 6) (sum w / m), in px^2.
+fn multi_start_doubt_cost() -> f32 {
+  var m = 0.0;
+  var sw = 0.0;
+  for (var i = 0u; i < params.n; i++) {
+    let w = load_weight(i);
+    if (w > 0.0) {
+      m += 1.0;
+      sw += w;
+    }
+  }
+  return kMultiStartDoubtPx * kMultiStartDoubtPx * max(1.0, 2.0 * m - 6.0) * (sw / m);
+}
+
+// Twin of multiStartBetter: whether (front, cost) replaces the kept (best_front, best_cost).
+fn multi_start_better(front: bool, cost: f32, best_front: bool, best_cost: f32) -> bool {
+  if (front != best_front) {
+    return front;
+  }
+  if (is_finite_f(best_cost)) {
+    return cost < (1.0 - kMultiStartCostMargin) * best_cost;
+  }
+  return is_finite_f(cost);
+}
+
+// LM from (R0, tn0), then the multi-start screen when multi, few points and the result is in doubt. Stage
+// k = 0 is the full LM from (R0, tn0), 1 .. kMultiStartCount - 1 the screens, kMultiStartCount the full LM
+// from the best screened start. One call site of lm_refine (in the loop) keeps the shader small:
+// SwiftShader inlines every call.
 fn refine_multi_start(R0: mat3x3<f32>, tn0: vec3<f32>, multi: bool) -> LmResult {
-  let starts = select(0u, kMultiStartCount, multi && effective_points() <= kMultiStartMaxPoints);
+  let few = multi && effective_points() <= kMultiStartMaxPoints;
   let fbar = 0.5 * (g_cam.k0.x + g_cam.k1.y);
+  var first: LmResult;
+  var first_cost = 0.0;
+  var first_front = false;
   var best_R = R0;
   var best_tn = tn0;
   var best_cost = 0.0;
   var best_front = false;
+  var best_k = 0u;
   var res: LmResult;
-  for (var k = 0u; k <= starts; k++) {
-    let finish = k == starts;
-    var R = best_R;
-    var tn = best_tn;
-    if (!finish) {
+  for (var k = 0u; k <= kMultiStartCount; k++) {
+    let full = k == 0u || k == kMultiStartCount;
+    var R = R0;
+    var tn = tn0;
+    if (k == kMultiStartCount) {
+      R = best_R;
+      tn = best_tn;
+    } else if (k > 0u) {
       R = multi_start_rotation(k, R0);
-      tn = tn0;
     }
-    res = lm_refine(R, tn, select(min(kMultiStartScreenIters, params.max_iters), params.max_iters, finish), finish);
-    if (finish) {
-      break;
-    }
+    res = lm_refine(R, tn, select(min(kMultiStartScreenIters, params.max_iters), params.max_iters, full), full);
+    // lm_cost is the pixel cost over fbar^2.
     let cost = lm_cost(res.R, res.tn, fbar);
     let front = in_front_of_camera(res.R, res.tn);
-    var better = k == 0u;
-    if (!better) {
-      if (front != best_front) {
-        better = front;
-      } else if (is_finite_f(best_cost)) {
-        better = cost < (1.0 - kMultiStartCostMargin) * best_cost;
-      } else {
-        better = is_finite_f(cost);
-      }
-    }
-    if (better) {
-      best_R = res.R;
-      best_tn = res.tn;
+    if (k == 0u) {
+      first = res;
+      first_cost = cost;
+      first_front = front;
       best_cost = cost;
       best_front = front;
+      if (!few || (res.converged && front && cost * fbar * fbar <= multi_start_doubt_cost() && !(g_flatness < kMultiStartFlatRatio))) {
+        break;
+      }
+    } else if (k < kMultiStartCount) {
+      if (multi_start_better(front, cost, best_front, best_cost)) {
+        best_k = k;
+        best_R = res.R;
+        best_tn = res.tn;
+        best_cost = cost;
+        best_front = front;
+      }
+      if (k == kMultiStartCount - 1u && best_k == 0u) {
+        res = first;
+        break;
+      }
+    } else if (!multi_start_better(front, cost, first_front, first_cost)) {
+      res = first;
     }
   }
   return res;
@@ -281,7 +324,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let r0 = vec3<f32>(init_pose[b * 6u], init_pose[b * 6u + 1u], init_pose[b * 6u + 2u]);
     let t0 = vec3<f32>(init_pose[b * 6u + 3u], init_pose[b * 6u + 4u], init_pose[b * 6u + 5u]);
     if (!(is_finite_f(r0.x) && is_finite_f(r0.y) && is_finite_f(r0.z) && is_finite_f(t0.x) && is_finite_f(t0.y) && is_finite_f(t0.z))) {
-      write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_NON_FINITE);
+      write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_INVALID_INPUT);
       return;
     }
     R = so3_exp(r0);
@@ -306,6 +349,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (!(is_finite_f(r.x) && is_finite_f(r.y) && is_finite_f(r.z) && is_finite_f(t.x) && is_finite_f(t.y) && is_finite_f(t.z))) {
     write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_NOT_CONVERGED);
     return;
+  }
+  // The rounding of the input, not the solver, then limits the pose: say so rather than "converged".
+  if (kF32InputEps * input_rounding_ratio() > kInputResolutionTol) {
+    status = PNP_ILL_CONDITIONED;
   }
   write_pose(b, r, t, status);
 }

@@ -32,9 +32,13 @@ override kWorkgroupSize: u32 = 64u;
 // The problem this invocation owns, and its normalisation (docs/pnp-maths.md, "Normalisation").
 var<private> g_b: u32;
 var<private> g_cam: Camera;
+// cameraScale of the problem's K: g_cam is K times it (dL/dK is multiplied by it too).
+var<private> g_kscale: f32;
 var<private> g_kinv: mat3x3<f32>;
 var<private> g_c: vec3<f32>;
 var<private> g_s: f32;
+// Smallest over largest eigenvalue of the normalised covariance (check_problem; checkProblem's spread).
+var<private> g_flatness: f32;
 
 fn has_flag(f: u32) -> bool {
   return (params.flags & f) != 0u;
@@ -105,6 +109,62 @@ fn point_w(i: u32) -> f32 {
   return load_weight(i);
 }
 
+// Twin of cameraScale (src/solver/normalize.ts): 2^-e with 2^e <= max_j |K[2][j]| < 2^(e+1), exact; 1
+// when that row is zero or not finite. A K scaled far from 1 is the same camera but under- or overflows
+// in f32 (det K, fbar), so the kernels use K times this.
+fn camera_scale(k2: vec3<f32>) -> f32 {
+  let m = max(abs(k2.x), max(abs(k2.y), abs(k2.z)));
+  if (!(m > 0.0) || !is_finite_f(m)) {
+    return 1.0;
+  }
+  // frexp: m = fr 2^ex with fr in [0.5, 1), so 2^(ex - 1) <= m < 2^ex.
+  let e = clamp(frexp(m).exp - 1, -126, 126);
+  return ldexp(1.0, -e);
+}
+
+// Twin of inputRoundingRatio (src/solver/status.ts): max(max |X|_inf / s3, max |x|_inf / s2) over the
+// points with w > 0, s3 and s2 the weighted RMS spreads of the 3D and 2D points. f32 input rounds each
+// coordinate by up to 2^-24 of itself, i.e. by 2^-24 times this ratio of the spread: the forward reports
+// PNP_ILL_CONDITIONED when that exceeds kInputResolutionTol. Called after check_problem passed.
+const kF32InputEps: f32 = 5.9604645e-8;
+const kInputResolutionTol: f32 = 1e-4;
+
+fn input_rounding_ratio() -> f32 {
+  var sw = 0.0;
+  var c3 = vec3<f32>(0.0);
+  var c2 = vec2<f32>(0.0);
+  var max3 = 0.0;
+  var max2 = 0.0;
+  for (var i = 0u; i < params.n; i++) {
+    let w = load_weight(i);
+    if (w > 0.0) {
+      let X = load_pt3(i);
+      let x = load_pt2(i);
+      sw += w;
+      c3 += w * X;
+      c2 += w * x;
+      let a3 = abs(X);
+      let a2 = abs(x);
+      max3 = max(max3, max(a3.x, max(a3.y, a3.z)));
+      max2 = max(max2, max(a2.x, a2.y));
+    }
+  }
+  c3 = c3 / sw;
+  c2 = c2 / sw;
+  var s3 = 0.0;
+  var s2 = 0.0;
+  for (var i = 0u; i < params.n; i++) {
+    let w = load_weight(i);
+    if (w > 0.0) {
+      let d3 = load_pt3(i) - c3;
+      let d2 = load_pt2(i) - c2;
+      s3 += w * dot(d3, d3);
+      s2 += w * dot(d2, d2);
+    }
+  }
+  return max(max3 / sqrt(s3 / sw), max2 / sqrt(s2 / sw));
+}
+
 // Eigenvalues of a symmetric 3x3 matrix, descending, by cyclic Jacobi: accurate small eigenvalues are
 // what the collinearity test needs, which the closed-form trigonometric solution loses in f32.
 fn sym3_eigenvalues(m: mat3x3<f32>) -> vec3<f32> {
@@ -136,24 +196,26 @@ fn sym3_eigenvalues(m: mat3x3<f32>) -> vec3<f32> {
   return e;
 }
 
-// Loads the current problem's camera and normalisation into the private state and returns the status
-// of its input: -1 when it is usable, else PNP_NON_FINITE, PNP_TOO_FEW_POINTS or PNP_DEGENERATE, checked
+// Loads the current problem's camera (times camera_scale) and normalisation into the private state and returns the status
+// of its input: -1 when it is usable, else PNP_INVALID_INPUT, PNP_TOO_FEW_POINTS or PNP_DEGENERATE, checked
 // in that order (twin of checkProblem and normalizePoints). Points with w = 0 do not exist for the
 // problem, whatever their coordinates hold; c and s are weighted by w.
 fn check_problem() -> i32 {
-  g_cam = load_camera();
+  let cam = load_camera();
+  g_kscale = camera_scale(cam.k2);
+  g_cam = Camera(cam.k0 * g_kscale, cam.k1 * g_kscale, cam.k2 * g_kscale);
   let K = transpose(mat3x3<f32>(g_cam.k0, g_cam.k1, g_cam.k2));
   for (var j = 0u; j < 3u; j++) {
     for (var i = 0u; i < 3u; i++) {
       if (!is_finite_f(K[j][i])) {
-        return PNP_NON_FINITE;
+        return PNP_INVALID_INPUT;
       }
     }
   }
   // A singular K has no K^-1 for the initialiser's normalised image points.
   let det = determinant(K);
   if (!(abs(det) > 0.0) || !is_finite_f(1.0 / det)) {
-    return PNP_NON_FINITE;
+    return PNP_INVALID_INPUT;
   }
   g_kinv = inverse3(K);
   var count = 0u;
@@ -162,7 +224,7 @@ fn check_problem() -> i32 {
   for (var i = 0u; i < params.n; i++) {
     let w = load_weight(i);
     if (!is_finite_f(w) || w < 0.0) {
-      return PNP_NON_FINITE;
+      return PNP_INVALID_INPUT;
     }
     if (w == 0.0) {
       continue;
@@ -170,7 +232,7 @@ fn check_problem() -> i32 {
     let x = load_pt2(i);
     let X = load_pt3(i);
     if (!(is_finite_f(x.x) && is_finite_f(x.y) && is_finite_f(X.x) && is_finite_f(X.y) && is_finite_f(X.z))) {
-      return PNP_NON_FINITE;
+      return PNP_INVALID_INPUT;
     }
     count += 1u;
     sw += w;
@@ -198,5 +260,6 @@ fn check_problem() -> i32 {
   if (!(ev.y >= 1e-6 * ev.x)) {
     return PNP_DEGENERATE;
   }
+  g_flatness = ev.z / ev.x;
   return -1;
 }

@@ -13,10 +13,19 @@
  * Shapes: pts2d [B,n,2] px; pts3d [n,3] shared or [B,n,3]; K [3,3] shared or [B,3,3] row-major;
  * weights [B,n] >= 0; initPose [B,6]. Status numbers: src/solver/status.ts (0 = converged).
  * Problems that fail get a finite pose and zero gradients.
+ *
+ * What the op expects of its float32 inputs: coordinates small against their spread. A float32 value
+ * keeps 24 bits, so 3D points far from their model origin (UTM metres: 7,405,000 m rounds by 0.25 m) or
+ * image points squeezed into a tiny patch far from pixel (0, 0) lose their geometry before any kernel
+ * runs; where that rounding exceeds 1e-4 of the points' spread the problem is solved but reported as
+ * IllConditioned (6), never Converged. Centre such points in float64 before making the tensors and move
+ * the pose back (t = t' - R c), as `npm run pnp` does. Any overall scale of K is fine (the op rescales it
+ * by a power of two); a singular or non-finite K is InvalidInput (2).
  */
 import * as tf from '@tensorflow/tfjs';
 import { encodePnpBackward, encodePnpForward, type PnpShape } from '../kernels/pnpKernels';
 import { pnpBackwardBatch, solvePnpBatch } from '../solver/pnp';
+import { kF32InputEps } from '../solver/status';
 import { checkRank, checkShape } from './shapes';
 import { emptyTensor, flushBackend, tensorBuffer, webgpuBackend } from './webgpuTensors';
 
@@ -89,6 +98,8 @@ function forwardCpu(inputs: Inputs, shape: PnpShape): BpnpResult {
     weights: f64(inputs.weights),
     initPose: f64(inputs.initPose),
     ...shape,
+    // The tensors are float32: their rounding decides IllConditioned, as in the WGSL kernels.
+    inputEps: kF32InputEps,
   });
   return { pose: tf.tensor2d(Float32Array.from(res.pose), [shape.B, 6], 'float32'), status: tf.tensor1d(res.status, 'int32') };
 }

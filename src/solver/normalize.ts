@@ -53,3 +53,21 @@ export function normalizedImagePoints(m: Float64Array, pts2d: Vec, K: Vec, n: nu
   }
   return m;
 }
+
+/**
+ * 2^-e with 2^e <= max_j |K[2][j]| < 2^(e+1) (1 when that row is zero or not finite; 1 for any camera
+ * whose K[2][2] is 1). K and a K scaled by any factor are the same camera (pi divides by K2.Xc), but a K
+ * scaled far from 1 under- or overflows in f32 (det K ~ scale^3, the residual scale fbar) although nothing
+ * is wrong with it; the solvers therefore use K * cameraScale(K), exact in binary floating point, and
+ * multiply dL/dK by the same factor (the scale is piecewise constant in K, so that is the whole derivative).
+ */
+export function cameraScale(K: Vec): number {
+  const m = Math.max(Math.abs(K[6]), Math.abs(K[7]), Math.abs(K[8]));
+  if (!(m > 0) || !Number.isFinite(m)) return 1;
+  let e = Math.floor(Math.log2(m));
+  // log2 may round across a power of two; the exponent itself is exact (WGSL: frexp).
+  if (m / 2 ** e >= 2) e++;
+  else if (m / 2 ** e < 1) e--;
+  // Clamped to the f32 exponent range so the WGSL twin (ldexp on f32) gives the same factor.
+  return 2 ** -Math.max(-126, Math.min(126, e));
+}

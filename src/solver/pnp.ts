@@ -6,16 +6,18 @@
  * camera, Xc = R(r) X + t, t in the unit of pts3d (mm for datasets). K row-major, pts2d in pixels.
  * Per problem: checkProblem -> normalise -> EPnP -> LM (refineMultiStart: from several rotations of the
  * EPnP pose when there are few points), or LM from initPose -> pose, status.
- * Failed problems (status != Converged) get a finite pose (zeros for NonFinite, TooFewPoints and
+ * Failed problems (status != Converged) get a finite pose (zeros for InvalidInput, TooFewPoints and
  * Degenerate; the last iterate for NotConverged and BehindCamera, zeros for NotConverged when EPnP
- * reports failure or LM ends non-finite) and zero gradients. A non-finite initPose is NonFinite input.
+ * reports failure or LM ends non-finite) and zero gradients. A non-finite initPose is InvalidInput. A solved problem whose
+ * input cannot resolve its own points' spread at inputEps (inputRoundingRatio) is IllConditioned.
+ * K is used as K * cameraScale(K) (the same camera, kept inside the f32 range), dL/dK scaled alike.
  */
 import { epnpInit } from './epnp';
 import { allFinite, type Vec } from './linalg';
 import { createLmResult, kLmDefaultsF64, lmRefine, type LmOptions, type LmResult } from './lm';
-import { normalizedImagePoints, normalizePoints } from './normalize';
+import { cameraScale, normalizedImagePoints, normalizePoints } from './normalize';
 import { so3Exp, so3Log } from './so3';
-import { checkProblem, PnpStatus } from './status';
+import { checkProblem, inputRoundingRatio, kF64InputEps, kInputResolutionTol, PnpStatus } from './status';
 import { pnpBackwardOne, type PnpGradOne } from './backward';
 
 export type PnpOptions = Partial<LmOptions>;
@@ -37,6 +39,9 @@ export interface PnpBatchInput {
   sharedK: boolean;
   /** LM tolerances; float64 defaults (kLmDefaultsF64) */
   options?: PnpOptions;
+  /** unit roundoff of the caller's input: kF64InputEps (default) for float64 data, kF32InputEps when the
+   * values come from float32 tensors (the op's cpu backend); decides IllConditioned */
+  inputEps?: number;
 }
 
 export interface PnpBatchOutput {
@@ -109,6 +114,7 @@ const bTn = new Float64Array(3);
 const bR0 = new Float64Array(9);
 const bTn0 = new Float64Array(3);
 const bPose = new Float64Array(6);
+const bSpread = new Float64Array(3);
 const lmOut = createLmResult();
 const lmTry = createLmResult();
 const sG = new Float64Array(9);
@@ -139,6 +145,34 @@ export const kMultiStartScreenIters = 8;
  * float32 and float64 pick the same start when two costs agree to within float32 resolution.
  */
 export const kMultiStartCostMargin = 1e-4;
+/**
+ * The multi-start runs only where the pose from EPnP is in doubt: LM from the EPnP pose runs to convergence
+ * first, and its result stands when it converged with every point in front of the camera and its pixel
+ * cost is what noise of kMultiStartDoubtPx px per coordinate explains: cost <= kMultiStartDoubtPx^2 *
+ * max(1, 2 m - 6) * (sum w / m) (m points with w > 0; 2 m - 6 degrees of freedom; weights scale the cost).
+ * The wrong minima seen (158.8, 92.1, 17.4 px^2 against 9.54, 1.38, 1.10) lie far above that; with less
+ * noise than this a problem pays for one LM, as for many points. Measured: docs/pnp-maths.md.
+ */
+export const kMultiStartDoubtPx = 1.5;
+/**
+ * Flat point sets are always in doubt: a planar target has two minima of nearly equal cost (the pose and
+ * its reflection about the plane, Schweighofer & Pinz 2006), both within what noise explains, and the
+ * cost test cannot tell which is lower. Flat: smallest over largest eigenvalue of the normalised
+ * covariance below this (a box 100 mm across and 10 mm deep is at 0.01).
+ */
+export const kMultiStartFlatRatio = 1e-2;
+
+/** The pixel cost up to which the result of the EPnP start stands without screening the other starts. */
+export function multiStartDoubtCost(w: Vec | null, n: number): number {
+  let m = 0, sw = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w === null ? 1 : w[i];
+    if (!(wi > 0)) continue;
+    m++;
+    sw += wi;
+  }
+  return kMultiStartDoubtPx * kMultiStartDoubtPx * Math.max(1, 2 * m - 6) * (sw / m);
+}
 
 /**
  * G_k as signed permutations, one code per row: row r of G_k is sign(c) e_(|c|-1)^T. The identity; pi
@@ -189,11 +223,14 @@ const bTnBest = new Float64Array(3);
 
 /**
  * LM from the EPnP pose (R0, tn0) into out. Above kMultiStartMaxPoints points with w > 0, plain lmRefine.
- * Otherwise each start multiStartRotation(k, R0), tn0 gets kMultiStartScreenIters LM iterations (fewer
- * when options.maxIters is lower) and the best screened iterate is refined by a full lmRefine, whose
- * result out gets. Best: every point in front of the camera beats not (a behind-camera twin can reproject
- * as well: for planar points -Xc projects like Xc); then a later start wins only when its cost is lower
- * by more than kMultiStartCostMargin (relative); a non-finite cost ranks last.
+ * Otherwise LM from (R0, tn0) to convergence first; when that result is in doubt (not converged, a point
+ * behind the camera, a cost above multiStartDoubtCost, or flat points: flatness, the smallest over the
+ * largest covariance eigenvalue, below kMultiStartFlatRatio), each other start multiStartRotation(k, R0), tn0
+ * (k >= 1) gets kMultiStartScreenIters LM iterations (fewer when options.maxIters is lower), and the best
+ * screened iterate, when it beats the first result, is refined by a full lmRefine; the better of the two
+ * full results is out's. Best: every point in front of the camera beats not (a behind-camera twin can
+ * reproject as well: for planar points -Xc projects like Xc); then a later start wins only when its cost is
+ * lower by more than kMultiStartCostMargin (relative); a non-finite cost ranks last.
  */
 export function refineMultiStart(
   out: LmResult,
@@ -205,26 +242,46 @@ export function refineMultiStart(
   R0: Vec,
   tn0: Vec,
   options: PnpOptions = {},
+  flatness = 0,
 ): LmResult {
-  if (effectivePoints(w, n) > kMultiStartMaxPoints) return lmRefine(out, xn, pts2d, K, w, n, R0, tn0, options);
+  lmRefine(out, xn, pts2d, K, w, n, R0, tn0, options);
+  if (effectivePoints(w, n) > kMultiStartMaxPoints) return out;
+  let bestFront = inFrontOfCamera(out.R, out.tn, xn, w, n);
+  if (out.converged && bestFront && out.cost <= multiStartDoubtCost(w, n) && !(flatness < kMultiStartFlatRatio)) return out;
   screenOptions.stepTol = options.stepTol ?? kLmDefaultsF64.stepTol;
   screenOptions.costTol = options.costTol ?? kLmDefaultsF64.costTol;
   screenOptions.maxIters = Math.min(kMultiStartScreenIters, options.maxIters ?? kLmDefaultsF64.maxIters);
-  let bestFront = false;
-  let bestCost = NaN;
-  for (let k = 0; k < kMultiStartCount; k++) {
+  let bestCost = out.cost;
+  let bestK = 0;
+  for (let k = 1; k < kMultiStartCount; k++) {
     lmRefine(lmTry, xn, pts2d, K, w, n, multiStartRotation(bRk, k, R0), tn0, screenOptions);
     const front = inFrontOfCamera(lmTry.R, lmTry.tn, xn, w, n);
-    const better = k === 0 ? true
-      : front !== bestFront ? front
-      : Number.isFinite(bestCost) ? lmTry.cost < (1 - kMultiStartCostMargin) * bestCost : Number.isFinite(lmTry.cost);
-    if (!better) continue;
+    if (!multiStartBetter(front, lmTry.cost, bestFront, bestCost)) continue;
+    bestK = k;
     bestFront = front;
     bestCost = lmTry.cost;
     bRBest.set(lmTry.R);
     bTnBest.set(lmTry.tn);
   }
-  return lmRefine(out, xn, pts2d, K, w, n, bRBest, bTnBest, options);
+  if (bestK === 0) return out;
+  lmRefine(lmTry, xn, pts2d, K, w, n, bRBest, bTnBest, options);
+  const front0 = inFrontOfCamera(out.R, out.tn, xn, w, n);
+  if (multiStartBetter(inFrontOfCamera(lmTry.R, lmTry.tn, xn, w, n), lmTry.cost, front0, out.cost)) copyLmResult(out, lmTry);
+  return out;
+}
+
+/** Whether a result (front, cost) replaces the kept one (bestFront, bestCost) in refineMultiStart. */
+export function multiStartBetter(front: boolean, cost: number, bestFront: boolean, bestCost: number): boolean {
+  if (front !== bestFront) return front;
+  return Number.isFinite(bestCost) ? cost < (1 - kMultiStartCostMargin) * bestCost : Number.isFinite(cost);
+}
+
+function copyLmResult(out: LmResult, from: LmResult): void {
+  out.R.set(from.R);
+  out.tn.set(from.tn);
+  out.iterations = from.iterations;
+  out.converged = from.converged;
+  out.cost = from.cost;
 }
 
 function ensureScratch(n: number): void {
@@ -237,18 +294,22 @@ function ensureScratch(n: number): void {
   }
 }
 
-/** Copies problem b of the batch into bx, bX, bK, bW (bW only when weights are given). */
+/** Copies problem b of the batch into bx, bX, bK, bW (bW only when weights are given), K times
+ * cameraScale(K). Returns that scale. */
 function loadProblem(
   inp: { pts2d: Vec; pts3d: Vec; K: Vec; weights?: Vec; n: number; sharedPts3d: boolean; sharedK: boolean },
   b: number,
-): void {
+): number {
   const { n } = inp;
   for (let j = 0; j < 2 * n; j++) bx[j] = inp.pts2d[2 * n * b + j];
   const po = inp.sharedPts3d ? 0 : 3 * n * b;
   for (let j = 0; j < 3 * n; j++) bX[j] = inp.pts3d[po + j];
   const ko = inp.sharedK ? 0 : 9 * b;
   for (let j = 0; j < 9; j++) bK[j] = inp.K[ko + j];
+  const ks = cameraScale(bK);
+  for (let j = 0; j < 9; j++) bK[j] *= ks;
   if (inp.weights !== undefined) for (let j = 0; j < n; j++) bW[j] = inp.weights[n * b + j];
+  return ks;
 }
 
 /**
@@ -264,9 +325,10 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
   const iterations = new Int32Array(B);
   ensureScratch(n);
   const w = inp.weights === undefined ? null : bW;
+  const inputEps = inp.inputEps ?? kF64InputEps;
   for (let b = 0; b < B; b++) {
     loadProblem(inp, b);
-    const pre = checkProblem(bx, bX, bK, w, n);
+    const pre = checkProblem(bx, bX, bK, w, n, bSpread);
     if (pre >= 0) {
       status[b] = pre; // pose stays all-zero
       continue;
@@ -276,7 +338,7 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
     if (inp.initPose !== undefined) {
       for (let j = 0; j < 6; j++) bPose[j] = inp.initPose[6 * b + j];
       if (!allFinite(bPose, 0, 6)) {
-        status[b] = PnpStatus.NonFinite; // pose stays all-zero
+        status[b] = PnpStatus.InvalidInput; // pose stays all-zero
         continue;
       }
       so3Exp(bR0, bPose);
@@ -300,7 +362,7 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
         status[b] = PnpStatus.NotConverged; // no iterate yet: pose stays all-zero
         continue;
       }
-      refineMultiStart(lmOut, bXn, bx, bK, w, n, init.R, init.t, inp.options);
+      refineMultiStart(lmOut, bXn, bx, bK, w, n, init.R, init.t, inp.options, bSpread[0] / bSpread[2]);
     }
     iterations[b] = lmOut.iterations;
     bR.set(lmOut.R);
@@ -318,6 +380,8 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
     pose.set(bPose, 6 * b);
     const behind = !inFrontOfCamera(bR, bTn, bXn, w, n);
     status[b] = behind ? PnpStatus.BehindCamera : lmOut.converged ? PnpStatus.Converged : PnpStatus.NotConverged;
+    // The rounding of the input, not the solver, then limits the pose: say so rather than "converged".
+    if (inputEps * inputRoundingRatio(bx, bX, w, n) > kInputResolutionTol) status[b] = PnpStatus.IllConditioned;
   }
   return { pose, status, iterations };
 }
@@ -351,7 +415,7 @@ export function pnpBackwardBatch(inp: PnpBackwardInput): PnpBackwardOutput {
   const gradPoseB = new Float64Array(6);
   for (let b = 0; b < B; b++) {
     if (inp.status[b] !== PnpStatus.Converged) continue;
-    loadProblem(inp, b);
+    const ks = loadProblem(inp, b);
     for (let j = 0; j < 6; j++) {
       bPose[j] = inp.pose[6 * b + j];
       gradPoseB[j] = inp.gradPose[6 * b + j];
@@ -361,7 +425,7 @@ export function pnpBackwardBatch(inp: PnpBackwardInput): PnpBackwardOutput {
     const po = inp.sharedPts3d ? 0 : 3 * n * b;
     for (let j = 0; j < 3 * n; j++) gradPts3d[po + j] += gOne.gradPts3d[j];
     const ko = inp.sharedK ? 0 : 9 * b;
-    for (let j = 0; j < 9; j++) gradK[ko + j] += gOne.gradK[j];
+    for (let j = 0; j < 9; j++) gradK[ko + j] += ks * gOne.gradK[j];
     if (gradWeights !== undefined) for (let j = 0; j < n; j++) gradWeights[n * b + j] = gOne.gradWeights[j];
   }
   return gradWeights === undefined ? { gradPts2d, gradPts3d, gradK } : { gradPts2d, gradPts3d, gradK, gradWeights };

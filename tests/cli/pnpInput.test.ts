@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePnpProblems } from '../../src/cli/pnpInput';
+import { centrePts3d, parsePnpProblems } from '../../src/cli/pnpInput';
 
 const K = [[500, 0, 320], [0, 500, 240], [0, 0, 1]];
 const pts2d = [[[1, 2], [3, 4], [5, 6], [7, 8]]];
@@ -13,6 +13,23 @@ describe('parsePnpProblems', () => {
     expect(Array.from(p.K)).toEqual([500, 0, 320, 0, 500, 240, 0, 0, 1]);
     const q = parsePnpProblems({ pts2d, pts3d: [pts3d], K: [K] });
     expect([q.sharedPts3d, q.sharedK]).toEqual([false, false]);
+  });
+
+  it('keeps float64: UTM northings survive to the last centimetre digit', () => {
+    const p = parsePnpProblems({ pts2d, pts3d: [[316603.457, 7405071.551, 928.907], [1, 0, 0], [0, 1, 0], [0, 0, 1]], K });
+    // float32 would hold 7405071.5 (a step of 0.5 m at this magnitude).
+    expect(Array.from(p.pts3d.subarray(0, 3))).toEqual([316603.457, 7405071.551, 928.907]);
+  });
+
+  it('centrePts3d moves each problem to the mean of its finite, weighted points, in float64', () => {
+    const X = [[7405000.25, 1, 2], [7405002.25, 3, 4], [7405004.25, 5, 6], [NaN, 0, 0]];
+    const p = parsePnpProblems({ pts2d: [[[1, 2], [3, 4], [5, 6], [7, 8]], [[1, 2], [3, 4], [5, 6], [7, 8]]],
+      pts3d: [X, X.map((r) => r.map((v) => v + 10))], K, weights: [[1, 1, 1, 0], [1, 0, 1, 0]] });
+    const { pts3d, c } = centrePts3d(p);
+    expect(Array.from(c), 'problem 0 averages points 0-2, problem 1 points 0 and 2').toEqual([7405002.25, 3, 4, 7405012.25, 13, 14]);
+    expect(Array.from(pts3d.subarray(0, 9))).toEqual([-2, -2, -2, 0, 0, 0, 2, 2, 2]);
+    expect(Array.from(pts3d.subarray(12, 15))).toEqual([-2, -2, -2]);
+    expect(Array.from(p.pts3d.subarray(0, 3)), 'the input is left alone').toEqual([7405000.25, 1, 2]);
   });
 
   it('reads null as NaN, for the solver to report as non-finite', () => {

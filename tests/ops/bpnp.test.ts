@@ -113,7 +113,7 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       const out = await solveWithGrads(tf.tensor3d(x2, [p.B, n, 2]), tf.tensor3d(X3, [p.B, n, 3]), tf.tensor3d(K, [p.B, 3, 3]), gradPose,
         tf.tensor2d(w, [p.B, n]));
       expect(out.status.slice(0, 7), 'status per problem').toEqual([
-        PnpStatus.NonFinite, PnpStatus.NonFinite, PnpStatus.NonFinite, PnpStatus.TooFewPoints, PnpStatus.Degenerate, PnpStatus.Degenerate,
+        PnpStatus.InvalidInput, PnpStatus.InvalidInput, PnpStatus.InvalidInput, PnpStatus.TooFewPoints, PnpStatus.Degenerate, PnpStatus.Degenerate,
         PnpStatus.BehindCamera,
       ]);
       expect(out.status[7], 'the healthy problem in the same batch').toBe(PnpStatus.Converged);

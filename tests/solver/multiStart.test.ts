@@ -8,7 +8,8 @@ import { epnpInit } from '../../src/solver/epnp';
 import { createLmResult, lmRefine } from '../../src/solver/lm';
 import { normalizedImagePoints, normalizePoints } from '../../src/solver/normalize';
 import {
-  inFrontOfCamera, kMultiStartCount, kMultiStartMaxPoints, kMultiStartRotations, multiStartRotation, solvePnpBatch,
+  inFrontOfCamera, kMultiStartCount, kMultiStartDoubtPx, kMultiStartMaxPoints, kMultiStartRotations, multiStartDoubtCost,
+  multiStartRotation, refineMultiStart, solvePnpBatch,
 } from '../../src/solver/pnp';
 import { so3Exp } from '../../src/solver/so3';
 import { PnpStatus } from '../../src/solver/status';
@@ -111,5 +112,37 @@ describe('solvePnpBatch multi-start (n <= kMultiStartMaxPoints)', () => {
       `(LM from EPnP alone ${epnpBest}/${total})${misses.length ? `; misses: ${misses.join('; ')}` : ''}`);
     expect(total, 'converged problems').toBeGreaterThanOrEqual(190);
     expect(multiBest / total, 'share reaching the lowest cost').toBeGreaterThanOrEqual(0.99);
+  });
+});
+
+describe('when the multi-start runs', () => {
+  it('multiStartDoubtCost is kMultiStartDoubtPx^2 max(1, 2m - 6) times the mean weight, by hand', () => {
+    const px2 = kMultiStartDoubtPx * kMultiStartDoubtPx;
+    expect(multiStartDoubtCost(null, 8), 'n = 8, no weights: 10 degrees of freedom').toBeCloseTo(10 * px2, 12);
+    expect(multiStartDoubtCost(null, 4), 'n = 4: 2 degrees of freedom').toBeCloseTo(2 * px2, 12);
+    // Points 0 and 3 removed: m = 4, mean weight (2 + 1 + 1 + 2) / 4 = 1.5.
+    expect(multiStartDoubtCost(Float64Array.of(0, 2, 1, 0, 1, 2), 6), 'weighted, w = 0 points ignored').toBeCloseTo(2 * px2 * 1.5, 12);
+  });
+
+  it('keeps the EPnP start where it is not in doubt, and finds the better minimum where it is', () => {
+    const n = 8;
+    const p = makeProblems({ B: 1, n, noisePx: 0.5, seed: 4242 });
+    const xn = new Float64Array(3 * n), cs = new Float64Array(4), m = new Float64Array(2 * n);
+    normalizePoints(xn, cs, p.pts3d, null, n);
+    normalizedImagePoints(m, p.pts2d, p.K, n);
+    const init = epnpInit(xn, m, null, n);
+    const plain = lmRefine(createLmResult(), xn, p.pts2d, p.K, null, n, init.R, init.t);
+    expect(plain.cost, 'the EPnP start converges within the noise bound').toBeLessThan(multiStartDoubtCost(null, n));
+    // Not flat, not in doubt: exactly the single LM from EPnP (same iterations, same pose).
+    const ms = refineMultiStart(createLmResult(), xn, p.pts2d, p.K, null, n, init.R, init.t, {}, 0.5);
+    expect(ms.iterations, 'iterations of the kept first LM').toBe(plain.iterations);
+    expect(Array.from(ms.R), 'pose of the kept first LM').toEqual(Array.from(plain.R));
+    // A start in the wrong basin (the pose turned by pi about the camera's z axis): in doubt by its cost,
+    // and the screen brings it back to the minimum of the EPnP start.
+    const Rz = multiStartRotation(new Float64Array(9), 3, plain.R);
+    const wrong = lmRefine(createLmResult(), xn, p.pts2d, p.K, null, n, Rz, plain.tn);
+    expect(wrong.cost, 'the turned start ends above the noise bound').toBeGreaterThan(multiStartDoubtCost(null, n));
+    const fixed = refineMultiStart(createLmResult(), xn, p.pts2d, p.K, null, n, Rz, plain.tn, {}, 0.5);
+    expect(fixed.cost, 'the multi-start from the turned start').toBeLessThanOrEqual(plain.cost * (1 + 1e-9));
   });
 });

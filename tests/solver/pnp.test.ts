@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { pnpBackwardBatch, solvePnpBatch, type PnpBatchInput } from '../../src/solver/pnp';
 import { projectPoints } from '../../src/solver/projection';
 import { so3Exp } from '../../src/solver/so3';
-import { PnpStatus, pnpStatusName } from '../../src/solver/status';
+import { kF32InputEps, PnpStatus, pnpStatusName } from '../../src/solver/status';
+import { kUtmOffset, makeGcpProblems } from '../helpers/gcpProblems';
 import { makeProblems, perturbPoses } from '../helpers/problems';
 import { rotationErrorRad, translationRelError } from '../helpers/poseError';
 import { makeRng } from '../helpers/rng';
@@ -105,14 +106,14 @@ describe('failed problems: status, a finite pose and zero gradients', () => {
       inp: one({ pts3d: Float64Array.from({ length: 3 * n }, (_, j) => (j % 3 === 0 ? 10 * Math.floor(j / 3) : j % 3 === 1 ? 5 : -3 * Math.floor(j / 3))) }),
       status: PnpStatus.Degenerate, zeroPose: true,
     },
-    { name: 'NaN in pts2d', inp: one({ pts2d: pr.pts2d.map((v, j) => (j === 3 ? NaN : v)) }), status: PnpStatus.NonFinite, zeroPose: true },
-    { name: 'Inf in pts3d', inp: one({ pts3d: pr.pts3d.map((v, j) => (j === 4 ? Infinity : v)) }), status: PnpStatus.NonFinite, zeroPose: true },
-    { name: 'NaN in K', inp: one({ K: pr.K.map((v, j) => (j === 2 ? NaN : v)) }), status: PnpStatus.NonFinite, zeroPose: true },
-    { name: '-Inf in K', inp: one({ K: pr.K.map((v, j) => (j === 8 ? -Infinity : v)) }), status: PnpStatus.NonFinite, zeroPose: true },
-    { name: 'NaN weight', inp: one({ weights: Float64Array.of(1, 1, NaN, 1, 1, 1, 1, 1) }), status: PnpStatus.NonFinite, zeroPose: true },
-    { name: 'negative weight', inp: one({ weights: Float64Array.of(1, 1, 1, -1, 1, 1, 1, 1) }), status: PnpStatus.NonFinite, zeroPose: true },
-    { name: 'singular K', inp: one({ K: Float64Array.of(572, 0, 325, 0, 0, 242, 0, 0, 1) }), status: PnpStatus.NonFinite, zeroPose: true },
-    { name: 'NaN initPose', inp: one({ initPose: Float64Array.of(NaN, 0, 0, 0, 0, 500) }), status: PnpStatus.NonFinite, zeroPose: true },
+    { name: 'NaN in pts2d', inp: one({ pts2d: pr.pts2d.map((v, j) => (j === 3 ? NaN : v)) }), status: PnpStatus.InvalidInput, zeroPose: true },
+    { name: 'Inf in pts3d', inp: one({ pts3d: pr.pts3d.map((v, j) => (j === 4 ? Infinity : v)) }), status: PnpStatus.InvalidInput, zeroPose: true },
+    { name: 'NaN in K', inp: one({ K: pr.K.map((v, j) => (j === 2 ? NaN : v)) }), status: PnpStatus.InvalidInput, zeroPose: true },
+    { name: '-Inf in K', inp: one({ K: pr.K.map((v, j) => (j === 8 ? -Infinity : v)) }), status: PnpStatus.InvalidInput, zeroPose: true },
+    { name: 'NaN weight', inp: one({ weights: Float64Array.of(1, 1, NaN, 1, 1, 1, 1, 1) }), status: PnpStatus.InvalidInput, zeroPose: true },
+    { name: 'negative weight', inp: one({ weights: Float64Array.of(1, 1, 1, -1, 1, 1, 1, 1) }), status: PnpStatus.InvalidInput, zeroPose: true },
+    { name: 'singular K', inp: one({ K: Float64Array.of(572, 0, 325, 0, 0, 242, 0, 0, 1) }), status: PnpStatus.InvalidInput, zeroPose: true },
+    { name: 'NaN initPose', inp: one({ initPose: Float64Array.of(NaN, 0, 0, 0, 0, 500) }), status: PnpStatus.InvalidInput, zeroPose: true },
     { name: 'iteration cap', inp: one({ initPose: perturbPoses(pr.poseGT, 0.3, 100, 2), options: { maxIters: 1 } }), status: PnpStatus.NotConverged, zeroPose: false },
   ];
 
@@ -151,7 +152,7 @@ describe('failed problems: status, a finite pose and zero gradients', () => {
     pts2d[2 * n + 1] = NaN; // problem 1
     const inp: PnpBatchInput = { ...good, pts2d, initPose: good.poseGT };
     const { fwd, bwd } = forwardBackward(inp);
-    expect(Array.from(fwd.status), 'statuses of [good, NaN, good]').toEqual([0, PnpStatus.NonFinite, 0]);
+    expect(Array.from(fwd.status), 'statuses of [good, NaN, good]').toEqual([0, PnpStatus.InvalidInput, 0]);
     const alone = solvePnpBatch({ ...good, B: 1, pts2d: good.pts2d.slice(0, 2 * n), pts3d: good.pts3d.slice(0, 3 * n), K: good.K.slice(0, 9), initPose: good.poseGT.slice(0, 6) });
     expect(Array.from(fwd.pose.subarray(0, 6)), 'problem 0 in the batch vs alone').toEqual(Array.from(alone.pose));
     expect(allZero(bwd.gradPts2d.subarray(2 * n, 4 * n)), 'gradPts2d of the failed problem').toBe(true);
@@ -171,5 +172,36 @@ describe('failed problems: status, a finite pose and zero gradients', () => {
     expect(fwd.status[0], 'status with NaN/Inf at a w = 0 point').toBe(PnpStatus.Converged);
     expect(allFinite(bwd.gradPts2d) && allFinite(bwd.gradPts3d) && allFinite(bwd.gradK) && allFinite(bwd.gradWeights!), 'gradients finite').toBe(true);
     expect(bwd.gradWeights![0], 'dL/dw of the non-finite w = 0 point').toBe(0);
+  });
+});
+
+describe('solvePnpBatch on UTM-scale coordinates', () => {
+  const B = 4, n = 8;
+  const utm = makeGcpProblems(B, n, 99, kUtmOffset);
+  const local = utm.pts3d.map((v, j) => v - kUtmOffset[j % 3]);
+  const base = { pts2d: utm.pts2d, K: utm.K, B, n, sharedPts3d: false, sharedK: true };
+
+  it('float64 input: Converged, the pose of the local problem moved to the UTM frame', () => {
+    const loc = solvePnpBatch({ ...base, pts3d: local });
+    const res = solvePnpBatch({ ...base, pts3d: utm.pts3d });
+    const R = new Float64Array(9);
+    for (let b = 0; b < B; b++) {
+      expect(pnpStatusName(res.status[b]), `status of problem ${b}`).toBe('Converged');
+      // The local pose (r, t') for X - c is (r, t' - R c) for X.
+      so3Exp(R, loc.pose, 6 * b);
+      const t = [0, 1, 2].map((a) => loc.pose[6 * b + 3 + a] - (R[3 * a] * kUtmOffset[0] + R[3 * a + 1] * kUtmOffset[1] + R[3 * a + 2] * kUtmOffset[2]));
+      expect(rotationErrorRad(res.pose, loc.pose, 6 * b, 6 * b), `rotation, problem ${b}`).toBeLessThan(1e-9);
+      for (let a = 0; a < 3; a++) expect(Math.abs(res.pose[6 * b + 3 + a] - t[a]), `t[${a}] of problem ${b}, m`).toBeLessThan(1e-3);
+    }
+  });
+
+  it('the same values declared as float32 input (inputEps 2^-24): IllConditioned, with a finite pose', () => {
+    const res = solvePnpBatch({ ...base, pts3d: Float64Array.from(Float32Array.from(utm.pts3d)), inputEps: kF32InputEps });
+    for (let b = 0; b < B; b++) {
+      expect(pnpStatusName(res.status[b]), `status of problem ${b}`).toBe('IllConditioned');
+      for (let j = 0; j < 6; j++) expect(Number.isFinite(res.pose[6 * b + j]), `pose[${b}][${j}] finite`).toBe(true);
+    }
+    const loc = solvePnpBatch({ ...base, pts3d: local, inputEps: kF32InputEps });
+    expect(Array.from(loc.status, pnpStatusName), 'the local problem at float32 precision').toEqual(['Converged', 'Converged', 'Converged', 'Converged']);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkProblem, PnpStatus, pnpStatusName } from '../../src/solver/status';
+import { checkProblem, inputRoundingRatio, kF32InputEps, kF64InputEps, kInputResolutionTol, PnpStatus, pnpStatusName } from '../../src/solver/status';
+import { cameraScale } from '../../src/solver/normalize';
 import { kLinemodK, makeProblems } from '../helpers/problems';
 
 const K = Float64Array.from(kLinemodK);
@@ -7,7 +8,7 @@ const K = Float64Array.from(kLinemodK);
 describe('PnpStatus', () => {
   it('has the numbers of docs/pnp-maths.md and names for them', () => {
     expect(PnpStatus, 'PnpStatus codes').toEqual({
-      Converged: 0, NotConverged: 1, NonFinite: 2, TooFewPoints: 3, Degenerate: 4, BehindCamera: 5,
+      Converged: 0, NotConverged: 1, InvalidInput: 2, TooFewPoints: 3, Degenerate: 4, BehindCamera: 5, IllConditioned: 6,
     });
     for (const [name, code] of Object.entries(PnpStatus)) expect(pnpStatusName(code), `name of code ${code}`).toBe(name);
     expect(pnpStatusName(9), 'name of an unknown code').toBe('Unknown(9)');
@@ -24,27 +25,27 @@ describe('checkProblem', () => {
     expect(checkProblem(pl.pts2d, pl.pts3d, K, null, 8), 'status of a good planar problem').toBe(-1);
   });
 
-  it('NonFinite for NaN/Inf in K, a weight, or a point with w > 0, not in a point with w = 0', () => {
+  it('InvalidInput for NaN/Inf in K, a weight, or a point with w > 0, not in a point with w = 0', () => {
     for (const bad of [NaN, Infinity, -Infinity]) {
       const K2 = K.slice(); K2[4] = bad;
-      expect(checkProblem(x, X, K2, null, 8), `K[4] = ${bad}`).toBe(PnpStatus.NonFinite);
+      expect(checkProblem(x, X, K2, null, 8), `K[4] = ${bad}`).toBe(PnpStatus.InvalidInput);
       const x2 = x.slice(); x2[5] = bad;
-      expect(checkProblem(x2, X, K, null, 8), `pts2d[5] = ${bad}`).toBe(PnpStatus.NonFinite);
+      expect(checkProblem(x2, X, K, null, 8), `pts2d[5] = ${bad}`).toBe(PnpStatus.InvalidInput);
       const X2 = X.slice(); X2[7] = bad;
-      expect(checkProblem(x, X2, K, null, 8), `pts3d[7] = ${bad}`).toBe(PnpStatus.NonFinite);
+      expect(checkProblem(x, X2, K, null, 8), `pts3d[7] = ${bad}`).toBe(PnpStatus.InvalidInput);
       const w = new Float64Array(8).fill(1); w[2] = bad;
-      expect(checkProblem(x, X, K, w, 8), `weights[2] = ${bad}`).toBe(PnpStatus.NonFinite);
+      expect(checkProblem(x, X, K, w, 8), `weights[2] = ${bad}`).toBe(PnpStatus.InvalidInput);
       const w0 = new Float64Array(8).fill(1); w0[2] = 0;
       const X3 = X.slice(); X3[6] = bad; // point 2
       expect(checkProblem(x, X3, K, w0, 8), `pts3d of a w = 0 point = ${bad}`).toBe(-1);
     }
   });
 
-  it('NonFinite (invalid input) for a negative weight and a singular K', () => {
+  it('InvalidInput for a negative weight and a singular K', () => {
     const w = new Float64Array(8).fill(1); w[3] = -0.5;
-    expect(checkProblem(x, X, K, w, 8), 'weights[3] = -0.5').toBe(PnpStatus.NonFinite);
+    expect(checkProblem(x, X, K, w, 8), 'weights[3] = -0.5').toBe(PnpStatus.InvalidInput);
     const singular = Float64Array.of(500, 0, 320, 0, 0, 240, 0, 0, 1);
-    expect(checkProblem(x, X, singular, null, 8), 'K with a zero fy (singular)').toBe(PnpStatus.NonFinite);
+    expect(checkProblem(x, X, singular, null, 8), 'K with a zero fy (singular)').toBe(PnpStatus.InvalidInput);
   });
 
   it('TooFewPoints below 4 points with w > 0', () => {
@@ -64,5 +65,44 @@ describe('checkProblem', () => {
     expect(checkProblem(x, line, K, null, 8), 'collinear points').toBe(PnpStatus.Degenerate);
     line[4] += 1e-3; // 1 um off a ~100 mm line: still degenerate by the 1e-6 ratio
     expect(checkProblem(x, line, K, null, 8), 'nearly collinear points').toBe(PnpStatus.Degenerate);
+  });
+});
+
+describe('inputRoundingRatio', () => {
+  it('is max |coordinate| over the weighted RMS spread, for the 3D and the 2D points, by hand', () => {
+    // 3D: centroid (10, 0, 0), spread sqrt(mean |d|^2) = 1, max |X| = 11. 2D: centroid (100, 0), spread 2, max 102.
+    const X = Float64Array.of(11, 0, 0, 9, 0, 0, 10, 1, 0, 10, -1, 0);
+    const x = Float64Array.of(102, 0, 98, 0, 100, 2, 100, -2);
+    expect(inputRoundingRatio(x, X, null, 4)).toBeCloseTo(51, 12);
+    // A zero-weight point does not count, however far away it is.
+    const X5 = Float64Array.of(...X, 1e9, 0, 0), x5 = Float64Array.of(...x, 0, 0);
+    expect(inputRoundingRatio(x5, X5, Float64Array.of(1, 1, 1, 1, 0), 5)).toBeCloseTo(51, 12);
+    // Moving the 3D points 1e6 away makes the 3D ratio (1e6 + 11) / 1 the larger.
+    expect(inputRoundingRatio(x, X.map((v, j) => (j % 3 === 0 ? v + 1e6 : v)), null, 4)).toBeCloseTo(1e6 + 11, 6);
+  });
+
+  it('flags UTM metres in float32 and not in float64, nor LINEMOD problems in float32', () => {
+    const p = makeProblems({ B: 1, n: 8, seed: 3 });
+    const lm = inputRoundingRatio(p.pts2d, p.pts3d, null, 8);
+    expect(kF32InputEps * lm, 'LINEMOD-like problem, float32').toBeLessThan(kInputResolutionTol / 20);
+    const utm = p.pts3d.map((v, j) => v * 1e-3 + [316622, 7405050, 929][j % 3]); // the object in metres at UTM
+    const r = inputRoundingRatio(p.pts2d, utm, null, 8);
+    expect(kF32InputEps * r, 'UTM metres, float32').toBeGreaterThan(kInputResolutionTol * 100);
+    expect(kF64InputEps * r, 'UTM metres, float64').toBeLessThan(kInputResolutionTol / 1000);
+  });
+});
+
+describe('cameraScale', () => {
+  it('is the exact power of two that brings max |K[2][j]| into [1, 2), 1 for an ordinary K', () => {
+    expect(cameraScale(K), 'LINEMOD K').toBe(1);
+    expect(cameraScale(K.map((v) => v * 2 ** -70)), 'K x 2^-70').toBe(2 ** 70);
+    expect(cameraScale(K.map((v) => v * 3)), 'K x 3').toBe(0.5);
+    expect(cameraScale(K.map((v) => v * 1e20)) * 1e20, 'K x 1e20').toBeGreaterThanOrEqual(1);
+    expect(cameraScale(K.map((v) => v * 1e20)) * 1e20, 'K x 1e20').toBeLessThan(2);
+    expect(cameraScale(Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 0)), 'zero third row').toBe(1);
+    expect(cameraScale(Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, NaN)), 'NaN').toBe(1);
+    // Just below and at a power of two, where log2 alone may round the wrong way.
+    expect(cameraScale(Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 4 * (1 - 2 ** -52))), 'just below 4').toBe(0.5);
+    expect(cameraScale(Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 4)), 'exactly 4').toBe(0.25);
   });
 });
