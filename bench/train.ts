@@ -71,6 +71,16 @@ function syntheticData(cfg: TrainConfig): TrainingData {
     trainCount: 256,
     testCount: 0,
     train: async (item, index, seed) => sample(item, index, seed),
+    // The localiser's views: seeded noise with a box, so only its compute is measured.
+    trainView: async (item, index, seed) => {
+      const L = cfg.localiser.model.inputPx;
+      const r = new Rng(hashSeed(seed, index, item, 0x71e3));
+      const image = new Float32Array(L * L * 3);
+      for (let i = 0; i < image.length; i++) image[i] = r.next();
+      const w = r.uniform(0.1, 0.4) * L;
+      return { image, window: { cxPx: (L - 1) / 2, cyPx: (L - 1) / 2, sidePx: L, outPx: L }, boxViewPx: Float64Array.from([r.uniform(0, L - w), r.uniform(0, L - w), w, w]) };
+    },
+    testView: async () => { throw new Error('bench: no test split'); },
     test: async () => { throw new Error('bench: no test split'); },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run eval -- --model <bundle folder|zip> --dataset <folder|zip> [--split test|train] [--csv results.csv|folder/]
- *                  [--backend auto|webgpu|wasm|cpu] [--json]`
+ *                  [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]`
  *
  * Evaluates an exported bundle on a dataset's split with the bundle's own crop policy and keypoints:
  * ADD(-S)-0.1d, 2D projection 5 px, 5cm5deg, mean errors, PnP failures, time per image; optionally the
@@ -14,23 +14,25 @@ import { join } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { bopResultsName } from '../data/bopNames';
 import { bopCsv } from '../train/bopCsv';
-import { importBundle } from '../train/bundle';
+import { bundleCrops, importBundle } from '../train/bundle';
 import { datasetTrainingData } from '../train/datasetData';
 import { evaluate } from '../train/evaluate';
 import { metricsLine } from '../train/metrics';
 import { openDataset, parseBackend, parseFlags, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
 
-const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv] [--backend auto|webgpu|wasm|cpu] [--json]';
+const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
 
 async function main(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     model: { type: 'string' }, dataset: { type: 'string' }, split: { type: 'string' }, csv: { type: 'string' },
-    backend: { type: 'string' }, json: { type: 'boolean' },
+    backend: { type: 'string' }, json: { type: 'boolean' }, crops: { type: 'string' },
   });
   if (!values.model) throw new UsageError('--model is required');
   if (!values.dataset) throw new UsageError('--dataset is required');
   const split = values.split ?? 'test';
   if (split !== 'test' && split !== 'train') throw new UsageError(`--split ${split}: expected test or train`);
+  const cropsFrom = values.crops ?? 'detected';
+  if (cropsFrom !== 'detected' && cropsFrom !== 'oracle') throw new UsageError(`--crops ${cropsFrom}: expected detected (the bundle's localiser) or oracle (the ground truth's box)`);
   const backend = await selectBackend(parseBackend(values.backend));
   const bundle = await importBundle(await readBundlePath(values.model)).catch((e: unknown) => {
     throw e instanceof UsageError ? e : new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
@@ -47,8 +49,16 @@ async function main(argv: string[]): Promise<number> {
   console.error(`evaluating ${meta.class.name} (object ${meta.class.id}, step ${meta.step}) on ${data.testCount} ${split} instances, ${backend} backend`);
   if (data.split.automatic) console.error(`split: ${data.split.how}`);
   console.error(`evaluation set: ${data.evalSet}`);
+  let crops;
+  try {
+    crops = bundleCrops(bundle, cropsFrom);
+  } catch (e) {
+    throw new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  console.error(cropsFrom === 'oracle' ? 'crops: ORACLE (around the ground truth\'s box: an upper bound, not what an image without ground truth gets)' : 'crops: from the bundle\'s localiser');
   const r = await evaluate(bundle.model, data, {
     norm: meta.input,
+    crops,
     batchSize: meta.config.optim.batchSize,
     onProgress: (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total}\x1b[K`); },
   });

@@ -19,6 +19,11 @@ export interface CropWindow {
   outPx: number;
 }
 
+/** The square window that letterboxes a whole W x H image into a viewPx square (pixel areas included). */
+export function viewWindow(widthPx: number, heightPx: number, viewPx: number): CropWindow {
+  return { cxPx: (widthPx - 1) / 2, cyPx: (heightPx - 1) / 2, sidePx: Math.max(widthPx, heightPx), outPx: viewPx };
+}
+
 export interface CropAffine {
   s: number;
   tx: number;

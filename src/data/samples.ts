@@ -1,5 +1,5 @@
 import { kDefaultAugment, colourJitter, randomBackground, replaceBackground, type AugmentOptions } from './augment';
-import { cropK, cropPoints, projectPoints, resampleMask, resampleRgb, type CropWindow } from './crop';
+import { cropK, cropPoints, projectPoints, resampleMask, resampleRgb, viewWindow, type CropWindow } from './crop';
 import type { Dataset, DatasetObject } from './dataset';
 import type { ImageStore } from './image-store';
 import { boxCorners } from './mesh';
@@ -48,6 +48,11 @@ export interface SampleOptions {
   augment?: AugmentOptions | false;
   /** Background source for replacement; procedural clutter by default. */
   background?: (outPx: number, rng: Rng) => Float32Array;
+  /**
+   * [x, y, w, h] image px: crop around this box (a detector's) instead of the ground truth's; cropFrom
+   * is then unused and the crop reads nothing of the instance's pose or mask.
+   */
+  boxPx?: ArrayLike<number>;
 }
 
 export const kDefaultSampleOptions: SampleOptions = { outPx: 128, padding: 0.15, cropFrom: 'model', augment: kDefaultAugment };
@@ -107,7 +112,8 @@ export async function makeSample(
   const fullMaskBox = sized ? maskBox(sized.rgba, sized.widthPx, sized.heightPx) : undefined;
   const usableMask = fullMaskBox ? sized : undefined;
 
-  let box = opts.cropFrom === 'mask' ? fullMaskBox : undefined;
+  let box: ArrayLike<number> | undefined = opts.boxPx;
+  if (!box && opts.cropFrom === 'mask') box = fullMaskBox;
   box ??= modelBox(obj, ins.rM2c, ins.tM2cMm, im.kPx);
   let side = Math.max(box[2], box[3], 8) * (1 + opts.padding);
   let cx = box[0] + box[2] / 2;
@@ -160,7 +166,41 @@ export function maskBox(rgba: Uint8Array, widthPx: number, heightPx: number): [n
   return [x0 - 0.5, y0 - 0.5, x1 - x0 + 1, y1 - y0 + 1];
 }
 
-function modelBox(obj: DatasetObject, r: Float64Array, tMm: Float64Array, kPx: Float64Array): [number, number, number, number] {
+/**
+ * The whole image of instance `ref`, letterboxed into a viewPx square (the localiser's input) and, for
+ * training, augmented: the window scaled by U(0.8, 1.25) and shifted by up to 0.2 of its side (so the
+ * object is seen at other places and sizes than the few a small dataset has), the background outside
+ * the instance's visible mask replaced with probability backgroundProb (so the background cannot be
+ * memorised), and colour jitter. Reads no pose; returns the window used (boxes map through it).
+ */
+export async function makeView(ds: Dataset, store: ImageStore, ref: InstanceRef, viewPx: number,
+  augment: AugmentOptions | false, seed = 0, index = 0): Promise<{ rgb: Float32Array; window: CropWindow }> {
+  const im = ds.images[ref.image];
+  const ins = im.instances[ref.instance];
+  const img = await store.get(im.rgbPath);
+  if (img.widthPx !== im.widthPx || img.heightPx !== im.heightPx) {
+    throw new Error(`${im.rgbPath}: decoded as ${img.widthPx}x${img.heightPx}, ${im.widthPx}x${im.heightPx} expected`);
+  }
+  const window = viewWindow(im.widthPx, im.heightPx, viewPx);
+  if (!augment) return { rgb: resampleRgb(img, window), window };
+  const rng = new Rng(hashSeed(seed, index, ref.image, ref.instance, 0x71e3));
+  window.sidePx *= Math.exp(rng.uniform(Math.log(0.8), Math.log(1.25)));
+  window.cxPx += window.sidePx * rng.uniform(-0.2, 0.2);
+  window.cyPx += window.sidePx * rng.uniform(-0.2, 0.2);
+  const rgb = resampleRgb(img, window);
+  const maskPath = ins.maskVisibPath ?? ins.maskPath;
+  if (maskPath && rng.next() < augment.backgroundProb) {
+    const m = await store.getMask(maskPath);
+    if (m.widthPx === im.widthPx && m.heightPx === im.heightPx && maskBox(m.rgba, m.widthPx, m.heightPx)) {
+      replaceBackground(rgb, resampleMask(m, window), randomBackground(viewPx, rng));
+    }
+  }
+  colourJitter(rgb, rng, augment);
+  return { rgb, window };
+}
+
+/** [x, y, w, h] image px of the object's mesh (else its bounding box) projected with a pose. */
+export function modelBox(obj: DatasetObject, r: Float64Array, tMm: Float64Array, kPx: Float64Array): [number, number, number, number] {
   const pts = obj.mesh ? obj.mesh.positions : boxCorners(obj.boundsMm);
   const uv = projectPoints(pts, r, tMm, kPx);
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;

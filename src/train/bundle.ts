@@ -6,6 +6,8 @@
  *   poselab.json    what a predictor needs beyond the network: the object (class), its 3D keypoints in
  *                   mm in heatmap order, the input size and normalisation, the heatmap stride, the crop
  *                   policy, the training config and step, and the final metrics
+ *   localiser.json, localiser.weights.bin   the localiser (localiser.ts), a Layers model like the first:
+ *                   whole image letterboxed to its input -> centre heatmap and log box size maps
  *   checkpoint.json, checkpoint.bin   optional: weights and Adam state to continue training exactly
  *
  * Pure in-memory (Map of path -> bytes, fflate for the zip): no Node imports, so the page's worker
@@ -13,10 +15,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync, zipSync } from 'fflate';
-import { checkpointFromFiles, checkpointToFiles, kCheckpointBin, kCheckpointJson, type Checkpoint } from './checkpoint';
-import { kHeatmapStride, validateConfig, type TrainConfig } from './config';
+import { checkpointFromFiles, checkpointToFiles, kCheckpointBin, kCheckpointJson, type Checkpoint, type NamedArray } from './checkpoint';
+import { kHeatmapStride, upgradeConfig, validateConfig, type TrainConfig } from './config';
 import type { PoseObject, TrainingSample } from './data';
-import { predictBatch, type Prediction } from './evaluate';
+import { predictBatch, type EvalOptions, type Prediction } from './evaluate';
 import type { TrainingEngine } from './engine';
 import type { PoseMetrics } from './metrics';
 import { kConfidenceOutput, kHeatmapOutput, kInputName } from './model';
@@ -26,6 +28,8 @@ export type BundleFiles = Map<string, Uint8Array>;
 export const kModelJson = 'model.json';
 export const kWeightsBin = 'weights.bin';
 export const kPoselabJson = 'poselab.json';
+export const kLocaliserJson = 'localiser.json';
+export const kLocaliserBin = 'localiser.weights.bin';
 
 /** poselab.json */
 export interface BundleMeta {
@@ -54,6 +58,12 @@ export interface BundleMeta {
   };
   /** How a crop is cut from an image: side = longest box side x (1 + padding), centred on the box. */
   crop: { padding: number; from: 'mask' | 'model' };
+  /**
+   * The localiser (absent in bundles of runs that trained none: those can only be evaluated with
+   * oracle crops): its model file, its square input (the whole image letterboxed, same normalisation),
+   * and the score below which a detection is a miss.
+   */
+  localiser?: { model: string; sizePx: number; minScore: number };
   config: TrainConfig;
   /** Training steps done. */
   step: number;
@@ -69,6 +79,7 @@ export interface BundleMeta {
 
 export interface ExportInput {
   model: tf.LayersModel;
+  localiser?: tf.LayersModel;
   object: PoseObject;
   config: TrainConfig;
   step: number;
@@ -93,25 +104,15 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
       stride: kHeatmapStride,
     },
     crop: { padding: e.config.data.padding, from: e.config.data.cropFrom },
+    localiser: e.localiser ? { model: kLocaliserJson, sizePx: e.config.localiser.model.inputPx, minScore: e.config.localiser.minScore } : undefined,
     config: e.config,
     step: e.step,
     metrics: e.metrics,
     hasCheckpoint: !!e.checkpoint,
   };
   const files: BundleFiles = new Map();
-  await e.model.save(tf.io.withSaveHandler(async (a) => {
-    const weightSpecs = a.weightSpecs ?? [];
-    const modelJson: tf.io.ModelJSON = {
-      modelTopology: a.modelTopology as tf.io.ModelJSON['modelTopology'],
-      format: 'layers-model',
-      generatedBy: a.generatedBy,
-      convertedBy: null,
-      weightsManifest: [{ paths: [kWeightsBin], weights: weightSpecs }],
-    };
-    files.set(kModelJson, utf8(JSON.stringify(modelJson)));
-    files.set(kWeightsBin, new Uint8Array(a.weightData ? tf.io.CompositeArrayBuffer.join(a.weightData) : new ArrayBuffer(0)));
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await saveModel(e.model, kModelJson, kWeightsBin, files);
+  if (e.localiser) await saveModel(e.localiser, kLocaliserJson, kLocaliserBin, files);
   files.set(kPoselabJson, utf8(JSON.stringify(meta, null, 1)));
   if (e.checkpoint) for (const [name, bytes] of checkpointToFiles(e.checkpoint)) files.set(name, bytes);
   return files;
@@ -125,6 +126,7 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
 export async function exportEngine(engine: TrainingEngine, opts: { withCheckpoint?: boolean; metrics?: PoseMetrics } = {}): Promise<BundleFiles> {
   return exportBundle({
     model: engine.model,
+    localiser: engine.localiser.model,
     object: engine.object,
     config: engine.config,
     step: engine.step,
@@ -160,6 +162,8 @@ export function rootedBundle(files: BundleFiles): BundleFiles {
 
 export interface LoadedBundle {
   model: tf.LayersModel;
+  /** Absent in bundles of runs that trained none. */
+  localiser?: tf.LayersModel;
   meta: BundleMeta;
   /** [k, 3] mm, heatmap order: the 3D points bpnp pairs with the predicted keypoints. */
   keypointsMm: Float64Array;
@@ -178,8 +182,35 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   if (meta.format !== 'poselab-bundle' || meta.version !== 1) {
     throw new Error(`bundle: ${kPoselabJson} is not a version 1 PoseLab bundle (format ${String(meta.format)}, version ${String(meta.version)})`);
   }
+  meta.config = upgradeConfig(meta.config).config;
   validateConfig(meta.config);
-  const modelJson = parseJson<tf.io.ModelJSON>(need(kModelJson), kModelJson);
+  const model = await loadModel(kModelJson, need);
+  const localiser = meta.localiser ? await loadModel(meta.localiser.model, need) : undefined;
+  const k = meta.keypointsMm.length;
+  const heat = model.outputs[0].shape;
+  if (heat[3] !== k) throw new Error(`bundle: the model has ${String(heat[3])} heatmaps, ${kPoselabJson} ${k} keypoints`);
+  const checkpoint = files.has(kCheckpointJson) && files.has(kCheckpointBin) ? checkpointFromFiles(files) : undefined;
+  return { model, localiser, meta, keypointsMm: Float64Array.from(meta.keypointsMm.flat()), checkpoint };
+}
+
+/** Writes a Layers model as `jsonName` + `binName` into files (tf.loadLayersModel reads the pair as served). */
+async function saveModel(model: tf.LayersModel, jsonName: string, binName: string, files: BundleFiles): Promise<void> {
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    const modelJson: tf.io.ModelJSON = {
+      modelTopology: a.modelTopology as tf.io.ModelJSON['modelTopology'],
+      format: 'layers-model',
+      generatedBy: a.generatedBy,
+      convertedBy: null,
+      weightsManifest: [{ paths: [binName], weights: a.weightSpecs ?? [] }],
+    };
+    files.set(jsonName, utf8(JSON.stringify(modelJson)));
+    files.set(binName, new Uint8Array(a.weightData ? tf.io.CompositeArrayBuffer.join(a.weightData) : new ArrayBuffer(0)));
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+}
+
+async function loadModel(jsonName: string, need: (name: string) => Uint8Array): Promise<tf.LayersModel> {
+  const modelJson = parseJson<tf.io.ModelJSON>(need(jsonName), jsonName);
   const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
     const specs = manifest.flatMap((g) => g.weights);
     const bufs = manifest.flatMap((g) => g.paths).map((p) => {
@@ -188,12 +219,19 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
     });
     return [specs, tf.io.concatenateArrayBuffers(bufs)];
   });
-  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-  const k = meta.keypointsMm.length;
-  const heat = model.outputs[0].shape;
-  if (heat[3] !== k) throw new Error(`bundle: the model has ${String(heat[3])} heatmaps, ${kPoselabJson} ${k} keypoints`);
-  const checkpoint = files.has(kCheckpointJson) && files.has(kCheckpointBin) ? checkpointFromFiles(files) : undefined;
-  return { model, meta, keypointsMm: Float64Array.from(meta.keypointsMm.flat()), checkpoint };
+  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+}
+
+/**
+ * Where an evaluation of this bundle takes its crops: the bundle's localiser ('detected'), or the
+ * ground truth's box ('oracle'). Throws, saying why, when 'detected' is asked of a bundle without one.
+ */
+export function bundleCrops(b: LoadedBundle, from: 'detected' | 'oracle'): EvalOptions['crops'] {
+  if (from === 'oracle') return { from: 'oracle' };
+  if (!b.localiser || !b.meta.localiser) {
+    throw new Error('this bundle has no localiser (its run trained none), so its crops can only come from the ground truth: evaluate with oracle crops, labelled so');
+  }
+  return { from: 'detected', localiser: b.localiser, minScore: b.meta.localiser.minScore };
 }
 
 /** Poses for crops made with the bundle's crop policy (image [S, S, 3] RGB in [0, 1], kCrop). */
@@ -208,9 +246,12 @@ export function predictWithBundle(b: LoadedBundle, samples: readonly TrainingSam
  */
 export async function resumeCheckpoint(b: LoadedBundle): Promise<Checkpoint> {
   if (b.checkpoint) return b.checkpoint;
-  const weights = await Promise.all(b.model.trainableWeights.map(async (w) => ({
+  const weightsOf = (m: tf.LayersModel) => Promise.all(m.trainableWeights.map(async (w) => ({
     name: w.originalName, shape: w.shape as number[], values: Float32Array.from(await w.read().data()),
   })));
+  const fresh = (ws: NamedArray[]) => ({ t: 0, m: ws.map((w) => new Float32Array(w.values.length)), v: ws.map((w) => new Float32Array(w.values.length)) });
+  const weights = await weightsOf(b.model);
+  const loc = b.localiser ? await weightsOf(b.localiser) : undefined;
   return {
     format: 'poselab-checkpoint',
     version: 1,
@@ -219,7 +260,8 @@ export async function resumeCheckpoint(b: LoadedBundle): Promise<Checkpoint> {
     rng: { seed: b.meta.config.seed, samplesSeen: b.meta.step * b.meta.config.optim.batchSize },
     keypointsMm: b.meta.keypointsMm.flat(),
     weights,
-    optimizer: { t: 0, m: weights.map((w) => new Float32Array(w.values.length)), v: weights.map((w) => new Float32Array(w.values.length)) },
+    optimizer: fresh(weights),
+    localiser: loc && { weights: loc, optimizer: fresh(loc) },
   };
 }
 

@@ -5,7 +5,8 @@
  * src/data/samples.ts makeSample), so the RNG state is the seed and the number of samples drawn.
  *
  * Files: checkpoint.json (everything but the numbers) and checkpoint.bin (float32 little-endian:
- * weights, then m, then v, each in weight order), so a bundle can carry it beside the model.
+ * weights, then m, then v, each in weight order; then the same for the localiser, where there is one),
+ * so a bundle can carry it beside the model.
  */
 import type { TrainConfig } from './config';
 import type { AdamState } from './optimizer';
@@ -33,23 +34,35 @@ export interface Checkpoint {
   keypointsMm: number[];
   weights: NamedArray[];
   optimizer: AdamState;
+  /** The localiser's weights and Adam state (absent in checkpoints of runs that trained none). */
+  localiser?: { weights: NamedArray[]; optimizer: AdamState };
 }
 
-interface CheckpointJson extends Omit<Checkpoint, 'weights' | 'optimizer'> {
+interface ModelStateJson {
   weights: { name: string; shape: number[] }[];
   optimizer: { t: number };
+}
+
+interface CheckpointJson extends Omit<Checkpoint, 'weights' | 'optimizer' | 'localiser'>, ModelStateJson {
+  localiser?: ModelStateJson;
+}
+
+function stateJson(weights: NamedArray[], optimizer: AdamState): ModelStateJson {
+  return { weights: weights.map((w) => ({ name: w.name, shape: w.shape })), optimizer: { t: optimizer.t } };
 }
 
 export const kCheckpointJson = 'checkpoint.json';
 export const kCheckpointBin = 'checkpoint.bin';
 
 export function checkpointToFiles(c: Checkpoint): Map<string, Uint8Array> {
+  const { localiser, ...rest } = c;
   const meta: CheckpointJson = {
-    ...c,
-    weights: c.weights.map((w) => ({ name: w.name, shape: w.shape })),
-    optimizer: { t: c.optimizer.t },
+    ...rest,
+    ...stateJson(c.weights, c.optimizer),
+    ...(localiser ? { localiser: stateJson(localiser.weights, localiser.optimizer) } : {}),
   };
-  const arrays = [...c.weights.map((w) => w.values), ...c.optimizer.m, ...c.optimizer.v];
+  const arrays = [c.weights.map((w) => w.values), c.optimizer.m, c.optimizer.v,
+    localiser?.weights.map((w) => w.values) ?? [], localiser?.optimizer.m ?? [], localiser?.optimizer.v ?? []].flat();
   const total = arrays.reduce((n, a) => n + a.length, 0);
   const bin = new Float32Array(total);
   let off = 0;
@@ -68,14 +81,18 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
   if (meta.format !== 'poselab-checkpoint' || meta.version !== 1) {
     throw new Error(`checkpoint: ${kCheckpointJson} is not a version 1 PoseLab checkpoint (format ${String(meta.format)}, version ${String(meta.version)})`);
   }
-  const sizes = meta.weights.map((w) => w.shape.reduce((a, x) => a * x, 1));
-  const need = 3 * sizes.reduce((a, x) => a + x, 0);
+  const sizesOf = (s: ModelStateJson) => s.weights.map((w) => w.shape.reduce((a, x) => a * x, 1));
+  const need = [meta, meta.localiser].reduce((n, s) => n + (s ? 3 * sizesOf(s).reduce((a, x) => a + x, 0) : 0), 0);
   if (b.byteLength !== 4 * need) throw new Error(`checkpoint: ${kCheckpointBin} has ${b.byteLength} bytes, ${4 * need} expected`);
   const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   let off = 0;
   const take = (n: number) => { const a = all.slice(off, off + n); off += n; return a; };
-  const weights = meta.weights.map((w, i) => ({ ...w, values: take(sizes[i]) }));
-  const m = sizes.map(take);
-  const v = sizes.map(take);
-  return { ...meta, weights, optimizer: { t: meta.optimizer.t, m, v } };
+  const read = (s: ModelStateJson): { weights: NamedArray[]; optimizer: AdamState } => {
+    const sizes = sizesOf(s);
+    const weights = s.weights.map((w, i) => ({ ...w, values: take(sizes[i]) }));
+    return { weights, optimizer: { t: s.optimizer.t, m: sizes.map(take), v: sizes.map(take) } };
+  };
+  const { localiser, ...rest } = meta;
+  const main = read(meta);
+  return { ...rest, ...main, ...(localiser ? { localiser: read(localiser) } : {}) };
 }

@@ -7,6 +7,8 @@
  * (64 px crops; about 0.1 s a step on two cores through wasm), 'default' for a laptop GPU, 'large' for
  * a desktop GPU.
  */
+import { kDefaultAugment } from '../data/augment';
+
 export type ConfigName = 'tiny' | 'small' | 'default' | 'large';
 
 export interface ModelConfig {
@@ -60,6 +62,13 @@ export interface OptimConfig {
 export interface DataConfig {
   /** Crop side = longest side of the object's box x (1 + padding). */
   padding: number;
+  /**
+   * Training crops move around the ground-truth box as the localiser's boxes do around it (the dynamic
+   * zoom-in of CDPN and GDR-Net): side x U(1 - scaleJitter, 1 + scaleJitter), centre + side x
+   * U(-shiftJitter, shiftJitter) on each axis.
+   */
+  scaleJitter: number;
+  shiftJitter: number;
   cropFrom: 'mask' | 'model';
   augment: boolean;
   /** Number of FPS keypoints on the surface (the centre comes on top). */
@@ -69,10 +78,34 @@ export interface DataConfig {
   std: [number, number, number];
 }
 
+/**
+ * The localiser (localiser.ts): a network of the same family on the whole image, letterboxed and
+ * downscaled to model.inputPx, with one centre heatmap (spatial softmax, as the keypoints) and two maps
+ * of log box size read under it. Its box gives the keypoint network's crop wherever no ground truth is.
+ */
+export interface LocaliserConfig {
+  /** model.confidence is ignored (no confidence head). */
+  model: ModelConfig;
+  /** Gaussian target of the box centre, heatmap cells. */
+  sigmaCells: number;
+  /** Weight of the L1 loss on log box width and height beside the centre heatmap loss. */
+  sizeWeight: number;
+  /** Whole images per step (trained beside the keypoint network, with its learning-rate schedule). */
+  batchSize: number;
+  /** Detections scoring below this count as misses (the score is the centre heatmap's mass near its peak). */
+  minScore: number;
+}
+
 export interface TrainConfig {
   name: ConfigName | 'custom';
   seed: number;
   model: ModelConfig;
+  localiser: LocaliserConfig;
+  /**
+   * Where evaluation crops come from: 'detected' (the localiser's box, as on images without ground
+   * truth) or 'oracle' (the ground-truth box: an upper bound, labelled so wherever it is shown).
+   */
+  evalCrops: 'detected' | 'oracle';
   loss: LossConfig;
   optim: OptimConfig;
   data: DataConfig;
@@ -92,9 +125,14 @@ const kImagenetStd: [number, number, number] = [0.229, 0.224, 0.225];
 const base: Omit<TrainConfig, 'name'> = {
   seed: 0,
   model: { inputPx: 128, width: 16, depth: 2, blocks: 1, confidence: true, maxChannels: 128 },
+  localiser: {
+    model: { inputPx: 128, width: 8, depth: 2, blocks: 1, confidence: false, maxChannels: 64 },
+    sigmaCells: 1, sizeWeight: 1, batchSize: 8, minScore: 0.1,
+  },
+  evalCrops: 'detected',
   loss: { sigmaCells: 1.5, keypointWeight: 0.1, betaMax: 0.01, warmupSteps: 2000, betaRampSteps: 2000, posePoints: 0, pnpInit: 'epnp' },
   optim: { batchSize: 16, steps: 20_000, lr: 1e-3, lrWarmupSteps: 200, minLrFactor: 0.05, clipNorm: 5, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-  data: { padding: 0.15, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
+  data: { padding: 0.15, scaleJitter: 0.25, shiftJitter: 0.15, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
   evalEvery: 2000,
   evalMaxInstances: 200,
   evalSamples: 4,
@@ -106,6 +144,7 @@ export const kConfigs: Record<ConfigName, TrainConfig> = {
     ...base,
     name: 'tiny',
     model: { inputPx: 32, width: 4, depth: 1, blocks: 1, confidence: true, maxChannels: 16 },
+    localiser: { ...base.localiser, model: { inputPx: 32, width: 4, depth: 1, blocks: 1, confidence: false, maxChannels: 16 }, batchSize: 4 },
     loss: { ...base.loss, sigmaCells: 1, warmupSteps: 20, betaRampSteps: 20 },
     optim: { ...base.optim, batchSize: 4, steps: 200, lr: 3e-3, lrWarmupSteps: 5 },
     data: { ...base.data, keypoints: 4 },
@@ -118,6 +157,7 @@ export const kConfigs: Record<ConfigName, TrainConfig> = {
     ...base,
     name: 'small',
     model: { inputPx: 64, width: 8, depth: 2, blocks: 1, confidence: true, maxChannels: 64 },
+    localiser: { ...base.localiser, model: { inputPx: 96, width: 8, depth: 2, blocks: 1, confidence: false, maxChannels: 32 } },
     loss: { ...base.loss, sigmaCells: 1, warmupSteps: 3000, betaRampSteps: 2000 },
     optim: { ...base.optim, batchSize: 16, steps: 8000, lr: 2e-3, lrWarmupSteps: 100 },
     evalEvery: 1000,
@@ -148,6 +188,8 @@ export function makeConfig(name: ConfigName, over: ConfigOverrides = {}): TrainC
 export interface ConfigOverrides {
   seed?: number;
   model?: Partial<ModelConfig>;
+  localiser?: Partial<LocaliserConfig>;
+  evalCrops?: TrainConfig['evalCrops'];
   loss?: Partial<LossConfig>;
   optim?: Partial<OptimConfig>;
   data?: Partial<DataConfig>;
@@ -160,8 +202,9 @@ export interface ConfigOverrides {
 export function applyOverrides(c: TrainConfig, over: ConfigOverrides): TrainConfig {
   const out: TrainConfig = {
     ...c,
-    ...pick(over, ['seed', 'evalEvery', 'evalMaxInstances', 'evalSamples', 'checkpointEvery']),
+    ...pick(over, ['seed', 'evalCrops', 'evalEvery', 'evalMaxInstances', 'evalSamples', 'checkpointEvery']),
     model: { ...c.model, ...over.model },
+    localiser: { ...c.localiser, ...over.localiser },
     loss: { ...c.loss, ...over.loss },
     optim: { ...c.optim, ...over.optim },
     data: { ...c.data, ...over.data },
@@ -192,6 +235,31 @@ export function validateConfig(c: TrainConfig): void {
   if (!(c.optim.lr > 0)) bad('optim.lr', c.optim.lr, 'must be > 0');
   if (!Number.isInteger(c.data.keypoints) || c.data.keypoints < 3) bad('data.keypoints', c.data.keypoints, 'must be >= 3 (plus the centre: >= 4 points for PnP)');
   if (!(c.loss.sigmaCells > 0)) bad('loss.sigmaCells', c.loss.sigmaCells, 'must be > 0');
+  const lm = c.localiser.model;
+  const lmult = 4 * 2 ** lm.depth;
+  if (!Number.isInteger(lm.inputPx) || lm.inputPx % lmult !== 0) bad('localiser.model.inputPx', lm.inputPx, `must be a multiple of ${lmult} (4 x 2^depth)`);
+  if (!Number.isInteger(lm.depth) || lm.depth < 0 || lm.depth > 3) bad('localiser.model.depth', lm.depth, 'must be 0..3');
+  if (!Number.isInteger(c.localiser.batchSize) || c.localiser.batchSize < 1) bad('localiser.batchSize', c.localiser.batchSize, 'must be >= 1');
+  if (!(c.localiser.sigmaCells > 0)) bad('localiser.sigmaCells', c.localiser.sigmaCells, 'must be > 0');
+  if (c.evalCrops !== 'detected' && c.evalCrops !== 'oracle') bad('evalCrops', c.evalCrops, "must be 'detected' or 'oracle'");
+  if (!(c.data.scaleJitter >= 0 && c.data.scaleJitter < 1)) bad('data.scaleJitter', c.data.scaleJitter, 'must be in [0, 1)');
+  if (!(c.data.shiftJitter >= 0)) bad('data.shiftJitter', c.data.shiftJitter, 'must be >= 0');
+}
+
+/**
+ * A config written before the localiser existed (an older checkpoint or bundle) with today's defaults
+ * for what it lacks; `hasLocaliser` says whether the run it describes trained one.
+ */
+export function upgradeConfig(c: TrainConfig): { config: TrainConfig; hasLocaliser: boolean } {
+  const hasLocaliser = (c as Partial<TrainConfig>).localiser !== undefined;
+  const preset = kConfigs[c.name === 'custom' ? 'default' : c.name] ?? kConfigs.default;
+  const config: TrainConfig = {
+    ...c,
+    localiser: c.localiser ?? structuredClone(preset.localiser),
+    evalCrops: c.evalCrops ?? (hasLocaliser ? 'detected' : 'oracle'),
+    data: { ...c.data, scaleJitter: c.data.scaleJitter ?? kDefaultAugment.scaleJitter, shiftJitter: c.data.shiftJitter ?? kDefaultAugment.shiftJitter },
+  };
+  return { config, hasLocaliser };
 }
 
 /** Heatmap side, cells: the input at 1/4 resolution. */

@@ -3,6 +3,7 @@
  * implement it (src/train/datasetData.ts adapts src/data's dataset model; the tests draw synthetic
  * crops), so the engine is tested independently of the loaders.
  */
+import type { ViewImage, ViewSample } from './localiser';
 
 /** One cropped instance. */
 export interface TrainingSample {
@@ -21,6 +22,8 @@ export interface EvalSample extends TrainingSample {
   /** [9] row-major intrinsics of the full image, px (the 2D projection metric is in image pixels) */
   kPx: Float64Array;
   imageKey: string;
+  /** [x, y, w, h] image px: the ground-truth pose's projected model box (detection recall only). */
+  gtBoxPx: Float64Array;
   /** BOP scene_id and im_id (for the results CSV); 0 and the image index where the dataset has none. */
   sceneId: number;
   imId: number;
@@ -57,8 +60,15 @@ export interface TrainingData {
    * the same arguments give the same bytes, in any order.
    */
   train(item: number, sampleIndex: number, seed: number): Promise<TrainingSample>;
-  /** Test instance `item` (0 .. testCount-1), not augmented. */
-  test(item: number): Promise<EvalSample>;
+  /** The whole image of training instance `item`, for the localiser, augmented as train(). */
+  trainView(item: number, sampleIndex: number, seed: number): Promise<ViewSample>;
+  /** The whole image of test instance `item`, for the localiser: nothing of its ground truth. */
+  testView(item: number): Promise<ViewImage>;
+  /**
+   * Test instance `item` (0 .. testCount-1), not augmented, cropped around boxPx ([x, y, w, h] image
+   * px, a detection) or, without it, around the ground truth's box (the oracle crop).
+   */
+  test(item: number, boxPx?: ArrayLike<number>): Promise<EvalSample>;
 }
 
 export function keypointCount(o: PoseObject): number {

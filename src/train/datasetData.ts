@@ -11,11 +11,12 @@ import { ImageStore } from '../data/image-store';
 import { keypointsOf, type ObjectKeypoints } from '../data/keypoints';
 import { boxCorners } from '../data/mesh';
 import { hashSeed, Rng } from '../data/rng';
-import { listInstances, makeSample, type InstanceRef, type SampleOptions } from '../data/samples';
+import { listInstances, makeSample, makeView, modelBox, type InstanceRef, type SampleOptions } from '../data/samples';
 import { datasetTestImages, splitDataset, type Split } from '../data/split';
 import { evaluationInstances, sceneIdOf } from '../data/targets';
 import type { TrainConfig } from './config';
 import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
+import { boxImageToView } from './localiser';
 
 /**
  * ADD-S is O(m^2) in the metric points: LINEMOD meshes have 5k-20k vertices, so a seeded pick of this
@@ -68,7 +69,14 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
   if (train.length === 0 && opts.evalSplit !== 'test') throw new Error(`object ${obj.id} (${obj.name}) has no instance in the training split (${split.how})`);
   const store = new ImageStore(ds.source, opts.decode, opts.cacheBytes);
   const base: SampleOptions = { outPx: config.model.inputPx, padding: config.data.padding, cropFrom: config.data.cropFrom, augment: false };
-  const trainOpts: SampleOptions = { ...base, augment: config.data.augment ? kDefaultAugment : false };
+  const augment = config.data.augment ? { ...kDefaultAugment, scaleJitter: config.data.scaleJitter, shiftJitter: config.data.shiftJitter } : false;
+  const trainOpts: SampleOptions = { ...base, augment };
+  const viewPx = config.localiser.model.inputPx;
+  const gtBox = (ref: InstanceRef) => {
+    const im = ds.images[ref.image];
+    const ins = im.instances[ref.instance];
+    return Float64Array.from(modelBox(obj, ins.rM2c, ins.tM2cMm, im.kPx));
+  };
   const object = poseObject(obj, keypoints);
   const toSample = (s: { rgb: Float32Array; kCrop: Float64Array; rM2c: Float64Array; tM2cMm: Float64Array }): TrainingSample =>
     ({ image: s.rgb, kCrop: s.kCrop, rM2c: s.rM2c, tM2cMm: s.tM2cMm });
@@ -80,11 +88,20 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
     trainCount: train.length,
     testCount: test.length,
     train: async (item, sampleIndex, seed) => toSample(await makeSample(ds, store, checkItem(train, item, 'train'), trainOpts, seed, sampleIndex)),
-    test: async (item): Promise<EvalSample> => {
+    trainView: async (item, sampleIndex, seed) => {
+      const ref = checkItem(train, item, 'train');
+      const { rgb, window } = await makeView(ds, store, ref, viewPx, augment, seed, sampleIndex);
+      return { image: rgb, window, boxViewPx: boxImageToView(gtBox(ref), window) };
+    },
+    testView: async (item) => {
+      const { rgb, window } = await makeView(ds, store, checkItem(test, item, 'test'), viewPx, false);
+      return { image: rgb, window };
+    },
+    test: async (item, boxPx): Promise<EvalSample> => {
       const ref = checkItem(test, item, 'test');
-      const s = await makeSample(ds, store, ref, base);
+      const s = await makeSample(ds, store, ref, boxPx ? { ...base, boxPx } : base);
       const im = ds.images[ref.image];
-      return { ...toSample(s), kPx: im.kPx, imageKey: im.key, sceneId: sceneIdOf(im.scene), imId: im.imId };
+      return { ...toSample(s), kPx: im.kPx, gtBoxPx: gtBox(ref), imageKey: im.key, sceneId: sceneIdOf(im.scene), imId: im.imId };
     },
   };
 }

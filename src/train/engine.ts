@@ -5,7 +5,10 @@
  *
  * A step: B samples (data order: a seeded shuffle per epoch; sample index c = step x B + j names the
  * augmentation), the network's heatmaps, soft-argmax keypoints, the heatmap and keypoint losses, and
- * once beta > 0 the pose loss through bpnp; Adam on the clipped gradients.
+ * once beta > 0 the pose loss through bpnp; Adam on the clipped gradients. Beside it, the localiser
+ * (localiser.ts) takes one step of its own on the whole images of the first localiser.batchSize
+ * samples, with its own Adam and the same learning-rate schedule. Evaluation cuts its crops from the
+ * localiser's boxes (config.evalCrops 'detected') unless the config asks for the oracle.
  *
  * Timing ('split', the default, while beta > 0): the step is cut at the keypoints so the time in the
  * PnP layer can be measured with a sync on either side. (1) network forward -> keypoints; (2) beta
@@ -24,6 +27,7 @@ import { evaluate, projectKeypoints, type EvalResult, type SamplePrediction } fr
 import { gaussianTargets } from './heatmaps';
 import { networkTerms, poseTerm, type LossBatch, type LossPoints } from './loss';
 import type { PoseMetrics } from './metrics';
+import { Localiser, type ViewSample } from './localiser';
 import { buildModel, normalise, parameterCount, runModel, trainableVariables } from './model';
 import { Adam, assignArray } from './optimizer';
 import { betaAt, learningRateAt } from './schedule';
@@ -35,6 +39,8 @@ export interface Losses {
   keypoint: number;
   /** unweighted; 0 while beta = 0 */
   pose: number;
+  /** The localiser's centre heatmap loss + sizeWeight x its box-size L1 (trained apart, not in total). */
+  localiser: number;
 }
 
 export type EngineEvent =
@@ -91,6 +97,7 @@ interface HostBatch {
   poseGt: Float32Array;
   kpGtPx: Float32Array;
   targets: Float32Array;
+  views: ViewSample[];
 }
 
 interface StepStats {
@@ -107,6 +114,7 @@ type State = (typeof kState)[keyof typeof kState];
 export class TrainingEngine {
   readonly config: TrainConfig;
   readonly model: tf.LayersModel;
+  readonly localiser: Localiser;
   private readonly vars: tf.Variable[];
   private readonly adam: Adam;
   private readonly points: LossPoints;
@@ -128,6 +136,7 @@ export class TrainingEngine {
     this.model = buildModel(this.config.model, k, this.config.seed);
     this.vars = trainableVariables(this.model);
     this.adam = new Adam(this.vars, this.config.optim);
+    this.localiser = new Localiser(this.config.localiser, this.config.optim, this.config.seed);
     this.timing = opts.timing ?? 'split';
     this.finalEval = opts.finalEval ?? true;
     const kp = data.object.keypointsMm;
@@ -192,6 +201,8 @@ export class TrainingEngine {
         const lr = learningRateAt(this.stepCount, this.config.optim);
         const beta = betaAt(this.stepCount, this.config.loss);
         const s = await this.trainStep(batch, lr, beta);
+        const loc = await this.localiser.trainStep(batch.views, lr, this.config.data);
+        s.losses.localiser = loc.centre + this.config.localiser.sizeWeight * loc.size;
         this.stepCount++;
         const stepMs = performance.now() - t0;
         const B = this.config.optim.batchSize;
@@ -246,13 +257,16 @@ export class TrainingEngine {
     }
   }
 
-  /** Evaluates the current weights on the test split (maxInstances 0 = all). */
+  /** Evaluates the current weights on the test split (maxInstances 0 = all), with the config's crops. */
   evaluate(maxInstances = 0): Promise<EvalResult> {
     return evaluate(this.model, this.data, {
       norm: this.config.data,
       batchSize: this.config.optim.batchSize,
       maxInstances,
       samples: this.config.evalSamples,
+      crops: this.config.evalCrops === 'oracle'
+        ? { from: 'oracle' }
+        : { from: 'detected', localiser: this.localiser.model, minScore: this.config.localiser.minScore },
     });
   }
 
@@ -270,6 +284,7 @@ export class TrainingEngine {
       keypointsMm: Array.from(this.data.object.keypointsMm),
       weights,
       optimizer: await this.adam.getState(),
+      localiser: await this.localiser.getState(),
     };
   }
 
@@ -278,6 +293,7 @@ export class TrainingEngine {
     if (this.disposed) return;
     this.disposed = true;
     this.adam.dispose();
+    this.localiser.dispose();
     tf.dispose([this.points.keypointsMm, this.points.posePointsMm]);
     this.model.dispose();
   }
@@ -288,8 +304,10 @@ export class TrainingEngine {
     if (c.keypointsMm.length !== kp.length || c.keypointsMm.some((v, i) => Math.abs(v - kp[i]) > 1e-3)) {
       throw new Error('checkpoint: its keypoints differ from the data\'s object keypoints (another object, or other keypoint settings)');
     }
+    if (!c.localiser) throw new Error('checkpoint: written by a run without a localiser; start a new run (or evaluate its bundle with oracle crops)');
     c.weights.forEach((w, i) => assignArray(this.vars[i], w.values, `weight ${w.name}`));
     this.adam.setState(c.optimizer);
+    this.localiser.setState(c.localiser);
     this.stepCount = c.step;
   }
 
@@ -317,11 +335,16 @@ export class TrainingEngine {
     const B = this.config.optim.batchSize;
     const idx = Array.from({ length: B }, (_, j) => step * B + j);
     const items = idx.map((c) => this.itemAt(c));
-    const samples = await Promise.all(idx.map((c, j) => this.data.train(items[j], c, this.config.seed)));
-    return this.hostBatch(samples);
+    const [samples, views] = await Promise.all([
+      Promise.all(idx.map((c, j) => this.data.train(items[j], c, this.config.seed))),
+      Promise.all(idx.slice(0, this.config.localiser.batchSize).map((c, j) => this.data.trainView(items[j], c, this.config.seed))),
+    ]);
+    // Fewer training instances than localiser.batchSize: the views repeat the batch's.
+    while (views.length < this.config.localiser.batchSize) views.push(views[views.length % idx.length]);
+    return { ...this.hostBatch(samples), views };
   }
 
-  private hostBatch(samples: TrainingSample[]): HostBatch {
+  private hostBatch(samples: TrainingSample[]): Omit<HostBatch, 'views'> {
     const B = samples.length;
     const S = this.config.model.inputPx;
     const kpMm = this.data.object.keypointsMm;
@@ -433,7 +456,7 @@ export class TrainingEngine {
     const pnpFailures = statusT ? Array.from(statusT.dataSync()).filter((s) => s !== 0).length : 0;
     tf.dispose([norm, ...Object.values(grads), ...kept, ...inputs]);
     const total = heatmap + this.config.loss.keypointWeight * keypoint + beta * pose;
-    return { losses: { total, heatmap, keypoint, pose }, gradNorm, netMs, pnpMs, pnpFailures };
+    return { losses: { total, heatmap, keypoint, pose, localiser: 0 }, gradNorm, netMs, pnpMs, pnpFailures };
   }
 
   /** Gradients in variable order; a variable the loss does not reach (the confidence head while beta = 0) gets zeros. */

@@ -1,6 +1,8 @@
 /**
- * Prediction and evaluation: crops -> heatmaps -> soft-argmax keypoints -> bpnp (its own EPnP
- * initialiser, no GT anywhere) -> poses; then the metrics of metrics.ts over a test split.
+ * Prediction and evaluation: whole image -> localiser box -> crop -> heatmaps -> soft-argmax keypoints
+ * -> bpnp (its own EPnP initialiser) -> poses, with no ground truth anywhere before the errors; then
+ * the metrics of metrics.ts over a test split. 'oracle' crops (around the ground truth's box) are an
+ * upper bound, labelled so in the metrics.
  */
 import * as tf from '@tensorflow/tfjs';
 import { projectPoints } from '../data/crop';
@@ -10,6 +12,7 @@ import { kHeatmapStride } from './config';
 import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
 import { softArgmax, spatialLogSoftmax } from './heatmaps';
 import { KdTree3 } from './kdtree';
+import { boxIou, detectObjects, type Detection } from './localiser';
 import { instanceErrors, rotationFromAxisAngle, summarise, type InstanceErrors, type PoseMetrics } from './metrics';
 import { normalise, runModel } from './model';
 
@@ -122,6 +125,8 @@ export interface InstanceResult extends InstanceErrors {
   score: number;
   R: Float64Array;
   tMm: Float64Array;
+  /** [x, y, w, h] image px: the localiser's box (detected crops only) */
+  boxPx?: Float64Array;
   /** Wall time of the batch this instance was in, divided by the batch size, ms */
   timeMs: number;
 }
@@ -135,6 +140,11 @@ export interface EvalResult {
 export interface EvalOptions {
   norm: Normalisation;
   batchSize: number;
+  /**
+   * 'detected': crops from this localiser network's boxes (detections scoring below minScore are
+   * misses); 'oracle': crops around the ground truth's box.
+   */
+  crops: { from: 'detected'; localiser: tf.LayersModel; minScore: number } | { from: 'oracle' };
   /** Evaluate the first this many test instances (0 or undefined = all). */
   maxInstances?: number;
   /** Sample predictions to return (spread over the instances evaluated). */
@@ -150,7 +160,8 @@ export function projectKeypoints(pts: Float64Array, R: ArrayLike<number>, t: Arr
   return Float32Array.from(projectPoints(pts, R, t, K));
 }
 
-export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, 'object' | 'testCount' | 'test'>, opts: EvalOptions): Promise<EvalResult> {
+export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, 'object' | 'testCount' | 'test' | 'testView'>,
+  opts: EvalOptions): Promise<EvalResult> {
   const obj: PoseObject = data.object;
   const total = opts.maxInstances ? Math.min(opts.maxInstances, data.testCount) : data.testCount;
   const nSamples = Math.min(opts.samples ?? 0, total);
@@ -166,17 +177,33 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
   for (let start = 0; start < total; start += opts.batchSize) {
     if (opts.shouldStop?.()) break;
     const idx = Array.from({ length: Math.min(opts.batchSize, total - start) }, (_, i) => start + i);
-    const batch: EvalSample[] = await Promise.all(idx.map((i) => data.test(i)));
     const wantHeat = idx.some((i) => sampleAt.has(i));
+    let ms = 0;
+    let dets: Detection[] | undefined;
+    const crops = opts.crops;
+    if (crops.from === 'detected') {
+      // The crop comes from the image alone: the localiser sees the view, and its box cuts the crop.
+      const views = await Promise.all(idx.map((i) => data.testView(i)));
+      const t0 = performance.now();
+      dets = await detectObjects(crops.localiser, views, opts.norm);
+      ms += performance.now() - t0;
+    }
+    const batch: EvalSample[] = await Promise.all(idx.map((i, j) => data.test(i, dets?.[j].boxPx)));
     const t0 = performance.now();
     const preds = await predictBatch(model, batch, obj.keypointsMm, opts.norm, { heatmaps: wantHeat });
-    const ms = performance.now() - t0;
+    ms += performance.now() - t0;
     netMsTotal += ms;
     preds.forEach((p, j) => {
       const s = batch[j];
-      const e = instanceErrors({ R: p.R, t: p.tMm }, { R: s.rM2c, t: s.tM2cMm }, metricPts, s.kPx, obj.symmetric, p.status, modelTree);
+      const d = dets?.[j];
+      const detection = d && crops.from === 'detected'
+        ? { iou: boxIou(d.boxPx, s.gtBoxPx), detected: d.score >= crops.minScore }
+        : { iou: NaN, detected: true };
+      const e = instanceErrors({ R: p.R, t: p.tMm }, { R: s.rM2c, t: s.tM2cMm }, metricPts, s.kPx, obj.symmetric, p.status, modelTree, detection);
       errs.push(e);
-      instances.push({ ...e, imageKey: s.imageKey, sceneId: s.sceneId, imId: s.imId, objId: obj.id, score: p.score, R: p.R, tMm: p.tMm, timeMs: ms / batch.length });
+      // The BOP score is the detection's where there is one.
+      instances.push({ ...e, imageKey: s.imageKey, sceneId: s.sceneId, imId: s.imId, objId: obj.id, score: d?.score ?? p.score,
+        R: p.R, tMm: p.tMm, boxPx: d?.boxPx, timeMs: ms / batch.length });
       if (sampleAt.has(idx[j])) {
         samples.push({
           imageKey: s.imageKey, inputPx, image: s.image, kCrop: s.kCrop,
@@ -188,7 +215,7 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
     });
     opts.onProgress?.(instances.length, total);
   }
-  const metrics = summarise(errs, obj.metricDiameterMm ?? obj.diameterMm, obj.symmetric, instances.length ? netMsTotal / instances.length : 0);
+  const metrics = summarise(errs, obj.metricDiameterMm ?? obj.diameterMm, obj.symmetric, instances.length ? netMsTotal / instances.length : 0, opts.crops.from);
   return { metrics, instances, samples };
 }
 

@@ -117,17 +117,24 @@ export interface InstanceErrors {
   transMm: number;
   /** bpnp status (0 = converged) */
   status: number;
+  /**
+   * The localiser's box against the ground truth's: IoU, and whether the detection counts (score at
+   * least the config's minScore). Oracle crops: iou NaN, detected true.
+   */
+  iou: number;
+  detected: boolean;
 }
 
 /** model: the whole model's k-d tree, for exact ADD-S nearest neighbours (addsErrorMm). */
 export function instanceErrors(est: PoseRt, gt: PoseRt, pts: ArrayLike<number>, kPx: ArrayLike<number>, symmetric: boolean,
-  status = 0, model?: KdTree3): InstanceErrors {
+  status = 0, model?: KdTree3, detection: { iou: number; detected: boolean } = { iou: NaN, detected: true }): InstanceErrors {
   return {
     addMm: symmetric ? addsErrorMm(est, gt, pts, model) : addErrorMm(est, gt, pts),
     proj2dPx: projection2dErrorPx(est, gt, pts, kPx),
     rotDeg: rotationErrorDeg(est.R, gt.R),
     transMm: translationErrorMm(est.t, gt.t),
     status,
+    ...detection,
   };
 }
 
@@ -143,19 +150,28 @@ export interface PoseMetrics {
   meanTransMm: number;
   /** Instances whose PnP did not converge (they count as wrong in every fraction) */
   pnpFailures: number;
+  /** Where the crops came from: the localiser's boxes, or the ground truth's ('oracle': an upper bound). */
+  crops: 'detected' | 'oracle';
+  /** Fraction of instances detected with IoU >= 0.5 (NaN with oracle crops). */
+  detectionRecall: number;
+  /** Detections scoring below minScore: misses, wrong in every fraction. */
+  missed: number;
   /** Wall time per test image (network + PnP), ms */
   msPerImage: number;
   symmetric: boolean;
 }
 
 /**
- * Aggregates instance errors. A failed PnP counts as wrong in every fraction; the means are over the
- * converged instances only (NaN when none converged).
+ * Aggregates instance errors. A missed detection or a failed PnP counts as wrong in every fraction; the
+ * means are over the rest only (NaN when none is left).
  */
-export function summarise(errs: readonly InstanceErrors[], diameterMm: number, symmetric: boolean, msPerImage: number): PoseMetrics {
+export function summarise(errs: readonly InstanceErrors[], diameterMm: number, symmetric: boolean, msPerImage: number,
+  crops: 'detected' | 'oracle' = 'oracle'): PoseMetrics {
   const n = errs.length;
-  let add = 0, proj = 0, cmdeg = 0, rot = 0, trans = 0, failures = 0;
+  let add = 0, proj = 0, cmdeg = 0, rot = 0, trans = 0, failures = 0, missed = 0, found = 0;
   for (const e of errs) {
+    if (e.detected && e.iou >= 0.5) found++;
+    if (!e.detected) { missed++; continue; }
     if (e.status !== 0) { failures++; continue; }
     if (e.addMm < 0.1 * diameterMm) add++;
     if (e.proj2dPx < 5) proj++;
@@ -163,7 +179,7 @@ export function summarise(errs: readonly InstanceErrors[], diameterMm: number, s
     rot += e.rotDeg;
     trans += e.transMm;
   }
-  const ok = n - failures;
+  const ok = n - failures - missed;
   return {
     instances: n,
     add01d: n ? add / n : 0,
@@ -172,6 +188,9 @@ export function summarise(errs: readonly InstanceErrors[], diameterMm: number, s
     meanRotDeg: ok ? rot / ok : NaN,
     meanTransMm: ok ? trans / ok : NaN,
     pnpFailures: failures,
+    crops,
+    detectionRecall: crops === 'oracle' ? NaN : n ? found / n : 0,
+    missed,
     msPerImage,
     symmetric,
   };
@@ -192,7 +211,8 @@ export function rotationFromAxisAngle(r: ArrayLike<number>, out = new Float64Arr
 /** Pretty one-line summary for logs. */
 export function metricsLine(m: PoseMetrics): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  return `${m.symmetric ? 'ADD-S' : 'ADD'}-0.1d ${pct(m.add01d)}  2D-5px ${pct(m.proj5px)}  5cm5deg ${pct(m.cm5deg5)}  ` +
+  const det = m.crops === 'oracle' ? '[oracle crops] ' : `detected ${pct(m.detectionRecall)} (IoU >= 0.5; ${m.missed} missed)  `;
+  return `${det}${m.symmetric ? 'ADD-S' : 'ADD'}-0.1d ${pct(m.add01d)}  2D-5px ${pct(m.proj5px)}  5cm5deg ${pct(m.cm5deg5)}  ` +
     `rot ${m.meanRotDeg.toFixed(2)} deg  trans ${m.meanTransMm.toFixed(1)} mm  PnP failures ${m.pnpFailures}/${m.instances}  ` +
     `${m.msPerImage.toFixed(1)} ms/image`;
 }

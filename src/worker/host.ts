@@ -12,7 +12,7 @@ import type { DroppedFile } from '../data/source/dropped';
 import { openDroppedFiles } from '../data/source/dropped';
 import { UrlSource } from '../data/source/url';
 import { bopCsv } from '../train/bopCsv';
-import { exportEngine, importBundle as readBundle, resumeCheckpoint, unzipBundle, zipBundle } from '../train/bundle';
+import { bundleCrops, exportEngine, importBundle as readBundle, resumeCheckpoint, unzipBundle, zipBundle } from '../train/bundle';
 import { checkpointFromFiles, checkpointToFiles, type Checkpoint } from '../train/checkpoint';
 import { kConfigs, makeConfig, type ConfigName, type TrainConfig } from '../train/config';
 import { datasetTrainingData, type DatasetTrainingData } from '../train/datasetData';
@@ -237,11 +237,14 @@ export class EngineHost implements EngineApi {
       }
       const data = datasetTrainingData(ds, config, { decode: decodeBrowser, objId: obj.id });
       if (data.testCount === 0) throw new Error('the loaded dataset has no test instance of this object to evaluate on');
-      const r = await evaluateModel(b.model, data, { norm: b.meta.input, batchSize: config.optim.batchSize, samples: Math.max(4, config.evalSamples) });
+      // Bundles of runs without a localiser can only be evaluated on oracle crops; the metrics say so.
+      const crops = bundleCrops(b, b.localiser ? 'detected' : 'oracle');
+      const r = await evaluateModel(b.model, data, { norm: b.meta.input, batchSize: config.optim.batchSize, samples: Math.max(4, config.evalSamples), crops });
       this.emit({ type: 'eval', step: b.meta.step, final: true, metrics: metricsOf(r.metrics), samples: this.predictionSamples(r.samples, data), source: 'imported' });
       return { summary, step: b.meta.step, hasCheckpoint: !!b.checkpoint };
     } finally {
       b.model.dispose();
+      b.localiser?.dispose();
     }
   }
 
@@ -492,8 +495,5 @@ function settingsOf(c: TrainConfig, preset: PresetName, objId: number): TrainSet
 }
 
 function metricsOf(m: PoseMetrics): EvalMetrics {
-  return {
-    instances: m.instances, add01d: m.add01d, proj5px: m.proj5px, cm5deg5: m.cm5deg5, meanRotDeg: m.meanRotDeg,
-    meanTransMm: m.meanTransMm, pnpFailures: m.pnpFailures, msPerImage: m.msPerImage, symmetric: m.symmetric,
-  };
+  return { ...m };
 }

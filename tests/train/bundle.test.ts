@@ -7,11 +7,12 @@ import { zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useCpuBackend } from '../../src/kernels/setup';
 import {
-  exportEngine, importBundle, kModelJson, kPoselabJson, kWeightsBin, predictWithBundle, resumeCheckpoint, unzipBundle, zipBundle,
+  exportEngine, importBundle, kLocaliserBin, kLocaliserJson, kModelJson, kPoselabJson, kWeightsBin, predictWithBundle, resumeCheckpoint, unzipBundle, zipBundle,
   type BundleMeta,
 } from '../../src/train/bundle';
 import { TrainingEngine } from '../../src/train/engine';
 import { predictBatch } from '../../src/train/evaluate';
+import { detectObjects } from '../../src/train/localiser';
 import { fixtureData, tinyConfig } from './fixtureData';
 
 beforeAll(async () => {
@@ -30,12 +31,13 @@ describe('bundle', () => {
 
     const zip = zipBundle(await exportEngine(engine, { withCheckpoint: true }));
     const files = unzipBundle(zip);
-    expect([...files.keys()].sort()).toEqual(['checkpoint.bin', 'checkpoint.json', kModelJson, kPoselabJson, kWeightsBin]);
+    expect([...files.keys()].sort()).toEqual(['checkpoint.bin', 'checkpoint.json', kLocaliserJson, kLocaliserBin, kModelJson, kPoselabJson, kWeightsBin].sort());
     const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
     expect(meta).toMatchObject({
       format: 'poselab-bundle', class: { id: 1, symmetric: false }, step: 3, hasCheckpoint: true,
       input: { sizePx: 32, mean: cfg.data.mean, std: cfg.data.std }, outputs: { heatmaps: 'heatmaps', confidence: 'confidence', stride: 4 },
       crop: { padding: cfg.data.padding, from: cfg.data.cropFrom },
+      localiser: { model: kLocaliserJson, sizePx: cfg.localiser.model.inputPx, minScore: cfg.localiser.minScore },
     });
     expect(meta.keypointsMm).toHaveLength(5);
     expect(meta.metrics).toEqual(run.eval?.metrics);
@@ -50,6 +52,14 @@ describe('bundle', () => {
       expect(Array.from(p.heatmaps!)).toEqual(Array.from(q.heatmaps!));
       expect(p.status).toBe(q.status);
     });
+    // The localiser comes back too: the same boxes and scores on the same whole images.
+    const views = await Promise.all([0, 1].map((i) => data.testView(i)));
+    const detBefore = await detectObjects(engine.localiser.model, views, cfg.data);
+    const detAfter = await detectObjects(b.localiser!, views, b.meta.input);
+    detAfter.forEach((d, i) => {
+      expect(Array.from(d.boxPx)).toEqual(Array.from(detBefore[i].boxPx));
+      expect(d.score).toBe(detBefore[i].score);
+    });
 
     // continue: the carried checkpoint is the engine's, and a resumed engine goes on from step 3
     const ck = await resumeCheckpoint(b);
@@ -57,6 +67,8 @@ describe('bundle', () => {
     expect(ck.step).toBe(3);
     expect(ck.optimizer.t).toBe(3);
     ck.weights.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(own.weights[i].values)));
+    ck.localiser!.weights.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(own.localiser!.weights[i].values)));
+    expect(ck.localiser!.optimizer.t).toBe(3);
     const more = new TrainingEngine(data, { ...cfg, optim: { ...cfg.optim, steps: 4 } }, { resume: { ...ck, config: { ...ck.config, optim: { ...ck.config.optim, steps: 4 } } }, finalEval: false });
     expect((await more.start()).step).toBe(4);
     more.dispose();

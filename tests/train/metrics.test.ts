@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  metricsLine,
   addErrorMm, addsErrorMm, instanceErrors, projection2dErrorPx, rotationErrorDeg, rotationFromAxisAngle, summarise,
   translationErrorMm, type InstanceErrors,
 } from '../../src/train/metrics';
@@ -71,7 +72,8 @@ describe('instanceErrors and summarise', () => {
   });
 
   it('counts fractions over all instances, failures as wrong, means over converged ones', () => {
-    const e = (addMm: number, proj2dPx: number, rotDeg: number, transMm: number, status = 0): InstanceErrors => ({ addMm, proj2dPx, rotDeg, transMm, status });
+    const e = (addMm: number, proj2dPx: number, rotDeg: number, transMm: number, status = 0): InstanceErrors =>
+      ({ addMm, proj2dPx, rotDeg, transMm, status, iou: NaN, detected: true });
     // diameter 100 mm: ADD threshold 10 mm
     const errs = [
       e(5, 2, 1, 10), //      ADD ok, 2D ok, 5cm5deg ok
@@ -88,6 +90,28 @@ describe('instanceErrors and summarise', () => {
     expect(m.meanTransMm).toBeCloseTo((10 + 49.9 + 10) / 3, 12);
     expect(m.pnpFailures).toBe(1);
     expect(m.msPerImage).toBe(2.5);
+  });
+
+  it('with detected crops: a miss is wrong everywhere and out of the means; recall counts IoU >= 0.5 detections', () => {
+    const e = (addMm: number, iou: number, detected: boolean, status = 0): InstanceErrors =>
+      ({ addMm, proj2dPx: 1, rotDeg: 1, transMm: 10, status, iou, detected });
+    const errs = [
+      e(5, 0.9, true), //       found, ADD ok
+      e(5, 0.49, true), //      ADD ok, but the box is under IoU 0.5: not in the recall
+      e(5, 0.8, false), //      scored below minScore: a miss, wrong everywhere
+      e(50, 0.7, true, 3), //   found, PnP failed
+    ];
+    const m = summarise(errs, 100, false, 1, 'detected');
+    expect(m.crops).toBe('detected');
+    expect(m.detectionRecall).toBe(2 / 4);
+    expect(m.missed).toBe(1);
+    expect(m.pnpFailures).toBe(1);
+    expect(m.add01d).toBe(2 / 4);
+    expect(m.meanTransMm).toBe(10);
+    expect(metricsLine(m)).toMatch(/^detected 50\.0% \(IoU >= 0\.5; 1 missed\)/);
+    const o = summarise([e(5, NaN, true)], 100, false, 1, 'oracle');
+    expect(o.detectionRecall).toBeNaN();
+    expect(metricsLine(o)).toMatch(/^\[oracle crops\] /);
   });
 
   it('an empty evaluation is all zeros with NaN means', () => {

@@ -52,7 +52,7 @@ export function ChartsPanel() {
           columns={(s) => [s.series.step, smooth(s, s.series.imagesPerSec)]}
         />
         <LiveChart
-          title="Evaluation (test split)"
+          title="Evaluation (test split, crops from the localiser unless marked oracle)"
           testId="chart-eval"
           yLabel="% correct"
           fmt={(v) => `${v.toFixed(1)}%`}
