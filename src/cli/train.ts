@@ -107,7 +107,7 @@ class ProgressBar {
       const filled = Math.round(frac * width);
       const pnpShare = e.pnpMs > 0 && Number.isFinite(e.pnpMs) ? `  pnp ${((100 * e.pnpMs) / e.stepMs).toFixed(1)}%` : '';
       const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.step}/${e.totalSteps} ETA ${formatDuration(e.etaMs)}  ` +
-        `loss ${e.losses.total.toFixed(4)} (heatmap ${e.losses.heatmap.toFixed(3)} kp ${e.losses.keypoint.toFixed(2)} pose ${e.losses.pose.toFixed(2)})  ` +
+        `loss ${e.losses.total.toFixed(4)} (heatmap ${e.losses.heatmap.toFixed(3)} kp ${e.losses.keypoint.toFixed(2)} pose ${e.losses.pose.toFixed(2)}; localiser ${e.losses.localiser.toFixed(3)})  ` +
         `lr ${e.lr.toExponential(1)}  ${e.imagesPerSec.toFixed(1)} img/s${pnpShare}`;
       if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
       else {

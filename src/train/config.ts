@@ -157,7 +157,7 @@ export const kConfigs: Record<ConfigName, TrainConfig> = {
     ...base,
     name: 'small',
     model: { inputPx: 64, width: 8, depth: 2, blocks: 1, confidence: true, maxChannels: 64 },
-    localiser: { ...base.localiser, model: { inputPx: 96, width: 8, depth: 2, blocks: 1, confidence: false, maxChannels: 32 } },
+    localiser: { ...base.localiser, model: { inputPx: 128, width: 8, depth: 2, blocks: 1, confidence: false, maxChannels: 64 } },
     loss: { ...base.loss, sigmaCells: 1, warmupSteps: 3000, betaRampSteps: 2000 },
     optim: { ...base.optim, batchSize: 16, steps: 8000, lr: 2e-3, lrWarmupSteps: 100 },
     evalEvery: 1000,

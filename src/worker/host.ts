@@ -366,7 +366,7 @@ export class EngineHost implements EngineApi {
       case 'step': {
         const p: StepPoint = {
           step: e.step, totalSteps: e.totalSteps, total: e.losses.total, heatmap: e.losses.heatmap, keypoint: e.losses.keypoint,
-          pose: e.losses.pose, lr: e.lr, beta: e.beta, gradNorm: e.gradNorm, imagesPerSec: e.imagesPerSec, stepMs: e.stepMs,
+          pose: e.losses.pose, localiser: e.losses.localiser, lr: e.lr, beta: e.beta, gradNorm: e.gradNorm, imagesPerSec: e.imagesPerSec, stepMs: e.stepMs,
           pnpMs: e.pnpMs, etaMs: e.etaMs,
         };
         this.pending.push(p);

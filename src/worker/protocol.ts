@@ -136,6 +136,8 @@ export interface StepPoint {
   heatmap: number;
   keypoint: number;
   pose: number;
+  /** The localiser's loss (trained beside the keypoint network, not part of total). */
+  localiser: number;
   lr: number;
   beta: number;
   gradNorm: number;

@@ -30,10 +30,11 @@ export function ChartsPanel() {
             { label: 'heatmap', colour: '#4cc9f0' },
             { label: 'keypoint', colour: '#f7b801' },
             { label: 'pose', colour: '#f72585' },
+            { label: 'localiser', colour: '#b388ff' },
           ]}
           columns={(s) => {
             const c = s.series;
-            return [c.step, positive(smooth(s, c.total)), positive(smooth(s, c.heatmap)), positive(smooth(s, c.keypoint)), positive(smooth(s, c.pose))];
+            return [c.step, positive(smooth(s, c.total)), positive(smooth(s, c.heatmap)), positive(smooth(s, c.keypoint)), positive(smooth(s, c.pose)), positive(smooth(s, c.localiser))];
           }}
         />
         <LiveChart

@@ -13,6 +13,7 @@ export interface ChartSeries {
   heatmap: number[];
   keypoint: number[];
   pose: number[];
+  localiser: number[];
   lr: number[];
   beta: number[];
   imagesPerSec: number[];
@@ -34,7 +35,7 @@ export interface ChartsSlice {
 }
 
 export function emptySeries(): ChartSeries {
-  return { step: [], total: [], heatmap: [], keypoint: [], pose: [], lr: [], beta: [], imagesPerSec: [], evalStep: [], add01d: [], proj5px: [], cm5deg5: [] };
+  return { step: [], total: [], heatmap: [], keypoint: [], pose: [], localiser: [], lr: [], beta: [], imagesPerSec: [], evalStep: [], add01d: [], proj5px: [], cm5deg5: [] };
 }
 
 export const createChartsSlice: StateCreator<AppState, [], [], ChartsSlice> = (set, get) => ({
@@ -46,7 +47,7 @@ export const createChartsSlice: StateCreator<AppState, [], [], ChartsSlice> = (s
     for (const p of points) {
       // A resumed run may repeat steps already charted: keep the series increasing.
       if (s.step.length > 0 && p.step <= s.step[s.step.length - 1]) continue;
-      s.step.push(p.step); s.total.push(p.total); s.heatmap.push(p.heatmap); s.keypoint.push(p.keypoint); s.pose.push(p.pose);
+      s.step.push(p.step); s.total.push(p.total); s.heatmap.push(p.heatmap); s.keypoint.push(p.keypoint); s.pose.push(p.pose); s.localiser.push(p.localiser);
       s.lr.push(p.lr); s.beta.push(p.beta); s.imagesPerSec.push(p.imagesPerSec);
     }
     set({ chartsVersion: get().chartsVersion + 1 });
