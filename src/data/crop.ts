@@ -19,6 +19,14 @@ export interface CropWindow {
   outPx: number;
 }
 
+/**
+ * The square crop around a box [x, y, w, h] px: side = its longest side (at least 8 px) x (1 + padding),
+ * centred on it. Training jitters this window; evaluation and prediction cut it as is.
+ */
+export function cropAroundBox(box: ArrayLike<number>, padding: number, outPx: number): CropWindow {
+  return { cxPx: box[0] + box[2] / 2, cyPx: box[1] + box[3] / 2, sidePx: Math.max(box[2], box[3], 8) * (1 + padding), outPx };
+}
+
 /** The square window that letterboxes a whole W x H image into a viewPx square (pixel areas included). */
 export function viewWindow(widthPx: number, heightPx: number, viewPx: number): CropWindow {
   return { cxPx: (widthPx - 1) / 2, cyPx: (heightPx - 1) / 2, sidePx: Math.max(widthPx, heightPx), outPx: viewPx };

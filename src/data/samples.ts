@@ -1,5 +1,5 @@
 import { kDefaultAugment, colourJitter, randomBackground, replaceBackground, type AugmentOptions } from './augment';
-import { cropK, cropPoints, projectPoints, resampleMask, resampleRgb, viewWindow, type CropWindow } from './crop';
+import { cropAroundBox, cropK, projectPoints, resampleMask, resampleRgb, viewWindow, type CropWindow } from './crop';
 import type { Dataset, DatasetObject } from './dataset';
 import type { ImageStore } from './image-store';
 import { boxCorners } from './mesh';
@@ -115,15 +115,12 @@ export async function makeSample(
   let box: ArrayLike<number> | undefined = opts.boxPx;
   if (!box && opts.cropFrom === 'mask') box = fullMaskBox;
   box ??= modelBox(obj, ins.rM2c, ins.tM2cMm, im.kPx);
-  let side = Math.max(box[2], box[3], 8) * (1 + opts.padding);
-  let cx = box[0] + box[2] / 2;
-  let cy = box[1] + box[3] / 2;
+  const crop = cropAroundBox(box, opts.padding, opts.outPx);
   if (aug) {
-    side *= rng.uniform(1 - aug.scaleJitter, 1 + aug.scaleJitter);
-    cx += side * rng.uniform(-aug.shiftJitter, aug.shiftJitter);
-    cy += side * rng.uniform(-aug.shiftJitter, aug.shiftJitter);
+    crop.sidePx *= rng.uniform(1 - aug.scaleJitter, 1 + aug.scaleJitter);
+    crop.cxPx += crop.sidePx * rng.uniform(-aug.shiftJitter, aug.shiftJitter);
+    crop.cyPx += crop.sidePx * rng.uniform(-aug.shiftJitter, aug.shiftJitter);
   }
-  const crop: CropWindow = { cxPx: cx, cyPx: cy, sidePx: side, outPx: opts.outPx };
   const rgb = resampleRgb(rgbImg, crop);
   const mask = usableMask ? resampleMask(usableMask, crop) : new Float32Array(opts.outPx * opts.outPx);
   if (aug) {

@@ -41,7 +41,7 @@ export interface Prediction {
 }
 
 /** Stacks samples into a [B, S, S, 3] normalised batch and [B, 3, 3] crop intrinsics. */
-export function batchTensors(samples: readonly TrainingSample[], inputPx: number, norm: Normalisation): { x: tf.Tensor4D; kCrop: tf.Tensor3D } {
+export function batchTensors(samples: readonly Pick<TrainingSample, 'image' | 'kCrop'>[], inputPx: number, norm: Normalisation): { x: tf.Tensor4D; kCrop: tf.Tensor3D } {
   const B = samples.length;
   const px = inputPx * inputPx * 3;
   const img = new Float32Array(B * px);
@@ -60,7 +60,7 @@ export function batchTensors(samples: readonly TrainingSample[], inputPx: number
 /**
  * Poses for a batch of crops. Everything on the current backend; one readback at the end.
  */
-export async function predictBatch(model: tf.LayersModel, samples: readonly TrainingSample[], keypointsMm: Float64Array,
+export async function predictBatch(model: tf.LayersModel, samples: readonly Pick<TrainingSample, 'image' | 'kCrop'>[], keypointsMm: Float64Array,
   norm: Normalisation, opts: { heatmaps?: boolean } = {}): Promise<Prediction[]> {
   const inputPx = model.inputs[0].shape[1]!;
   const B = samples.length;

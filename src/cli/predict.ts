@@ -1,0 +1,205 @@
+/**
+ * `npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy)
+ *                     [--out poses.json|results.csv] [--backend auto|webgpu|wasm|cpu] [--min-score S]`
+ *
+ * Poses for images without ground truth (train/predict.ts: localiser box, crop, keypoints, bpnp). JPEG and
+ * PNG of any size; the camera as BOP's scene_camera entry ({"cam_K": [9 numbers]}) or BOP's camera.json
+ * ({"fx", "fy", "cx", "cy"}, optionally "width", "height"). Output: JSON (the default, to stdout
+ * without --out) or, for a .csv, BOP's results format with scene_id and im_id parsed from BOP paths
+ * (<scene>/rgb/<im>.png) where possible, else 0 and a running index. Unreadable files are named on
+ * stderr, listed under "skipped" and left out; a progress bar on stderr; usage errors exit 2.
+ */
+import { writeFile } from 'node:fs/promises';
+import { decodePure } from '../data/decode/pure';
+import { imageKindOf, type RgbaImage } from '../data/image';
+import { openNodePath } from '../data/source/node';
+import { pnpStatusName } from '../solver/status';
+import { bopCsv, type BopResult } from '../train/bopCsv';
+import { importBundle, type LoadedBundle } from '../train/bundle';
+import { predictImages, type ImagePose } from '../train/predict';
+import { parseBackend, parseFlags, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
+
+const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
+  '[--out poses.json|results.csv] [--backend auto|webgpu|wasm|cpu] [--min-score S]';
+
+interface Camera {
+  /** [9] row-major */
+  kPx: number[];
+  /** Image size the camera file names, when it does. */
+  widthPx?: number;
+  heightPx?: number;
+  source: string;
+}
+
+/** --camera file text or --K value -> K; errors name the file or flag, the field and the value. */
+export function parseCamera(text: string | undefined, kFlag: string | undefined, cameraPath = '--camera'): Camera {
+  if ((text === undefined) === (kFlag === undefined)) throw new UsageError('give exactly one of --camera <camera.json> and --K fx,fy,cx,cy');
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  if (kFlag !== undefined) {
+    const parts = kFlag.split(',').map((x) => Number(x.trim()));
+    if (parts.length !== 4 || !parts.every(Number.isFinite)) throw new UsageError(`--K ${kFlag}: expected four numbers fx,fy,cx,cy`);
+    const [fx, fy, cx, cy] = parts;
+    return checkK({ kPx: [fx, 0, cx, 0, fy, cy, 0, 0, 1], source: `--K ${kFlag}` });
+  }
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(text!) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`${cameraPath}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new UsageError(`${cameraPath}: expected a JSON object with cam_K or fx, fy, cx, cy`);
+  const size = { widthPx: finite(j.width) ? (j.width as number) : undefined, heightPx: finite(j.height) ? (j.height as number) : undefined };
+  if ('cam_K' in j) {
+    const k = j.cam_K;
+    if (!Array.isArray(k) || k.length !== 9 || !k.every(finite)) throw new UsageError(`${cameraPath}: cam_K = ${JSON.stringify(k)}: expected 9 numbers (row-major 3x3)`);
+    return checkK({ kPx: k as number[], ...size, source: cameraPath });
+  }
+  for (const f of ['fx', 'fy', 'cx', 'cy']) {
+    if (!finite(j[f])) throw new UsageError(`${cameraPath}: ${f} = ${JSON.stringify(j[f])}: expected a number (or give cam_K)`);
+  }
+  const [fx, fy, cx, cy] = ['fx', 'fy', 'cx', 'cy'].map((f) => j[f] as number);
+  return checkK({ kPx: [fx, 0, cx, 0, fy, cy, 0, 0, 1], ...size, source: cameraPath });
+}
+
+function checkK(c: Camera): Camera {
+  const k = c.kPx;
+  if (!(k[0] > 0 && k[4] > 0)) throw new UsageError(`${c.source}: focal lengths fx = ${k[0]}, fy = ${k[4]}: expected > 0`);
+  if (k[6] !== 0 || k[7] !== 0 || k[8] !== 1) throw new UsageError(`${c.source}: the last row of K is [${k.slice(6).join(', ')}], expected [0, 0, 1]`);
+  return c;
+}
+
+/** A K that cannot belong to an image of this size: its principal point outside the image, or another size named. */
+export function cameraMismatch(c: Camera, im: RgbaImage): string | undefined {
+  if (c.widthPx !== undefined && c.heightPx !== undefined && (c.widthPx !== im.widthPx || c.heightPx !== im.heightPx)) {
+    return `${c.source} is for ${c.widthPx}x${c.heightPx} images, this one is ${im.widthPx}x${im.heightPx}`;
+  }
+  const cx = c.kPx[2], cy = c.kPx[5];
+  if (!(cx > 0 && cx < im.widthPx && cy > 0 && cy < im.heightPx)) {
+    return `${c.source}: principal point (${cx}, ${cy}) lies outside this ${im.widthPx}x${im.heightPx} image`;
+  }
+  return undefined;
+}
+
+/** BOP scene and image ids from a path <...>/<scene digits>/<rgb|gray|...>/<im digits>.<ext>, when it is one. */
+export function bopIdsOf(path: string): { sceneId: number; imId: number } | undefined {
+  const m = /(?:^|\/)(\d+)\/[^/]+\/(\d+)\.(?:png|jpe?g)$/i.exec(path);
+  return m ? { sceneId: Number(m[1]), imId: Number(m[2]) } : undefined;
+}
+
+interface ImageFile { file: string; read: () => Promise<Uint8Array> }
+
+/** Every JPEG and PNG under the --images arguments (folders, zips, files), with paths relative to each. */
+async function listImages(args: string[]): Promise<ImageFile[]> {
+  const out: ImageFile[] = [];
+  for (const a of args) {
+    let src;
+    try {
+      src = await openNodePath(a);
+    } catch (e) {
+      throw new UsageError(`--images ${a}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    for (const p of src.problems) console.error(`skipped ${p.file}: ${p.message}`);
+    const files = src.paths.filter((p) => imageKindOf(p));
+    // A single file given directly is listed under its own name.
+    for (const p of files) out.push({ file: p, read: () => src.read(p) });
+    if (files.length === 0) console.error(`--images ${a}: no .jpg, .jpeg or .png file in it`);
+  }
+  return out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const values = parseFlags(argv, {
+    model: { type: 'string' }, images: { type: 'string', multiple: true }, camera: { type: 'string' }, K: { type: 'string' },
+    out: { type: 'string' }, backend: { type: 'string' }, 'min-score': { type: 'string' },
+  });
+  if (!values.model) throw new UsageError('--model is required');
+  if (!values.images?.length) throw new UsageError('--images is required');
+  const minScore = values['min-score'] === undefined ? undefined : Number(values['min-score']);
+  if (minScore !== undefined && !(minScore >= 0 && minScore <= 1)) throw new UsageError(`--min-score ${values['min-score']}: expected a number in [0, 1]`);
+  if (values.out !== undefined && !/\.(json|csv)$/i.test(values.out)) throw new UsageError(`--out ${values.out}: expected a .json or .csv file name`);
+  let cameraText: string | undefined;
+  if (values.camera !== undefined) {
+    const { readFile } = await import('node:fs/promises');
+    cameraText = await readFile(values.camera, 'utf8').catch(() => { throw new UsageError(`--camera ${values.camera}: no such file`); });
+  }
+  const camera = parseCamera(cameraText, values.K, values.camera && `--camera ${values.camera}`);
+  const backend = await selectBackend(parseBackend(values.backend));
+  const bundle: LoadedBundle = await importBundle(await readBundlePath(values.model)).catch((e: unknown) => {
+    throw e instanceof UsageError ? e : new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  if (!bundle.localiser) throw new UsageError(`--model ${values.model}: this bundle has no localiser (its run trained none), so it cannot find the object in a new image`);
+  const images = await listImages(values.images);
+  if (images.length === 0) throw new UsageError(`--images ${values.images.join(' ')}: no image to predict on`);
+  console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} images, ${backend} backend`);
+
+  const results: { file: string; width: number; height: number; ms: number; pose?: ImagePose; ids?: { sceneId: number; imId: number } }[] = [];
+  const skipped: { file: string; reason: string }[] = [];
+  const batch = Math.max(1, bundle.meta.config.optim.batchSize);
+  const tty = !!process.stderr.isTTY;
+  for (let start = 0; start < images.length; start += batch) {
+    const chunk = images.slice(start, start + batch);
+    const decoded: { file: string; image: RgbaImage }[] = [];
+    for (const f of chunk) {
+      try {
+        const kind = imageKindOf(f.file)!;
+        const image = await decodePure(await f.read(), kind);
+        const why = cameraMismatch(camera, image);
+        if (why) throw new Error(why);
+        decoded.push({ file: f.file, image });
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        skipped.push({ file: f.file, reason });
+        console.error(`${tty ? '\n' : ''}skipped ${f.file}: ${reason}`);
+      }
+    }
+    const t0 = performance.now();
+    const poses = await predictImages(bundle, decoded.map((d) => ({ image: d.image, kPx: camera.kPx })), minScore);
+    const ms = (performance.now() - t0) / Math.max(1, decoded.length);
+    decoded.forEach((d, i) => results.push({ file: d.file, width: d.image.widthPx, height: d.image.heightPx, ms, pose: poses[i] }));
+    if (tty) process.stderr.write(`\r[${start + chunk.length}/${images.length}] images\x1b[K`);
+  }
+  if (tty) process.stderr.write('\n');
+
+  let running = 0;
+  const withIds = results.map((r) => ({ ...r, ids: bopIdsOf(r.file) ?? { sceneId: 0, imId: running++ } }));
+  if (values.out && /\.csv$/i.test(values.out)) {
+    const rows: BopResult[] = withIds.filter((r) => r.pose?.detected).map((r) => ({
+      sceneId: r.ids.sceneId, imId: r.ids.imId, objId: bundle.meta.class.id, score: r.pose!.detection.score,
+      R: r.pose!.prediction.R, tMm: r.pose!.prediction.tMm, timeMs: r.ms,
+    }));
+    await writeFile(values.out, bopCsv(rows));
+  } else {
+    const json = {
+      model: { obj_id: bundle.meta.class.id, name: bundle.meta.class.name, step: bundle.meta.step },
+      camera: { K: camera.kPx, source: camera.source },
+      images: withIds.map((r) => ({
+        file: r.file, width: r.width, height: r.height, ms: r.ms,
+        detections: r.pose && r.pose.detected ? [{
+          obj_id: bundle.meta.class.id,
+          score: r.pose.detection.score,
+          box_xywh_px: Array.from(r.pose.detection.boxPx),
+          R: Array.from(r.pose.prediction.R),
+          t_mm: Array.from(r.pose.prediction.tMm),
+          keypoints_px: Array.from({ length: r.pose.keypointsImagePx.length / 2 }, (_, i) => [r.pose!.keypointsImagePx[2 * i], r.pose!.keypointsImagePx[2 * i + 1]]),
+          status: statusName(r.pose.prediction.status),
+        }] : [],
+      })),
+      skipped,
+    };
+    const text = `${JSON.stringify(json, null, 1)}\n`;
+    if (values.out) await writeFile(values.out, text);
+    else process.stdout.write(text);
+  }
+  const found = results.filter((r) => r.pose?.detected).length;
+  console.error(`${found} of ${results.length} images with a detection${skipped.length ? `; ${skipped.length} skipped` : ''}${values.out ? `; wrote ${values.out}` : ''}`);
+  bundle.model.dispose();
+  bundle.localiser.dispose();
+  return 0;
+}
+
+/** The solver's status name in snake case: 'converged', 'not_converged', 'ill_conditioned', ... */
+function statusName(s: number): string {
+  return pnpStatusName(s).replace(/(?<=[a-z])(?=[A-Z])/g, '_').toLowerCase();
+}
+
+runMain(() => main(process.argv.slice(2)), kUsage);

@@ -1,0 +1,103 @@
+/**
+ * `npm run predict` as a user runs it (child processes): the bundled dataset's test images, copied into
+ * a folder with no ground truth, give exactly the poses `npm run eval` reports for the same bundle (same
+ * detected crops, same poses, so the same numbers against the ground truth); the JSON output has the
+ * documented fields; bad input is named (exit 2 for usage, unreadable images skipped by name).
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseBopCsv } from '../../src/train/bopCsv';
+
+const kRepo = join(__dirname, '..', '..');
+const kBundled = join(kRepo, 'public', 'datasets', 'poselab-toy');
+const dir = mkdtempSync(join(tmpdir(), 'poselab-predict-cli-'));
+const bundle = join(dir, 'run');
+const images = join(dir, 'photos');
+
+function cli(script: 'train' | 'eval' | 'predict', args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', `src/cli/${script}.ts`, ...args], { encoding: 'utf8', env: process.env, cwd: kRepo });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  const t = cli('train', ['--dataset', kBundled, '--config', 'tiny', '--steps', '20', '--out', bundle]);
+  expect(t.code, t.stderr).toBe(0);
+  // The test split's images only, in their BOP folders (so scene and image ids parse), without any GT file.
+  const rgb = join(kBundled, 'test', '000001', 'rgb');
+  mkdirSync(join(images, '000001', 'rgb'), { recursive: true });
+  for (const f of readdirSync(rgb)) copyFileSync(join(rgb, f), join(images, '000001', 'rgb', f));
+});
+
+describe('predict command line', () => {
+  it('on GT-free copies of the test images gives the poses eval reports, and the JSON has every field', () => {
+    const evalCsv = join(dir, 'eval.csv');
+    const e = cli('eval', ['--model', bundle, '--dataset', kBundled, '--csv', evalCsv]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).toMatch(/crops: from the bundle's localiser/);
+    const predCsv = join(dir, 'pred.csv');
+    const p = cli('predict', ['--model', bundle, '--images', images, '--camera', join(kBundled, 'camera.json'), '--out', predCsv, '--min-score', '0']);
+    expect(p.code, p.stderr).toBe(0);
+    const ev = parseBopCsv(readFileSync(evalCsv, 'utf8'));
+    const pr = parseBopCsv(readFileSync(predCsv, 'utf8'));
+    expect(pr).toHaveLength(100);
+    expect(pr.map((r) => [r.sceneId, r.imId])).toEqual(ev.map((r) => [r.sceneId, r.imId]));
+    pr.forEach((r, i) => {
+      expect(Array.from(r.R)).toEqual(Array.from(ev[i].R));
+      expect(Array.from(r.tMm)).toEqual(Array.from(ev[i].tMm));
+      expect(r.score).toBe(ev[i].score);
+    });
+
+    const j = cli('predict', ['--model', bundle, '--images', images, '--K', '572.4114,573.57043,325.2611,242.04899', '--min-score', '0']);
+    expect(j.code, j.stderr).toBe(0);
+    const out = JSON.parse(j.stdout) as {
+      model: { obj_id: number; name: string; step: number };
+      images: { file: string; width: number; height: number; ms: number; detections: { obj_id: number; score: number; box_xywh_px: number[]; R: number[]; t_mm: number[]; keypoints_px: number[][]; status: string }[] }[];
+    };
+    expect(out.model).toEqual({ obj_id: 1, name: 'obj_000001', step: 20 });
+    expect(out.images).toHaveLength(100);
+    const first = out.images[0];
+    expect(first.file).toBe('000001/rgb/000000.jpg');
+    expect([first.width, first.height]).toEqual([640, 480]);
+    const d = first.detections[0];
+    expect(d.box_xywh_px).toHaveLength(4);
+    expect(d.R).toHaveLength(9);
+    expect(d.t_mm).toEqual(Array.from(pr[0].tMm));
+    expect(d.keypoints_px).toHaveLength(5);
+    expect(d.status).toMatch(/^[a-z_]+$/);
+  });
+
+  it('names bad input: usage errors exit 2, unreadable or mismatched images are skipped by name', () => {
+    const bad: [string[], RegExp][] = [
+      [['--images', images, '--K', '1,2,3,4'], /--model is required/],
+      [['--model', bundle, '--images', images], /give exactly one of --camera <camera.json> and --K fx,fy,cx,cy/],
+      [['--model', bundle, '--images', images, '--K', '500,500,320'], /--K 500,500,320: expected four numbers fx,fy,cx,cy/],
+      [['--model', bundle, '--images', images, '--K', '500,500,320,240', '--out', 'x.txt'], /--out x.txt: expected a .json or .csv file name/],
+      [['--model', bundle, '--images', join(dir, 'nowhere'), '--K', '500,500,320,240'], /--images .*nowhere/],
+    ];
+    const cam = join(dir, 'cam.json');
+    writeFileSync(cam, JSON.stringify({ cam_K: [500, 0, 320, 0, 500] }));
+    bad.push([['--model', bundle, '--images', images, '--camera', cam], /cam\.json: cam_K = \[500,0,320,0,500\]: expected 9 numbers/]);
+    for (const [args, message] of bad) {
+      const r = cli('predict', args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/usage: npm run predict/);
+    }
+    // A folder with a corrupt JPEG, a PNG of another size than the camera's, and one good image.
+    const mixed = join(dir, 'mixed');
+    mkdirSync(mixed);
+    writeFileSync(join(mixed, 'broken.jpg'), 'not a jpeg');
+    copyFileSync(join(kBundled, 'test', '000001', 'rgb', '000001.jpg'), join(mixed, 'good.jpg'));
+    copyFileSync(join(kBundled, 'models', 'obj_000001.png'), join(mixed, 'texture.png'));
+    const r = cli('predict', ['--model', bundle, '--images', mixed, '--camera', join(kBundled, 'camera.json'), '--min-score', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/skipped broken\.jpg: /);
+    expect(r.stderr).toMatch(/skipped texture\.png: .*camera\.json is for 640x480 images, this one is \d+x\d+/);
+    const out = JSON.parse(r.stdout) as { images: { file: string }[]; skipped: { file: string }[] };
+    expect(out.images.map((i) => i.file)).toEqual(['good.jpg']);
+    expect(out.skipped.map((s) => s.file).sort()).toEqual(['broken.jpg', 'texture.png']);
+  });
+});
