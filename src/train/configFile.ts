@@ -165,7 +165,9 @@ export function resolveConfigJson(json: unknown, opts: ResolveOptions = {}): Res
 
 /** The JSON that --print-config and the page's "Save config" write; resolveConfigText reads it back as the same config. */
 export function configText(c: TrainConfig): string {
-  return `${JSON.stringify(c, null, 2)}\n`;
+  // The name first: it says which preset the rest departs from.
+  const { name, ...rest } = c;
+  return `${JSON.stringify({ name, ...rest }, null, 2)}\n`;
 }
 
 function mergeObject(
