@@ -241,9 +241,13 @@ export function configProblems(c: TrainConfig): ConfigProblem[] {
   const bad = (field: string, value: unknown, why: string) => out.push({ field, value, why });
   // The keypoint network and the localiser are the same family: one set of checks serves both.
   const model = (prefix: string, m: ModelConfig) => {
-    const mult = 4 * 2 ** m.depth;
-    if (!Number.isInteger(m.inputPx) || m.inputPx % mult !== 0) bad(`${prefix}.inputPx`, m.inputPx, `must be a multiple of ${mult} (4 x 2^depth)`);
-    if (!Number.isInteger(m.depth) || m.depth < 0 || m.depth > 3) bad(`${prefix}.depth`, m.depth, 'must be 0..3');
+    const depthOk = Number.isInteger(m.depth) && m.depth >= 0 && m.depth <= 3;
+    // The input's divisor follows from the depth: with a depth out of range only the depth is at fault.
+    const mult = depthOk ? 4 * 2 ** m.depth : 4;
+    if (!Number.isInteger(m.inputPx) || m.inputPx < mult || m.inputPx % mult !== 0) {
+      bad(`${prefix}.inputPx`, m.inputPx, depthOk ? `must be a multiple of ${mult} (4 x 2^depth)` : 'must be a positive multiple of 4');
+    }
+    if (!depthOk) bad(`${prefix}.depth`, m.depth, 'must be 0..3');
     if (!Number.isInteger(m.width) || m.width < 1) bad(`${prefix}.width`, m.width, 'must be a positive integer');
     if (!Number.isInteger(m.blocks) || m.blocks < 0) bad(`${prefix}.blocks`, m.blocks, 'must be >= 0');
   };

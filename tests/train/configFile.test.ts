@@ -93,6 +93,9 @@ describe('config files', () => {
     expect(errorsOf({ model: { inputPx: 100 } })).toEqual(['my.json: model.inputPx = 100: must be a multiple of 16 (4 x 2^depth)']);
     expect(errorsOf({ model: { inputPx: 40 } })).toEqual(['my.json: model.inputPx = 40: must be a multiple of 16 (4 x 2^depth)']);
     expect(resolveConfigJson({ model: { inputPx: 40 } }, { preset: 'tiny' }).ok).toBe(true); // tiny's depth 1: multiples of 8
+    expect(errorsOf({ model: { inputPx: 0 } })).toEqual(['my.json: model.inputPx = 0: must be a multiple of 16 (4 x 2^depth)']);
+    // A depth out of range is the one fault named, not the input side that would suit another depth.
+    expect(errorsOf({ model: { depth: 6 } })).toEqual(['my.json: model.depth = 6: must be 0..3']);
   });
 
   it('names unknown keys at any depth, with the keys that are known there', () => {
