@@ -1,17 +1,23 @@
 /**
  * `npm run train -- --dataset <folder|zip> [--config tiny|small|default|large] [--steps N] [--backend auto|webgpu|wasm|cpu]
- *                   [--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]`
+ *                   [--config-file my.json] [--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]`
+ * `npm run train -- --print-config [--config NAME] [--config-file my.json] [--steps N] [--seed S]`
  *
  * A thin host of src/train's engine: loads the dataset, runs the engine with a progress bar (ETA and
  * losses) on stderr, writes the bundle (with its checkpoint, so --resume continues exactly) and prints
- * the final metrics. Ctrl-C stops after the current step and still writes the bundle. Bad arguments and
- * unusable datasets: a message and exit 2.
+ * the final metrics. Ctrl-C stops after the current step and still writes the bundle. Bad arguments,
+ * config files and unusable datasets: a message and exit 2.
+ *
+ * --config-file: a partial config merged onto the preset it names, else --config's (configFile.ts);
+ * --steps and --seed apply on top. --print-config prints the config a run would train with and exits.
  */
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { exportEngine, importBundle, resumeCheckpoint } from '../train/bundle';
 import type { Checkpoint } from '../train/checkpoint';
-import { isConfigName, makeConfig, validateConfig, type TrainConfig } from '../train/config';
+import { applyOverrides, isConfigName, kConfigs, validateConfig, type ConfigName, type ConfigOverrides, type TrainConfig } from '../train/config';
+import { configText, resolveConfigText } from '../train/configFile';
 import { datasetTrainingData } from '../train/datasetData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { metricsLine } from '../train/metrics';
@@ -19,16 +25,22 @@ import {
   formatDuration, openDataset, parseBackend, parseFlags, parsePositiveInt, readBundlePath, runMain, selectBackend, UsageError, writeBundlePath,
 } from './trainHost';
 
-const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|small|default|large] [--steps N] [--backend auto|webgpu|wasm|cpu] ' +
-  '[--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]';
+const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|small|default|large] [--config-file my.json] [--steps N] ' +
+  '[--backend auto|webgpu|wasm|cpu] [--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]\n' +
+  '       npm run train -- --print-config [--config tiny|small|default|large] [--config-file my.json] [--steps N] [--seed S]';
 
 async function main(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     dataset: { type: 'string' }, config: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, object: { type: 'string' }, seed: { type: 'string' },
+    'config-file': { type: 'string' }, 'print-config': { type: 'boolean' },
   });
-  if (!values.dataset) throw new UsageError('--dataset is required');
-  if (values.config !== undefined && !isConfigName(values.config)) throw new UsageError(`--config ${values.config}: expected tiny, default or large`);
+  if (values.config !== undefined && !isConfigName(values.config)) {
+    throw new UsageError(`--config ${values.config}: expected ${Object.keys(kConfigs).join(', ')}`);
+  }
+  if (values.resume && values['config-file'] !== undefined) throw new UsageError('--config-file: a resumed run keeps its bundle\'s config (only --steps changes it)');
+  if (values.resume && values['print-config']) throw new UsageError('--print-config prints a new run\'s config; a bundle\'s is in its poselab.json');
+  if (!values.dataset && !values['print-config']) throw new UsageError('--dataset is required');
   const steps = parsePositiveInt('steps', values.steps);
   const objId = parsePositiveInt('object', values.object);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
@@ -54,11 +66,16 @@ async function main(argv: string[]): Promise<number> {
     resumeObj = b.meta.class.id;
     if (objId !== undefined && objId !== resumeObj) throw new UsageError(`--object ${objId}: the bundle was trained for object ${resumeObj}`);
   } else {
-    config = makeConfig(values.config !== undefined && isConfigName(values.config) ? values.config : 'default', {
-      ...(steps !== undefined ? { optim: { steps } } : {}),
-      ...(seed !== undefined ? { seed } : {}),
-    });
+    const preset = values.config !== undefined && isConfigName(values.config) ? values.config : undefined;
+    const base = values['config-file'] !== undefined ? await configFromFile(values['config-file'], preset) : structuredClone(kConfigs[preset ?? 'default']);
+    const over: ConfigOverrides = { ...(steps !== undefined ? { optim: { steps } } : {}), ...(seed !== undefined ? { seed } : {}) };
+    config = applyOverrides(base, over);
   }
+  if (values['print-config']) {
+    process.stdout.write(configText(config));
+    return 0;
+  }
+  if (!values.dataset) throw new UsageError('--dataset is required');
 
   const backendName = await selectBackend(backend);
   const ds = await openDataset(values.dataset);
@@ -89,6 +106,24 @@ async function main(argv: string[]): Promise<number> {
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);
   else if (result.reason === 'stopped') console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written}`);
   return 0;
+}
+
+/** A config file merged onto its preset; its problems, all of them, are the usage error. */
+async function configFromFile(path: string, preset: ConfigName | undefined): Promise<TrainConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e);
+    throw new UsageError(`--config-file ${path}: ${why}`);
+  }
+  const r = resolveConfigText(text, { file: path, preset });
+  if (!r.ok) throw new UsageError(r.errors.join('\n'));
+  // Two presets asked for: which one the person meant cannot be guessed.
+  if (preset !== undefined && r.presetFromFile && r.preset !== preset) {
+    throw new UsageError(`--config ${preset}: ${path} is for preset ${r.preset}; give one of the two`);
+  }
+  return r.config;
 }
 
 function stamp(): string {

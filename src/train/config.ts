@@ -221,29 +221,49 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<T> 
 
 /** Throws with the field and the value when a config cannot work. */
 export function validateConfig(c: TrainConfig): void {
-  const m = c.model;
-  const mult = 4 * 2 ** m.depth;
-  const bad = (field: string, v: unknown, why: string) => {
-    throw new Error(`config.${field} = ${JSON.stringify(v)}: ${why}`);
+  const p = configProblems(c)[0];
+  if (p) throw new Error(`config.${p.field} = ${JSON.stringify(p.value)}: ${p.why}`);
+}
+
+/** A value a config cannot work with: its path (`optim.lr`), the value, and what it must be. */
+export interface ConfigProblem {
+  field: string;
+  value: unknown;
+  why: string;
+}
+
+/**
+ * Every check validateConfig makes, all problems at once: a config file (configFile.ts) reports them
+ * together, each under its own path.
+ */
+export function configProblems(c: TrainConfig): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const bad = (field: string, value: unknown, why: string) => out.push({ field, value, why });
+  // The keypoint network and the localiser are the same family: one set of checks serves both.
+  const model = (prefix: string, m: ModelConfig) => {
+    const depthOk = Number.isInteger(m.depth) && m.depth >= 0 && m.depth <= 3;
+    // The input's divisor follows from the depth: with a depth out of range only the depth is at fault.
+    const mult = depthOk ? 4 * 2 ** m.depth : 4;
+    if (!Number.isInteger(m.inputPx) || m.inputPx < mult || m.inputPx % mult !== 0) {
+      bad(`${prefix}.inputPx`, m.inputPx, depthOk ? `must be a multiple of ${mult} (4 x 2^depth)` : 'must be a positive multiple of 4');
+    }
+    if (!depthOk) bad(`${prefix}.depth`, m.depth, 'must be 0..3');
+    if (!Number.isInteger(m.width) || m.width < 1) bad(`${prefix}.width`, m.width, 'must be a positive integer');
+    if (!Number.isInteger(m.blocks) || m.blocks < 0) bad(`${prefix}.blocks`, m.blocks, 'must be >= 0');
   };
-  if (!Number.isInteger(m.inputPx) || m.inputPx % mult !== 0) bad('model.inputPx', m.inputPx, `must be a multiple of ${mult} (4 x 2^depth)`);
-  if (!Number.isInteger(m.depth) || m.depth < 0 || m.depth > 3) bad('model.depth', m.depth, 'must be 0..3');
-  if (!Number.isInteger(m.width) || m.width < 1) bad('model.width', m.width, 'must be a positive integer');
-  if (!Number.isInteger(m.blocks) || m.blocks < 0) bad('model.blocks', m.blocks, 'must be >= 0');
+  model('model', c.model);
   if (!Number.isInteger(c.optim.batchSize) || c.optim.batchSize < 1) bad('optim.batchSize', c.optim.batchSize, 'must be >= 1');
   if (!Number.isInteger(c.optim.steps) || c.optim.steps < 0) bad('optim.steps', c.optim.steps, 'must be >= 0');
   if (!(c.optim.lr > 0)) bad('optim.lr', c.optim.lr, 'must be > 0');
   if (!Number.isInteger(c.data.keypoints) || c.data.keypoints < 3) bad('data.keypoints', c.data.keypoints, 'must be >= 3 (plus the centre: >= 4 points for PnP)');
   if (!(c.loss.sigmaCells > 0)) bad('loss.sigmaCells', c.loss.sigmaCells, 'must be > 0');
-  const lm = c.localiser.model;
-  const lmult = 4 * 2 ** lm.depth;
-  if (!Number.isInteger(lm.inputPx) || lm.inputPx % lmult !== 0) bad('localiser.model.inputPx', lm.inputPx, `must be a multiple of ${lmult} (4 x 2^depth)`);
-  if (!Number.isInteger(lm.depth) || lm.depth < 0 || lm.depth > 3) bad('localiser.model.depth', lm.depth, 'must be 0..3');
+  model('localiser.model', c.localiser.model);
   if (!Number.isInteger(c.localiser.batchSize) || c.localiser.batchSize < 1) bad('localiser.batchSize', c.localiser.batchSize, 'must be >= 1');
   if (!(c.localiser.sigmaCells > 0)) bad('localiser.sigmaCells', c.localiser.sigmaCells, 'must be > 0');
   if (c.evalCrops !== 'detected' && c.evalCrops !== 'oracle') bad('evalCrops', c.evalCrops, "must be 'detected' or 'oracle'");
   if (!(c.data.scaleJitter >= 0 && c.data.scaleJitter < 1)) bad('data.scaleJitter', c.data.scaleJitter, 'must be in [0, 1)');
   if (!(c.data.shiftJitter >= 0)) bad('data.shiftJitter', c.data.shiftJitter, 'must be >= 0');
+  return out;
 }
 
 /**

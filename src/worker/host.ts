@@ -14,14 +14,15 @@ import { UrlSource } from '../data/source/url';
 import { bopCsv } from '../train/bopCsv';
 import { bundleCrops, exportEngine, importBundle as readBundle, resumeCheckpoint, unzipBundle, zipBundle } from '../train/bundle';
 import { checkpointFromFiles, checkpointToFiles, type Checkpoint } from '../train/checkpoint';
-import { kConfigs, makeConfig, type ConfigName, type TrainConfig } from '../train/config';
+import { applyOverrides, kConfigs, makeConfig, type ConfigName, type ConfigOverrides, type TrainConfig } from '../train/config';
+import { configText as configToText, resolveConfigJson, resolveConfigText } from '../train/configFile';
 import { datasetTrainingData, type DatasetTrainingData } from '../train/datasetData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { evaluate as evaluateModel, type SamplePrediction } from '../train/evaluate';
 import { addErrorMm, addsErrorMm, rotationErrorDeg, translationErrorMm, type PoseMetrics } from '../train/metrics';
 import { initBackend } from './backend';
 import {
-  kStepBatchMs, type BackendInfo, type DatasetSummary, type DroppedBlob, type EngineApi, type EngineUiEvent, type EvalMetrics,
+  kStepBatchMs, type BackendInfo, type ConfigLoad, type DatasetSummary, type DroppedBlob, type EngineApi, type EngineUiEvent, type EvalMetrics,
   type ImageView, type ImportResult, type ObjectGeometry, type PredictionSample, type PresetName, type ProgressCallback,
   type SavedRunInfo, type StepPoint, type TrainSettings,
 } from './protocol';
@@ -149,8 +150,17 @@ export class EngineHost implements EngineApi {
     return g;
   }
 
-  async start(settings: TrainSettings): Promise<void> {
-    await this.begin(settings);
+  async start(settings: TrainSettings, config?: TrainConfig): Promise<void> {
+    await this.begin(settings, undefined, config);
+  }
+
+  resolveConfig(text: string, fileName: string, preset: PresetName): ConfigLoad {
+    const r = resolveConfigText(text, { file: fileName, preset });
+    return r.ok ? { ok: true, config: r.config, settings: settingsOf(r.config, r.preset) } : r;
+  }
+
+  configText(settings: TrainSettings, config?: TrainConfig): string {
+    return configToText(configOf(settings, config));
   }
 
   pause(): void {
@@ -312,10 +322,10 @@ export class EngineHost implements EngineApi {
     }
   }
 
-  private async begin(s: TrainSettings, resume?: Checkpoint): Promise<void> {
+  private async begin(s: TrainSettings, resume?: Checkpoint, loaded?: TrainConfig): Promise<void> {
     const ds = this.requireDataset();
     await this.stopRun();
-    const config = resume?.config ?? configOf(s);
+    const config = resume?.config ?? configOf(s, loaded);
     if (!resume) {
       // The keypoints follow the settings (a checkpoint brings its own through the seeded FPS).
       ds.keypoints = undefined;
@@ -475,19 +485,25 @@ export class EngineHost implements EngineApi {
   }
 }
 
-function configOf(s: TrainSettings): TrainConfig {
-  const preset = kConfigs[s.preset];
-  return makeConfig(s.preset, {
+/** The run's config: the panel's fields onto a loaded config when there is one, else onto their preset. */
+function configOf(s: TrainSettings, loaded?: TrainConfig): TrainConfig {
+  const fields: ConfigOverrides = {
     optim: { steps: s.steps, batchSize: s.batchSize, lr: s.lr },
     loss: { betaMax: s.betaMax },
     data: { keypoints: s.keypoints },
     evalEvery: s.evalEvery,
     checkpointEvery: s.checkpointEvery,
-    evalSamples: Math.max(4, preset.evalSamples),
-  });
+  };
+  if (loaded) {
+    // The page holds the config between load and start: it is checked again here, as a file would be.
+    const r = resolveConfigJson(loaded, { file: 'the loaded config', preset: s.preset });
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    return applyOverrides(r.config, fields);
+  }
+  return makeConfig(s.preset, { ...fields, evalSamples: Math.max(4, kConfigs[s.preset].evalSamples) });
 }
 
-function settingsOf(c: TrainConfig, preset: PresetName, objId: number): TrainSettings {
+function settingsOf(c: TrainConfig, preset: PresetName, objId?: number): TrainSettings {
   return {
     preset, steps: c.optim.steps, batchSize: c.optim.batchSize, lr: c.optim.lr, betaMax: c.loss.betaMax, keypoints: c.data.keypoints,
     evalEvery: c.evalEvery, checkpointEvery: c.checkpointEvery, objId,

@@ -8,7 +8,11 @@
  * Conventions as in ARCHITECTURE.md: rotations [9] row-major model-to-camera, translations mm,
  * intrinsics [9] row-major px, image points px (pixel centres at integer coordinates).
  */
+import type { TrainConfig } from '../train/config';
 import type { PoseMetrics } from '../train/metrics';
+
+/** A complete training config (src/train/config.ts documents each field): the page only carries it to the worker. */
+export type { TrainConfig };
 
 export interface BackendInfo {
   /** The tfjs backend training runs on: 'webgpu', else 'wasm' or 'cpu' (the fastest CPU path that started). */
@@ -207,6 +211,11 @@ export interface SavedRunInfo {
   dataset: { label: string; origin: DatasetOrigin; readable: boolean; why?: string };
 }
 
+/** A config file read by the worker: the config and the panel's fields filled from it, or every problem by field path. */
+export type ConfigLoad =
+  | { ok: true; config: TrainConfig; settings: TrainSettings }
+  | { ok: false; errors: string[] };
+
 export interface ImportResult {
   /** What the bundle held, in words. */
   summary: string;
@@ -237,7 +246,18 @@ export interface EngineApi {
   loadFiles(label: string, files: DroppedBlob[], onProgress: ProgressCallback): Promise<DatasetSummary>;
   image(index: number): Promise<ImageView>;
   objectGeometry(objId: number): ObjectGeometry | undefined;
-  start(settings: TrainSettings): Promise<void>;
+  /**
+   * Starts a run. With config (from resolveConfig), the run trains with all of it, the settings' fields
+   * replacing its own (they were filled from it, so they differ only where the person changed them).
+   */
+  start(settings: TrainSettings, config?: TrainConfig): Promise<void>;
+  /**
+   * Reads a config file's text as `npm run train -- --config-file` does: a partial config merged onto the
+   * preset it names, else onto `preset`; fileName names the file in the messages.
+   */
+  resolveConfig(text: string, fileName: string, preset: PresetName): ConfigLoad;
+  /** The config start(settings, config) would train with, as the JSON that resolveConfig and --config-file read. */
+  configText(settings: TrainSettings, config?: TrainConfig): string;
   pause(): void;
   resume(): void;
   stop(): void;

@@ -26,7 +26,7 @@ describe('train and eval command lines', () => {
     writeFileSync(join(dir, 'not-a.zip'), 'hello');
     const cases: [ 'train' | 'eval', string[], RegExp][] = [
       ['train', [], /--dataset is required/],
-      ['train', ['--dataset', dataset, '--config', 'huge'], /--config huge: expected tiny, default or large/],
+      ['train', ['--dataset', dataset, '--config', 'huge'], /--config huge: expected tiny, small, default, large/],
       ['train', ['--dataset', dataset, '--steps', '1.5'], /--steps 1.5: expected a positive integer/],
       ['train', ['--dataset', dataset, '--backend', 'metal'], /--backend metal: expected auto \(the fastest CPU path: wasm, else cpu\), webgpu, wasm or cpu/],
       ['train', ['--dataset', dataset, '--frobnicate'], /Unknown option '--frobnicate'/],

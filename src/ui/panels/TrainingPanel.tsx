@@ -1,6 +1,7 @@
+import { useRef } from 'react';
 import type { PresetName, TrainSettings } from '../../worker/protocol';
 import { engine, message } from '../engine';
-import { fmtDuration, fmtNum, fmtTime } from '../format';
+import { download, fmtDuration, fmtNum, fmtTime } from '../format';
 import { useApp, type AppState } from '../state/store';
 import { useLiveNode, useLiveText } from '../useLive';
 
@@ -56,7 +57,11 @@ function RunProgress() {
   );
 }
 
-/** Config (with units and the preset's defaults), the four commands, and the progress bar. */
+/**
+ * Config (with units and the preset's defaults), the four commands, and the progress bar. "Load config…"
+ * reads the JSON of `npm run train -- --config-file` (checked in the worker, problems listed by field
+ * path); "Save config" writes the config the next run would train with, which both read back.
+ */
 export function TrainingPanel() {
   const presets = useApp((s) => s.presets);
   const settings = useApp((s) => s.settings);
@@ -68,6 +73,11 @@ export function TrainingPanel() {
   const checkpoint = useApp((s) => s.lastCheckpoint);
   const dataset = useApp((s) => s.dataset);
   const setStatus = useApp((s) => s.setStatus);
+  const loadedConfig = useApp((s) => s.loadedConfig);
+  const configErrors = useApp((s) => s.configErrors);
+  const setLoadedConfig = useApp((s) => s.setLoadedConfig);
+  const setConfigErrors = useApp((s) => s.setConfigErrors);
+  const configInput = useRef<HTMLInputElement>(null);
 
   if (!presets || !settings) return <section className="card muted">Starting the training worker…</section>;
   const active = status === 'running' || status === 'paused' || status === 'starting' || status === 'stopping';
@@ -77,9 +87,33 @@ export function TrainingPanel() {
   const start = async () => {
     setStatus('starting');
     try {
-      await engine().start(settings);
+      await engine().start(settings, loadedConfig?.config);
     } catch (e) {
       setStatus('error', message(e));
+    }
+  };
+  // A preset's own fields replace the file's: the loaded config no longer describes the next run.
+  const choosePreset = (p: PresetName) => {
+    setLoadedConfig(undefined);
+    setSettings({ ...presets[p], objId: settings.objId });
+  };
+  const loadConfig = async (f: File) => {
+    try {
+      const r = await engine().resolveConfig(await f.text(), f.name, settings.preset);
+      if (!r.ok) { setConfigErrors(r.errors); return; }
+      setSettings({ ...r.settings, objId: settings.objId });
+      setLoadedConfig({ file: f.name, config: r.config });
+    } catch (e) {
+      setConfigErrors([`${f.name}: ${message(e)}`]);
+    }
+  };
+  const saveConfig = async () => {
+    try {
+      const text = await engine().configText(settings, loadedConfig?.config);
+      setConfigErrors(undefined);
+      download(loadedConfig?.file ?? `poselab-${settings.preset}.json`, text, 'application/json');
+    } catch (e) {
+      setConfigErrors([message(e)]);
     }
   };
   const pause = () => { void engine().pause(); };
@@ -99,7 +133,7 @@ export function TrainingPanel() {
             value={settings.preset}
             disabled={active}
             data-testid="preset"
-            onChange={(e) => setSettings({ ...presets[e.target.value as PresetName], objId: settings.objId })}
+            onChange={(e) => choosePreset(e.target.value as PresetName)}
           >
             {(Object.keys(presets) as PresetName[]).map((p) => <option key={p} value={p}>{kPresetText[p]}</option>)}
           </select>
@@ -138,8 +172,28 @@ export function TrainingPanel() {
         <button type="button" disabled={status !== 'running'} onClick={pause} data-testid="btn-pause">Pause</button>
         <button type="button" disabled={status !== 'paused'} onClick={resume} data-testid="btn-resume">Resume</button>
         <button type="button" disabled={status !== 'running' && status !== 'paused'} onClick={stop} data-testid="btn-stop">Stop</button>
-        <button type="button" className="ghost" disabled={active} onClick={() => setSettings({ ...presets[settings.preset], objId: settings.objId })}>Defaults</button>
+        <button type="button" className="ghost" disabled={active} onClick={() => choosePreset(settings.preset)}>Defaults</button>
+        <button type="button" className="ghost" disabled={active} onClick={() => configInput.current?.click()} data-testid="btn-load-config">Load config…</button>
+        <button type="button" className="ghost" onClick={() => void saveConfig()} data-testid="btn-save-config">Save config</button>
+        <input ref={configInput} type="file" accept=".json,application/json" hidden data-testid="config-input"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            // Cleared so that picking the same file again, after editing it, reads it again.
+            e.target.value = '';
+            if (f) void loadConfig(f);
+          }} />
       </div>
+      {loadedConfig && (
+        <p className="muted small" data-testid="config-loaded">
+          Config from {loadedConfig.file} ({loadedConfig.config.name}): the next run trains with all of it, the fields above as set here.
+          Defaults or another preset forget it.
+        </p>
+      )}
+      {configErrors && (
+        <ul className="error-text small" data-testid="config-errors">
+          {configErrors.map((m) => <li key={m}>{m}</li>)}
+        </ul>
+      )}
       <div className="progress-block">
         <RunProgress />
         <div className="muted small">

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { BackendInfo, PresetName, SavedRunInfo, StepPoint, TrainSettings } from '../../worker/protocol';
+import type { BackendInfo, PresetName, SavedRunInfo, StepPoint, TrainConfig, TrainSettings } from '../../worker/protocol';
 import type { AppState } from './store';
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'done' | 'error';
@@ -24,6 +24,10 @@ export interface RunSlice {
   pausedInBackground: boolean;
   lastCheckpoint?: { step: number; savedAt: number };
   savedRun?: SavedRunInfo;
+  /** A config loaded from a file (the settings were filled from it): the next run trains with all of it. */
+  loadedConfig?: { file: string; config: TrainConfig };
+  /** Why the last config file could not be read, one line per problem; cleared by the next load. */
+  configErrors?: string[];
   setBackend(b: BackendInfo): void;
   setPresets(p: Record<PresetName, TrainSettings>): void;
   setSettings(s: TrainSettings): void;
@@ -33,6 +37,8 @@ export interface RunSlice {
   setPausedInBackground(v: boolean): void;
   setLastCheckpoint(step: number, savedAt: number): void;
   setSavedRun(r: SavedRunInfo | undefined): void;
+  setLoadedConfig(c: { file: string; config: TrainConfig } | undefined): void;
+  setConfigErrors(errors: string[] | undefined): void;
 }
 
 export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set) => ({
@@ -54,4 +60,6 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set) =>
   setPausedInBackground: (pausedInBackground) => set({ pausedInBackground }),
   setLastCheckpoint: (step, savedAt) => set({ lastCheckpoint: { step, savedAt } }),
   setSavedRun: (savedRun) => set({ savedRun }),
+  setLoadedConfig: (loadedConfig) => set({ loadedConfig, configErrors: undefined }),
+  setConfigErrors: (configErrors) => set({ configErrors }),
 });
