@@ -1,4 +1,3 @@
-import type { ObjectKeypoints } from './keypoints';
 import type { Box3, Mesh } from './mesh';
 import type { Problem } from './problems';
 import type { ByteSource } from './source/source';
@@ -92,8 +91,6 @@ export interface Dataset {
   source: ByteSource;
   /** BOP test_targets_bop19.json, when the dataset has it: what evaluation covers (targets.ts). */
   testTargets?: TestTargets;
-  /** Per-object keypoints (keypoints.ts attachKeypoints), kept with the dataset once chosen. */
-  keypoints?: Map<number, ObjectKeypoints>;
 }
 
 export function objectById(ds: Dataset, id: number): DatasetObject | undefined {

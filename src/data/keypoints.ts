@@ -50,17 +50,6 @@ export function keypointsOf(obj: DatasetObject, opts: KeypointOptions = kDefault
   return { objId: obj.id, kind: opts.kind, pointsMm };
 }
 
-/** Keypoints for every object that can have them, kept with the dataset (ds.keypoints). */
-export function attachKeypoints(ds: Dataset, opts: KeypointOptions = kDefaultKeypoints): Map<number, ObjectKeypoints> {
-  const m = new Map<number, ObjectKeypoints>();
-  for (const o of ds.objects) {
-    if (opts.kind === 'fps' && !o.mesh) continue;
-    m.set(o.id, keypointsOf(o, opts));
-  }
-  ds.keypoints = m;
-  return m;
-}
-
 /**
  * Farthest point sampling over points [n, 3]: each pick maximises the distance to everything picked so
  * far; the first maximises the distance to `start` (the centre). Returns the picked indices in order.

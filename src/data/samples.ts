@@ -7,8 +7,8 @@ import { hashSeed, Rng } from './rng';
 
 /**
  * Training samples: one object instance, cropped square around the object and resized to the network
- * input, with the crop's own intrinsics and its keypoints in crop pixels. Plain typed arrays; train/
- * turns them into tensors.
+ * input, with the crop's own intrinsics and the instance's pose. Plain typed arrays; train/ owns what
+ * is derived from them (keypoints, targets, batches) and turns them into tensors.
  */
 export interface InstanceRef {
   image: number;
@@ -31,10 +31,6 @@ export interface Sample {
   rM2c: Float64Array;
   /** [3] mm */
   tM2cMm: Float64Array;
-  /** [nKp, 3] mm, model frame (centre last) */
-  keypointsMm: Float32Array;
-  /** [nKp, 2] px in the crop: keypointsMm projected with kCrop */
-  keypointsPx: Float32Array;
 }
 
 export interface SampleOptions {
@@ -65,7 +61,7 @@ export interface ListOptions {
   minVisibFract?: number;
 }
 
-/** The instances a sampler draws from: objects with keypoints, visible enough. */
+/** The instances a sampler draws from: visible enough, of the objects asked for. */
 export function listInstances(ds: Dataset, opts: ListOptions = {}): InstanceRef[] {
   const out: InstanceRef[] = [];
   const minVisib = opts.minVisibFract ?? 0.1;
@@ -74,7 +70,6 @@ export function listInstances(ds: Dataset, opts: ListOptions = {}): InstanceRef[
   for (const i of images) {
     ds.images[i].instances.forEach((ins, k) => {
       if (objs && !objs.has(ins.objId)) return;
-      if (ds.keypoints && !ds.keypoints.has(ins.objId)) return;
       if (ins.visibFract !== undefined && ins.visibFract < minVisib) return;
       out.push({ image: i, instance: k });
     });
@@ -84,7 +79,7 @@ export function listInstances(ds: Dataset, opts: ListOptions = {}): InstanceRef[
 
 /**
  * Makes sample `index` of a run seeded `seed`: the same (seed, index) gives the same bytes whatever
- * order samples are made in. ds.keypoints must be attached (keypoints.ts).
+ * order samples are made in.
  */
 export async function makeSample(
   ds: Dataset,
@@ -97,8 +92,7 @@ export async function makeSample(
   const im = ds.images[ref.image];
   const ins = im.instances[ref.instance];
   const obj = ds.objects.find((o) => o.id === ins.objId);
-  const kp = ds.keypoints?.get(ins.objId);
-  if (!obj || !kp) throw new Error(`${im.key}: object ${ins.objId} has no ${obj ? 'keypoints (call attachKeypoints)' : 'entry in the dataset'}`);
+  if (!obj) throw new Error(`${im.key}: object ${ins.objId} has no entry in the dataset`);
   const rng = new Rng(hashSeed(seed, index, ref.image, ref.instance));
   const aug = opts.augment || undefined;
 
@@ -141,8 +135,6 @@ export async function makeSample(
     crop,
     rM2c: ins.rM2c,
     tM2cMm: ins.tM2cMm,
-    keypointsMm: Float32Array.from(kp.pointsMm),
-    keypointsPx: Float32Array.from(projectPoints(kp.pointsMm, ins.rM2c, ins.tM2cMm, kCrop)),
   };
 }
 

@@ -10,10 +10,11 @@ import type { DecodeImage } from '../data/image';
 import { ImageStore } from '../data/image-store';
 import { keypointsOf, type ObjectKeypoints } from '../data/keypoints';
 import { boxCorners } from '../data/mesh';
-import { hashSeed, Rng } from '../data/rng';
+import { hashSeed } from '../data/rng';
 import { listInstances, makeSample, makeView, modelBox, type InstanceRef, type SampleOptions } from '../data/samples';
 import { datasetTestImages, splitDataset, type Split } from '../data/split';
 import { evaluationInstances, sceneIdOf } from '../data/targets';
+import { pickRows } from './batch';
 import type { TrainConfig } from './config';
 import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
 import { boxImageToView } from './localiser';
@@ -46,19 +47,19 @@ export interface DatasetTrainingData extends TrainingData {
 
 /**
  * Throws, saying why, when the dataset cannot be trained on: no object with instances in both splits.
- * Keypoints already attached to the dataset for the object (the page's choice) win over the config's;
- * the ones used are attached to ds.keypoints (makeSample reads them from there).
+ * The keypoints are opts.keypointsMm (a model's own) or chosen for the config; the dataset is not
+ * written to.
  */
 export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: DatasetDataOptions): DatasetTrainingData {
   const split = splitDataset(ds, { mode: 'auto', seed: config.seed });
   const obj = pickObject(ds, split, opts.objId);
+  // The keypoints are train/'s: a model's own (a bundle, a checkpoint) or chosen here; the dataset
+  // model is only read.
   const keypoints: ObjectKeypoints = opts.keypointsMm
     ? { objId: obj.id, kind: 'fps', pointsMm: opts.keypointsMm }
-    : ds.keypoints?.get(obj.id) ?? (obj.mesh
-    ? keypointsOf(obj, { kind: 'fps', count: config.data.keypoints, surfaceSamples: 10_000, seed: 0 })
-    : keypointsOf(obj, { kind: 'bbox' }));
-  ds.keypoints ??= new Map();
-  ds.keypoints.set(obj.id, keypoints);
+    : obj.mesh
+      ? keypointsOf(obj, { kind: 'fps', count: config.data.keypoints, surfaceSamples: 10_000, seed: 0 })
+      : keypointsOf(obj, { kind: 'bbox' });
   const train = listInstances(ds, { images: split.train, objIds: [obj.id] });
   // Training-time evaluation stays off the training images; a bundle's evaluation ('test') covers the
   // dataset's whole test split, even where training took part of it (an automatic split).
@@ -128,19 +129,12 @@ function pickObject(ds: Dataset, split: Split, objId: number | undefined): Datas
 }
 
 function poseObject(obj: DatasetObject, kp: ObjectKeypoints): PoseObject {
-  let pts: Float64Array = obj.mesh ? Float64Array.from(obj.mesh.positions) : boxCorners(obj.boundsMm);
-  const n = pts.length / 3;
-  if (n > kMaxMetricPoints) {
-    const idx = new Rng(hashSeed(obj.id, 0xadd)).shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, kMaxMetricPoints);
-    const out = new Float64Array(3 * kMaxMetricPoints);
-    idx.forEach((i, j) => out.set(pts.subarray(3 * i, 3 * i + 3), 3 * j));
-    pts = out;
-  }
+  const pts = pickRows(obj.mesh ? Float64Array.from(obj.mesh.positions) : boxCorners(obj.boundsMm), kMaxMetricPoints, hashSeed(obj.id, 0xadd));
   // Metrics: the evaluation model (models_eval) when there is one, all its vertices searched for ADD-S
   // neighbours; averaged over all of them up to kMaxMetricAveragePoints, a seeded pick beyond.
   const evalMesh = obj.evalMesh ?? obj.mesh;
   const metricModelMm = evalMesh ? Float64Array.from(evalMesh.positions) : undefined;
-  const metricPointsMm = metricModelMm ? pickPoints(metricModelMm, kMaxMetricAveragePoints, obj.id) : undefined;
+  const metricPointsMm = metricModelMm ? pickRows(metricModelMm, kMaxMetricAveragePoints, hashSeed(obj.id, 0xadd5)) : undefined;
   return {
     id: obj.id, name: obj.name, diameterMm: obj.diameterMm, symmetric: obj.symmetric, keypointsMm: kp.pointsMm, pointsMm: pts,
     metricPointsMm, metricModelMm, metricDiameterMm: obj.evalMesh ? obj.evalDiameterMm : undefined,
@@ -149,12 +143,3 @@ function poseObject(obj: DatasetObject, kp: ObjectKeypoints): PoseObject {
 
 /** Points the metrics average over at most: the mean over a uniform pick estimates the mean over all. */
 export const kMaxMetricAveragePoints = 20_000;
-
-function pickPoints(pts: Float64Array, max: number, seed: number): Float64Array {
-  const n = pts.length / 3;
-  if (n <= max) return pts;
-  const idx = new Rng(hashSeed(seed, 0xadd5)).shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, max);
-  const out = new Float64Array(3 * max);
-  idx.forEach((i, j) => out.set(pts.subarray(3 * i, 3 * i + 3), 3 * j));
-  return out;
-}

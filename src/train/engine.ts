@@ -18,12 +18,13 @@
  * everything and reports no PnP time.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hashSeed, Rng } from '../data/rng';
+import { hashSeed } from '../data/rng';
 import { so3Log } from '../solver/so3';
+import { epochOrder, keypointTargets, pickRows, stackImages, stackK } from './batch';
 import type { Checkpoint, NamedArray } from './checkpoint';
 import { heatmapSide, kHeatmapStride, validateConfig, type TrainConfig } from './config';
 import { keypointCount, type PoseObject, type TrainingData, type TrainingSample } from './data';
-import { evaluate, projectKeypoints, type EvalResult, type SamplePrediction } from './evaluate';
+import { evaluate, type EvalResult, type SamplePrediction } from './evaluate';
 import { gaussianTargets } from './heatmaps';
 import { networkTerms, poseTerm, type LossBatch, type LossPoints } from './loss';
 import type { PoseMetrics } from './metrics';
@@ -140,7 +141,7 @@ export class TrainingEngine {
     this.timing = opts.timing ?? 'split';
     this.finalEval = opts.finalEval ?? true;
     const kp = data.object.keypointsMm;
-    const posePts = this.config.loss.posePoints > 0 ? pickPoints(data.object.pointsMm, this.config.loss.posePoints, this.config.seed) : kp;
+    const posePts = this.config.loss.posePoints > 0 ? pickRows(data.object.pointsMm, this.config.loss.posePoints, hashSeed(this.config.seed, 0x9015)) : kp;
     this.points = {
       keypointsMm: tf.tensor2d(Float32Array.from(kp), [k, 3]),
       posePointsMm: tf.tensor2d(Float32Array.from(posePts), [posePts.length / 3, 3]),
@@ -326,7 +327,7 @@ export class TrainingEngine {
     const N = this.data.trainCount;
     const epoch = Math.floor(c / N);
     if (!this.perm || this.perm.epoch !== epoch) {
-      this.perm = { epoch, order: new Rng(hashSeed(this.config.seed, 0x5eed, epoch)).shuffle(Array.from({ length: N }, (_, i) => i)) };
+      this.perm = { epoch, order: epochOrder(this.config.seed, epoch, N) };
     }
     return this.perm.order[c % N];
   }
@@ -345,26 +346,8 @@ export class TrainingEngine {
   }
 
   private hostBatch(samples: TrainingSample[]): Omit<HostBatch, 'views'> {
-    const B = samples.length;
-    const S = this.config.model.inputPx;
-    const kpMm = this.data.object.keypointsMm;
-    const k = kpMm.length / 3;
-    const image = new Float32Array(B * S * S * 3);
-    const kCrop = new Float32Array(B * 9);
-    const poseGt = new Float32Array(B * 6);
-    const kpGtPx = new Float32Array(B * k * 2);
-    const r = new Float64Array(3);
-    samples.forEach((s, b) => {
-      if (s.image.length !== S * S * 3) throw new Error(`training sample ${b}: image has ${s.image.length} values, [${S}, ${S}, 3] expected`);
-      image.set(s.image, b * S * S * 3);
-      kCrop.set(s.kCrop, 9 * b);
-      so3Log(r, s.rM2c);
-      poseGt.set(r, 6 * b);
-      poseGt.set(s.tM2cMm, 6 * b + 3);
-      kpGtPx.set(projectKeypoints(kpMm, s.rM2c, s.tM2cMm, s.kCrop), 2 * k * b);
-    });
-    const targets = gaussianTargets(kpGtPx, B, k, heatmapSide(this.config.model), this.config.loss.sigmaCells, kHeatmapStride);
-    return { image, kCrop, poseGt, kpGtPx, targets };
+    const t = keypointTargets(samples, this.data.object.keypointsMm, heatmapSide(this.config.model), this.config.loss.sigmaCells);
+    return { image: stackImages(samples.map((s) => s.image), this.config.model.inputPx, 'training sample'), kCrop: stackK(samples), ...t };
   }
 
   private async trainStep(h: HostBatch, lr: number, beta: number): Promise<StepStats> {
@@ -469,14 +452,4 @@ export class TrainingEngine {
       return z;
     });
   }
-}
-
-/** m points of pts [n, 3] picked by a seeded shuffle (all when m >= n). */
-function pickPoints(pts: Float64Array, m: number, seed: number): Float64Array {
-  const n = pts.length / 3;
-  if (m >= n) return pts;
-  const idx = new Rng(hashSeed(seed, 0x9015)).shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, m);
-  const out = new Float64Array(3 * m);
-  idx.forEach((i, j) => out.set(pts.subarray(3 * i, 3 * i + 3), 3 * j));
-  return out;
 }

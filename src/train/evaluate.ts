@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { projectPoints } from '../data/crop';
 import { so3Log } from '../solver/so3';
 import { bpnp } from '../ops/bpnp';
+import { projectKeypoints, stackImages, stackK } from './batch';
 import { kHeatmapStride } from './config';
 import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
 import { softArgmax, spatialLogSoftmax } from './heatmaps';
@@ -43,14 +44,8 @@ export interface Prediction {
 /** Stacks samples into a [B, S, S, 3] normalised batch and [B, 3, 3] crop intrinsics. */
 export function batchTensors(samples: readonly Pick<TrainingSample, 'image' | 'kCrop'>[], inputPx: number, norm: Normalisation): { x: tf.Tensor4D; kCrop: tf.Tensor3D } {
   const B = samples.length;
-  const px = inputPx * inputPx * 3;
-  const img = new Float32Array(B * px);
-  const k = new Float32Array(B * 9);
-  samples.forEach((s, b) => {
-    if (s.image.length !== px) throw new Error(`sample ${b}: image has ${s.image.length} values, [${inputPx}, ${inputPx}, 3] expected`);
-    img.set(s.image, b * px);
-    k.set(s.kCrop, b * 9);
-  });
+  const img = stackImages(samples.map((s) => s.image), inputPx, 'sample');
+  const k = stackK(samples);
   return tf.tidy(() => ({
     x: normalise(tf.tensor4d(img, [B, inputPx, inputPx, 3]), norm.mean, norm.std),
     kCrop: tf.tensor3d(k, [B, 3, 3]),
@@ -153,11 +148,6 @@ export interface EvalOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops early (between batches) when it returns true. */
   shouldStop?: () => boolean;
-}
-
-/** Project [k, 3] mm with R, t, K: [k, 2] px (data/crop's projection, as float32 for the tensors). */
-export function projectKeypoints(pts: Float64Array, R: ArrayLike<number>, t: ArrayLike<number>, K: ArrayLike<number>): Float32Array {
-  return Float32Array.from(projectPoints(pts, R, t, K));
 }
 
 export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, 'object' | 'testCount' | 'test' | 'testView'>,

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { cropAffine, type CropWindow } from '../data/crop';
 export { viewWindow } from '../data/crop';
+import { stackImages } from './batch';
 import type { LocaliserConfig, OptimConfig } from './config';
 import { kHeatmapStride } from './config';
 import { cellToPx, gaussianTargets, heatmapLoss } from './heatmaps';
@@ -121,12 +122,10 @@ export class Localiser {
     const B = views.length;
     const L = this.viewPx;
     const H = L / kHeatmapStride;
-    const img = new Float32Array(B * L * L * 3);
+    const img = stackImages(views.map((s) => s.image), L, 'localiser view');
     const centres = new Float32Array(2 * B);
     const logSize = new Float32Array(2 * B);
     views.forEach((s, b) => {
-      if (s.image.length !== L * L * 3) throw new Error(`localiser view ${b}: ${s.image.length} values, [${L}, ${L}, 3] expected`);
-      img.set(s.image, b * L * L * 3);
       // Box edges and pixel centres share one coordinate system (pixel i spans i +- 0.5).
       centres[2 * b] = s.boxViewPx[0] + s.boxViewPx[2] / 2;
       centres[2 * b + 1] = s.boxViewPx[1] + s.boxViewPx[3] / 2;
@@ -188,11 +187,7 @@ export async function detectObjects(model: tf.LayersModel, views: readonly ViewI
   if (B === 0) return [];
   const L = model.inputs[0].shape[1]!;
   const H = L / kHeatmapStride;
-  const img = new Float32Array(B * L * L * 3);
-  views.forEach((s, b) => {
-    if (s.image.length !== L * L * 3) throw new Error(`localiser view ${b}: ${s.image.length} values, [${L}, ${L}, 3] expected`);
-    img.set(s.image, b * L * L * 3);
-  });
+  const img = stackImages(views.map((s) => s.image), L, 'localiser view');
   const out = tf.tidy(() => model.apply(normalise(tf.tensor4d(img, [B, L, L, 3]), norm.mean, norm.std), { training: false }) as tf.Tensor);
   const values = await out.data();
   out.dispose();

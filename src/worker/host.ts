@@ -54,6 +54,8 @@ export class EngineHost implements EngineApi {
   private history: StepPoint[] = [];
   private evals: { step: number; metrics: EvalMetrics }[] = [];
   private geometry = new Map<number, ObjectGeometry>();
+  /** The keypoints of the current run or imported model, per object (the dataset view draws them). */
+  private runKeypoints = new Map<number, Float64Array>();
   private saving: Promise<void> = Promise.resolve();
   /** The checkpoint taken when a run ends: the engine is not disposed before it is read. */
   private finalSave: Promise<void> = Promise.resolve();
@@ -139,12 +141,12 @@ export class EngineHost implements EngineApi {
     const ds = this.loaded?.ds;
     const obj = ds?.objects.find((o) => o.id === objId);
     if (!ds || !obj) return undefined;
-    const kp = ds.keypoints?.get(objId) ?? keypointsOf(obj, obj.mesh ? { kind: 'fps', count: 8, surfaceSamples: 10_000, seed: 0 } : { kind: 'bbox' });
+    const kp = this.runKeypoints.get(objId) ?? keypointsOf(obj, obj.mesh ? { kind: 'fps', count: 8, surfaceSamples: 10_000, seed: 0 } : { kind: 'bbox' }).pointsMm;
     const g: ObjectGeometry = {
       objId, name: obj.name,
       positions: obj.mesh ? Float32Array.from(obj.mesh.positions) : new Float32Array(0),
       faces: obj.mesh ? Uint32Array.from(obj.mesh.faces) : new Uint32Array(0),
-      boundsMm: obj.boundsMm, diameterMm: obj.diameterMm, keypointsMm: Float32Array.from(kp.pointsMm),
+      boundsMm: obj.boundsMm, diameterMm: obj.diameterMm, keypointsMm: Float32Array.from(kp),
     };
     this.geometry.set(objId, g);
     return g;
@@ -233,7 +235,7 @@ export class EngineHost implements EngineApi {
       const obj = ds.objects.find((o) => o.id === id);
       if (!obj) throw new Error(`the bundle's model is for object ${id} (${b.meta.class.name}), which the loaded dataset does not have`);
       // The bundle's keypoints stand for its heatmaps: the data must use exactly these.
-      ds.keypoints = new Map([[obj.id, { objId: obj.id, kind: 'fps', pointsMm: b.keypointsMm }]]);
+      this.runKeypoints = new Map([[obj.id, b.keypointsMm]]);
       this.geometry.delete(obj.id);
       const summary = `model for object ${obj.id} (${obj.name}) at step ${b.meta.step}`;
       const config = b.meta.config;
@@ -245,7 +247,7 @@ export class EngineHost implements EngineApi {
         await this.begin(settings, await resumeCheckpoint(b));
         return { summary, step: b.meta.step, hasCheckpoint: !!b.checkpoint };
       }
-      const data = datasetTrainingData(ds, config, { decode: decodeBrowser, objId: obj.id });
+      const data = datasetTrainingData(ds, config, { decode: decodeBrowser, objId: obj.id, keypointsMm: b.keypointsMm });
       if (data.testCount === 0) throw new Error('the loaded dataset has no test instance of this object to evaluate on');
       // Bundles of runs without a localiser can only be evaluated on oracle crops; the metrics say so.
       const crops = bundleCrops(b, b.localiser ? 'detected' : 'oracle');
@@ -327,15 +329,15 @@ export class EngineHost implements EngineApi {
     await this.stopRun();
     const config = resume?.config ?? configOf(s, loaded);
     if (!resume) {
-      // The keypoints follow the settings (a checkpoint brings its own through the seeded FPS).
-      ds.keypoints = undefined;
       this.history = [];
       this.evals = [];
-    } else if (!ds.keypoints?.has(s.objId ?? -1)) {
-      ds.keypoints = undefined;
     }
     this.geometry.clear();
-    const data = datasetTrainingData(ds, config, { decode: decodeBrowser, objId: s.objId });
+    // A new run chooses its keypoints from the settings; a continued one keeps its checkpoint's.
+    const data = datasetTrainingData(ds, config, {
+      decode: decodeBrowser, objId: s.objId, keypointsMm: resume ? Float64Array.from(resume.keypointsMm) : undefined,
+    });
+    this.runKeypoints = new Map([[data.object.id, data.object.keypointsMm]]);
     const engine = new TrainingEngine(data, config, { resume });
     const settings: TrainSettings = { ...s, objId: data.object.id };
     this.replaceEngine(engine, data, settings);

@@ -7,7 +7,6 @@ import { kDefaultAugment } from '../../src/data/augment';
 import { decodePure } from '../../src/data/decode/pure';
 import { ImageStore } from '../../src/data/image-store';
 import type { DatasetReport } from '../../src/data/inspect';
-import { keypointsOf } from '../../src/data/keypoints';
 import { loadDataset } from '../../src/data/load';
 import { decodeMask } from '../../src/data/mask';
 import { problemLine } from '../../src/data/problems';
@@ -81,7 +80,6 @@ describe('masks in every encoding', () => {
     }
     const ds = await loadDataset(new MemorySource('m', files), { checkFiles: { decode: decodePure } });
     expect(ds.problems).toEqual([]);
-    ds.keypoints = new Map(ds.objects.map((o) => [o.id, keypointsOf(o, { kind: 'bbox' })]));
     const store = new ImageStore(ds.source, decodePure);
     const ref = listInstances(ds)[0];
     const plain = await makeSample(ds, store, ref, { outPx: 32, padding: 0, cropFrom: 'mask', augment: false }, 0, 0);

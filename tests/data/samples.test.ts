@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodePure } from '../../src/data/decode/pure';
 import { ImageStore } from '../../src/data/image-store';
-import { attachKeypoints } from '../../src/data/keypoints';
 import { loadDataset } from '../../src/data/load';
 import { kDefaultSampleOptions, listInstances, makeSample } from '../../src/data/samples';
 import { MemorySource } from '../../src/data/source/source';
@@ -10,12 +9,11 @@ import { bopFixture } from './fixtures';
 
 async function setup() {
   const ds = await loadDataset(new MemorySource('fixture', bopFixture()));
-  attachKeypoints(ds, { kind: 'fps', count: 8 });
   return { ds, store: new ImageStore(ds.source, decodePure) };
 }
 
 describe('samples', () => {
-  it('are Float32Arrays of the network size, with keypoints projected by kCrop', async () => {
+  it('are Float32Arrays of the network size, with the crop K and the pose (no keypoints: train/ derives those)', async () => {
     const { ds, store } = await setup();
     const refs = listInstances(ds);
     expect(refs).toHaveLength(8);
@@ -24,12 +22,11 @@ describe('samples', () => {
     expect(s.rgb.length).toBe(128 * 128 * 3);
     expect(s.mask.length).toBe(128 * 128);
     expect(s.hasMask).toBe(true);
-    expect(s.keypointsPx.length).toBe(18);
-    const again = projectPoints(s.keypointsMm, s.rM2c, s.tM2cMm, s.kCrop);
-    for (let i = 0; i < 18; i++) expect(s.keypointsPx[i]).toBeCloseTo(again[i], 3);
-    // the object's centre is near the middle of an unjittered crop
-    expect(Math.abs(s.keypointsPx[16] - 63.5)).toBeLessThan(20);
-    expect(Math.abs(s.keypointsPx[17] - 63.5)).toBeLessThan(20);
+    expect(Object.keys(s)).not.toContain('keypointsPx');
+    // the object's origin, projected with the crop's K, is near the middle of an unjittered crop
+    const centre = projectPoints([0, 0, 0], s.rM2c, s.tM2cMm, s.kCrop);
+    expect(Math.abs(centre[0] - 63.5)).toBeLessThan(20);
+    expect(Math.abs(centre[1] - 63.5)).toBeLessThan(20);
     for (const v of s.rgb) expect(v >= 0 && v <= 1).toBe(true);
   });
 

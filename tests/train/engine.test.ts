@@ -10,7 +10,7 @@ import { useCpuBackend } from '../../src/kernels/setup';
 import { checkpointFromFiles, checkpointToFiles } from '../../src/train/checkpoint';
 import { heatmapSide } from '../../src/train/config';
 import { TrainingEngine, type EngineEvent } from '../../src/train/engine';
-import { projectKeypoints } from '../../src/train/evaluate';
+import { projectKeypoints } from '../../src/train/batch';
 import { gaussianTargets } from '../../src/train/heatmaps';
 import { networkTerms, poseTerm } from '../../src/train/loss';
 import { buildModel, normalise, runModel, trainableVariables } from '../../src/train/model';

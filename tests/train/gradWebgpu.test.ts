@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { heatmapSide, type TrainConfig } from '../../src/train/config';
 import { networkTerms, poseTerm } from '../../src/train/loss';
 import { buildModel, normalise, runModel, trainableVariables } from '../../src/train/model';
-import { projectKeypoints } from '../../src/train/evaluate';
+import { projectKeypoints } from '../../src/train/batch';
 import { gaussianTargets } from '../../src/train/heatmaps';
 import { so3Log } from '../../src/solver/so3';
 import { onBackend } from '../helpers/webgpu';
