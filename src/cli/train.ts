@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
   bar.end();
 
   const out = values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`;
-  const written = await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics }), out);
+  const written = await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split }), out);
   engine.dispose();
   console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);

@@ -86,6 +86,8 @@ export interface ExportInput {
   metrics?: PoseMetrics;
   /** Include to let an import continue training exactly. */
   checkpoint?: Checkpoint;
+  /** The run's train/test split (data/split.ts), recorded so that an automatic split travels with the model. */
+  split?: { how: string; automatic: boolean };
 }
 
 /** The bundle's files. */
@@ -108,6 +110,7 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
     config: e.config,
     step: e.step,
     metrics: e.metrics,
+    split: e.split && { how: e.split.how, automatic: e.split.automatic },
     hasCheckpoint: !!e.checkpoint,
   };
   const files: BundleFiles = new Map();
@@ -123,7 +126,8 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
  * while the engine is paused or done: mid-step, the weights and Adam's moments may be read on either
  * side of an update.
  */
-export async function exportEngine(engine: TrainingEngine, opts: { withCheckpoint?: boolean; metrics?: PoseMetrics } = {}): Promise<BundleFiles> {
+export async function exportEngine(engine: TrainingEngine,
+  opts: { withCheckpoint?: boolean; metrics?: PoseMetrics; split?: { how: string; automatic: boolean } } = {}): Promise<BundleFiles> {
   return exportBundle({
     model: engine.model,
     localiser: engine.localiser.model,
@@ -131,6 +135,7 @@ export async function exportEngine(engine: TrainingEngine, opts: { withCheckpoin
     config: engine.config,
     step: engine.step,
     metrics: opts.metrics ?? engine.lastMetrics,
+    split: opts.split,
     checkpoint: opts.withCheckpoint ? await engine.checkpoint() : undefined,
   });
 }

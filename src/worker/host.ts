@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { countBySplit, isUsable, type Dataset } from '../data/dataset';
 import { decodeBrowser } from '../data/decode/browser';
+import { decodeMask } from '../data/mask';
 import { keypointsOf } from '../data/keypoints';
 import { loadDataset } from '../data/load';
 import type { DroppedFile } from '../data/source/dropped';
@@ -113,7 +114,8 @@ export class EngineHost implements EngineApi {
       const path = ins.maskVisibPath ?? ins.maskPath;
       if (!path) continue;
       try {
-        const m = await decodeBrowser(await ds.source.read(path), /\.png$/i.test(path) ? 'png' : 'jpeg');
+        // Object pixels as training reads them (non-zero: 0/1, 0/255, 16-bit, palette masks alike).
+        const m = decodeMask(await ds.source.read(path), /\.png$/i.test(path) ? 'png' : 'jpeg');
         if (m.widthPx !== im.widthPx || m.heightPx !== im.heightPx) continue;
         maskRgba ??= new Uint8Array(im.widthPx * im.heightPx * 4);
         const [r, g, b] = kMaskColours[ins.objId % kMaskColours.length];
@@ -216,7 +218,7 @@ export class EngineHost implements EngineApi {
   async exportBundle(): Promise<Uint8Array> {
     const { engine } = this.requireEngine();
     await this.whenIdle();
-    return zipBundle(await exportEngine(engine, { withCheckpoint: true }));
+    return zipBundle(await exportEngine(engine, { withCheckpoint: true, split: this.data?.split }));
   }
 
   async exportBopCsv(): Promise<string> {
@@ -294,7 +296,7 @@ export class EngineHost implements EngineApi {
     for (const im of ds.images) for (const ins of im.instances) counts.set(ins.objId, (counts.get(ins.objId) ?? 0) + 1);
     const splits = countBySplit(ds);
     return {
-      label: label ?? ds.source.label, name: ds.name, format: ds.format, origin: this.loaded!.origin,
+      label: label ?? ds.source.label, name: ds.name, format: ds.layout ?? ds.format, origin: this.loaded!.origin,
       images: ds.images.length, instances: splits.reduce((n, s) => n + s.instances, 0), splits,
       objects: ds.objects.map((o) => ({ id: o.id, name: o.name, diameterMm: o.diameterMm, symmetric: o.symmetric, hasMesh: !!o.mesh, instances: counts.get(o.id) ?? 0 })),
       problems: ds.problems.map((p) => ({ file: p.file, field: p.field, message: p.message })),

@@ -54,7 +54,8 @@ export type DatasetOrigin = 'bundled' | 'dropped' | 'none';
 export interface DatasetSummary {
   label: string;
   name: string;
-  format: 'bop' | 'pvnet';
+  /** The layout found (data/dataset.ts DatasetLayout). */
+  format: 'bop' | 'pvnet' | 'pvnet-custom' | 'unknown';
   origin: DatasetOrigin;
   images: number;
   instances: number;

@@ -29,7 +29,7 @@ describe('bundle', () => {
     const samples = await Promise.all([0, 1].map((i) => data.test(i)));
     const before = await predictBatch(engine.model, samples, data.object.keypointsMm, cfg.data, { heatmaps: true });
 
-    const zip = zipBundle(await exportEngine(engine, { withCheckpoint: true }));
+    const zip = zipBundle(await exportEngine(engine, { withCheckpoint: true, split: data.split }));
     const files = unzipBundle(zip);
     expect([...files.keys()].sort()).toEqual(['checkpoint.bin', 'checkpoint.json', kLocaliserJson, kLocaliserBin, kModelJson, kPoselabJson, kWeightsBin].sort());
     const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
@@ -40,6 +40,7 @@ describe('bundle', () => {
       localiser: { model: kLocaliserJson, sizePx: cfg.localiser.model.inputPx, minScore: cfg.localiser.minScore },
     });
     expect(meta.keypointsMm).toHaveLength(5);
+    expect(meta.split).toEqual({ how: data.split.how, automatic: data.split.automatic });
     expect(meta.metrics).toEqual(run.eval?.metrics);
 
     const b = await importBundle(files);

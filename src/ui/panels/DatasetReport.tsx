@@ -1,6 +1,11 @@
+import type { DatasetSummary } from '../../worker/protocol';
 import { useApp } from '../state/store';
 
 /** What was loaded, and the validation report: every problem with its file and field. */
+const kLayoutNames: Record<DatasetSummary['format'], string> = {
+  bop: 'BOP', pvnet: 'PVNet LINEMOD', 'pvnet-custom': "clean-pvnet's custom", unknown: 'unknown',
+};
+
 export function DatasetReport() {
   const d = useApp((s) => s.dataset);
   const error = useApp((s) => s.loadError);
@@ -19,7 +24,7 @@ export function DatasetReport() {
         <span className={`badge ${d.usable ? 'ok' : 'bad'}`}>{d.usable ? 'ready to train' : 'not usable'}</span>
       </div>
       <div className="facts">
-        <span><b>{d.format === 'bop' ? 'BOP' : 'PVNet LINEMOD'}</b> layout</span>
+        <span><b>{kLayoutNames[d.format]}</b> layout</span>
         <span><b>{d.images}</b> images</span>
         <span><b>{d.instances}</b> instances</span>
         <span><b>{d.objects.length}</b> object{d.objects.length === 1 ? '' : 's'}</span>
