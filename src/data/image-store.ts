@@ -1,6 +1,7 @@
 import type { ByteSource } from './source/source';
 import { imageKindOf, type DecodeImage, type RgbaImage } from './image';
 import { decodeMask } from './mask';
+import { reduceImage } from './crop';
 
 /**
  * Lazy, cached image access: an image is read and decoded on first use and kept in an LRU cache
@@ -31,7 +32,25 @@ export class ImageStore {
     return this.cached(`mask:${path}`, async (bytes, kind) => decodeMask(bytes, kind), path);
   }
 
+  /**
+   * The image (or mask) area-averaged over f x f blocks (crop.ts reduceImage), cached beside it:
+   * whole-image views resample from it every step.
+   */
+  getReduced(path: string, f: number, mask = false): Promise<RgbaImage> {
+    const full = () => (mask ? this.getMask(path) : this.get(path));
+    if (f === 1) return full();
+    return this.memo(`${mask ? 'mask' : 'rgb'}/${f}:${path}`, async () => reduceImage(await full(), f));
+  }
+
   private cached(key: string, decode: DecodeImage, path = key): Promise<RgbaImage> {
+    const kind = imageKindOf(path);
+    return this.memo(key, async () => {
+      if (!kind) throw new Error(`${path}: not a .png or .jpg image`);
+      return decode(await this.source.read(path), kind);
+    });
+  }
+
+  private memo(key: string, make: () => Promise<RgbaImage>): Promise<RgbaImage> {
     const hit = this.cache.get(key);
     if (hit) {
       // refresh LRU order
@@ -39,10 +58,8 @@ export class ImageStore {
       this.cache.set(key, hit);
       return hit;
     }
-    const kind = imageKindOf(path);
     const p = (async () => {
-      if (!kind) throw new Error(`${path}: not a .png or .jpg image`);
-      const img = await decode(await this.source.read(path), kind);
+      const img = await make();
       this.sizes.set(key, img.rgba.byteLength);
       this.cachedBytes += img.rgba.byteLength;
       this.evict();

@@ -1,5 +1,5 @@
 import { kDefaultAugment, colourJitter, randomBackground, replaceBackground, type AugmentOptions } from './augment';
-import { cropAroundBox, cropK, projectPoints, resampleMask, resampleRgb, viewWindow, type CropWindow } from './crop';
+import { cropAroundBox, cropK, projectPoints, reducedWindow, reductionFor, resampleMask, resampleRgb, viewWindow, type CropWindow } from './crop';
 import type { Dataset, DatasetObject } from './dataset';
 import type { ImageStore } from './image-store';
 import { boxCorners } from './mesh';
@@ -171,17 +171,25 @@ export async function makeView(ds: Dataset, store: ImageStore, ref: InstanceRef,
     throw new Error(`${im.rgbPath}: decoded as ${img.widthPx}x${img.heightPx}, ${im.widthPx}x${im.heightPx} expected`);
   }
   const window = viewWindow(im.widthPx, im.heightPx, viewPx);
-  if (!augment) return { rgb: resampleRgb(img, window), window };
+  // Through the reduced image (crop.ts resampleView), cached by the store.
+  const view = async (w: CropWindow) => {
+    const f = reductionFor(w);
+    return resampleRgb(await store.getReduced(im.rgbPath, f), reducedWindow(w, f));
+  };
+  if (!augment) return { rgb: await view(window), window };
   const rng = new Rng(hashSeed(seed, index, ref.image, ref.instance, 0x71e3));
   window.sidePx *= Math.exp(rng.uniform(Math.log(0.8), Math.log(1.25)));
   window.cxPx += window.sidePx * rng.uniform(-0.2, 0.2);
   window.cyPx += window.sidePx * rng.uniform(-0.2, 0.2);
-  const rgb = resampleRgb(img, window);
+  const rgb = await view(window);
   const maskPath = ins.maskVisibPath ?? ins.maskPath;
   if (maskPath && rng.next() < augment.backgroundProb) {
     const m = await store.getMask(maskPath);
     if (m.widthPx === im.widthPx && m.heightPx === im.heightPx && maskBox(m.rgba, m.widthPx, m.heightPx)) {
-      replaceBackground(rgb, resampleMask(m, window), randomBackground(viewPx, rng));
+      // The mask through the same reduction: averaged values >= 128 are the pixels mostly object.
+      const f = reductionFor(window);
+      const objectMask = resampleMask(await store.getReduced(maskPath, f, true), reducedWindow(window, f));
+      replaceBackground(rgb, objectMask, randomBackground(viewPx, rng));
     }
   }
   colourJitter(rgb, rng, augment);

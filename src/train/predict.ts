@@ -5,7 +5,7 @@
  * detected crops (evaluate.ts through datasetData.ts), so a folder of a dataset's test images gives the
  * poses its evaluation reports. Reads no ground truth; needs the camera's K for each image.
  */
-import { cropAffine, cropAroundBox, cropK, resampleRgb, viewWindow, type CropWindow } from '../data/crop';
+import { cropAffine, cropAroundBox, cropK, resampleRgb, resampleView, viewWindow, type CropWindow } from '../data/crop';
 import type { RgbaImage } from '../data/image';
 import type { LoadedBundle } from './bundle';
 import { predictBatch, type Prediction } from './evaluate';
@@ -38,7 +38,7 @@ export async function predictImages(b: LoadedBundle, inputs: readonly ImageInput
   const viewPx = b.meta.localiser.sizePx;
   const views = inputs.map(({ image }) => {
     const window = viewWindow(image.widthPx, image.heightPx, viewPx);
-    return { image: resampleRgb(image, window), window };
+    return { image: resampleView(image, window), window };
   });
   const dets = await detectObjects(b.localiser, views, b.meta.input);
   const crops = dets.map((d) => cropAroundBox(d.boxPx, b.meta.crop.padding, b.meta.input.sizePx));

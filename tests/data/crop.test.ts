@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cropK, cropPoints, projectPoints, resampleRgb, type CropWindow } from '../../src/data/crop';
+import {
+  cropK, cropPoints, projectPoints, reduceImage, reducedWindow, reductionFor, resampleRgb, resampleView, viewWindow, type CropWindow,
+} from '../../src/data/crop';
 import type { RgbaImage } from '../../src/data/image';
 import { Rng } from '../../src/data/rng';
 import { rotationOf } from './fixtures';
@@ -55,5 +57,33 @@ describe('crop intrinsics', () => {
       expect(Math.abs(sx / sw - uc)).toBeLessThan(0.05);
       expect(Math.abs(sy / sw - vc)).toBeLessThan(0.05);
     }
+  });
+
+  it('views resample through an area-averaged image: the same geometry, one tap a pixel', () => {
+    // reduceImage by hand on a 4x2 image, f = 2: each output pixel is its 2x2 block's mean
+    const tiny: RgbaImage = { widthPx: 4, heightPx: 2, rgba: Uint8Array.from([0, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0, 100, 0, 0, 0, 200, 0, 0, 0]) };
+    expect(Array.from(reduceImage(tiny, 2).rgba.filter((_, i) => i % 4 === 0))).toEqual([5, 88]);
+    expect(reductionFor(viewWindow(640, 480, 128))).toBe(2);
+    expect(reductionFor(viewWindow(640, 480, 64))).toBe(4);
+    expect(reductionFor(viewWindow(100, 80, 128))).toBe(1);
+    // A Gaussian dot at a known place lands at the same view position through the reduction.
+    const w = 640, h = 480, u = 401.3, v = 177.8;
+    const rgba = new Uint8Array(w * h * 4);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgba[4 * (y * w + x)] = Math.round(255 * Math.exp(-((x - u) ** 2 + (y - v) ** 2) / (2 * 12 ** 2)));
+    const img: RgbaImage = { widthPx: w, heightPx: h, rgba };
+    const win = viewWindow(w, h, 128);
+    const centroid = (out: Float32Array) => {
+      let sx = 0, sy = 0, sw = 0;
+      for (let y = 0; y < 128; y++) for (let x = 0; x < 128; x++) { const val = out[3 * (y * 128 + x)]; sx += val * x; sy += val * y; sw += val; }
+      return [sx / sw, sy / sw];
+    };
+    const [ux, vy] = cropPoints([u, v], win);
+    const [cx, cy] = centroid(resampleView(img, win));
+    expect(Math.abs(cx - ux)).toBeLessThan(0.05);
+    expect(Math.abs(cy - vy)).toBeLessThan(0.05);
+    // the reduced window maps reduced pixel centres as the full one maps the originals
+    const r = reducedWindow(win, 4);
+    expect(cropPoints([(u - 1.5) / 4, (v - 1.5) / 4], r)[0]).toBeCloseTo(ux, 9);
+    expect(cropPoints([(u - 1.5) / 4, (v - 1.5) / 4], r)[1]).toBeCloseTo(vy, 9);
   });
 });
