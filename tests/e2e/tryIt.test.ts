@@ -1,6 +1,6 @@
 /**
- * The Try-it view end to end, in Debian's Chromium without WebGPU (the wasm backend trains the tiny
- * config fastest on this CPU-only machine) and with a fake webcam playing a Y4M file made here from
+ * The Try-it view end to end, in Debian's Chromium without WebGPU (the wasm backend trains fastest on
+ * this CPU-only machine) and with a fake webcam playing a Y4M file made here from
  * the bundled object's test renders: the notice before anything is trained; after a short tiny run,
  * dropped test photos get the overlay on the object (pixels change inside the detected box, far less
  * outside), with score and time, and their poses download as the JSON `npm run predict` writes; the
@@ -142,20 +142,20 @@ describe('Try it: photos and a webcam through the trained model', () => {
     expect(wp.errors).toEqual([]);
   });
 
-  it('after a short tiny run, draws the pose on dropped photos with score and time, and downloads their poses', async () => {
+  it('after a short small run, draws the pose on dropped photos with score and time, and downloads their poses', async () => {
     await page.click(tid('tab-train'));
-    await page.selectOption(tid('preset'), 'tiny');
-    await page.fill(tid('cfg-steps'), '60');
+    await page.selectOption(tid('preset'), 'small');
+    await page.fill(tid('cfg-steps'), '150');
     await page.fill(tid('cfg-evalEvery'), '0');
     await page.fill(tid('cfg-checkpointEvery'), '0');
     const t0 = Date.now();
     await page.click(tid('btn-start'));
-    await waitForStep(page, 60, 120_000);
+    await waitForStep(page, 150, 150_000);
     await page.waitForSelector(`${tid('run-status')} >> text=done`, { timeout: 60_000 });
-    console.log(`[e2e] tiny run of 60 steps in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`[e2e] small run of 150 steps in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     await page.click(tid('tab-tryit'));
-    await page.waitForSelector(`${tid('try-model')} >> text=step 60`, { timeout: 30_000 });
+    await page.waitForSelector(`${tid('try-model')} >> text=step 150`, { timeout: 30_000 });
     await page.setInputFiles(tid('try-photos-input'), kPhotos.map((f) => join(kRgb, f)));
     for (let i = 0; i < kPhotos.length; i++) {
       await page.waitForSelector(`${tid(`try-canvas-${i}`)}[data-drawn="pose"]`, { timeout: 60_000 });
@@ -183,7 +183,7 @@ describe('Try it: photos and a webcam through the trained model', () => {
       skipped: unknown[];
     };
     expect(Object.keys(doc)).toEqual(['model', 'camera', 'images', 'skipped']);
-    expect(doc.model).toEqual({ obj_id: 1, name: 'obj_000001', step: 60 });
+    expect(doc.model).toEqual({ obj_id: 1, name: 'obj_000001', step: 150 });
     expect(doc.camera.K).toEqual([572.4114, 0, 325.2611, 0, 573.57043, 242.04899, 0, 0, 1]);
     expect(doc.images.map((im) => [im.file, im.width, im.height])).toEqual(kPhotos.map((f) => [f, 640, 480]));
     for (const im of doc.images) {
@@ -205,7 +205,7 @@ describe('Try it: photos and a webcam through the trained model', () => {
     await page.click(tid('tab-tryit'));
     await page.setInputFiles(tid('try-bundle-input'), bundlePath);
     await page.waitForSelector(`${tid('try-source-bundle')}:checked`, { timeout: 30_000 });
-    await page.waitForSelector(`${tid('try-model')} >> text=step 60`, { timeout: 30_000 });
+    await page.waitForSelector(`${tid('try-model')} >> text=step 150`, { timeout: 30_000 });
 
     await page.click(tid('try-webcam-toggle'));
     await page.waitForFunction(() => /([1-9]\d*|0)\.\d frames\/s/.test(document.querySelector('[data-testid="try-webcam-fps"]')?.textContent ?? '')
