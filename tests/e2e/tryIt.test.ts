@@ -1,8 +1,9 @@
 /**
  * The Try-it view end to end, in Debian's Chromium without WebGPU (the wasm backend trains fastest on
  * this CPU-only machine) and with a fake webcam playing a Y4M file made here from
- * the bundled object's test renders: the notice before anything is trained; after a short tiny run,
- * dropped test photos get the overlay on the object (pixels change inside the detected box, far less
+ * the bundled object's test renders: the notice before anything is trained; after a short run of the
+ * small preset (its 128 px localiser's box overlaps the object; the tiny preset's 32 px view barely finds
+ * it), dropped test photos get the overlay in the detected box (pixels change inside it, far fewer
  * outside), with score and time, and their poses download as the JSON `npm run predict` writes; the
  * run's bundle imported into the view drives the webcam, whose frames get the overlay and a frame rate.
  * Screenshots: test-results/e2e-tryit-*.png.
