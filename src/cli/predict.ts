@@ -11,73 +11,26 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { decodePure } from '../data/decode/pure';
+import { CameraError, cameraFromFxFyCxCy, cameraMismatch, parseCameraJson, type CameraK } from '../data/camera';
 import { imageKindOf, type RgbaImage } from '../data/image';
 import { openNodePath } from '../data/source/node';
-import { pnpStatusName } from '../solver/status';
 import { bopCsv, type BopResult } from '../train/bopCsv';
 import { importBundle, type LoadedBundle } from '../train/bundle';
-import { predictImages, type ImagePose } from '../train/predict';
+import { detectionsJson, posesJsonText } from '../train/posesJson';
+import { bundlePredictor, predictImages, type ImagePose } from '../train/predict';
 import { parseBackend, parseFlags, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
 
 const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
   '[--out poses.json|results.csv] [--backend auto|webgpu|wasm|cpu] [--min-score S]';
 
-interface Camera {
-  /** [9] row-major */
-  kPx: number[];
-  /** Image size the camera file names, when it does. */
-  widthPx?: number;
-  heightPx?: number;
-  source: string;
-}
-
 /** --camera file text or --K value -> K; errors name the file or flag, the field and the value. */
-export function parseCamera(text: string | undefined, kFlag: string | undefined, cameraPath = '--camera'): Camera {
+export function parseCamera(text: string | undefined, kFlag: string | undefined, cameraPath = '--camera'): CameraK {
   if ((text === undefined) === (kFlag === undefined)) throw new UsageError('give exactly one of --camera <camera.json> and --K fx,fy,cx,cy');
-  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  if (kFlag !== undefined) {
-    const parts = kFlag.split(',').map((x) => Number(x.trim()));
-    if (parts.length !== 4 || !parts.every(Number.isFinite)) throw new UsageError(`--K ${kFlag}: expected four numbers fx,fy,cx,cy`);
-    const [fx, fy, cx, cy] = parts;
-    return checkK({ kPx: [fx, 0, cx, 0, fy, cy, 0, 0, 1], source: `--K ${kFlag}` });
-  }
-  let j: Record<string, unknown>;
   try {
-    j = JSON.parse(text!) as Record<string, unknown>;
+    return kFlag !== undefined ? cameraFromFxFyCxCy(kFlag) : parseCameraJson(text!, cameraPath);
   } catch (e) {
-    throw new UsageError(`${cameraPath}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw e instanceof CameraError ? new UsageError(e.message) : e;
   }
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new UsageError(`${cameraPath}: expected a JSON object with cam_K or fx, fy, cx, cy`);
-  const size = { widthPx: finite(j.width) ? (j.width as number) : undefined, heightPx: finite(j.height) ? (j.height as number) : undefined };
-  if ('cam_K' in j) {
-    const k = j.cam_K;
-    if (!Array.isArray(k) || k.length !== 9 || !k.every(finite)) throw new UsageError(`${cameraPath}: cam_K = ${JSON.stringify(k)}: expected 9 numbers (row-major 3x3)`);
-    return checkK({ kPx: k as number[], ...size, source: cameraPath });
-  }
-  for (const f of ['fx', 'fy', 'cx', 'cy']) {
-    if (!finite(j[f])) throw new UsageError(`${cameraPath}: ${f} = ${JSON.stringify(j[f])}: expected a number (or give cam_K)`);
-  }
-  const [fx, fy, cx, cy] = ['fx', 'fy', 'cx', 'cy'].map((f) => j[f] as number);
-  return checkK({ kPx: [fx, 0, cx, 0, fy, cy, 0, 0, 1], ...size, source: cameraPath });
-}
-
-function checkK(c: Camera): Camera {
-  const k = c.kPx;
-  if (!(k[0] > 0 && k[4] > 0)) throw new UsageError(`${c.source}: focal lengths fx = ${k[0]}, fy = ${k[4]}: expected > 0`);
-  if (k[6] !== 0 || k[7] !== 0 || k[8] !== 1) throw new UsageError(`${c.source}: the last row of K is [${k.slice(6).join(', ')}], expected [0, 0, 1]`);
-  return c;
-}
-
-/** A K that cannot belong to an image of this size: its principal point outside the image, or another size named. */
-export function cameraMismatch(c: Camera, im: RgbaImage): string | undefined {
-  if (c.widthPx !== undefined && c.heightPx !== undefined && (c.widthPx !== im.widthPx || c.heightPx !== im.heightPx)) {
-    return `${c.source} is for ${c.widthPx}x${c.heightPx} images, this one is ${im.widthPx}x${im.heightPx}`;
-  }
-  const cx = c.kPx[2], cy = c.kPx[5];
-  if (!(cx > 0 && cx < im.widthPx && cy > 0 && cy < im.heightPx)) {
-    return `${c.source}: principal point (${cx}, ${cy}) lies outside this ${im.widthPx}x${im.heightPx} image`;
-  }
-  return undefined;
 }
 
 /** BOP scene and image ids from a path <...>/<scene digits>/<rgb|gray|...>/<im digits>.<ext>, when it is one. */
@@ -132,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
   if (images.length === 0) throw new UsageError(`--images ${values.images.join(' ')}: no image to predict on`);
   console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} images, ${backend} backend`);
 
+  const predictor = bundlePredictor(bundle);
   const results: { file: string; width: number; height: number; ms: number; pose?: ImagePose; ids?: { sceneId: number; imId: number } }[] = [];
   const skipped: { file: string; reason: string }[] = [];
   const batch = Math.max(1, bundle.meta.config.optim.batchSize);
@@ -143,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         const kind = imageKindOf(f.file)!;
         const image = await decodePure(await f.read(), kind);
-        const why = cameraMismatch(camera, image);
+        const why = cameraMismatch(camera, image.widthPx, image.heightPx);
         if (why) throw new Error(why);
         decoded.push({ file: f.file, image });
       } catch (e) {
@@ -153,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     const t0 = performance.now();
-    const poses = await predictImages(bundle, decoded.map((d) => ({ image: d.image, kPx: camera.kPx })), minScore);
+    const poses = await predictImages(predictor, decoded.map((d) => ({ image: d.image, kPx: camera.kPx })), minScore);
     const ms = (performance.now() - t0) / Math.max(1, decoded.length);
     decoded.forEach((d, i) => results.push({ file: d.file, width: d.image.widthPx, height: d.image.heightPx, ms, pose: poses[i] }));
     if (tty) process.stderr.write(`\r[${start + chunk.length}/${images.length}] images\x1b[K`);
@@ -169,24 +123,12 @@ async function main(argv: string[]): Promise<number> {
     }));
     await writeFile(values.out, bopCsv(rows));
   } else {
-    const json = {
+    const text = posesJsonText({
       model: { obj_id: bundle.meta.class.id, name: bundle.meta.class.name, step: bundle.meta.step },
       camera: { K: camera.kPx, source: camera.source },
-      images: withIds.map((r) => ({
-        file: r.file, width: r.width, height: r.height, ms: r.ms,
-        detections: r.pose && r.pose.detected ? [{
-          obj_id: bundle.meta.class.id,
-          score: r.pose.detection.score,
-          box_xywh_px: Array.from(r.pose.detection.boxPx),
-          R: Array.from(r.pose.prediction.R),
-          t_mm: Array.from(r.pose.prediction.tMm),
-          keypoints_px: Array.from({ length: r.pose.keypointsImagePx.length / 2 }, (_, i) => [r.pose!.keypointsImagePx[2 * i], r.pose!.keypointsImagePx[2 * i + 1]]),
-          status: statusName(r.pose.prediction.status),
-        }] : [],
-      })),
+      images: withIds.map((r) => ({ file: r.file, width: r.width, height: r.height, ms: r.ms, detections: detectionsJson(r.pose, bundle.meta.class.id) })),
       skipped,
-    };
-    const text = `${JSON.stringify(json, null, 1)}\n`;
+    });
     if (values.out) await writeFile(values.out, text);
     else process.stdout.write(text);
   }
@@ -195,11 +137,6 @@ async function main(argv: string[]): Promise<number> {
   bundle.model.dispose();
   bundle.localiser.dispose();
   return 0;
-}
-
-/** The solver's status name in snake case: 'converged', 'not_converged', 'ill_conditioned', ... */
-function statusName(s: number): string {
-  return pnpStatusName(s).replace(/(?<=[a-z])(?=[A-Z])/g, '_').toLowerCase();
 }
 
 runMain(() => main(process.argv.slice(2)), kUsage);

@@ -1,15 +1,62 @@
 /**
- * Poses for images nobody labelled, with an exported bundle: the whole image letterboxed into the
+ * Poses for images nobody labelled, with an exported bundle or a training engine's current networks
+ * (both as a Predictor): the whole image letterboxed into the
  * localiser's view -> its box -> the crop around that box (the bundle's padding) -> keypoint heatmaps
  * -> soft-argmax -> bpnp with the crop's K. The same windows, resampling and networks as evaluation with
  * detected crops (evaluate.ts through datasetData.ts), so a folder of a dataset's test images gives the
  * poses its evaluation reports. Reads no ground truth; needs the camera's K for each image.
  */
+import type * as tf from '@tensorflow/tfjs';
 import { cropAffine, cropAroundBox, cropK, resampleRgb, resampleView, viewWindow, type CropWindow } from '../data/crop';
 import type { RgbaImage } from '../data/image';
 import type { LoadedBundle } from './bundle';
-import { predictBatch, type Prediction } from './evaluate';
+import type { TrainingEngine } from './engine';
+import { predictBatch, type Normalisation, type Prediction } from './evaluate';
 import { detectObjects, type Detection } from './localiser';
+
+/**
+ * What prediction needs of a model, whoever holds it: an imported bundle (bundlePredictor) or the
+ * engine being trained (enginePredictor, its weights as they are now).
+ */
+export interface Predictor {
+  /** The keypoint network: [B, S, S, 3] crop -> heatmaps (and confidences). */
+  model: tf.LayersModel;
+  /** The localiser (absent in bundles of runs that trained none). */
+  localiser?: tf.LayersModel;
+  /** [k, 3] mm, heatmap order */
+  keypointsMm: Float64Array;
+  norm: Normalisation;
+  /** Crop side = longest box side x (1 + padding). */
+  padding: number;
+  /** The network's square crop side, px. */
+  inputPx: number;
+  /** The localiser's square view side, px. */
+  localiserPx: number;
+  /** Detections scoring below it are misses. */
+  minScore: number;
+  /** The object the networks find. */
+  object: { id: number; name: string };
+  /** Training steps behind these weights. */
+  step: number;
+}
+
+export function bundlePredictor(b: LoadedBundle): Predictor {
+  return {
+    model: b.model, localiser: b.localiser, keypointsMm: b.keypointsMm, norm: b.meta.input, padding: b.meta.crop.padding,
+    inputPx: b.meta.input.sizePx, localiserPx: b.meta.localiser?.sizePx ?? 0, minScore: b.meta.localiser?.minScore ?? 0,
+    object: { id: b.meta.class.id, name: b.meta.class.name }, step: b.meta.step,
+  };
+}
+
+/** The engine's networks as they are at this step (between two updates, or either side of one mid-step). */
+export function enginePredictor(e: TrainingEngine): Predictor {
+  const c = e.config;
+  return {
+    model: e.model, localiser: e.localiser.model, keypointsMm: e.object.keypointsMm, norm: c.data, padding: c.data.padding,
+    inputPx: c.model.inputPx, localiserPx: c.localiser.model.inputPx, minScore: c.localiser.minScore,
+    object: { id: e.object.id, name: e.object.name }, step: e.step,
+  };
+}
 
 export interface ImageInput {
   image: RgbaImage;
@@ -28,23 +75,23 @@ export interface ImagePose {
 }
 
 /**
- * One pose per image (one object per bundle, one instance per image). minScore: detections below it
- * are misses (default: the bundle's own threshold). Throws when the bundle has no localiser.
+ * One pose per image (one object per model, one instance per image). minScore: detections below it
+ * are misses (default: the predictor's own threshold). Throws when the predictor has no localiser.
  */
-export async function predictImages(b: LoadedBundle, inputs: readonly ImageInput[], minScore?: number): Promise<ImagePose[]> {
-  if (!b.localiser || !b.meta.localiser) {
+export async function predictImages(p: Predictor, inputs: readonly ImageInput[], minScore?: number): Promise<ImagePose[]> {
+  const localiser = p.localiser;
+  if (!localiser) {
     throw new Error('this bundle has no localiser (its run trained none): it cannot find the object in an image by itself');
   }
-  const viewPx = b.meta.localiser.sizePx;
   const views = inputs.map(({ image }) => {
-    const window = viewWindow(image.widthPx, image.heightPx, viewPx);
+    const window = viewWindow(image.widthPx, image.heightPx, p.localiserPx);
     return { image: resampleView(image, window), window };
   });
-  const dets = await detectObjects(b.localiser, views, b.meta.input);
-  const crops = dets.map((d) => cropAroundBox(d.boxPx, b.meta.crop.padding, b.meta.input.sizePx));
+  const dets = await detectObjects(localiser, views, p.norm);
+  const crops = dets.map((d) => cropAroundBox(d.boxPx, p.padding, p.inputPx));
   const samples = inputs.map(({ image, kPx }, i) => ({ image: resampleRgb(image, crops[i]), kCrop: cropK(kPx, crops[i]) }));
-  const preds = await predictBatch(b.model, samples, b.keypointsMm, b.meta.input);
-  const threshold = minScore ?? b.meta.localiser.minScore;
+  const preds = await predictBatch(p.model, samples, p.keypointsMm, p.norm);
+  const threshold = minScore ?? p.minScore;
   return preds.map((prediction, i) => {
     const { s, tx, ty } = cropAffine(crops[i]);
     const kp = prediction.keypointsPx;

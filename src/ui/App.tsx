@@ -9,9 +9,10 @@ import { Notices } from './panels/Notices';
 import { Predictions } from './panels/Predictions';
 import { TrainingPanel } from './panels/TrainingPanel';
 import { useApp } from './state/store';
+import { TryItView } from './tryit/TryItView';
 import { useLiveText } from './useLive';
 
-type Tab = 'dataset' | 'train' | 'demos';
+type Tab = 'dataset' | 'train' | 'tryit' | 'demos';
 
 // The demos agent's view, when it exists: a missing module shows a note instead of breaking the app.
 const demoModules = import.meta.glob<{ DemosView: ComponentType }>('./demos/DemosView.tsx');
@@ -60,9 +61,9 @@ export function App() {
           <span className="tagline">6-DoF pose training in the browser, through a differentiable PnP layer</span>
         </div>
         <nav className="tabs" role="tablist">
-          {(['dataset', 'train', 'demos'] as Tab[]).map((t) => (
+          {(['dataset', 'train', 'tryit', 'demos'] as Tab[]).map((t) => (
             <button key={t} role="tab" type="button" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
-              {t === 'dataset' ? 'Dataset' : t === 'train' ? 'Train' : 'Demos'}
+              {t === 'dataset' ? 'Dataset' : t === 'train' ? 'Train' : t === 'tryit' ? 'Try it' : 'Demos'}
               {/* '‖' rather than '⏸', which fonts without emoji (Linux's DejaVu among them) draw as an empty box. */}
               {t === 'train' && (status === 'running' || status === 'paused') && <TabNote paused={status === 'paused'} />}
             </button>
@@ -92,6 +93,7 @@ export function App() {
             </div>
           </div>
         )}
+        {tab === 'tryit' && <TryItView />}
         {tab === 'demos' && (
           <div className="stack">
             {DemosView

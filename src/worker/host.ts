@@ -25,9 +25,10 @@ import { initBackend } from './backend';
 import {
   kStepBatchMs, type BackendInfo, type ConfigLoad, type DatasetSummary, type DroppedBlob, type EngineApi, type EngineUiEvent, type EvalMetrics,
   type ImageView, type ImportResult, type ObjectGeometry, type PredictionSample, type PresetName, type ProgressCallback,
-  type SavedRunInfo, type StepPoint, type TrainSettings,
+  type PosesJson, type SavedRunInfo, type StepPoint, type TrainSettings, type TryFrame, type TryItStatus, type TryModelSource, type TryResult,
 } from './protocol';
 import { kMaxStoredDatasetBytes, runStore, type StoredDropped, type StoredRun } from './runStore';
+import { TryIt } from './tryIt';
 
 /** Tints for instance masks, by object id. */
 const kMaskColours: [number, number, number][] = [[0, 200, 255], [255, 170, 0], [120, 255, 90], [255, 80, 200], [180, 130, 255]];
@@ -60,6 +61,7 @@ export class EngineHost implements EngineApi {
   private saving: Promise<void> = Promise.resolve();
   /** The checkpoint taken when a run ends: the engine is not disposed before it is read. */
   private finalSave: Promise<void> = Promise.resolve();
+  private readonly tryIt = new TryIt(() => this.engine, () => this.loaded?.ds);
 
   async init(): Promise<BackendInfo> {
     this.backend ??= await initBackend();
@@ -260,6 +262,22 @@ export class EngineHost implements EngineApi {
       b.model.dispose();
       b.localiser?.dispose();
     }
+  }
+
+  tryItStatus(source: TryModelSource): TryItStatus {
+    return this.tryIt.status(source);
+  }
+
+  tryItImportBundle(bytes: Uint8Array): Promise<TryItStatus> {
+    return this.tryIt.importBundle(bytes);
+  }
+
+  predictFrames(frames: TryFrame[], source: TryModelSource): Promise<TryResult> {
+    return this.tryIt.predictFrames(frames, source);
+  }
+
+  posesJson(doc: PosesJson): string {
+    return this.tryIt.posesJson(doc);
   }
 
   // ---- internals ----

@@ -10,9 +10,12 @@
  */
 import type { TrainConfig } from '../train/config';
 import type { PoseMetrics } from '../train/metrics';
+import type { DetectionJson, PosesJson } from '../train/posesJson';
 
 /** A complete training config (src/train/config.ts documents each field): the page only carries it to the worker. */
 export type { TrainConfig };
+/** The poses document `npm run predict` writes (src/train/posesJson.ts documents each field). */
+export type { DetectionJson, PosesJson };
 
 export interface BackendInfo {
   /** The tfjs backend training runs on: 'webgpu', else 'wasm' or 'cpu' (the fastest CPU path that started). */
@@ -224,6 +227,59 @@ export interface ImportResult {
   hasCheckpoint: boolean;
 }
 
+/** Which model the Try-it view runs: the engine's current weights, or a bundle imported for it. */
+export type TryModelSource = 'training' | 'bundle';
+
+/** What the Try-it view can run now, and the dataset's camera for its intrinsics preset. */
+export interface TryItStatus {
+  source: TryModelSource;
+  /** Whether this source can predict; else notice says why, in words. */
+  ready: boolean;
+  notice?: string;
+  model?: PosesJson['model'];
+  /** The loaded dataset has this object's mesh (else only the box and keypoints are drawn). */
+  hasMesh: boolean;
+  /** A bundle is imported for the Try-it view (its name and step), whichever source is chosen. */
+  bundle?: PosesJson['model'] & { hasLocaliser: boolean };
+  /** The loaded dataset's first image: its K and size. */
+  datasetCamera?: { kPx: number[]; widthPx: number; heightPx: number };
+}
+
+/** A photo or webcam frame for prediction, with the K of this frame at this size. */
+export interface TryFrame {
+  /** Transferred to the worker (closed there). */
+  bitmap: ImageBitmap;
+  /** [9] row-major px */
+  kPx: number[];
+}
+
+/** One frame's pose. Points and boxes in the frame's px. */
+export interface TryPose {
+  widthPx: number;
+  heightPx: number;
+  score: number;
+  /** Whether the detection scored at least the model's threshold. */
+  detected: boolean;
+  /** [x, y, w, h] px */
+  boxPx: number[];
+  /** [k, 2] px, heatmap order */
+  keypointsPx: number[];
+  /** [9] row-major, model to camera */
+  R: number[];
+  tMm: number[];
+  /** The solver's status: 'converged', 'not_converged', ... */
+  status: string;
+  /** What the poses document lists for this frame (none below the threshold). */
+  detections: DetectionJson[];
+}
+
+export interface TryResult {
+  model: PosesJson['model'];
+  /** Prediction time per frame, ms (whole image to pose, in the worker). */
+  msPerFrame: number;
+  poses: TryPose[];
+}
+
 export type ProgressCallback = (p: LoadProgress) => void;
 
 /** A dropped file with its path inside what was dropped. */
@@ -273,4 +329,15 @@ export interface EngineApi {
   exportBopCsv(): Promise<string>;
   /** Reads a bundle; 'evaluate' runs it on the test split, 'continue' resumes training from its checkpoint. */
   importBundle(bytes: Uint8Array, mode: 'evaluate' | 'continue'): Promise<ImportResult>;
+  /** What the Try-it view can run with this source, or why it cannot. */
+  tryItStatus(source: TryModelSource): TryItStatus;
+  /** Reads a bundle for the Try-it view only (the run and the dataset are left alone). */
+  tryItImportBundle(bytes: Uint8Array): Promise<TryItStatus>;
+  /**
+   * Poses for frames (whole image -> localiser box -> crop -> keypoints -> bpnp, src/train/predict.ts)
+   * with the chosen model; the training engine's weights are read as they are at this step.
+   */
+  predictFrames(frames: TryFrame[], source: TryModelSource): Promise<TryResult>;
+  /** The poses document as `npm run predict` writes it. */
+  posesJson(doc: PosesJson): string;
 }

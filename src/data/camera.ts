@@ -1,0 +1,97 @@
+/**
+ * Pinhole intrinsics for images nobody labelled: parsing a camera file (BOP's scene_camera entry
+ * {"cam_K": [9]} or BOP's camera.json {"fx", "fy", "cx", "cy"}, optionally "width", "height"), checking
+ * a K against an image, and Ks made from a field of view or scaled to another frame size. Pure: the
+ * command line (cli/predict.ts), the worker and the page's Try-it view share it.
+ *
+ * K is [9] row-major px with pixel centres at integer coordinates (as src/data/crop.ts), so the
+ * image's centre is at ((W - 1) / 2, (H - 1) / 2) and its edges at -0.5 and W - 0.5.
+ */
+
+export interface CameraK {
+  /** [9] row-major, px */
+  kPx: number[];
+  /** Image size the camera file names, when it does. */
+  widthPx?: number;
+  heightPx?: number;
+  /** Where K came from, in words, for messages: '--camera camera.json', 'phone preset (70°)'. */
+  source: string;
+}
+
+/** A camera file or value that cannot be read; the message names the source, the field and the value. */
+export class CameraError extends Error {}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** "fx,fy,cx,cy" (the command line's --K) -> K. */
+export function cameraFromFxFyCxCy(value: string, source = `--K ${value}`): CameraK {
+  const parts = value.split(',').map((x) => Number(x.trim()));
+  if (parts.length !== 4 || !parts.every(Number.isFinite)) throw new CameraError(`${source}: expected four numbers fx,fy,cx,cy`);
+  const [fx, fy, cx, cy] = parts;
+  return checkK({ kPx: [fx, 0, cx, 0, fy, cy, 0, 0, 1], source });
+}
+
+/** A camera file's text -> K; source names the file in messages. */
+export function parseCameraJson(text: string, source: string): CameraK {
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new CameraError(`${source}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new CameraError(`${source}: expected a JSON object with cam_K or fx, fy, cx, cy`);
+  const size = { widthPx: finite(j.width) ? j.width : undefined, heightPx: finite(j.height) ? j.height : undefined };
+  if ('cam_K' in j) {
+    const k = j.cam_K;
+    if (!Array.isArray(k) || k.length !== 9 || !k.every(finite)) throw new CameraError(`${source}: cam_K = ${JSON.stringify(k)}: expected 9 numbers (row-major 3x3)`);
+    return checkK({ kPx: k as number[], ...size, source });
+  }
+  for (const f of ['fx', 'fy', 'cx', 'cy']) {
+    if (!finite(j[f])) throw new CameraError(`${source}: ${f} = ${JSON.stringify(j[f])}: expected a number (or give cam_K)`);
+  }
+  const [fx, fy, cx, cy] = ['fx', 'fy', 'cx', 'cy'].map((f) => j[f] as number);
+  return checkK({ kPx: [fx, 0, cx, 0, fy, cy, 0, 0, 1], ...size, source });
+}
+
+function checkK(c: CameraK): CameraK {
+  const k = c.kPx;
+  if (!(k[0] > 0 && k[4] > 0)) throw new CameraError(`${c.source}: focal lengths fx = ${k[0]}, fy = ${k[4]}: expected > 0`);
+  if (k[6] !== 0 || k[7] !== 0 || k[8] !== 1) throw new CameraError(`${c.source}: the last row of K is [${k.slice(6).join(', ')}], expected [0, 0, 1]`);
+  return c;
+}
+
+/** Why a K cannot belong to an image of this size (its principal point outside it, or another size named), else undefined. */
+export function cameraMismatch(c: CameraK, widthPx: number, heightPx: number): string | undefined {
+  if (c.widthPx !== undefined && c.heightPx !== undefined && (c.widthPx !== widthPx || c.heightPx !== heightPx)) {
+    return `${c.source} is for ${c.widthPx}x${c.heightPx} images, this one is ${widthPx}x${heightPx}`;
+  }
+  const cx = c.kPx[2], cy = c.kPx[5];
+  if (!(cx > 0 && cx < widthPx && cy > 0 && cy < heightPx)) {
+    return `${c.source}: principal point (${cx}, ${cy}) lies outside this ${widthPx}x${heightPx} image`;
+  }
+  return undefined;
+}
+
+/**
+ * K of an ideal camera (square pixels, principal point at the centre) seeing hfovDeg across the image's
+ * width: fx = fy = (W / 2) / tan(hfov / 2), the image spanning W px edge to edge.
+ */
+export function kFromHorizontalFov(widthPx: number, heightPx: number, hfovDeg: number): number[] {
+  const f = widthPx / 2 / Math.tan((hfovDeg * Math.PI) / 360);
+  return [f, 0, (widthPx - 1) / 2, 0, f, (heightPx - 1) / 2, 0, 0, 1];
+}
+
+/**
+ * K of the same camera for its image resized from fromW x fromH to toW x toH (each axis scaled on its
+ * own). Pixel centres sit at integer coordinates, so edges (-0.5, W - 0.5) map to edges:
+ * c' = (c + 0.5) s - 0.5.
+ */
+export function scaleK(kPx: ArrayLike<number>, fromW: number, fromH: number, toW: number, toH: number): number[] {
+  const sx = toW / fromW, sy = toH / fromH;
+  return [kPx[0] * sx, kPx[1] * sx, (kPx[2] + 0.5) * sx - 0.5, 0, kPx[4] * sy, (kPx[5] + 0.5) * sy - 0.5, 0, 0, 1];
+}
+
+/** Horizontal field of view, degrees, of K for an image widthPx wide. */
+export function horizontalFovDeg(kPx: ArrayLike<number>, widthPx: number): number {
+  return (360 / Math.PI) * Math.atan(widthPx / 2 / kPx[0]);
+}
