@@ -29,9 +29,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { boxCorners } from '../src/data/mesh';
 import { hashSeed, Rng } from '../src/data/rng';
+import { so3Exp } from '../src/solver/so3';
 import { useCpuBackend, type CpuBackendName } from '../src/kernels/setup';
 import { adapterName, useNodeWebgpu } from '../src/node/webgpu';
-import { rotationFromAxisAngle } from '../src/train/metrics';
 import { isConfigName, makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
 import type { TrainingData, TrainingSample } from '../src/train/data';
 import { TrainingEngine } from '../src/train/engine';
@@ -62,7 +62,7 @@ function syntheticData(cfg: TrainConfig): TrainingData {
     return {
       image,
       kCrop: Float64Array.from([f, 0, (S - 1) / 2, 0, f, (S - 1) / 2, 0, 0, 1]),
-      rM2c: rotationFromAxisAngle([r.uniform(-1, 1), r.uniform(-1, 1), r.uniform(-1, 1)]),
+      rM2c: so3Exp(new Float64Array(9), [r.uniform(-1, 1), r.uniform(-1, 1), r.uniform(-1, 1)]),
       tM2cMm: Float64Array.from([r.uniform(-10, 10), r.uniform(-10, 10), z]),
     };
   };

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { projectPoints } from '../data/crop';
-import { so3Log } from '../solver/so3';
+import { so3Exp } from '../solver/so3';
 import { bpnp } from '../ops/bpnp';
 import { projectKeypoints, stackImages, stackK } from './batch';
 import { kHeatmapStride } from './config';
@@ -14,7 +14,7 @@ import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './dat
 import { softArgmax, spatialLogSoftmax } from './heatmaps';
 import { KdTree3 } from './kdtree';
 import { boxIou, detectObjects, type Detection } from './localiser';
-import { instanceErrors, rotationFromAxisAngle, summarise, type InstanceErrors, type PoseMetrics } from './metrics';
+import { instanceErrors, summarise, type InstanceErrors, type PoseMetrics } from './metrics';
 import { normalise, runModel } from './model';
 
 export interface Normalisation {
@@ -79,7 +79,7 @@ export async function predictBatch(model: tf.LayersModel, samples: readonly Pick
     const confidence = confA ? Float32Array.from(confA.subarray(kpCount * b, kpCount * (b + 1))) : undefined;
     res.push({
       pose,
-      R: rotationFromAxisAngle(pose),
+      R: so3Exp(new Float64Array(9), pose),
       tMm: pose.slice(3, 6),
       status: statusA[b],
       keypointsPx: Float32Array.from(kpA.subarray(2 * kpCount * b, 2 * kpCount * (b + 1))),
@@ -207,9 +207,4 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
   }
   const metrics = summarise(errs, obj.metricDiameterMm ?? obj.diameterMm, obj.symmetric, instances.length ? netMsTotal / instances.length : 0, opts.crops.from);
   return { metrics, instances, samples };
-}
-
-/** Axis-angle [3] of a row-major rotation [9]. */
-export function axisAngleOf(R: ArrayLike<number>): Float64Array {
-  return so3Log(new Float64Array(3), R as Float64Array);
 }

@@ -196,18 +196,6 @@ export function summarise(errs: readonly InstanceErrors[], diameterMm: number, s
   };
 }
 
-/** Rodrigues, axis-angle r [3] -> R [9] row-major. */
-export function rotationFromAxisAngle(r: ArrayLike<number>, out = new Float64Array(9)): Float64Array {
-  const th = Math.hypot(r[0], r[1], r[2]);
-  if (th < 1e-12) { out.set([1, 0, 0, 0, 1, 0, 0, 0, 1]); return out; }
-  const x = r[0] / th, y = r[1] / th, z = r[2] / th;
-  const c = Math.cos(th), s = Math.sin(th), C = 1 - c;
-  out[0] = c + x * x * C; out[1] = x * y * C - z * s; out[2] = x * z * C + y * s;
-  out[3] = y * x * C + z * s; out[4] = c + y * y * C; out[5] = y * z * C - x * s;
-  out[6] = z * x * C - y * s; out[7] = z * y * C + x * s; out[8] = c + z * z * C;
-  return out;
-}
-
 /** Pretty one-line summary for logs. */
 export function metricsLine(m: PoseMetrics): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

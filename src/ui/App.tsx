@@ -14,7 +14,7 @@ import { useLiveText } from './useLive';
 
 type Tab = 'dataset' | 'train' | 'tryit' | 'demos';
 
-// The demos agent's view, when it exists: a missing module shows a note instead of breaking the app.
+// The Demos view is its own chunk, loaded when its tab is first opened.
 const demoModules = import.meta.glob<{ DemosView: ComponentType }>('./demos/DemosView.tsx');
 const DemosView = demoModules['./demos/DemosView.tsx']
   ? lazy(async () => ({ default: (await demoModules['./demos/DemosView.tsx']()).DemosView }))

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { so3Exp } from '../../src/solver/so3';
 import { bopResultsName } from '../../src/data/bopNames';
 import { decodePure } from '../../src/data/decode/pure';
 import { loadDataset } from '../../src/data/load';
@@ -10,7 +11,7 @@ import { evaluationInstances } from '../../src/data/targets';
 import { makeConfig } from '../../src/train/config';
 import { datasetTrainingData } from '../../src/train/datasetData';
 import { KdTree3 } from '../../src/train/kdtree';
-import { addErrorMm, addsErrorMm, projection2dErrorPx, rotationFromAxisAngle } from '../../src/train/metrics';
+import { addErrorMm, addsErrorMm, projection2dErrorPx } from '../../src/train/metrics';
 import { Rng } from '../../src/data/rng';
 import { bopFixture, boxMesh, type Files } from '../data/fixtures';
 
@@ -63,7 +64,7 @@ describe('ADD-S', () => {
     expect(addsErrorMm({ R: I, t: [0, 3, 500] }, gt, pts)).toBeCloseTo(3, 12);
     expect(addsErrorMm({ R: I, t: [0, 3, 500] }, gt, pts, new KdTree3(pts))).toBeCloseTo(3, 12);
     // A half turn about y through x = 5 swaps the two points: ADD 10, ADD-S 0.
-    const Ry = rotationFromAxisAngle([0, Math.PI, 0]);
+    const Ry = so3Exp(new Float64Array(9), [0, Math.PI, 0]);
     const swap = { R: Ry, t: [10, 0, 500] };
     expect(addErrorMm(swap, gt, pts)).toBeCloseTo(10, 9);
     expect(addsErrorMm(swap, gt, pts, new KdTree3(pts))).toBeCloseTo(0, 9);
@@ -73,8 +74,8 @@ describe('ADD-S', () => {
     const model = spherePoints(30_000, 60, 1);
     const tree = new KdTree3(model);
     const averaged = model.slice(0, 3 * 2000); // the points whose distances are averaged
-    const gt = { R: rotationFromAxisAngle([0.3, -0.2, 0.5]), t: [10, -20, 700] };
-    const est = { R: rotationFromAxisAngle([0.31, -0.18, 0.52]), t: [11, -19, 702] };
+    const gt = { R: so3Exp(new Float64Array(9), [0.3, -0.2, 0.5]), t: [10, -20, 700] };
+    const est = { R: so3Exp(new Float64Array(9), [0.31, -0.18, 0.52]), t: [11, -19, 702] };
     // The toolkit's adi: for each GT-posed point, the nearest estimate-posed point of the whole model.
     const estPosed = new Float64Array(model.length);
     for (let i = 0; i < model.length; i += 3) {
