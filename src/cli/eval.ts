@@ -18,7 +18,7 @@ import { bundleCrops, importBundle } from '../train/bundle';
 import { datasetTrainingData } from '../train/datasetData';
 import { evaluate } from '../train/evaluate';
 import { metricsLine } from '../train/metrics';
-import { openDataset, parseBackend, parseFlags, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
+import { openDataset, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
 
 const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
 
@@ -56,6 +56,14 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   }
   console.error(cropsFrom === 'oracle' ? 'crops: ORACLE (around the ground truth\'s box: an upper bound, not what an image without ground truth gets)' : 'crops: from the bundle\'s localiser');
+  // Where the CSV goes is settled before the evaluation: a bad path is a usage error, not a lost run.
+  let csvPath: string | undefined;
+  if (values.csv) {
+    const isDir = values.csv.endsWith('/') || (await stat(values.csv).then((s) => s.isDirectory(), () => false));
+    const evalSplitName = ds.images.find((im) => im.split !== 'all' && !im.split.startsWith('train'))?.split ?? 'test';
+    csvPath = isDir ? join(values.csv, bopResultsName('poselab', ds.name, split === 'train' ? 'train' : evalSplitName)) : values.csv;
+    await prepareOutputFile(csvPath, '--csv');
+  }
   const r = await evaluate(bundle.model, data, {
     norm: meta.input,
     crops,
@@ -63,12 +71,11 @@ async function main(argv: string[]): Promise<number> {
     onProgress: (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total}\x1b[K`); },
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
-  if (values.csv) {
-    const isDir = values.csv.endsWith('/') || (await stat(values.csv).then((s) => s.isDirectory(), () => false));
-    const evalSplitName = ds.images.find((im) => im.split !== 'all' && !im.split.startsWith('train'))?.split ?? 'test';
-    const path = isDir ? join(values.csv, bopResultsName('poselab', ds.name, split === 'train' ? 'train' : evalSplitName)) : values.csv;
-    await writeFile(path, bopCsv(r.instances));
-    console.error(`BOP results: ${path} (${r.instances.length} lines)`);
+  for (const u of r.unreadable) console.error(`skipped test instance ${u.item}: ${u.reason}`);
+  if (r.unreadable.length) console.error(`${r.unreadable.length} test instances could not be read and are left out of the metrics and the CSV`);
+  if (csvPath) {
+    await writeFile(csvPath, bopCsv(r.instances));
+    console.error(`BOP results: ${csvPath} (${r.instances.length} lines)`);
   }
   console.log(values.json ? JSON.stringify(r.metrics, null, 2) : `${split} (${r.metrics.instances} instances): ${metricsLine(r.metrics)}`);
   bundle.model.dispose();

@@ -9,7 +9,8 @@
  * (<scene>/rgb/<im>.png) where possible, else 0 and a running index. Unreadable files are named on
  * stderr, listed under "skipped" and left out; a progress bar on stderr; usage errors exit 2.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { CameraError, cameraFromFxFyCxCy, cameraMismatch, parseCameraJson, type CameraK } from '../data/camera';
 import { imageKindOf, type RgbaImage } from '../data/image';
@@ -18,7 +19,7 @@ import { bopCsv, type BopResult } from '../train/bopCsv';
 import { importBundle, type LoadedBundle } from '../train/bundle';
 import { detectionsJson, posesJsonText } from '../train/posesJson';
 import { bundlePredictor, predictImages, type ImagePose } from '../train/predict';
-import { parseBackend, parseFlags, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
+import { parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
 
 const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
   '[--out poses.json|results.csv] [--backend auto|webgpu|wasm|cpu] [--min-score S]';
@@ -39,12 +40,17 @@ export function bopIdsOf(path: string): { sceneId: number; imId: number } | unde
   return m ? { sceneId: Number(m[1]), imId: Number(m[2]) } : undefined;
 }
 
-interface ImageFile { file: string; read: () => Promise<Uint8Array> }
+interface ImageFile { file: string; idPath?: string; read: () => Promise<Uint8Array> }
 
 /** Every JPEG and PNG under the --images arguments (folders, zips, files), with paths relative to each. */
 async function listImages(args: string[]): Promise<ImageFile[]> {
   const out: ImageFile[] = [];
   for (const a of args) {
+    // A single image given directly is listed under its own path.
+    if (imageKindOf(a) && (await stat(a).then((s) => s.isFile(), () => false))) {
+      out.push({ file: a, read: () => readFile(a) });
+      continue;
+    }
     let src;
     try {
       src = await openNodePath(a);
@@ -52,9 +58,12 @@ async function listImages(args: string[]): Promise<ImageFile[]> {
       throw new UsageError(`--images ${a}: ${e instanceof Error ? e.message : String(e)}`);
     }
     for (const p of src.problems) console.error(`skipped ${p.file}: ${p.message}`);
-    const files = src.paths.filter((p) => imageKindOf(p));
-    // A single file given directly is listed under its own name.
-    for (const p of files) out.push({ file: p, read: () => src.read(p) });
+    // Masks are images too: a BOP or PVNet dataset's mask folders are not photos to predict on.
+    const files = src.paths.filter((p) => imageKindOf(p) && !/(^|\/)(mask|mask_visib)\//.test(p));
+    const masks = src.paths.filter((p) => imageKindOf(p) && /(^|\/)(mask|mask_visib)\//.test(p)).length;
+    if (masks > 0) console.error(`--images ${a}: ${masks} files in mask/ or mask_visib/ folders left out (masks, not photos)`);
+    // The given folder's path comes first in each file's path, so that BOP ids parse from <scene>/rgb/<im>.
+    for (const p of files) out.push({ file: p, idPath: join(a, p), read: () => src.read(p) });
     if (files.length === 0) console.error(`--images ${a}: no .jpg, .jpeg or .png file in it`);
   }
   return out;
@@ -72,7 +81,6 @@ async function main(argv: string[]): Promise<number> {
   if (values.out !== undefined && !/\.(json|csv)$/i.test(values.out)) throw new UsageError(`--out ${values.out}: expected a .json or .csv file name`);
   let cameraText: string | undefined;
   if (values.camera !== undefined) {
-    const { readFile } = await import('node:fs/promises');
     cameraText = await readFile(values.camera, 'utf8').catch(() => { throw new UsageError(`--camera ${values.camera}: no such file`); });
   }
   const camera = parseCamera(cameraText, values.K, values.camera && `--camera ${values.camera}`);
@@ -81,41 +89,43 @@ async function main(argv: string[]): Promise<number> {
     throw e instanceof UsageError ? e : new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   });
   if (!bundle.localiser) throw new UsageError(`--model ${values.model}: this bundle has no localiser (its run trained none), so it cannot find the object in a new image`);
+  if (values.out) await prepareOutputFile(values.out, '--out');
   const images = await listImages(values.images);
   if (images.length === 0) throw new UsageError(`--images ${values.images.join(' ')}: no image to predict on`);
   console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} images, ${backend} backend`);
 
   const predictor = bundlePredictor(bundle);
-  const results: { file: string; width: number; height: number; ms: number; pose?: ImagePose; ids?: { sceneId: number; imId: number } }[] = [];
+  const results: { file: string; idPath: string; width: number; height: number; ms: number; pose?: ImagePose; ids?: { sceneId: number; imId: number } }[] = [];
   const skipped: { file: string; reason: string }[] = [];
   const batch = Math.max(1, bundle.meta.config.optim.batchSize);
   const tty = !!process.stderr.isTTY;
   for (let start = 0; start < images.length; start += batch) {
     const chunk = images.slice(start, start + batch);
-    const decoded: { file: string; image: RgbaImage }[] = [];
+    const decoded: { file: string; idPath: string; image: RgbaImage }[] = [];
     for (const f of chunk) {
       try {
         const kind = imageKindOf(f.file)!;
         const image = await decodePure(await f.read(), kind);
         const why = cameraMismatch(camera, image.widthPx, image.heightPx);
         if (why) throw new Error(why);
-        decoded.push({ file: f.file, image });
+        decoded.push({ file: f.file, idPath: f.idPath ?? f.file, image });
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         skipped.push({ file: f.file, reason });
         console.error(`${tty ? '\n' : ''}skipped ${f.file}: ${reason}`);
       }
     }
+    if (decoded.length === 0) continue;
     const t0 = performance.now();
     const poses = await predictImages(predictor, decoded.map((d) => ({ image: d.image, kPx: camera.kPx })), minScore);
     const ms = (performance.now() - t0) / Math.max(1, decoded.length);
-    decoded.forEach((d, i) => results.push({ file: d.file, width: d.image.widthPx, height: d.image.heightPx, ms, pose: poses[i] }));
+    decoded.forEach((d, i) => results.push({ file: d.file, idPath: d.idPath, width: d.image.widthPx, height: d.image.heightPx, ms, pose: poses[i] }));
     if (tty) process.stderr.write(`\r[${start + chunk.length}/${images.length}] images\x1b[K`);
   }
   if (tty) process.stderr.write('\n');
 
   let running = 0;
-  const withIds = results.map((r) => ({ ...r, ids: bopIdsOf(r.file) ?? { sceneId: 0, imId: running++ } }));
+  const withIds = results.map((r) => ({ ...r, ids: bopIdsOf(r.idPath) ?? { sceneId: 0, imId: running++ } }));
   if (values.out && /\.csv$/i.test(values.out)) {
     const rows: BopResult[] = withIds.filter((r) => r.pose?.detected).map((r) => ({
       sceneId: r.ids.sceneId, imId: r.ids.imId, objId: bundle.meta.class.id, score: r.pose!.detection.score,

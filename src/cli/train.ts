@@ -22,7 +22,8 @@ import { datasetTrainingData } from '../train/datasetData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { metricsLine } from '../train/metrics';
 import {
-  formatDuration, openDataset, parseBackend, parseFlags, parsePositiveInt, readBundlePath, runMain, selectBackend, UsageError, writeBundlePath,
+  formatDuration, openDataset, parseBackend, parseFlags, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, UsageError,
+  writeBundlePath,
 } from './trainHost';
 
 const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|small|default|large] [--config-file my.json] [--steps N] ' +
@@ -81,11 +82,18 @@ async function main(argv: string[]): Promise<number> {
   const ds = await openDataset(values.dataset);
   let data;
   try {
-    data = datasetTrainingData(ds, config, { decode: decodePure, objId: resumeObj ?? objId, keypointsMm });
+    data = datasetTrainingData(ds, config, { decode: decodePure, objId: resumeObj ?? objId, keypointsMm, onUnreadable: (reason) => console.error(`\nskipped in training (samples drawn from the next image): ${reason}`) });
   } catch (e) {
     throw new UsageError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
   }
   console.error(`dataset ${ds.name} (${ds.format}): object ${data.object.id} ${data.object.name}, ${data.trainCount} train / ${data.testCount} test instances; ${data.split.how}`);
+  // Where the bundle goes is settled before training: a bad --out is a usage error, not a lost run.
+  const out = values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`;
+  await prepareBundlePath(out);
+  if (resume && resume.step >= config.optim.steps) {
+    throw new UsageError(`--steps ${config.optim.steps}: the bundle is already at step ${resume.step}; give a larger total to train further`);
+  }
+  if (resume) console.error(`resuming from step ${resume.step}`);
   const engine = new TrainingEngine(data, config, { resume });
   const bar = new ProgressBar();
   engine.on((e) => bar.onEvent(e));
@@ -99,10 +107,11 @@ async function main(argv: string[]): Promise<number> {
   const result = await engine.start();
   bar.end();
 
-  const out = values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`;
   const written = await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split }), out);
   engine.dispose();
   console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);
+  if (data.unreadable().length) console.error(`${data.unreadable().length} training images could not be read and were skipped: ${data.unreadable().map((u) => u.file).join(', ')}`);
+  if (result.eval?.unreadable.length) console.error(`${result.eval.unreadable.length} test instances could not be read and are left out of the metrics: ${result.eval.unreadable.map((u) => u.reason).join('; ')}`);
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);
   else if (result.reason === 'stopped') console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written}`);
   return 0;

@@ -106,6 +106,13 @@ export async function readBundlePath(path: string, flag = '--model'): Promise<Bu
   return files;
 }
 
+/** Checks before training that --out can take a bundle: a .zip file name, or a folder (not an existing file). */
+export async function prepareBundlePath(out: string): Promise<void> {
+  if (out.toLowerCase().endsWith('.zip')) return prepareOutputFile(out, '--out');
+  const s = await stat(out).catch(() => undefined);
+  if (s && !s.isDirectory()) throw new UsageError(`--out ${out}: is an existing file; give a folder or a .zip name for the bundle`);
+}
+
 /** Writes a bundle as a .zip when out ends in .zip, else as a folder; returns what was written. */
 export async function writeBundlePath(files: BundleFiles, out: string): Promise<string> {
   if (out.toLowerCase().endsWith('.zip')) {
@@ -118,19 +125,39 @@ export async function writeBundlePath(files: BundleFiles, out: string): Promise<
   return out;
 }
 
-/** Runs a command's main, mapping a UsageError to exit 2 with the usage, anything else to exit 1. */
+/**
+ * Runs a command's main, mapping a UsageError to exit 2 with the usage, anything else to exit 1. Exits
+ * only once stdout and stderr have drained: a pipe takes output in 64 KiB pieces, and an exit before
+ * the last one cuts the output short.
+ */
 export function runMain(main: () => Promise<number>, usage: string): void {
+  const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   main().then(
-    (code) => process.exit(code),
+    (code) => exit(code),
     (e: unknown) => {
       if (e instanceof UsageError) {
         console.error(`${e.message}\n${usage}`);
-        process.exit(2);
+        exit(2);
+        return;
       }
       console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-      process.exit(1);
+      exit(1);
     },
   );
+}
+
+/**
+ * Checks before any long work that `path` can be written as a file (flag names the option in the
+ * message), creating its folder: a run should not end in an error about where to put its result.
+ */
+export async function prepareOutputFile(path: string, flag: string): Promise<void> {
+  const s = await stat(path).catch(() => undefined);
+  if (s?.isDirectory()) throw new UsageError(`${flag} ${path}: is a folder, a file name is expected`);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: cannot create its folder (${e instanceof Error ? e.message : String(e)})`);
+  }
 }
 
 export function formatDuration(ms: number): string {

@@ -41,6 +41,12 @@ export function parseCameraJson(text: string, source: string): CameraK {
   }
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new CameraError(`${source}: expected a JSON object with cam_K or fx, fy, cx, cy`);
   const size = { widthPx: finite(j.width) ? j.width : undefined, heightPx: finite(j.height) ? j.height : undefined };
+  const keys = Object.keys(j);
+  if (!('cam_K' in j) && keys.length > 0 && keys.every((k) => /^\d+$/.test(k))) {
+    throw new CameraError(`${source}: a whole scene_camera.json (entries keyed by image id ${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', ...' : ''}); ` +
+      `give one entry, e.g. {"cam_K": [...]} of image ${keys[0]}`);
+  }
+  if ('cam_K' in j && ('fx' in j || 'fy' in j)) throw new CameraError(`${source}: both cam_K and fx/fy are given; keep one`);
   if ('cam_K' in j) {
     const k = j.cam_K;
     if (!Array.isArray(k) || k.length !== 9 || !k.every(finite)) throw new CameraError(`${source}: cam_K = ${JSON.stringify(k)}: expected 9 numbers (row-major 3x3)`);
@@ -57,6 +63,10 @@ function checkK(c: CameraK): CameraK {
   const k = c.kPx;
   if (!(k[0] > 0 && k[4] > 0)) throw new CameraError(`${c.source}: focal lengths fx = ${k[0]}, fy = ${k[4]}: expected > 0`);
   if (k[6] !== 0 || k[7] !== 0 || k[8] !== 1) throw new CameraError(`${c.source}: the last row of K is [${k.slice(6).join(', ')}], expected [0, 0, 1]`);
+  if (k[3] !== 0) throw new CameraError(`${c.source}: K[1][0] = ${k[3]}, expected 0 (an upper-triangular K)`);
+  // A skew beyond the focal length, or focal lengths 100 times apart, describe no real camera.
+  if (Math.abs(k[1]) > k[0]) throw new CameraError(`${c.source}: skew K[0][1] = ${k[1]} is larger than fx = ${k[0]}`);
+  if (k[0] / k[4] > 100 || k[4] / k[0] > 100) throw new CameraError(`${c.source}: fx = ${k[0]} and fy = ${k[4]} are more than 100 times apart`);
   return c;
 }
 

@@ -46,7 +46,12 @@ export class ImageStore {
     const kind = imageKindOf(path);
     return this.memo(key, async () => {
       if (!kind) throw new Error(`${path}: not a .png or .jpg image`);
-      return decode(await this.source.read(path), kind);
+      try {
+        return await decode(await this.source.read(path), kind);
+      } catch (e) {
+        // Decoders say what is wrong, not where: the message names the file.
+        throw new Error(`${path}: cannot be decoded (${e instanceof Error ? e.message : String(e)})`);
+      }
     });
   }
 

@@ -33,11 +33,18 @@ export interface DatasetDataOptions {
   cacheBytes?: number;
   /** [k, 3] mm: keypoints to use instead of choosing them (an imported model's, in its heatmap order). */
   keypointsMm?: Float64Array;
+  /** Told once per training image (or its mask) that cannot be read, with the reason naming the file. */
+  onUnreadable?: (reason: string) => void;
   /** The split test() serves, unaugmented: 'test' (default), or 'train' to evaluate on training images. */
   evalSplit?: 'test' | 'train';
 }
 
 export interface DatasetTrainingData extends TrainingData {
+  /**
+   * Training images (or masks) that could not be read, each with the reason naming the file: the
+   * samples that needed them were drawn from the next readable instance instead.
+   */
+  unreadable(): { file: string; reason: string }[];
   split: Split;
   /** Which instances test() serves and why: the BOP test targets when the dataset has them, else the split's. */
   evalSet: string;
@@ -79,6 +86,23 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
     return Float64Array.from(modelBox(obj, ins.rM2c, ins.tM2cMm, im.kPx));
   };
   const object = poseObject(obj, keypoints);
+  // A corrupt image stops nothing: its samples come from the next readable training instance, and the
+  // file is listed (unreadable()) for the host to show.
+  const unreadable = new Map<string, string>();
+  const readableTrain = async <T>(item: number, make: (ref: InstanceRef) => Promise<T>): Promise<T> => {
+    checkItem(train, item, 'train');
+    for (let k = 0; k < train.length; k++) {
+      const ref = train[(item + k) % train.length];
+      try {
+        return await make(ref);
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        if (!unreadable.has(ds.images[ref.image].rgbPath)) opts.onUnreadable?.(reason);
+        unreadable.set(ds.images[ref.image].rgbPath, reason);
+      }
+    }
+    throw new Error(`no training image of object ${obj.id} could be read (${[...unreadable.values()].slice(0, 3).join('; ')})`);
+  };
   const toSample = (s: { rgb: Float32Array; kCrop: Float64Array; rM2c: Float64Array; tM2cMm: Float64Array }): TrainingSample =>
     ({ image: s.rgb, kCrop: s.kCrop, rM2c: s.rM2c, tM2cMm: s.tM2cMm });
   return {
@@ -88,12 +112,12 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
     keypoints,
     trainCount: train.length,
     testCount: test.length,
-    train: async (item, sampleIndex, seed) => toSample(await makeSample(ds, store, checkItem(train, item, 'train'), trainOpts, seed, sampleIndex)),
-    trainView: async (item, sampleIndex, seed) => {
-      const ref = checkItem(train, item, 'train');
+    unreadable: () => [...unreadable].map(([file, reason]) => ({ file, reason })),
+    train: (item, sampleIndex, seed) => readableTrain(item, async (ref) => toSample(await makeSample(ds, store, ref, trainOpts, seed, sampleIndex))),
+    trainView: (item, sampleIndex, seed) => readableTrain(item, async (ref) => {
       const { rgb, window } = await makeView(ds, store, ref, viewPx, augment, seed, sampleIndex);
       return { image: rgb, window, boxViewPx: boxImageToView(gtBox(ref), window) };
-    },
+    }),
     testView: async (item) => {
       const { rgb, window } = await makeView(ds, store, checkItem(test, item, 'test'), viewPx, false);
       return { image: rgb, window };

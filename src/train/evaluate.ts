@@ -130,6 +130,8 @@ export interface EvalResult {
   metrics: PoseMetrics;
   instances: InstanceResult[];
   samples: SamplePrediction[];
+  /** Test instances whose image could not be read: left out of the metrics, each with the reason (naming the file). */
+  unreadable: { item: number; reason: string }[];
 }
 
 export interface EvalOptions {
@@ -157,6 +159,7 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
   const nSamples = Math.min(opts.samples ?? 0, total);
   const sampleAt = new Set(Array.from({ length: nSamples }, (_, i) => Math.floor((i * total) / nSamples)));
   const instances: InstanceResult[] = [];
+  const unreadable: EvalResult['unreadable'] = [];
   const errs: InstanceErrors[] = [];
   const samples: SamplePrediction[] = [];
   const inputPx = model.inputs[0].shape[1]!;
@@ -166,19 +169,24 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
   let netMsTotal = 0;
   for (let start = 0; start < total; start += opts.batchSize) {
     if (opts.shouldStop?.()) break;
-    const idx = Array.from({ length: Math.min(opts.batchSize, total - start) }, (_, i) => start + i);
-    const wantHeat = idx.some((i) => sampleAt.has(i));
+    let idx = Array.from({ length: Math.min(opts.batchSize, total - start) }, (_, i) => start + i);
     let ms = 0;
     let dets: Detection[] | undefined;
     const crops = opts.crops;
     if (crops.from === 'detected') {
       // The crop comes from the image alone: the localiser sees the view, and its box cuts the crop.
-      const views = await Promise.all(idx.map((i) => data.testView(i)));
+      const views = readable(await Promise.allSettled(idx.map((i) => data.testView(i))), idx, unreadable);
+      idx = views.items;
       const t0 = performance.now();
-      dets = await detectObjects(crops.localiser, views, opts.norm);
+      dets = await detectObjects(crops.localiser, views.values, opts.norm);
       ms += performance.now() - t0;
     }
-    const batch: EvalSample[] = await Promise.all(idx.map((i, j) => data.test(i, dets?.[j].boxPx)));
+    const tests = readable(await Promise.allSettled(idx.map((i, j) => data.test(i, dets?.[j].boxPx))), idx, unreadable);
+    if (dets) dets = dets.filter((_, j) => tests.kept[j]);
+    idx = tests.items;
+    const batch: EvalSample[] = tests.values;
+    if (batch.length === 0) continue;
+    const wantHeat = idx.some((i) => sampleAt.has(i));
     const t0 = performance.now();
     const preds = await predictBatch(model, batch, obj.keypointsMm, opts.norm, { heatmaps: wantHeat });
     ms += performance.now() - t0;
@@ -206,5 +214,18 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
     opts.onProgress?.(instances.length, total);
   }
   const metrics = summarise(errs, obj.metricDiameterMm ?? obj.diameterMm, obj.symmetric, instances.length ? netMsTotal / instances.length : 0, opts.crops.from);
-  return { metrics, instances, samples };
+  return { metrics, instances, samples, unreadable };
+}
+
+/** The fulfilled results of a batch's reads, their items, and which were kept; failures go to `unreadable`. */
+function readable<T>(results: PromiseSettledResult<T>[], items: number[], unreadable: EvalResult['unreadable']): { values: T[]; items: number[]; kept: boolean[] } {
+  const values: T[] = [];
+  const kept: boolean[] = [];
+  const keptItems: number[] = [];
+  results.forEach((r, j) => {
+    kept.push(r.status === 'fulfilled');
+    if (r.status === 'fulfilled') { values.push(r.value); keptItems.push(items[j]); }
+    else unreadable.push({ item: items[j], reason: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+  });
+  return { values, items: keptItems, kept };
 }

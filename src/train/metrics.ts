@@ -199,7 +199,7 @@ export function summarise(errs: readonly InstanceErrors[], diameterMm: number, s
 /** Pretty one-line summary for logs. */
 export function metricsLine(m: PoseMetrics): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const det = m.crops === 'oracle' ? '[oracle crops] ' : `detected ${pct(m.detectionRecall)} (IoU >= 0.5; ${m.missed} missed)  `;
+  const det = m.crops === 'oracle' ? '[oracle crops] ' : `detected ${pct(m.detectionRecall)} (IoU >= 0.5; ${m.missed} below the score threshold)  `;
   return `${det}${m.symmetric ? 'ADD-S' : 'ADD'}-0.1d ${pct(m.add01d)}  2D-5px ${pct(m.proj5px)}  5cm5deg ${pct(m.cm5deg5)}  ` +
     `rot ${m.meanRotDeg.toFixed(2)} deg  trans ${m.meanTransMm.toFixed(1)} mm  PnP failures ${m.pnpFailures}/${m.instances}  ` +
     `${m.msPerImage.toFixed(1)} ms/image`;

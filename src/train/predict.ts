@@ -79,6 +79,7 @@ export interface ImagePose {
  * are misses (default: the predictor's own threshold). Throws when the predictor has no localiser.
  */
 export async function predictImages(p: Predictor, inputs: readonly ImageInput[], minScore?: number): Promise<ImagePose[]> {
+  if (inputs.length === 0) return [];
   const localiser = p.localiser;
   if (!localiser) {
     throw new Error('this bundle has no localiser (its run trained none): it cannot find the object in an image by itself');

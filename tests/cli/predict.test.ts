@@ -99,5 +99,31 @@ describe('predict command line', () => {
     const out = JSON.parse(r.stdout) as { images: { file: string }[]; skipped: { file: string }[] };
     expect(out.images.map((i) => i.file)).toEqual(['good.jpg']);
     expect(out.skipped.map((s) => s.file).sort()).toEqual(['broken.jpg', 'texture.png']);
+
+    // A folder with nothing readable (a whole batch skipped) on the wasm backend: named, no crash.
+    const onlyBad = join(dir, 'only-bad');
+    mkdirSync(onlyBad);
+    writeFileSync(join(onlyBad, 'a.jpg'), 'no');
+    const none = cli('predict', ['--model', bundle, '--images', onlyBad, '--K', '572,573,325,242', '--backend', 'wasm']);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).toMatch(/skipped a\.jpg: /);
+    expect((JSON.parse(none.stdout) as { images: unknown[] }).images).toEqual([]);
+
+    // A single image file; the output to a folder that does not exist yet; a whole scene_camera.json.
+    const one = join(mixed, 'good.jpg');
+    const nested = join(dir, 'new', 'deeper', 'poses.json');
+    const single = cli('predict', ['--model', bundle, '--images', one, '--K', '572.4114,573.57043,325.2611,242.04899', '--out', nested]);
+    expect(single.code, single.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(nested, 'utf8')) as { images: { file: string }[] }).images.map((i) => i.file)).toEqual([one]);
+    const scene = cli('predict', ['--model', bundle, '--images', one, '--camera', join(kBundled, 'test', '000001', 'scene_camera.json')]);
+    expect(scene.code).toBe(2);
+    expect(scene.stderr).toMatch(/a whole scene_camera\.json \(entries keyed by image id 0, 1, 2, \.\.\.\); give one entry/);
+  });
+
+  it('writes its whole JSON through a pipe (the output is not cut at the pipe buffer)', () => {
+    const r = spawnSync('bash', ['-c', `npx tsx --import ./scripts/raw-loader.mjs src/cli/predict.ts --model ${bundle} --images ${images} --K 572.4114,573.57043,325.2611,242.04899 --min-score 0 | cat`],
+      { encoding: 'utf8', cwd: kRepo, maxBuffer: 64 * 2 ** 20 });
+    expect(r.stdout.length).toBeGreaterThan(65_536);
+    expect((JSON.parse(r.stdout) as { images: unknown[] }).images).toHaveLength(100);
   });
 });

@@ -74,4 +74,33 @@ describe('train and eval command lines', () => {
     const rows = parseBopCsv(text);
     expect(rows.map((x) => [x.sceneId, x.imId, x.objId])).toEqual([[1, 0, 1], [1, 1, 1]]);
   });
+
+  it('a corrupt image is named and skipped, never a lost run; output paths are checked before the work', () => {
+    const broken = writeTree(bopFixture(), join(dir, 'broken'));
+    writeFileSync(join(broken, 'lmfix', 'train', '000000', 'rgb', '000001.png'), 'not a png');
+    writeFileSync(join(broken, 'lmfix', 'test', '000001', 'rgb', '000000.png'), 'not a png either');
+    const run = join(dir, 'broken-run');
+    const t = cli('train', ['--dataset', broken, '--config', 'tiny', '--steps', '3', '--out', run]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/skipped in training \(samples drawn from the next image\): .*train\/000000\/rgb\/000001\.png: cannot be decoded/);
+    expect(t.stderr).toMatch(/1 training images could not be read and were skipped: .*000001\.png/);
+    expect(t.stderr).toMatch(/1 test instances could not be read and are left out of the metrics: .*test\/000001\/rgb\/000000\.png/);
+    expect(existsSync(join(run, 'poselab.json'))).toBe(true);
+
+    const csv = join(dir, 'not', 'yet', 'there.csv');
+    const e = cli('eval', ['--model', run, '--dataset', broken, '--csv', csv]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).toMatch(/skipped test instance 0: .*test\/000001\/rgb\/000000\.png: cannot be decoded/);
+    expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(2); // header + the one readable instance
+
+    const file = join(dir, 'a-file.txt');
+    writeFileSync(file, 'x');
+    const o = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '2', '--out', file]);
+    expect(o.code).toBe(2);
+    expect(o.stderr).toMatch(/--out .*a-file\.txt: is an existing file; give a folder or a \.zip name for the bundle/);
+    expect(o.stderr).not.toMatch(/training tiny/);
+    const r = cli('train', ['--dataset', dataset, '--resume', run, '--steps', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--steps 2: the bundle is already at step 3; give a larger total to train further/);
+  });
 });

@@ -109,7 +109,7 @@ describe('instanceErrors and summarise', () => {
     expect(m.pnpFailures).toBe(1);
     expect(m.add01d).toBe(2 / 4);
     expect(m.meanTransMm).toBe(10);
-    expect(metricsLine(m)).toMatch(/^detected 50\.0% \(IoU >= 0\.5; 1 missed\)/);
+    expect(metricsLine(m)).toMatch(/^detected 50\.0% \(IoU >= 0\.5; 1 below the score threshold\)/);
     const o = summarise([e(5, NaN, true)], 100, false, 1, 'oracle');
     expect(o.detectionRecall).toBeNaN();
     expect(metricsLine(o)).toMatch(/^\[oracle crops\] /);

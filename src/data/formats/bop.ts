@@ -4,7 +4,7 @@ import { listSome, type ProblemLog } from '../problems';
 import { basename, stem } from '../source/paths';
 import type { ByteSource } from '../source/source';
 import { checkBoxInImage, checkCamK, checkRotation, checkTranslation, clipBox, projectedBoxPx } from '../validate';
-import { headerSize, isRecord, loadMesh, meshGeometry, numberArray, readJson } from './common';
+import { isRecord, loadMesh, meshGeometry, numberArray, readJson, sharedImageSize } from './common';
 import { indexByDir, kBopModelsDir } from './detect';
 import { loadTestTargets } from '../targets';
 
@@ -281,8 +281,7 @@ async function loadScene(
   if (info !== undefined && !gtInfo) log.add(infoPath, 'top level', 'not an object keyed by im_id; boxes come from the projected models');
 
   // One header read per scene: BOP scenes share one camera and so one image size.
-  const firstRgb = [...rgbOf.values()].sort()[0];
-  const size = rootCamera ?? (firstRgb ? await headerSize(source, firstRgb, log) : undefined) ?? { widthPx: 640, heightPx: 480 };
+  const size = rootCamera ?? await sharedImageSize(source, [...rgbOf.values()], log, dir);
 
   const masks = maskFiles(byDir.get(`${dir}/mask`) ?? [], `${dir}/mask`, log);
   const masksVisib = maskFiles(byDir.get(`${dir}/mask_visib`) ?? [], `${dir}/mask_visib`, log);

@@ -58,6 +58,20 @@ export function meshGeometry(mesh: Mesh): { boundsMm: ReturnType<typeof boundsOf
   return { boundsMm: boundsOf(mesh.positions), diameterMm: diameterOf(mesh.positions) };
 }
 
+/**
+ * The size shared by a folder's images (a BOP scene, a PVNet class): the first readable header among
+ * them in path order (an unreadable one is a problem line and the next is tried, so one corrupt image
+ * does not give its neighbours a wrong size); 640x480, said in a problem line, when none is readable.
+ */
+export async function sharedImageSize(source: ByteSource, paths: readonly string[], log: ProblemLog, folder: string): Promise<{ widthPx: number; heightPx: number }> {
+  for (const p of [...paths].sort()) {
+    const s = await headerSize(source, p, log);
+    if (s) return s;
+  }
+  if (paths.length > 0) log.add(folder, 'image size', 'no image header could be read; 640x480 assumed');
+  return { widthPx: 640, heightPx: 480 };
+}
+
 /** Size of an image from its header; undefined (with a problem) when the header is unreadable. */
 export async function headerSize(source: ByteSource, path: string, log: ProblemLog): Promise<{ widthPx: number; heightPx: number } | undefined> {
   const kind = imageKindOf(path);

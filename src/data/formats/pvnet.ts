@@ -6,7 +6,7 @@ import { imageKindOf } from '../image';
 import { basename, stem } from '../source/paths';
 import type { ByteSource } from '../source/source';
 import { checkBoxInImage, checkCamK, checkRotation, checkTranslation, clipBox, projectedBoxPx } from '../validate';
-import { headerSize, isRecord, loadMesh, meshGeometry, numberArray, readJson } from './common';
+import { isRecord, sharedImageSize, loadMesh, meshGeometry, numberArray, readJson } from './common';
 import { indexByDir, type PvnetClass } from './detect';
 
 /**
@@ -112,8 +112,7 @@ export async function loadPvnet(source: ByteSource, root: string, classes: reado
       const m = /^pose(\d+)\.npy$/.exec(basename(p));
       if (m) poses.set(Number(m[1]), p);
     }
-    const first = [...jpgs.values()].sort()[0];
-    const size = (first ? await headerSize(source, first, log) : undefined) ?? { widthPx: 640, heightPx: 480 };
+    const size = await sharedImageSize(source, [...jpgs.values()], log, at('JPEGImages'));
     const noPose: number[] = [];
     const noImage: number[] = [];
     for (const i of [...poses.keys()]) if (!jpgs.has(i)) noImage.push(i);
