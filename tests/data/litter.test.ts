@@ -6,13 +6,14 @@ import { countBySplit } from '../../src/data/dataset';
 import { reportOf } from '../../src/data/inspect';
 import { loadDataset } from '../../src/data/load';
 import { problemLine } from '../../src/data/problems';
-import { openDropped, type DirectoryEntryLike, type EntryLike, type FileEntryLike } from '../../src/data/source/dropped';
+import { openDropped } from '../../src/data/source/dropped';
 import { openNodePath } from '../../src/data/source/node';
 import { litterReason } from '../../src/data/source/paths';
 import { bytesAccess } from '../../src/data/source/random-access';
 import { MemorySource } from '../../src/data/source/source';
 import { ZipSource } from '../../src/data/source/zip';
 import { bopFixture, pvnetFixture, writeTree, type Files } from './fixtures';
+import { fakeTree } from '../helpers/dropTree';
 
 /**
  * Issue 13, item 1: OS and tool litter (__MACOSX/ shadow trees of AppleDouble ._ twins, .DS_Store,
@@ -38,28 +39,6 @@ function withMacLitter(files: Files): Files {
 }
 
 const zipOf = (files: Files) => zipSync(Object.fromEntries(files));
-
-function fakeTree(files: Files): EntryLike[] {
-  interface Node { dirs: Map<string, Node>; files: Map<string, Uint8Array> }
-  const root: Node = { dirs: new Map(), files: new Map() };
-  for (const [p, b] of files) {
-    const parts = p.split('/');
-    let n = root;
-    for (const d of parts.slice(0, -1)) {
-      if (!n.dirs.has(d)) n.dirs.set(d, { dirs: new Map(), files: new Map() });
-      n = n.dirs.get(d)!;
-    }
-    n.files.set(parts[parts.length - 1], b);
-  }
-  const build = (n: Node): EntryLike[] => [
-    ...[...n.dirs].map(([name, child]): DirectoryEntryLike => {
-      const kids = build(child);
-      return { isFile: false, isDirectory: true, name, createReader: () => { let done = false; return { readEntries: (ok) => { ok(done ? [] : kids); done = true; } }; } };
-    }),
-    ...[...n.files].map(([name, b]): FileEntryLike => ({ isFile: true, isDirectory: false, name, file: (ok) => ok(new File([b as Uint8Array<ArrayBuffer>], name)) })),
-  ];
-  return build(root);
-}
 
 describe('OS and tool litter', () => {
   it('names each kind of litter and leaves dataset paths alone', () => {
