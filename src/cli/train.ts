@@ -94,7 +94,12 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`--steps ${config.optim.steps}: the bundle is already at step ${resume.step}; give a larger total to train further`);
   }
   if (resume) console.error(`resuming from step ${resume.step}`);
-  const engine = new TrainingEngine(data, config, { resume });
+  let engine: TrainingEngine;
+  try {
+    engine = new TrainingEngine(data, config, { resume });
+  } catch (e) {
+    throw new UsageError(`${resume ? `--resume ${values.resume}` : '--config'}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const bar = new ProgressBar();
   engine.on((e) => bar.onEvent(e));
   let interrupted = 0;

@@ -8,7 +8,7 @@
  * weights, then m, then v, each in weight order; then the same for the localiser, where there is one),
  * so a bundle can carry it beside the model.
  */
-import type { TrainConfig } from './config';
+import { upgradeConfig, type TrainConfig } from './config';
 import type { AdamState } from './optimizer';
 
 export interface NamedArray {
@@ -94,5 +94,7 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
   };
   const { localiser, ...rest } = meta;
   const main = read(meta);
-  return { ...rest, ...main, ...(localiser ? { localiser: read(localiser) } : {}) };
+  // Older checkpoints' configs lack fields added since; they get today's defaults (engine.ts refuses to
+  // continue one without a localiser, saying so).
+  return { ...rest, config: upgradeConfig(rest.config).config, ...main, ...(localiser ? { localiser: read(localiser) } : {}) };
 }
