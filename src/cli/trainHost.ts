@@ -17,8 +17,12 @@ import { useNodeWebgpu } from '../node/webgpu';
 /** A problem with what the user asked for: printed with the usage, exit status 2. */
 export class UsageError extends Error {}
 
+/** `--help` or `-h`: runMain prints the usage and exits 0. */
+class HelpRequest extends Error {}
+
 /** `--name value` flags only (no positionals, no unknown flags); a parse error is a UsageError. */
 export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequest();
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
@@ -135,6 +139,11 @@ export function runMain(main: () => Promise<number>, usage: string): void {
   main().then(
     (code) => exit(code),
     (e: unknown) => {
+      if (e instanceof HelpRequest) {
+        console.log(usage);
+        exit(0);
+        return;
+      }
       if (e instanceof UsageError) {
         console.error(`${e.message}\n${usage}`);
         exit(2);

@@ -70,6 +70,11 @@ describe('predict command line', () => {
   });
 
   it('names bad input: usage errors exit 2, unreadable or mismatched images are skipped by name', () => {
+    for (const script of ['predict', 'train', 'eval'] as const) {
+      const h = cli(script, ['--help']);
+      expect(h.code, script).toBe(0);
+      expect(h.stdout).toMatch(new RegExp(`^usage: npm run ${script} -- `));
+    }
     const bad: [string[], RegExp][] = [
       [['--images', images, '--K', '1,2,3,4'], /--model is required/],
       [['--model', bundle, '--images', images], /give exactly one of --camera <camera.json> and --K fx,fy,cx,cy/],
