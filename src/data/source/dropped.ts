@@ -164,7 +164,17 @@ export interface CollectedDrop {
 }
 
 /**
- * The page's drop path (ui/panels/DropZone.tsx calls this with what entriesOfDrop took from the
+ * A drop event's contents, for every drop target of the page: the entries and files are taken from the
+ * DataTransfer now (the browser empties it when the handler returns), then walked by collectDrop.
+ */
+export function collectDataTransfer(dt: DataTransfer): Promise<CollectedDrop> {
+  const roots = entriesOfDrop(dt.items);
+  const plain = Array.from(dt.files);
+  return collectDrop(roots, plain);
+}
+
+/**
+ * The page's drop path (collectDataTransfer calls this with what entriesOfDrop took from the
  * DataTransfer): walks folders, or takes plain files where the platform gave no entries, and keeps every
  * entry it could not read as a problem line for the dataset report instead of dropping it.
  */

@@ -1,5 +1,5 @@
 import { useRef, useState, type DragEvent } from 'react';
-import { collectDrop, entriesOfDrop } from '../../data/source/dropped';
+import { collectDataTransfer } from '../../data/source/dropped';
 import { loadBundled, loadDropped } from '../engine';
 import { useApp } from '../state/store';
 
@@ -17,11 +17,10 @@ export function DropZone() {
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setOver(false);
-    const roots = entriesOfDrop(e.dataTransfer.items);
-    const plain = Array.from(e.dataTransfer.files);
+    const dropped = collectDataTransfer(e.dataTransfer);
     void (async () => {
       // Unreadable entries and ignored litter travel with the files and are shown with the dataset's problems.
-      const { label, files, problems } = await collectDrop(roots, plain);
+      const { label, files, problems } = await dropped;
       if (files.length === 0) {
         const why = problems.map((p) => `${p.file}: ${p.message}`).join('; ');
         useApp.getState().setLoadError(`Nothing readable was dropped.${why ? ` ${why}` : ''}`);

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { CameraError, parseCameraJson } from '../../data/camera';
-import { collectDrop, entriesOfDrop } from '../../data/source/dropped';
+import { collectDataTransfer } from '../../data/source/dropped';
 import type { PosesJson, TryFrame, TryModelSource } from '../../worker/protocol';
 import { engine, message } from '../engine';
 import { download } from '../format';
@@ -82,10 +82,11 @@ async function downloadPoses(): Promise<void> {
 
 let nextPhotoId = 0;
 
-async function addPhotos(files: { path: string; file: Blob }[]): Promise<void> {
+/** unreadable: entries of the drop that could not be read at all, shown with the photos that fail to decode. */
+async function addPhotos(files: { path: string; file: Blob }[], unreadableEntries: string[] = []): Promise<void> {
   const images = files.filter((f) => kImageName.test(f.path) || f.file.type.startsWith('image/'));
   const photos: TryPhoto[] = [];
-  const unreadable: string[] = [];
+  const unreadable: string[] = [...unreadableEntries];
   for (const f of images.sort((a, b) => a.path.localeCompare(b.path))) {
     try {
       const bitmap = await createImageBitmap(f.file);
@@ -94,7 +95,7 @@ async function addPhotos(files: { path: string; file: Blob }[]): Promise<void> {
       unreadable.push(`${f.path}: ${message(e)}`);
     }
   }
-  useApp.getState().setTryPhotos(photos, images.length === 0 ? 'Nothing dropped was a photo (.jpg, .png, .webp).' : unreadable.length ? `Not readable as images: ${unreadable.join('; ')}` : undefined);
+  useApp.getState().setTryPhotos(photos, images.length === 0 ? `Nothing dropped was a photo (.jpg, .png, .webp).${unreadable.length ? ` Not readable: ${unreadable.join('; ')}` : ''}` : unreadable.length ? `Not readable as images: ${unreadable.join('; ')}` : undefined);
   await predictPhotos();
 }
 
@@ -203,12 +204,11 @@ function Photos({ onCameraFile }: { onCameraFile: (f: File) => void }) {
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setOver(false);
-    const roots = entriesOfDrop(e.dataTransfer.items);
-    const plain = Array.from(e.dataTransfer.files);
     // A camera.json dropped with the photos sets the camera.
-    const cam = plain.find((f) => /\.json$/i.test(f.name));
+    const cam = Array.from(e.dataTransfer.files).find((f) => /\.json$/i.test(f.name));
     if (cam) onCameraFile(cam);
-    void collectDrop(roots, plain).then(({ files }) => (files.some((f) => !/\.json$/i.test(f.path)) ? addPhotos(files) : undefined));
+    void collectDataTransfer(e.dataTransfer).then(({ files, problems }) =>
+      (files.some((f) => !/\.json$/i.test(f.path)) || problems.length > 0 ? addPhotos(files, problems.map((p) => `${p.file}: ${p.message}`)) : undefined));
   };
   const onPick = (list: FileList | null) => {
     if (list && list.length > 0) void addPhotos(Array.from(list, (f) => ({ path: f.webkitRelativePath || f.name, file: f })));

@@ -76,8 +76,11 @@ describe("the page's drop path keeps what it could not read", () => {
 
   it('DropZone hands collectDrop\'s problems to loadDropped, which shows them with the dataset\'s', () => {
     const dropZone = src('ui/panels/DropZone.tsx');
-    expect(dropZone).toMatch(/await collectDrop\(roots, plain\)/);
+    // Both drop targets (the dataset's and Try it's) read a drop through collectDataTransfer -> collectDrop.
+    expect(src('data/source/dropped.ts')).toMatch(/export function collectDataTransfer[^]*?return collectDrop\(roots, plain\);/);
+    expect(dropZone).toMatch(/const dropped = collectDataTransfer\(e\.dataTransfer\);[^]*?= await dropped;/);
     expect(dropZone).toMatch(/loadDropped\(label, files, problems\)/);
+    expect(src('ui/tryit/TryItView.tsx')).toMatch(/collectDataTransfer\(e\.dataTransfer\)\.then\(\(\{ files, problems \}\)/);
     expect(dropZone).not.toMatch(/walkEntries/);
     expect(src('ui/engine.ts')).toMatch(/setDataset\(withDropProblems\(await engine\(\)\.loadFiles\(label, files, progressTo\(label\)\), dropProblems\)\)/);
   });
