@@ -161,46 +161,36 @@ export function registerConvGradients(backendName: 'cpu' | 'wasm'): void {
   if (backendName === 'wasm') {
     const ownInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
     if (!ownInput) throw new Error('registerConvGradients: the wasm backend has no Conv2DBackpropInput (is @tensorflow/tfjs-backend-wasm loaded?)');
-    if (tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')) tf.unregisterKernel(tf.Conv2DBackpropFilter, 'wasm');
-    tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
-    tf.registerKernel({
-      kernelName: tf.Conv2DBackpropFilter,
-      backendName: 'wasm',
-      kernelFunc: (args) => {
-        const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-        const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
-        requireNhwc('Conv2DBackpropFilter', attrs.dataFormat);
-        return conv2dBackpropFilterByConvolution('wasm', args.backend as tf.KernelBackend, x, dy, attrs);
-      },
+    replaceKernel(tf.Conv2DBackpropFilter, 'wasm', (args) => {
+      const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+      requireNhwc('Conv2DBackpropFilter', attrs.dataFormat);
+      return conv2dBackpropFilterByConvolution('wasm', args.backend as tf.KernelBackend, x, dy, attrs);
     });
-    tf.registerKernel({
-      kernelName: tf.Conv2DBackpropInput,
-      backendName: 'wasm',
-      // The backend binds its own kernel's WebAssembly function at start-up: keep that for strides > 1.
-      setupFunc: ownInput.setupFunc,
-      kernelFunc: (args) => {
-        const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-        const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
-        requireNhwc('Conv2DBackpropInput', attrs.dataFormat);
-        return conv2dBackpropInputByConvolution('wasm', args.backend as tf.KernelBackend, dy, filter, attrs) ?? ownInput.kernelFunc(args);
-      },
-    });
+    // The backend binds its own kernel's WebAssembly function at start-up: keep that for strides > 1.
+    replaceKernel(tf.Conv2DBackpropInput, 'wasm', (args) => {
+      const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+      requireNhwc('Conv2DBackpropInput', attrs.dataFormat);
+      return conv2dBackpropInputByConvolution('wasm', args.backend as tf.KernelBackend, dy, filter, attrs) ?? ownInput.kernelFunc(args);
+    }, ownInput.setupFunc);
     return;
   }
   const original = tf.getKernel(tf.Conv2DBackpropFilter, 'cpu');
   if (!original) throw new Error('registerConvGradients: the cpu backend has no Conv2DBackpropFilter to replace (is @tensorflow/tfjs loaded?)');
-  tf.unregisterKernel(tf.Conv2DBackpropFilter, 'cpu');
-  tf.registerKernel({
-    kernelName: tf.Conv2DBackpropFilter,
-    backendName: 'cpu',
-    kernelFunc: (args) => {
-      const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
-      if (tf.backend_util.convertConv2DDataFormat(attrs.dataFormat) !== 'channelsLast') return original.kernelFunc(args);
-      const backend = args.backend as unknown as CpuBackend;
-      const info = convInfoOf(x, attrs);
-      const dW = conv2dBackpropFilterNhwc(backend.data.get(x.dataId).values, x.shape, backend.data.get(dy.dataId).values, info);
-      return backend.makeTensorInfo(info.filterShape, 'float32', dW);
-    },
+  replaceKernel(tf.Conv2DBackpropFilter, 'cpu', (args) => {
+    const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+    if (tf.backend_util.convertConv2DDataFormat(attrs.dataFormat) !== 'channelsLast') return original.kernelFunc(args);
+    const backend = args.backend as unknown as CpuBackend;
+    const info = convInfoOf(x, attrs);
+    const dW = conv2dBackpropFilterNhwc(backend.data.get(x.dataId).values, x.shape, backend.data.get(dy.dataId).values, info);
+    return backend.makeTensorInfo(info.filterShape, 'float32', dW);
   });
+}
+
+/** Registers kernelFunc as the backend's kernel, in place of the one it has (if any). */
+function replaceKernel(name: string, backendName: string, kernelFunc: tf.KernelFunc, setupFunc?: tf.KernelSetupFunc): void {
+  if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
+  tf.registerKernel({ kernelName: name, backendName, kernelFunc, ...(setupFunc ? { setupFunc } : {}) });
 }
