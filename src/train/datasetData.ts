@@ -80,10 +80,17 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
   const augment = config.data.augment ? { ...kDefaultAugment, scaleJitter: config.data.scaleJitter, shiftJitter: config.data.shiftJitter } : false;
   const trainOpts: SampleOptions = { ...base, augment };
   const viewPx = config.localiser.model.inputPx;
-  const gtBox = (ref: InstanceRef) => {
-    const im = ds.images[ref.image];
-    const ins = im.instances[ref.instance];
-    return Float64Array.from(modelBox(obj, ins.rM2c, ins.tM2cMm, im.kPx));
+  // The projected model's box per instance, once: every view of it in every epoch needs it.
+  const boxes = new WeakMap<InstanceRef, Float64Array>();
+  const gtBox = (ref: InstanceRef): Float64Array => {
+    let box = boxes.get(ref);
+    if (!box) {
+      const im = ds.images[ref.image];
+      const ins = im.instances[ref.instance];
+      box = Float64Array.from(modelBox(obj, ins.rM2c, ins.tM2cMm, im.kPx));
+      boxes.set(ref, box);
+    }
+    return box;
   };
   const object = poseObject(obj, keypoints);
   // A corrupt image stops nothing: its samples come from the next readable training instance, and the

@@ -154,11 +154,6 @@ export class Localiser {
     return { centre: c[0], size: s[0] };
   }
 
-  /** Boxes (image px) for whole-image views, one detection each. */
-  detect(views: readonly ViewImage[], norm: Normalisation): Promise<Detection[]> {
-    return detectObjects(this.model, views, norm);
-  }
-
   async getState(): Promise<{ weights: NamedArray[]; optimizer: AdamState }> {
     const weights = await Promise.all(this.model.trainableWeights.map(async (w, i) => ({
       name: w.originalName, shape: w.shape as number[], values: Float32Array.from(await this.vars[i].data()),

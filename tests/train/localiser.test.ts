@@ -15,7 +15,7 @@ import { useCpuBackend } from '../../src/kernels/setup';
 import { makeConfig } from '../../src/train/config';
 import { datasetTrainingData } from '../../src/train/datasetData';
 import { evaluate } from '../../src/train/evaluate';
-import { boxImageToView, boxIou, boxViewToImage, decodeView, Localiser, viewWindow } from '../../src/train/localiser';
+import { boxImageToView, boxIou, boxViewToImage, decodeView, detectObjects, Localiser, viewWindow } from '../../src/train/localiser';
 import { buildModel } from '../../src/train/model';
 
 const kBundled = join(__dirname, '..', '..', 'public', 'datasets', 'poselab-toy');
@@ -89,7 +89,7 @@ describe('localiser on the bundled renders', () => {
     const n = 24;
     const ious: number[] = [];
     for (let i = 0; i < n; i++) {
-      const [d] = await loc.detect([await data.testView(i)], cfg.data);
+      const [d] = await detectObjects(loc.model, [await data.testView(i)], cfg.data);
       ious.push(boxIou(d.boxPx, (await data.test(i)).gtBoxPx));
     }
     const found = ious.filter((x) => x >= 0.5).length;
