@@ -16,6 +16,11 @@ export interface AugmentOptions {
   scaleJitter: number;
   /** Crop centre shift drawn from [-t, t] x the crop side, on each axis. */
   shiftJitter: number;
+  /**
+   * In-plane rotation, degrees: the camera turns by U(-r, r) about the ray through the crop's centre, the
+   * crop is cut from the image warped by that exact rotation (a homography) and the pose turns with it.
+   */
+  rotationDeg: number;
   /** Probability of replacing the background (pixels outside the object's mask). */
   backgroundProb: number;
 }
@@ -27,6 +32,7 @@ export const kDefaultAugment: AugmentOptions = {
   hue: 0.04,
   scaleJitter: 0.15,
   shiftJitter: 0.1,
+  rotationDeg: 0,
   backgroundProb: 0.5,
 };
 

@@ -130,15 +130,20 @@ export function resampleView(img: RgbaImage, c: CropWindow, reduced?: RgbaImage)
   return resampleRgb(reduced ?? reduceImage(img, f), reducedWindow(c, f));
 }
 
-export function resampleRgb(img: RgbaImage, c: CropWindow): Float32Array {
-  return resample(img, c, 3, (v) => v / 255);
+/**
+ * The window's RGB in [0, 1]. With `srcFromView` (3x3 row-major homography), the window is cut from a
+ * virtual image whose px x' map to img's px as x ~ srcFromView x' (a camera rotated about its centre:
+ * srcFromView = K Q^T K^-1, samples.ts).
+ */
+export function resampleRgb(img: RgbaImage, c: CropWindow, srcFromView?: ArrayLike<number>): Float32Array {
+  return resample(img, c, 3, (v) => v / 255, srcFromView);
 }
 
-export function resampleMask(img: RgbaImage, c: CropWindow): Float32Array {
-  return resample(img, c, 1, (v) => (v >= 128 ? 1 : 0));
+export function resampleMask(img: RgbaImage, c: CropWindow, srcFromView?: ArrayLike<number>): Float32Array {
+  return resample(img, c, 1, (v) => (v >= 128 ? 1 : 0), srcFromView);
 }
 
-function resample(img: RgbaImage, c: CropWindow, channels: 1 | 3, finish: (v: number) => number): Float32Array {
+function resample(img: RgbaImage, c: CropWindow, channels: 1 | 3, finish: (v: number) => number, hom?: ArrayLike<number>): Float32Array {
   const { s, tx, ty } = cropAffine(c);
   const out = new Float32Array(c.outPx * c.outPx * channels);
   const k = s < 0.5 ? Math.min(4, Math.ceil(1 / s)) : 1;
@@ -152,8 +157,12 @@ function resample(img: RgbaImage, c: CropWindow, channels: 1 | 3, finish: (v: nu
           // sub-sample positions spread evenly over the output pixel's area
           const ou = i + (si + 0.5) / k - 0.5;
           const ov = j + (sj + 0.5) / k - 0.5;
-          const u = (ou - tx) / s;
-          const v = (ov - ty) / s;
+          let u = (ou - tx) / s;
+          let v = (ov - ty) / s;
+          if (hom) {
+            const wh = hom[6] * u + hom[7] * v + hom[8];
+            [u, v] = [(hom[0] * u + hom[1] * v + hom[2]) / wh, (hom[3] * u + hom[4] * v + hom[5]) / wh];
+          }
           const x0 = Math.floor(u), y0 = Math.floor(v);
           const fx = u - x0, fy = v - y0;
           for (let dy = 0; dy < 2; dy++) {

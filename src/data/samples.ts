@@ -4,6 +4,8 @@ import type { Dataset, DatasetObject } from './dataset';
 import type { ImageStore } from './image-store';
 import { boxCorners } from './mesh';
 import { hashSeed, Rng } from './rng';
+import { mat3Apply, mat3Inverse, mat3Mul, mat3Transpose } from '../solver/linalg';
+import { so3Exp } from '../solver/so3';
 
 /**
  * Training samples: one object instance, cropped square around the object and resized to the network
@@ -115,8 +117,9 @@ export async function makeSample(
     crop.cxPx += crop.sidePx * rng.uniform(-aug.shiftJitter, aug.shiftJitter);
     crop.cyPx += crop.sidePx * rng.uniform(-aug.shiftJitter, aug.shiftJitter);
   }
-  const rgb = resampleRgb(rgbImg, crop);
-  const mask = usableMask ? resampleMask(usableMask, crop) : new Float32Array(opts.outPx * opts.outPx);
+  const turn = aug && aug.rotationDeg > 0 ? cameraTurn(im.kPx, crop, (rng.uniform(-aug.rotationDeg, aug.rotationDeg) * Math.PI) / 180) : undefined;
+  const rgb = resampleRgb(rgbImg, crop, turn?.srcFromView);
+  const mask = usableMask ? resampleMask(usableMask, crop, turn?.srcFromView) : new Float32Array(opts.outPx * opts.outPx);
   if (aug) {
     if (usableMask && rng.next() < aug.backgroundProb) {
       replaceBackground(rgb, mask, (opts.background ?? randomBackground)(opts.outPx, rng));
@@ -133,9 +136,24 @@ export async function makeSample(
     hasMask: !!usableMask,
     kCrop,
     crop,
-    rM2c: ins.rM2c,
-    tM2cMm: ins.tM2cMm,
+    rM2c: turn ? mat3Mul(new Float64Array(9), turn.q, ins.rM2c) : ins.rM2c,
+    tM2cMm: turn ? mat3Apply(new Float64Array(3), turn.q, ins.tM2cMm) : ins.tM2cMm,
   };
+}
+
+/**
+ * The camera turned by `angleRad` about the ray through the crop's centre: its rotation q (row-major, old
+ * camera frame to new; a pose R, t becomes q R, q t) and the homography K q^T K^-1 from the new image's px
+ * to the old's. The crop's centre stays where it is, so the object stays in the crop; a pure rotation
+ * about the camera's centre is exact for any scene (no depth needed).
+ */
+function cameraTurn(kPx: ArrayLike<number>, crop: CropWindow, angleRad: number): { q: Float64Array; srcFromView: Float64Array } {
+  const kInv = mat3Inverse(new Float64Array(9), kPx);
+  const ray = mat3Apply(new Float64Array(3), kInv, [crop.cxPx, crop.cyPx, 1]);
+  const n = Math.hypot(ray[0], ray[1], ray[2]);
+  const q = so3Exp(new Float64Array(9), [(angleRad * ray[0]) / n, (angleRad * ray[1]) / n, (angleRad * ray[2]) / n]);
+  const kqT = mat3Mul(new Float64Array(9), kPx, mat3Transpose(new Float64Array(9), q));
+  return { q, srcFromView: mat3Mul(new Float64Array(9), kqT, kInv) };
 }
 
 /** [x, y, w, h] px of the mask's set pixels (R >= 128), pixel areas included; undefined when empty. */

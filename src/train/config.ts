@@ -69,6 +69,12 @@ export interface DataConfig {
    */
   scaleJitter: number;
   shiftJitter: number;
+  /**
+   * Training crops turn in the image plane by up to this many degrees, exactly (the camera rotates about
+   * the ray through the crop's centre and the GT pose with it; data/samples.ts): every training view is
+   * seen at many rolls, so a test view needs a training view near it in viewpoint only, not in roll.
+   */
+  rotationDeg: number;
   cropFrom: 'mask' | 'model';
   augment: boolean;
   /** Number of FPS keypoints on the surface (the centre comes on top). */
@@ -132,7 +138,7 @@ const base: Omit<TrainConfig, 'name'> = {
   evalCrops: 'detected',
   loss: { sigmaCells: 1.5, keypointWeight: 0.1, betaMax: 0.01, warmupSteps: 2000, betaRampSteps: 2000, posePoints: 0, pnpInit: 'epnp' },
   optim: { batchSize: 16, steps: 20_000, lr: 1e-3, lrWarmupSteps: 200, minLrFactor: 0.05, clipNorm: 5, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-  data: { padding: 0.15, scaleJitter: 0.25, shiftJitter: 0.15, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
+  data: { padding: 0.15, scaleJitter: 0.25, shiftJitter: 0.15, rotationDeg: 0, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
   evalEvery: 2000,
   evalMaxInstances: 200,
   evalSamples: 4,
@@ -263,6 +269,7 @@ export function configProblems(c: TrainConfig): ConfigProblem[] {
   if (c.evalCrops !== 'detected' && c.evalCrops !== 'oracle') bad('evalCrops', c.evalCrops, "must be 'detected' or 'oracle'");
   if (!(c.data.scaleJitter >= 0 && c.data.scaleJitter < 1)) bad('data.scaleJitter', c.data.scaleJitter, 'must be in [0, 1)');
   if (!(c.data.shiftJitter >= 0)) bad('data.shiftJitter', c.data.shiftJitter, 'must be >= 0');
+  if (!(c.data.rotationDeg >= 0 && c.data.rotationDeg <= 180)) bad('data.rotationDeg', c.data.rotationDeg, 'must be in [0, 180]');
   return out;
 }
 
@@ -277,7 +284,7 @@ export function upgradeConfig(c: TrainConfig): { config: TrainConfig; hasLocalis
     ...c,
     localiser: c.localiser ?? structuredClone(preset.localiser),
     evalCrops: c.evalCrops ?? (hasLocaliser ? 'detected' : 'oracle'),
-    data: { ...c.data, scaleJitter: c.data.scaleJitter ?? kDefaultAugment.scaleJitter, shiftJitter: c.data.shiftJitter ?? kDefaultAugment.shiftJitter },
+    data: { ...c.data, scaleJitter: c.data.scaleJitter ?? kDefaultAugment.scaleJitter, shiftJitter: c.data.shiftJitter ?? kDefaultAugment.shiftJitter, rotationDeg: c.data.rotationDeg ?? 0 },
   };
   return { config, hasLocaliser };
 }

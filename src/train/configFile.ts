@@ -74,6 +74,7 @@ const kData: Fields<DataConfig> = {
   padding: num(0),
   scaleJitter: num(),
   shiftJitter: num(),
+  rotationDeg: num(),
   cropFrom: { kind: 'enum', values: ['mask', 'model'] satisfies DataConfig['cropFrom'][] },
   augment: { kind: 'boolean' },
   keypoints: int(),

@@ -6,6 +6,11 @@ import { kDefaultSampleOptions, listInstances, makeSample } from '../../src/data
 import { MemorySource } from '../../src/data/source/source';
 import { projectPoints } from '../../src/data/crop';
 import { bopFixture } from './fixtures';
+import { kDefaultAugment } from '../../src/data/augment';
+import { NodeFolderSource } from '../../src/data/source/node';
+import { join } from 'node:path';
+
+const kBundled = join(__dirname, '..', '..', 'public', 'datasets', 'poselab-toy');
 
 async function setup() {
   const ds = await loadDataset(new MemorySource('fixture', bopFixture()));
@@ -45,7 +50,7 @@ describe('samples', () => {
   it('background replacement changes only pixels outside the mask', async () => {
     const { ds, store } = await setup();
     const ref = listInstances(ds)[0];
-    const aug = { brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0, shiftJitter: 0, backgroundProb: 1 };
+    const aug = { brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0, shiftJitter: 0, rotationDeg: 0, backgroundProb: 1 };
     const plain = await makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: false });
     const repl = await makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: aug }, 1, 0);
     let changedOutside = 0;
@@ -55,5 +60,44 @@ describe('samples', () => {
       else if (!same) changedOutside++;
     }
     expect(changedOutside).toBeGreaterThan(1000);
+  });
+
+  it('in-plane rotation turns the pose with the pixels: the mesh under the turned pose lands on the turned mask', async () => {
+    // The bundled renders have exact ground truth and whole-object masks (mask/): under the sample's pose
+    // and crop K, the mesh's vertices must fall on the resampled mask. The unturned pose must not, so the
+    // check can tell a turned pose from a stale one.
+    const ds = await loadDataset(await NodeFolderSource.open(kBundled));
+    const store = new ImageStore(ds.source, decodePure);
+    const refs = listInstances(ds).slice(0, 6);
+    const mesh = ds.objects[0].mesh!;
+    const onMask = (mask: Float32Array, r: ArrayLike<number>, t: ArrayLike<number>, k: ArrayLike<number>, side: number): number => {
+      const uv = projectPoints(mesh.positions, r, t, k);
+      let hit = 0;
+      for (let i = 0; i < uv.length; i += 2) {
+        const x = Math.round(uv[i]), y = Math.round(uv[i + 1]);
+        if (x >= 0 && y >= 0 && x < side && y < side && mask[y * side + x] === 1) hit++;
+      }
+      return hit / (uv.length / 2);
+    };
+    const aug = { ...kDefaultAugment, brightness: 0, contrast: 0, saturation: 0, hue: 0, backgroundProb: 0, rotationDeg: 180 };
+    let turnedDeg = 0;
+    for (const [i, ref] of refs.entries()) {
+      const im = ds.images[ref.image];
+      const ins = im.instances[ref.instance];
+      const s = await makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: aug }, 7, i);
+      const cosA = (s.rM2c[0] * ins.rM2c[0] + s.rM2c[1] * ins.rM2c[1] + s.rM2c[2] * ins.rM2c[2] + s.rM2c[3] * ins.rM2c[3] + s.rM2c[4] * ins.rM2c[4]
+        + s.rM2c[5] * ins.rM2c[5] + s.rM2c[6] * ins.rM2c[6] + s.rM2c[7] * ins.rM2c[7] + s.rM2c[8] * ins.rM2c[8] - 1) / 2;
+      const deg = (Math.acos(Math.max(-1, Math.min(1, cosA))) * 180) / Math.PI;
+      turnedDeg = Math.max(turnedDeg, deg);
+      // depth along the crop's centre ray is kept: a rotation about that ray
+      expect(Math.hypot(...s.tM2cMm)).toBeCloseTo(Math.hypot(...ins.tM2cMm), 6);
+      // Occluders hide part of the object in the visible mask: the same crop unturned is the baseline.
+      const plain = await makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: { ...aug, rotationDeg: 0 } }, 7, i);
+      const base = onMask(plain.mask, plain.rM2c, plain.tM2cMm, plain.kCrop, plain.outPx);
+      const turned = onMask(s.mask, s.rM2c, s.tM2cMm, s.kCrop, s.outPx);
+      expect(Math.abs(turned - base), `${im.key}: turned ${deg.toFixed(1)} deg`).toBeLessThan(0.05);
+      if (deg > 60) expect(onMask(s.mask, ins.rM2c, ins.tM2cMm, s.kCrop, s.outPx), `${im.key}: the unturned pose`).toBeLessThan(base - 0.15);
+    }
+    expect(turnedDeg).toBeGreaterThan(60);
   });
 });
