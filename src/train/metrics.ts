@@ -148,6 +148,9 @@ export interface PoseMetrics {
   cm5deg5: number;
   meanRotDeg: number;
   meanTransMm: number;
+  /** Medians over the same instances as the means: a few gross failures move a mean, not a median. */
+  medianRotDeg: number;
+  medianTransMm: number;
   /** Instances whose PnP did not converge (they count as wrong in every fraction) */
   pnpFailures: number;
   /** Where the crops came from: the localiser's boxes, or the ground truth's ('oracle': an upper bound). */
@@ -163,12 +166,13 @@ export interface PoseMetrics {
 
 /**
  * Aggregates instance errors. A missed detection or a failed PnP counts as wrong in every fraction; the
- * means are over the rest only (NaN when none is left).
+ * means and medians are over the rest only (NaN when none is left).
  */
 export function summarise(errs: readonly InstanceErrors[], diameterMm: number, symmetric: boolean, msPerImage: number,
   crops: 'detected' | 'oracle' = 'oracle'): PoseMetrics {
   const n = errs.length;
-  let add = 0, proj = 0, cmdeg = 0, rot = 0, trans = 0, failures = 0, missed = 0, found = 0;
+  let add = 0, proj = 0, cmdeg = 0, failures = 0, missed = 0, found = 0;
+  const rots: number[] = [], transs: number[] = [];
   for (const e of errs) {
     if (e.detected && e.iou >= 0.5) found++;
     if (!e.detected) { missed++; continue; }
@@ -176,17 +180,20 @@ export function summarise(errs: readonly InstanceErrors[], diameterMm: number, s
     if (e.addMm < 0.1 * diameterMm) add++;
     if (e.proj2dPx < 5) proj++;
     if (e.transMm < 50 && e.rotDeg < 5) cmdeg++;
-    rot += e.rotDeg;
-    trans += e.transMm;
+    rots.push(e.rotDeg);
+    transs.push(e.transMm);
   }
-  const ok = n - failures - missed;
+  const ok = rots.length;
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
   return {
     instances: n,
     add01d: n ? add / n : 0,
     proj5px: n ? proj / n : 0,
     cm5deg5: n ? cmdeg / n : 0,
-    meanRotDeg: ok ? rot / ok : NaN,
-    meanTransMm: ok ? trans / ok : NaN,
+    meanRotDeg: ok ? sum(rots) / ok : NaN,
+    meanTransMm: ok ? sum(transs) / ok : NaN,
+    medianRotDeg: median(rots),
+    medianTransMm: median(transs),
     pnpFailures: failures,
     crops,
     detectionRecall: crops === 'oracle' ? NaN : n ? found / n : 0,
@@ -196,11 +203,20 @@ export function summarise(errs: readonly InstanceErrors[], diameterMm: number, s
   };
 }
 
+/** The middle value (mean of the two middle ones for an even count); NaN for none. */
+export function median(xs: readonly number[]): number {
+  if (!xs.length) return NaN;
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+}
+
 /** Pretty one-line summary for logs. */
 export function metricsLine(m: PoseMetrics): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const det = m.crops === 'oracle' ? '[oracle crops] ' : `detected ${pct(m.detectionRecall)} (IoU >= 0.5; ${m.missed} below the score threshold)  `;
   return `${det}${m.symmetric ? 'ADD-S' : 'ADD'}-0.1d ${pct(m.add01d)}  2D-5px ${pct(m.proj5px)}  5cm5deg ${pct(m.cm5deg5)}  ` +
-    `rot ${m.meanRotDeg.toFixed(2)} deg  trans ${m.meanTransMm.toFixed(1)} mm  PnP failures ${m.pnpFailures}/${m.instances}  ` +
+    `rot mean ${m.meanRotDeg.toFixed(2)} / median ${m.medianRotDeg.toFixed(2)} deg  ` +
+    `trans mean ${m.meanTransMm.toFixed(1)} / median ${m.medianTransMm.toFixed(1)} mm  PnP failures ${m.pnpFailures}/${m.instances}  ` +
     `${m.msPerImage.toFixed(1)} ms/image`;
 }

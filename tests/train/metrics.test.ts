@@ -7,7 +7,7 @@ import { so3Exp } from '../../src/solver/so3';
 import {
   metricsLine,
   addErrorMm, addsErrorMm, instanceErrors, projection2dErrorPx, rotationErrorDeg, summarise,
-  translationErrorMm, type InstanceErrors,
+  translationErrorMm, median, type InstanceErrors,
 } from '../../src/train/metrics';
 
 const I = [1, 0, 0, 0, 1, 0, 0, 0, 1];
@@ -89,6 +89,10 @@ describe('instanceErrors and summarise', () => {
     expect(m.cm5deg5).toBe(2 / 4);
     expect(m.meanRotDeg).toBeCloseTo((1 + 4.9 + 6) / 3, 12);
     expect(m.meanTransMm).toBeCloseTo((10 + 49.9 + 10) / 3, 12);
+    // medians over the same three converged instances: the failure's 1 deg / 1 mm is not among them
+    expect(m.medianRotDeg).toBe(4.9);
+    expect(m.medianTransMm).toBe(10);
+    expect(metricsLine(m)).toContain('rot mean 3.97 / median 4.90 deg  trans mean 23.3 / median 10.0 mm');
     expect(m.pnpFailures).toBe(1);
     expect(m.msPerImage).toBe(2.5);
   });
@@ -119,5 +123,12 @@ describe('instanceErrors and summarise', () => {
     const m = summarise([], 100, true, 0);
     expect([m.add01d, m.proj5px, m.cm5deg5, m.pnpFailures]).toEqual([0, 0, 0, 0]);
     expect(m.meanRotDeg).toBeNaN();
+    expect(m.medianTransMm).toBeNaN();
+  });
+
+  it('the median of an even count is the mean of the two middle values, whatever the order', () => {
+    expect(median([7, 1, 100, 3])).toBe(5);
+    expect(median([2])).toBe(2);
+    expect(median([])).toBeNaN();
   });
 });

@@ -192,8 +192,8 @@ export function Predictions() {
           <span>{metrics.symmetric ? 'ADD-S' : 'ADD'} 0.1d <b>{fmtPct(metrics.add01d)}</b></span>
           <span>2D 5 px <b>{fmtPct(metrics.proj5px)}</b></span>
           <span>5 cm 5° <b>{fmtPct(metrics.cm5deg5)}</b></span>
-          <span>mean rot <b>{fmtNum(metrics.meanRotDeg, 1)}°</b></span>
-          <span>mean trans <b>{fmtNum(metrics.meanTransMm, 0)} mm</b></span>
+          <span title="mean / median over the instances with a pose">rot <b>{fmtNum(metrics.meanRotDeg, 1)}° / {fmtNum(metrics.medianRotDeg, 1)}°</b></span>
+          <span title="mean / median over the instances with a pose">trans <b>{fmtNum(metrics.meanTransMm, 0)} / {fmtNum(metrics.medianTransMm, 0)} mm</b></span>
           <span>PnP failures <b>{metrics.pnpFailures}</b> / {metrics.instances}</span>
         </div>
       )}
