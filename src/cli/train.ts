@@ -14,9 +14,10 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { decodePure } from '../data/decode/pure';
-import { exportEngine, importBundle, resumeCheckpoint } from '../train/bundle';
+import { exportEngine, importBundle } from '../train/bundle';
+import { bundleResume } from '../train/bundleRuns';
 import type { Checkpoint } from '../train/checkpoint';
-import { applyOverrides, isConfigName, kConfigs, validateConfig, type ConfigName, type ConfigOverrides, type TrainConfig } from '../train/config';
+import { applyOverrides, isConfigName, kConfigs, type ConfigName, type ConfigOverrides, type TrainConfig } from '../train/config';
 import { configText, resolveConfigText } from '../train/configFile';
 import { datasetTrainingData } from '../train/datasetData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
@@ -56,15 +57,15 @@ async function main(argv: string[]): Promise<number> {
     const b = await importBundle(await readBundlePath(values.resume, '--resume')).catch((e: unknown) => {
       throw e instanceof UsageError ? e : new UsageError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
     });
-    resume = await resumeCheckpoint(b);
+    // --steps names the run's new total; everything else stays as trained.
+    const r = await bundleResume(b, steps);
     b.model.dispose();
+    b.localiser?.dispose();
+    resume = r.checkpoint;
     if (values.config) console.error(`--config ${values.config} ignored: a resumed run keeps its bundle's config (${resume.config.name})`);
-    // --steps names the run's new total; everything else stays as trained (the schedules follow the new total).
-    if (steps !== undefined) resume.config.optim.steps = steps;
-    validateConfig(resume.config);
     config = resume.config;
-    keypointsMm = b.keypointsMm;
-    resumeObj = b.meta.class.id;
+    keypointsMm = r.keypointsMm;
+    resumeObj = r.objId;
     if (objId !== undefined && objId !== resumeObj) throw new UsageError(`--object ${objId}: the bundle was trained for object ${resumeObj}`);
   } else {
     const preset = values.config !== undefined && isConfigName(values.config) ? values.config : undefined;
