@@ -1,6 +1,6 @@
 // EPnP initialiser (Lepetit, Moreno-Noguer, Fua, IJCV 2009) in the normalised frame of docs/pnp-maths.md,
-// f32, one problem per thread. Twin of src/solver/epnp.ts: each function here carries the snake_case name
-// of its TypeScript twin and does the same steps (see the module doc there for the derivation).
+// f32, one problem per thread. Twin of src/solver/epnp*.ts: each function here carries the snake_case name
+// of its TypeScript twin and does the same steps (see the module doc of epnp.ts for the derivation).
 //
 // A library: the host concatenates common.wgsl + eigen.wgsl + epnp.wgsl + the kernel. It declares no
 // bindings and no overrides; the including kernel provides the current problem through
