@@ -5,7 +5,6 @@
  * upper bound, labelled so in the metrics.
  */
 import * as tf from '@tensorflow/tfjs';
-import { projectPoints } from '../data/crop';
 import { so3Exp } from '../solver/so3';
 import { bpnp } from '../ops/bpnp';
 import { projectKeypoints, stackImages, stackK } from './batch';
