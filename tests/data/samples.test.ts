@@ -4,7 +4,7 @@ import { ImageStore } from '../../src/data/image-store';
 import { loadDataset } from '../../src/data/load';
 import { kDefaultSampleOptions, listInstances, makeSample } from '../../src/data/samples';
 import { MemorySource } from '../../src/data/source/source';
-import { projectPoints } from '../../src/data/crop';
+import { projectModelPoints } from '../../src/solver/projection';
 import { bopFixture } from './fixtures';
 
 async function setup() {
@@ -24,7 +24,7 @@ describe('samples', () => {
     expect(s.hasMask).toBe(true);
     expect(Object.keys(s)).not.toContain('keypointsPx');
     // the object's origin, projected with the crop's K, is near the middle of an unjittered crop
-    const centre = projectPoints([0, 0, 0], s.rM2c, s.tM2cMm, s.kCrop);
+    const centre = projectModelPoints([0, 0, 0], s.rM2c, s.tM2cMm, s.kCrop);
     expect(Math.abs(centre[0] - 63.5)).toBeLessThan(20);
     expect(Math.abs(centre[1] - 63.5)).toBeLessThan(20);
     for (const v of s.rgb) expect(v >= 0 && v <= 1).toBe(true);
