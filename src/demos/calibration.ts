@@ -15,8 +15,7 @@ import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
 import { DemoAdam } from './adam';
 import type { Demo, DemoStep } from './demo';
-import { demoRng } from './random';
-import { intrinsicsMatrix, projectExact, viewFrom } from './scenes';
+import { demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
 import { f32, nextWarmStart, variableFrom } from './tensors';
 
 export interface CalibrationOptions {

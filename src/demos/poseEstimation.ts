@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
 import type { Demo, DemoStep } from './demo';
-import { demoRng, type DemoRng } from './random';
-import { cubeCorners, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
+import type { Rng } from '../data/rng';
+import { cubeCorners, demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
 import { f32, nextWarmStart, variableFrom } from './tensors';
 
 export interface PoseEstimationOptions {
@@ -64,7 +64,7 @@ const kSpreadPx = 80;
 
 
 /** LeCun-normal weights, so tanh units start in their linear range whatever the layer's width. */
-function lecun(rng: DemoRng, fanIn: number, fanOut: number): tf.Variable {
+function lecun(rng: Rng, fanIn: number, fanOut: number): tf.Variable {
   const std = 1 / Math.sqrt(fanIn);
   return variableFrom(f32(Array.from({ length: fanIn * fanOut }, () => std * rng.normal()), [fanIn, fanOut]));
 }

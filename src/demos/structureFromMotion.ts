@@ -24,8 +24,7 @@ import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
 import { DemoAdam } from './adam';
 import type { Demo, DemoStep } from './demo';
-import { demoRng } from './random';
-import { intrinsicsMatrix, projectExact, trefoilPoints, viewsAround } from './scenes';
+import { demoRng, intrinsicsMatrix, projectExact, trefoilPoints, viewsAround } from './scenes';
 import { structureError } from './similarity';
 import { f32, nextWarmStart, variableFrom } from './tensors';
 

@@ -11,7 +11,7 @@ import { solvePnpBatch } from '../../src/solver/pnp';
 import { solveExact } from '../helpers/exactSolve';
 import { PnpStatus } from '../../src/solver/status';
 import { makeRng } from '../helpers/rng';
-import { makeProblems } from '../helpers/problems';
+import { makeProblems } from '../../src/synthetic/pnpProblems';
 import { kUtmOffset, makeGcpProblems } from '../helpers/gcpProblems';
 import { projectPoints } from '../../src/solver/projection';
 

@@ -14,7 +14,7 @@ import {
 import { solvePnpBatch } from '../../src/solver/pnp';
 import { so3Exp } from '../../src/solver/so3';
 import { PnpStatus } from '../../src/solver/status';
-import { makeProblems } from '../helpers/problems';
+import { makeProblems } from '../../src/synthetic/pnpProblems';
 import { makeRng } from '../helpers/rng';
 
 const det3 = (M: ArrayLike<number>): number =>
