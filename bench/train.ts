@@ -36,7 +36,7 @@ import { isConfigName, makeConfig, type ConfigName, type TrainConfig } from '../
 import type { TrainingData, TrainingSample } from '../src/train/data';
 import { TrainingEngine } from '../src/train/engine';
 import { buildModel, parameterCount, runModel, trainableVariables } from '../src/train/model';
-import { Adam } from '../src/train/optimizer';
+import { Adam } from '../src/ops/adam';
 import { deviceSlug } from './device';
 
 const here = dirname(fileURLToPath(import.meta.url));

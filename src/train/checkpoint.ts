@@ -11,7 +11,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { upgradeConfig, type TrainConfig } from './config';
 import type { Localiser } from './localiser';
-import { assignArray, type Adam, type AdamState } from './optimizer';
+import { assignArray, type Adam, type AdamState } from '../ops/adam';
 
 export interface NamedArray {
   name: string;

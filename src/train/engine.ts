@@ -20,7 +20,7 @@ import type { LossPoints } from './loss';
 import type { PoseMetrics } from './metrics';
 import { Localiser } from './localiser';
 import { buildModel, parameterCount, trainableVariables } from './model';
-import { Adam } from './optimizer';
+import { Adam } from '../ops/adam';
 import { betaAt, learningRateAt } from './schedule';
 import { TrainBatches, type TrainBatch } from './trainBatches';
 import { trainStep, type Losses, type StepNetwork } from './trainStep';

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { heatmapSide, type TrainConfig } from './config';
 import { networkTerms, poseTerm, type LossBatch, type LossPoints } from './loss';
 import { normalise, runModel, type NetOutputs } from './model';
-import type { Adam } from './optimizer';
+import type { Adam } from '../ops/adam';
 
 export interface Losses {
   /** heatmap + keypointWeight x keypoint + beta x pose */
