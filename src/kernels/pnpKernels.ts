@@ -14,6 +14,8 @@ import eigenWgsl from './eigen.wgsl?raw';
 import epnpWgsl from './epnp.wgsl?raw';
 import forwardWgsl from './pnp_forward.wgsl?raw';
 import backwardWgsl from './pnp_backward.wgsl?raw';
+// LM's options and their float32 values are the float64 solver's own: the kernels run the same LM.
+import { kLmDefaultsF32, type LmOptions } from '../solver/lm';
 
 export const kWorkgroupSize = 64;
 const kChunkAlign = 64;
@@ -40,16 +42,6 @@ export interface PnpInputBuffers {
   /** [B,n] f32 >= 0 */
   weights?: GPUBuffer;
 }
-
-export interface LmOptions {
-  maxIters: number;
-  /** converged when |step| < stepTol (1 + |tn|) */
-  stepTol: number;
-  /** converged when an accepted step lowers the cost by less than this fraction */
-  costTol: number;
-}
-
-export const kF32LmOptions: LmOptions = { maxIters: 100, stepTol: 1e-6, costTol: 1e-7 };
 
 const FLAG_SHARED_PTS3D = 1;
 const FLAG_SHARED_K = 2;
@@ -214,7 +206,7 @@ export function encodePnpForward(
   inputs: PnpInputBuffers & { initPose?: GPUBuffer },
   outputs: { pose: GPUBuffer; status: GPUBuffer },
   shape: PnpShape,
-  lm: LmOptions = kF32LmOptions,
+  lm: LmOptions = kLmDefaultsF32,
 ): void {
   if (shape.B === 0) return;
   const p = getPipelines(device);
@@ -242,7 +234,7 @@ export function encodePnpBackward(
   if (shape.B === 0) return;
   const p = getPipelines(device);
   const { n } = shape;
-  encodeChunks(device, p.backward, p.backwardLayout, 'PnpBackwardKernel', shape, flagsOf(inputs, shape, false), kF32LmOptions,
+  encodeChunks(device, p.backward, p.backwardLayout, 'PnpBackwardKernel', shape, flagsOf(inputs, shape, false), kLmDefaultsF32,
     (start, count) => [
       ...inputBindings(p, inputs, shape, start, count),
       perProblem(inputs.poseState, start, count, 13, p.dummy),
