@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { createDemo, kDefaultIterations, kDemoKinds, type DemoKind } from '../../demos';
 import { useFrame } from '../useFrame';
-import { selectDemoBackend, type DemoBackend, type DemoBackendName } from './backend';
+import { selectDemoBackend, type DemoBackend, type DemoBackendName } from '../../demos/pageBackend';
 import { CalibPanel } from './CalibPanel';
 import { CurveChart } from './CurveChart';
 import { PoseCanvas } from './PoseCanvas';
