@@ -23,7 +23,7 @@ import { datasetTrainingData } from '../train/datasetData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { metricsLine } from '../train/metrics';
 import {
-  formatDuration, openDataset, parseBackend, parseFlags, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, UsageError,
+  formatDuration, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, UsageError,
   writeBundlePath,
 } from './trainHost';
 
@@ -45,8 +45,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.dataset && !values['print-config']) throw new UsageError('--dataset is required');
   const steps = parsePositiveInt('steps', values.steps);
   const objId = parsePositiveInt('object', values.object);
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`--seed ${values.seed}: expected an integer >= 0`);
+  const seed = parseInteger('seed', values.seed, 0);
   const backend = parseBackend(values.backend);
 
   let resume: Checkpoint | undefined;
