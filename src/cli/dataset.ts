@@ -11,7 +11,7 @@ import { loadDataset } from '../data/load';
 import { reportOf, reportText } from '../data/inspect';
 import { openNodePath } from '../data/source/node';
 import { ZipError } from '../data/source/zip';
-import { parseCommandLine, runMain, UsageError } from './trainHost';
+import { parseCommandLine, runMain, UsageError } from './common';
 
 const kUsage = 'usage: npm run dataset -- inspect <folder-or-zip> [--json] [--deep] [--models <models folder>]';
 

@@ -7,7 +7,7 @@
  */
 import { createDemo, isDemoKind, kDefaultIterations, type AnyDemoStep } from '../demos';
 import { kIntrinsicNames } from '../demos/calibration';
-import { parseBackend, parseCommandLine, parseInteger, runMain, selectBackend, UsageError } from './trainHost';
+import { parseBackend, parseCommandLine, parseInteger, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run demo -- pose|sfm|calib [--backend auto|webgpu|wasm|cpu] [--seed S] [--iterations N] [--every K]';
 

@@ -17,7 +17,7 @@ import { bopCsv } from '../train/bopCsv';
 import { bundleCrops, importBundle } from '../train/bundle';
 import { bundleData, evaluateBundle } from '../train/bundleRuns';
 import { metricsLine } from '../train/metrics';
-import { openDataset, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
+import { openDataset, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
 

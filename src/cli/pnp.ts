@@ -17,7 +17,7 @@ import { pnpBackwardBatch, solvePnpBatch } from '../solver/pnp';
 import { so3Exp, so3LeftJacobian } from '../solver/so3';
 import { kF64InputEps, PnpStatus, pnpStatusName } from '../solver/status';
 import { centrePts3d, parsePnpProblems, PnpInputError, type PnpProblemsJson } from './pnpInput';
-import { parseBackend, parseFlags, prepareOutputFile, runMain, selectBackend, UsageError } from './trainHost';
+import { parseBackend, parseFlags, prepareOutputFile, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run pnp -- --in problems.json --out result.json [--backend auto|webgpu|wasm|cpu]';
 

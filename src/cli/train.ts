@@ -25,7 +25,7 @@ import { metricsLine } from '../train/metrics';
 import {
   formatDuration, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, UsageError,
   writeBundlePath,
-} from './trainHost';
+} from './common';
 
 const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|small|default|large] [--config-file my.json] [--steps N] ' +
   '[--backend auto|webgpu|wasm|cpu] [--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]\n' +

@@ -1,11 +1,11 @@
 /**
- * The command line's one argument syntax (src/cli/trainHost.ts parseCommandLine): values after a space
+ * The command line's one argument syntax (src/cli/common.ts parseCommandLine): values after a space
  * or an equals sign, negative numbers as values, switches, positionals, and every mistake a UsageError;
  * and every command answers --help with its usage and exit 0.
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseBackend, parseCommandLine, parseInteger, UsageError } from '../../src/cli/trainHost';
+import { parseBackend, parseCommandLine, parseInteger, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
