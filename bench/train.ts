@@ -33,7 +33,7 @@ import { so3Exp } from '../src/solver/so3';
 import { useBackend } from '../src/node/backend';
 import { adapterName } from '../src/node/webgpu';
 import { isConfigName, makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
-import type { TrainingData, TrainingSample } from '../src/train/data';
+import type { TrainingData, TrainingSample } from '../src/train/trainingData';
 import { TrainingEngine } from '../src/train/engine';
 import { buildModel, parameterCount, runModel, trainableVariables } from '../src/train/model';
 import { Adam } from '../src/ops/adam';

@@ -7,7 +7,7 @@
 import { hashSeed, Rng } from '../data/rng';
 import { so3Log } from '../solver/so3';
 import { kHeatmapStride } from './config';
-import type { TrainingSample } from './data';
+import type { TrainingSample } from './trainingData';
 import { projectModelPoints } from '../solver/projection';
 import { gaussianTargets } from './heatmaps';
 

@@ -1,6 +1,6 @@
 /**
  * The one training engine. Hosts (the web app's Worker, the command line) create it with a data view
- * (data.ts) and a config, subscribe to its events, and drive it with four commands: start, pause,
+ * (trainingData.ts) and a config, subscribe to its events, and drive it with four commands: start, pause,
  * resume, stop. It knows nothing of who hosts it.
  *
  * A step: the next batch (trainBatches.ts, read while the step before computes), one optimiser step of
@@ -14,7 +14,7 @@ import { hashSeed } from '../data/rng';
 import { pickRows } from './batch';
 import { restoreCheckpoint, takeCheckpoint, type Checkpoint, type TrainedParts } from './checkpoint';
 import { validateConfig, type TrainConfig } from './config';
-import { keypointCount, type PoseObject, type TrainingData } from './data';
+import { keypointCount, type PoseObject, type TrainingData } from './trainingData';
 import { evaluate, type EvalResult, type SamplePrediction } from './evaluate';
 import type { LossPoints } from './loss';
 import type { PoseMetrics } from './metrics';

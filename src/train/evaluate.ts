@@ -9,7 +9,7 @@ import { so3Exp } from '../solver/so3';
 import { bpnp } from '../ops/bpnp';
 import { projectKeypoints, stackImages, stackK } from './batch';
 import { kHeatmapStride } from './config';
-import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
+import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './trainingData';
 import { softArgmax, spatialLogSoftmax } from './heatmaps';
 import { KdTree3 } from './kdtree';
 import { boxIou, detectObjects, type Detection } from './localiser';

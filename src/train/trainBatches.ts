@@ -5,7 +5,7 @@
  */
 import { epochOrder, keypointTargets, stackImages, stackK } from './batch';
 import { heatmapSide, type TrainConfig } from './config';
-import type { TrainingData, TrainingSample } from './data';
+import type { TrainingData, TrainingSample } from './trainingData';
 import type { ViewSample } from './localiser';
 import type { StepBatch } from './trainStep';
 
