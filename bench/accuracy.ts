@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { decodePure } from '../src/data/decode/pure';
 import { isConfigName, makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
-import { datasetTrainingData } from '../src/train/datasetData';
+import { datasetTrainingData } from '../src/train/datasetTrainingData';
 import { TrainingEngine } from '../src/train/engine';
 import type { PoseMetrics } from '../src/train/metrics';
 import { parseArgs } from 'node:util';

@@ -19,7 +19,7 @@ import { bundleResume } from '../train/bundleRuns';
 import type { Checkpoint } from '../train/checkpoint';
 import { applyOverrides, isConfigName, kConfigs, type ConfigName, type ConfigOverrides, type TrainConfig } from '../train/config';
 import { configText, resolveConfigText } from '../train/configFile';
-import { datasetTrainingData } from '../train/datasetData';
+import { datasetTrainingData } from '../train/datasetTrainingData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { metricsLine } from '../train/metrics';
 import {

@@ -8,12 +8,12 @@ import type { DecodeImage } from '../data/image';
 import { bundleCrops, resumeCheckpoint, type LoadedBundle } from './bundle';
 import type { Checkpoint } from './checkpoint';
 import { validateConfig } from './config';
-import { datasetTrainingData, type DatasetTrainingData } from './datasetData';
+import { datasetTrainingData, type DatasetTrainingData } from './datasetTrainingData';
 import { evaluate, type EvalOptions, type EvalResult } from './evaluate';
 
 export interface BundleDataOptions {
   decode: DecodeImage;
-  /** The split evaluated (datasetData.ts DatasetDataOptions.evalSplit). */
+  /** The split evaluated (datasetTrainingData.ts DatasetDataOptions.evalSplit). */
   evalSplit?: 'test' | 'train';
 }
 

@@ -7,7 +7,7 @@ import type { Dataset } from '../data/dataset';
 import { decodeBrowser } from '../data/decode/browser';
 import type { Checkpoint } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
-import { datasetTrainingData, type DatasetTrainingData } from '../train/datasetData';
+import { datasetTrainingData, type DatasetTrainingData } from '../train/datasetTrainingData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { configOf } from '../train/settings';
 import type { LoadedDataset } from './datasetViews';
