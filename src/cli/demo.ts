@@ -5,7 +5,7 @@
  * the demo's accuracy measure every K iterations, then a final line with the accuracy reached.
  * Exit codes: 0 done, 1 failure, 2 bad arguments.
  */
-import { createDemo, isDemoKind, kDefaultIterations, type AnyDemoStep } from '../demos';
+import { createDemo, isDemoKind, kDefaultIterations, type AnyDemoStep } from '../demos/createDemo';
 import { kIntrinsicNames } from '../demos/calibration';
 import { parseBackend, parseCommandLine, parseInteger, runMain, selectBackend, UsageError } from './common';
 
