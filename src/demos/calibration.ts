@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
 import { Adam } from '../ops/adam';
-import type { Demo, DemoStep } from './demo';
+import type { Demo, DemoStep } from './demoInterface';
 import { demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
 import { demoUpdate, WarmStart } from './demoStep';
 import { f32, variableFrom } from './tensors';

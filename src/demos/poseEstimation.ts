@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Adam } from '../ops/adam';
 import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
-import type { Demo, DemoStep } from './demo';
+import type { Demo, DemoStep } from './demoInterface';
 import type { Rng } from '../data/rng';
 import { cubeCorners, demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
 import { demoUpdate, WarmStart } from './demoStep';

@@ -23,7 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
 import { Adam } from '../ops/adam';
-import type { Demo, DemoStep } from './demo';
+import type { Demo, DemoStep } from './demoInterface';
 import { demoRng, intrinsicsMatrix, projectExact, trefoilPoints, viewsAround } from './scenes';
 import { structureError } from './similarity';
 import { demoUpdate, WarmStart } from './demoStep';
