@@ -16,7 +16,7 @@ import { projectPoints } from '../ops/projectPoints';
 import { Adam } from '../ops/adam';
 import type { Demo, DemoStep } from './demoInterface';
 import { demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
-import { demoUpdate, WarmStart } from './demoStep';
+import { demoUpdate, WarmStart } from './demoUpdate';
 import { f32, variableFrom } from './tensors';
 
 export interface CalibrationOptions {

@@ -14,7 +14,7 @@ import { projectPoints } from '../ops/projectPoints';
 import type { Demo, DemoStep } from './demoInterface';
 import type { Rng } from '../data/rng';
 import { cubeCorners, demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
-import { demoUpdate, WarmStart } from './demoStep';
+import { demoUpdate, WarmStart } from './demoUpdate';
 import { f32, variableFrom } from './tensors';
 
 export interface PoseEstimationOptions {

@@ -26,7 +26,7 @@ import { Adam } from '../ops/adam';
 import type { Demo, DemoStep } from './demoInterface';
 import { demoRng, intrinsicsMatrix, projectExact, trefoilPoints, viewsAround } from './scenes';
 import { structureError } from './similarity';
-import { demoUpdate, WarmStart } from './demoStep';
+import { demoUpdate, WarmStart } from './demoUpdate';
 import { f32, variableFrom } from './tensors';
 
 export interface StructureFromMotionOptions {
