@@ -2,7 +2,7 @@ import { kDefaultAugment, colourJitter, randomBackground, replaceBackground, typ
 import { projectModelPoints } from '../solver/projection';
 import { cropAroundBox, cropK, reducedWindow, reductionFor, resampleMask, resampleRgb, viewWindow, type CropWindow } from './crop';
 import type { Dataset, DatasetObject } from './dataset';
-import type { ImageStore } from './image-store';
+import type { ImageStore } from './imageStore';
 import { boxCorners } from './mesh';
 import { hashSeed, Rng } from './rng';
 

@@ -7,7 +7,7 @@
 import type { Dataset, DatasetObject } from '../data/dataset';
 import { kDefaultAugment } from '../data/augment';
 import type { DecodeImage } from '../data/image';
-import { ImageStore } from '../data/image-store';
+import { ImageStore } from '../data/imageStore';
 import { keypointsOf, type ObjectKeypoints } from '../data/keypoints';
 import { boxCorners } from '../data/mesh';
 import { hashSeed } from '../data/rng';
