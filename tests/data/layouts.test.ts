@@ -10,7 +10,7 @@ import { writeNpy } from '../../src/data/npy';
 import { writePly } from '../../src/data/ply';
 import { problemLine } from '../../src/data/problems';
 import { openNodePath } from '../../src/data/source/node';
-import { bytesAccess } from '../../src/data/source/random-access';
+import { bytesAccess } from '../../src/data/source/randomAccess';
 import { MemorySource } from '../../src/data/source/source';
 import { ZipSource } from '../../src/data/source/zip';
 import { bopFixture, boxMesh, kFixtureK, maskPng, pvnetFixture, rgbJpeg, rotationOf, writeTree, type Files } from './fixtures';
