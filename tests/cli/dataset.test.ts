@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { DatasetReport } from '../../src/data/inspect';
-import { bopFixture, writeTree } from './fixtures';
+import { bopFixture, writeTree } from '../data/fixtures';
 
 /**
  * `npm run dataset -- inspect`: exit 0 when something usable loaded, 1 when nothing did, 2 on a usage
