@@ -1,6 +1,6 @@
 /**
  * Multi-start LM for few points (docs/pnp-maths.md, "Forward: multi-start for few points"): which starts,
- * when the EPnP start is in doubt, and which result wins. float64; the same rules in pnp_forward.wgsl.
+ * when the EPnP start is in doubt, and which result wins. float64; the same rules in pnpForward.wgsl.
  */
 import type { Vec } from './linalg';
 import { createLmResult, kLmDefaultsF64, lmRefine, type LmOptions, type LmResult } from './lm';
@@ -66,7 +66,7 @@ export function multiStartDoubtCost(w: Vec | null, n: number): number {
 
 /**
  * G_k as signed permutations, one code per row: row r of G_k is sign(c) e_(|c|-1)^T. The identity; pi
- * about the camera x, y, z axes; +pi/2 and -pi/2 about x, y, z. Same table in pnp_forward.wgsl.
+ * about the camera x, y, z axes; +pi/2 and -pi/2 about x, y, z. Same table in pnpForward.wgsl.
  */
 export const kMultiStartRotations: readonly (readonly [number, number, number])[] = [
   [1, 2, 3],
