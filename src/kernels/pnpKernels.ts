@@ -1,6 +1,6 @@
 /**
  * Host code of the PnP kernels: builds each pipeline once per GPUDevice and encodes the forward
- * (pnpForward.wgsl) and implicit backward (pnp_backward.wgsl) passes over caller-owned GPUBuffers.
+ * (pnpForward.wgsl) and implicit backward (pnpBackward.wgsl) passes over caller-owned GPUBuffers.
  * Knows nothing of tfjs: src/ops hands it the tensors' own buffers.
  *
  * One invocation per problem: B up to 65,536 gives enough parallelism on its own, and a problem's
@@ -13,7 +13,7 @@ import problemWgsl from './problem.wgsl?raw';
 import eigenWgsl from './eigen.wgsl?raw';
 import epnpWgsl from './epnp.wgsl?raw';
 import forwardWgsl from './pnpForward.wgsl?raw';
-import backwardWgsl from './pnp_backward.wgsl?raw';
+import backwardWgsl from './pnpBackward.wgsl?raw';
 // LM's options and their float32 values are the float64 solver's own: the kernels run the same LM.
 import { kLmDefaultsF32, type LmOptions } from '../solver/lm';
 
