@@ -2,7 +2,7 @@
 // normalisation (problem.wgsl), the EPnP initialiser (epnp.wgsl) or the given initial pose, then
 // Levenberg-Marquardt on (R, tn) in the left-perturbation chart (twin of src/solver/lm.ts), from several
 // rotations of the EPnP pose when there are few points (refine_multi_start, twin of src/solver/multiStart.ts).
-// Prepended by the host: common.wgsl, problem.wgsl, eigen.wgsl, epnp.wgsl.
+// Prepended by the host: common.wgsl, problem.wgsl, eigen.wgsl, the EPnP library (epnpWgsl.ts).
 
 @group(0) @binding(5) var<storage, read> init_pose: array<f32>;
 @group(0) @binding(6) var<storage, read_write> pose_out: array<f32>;

@@ -11,9 +11,9 @@
 import commonWgsl from './common.wgsl?raw';
 import problemWgsl from './problem.wgsl?raw';
 import eigenWgsl from './eigen.wgsl?raw';
-import epnpWgsl from './epnp.wgsl?raw';
 import forwardWgsl from './pnpForward.wgsl?raw';
 import backwardWgsl from './pnpBackward.wgsl?raw';
+import { kEpnpWgsl } from './epnpWgsl';
 // LM's options and their float32 values are the float64 solver's own: the kernels run the same LM.
 import { kLmDefaultsF32, type LmOptions } from '../solver/lm';
 
@@ -83,7 +83,7 @@ function getPipelines(device: GPUDevice): Pipelines {
   });
   const forwardModule = device.createShaderModule({
     label: 'PnpForwardKernel.shader',
-    code: [commonWgsl, problemWgsl, eigenWgsl, epnpWgsl, forwardWgsl].join('\n'),
+    code: [commonWgsl, problemWgsl, eigenWgsl, kEpnpWgsl, forwardWgsl].join('\n'),
   });
   const backwardModule = device.createShaderModule({
     label: 'PnpBackwardKernel.shader',

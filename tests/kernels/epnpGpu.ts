@@ -4,7 +4,7 @@
  */
 import commonWgsl from '../../src/kernels/common.wgsl?raw';
 import eigenWgsl from '../../src/kernels/eigen.wgsl?raw';
-import epnpWgsl from '../../src/kernels/epnp.wgsl?raw';
+import { kEpnpWgsl } from '../../src/kernels/epnpWgsl';
 import harnessWgsl from './epnpHarness.wgsl?raw';
 import { nodeGpu } from '../../src/node/webgpu';
 
@@ -46,7 +46,7 @@ async function epnpPipeline(device: GPUDevice): Promise<GPUComputePipeline> {
   if (pipeline) return pipeline;
   const module = device.createShaderModule({
     label: 'EpnpHarness.module',
-    code: [commonWgsl, eigenWgsl, epnpWgsl, harnessWgsl].join('\n'),
+    code: [commonWgsl, eigenWgsl, kEpnpWgsl, harnessWgsl].join('\n'),
   });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((msg) => msg.type === 'error');
