@@ -308,11 +308,10 @@ fn write_pose(b: u32, r: vec3<f32>, t: vec3<f32>, status: i32) {
 
 @compute @workgroup_size(kWorkgroupSize)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let b = problem_index(gid, nwg);
-  if (b >= params.B) {
+  if (!enter_problem(gid, nwg)) {
     return;
   }
-  g_b = b;
+  let b = g_b;
   let bad = check_problem();
   if (bad >= 0) {
     write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), bad);
