@@ -67,9 +67,9 @@ function projectRigid(out: Float64Array, outOff: number, pts: Vec, ptsOff: numbe
     const x = R[0] * X + R[1] * Y + R[2] * Z + tx;
     const y = R[3] * X + R[4] * Y + R[5] * Z + ty;
     const z = R[6] * X + R[7] * Y + R[8] * Z + tz;
-    const w = K[kOff + 6] * x + K[kOff + 7] * y + K[kOff + 8] * z;
-    out[outOff + 2 * i] = (K[kOff] * x + K[kOff + 1] * y + K[kOff + 2] * z) / w;
-    out[outOff + 2 * i + 1] = (K[kOff + 3] * x + K[kOff + 4] * y + K[kOff + 5] * z) / w;
+    const inv = 1 / (K[kOff + 6] * x + K[kOff + 7] * y + K[kOff + 8] * z);
+    out[outOff + 2 * i] = (K[kOff] * x + K[kOff + 1] * y + K[kOff + 2] * z) * inv;
+    out[outOff + 2 * i + 1] = (K[kOff + 3] * x + K[kOff + 4] * y + K[kOff + 5] * z) * inv;
   }
 }
 
