@@ -21,14 +21,13 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { decodePure } from '../src/data/decode/pure';
 import { isConfigName, makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
-import { datasetTrainingData } from '../src/train/datasetData';
+import { datasetTrainingData } from '../src/train/datasetTrainingData';
 import { TrainingEngine } from '../src/train/engine';
 import type { PoseMetrics } from '../src/train/metrics';
 import { parseArgs } from 'node:util';
 import { loadDataset } from '../src/data/load';
 import { openNodePath } from '../src/data/source/node';
-import { useCpuBackend, useFastestCpuBackend } from '../src/kernels/setup';
-import { useNodeWebgpu } from '../src/node/webgpu';
+import { isBackendName, useBackend } from '../src/node/backend';
 import { deviceSlug } from './device';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -62,11 +61,8 @@ async function main(): Promise<void> {
   const variants = (v.variants ?? kVariants.join(',')).split(',') as Variant[];
   for (const x of variants) if (!kVariants.includes(x)) throw new Error(`--variants: ${x} is not one of ${kVariants.join(', ')}`);
   const want = v.backend ?? 'auto';
-  if (want === 'webgpu') await useNodeWebgpu();
-  else if (want === 'wasm' || want === 'cpu') await useCpuBackend(want);
-  else if (want === 'auto') await useFastestCpuBackend();
-  else throw new Error(`--backend ${want}: expected auto, webgpu, wasm or cpu`);
-  const backend = tf.getBackend();
+  if (!isBackendName(want)) throw new Error(`--backend ${want}: expected auto, webgpu, wasm or cpu`);
+  const { backend } = await useBackend(want);
   const ds = await loadDataset(await openNodePath(dataset));
   const runs: Run[] = [];
   for (const variant of variants) {

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { adapterName, useNodeWebgpu } from '../src/node/webgpu';
 import { bpnp } from '../src/ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../src/solver/pnp';
-import { makeProblems, type Problems } from '../tests/helpers/problems';
+import { makeProblems, type Problems } from '../src/synthetic/pnpProblems';
 import { deviceSlug } from './device';
 import { parseArgs } from 'node:util';
 import { loadOpenCv, solvePnpOpenCv, type OpenCv } from './opencv';

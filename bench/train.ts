@@ -30,13 +30,13 @@ import { parseArgs } from 'node:util';
 import { boxCorners } from '../src/data/mesh';
 import { hashSeed, Rng } from '../src/data/rng';
 import { so3Exp } from '../src/solver/so3';
-import { useCpuBackend, type CpuBackendName } from '../src/kernels/setup';
-import { adapterName, useNodeWebgpu } from '../src/node/webgpu';
+import { useBackend } from '../src/node/backend';
+import { adapterName } from '../src/node/webgpu';
 import { isConfigName, makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
-import type { TrainingData, TrainingSample } from '../src/train/data';
+import type { TrainingData, TrainingSample } from '../src/train/trainingData';
 import { TrainingEngine } from '../src/train/engine';
 import { buildModel, parameterCount, runModel, trainableVariables } from '../src/train/model';
-import { Adam } from '../src/train/optimizer';
+import { Adam } from '../src/ops/adam';
 import { deviceSlug } from './device';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -222,18 +222,15 @@ async function main(): Promise<void> {
     return torchRuns.get(key)!;
   };
   for (const backend of backends) {
-    if (backend === 'webgpu') {
-      try {
-        await useNodeWebgpu();
-        adapter = await adapterName();
-      } catch (e) {
-        skipped.push(`webgpu: ${e instanceof Error ? e.message : String(e)}`);
-        continue;
-      }
-    } else if (backend === 'wasm' || backend === 'cpu') {
-      await useCpuBackend(backend as CpuBackendName);
-    } else {
-      throw new Error(`--backends: ${backend} is not wasm, cpu or webgpu`);
+    if (backend !== 'webgpu' && backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backends: ${backend} is not wasm, cpu or webgpu`);
+    try {
+      await useBackend(backend);
+      if (backend === 'webgpu') adapter = await adapterName();
+    } catch (e) {
+      // Only WebGPU may be missing here: a CPU backend that cannot start stops the benchmark.
+      if (backend !== 'webgpu') throw e;
+      skipped.push(`webgpu: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
     }
     const software = backend === 'webgpu' && /swiftshader/i.test(adapter);
     for (const { name, batch } of cases) {

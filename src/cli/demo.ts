@@ -1,31 +1,15 @@
 /**
- * npm run demo -- pose|sfm|calib [--backend webgpu|cpu] [--seed S] [--iterations N] [--every K]
+ * `npm run demo -- pose|sfm|calib [--backend auto|webgpu|wasm|cpu] [--seed S] [--iterations N] [--every K]`
  *
  * Runs one of the BPnP paper's three experiments (src/demos) and prints its curve: iteration, loss and
  * the demo's accuracy measure every K iterations, then a final line with the accuracy reached.
- * Exit codes: 0 done, 2 bad arguments.
+ * Exit codes: 0 done, 1 failure, 2 bad arguments.
  */
-import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import { createDemo, isDemoKind, kDefaultIterations, type AnyDemoStep } from '../demos';
+import { createDemo, isDemoKind, kDefaultIterations, type AnyDemoStep } from '../demos/createDemo';
 import { kIntrinsicNames } from '../demos/calibration';
-import { useCpuBackend } from '../kernels/setup';
-import { useNodeWebgpu } from '../node/webgpu';
+import { parseBackend, parseCommandLine, parseInteger, runMain, selectBackend, UsageError } from './common';
 
-const usage = 'usage: npm run demo -- pose|sfm|calib [--backend webgpu|cpu] [--seed S] [--iterations N] [--every K]';
-
-function fail(message: string): never {
-  console.error(`demo: ${message}\n${usage}`);
-  process.exit(2);
-}
-
-/** A non-negative integer option, or the default when absent. */
-function intOption(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const v = Number(value);
-  if (!Number.isInteger(v) || v < min) fail(`--${name} must be an integer >= ${min}, got ${value}`);
-  return v;
-}
+const kUsage = 'usage: npm run demo -- pose|sfm|calib [--backend auto|webgpu|wasm|cpu] [--seed S] [--iterations N] [--every K]';
 
 /** What each demo adds to its final line beyond its error measure. */
 function details(step: AnyDemoStep): string {
@@ -36,34 +20,21 @@ function details(step: AnyDemoStep): string {
   return `projected-point error ${step.projectedError.toFixed(4)} px`;
 }
 
-const options = {
-  backend: { type: 'string', default: 'webgpu' },
-  seed: { type: 'string' },
-  iterations: { type: 'string' },
-  every: { type: 'string' },
-} as const;
-
-async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ options, allowPositionals: true });
-  } catch (e) {
-    fail((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1) fail(`expected one demo name, got ${positionals.length ? positionals.join(' ') : 'none'}`);
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, {
+    backend: { type: 'string' }, seed: { type: 'string' }, iterations: { type: 'string' }, every: { type: 'string' },
+  }, 1);
+  if (positionals.length !== 1) throw new UsageError('expected one demo name');
   const kind = positionals[0];
-  if (!isDemoKind(kind)) fail(`unknown demo ${kind}`);
-  if (values.backend !== 'webgpu' && values.backend !== 'cpu') fail(`--backend must be webgpu or cpu, got ${values.backend}`);
-  const seed = intOption('seed', values.seed, 1, 0);
-  const iterations = intOption('iterations', values.iterations, kDefaultIterations[kind], 1);
-  const every = intOption('every', values.every, Math.max(1, Math.round(iterations / 20)), 1);
-
-  if (values.backend === 'webgpu') await useNodeWebgpu();
-  else await useCpuBackend();
+  if (!isDemoKind(kind)) throw new UsageError(`unknown demo ${kind}`);
+  const backendChoice = parseBackend(values.backend);
+  const seed = parseInteger('seed', values.seed, 0) ?? 1;
+  const iterations = parseInteger('iterations', values.iterations, 1) ?? kDefaultIterations[kind];
+  const every = parseInteger('every', values.every, 1) ?? Math.max(1, Math.round(iterations / 20));
+  const backend = await selectBackend(backendChoice);
 
   const demo = createDemo(kind, { seed });
-  console.log(`demo ${kind} on ${tf.getBackend()}, seed ${seed}, ${iterations} iterations; error = ${demo.errorName}`);
+  console.log(`demo ${kind} on ${backend}, seed ${seed}, ${iterations} iterations; error = ${demo.errorName}`);
   console.log('iteration        loss       error  failedPnp');
   const t0 = performance.now();
   let last: AnyDemoStep | null = null;
@@ -77,11 +48,8 @@ async function main(): Promise<void> {
   demo.dispose();
   // The error of the last step is that before its update: the accuracy after `iterations - 1` updates.
   console.log(`final: ${demo.errorName} ${last!.error.toPrecision(5)} after ${iterations} iterations (${details(last!)}); ` +
-    `${(ms / iterations).toFixed(1)} ms per iteration on ${tf.getBackend()}`);
-  process.exit(0);
+    `${(ms / iterations).toFixed(1)} ms per iteration on ${backend}`);
+  return 0;
 }
 
-main().catch((e: unknown) => {
-  console.error(`demo: ${(e as Error).stack ?? e}`);
-  process.exit(1);
-});
+runMain(() => main(process.argv.slice(2)), kUsage);

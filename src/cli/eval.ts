@@ -15,10 +15,9 @@ import { decodePure } from '../data/decode/pure';
 import { bopResultsName } from '../data/bopNames';
 import { bopCsv } from '../train/bopCsv';
 import { bundleCrops, importBundle } from '../train/bundle';
-import { datasetTrainingData } from '../train/datasetData';
-import { evaluate } from '../train/evaluate';
+import { bundleData, evaluateBundle } from '../train/bundleRuns';
 import { metricsLine } from '../train/metrics';
-import { openDataset, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
+import { openDataset, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
 
@@ -41,17 +40,16 @@ async function main(argv: string[]): Promise<number> {
   const ds = await openDataset(values.dataset);
   let data;
   try {
-    data = datasetTrainingData(ds, meta.config, { decode: decodePure, objId: meta.class.id, keypointsMm: bundle.keypointsMm, evalSplit: split });
+    data = bundleData(ds, bundle, { decode: decodePure, evalSplit: split });
   } catch (e) {
     throw new UsageError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (data.testCount === 0) throw new UsageError(`--dataset ${values.dataset}: no instance of object ${meta.class.id} in the ${split} split (${data.split.how})`);
   console.error(`evaluating ${meta.class.name} (object ${meta.class.id}, step ${meta.step}) on ${data.testCount} ${split} instances, ${backend} backend`);
   if (data.split.automatic) console.error(`split: ${data.split.how}`);
   console.error(`evaluation set: ${data.evalSet}`);
-  let crops;
   try {
-    crops = bundleCrops(bundle, cropsFrom);
+    // Checked before the CSV's path and the evaluation: a bundle without a localiser is a usage error.
+    bundleCrops(bundle, cropsFrom);
   } catch (e) {
     throw new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -64,10 +62,8 @@ async function main(argv: string[]): Promise<number> {
     csvPath = isDir ? join(values.csv, bopResultsName('poselab', ds.name, split === 'train' ? 'train' : evalSplitName)) : values.csv;
     await prepareOutputFile(csvPath, '--csv');
   }
-  const r = await evaluate(bundle.model, data, {
-    norm: meta.input,
-    crops,
-    batchSize: meta.config.optim.batchSize,
+  const r = await evaluateBundle(bundle, data, {
+    crops: cropsFrom,
     onProgress: (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total}\x1b[K`); },
   });
   if (process.stderr.isTTY) process.stderr.write('\n');

@@ -1,30 +1,25 @@
 /**
- * npm run pnp -- --in problems.json --out result.json [--backend webgpu|cpu]
+ * `npm run pnp -- --in problems.json --out result.json [--backend auto|webgpu|wasm|cpu]`
  *
  * Solves a batch of PnP problems and, where "grad" (dL/dpose [B][6]) is given, returns the implicit
- * gradients in the input's own shapes. Exit codes: 0 done, 2 bad arguments or input.
+ * gradients in the input's own shapes. Exit codes: 0 done, 1 failure, 2 bad arguments or input.
  *
- * The JSON's numbers stay float64 up to the solver: --backend cpu hands them to the float64 solver
- * (src/solver) as they are; --backend webgpu centres pts3d in float64 first (centrePts3d), so that the
- * float32 tensors of the bpnp op hold small coordinates (UTM metres would otherwise round by up to
- * 0.25 m), and moves the pose and dL/dpose between the two frames in float64.
+ * The JSON's numbers stay float64 up to the solver: on the CPU (auto, wasm, cpu) they go to the float64
+ * solver (src/solver) as they are, which is what the bpnp op runs on any backend but webgpu; --backend
+ * webgpu centres pts3d in float64 first (centrePts3d), so that the float32 tensors of the bpnp op hold
+ * small coordinates (UTM metres would otherwise round by up to 0.25 m), and moves the pose and dL/dpose
+ * between the two frames in float64.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../solver/pnp';
 import { so3Exp, so3LeftJacobian } from '../solver/so3';
 import { kF64InputEps, PnpStatus, pnpStatusName } from '../solver/status';
-import { useNodeWebgpu } from '../node/webgpu';
 import { centrePts3d, parsePnpProblems, PnpInputError, type PnpProblemsJson } from './pnpInput';
+import { parseBackend, parseFlags, prepareOutputFile, runMain, selectBackend, UsageError } from './common';
 
-const usage = 'usage: npm run pnp -- --in problems.json --out result.json [--backend webgpu|cpu]';
-
-function fail(message: string): never {
-  console.error(`pnp: ${message}`);
-  process.exit(2);
-}
+const kUsage = 'usage: npm run pnp -- --in problems.json --out result.json [--backend auto|webgpu|wasm|cpu]';
 
 function nest(data: ArrayLike<number>, shape: number[]): unknown {
   if (shape.length === 1) return Array.from(data as ArrayLike<number>).slice(0, shape[0]);
@@ -40,7 +35,7 @@ function pnpOutput(p: PnpProblemsJson, pose: ArrayLike<number>, status: ArrayLik
   };
 }
 
-/** --backend cpu: the float64 solver on the JSON's float64 numbers, nothing rounded to float32. */
+/** On the CPU: the float64 solver on the JSON's float64 numbers, nothing rounded to float32. */
 function runPnpFloat64(p: PnpProblemsJson): Record<string, unknown> {
   const { B, n } = p;
   const shape = { B, n, sharedPts3d: p.sharedPts3d, sharedK: p.sharedK };
@@ -125,46 +120,36 @@ async function runPnpOp(p: PnpProblemsJson): Promise<Record<string, unknown>> {
   return out;
 }
 
-async function main(): Promise<void> {
-  let values: { in?: string; out?: string; backend?: string };
-  try {
-    ({ values } = parseArgs({ options: { in: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string', default: 'webgpu' } } }));
-  } catch (e) {
-    fail(`${(e as Error).message}\n${usage}`);
-  }
-  if (!values.in) fail(`--in is required\n${usage}`);
-  if (!values.out) fail(`--out is required\n${usage}`);
-  if (values.backend !== 'webgpu' && values.backend !== 'cpu') fail(`--backend must be webgpu or cpu, got ${values.backend}`);
+async function main(argv: string[]): Promise<number> {
+  const values = parseFlags(argv, { in: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } });
+  if (!values.in) throw new UsageError('--in is required');
+  if (!values.out) throw new UsageError('--out is required');
+  const backendChoice = parseBackend(values.backend);
   let text: string;
   try {
-    text = readFileSync(values.in, 'utf8');
+    text = await readFile(values.in, 'utf8');
   } catch (e) {
-    fail(`cannot read ${values.in}: ${(e as Error).message}`);
+    throw new UsageError(`--in ${values.in}: cannot read it (${e instanceof Error ? e.message : String(e)})`);
   }
   let problems: PnpProblemsJson;
   try {
     problems = parsePnpProblems(JSON.parse(text));
   } catch (e) {
-    if (e instanceof PnpInputError || e instanceof SyntaxError) fail(`${values.in}: ${e.message}`);
+    if (e instanceof PnpInputError || e instanceof SyntaxError) throw new UsageError(`${values.in}: ${e.message}`);
     throw e;
   }
-  if (values.backend === 'webgpu') {
-    await useNodeWebgpu();
-  } else {
-    await tf.setBackend('cpu');
-  }
+  await prepareOutputFile(values.out, '--out');
+  const backend = await selectBackend(backendChoice);
   const t0 = performance.now();
-  const result = values.backend === 'cpu' ? runPnpFloat64(problems) : await runPnpOp(problems);
+  const result = backend === 'webgpu' ? await runPnpOp(problems) : runPnpFloat64(problems);
   const ms = performance.now() - t0;
-  writeFileSync(values.out, JSON.stringify(result));
+  await writeFile(values.out, JSON.stringify(result));
   const status = result.status as number[];
   const converged = status.filter((s) => s === PnpStatus.Converged).length;
-  console.log(`pnp: ${problems.B} problems of ${problems.n} points on ${tf.getBackend()}: ${converged} converged, ` +
+  const solver = backend === 'webgpu' ? 'the WGSL kernels (webgpu)' : `the float64 solver (${backend} backend)`;
+  console.log(`pnp: ${problems.B} problems of ${problems.n} points on ${solver}: ${converged} converged, ` +
     `${problems.B - converged} not (${ms.toFixed(1)} ms) -> ${values.out}`);
-  process.exit(0);
+  return 0;
 }
 
-main().catch((e: unknown) => {
-  console.error(`pnp: ${(e as Error).stack ?? e}`);
-  process.exit(1);
-});
+runMain(() => main(process.argv.slice(2)), kUsage);

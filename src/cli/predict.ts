@@ -19,7 +19,7 @@ import { bopCsv, type BopResult } from '../train/bopCsv';
 import { importBundle, type LoadedBundle } from '../train/bundle';
 import { detectionsJson, posesJsonText } from '../train/posesJson';
 import { bundlePredictor, predictImages, type ImagePose } from '../train/predict';
-import { parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './trainHost';
+import { parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
   '[--out poses.json|results.csv] [--backend auto|webgpu|wasm|cpu] [--min-score S]';

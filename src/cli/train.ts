@@ -14,17 +14,18 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { decodePure } from '../data/decode/pure';
-import { exportEngine, importBundle, resumeCheckpoint } from '../train/bundle';
+import { exportEngine, importBundle } from '../train/bundle';
+import { bundleResume } from '../train/bundleRuns';
 import type { Checkpoint } from '../train/checkpoint';
-import { applyOverrides, isConfigName, kConfigs, validateConfig, type ConfigName, type ConfigOverrides, type TrainConfig } from '../train/config';
+import { applyOverrides, isConfigName, kConfigs, type ConfigName, type ConfigOverrides, type TrainConfig } from '../train/config';
 import { configText, resolveConfigText } from '../train/configFile';
-import { datasetTrainingData } from '../train/datasetData';
+import { datasetTrainingData } from '../train/datasetTrainingData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { metricsLine } from '../train/metrics';
 import {
-  formatDuration, openDataset, parseBackend, parseFlags, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, UsageError,
+  formatDuration, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, UsageError,
   writeBundlePath,
-} from './trainHost';
+} from './common';
 
 const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|small|default|large] [--config-file my.json] [--steps N] ' +
   '[--backend auto|webgpu|wasm|cpu] [--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]\n' +
@@ -44,8 +45,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.dataset && !values['print-config']) throw new UsageError('--dataset is required');
   const steps = parsePositiveInt('steps', values.steps);
   const objId = parsePositiveInt('object', values.object);
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`--seed ${values.seed}: expected an integer >= 0`);
+  const seed = parseInteger('seed', values.seed, 0);
   const backend = parseBackend(values.backend);
 
   let resume: Checkpoint | undefined;
@@ -56,15 +56,15 @@ async function main(argv: string[]): Promise<number> {
     const b = await importBundle(await readBundlePath(values.resume, '--resume')).catch((e: unknown) => {
       throw e instanceof UsageError ? e : new UsageError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
     });
-    resume = await resumeCheckpoint(b);
+    // --steps names the run's new total; everything else stays as trained.
+    const r = await bundleResume(b, steps);
     b.model.dispose();
+    b.localiser?.dispose();
+    resume = r.checkpoint;
     if (values.config) console.error(`--config ${values.config} ignored: a resumed run keeps its bundle's config (${resume.config.name})`);
-    // --steps names the run's new total; everything else stays as trained (the schedules follow the new total).
-    if (steps !== undefined) resume.config.optim.steps = steps;
-    validateConfig(resume.config);
     config = resume.config;
-    keypointsMm = b.keypointsMm;
-    resumeObj = b.meta.class.id;
+    keypointsMm = r.keypointsMm;
+    resumeObj = r.objId;
     if (objId !== undefined && objId !== resumeObj) throw new UsageError(`--object ${objId}: the bundle was trained for object ${resumeObj}`);
   } else {
     const preset = values.config !== undefined && isConfigName(values.config) ? values.config : undefined;

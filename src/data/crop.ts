@@ -64,22 +64,6 @@ export function cropPoints(ptsPx: ArrayLike<number>, c: CropWindow): Float64Arra
   return out;
 }
 
-/** Projects points [n, 3] mm with (R row-major, t mm, K) to [n, 2] px. */
-export function projectPoints(pointsMm: ArrayLike<number>, r: ArrayLike<number>, tMm: ArrayLike<number>, kPx: ArrayLike<number>): Float64Array {
-  const n = Math.floor(pointsMm.length / 3);
-  const out = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const X = pointsMm[3 * i], Y = pointsMm[3 * i + 1], Z = pointsMm[3 * i + 2];
-    const xc = r[0] * X + r[1] * Y + r[2] * Z + tMm[0];
-    const yc = r[3] * X + r[4] * Y + r[5] * Z + tMm[1];
-    const zc = r[6] * X + r[7] * Y + r[8] * Z + tMm[2];
-    const w = kPx[6] * xc + kPx[7] * yc + kPx[8] * zc;
-    out[2 * i] = (kPx[0] * xc + kPx[1] * yc + kPx[2] * zc) / w;
-    out[2 * i + 1] = (kPx[3] * xc + kPx[4] * yc + kPx[5] * zc) / w;
-  }
-  return out;
-}
-
 /**
  * Resamples the crop from an RGBA image: bilinear, with k x k supersampling when shrinking by more than
  * 2x (k = ceil(1 / s), at most 4) so small objects in large crops do not alias. Outside the image reads

@@ -1,13 +1,22 @@
 /**
- * Seeded randomness for everything in data/ that must repeat: surface sampling, splits, crop jitter,
- * augmentation. mulberry32 (Tommy Ettinger's 32-bit generator; plenty for image augmentation) seeded
- * through a splitmix32-style hash, so per-sample seeds derived from (seed, index) are independent of
- * the order samples are drawn in.
+ * The project's one seeded random generator: mulberry32 (Tommy Ettinger's 32-bit generator; plenty for
+ * image augmentation and synthetic scenes), so a seed gives the same numbers on every backend, machine
+ * and run. Everything in data/ that must repeat (surface sampling, splits, crop jitter, augmentation)
+ * seeds it through a splitmix32-style hash, so per-sample seeds derived from (seed, index) are
+ * independent of the order samples are drawn in; the demos and the synthetic PnP problems start it
+ * from a given state (fromState).
  */
 export class Rng {
   private state: number;
   constructor(seed: number) {
     this.state = hashSeed(seed) >>> 0;
+  }
+
+  /** A generator whose mulberry32 state starts at `state` itself, not hashed. */
+  static fromState(state: number): Rng {
+    const r = new Rng(0);
+    r.state = state >>> 0;
+    return r;
   }
   /** Uniform in [0, 1). */
   next(): number {
@@ -19,6 +28,10 @@ export class Rng {
   /** Uniform in [lo, hi). */
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();
+  }
+  /** Standard normal (Box-Muller). */
+  normal(): number {
+    return Math.sqrt(-2 * Math.log(1 - this.next())) * Math.cos(2 * Math.PI * this.next());
   }
   /** Integer in [0, n). */
   int(n: number): number {

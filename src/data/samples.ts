@@ -1,7 +1,8 @@
 import { kDefaultAugment, colourJitter, randomBackground, replaceBackground, type AugmentOptions } from './augment';
-import { cropAroundBox, cropK, projectPoints, reducedWindow, reductionFor, resampleMask, resampleRgb, viewWindow, type CropWindow } from './crop';
+import { projectModelPoints } from '../solver/projection';
+import { cropAroundBox, cropK, reducedWindow, reductionFor, resampleMask, resampleRgb, viewWindow, type CropWindow } from './crop';
 import type { Dataset, DatasetObject } from './dataset';
-import type { ImageStore } from './image-store';
+import type { ImageStore } from './imageStore';
 import { boxCorners } from './mesh';
 import { hashSeed, Rng } from './rng';
 import { mat3Apply, mat3Inverse, mat3Mul, mat3Transpose } from '../solver/linalg';
@@ -217,7 +218,7 @@ export async function makeView(ds: Dataset, store: ImageStore, ref: InstanceRef,
 /** [x, y, w, h] image px of the object's mesh (else its bounding box) projected with a pose. */
 export function modelBox(obj: DatasetObject, r: Float64Array, tMm: Float64Array, kPx: Float64Array): [number, number, number, number] {
   const pts = obj.mesh ? obj.mesh.positions : boxCorners(obj.boundsMm);
-  const uv = projectPoints(pts, r, tMm, kPx);
+  const uv = projectModelPoints(pts, r, tMm, kPx);
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (let i = 0; i < uv.length; i += 2) {
     x0 = Math.min(x0, uv[i]); x1 = Math.max(x1, uv[i]);

@@ -13,11 +13,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
-import { DemoAdam } from './adam';
-import type { Demo, DemoStep } from './demo';
-import { demoRng } from './random';
-import { intrinsicsMatrix, projectExact, viewFrom } from './scenes';
-import { f32, nextWarmStart, variableFrom } from './tensors';
+import { Adam } from '../ops/adam';
+import type { Demo, DemoStep } from './demoInterface';
+import { demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
+import { demoUpdate, WarmStart } from './demoUpdate';
+import { f32, variableFrom } from './tensors';
 
 export interface CalibrationOptions {
   seed: number;
@@ -78,9 +78,9 @@ export class CalibrationDemo implements Demo<CalibrationStep> {
   /** [4] fx, fy, cx, cy in units of kScalePx */
   private readonly theta: tf.Variable;
   private readonly learningRate: number;
-  private readonly optimizer: DemoAdam;
-  /** [B,6] warm start of the next PnPs; null before the first (EPnP initialises it) */
-  private initPose: tf.Tensor2D | null = null;
+  private readonly optimizer: Adam;
+  /** [B,6] warm start of the next PnPs */
+  private readonly warm = new WarmStart();
   private iteration = 0;
 
   constructor(opts: CalibrationOptions) {
@@ -101,7 +101,7 @@ export class CalibrationDemo implements Demo<CalibrationStep> {
     this.observed = f32(observed, [kViews, kPoints, 2]) as tf.Tensor3D;
     this.theta = variableFrom(f32(Array.from(initialIntrinsics, (v) => v / kScalePx), [4]));
     this.learningRate = opts.learningRate ?? kCalibLearningRate;
-    this.optimizer = new DemoAdam([this.theta]);
+    this.optimizer = new Adam([this.theta]);
   }
 
   /** K [3,3] = [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] from theta, differentiable in theta. */
@@ -113,29 +113,22 @@ export class CalibrationDemo implements Demo<CalibrationStep> {
   }
 
   async step(): Promise<CalibrationStep> {
-    const kept: { pose?: tf.Tensor2D; status?: tf.Tensor1D } = {};
     const thetaBefore = await this.theta.data();
-    const loss = this.optimizer.minimize(() => {
+    const lr = this.learningRate * kLearningRateDecay ** this.iteration;
+    const u = await demoUpdate((f) => this.optimizer.minimize(f, lr), () => {
       const K = this.K();
-      const { pose, status } = bpnp(this.observed, this.pts3d, K, this.initPose ? { initPose: this.initPose } : {});
+      const { pose, status } = bpnp(this.observed, this.pts3d, K, this.warm.options);
       const proj = projectPoints(pose, this.pts3d, K);
-      Object.assign(kept, { pose: tf.keep(pose), status: tf.keep(status) });
-      return tf.mean(tf.squaredDifference(proj, this.observed)) as tf.Scalar;
-    }, this.learningRate * kLearningRateDecay ** this.iteration);
-    const { pose, status } = kept as Required<typeof kept>;
-    const [lossV, statusV] = await Promise.all([loss.data(), status.data()]);
-    const next = nextWarmStart(this.initPose, pose, status);
-    tf.dispose([loss, pose, status]);
-    this.initPose?.dispose();
-    this.initPose = next;
+      return { loss: tf.mean(tf.squaredDifference(proj, this.observed)) as tf.Scalar, report: { pose, status } };
+    }, this.warm);
     const intrinsics = Float64Array.from(thetaBefore, (v) => v * kScalePx);
     const truth = this.scene.trueIntrinsics;
     const relativeErrors = intrinsics.map((v, i) => Math.abs(v - truth[i]) / truth[i]);
     return {
       iteration: this.iteration++,
-      loss: lossV[0],
+      loss: u.loss,
       error: Math.max(...relativeErrors),
-      failedPnp: Array.from(statusV as ArrayLike<number>).filter((s) => s !== 0).length,
+      failedPnp: u.failedPnp,
       intrinsics,
       relativeErrors,
     };
@@ -143,7 +136,7 @@ export class CalibrationDemo implements Demo<CalibrationStep> {
 
   dispose(): void {
     tf.dispose([this.pts3d, this.observed, this.theta]);
-    this.initPose?.dispose();
+    this.warm.dispose();
     this.optimizer.dispose();
   }
 }

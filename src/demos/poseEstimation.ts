@@ -8,12 +8,14 @@
  * the optimiser is Adam and each PnP is warm-started from the previous step's pose.
  */
 import * as tf from '@tensorflow/tfjs';
+import { Adam } from '../ops/adam';
 import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
-import type { Demo, DemoStep } from './demo';
-import { demoRng, type DemoRng } from './random';
-import { cubeCorners, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
-import { f32, nextWarmStart, variableFrom } from './tensors';
+import type { Demo, DemoStep } from './demoInterface';
+import type { Rng } from '../data/rng';
+import { cubeCorners, demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
+import { demoUpdate, WarmStart } from './demoUpdate';
+import { f32, variableFrom } from './tensors';
 
 export interface PoseEstimationOptions {
   seed: number;
@@ -64,7 +66,7 @@ const kSpreadPx = 80;
 
 
 /** LeCun-normal weights, so tanh units start in their linear range whatever the layer's width. */
-function lecun(rng: DemoRng, fanIn: number, fanOut: number): tf.Variable {
+function lecun(rng: Rng, fanIn: number, fanOut: number): tf.Variable {
   const std = 1 / Math.sqrt(fanIn);
   return variableFrom(f32(Array.from({ length: fanIn * fanOut }, () => std * rng.normal()), [fanIn, fanOut]));
 }
@@ -79,9 +81,10 @@ export class PoseEstimationDemo implements Demo<PoseEstimationStep> {
   private readonly input: tf.Tensor2D;
   private readonly center: tf.Tensor;
   private readonly weights: tf.Variable[];
-  private readonly optimizer: tf.AdamOptimizer;
+  private readonly optimizer: Adam;
+  private readonly learningRate: number;
   /** [1,6] warm start of the next PnP */
-  private initPose: tf.Tensor2D;
+  private readonly warm: WarmStart;
   private iteration = 0;
 
   constructor(opts: PoseEstimationOptions) {
@@ -103,9 +106,10 @@ export class PoseEstimationDemo implements Demo<PoseEstimationStep> {
       lecun(rng, kHidden, 2 * n),
       variableFrom(tf.zeros([2 * n])),
     ];
-    this.optimizer = tf.train.adam(opts.learningRate ?? kPoseLearningRate);
+    this.optimizer = new Adam(this.weights);
+    this.learningRate = opts.learningRate ?? kPoseLearningRate;
     // The paper's start: no rotation, the structure straight ahead at about its distance.
-    this.initPose = f32([0, 0, 0, 0, 0, kDistanceMm], [1, 6]) as tf.Tensor2D;
+    this.warm = new WarmStart(f32([0, 0, 0, 0, 0, kDistanceMm], [1, 6]) as tf.Tensor2D);
   }
 
   /** keypoints [1,n,2] px = centre + kSpreadPx * MLP(constant input) */
@@ -117,33 +121,29 @@ export class PoseEstimationDemo implements Demo<PoseEstimationStep> {
   }
 
   async step(): Promise<PoseEstimationStep> {
-    const kept: { kp?: tf.Tensor; proj?: tf.Tensor; pose?: tf.Tensor2D; status?: tf.Tensor1D } = {};
-    const loss = this.optimizer.minimize(() => {
+    const u = await demoUpdate((f) => this.optimizer.minimize(f, this.learningRate), () => {
       const kp = this.keypoints();
-      const { pose, status } = bpnp(kp, this.pts3d, this.K, { initPose: this.initPose });
+      const { pose, status } = bpnp(kp, this.pts3d, this.K, this.warm.options);
       const proj = projectPoints(pose, this.pts3d, this.K);
-      Object.assign(kept, { kp: tf.keep(kp), proj: tf.keep(proj), pose: tf.keep(pose), status: tf.keep(status) });
-      return tf.add(tf.mean(tf.squaredDifference(proj, this.target)), tf.mean(tf.squaredDifference(proj, kp))) as tf.Scalar;
-    }, true, this.weights)!;
-    const { kp, proj, pose, status } = kept as Required<typeof kept>;
-    const [lossV, kpV, projV, poseV, statusV] = await Promise.all([loss.data(), kp.data(), proj.data(), pose.data(), status.data()]);
-    const next = nextWarmStart(this.initPose, pose, status);
-    tf.dispose([loss, kp, proj, pose, status, this.initPose]);
-    this.initPose = next;
+      const loss = tf.add(tf.mean(tf.squaredDifference(proj, this.target)), tf.mean(tf.squaredDifference(proj, kp))) as tf.Scalar;
+      return { loss, report: { kp, proj, pose, status } };
+    }, this.warm);
+    const { kp, proj, pose } = u.values;
     return {
       iteration: this.iteration++,
-      loss: lossV[0],
-      error: meanDistance(kpV, this.scene.targetPts2d),
-      failedPnp: Array.from(statusV as ArrayLike<number>).filter((s) => s !== 0).length,
-      keypoints: kpV as Float32Array,
-      projected: projV as Float32Array,
-      pose: poseV as Float32Array,
-      projectedError: meanDistance(projV, this.scene.targetPts2d),
+      loss: u.loss,
+      error: meanDistance(kp, this.scene.targetPts2d),
+      failedPnp: u.failedPnp,
+      keypoints: kp,
+      projected: proj,
+      pose,
+      projectedError: meanDistance(proj, this.scene.targetPts2d),
     };
   }
 
   dispose(): void {
-    tf.dispose([this.pts3d, this.K, this.target, this.input, this.center, this.initPose, ...this.weights]);
+    tf.dispose([this.pts3d, this.K, this.target, this.input, this.center, ...this.weights]);
+    this.warm.dispose();
     this.optimizer.dispose();
   }
 }

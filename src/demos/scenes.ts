@@ -3,9 +3,18 @@
  * float64 projections (the targets). Poses follow the project's convention: [rx, ry, rz, tx, ty, tz],
  * axis-angle, model to camera, Xc = R X + t; cameras are OpenCV's (x right, y down, z forward).
  */
+import { Rng } from '../data/rng';
 import { projectPoints as projectF64 } from '../solver/projection';
 import { so3Log } from '../solver/so3';
-import type { DemoRng } from './random';
+
+/**
+ * The demos' randomness for a seed: a generator started from the seed with a golden-ratio offset (which
+ * keeps seed 0 from mulberry32's all-zero state), so a seed gives the same scene and initial parameters
+ * on every backend: the cpu and webgpu runs of a demo start from identical numbers.
+ */
+export function demoRng(seed: number): Rng {
+  return Rng.fromState(Math.trunc(seed) ^ 0x9e3779b9);
+}
 
 /** K [9] row-major from the four intrinsics (zero skew). */
 export function intrinsicsMatrix(fx: number, fy: number, cx: number, cy: number): Float64Array {
@@ -29,7 +38,7 @@ export function cubeCorners(side: number): Float64Array {
  * it by `jitter` of the radius: a shape one recognises at a glance in the 3D view, and one that is
  * far from planar, so every view's PnP is well posed. [n,3].
  */
-export function trefoilPoints(n: number, radius: number, rng: DemoRng, jitter = 0.05): Float64Array {
+export function trefoilPoints(n: number, radius: number, rng: Rng, jitter = 0.05): Float64Array {
   const out = new Float64Array(3 * n);
   for (let i = 0; i < n; i++) {
     const u = (2 * Math.PI * (i + rng.uniform(0, 0.8))) / n;
@@ -75,7 +84,7 @@ export function lookAtPose(eye: ArrayLike<number>, target: ArrayLike<number>, up
  * lattice (evenly, so the structure is seen from all sides) turned by a seeded angle and jittered.
  * [count,6].
  */
-export function viewsAround(count: number, distance: number, rng: DemoRng): Float64Array {
+export function viewsAround(count: number, distance: number, rng: Rng): Float64Array {
   const poses = new Float64Array(6 * count);
   const turn = rng.uniform(0, 2 * Math.PI);
   const golden = Math.PI * (3 - Math.sqrt(5));
@@ -96,7 +105,7 @@ export function viewsAround(count: number, distance: number, rng: DemoRng): Floa
  * axis, rolled about its optical axis by a seeded angle within +-maxTilt. With no tilt and no roll this is
  * the identity rotation with t = (0, 0, distance), the natural first guess. [6]
  */
-export function viewFrom(distance: number, maxTilt: number, rng: DemoRng): Float64Array {
+export function viewFrom(distance: number, maxTilt: number, rng: Rng): Float64Array {
   const tilt = maxTilt * Math.sqrt(rng.next());
   const azimuth = rng.uniform(0, 2 * Math.PI);
   const roll = rng.uniform(-maxTilt, maxTilt);

@@ -22,12 +22,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
-import { DemoAdam } from './adam';
-import type { Demo, DemoStep } from './demo';
-import { demoRng } from './random';
-import { intrinsicsMatrix, projectExact, trefoilPoints, viewsAround } from './scenes';
+import { Adam } from '../ops/adam';
+import type { Demo, DemoStep } from './demoInterface';
+import { demoRng, intrinsicsMatrix, projectExact, trefoilPoints, viewsAround } from './scenes';
 import { structureError } from './similarity';
-import { f32, nextWarmStart, variableFrom } from './tensors';
+import { demoUpdate, WarmStart } from './demoUpdate';
+import { f32, variableFrom } from './tensors';
 
 export interface StructureFromMotionOptions {
   seed: number;
@@ -94,9 +94,9 @@ export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
   /** [n,3] the learnt structure in units of kRadiusMm */
   private readonly unitPoints: tf.Variable;
   private readonly learningRate: number;
-  private readonly optimizer: DemoAdam;
-  /** [B,6] warm start of the next PnPs; null before the first (EPnP initialises it) */
-  private initPose: tf.Tensor2D | null = null;
+  private readonly optimizer: Adam;
+  /** [B,6] warm start of the next PnPs */
+  private readonly warm = new WarmStart();
   private iteration = 0;
 
   constructor(opts: StructureFromMotionOptions) {
@@ -111,35 +111,28 @@ export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
     // The start knows nothing of the shape: a seeded Gaussian blob about the origin.
     this.unitPoints = variableFrom(f32(Array.from({ length: 3 * kPoints }, () => kInitialSpread * rng.normal()), [kPoints, 3]));
     this.learningRate = opts.learningRate ?? kSfmLearningRate;
-    this.optimizer = new DemoAdam([this.unitPoints]);
+    this.optimizer = new Adam([this.unitPoints]);
   }
 
   async step(): Promise<StructureFromMotionStep> {
-    const kept: { pts?: tf.Tensor; pose?: tf.Tensor2D; status?: tf.Tensor1D } = {};
-    const loss = this.optimizer.minimize(() => {
+    const lr = this.learningRate * kLearningRateDecay ** this.iteration;
+    const u = await demoUpdate((f) => this.optimizer.minimize(f, lr), () => {
       const pts = tf.mul(this.unitPoints, kRadiusMm) as tf.Tensor2D;
-      const { pose, status } = bpnp(this.observed, pts, this.K, this.initPose ? { initPose: this.initPose } : {});
+      const { pose, status } = bpnp(this.observed, pts, this.K, this.warm.options);
       const proj = projectPoints(pose, pts, this.K);
-      Object.assign(kept, { pts: tf.keep(pts), pose: tf.keep(pose), status: tf.keep(status) });
-      return tf.mean(tf.squaredDifference(proj, this.observed)) as tf.Scalar;
-    }, this.learningRate * kLearningRateDecay ** this.iteration);
-    const { pts, pose, status } = kept as Required<typeof kept>;
-    const [lossV, ptsV, poseV, statusV] = await Promise.all([loss.data(), pts.data(), pose.data(), status.data()]);
-    const next = nextWarmStart(this.initPose, pose, status);
-    tf.dispose([loss, pts, pose, status]);
-    this.initPose?.dispose();
-    this.initPose = next;
-    const mirrored = (this.iteration + 1) % kMirrorCheckEvery === 0 && (await this.tryMirror(lossV[0]));
-    const err = structureError(ptsV, this.scene.truth, kPoints);
+      return { loss: tf.mean(tf.squaredDifference(proj, this.observed)) as tf.Scalar, report: { pts, pose, status } };
+    }, this.warm);
+    const mirrored = (this.iteration + 1) % kMirrorCheckEvery === 0 && (await this.tryMirror(u.loss));
+    const err = structureError(u.values.pts, this.scene.truth, kPoints);
     return {
       iteration: this.iteration++,
-      loss: lossV[0],
+      loss: u.loss,
       error: err.rms,
       relativeError: err.relative,
-      failedPnp: Array.from(statusV as ArrayLike<number>).filter((s) => s !== 0).length,
-      points: ptsV as Float32Array,
+      failedPnp: u.failedPnp,
+      points: u.values.pts,
       aligned: err.aligned,
-      poses: poseV as Float32Array,
+      poses: u.values.pose,
       mirrored,
     };
   }
@@ -159,8 +152,7 @@ export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
     if (better) {
       this.unitPoints.assign(reflected);
       this.optimizer.reset();
-      this.initPose?.dispose();
-      this.initPose = null;
+      this.warm.reset();
     }
     tf.dispose([reflected, reflectedLoss]);
     return better;
@@ -168,7 +160,7 @@ export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
 
   dispose(): void {
     tf.dispose([this.K, this.observed, this.unitPoints]);
-    this.initPose?.dispose();
+    this.warm.dispose();
     this.optimizer.dispose();
   }
 }

@@ -15,13 +15,3 @@ export function variableFrom(initial: tf.Tensor, trainable = true): tf.Variable 
   initial.dispose();
   return v;
 }
-
-/**
- * The next PnP warm start [B,6] from this step's `pose` [B,6] and `status` [B]: a failed PnP's pose is no
- * warm start, so those rows keep `prev` (every row is the new pose when there is no `prev` yet). A new
- * tensor; the caller still owns the arguments.
- */
-export function nextWarmStart(prev: tf.Tensor2D | null, pose: tf.Tensor2D, status: tf.Tensor1D): tf.Tensor2D {
-  if (!prev) return tf.clone(pose);
-  return tf.tidy(() => tf.where(tf.equal(status, 0).reshape([-1, 1]), pose, prev) as tf.Tensor2D);
-}

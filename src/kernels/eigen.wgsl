@@ -1,7 +1,7 @@
 // Symmetric eigendecomposition by cyclic Jacobi rotations (Golub & Van Loan, Matrix Computations, 8.5),
 // f32, one problem per thread, in private arrays. Twin of src/solver/eigen.ts (jacobiEigenSym).
 //
-// A library: concatenated into a kernel by the host (common + eigen.wgsl + epnp.wgsl + kernel); it declares
+// A library: concatenated into a kernel by the host (common + eigen.wgsl + the EPnP library of epnpWgsl.ts + kernel); it declares
 // no bindings and no overrides.
 //
 // Storage: a d x d matrix (d <= 12) lives row-major in a JacobiMat with stride d: entry (i, j) at i*d + j.

@@ -1,6 +1,6 @@
 /**
  * Host code of the PnP kernels: builds each pipeline once per GPUDevice and encodes the forward
- * (pnp_forward.wgsl) and implicit backward (pnp_backward.wgsl) passes over caller-owned GPUBuffers.
+ * (pnpForward.wgsl) and implicit backward (pnpBackward.wgsl) passes over caller-owned GPUBuffers.
  * Knows nothing of tfjs: src/ops hands it the tensors' own buffers.
  *
  * One invocation per problem: B up to 65,536 gives enough parallelism on its own, and a problem's
@@ -11,9 +11,11 @@
 import commonWgsl from './common.wgsl?raw';
 import problemWgsl from './problem.wgsl?raw';
 import eigenWgsl from './eigen.wgsl?raw';
-import epnpWgsl from './epnp.wgsl?raw';
-import forwardWgsl from './pnp_forward.wgsl?raw';
-import backwardWgsl from './pnp_backward.wgsl?raw';
+import forwardWgsl from './pnpForward.wgsl?raw';
+import backwardWgsl from './pnpBackward.wgsl?raw';
+import { kEpnpWgsl } from './epnpWgsl';
+// LM's options and their float32 values are the float64 solver's own: the kernels run the same LM.
+import { kLmDefaultsF32, type LmOptions } from '../solver/lm';
 
 export const kWorkgroupSize = 64;
 const kChunkAlign = 64;
@@ -40,16 +42,6 @@ export interface PnpInputBuffers {
   /** [B,n] f32 >= 0 */
   weights?: GPUBuffer;
 }
-
-export interface LmOptions {
-  maxIters: number;
-  /** converged when |step| < stepTol (1 + |tn|) */
-  stepTol: number;
-  /** converged when an accepted step lowers the cost by less than this fraction */
-  costTol: number;
-}
-
-export const kF32LmOptions: LmOptions = { maxIters: 100, stepTol: 1e-6, costTol: 1e-7 };
 
 const FLAG_SHARED_PTS3D = 1;
 const FLAG_SHARED_K = 2;
@@ -91,7 +83,7 @@ function getPipelines(device: GPUDevice): Pipelines {
   });
   const forwardModule = device.createShaderModule({
     label: 'PnpForwardKernel.shader',
-    code: [commonWgsl, problemWgsl, eigenWgsl, epnpWgsl, forwardWgsl].join('\n'),
+    code: [commonWgsl, problemWgsl, eigenWgsl, kEpnpWgsl, forwardWgsl].join('\n'),
   });
   const backwardModule = device.createShaderModule({
     label: 'PnpBackwardKernel.shader',
@@ -214,7 +206,7 @@ export function encodePnpForward(
   inputs: PnpInputBuffers & { initPose?: GPUBuffer },
   outputs: { pose: GPUBuffer; status: GPUBuffer },
   shape: PnpShape,
-  lm: LmOptions = kF32LmOptions,
+  lm: LmOptions = kLmDefaultsF32,
 ): void {
   if (shape.B === 0) return;
   const p = getPipelines(device);
@@ -242,7 +234,7 @@ export function encodePnpBackward(
   if (shape.B === 0) return;
   const p = getPipelines(device);
   const { n } = shape;
-  encodeChunks(device, p.backward, p.backwardLayout, 'PnpBackwardKernel', shape, flagsOf(inputs, shape, false), kF32LmOptions,
+  encodeChunks(device, p.backward, p.backwardLayout, 'PnpBackwardKernel', shape, flagsOf(inputs, shape, false), kLmDefaultsF32,
     (start, count) => [
       ...inputBindings(p, inputs, shape, start, count),
       perProblem(inputs.poseState, start, count, 13, p.dummy),

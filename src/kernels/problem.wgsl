@@ -49,6 +49,12 @@ fn problem_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.x + gid.y * nwg.x * kWorkgroupSize;
 }
 
+// Every kernel's entry: makes the invocation's problem g_b; false for the invocations past the batch's end.
+fn enter_problem(gid: vec3<u32>, nwg: vec3<u32>) -> bool {
+  g_b = problem_index(gid, nwg);
+  return g_b < params.B;
+}
+
 fn load_pt2(i: u32) -> vec2<f32> {
   let o = (g_b * params.n + i) * 2u;
   return vec2<f32>(pts2d[o], pts2d[o + 1u]);

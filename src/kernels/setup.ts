@@ -55,3 +55,29 @@ export async function useFastestCpuBackend(): Promise<{ backend: CpuBackendName;
     return { backend: 'cpu', notice: `${e instanceof Error ? e.message : String(e)}; training on the slower cpu backend` };
   }
 }
+
+/** The adapter WebGPU offers, in words, for hosts to show. */
+export function adapterDescription(a: GPUAdapter): string {
+  return a.info?.description || [a.info?.vendor, a.info?.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
+}
+
+/**
+ * setupTfjs, then tfjs's webgpu backend on `gpu` (the browser's navigator.gpu, or Dawn's in Node; the
+ * backend's module must be imported already): the adapter's description, or why WebGPU is not to be
+ * had, in words, for the host to fall back on and say so.
+ */
+export async function startWebgpu(gpu: GPU | undefined): Promise<{ adapter: string } | { why: string }> {
+  if (!gpu) return { why: 'navigator.gpu is missing' };
+  const a = await gpu.requestAdapter().catch(() => null);
+  if (!a) return { why: 'no WebGPU adapter was offered' };
+  try {
+    setupTfjs();
+    if (await tf.setBackend('webgpu')) {
+      await tf.ready();
+      return { adapter: adapterDescription(a) };
+    }
+    return { why: 'tfjs could not start its WebGPU backend' };
+  } catch (e) {
+    return { why: `tfjs could not start its WebGPU backend (${e instanceof Error ? e.message : String(e)})` };
+  }
+}

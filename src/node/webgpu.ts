@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { setupTfjs } from '../kernels/setup';
+import { startWebgpu } from '../kernels/setup';
 
 let ready: Promise<WebGPUBackend> | null = null;
 
@@ -33,16 +33,14 @@ export async function nodeGpu(): Promise<GPU> {
 export function useNodeWebgpu(): Promise<WebGPUBackend> {
   ready ??= (async () => {
     const gpu = await nodeGpu();
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) {
+    if (!(await gpu.requestAdapter())) {
       throw new Error('WebGPU: no adapter found (is libvulkan1 installed and VK_ICD_FILENAMES pointing at a Vulkan driver, e.g. ' +
         `${kSwiftShaderIcd}?)`);
     }
     // The backend registers itself at import only where navigator.gpu exists, so it is imported now.
     await import('@tensorflow/tfjs-backend-webgpu');
-    setupTfjs();
-    if (!(await tf.setBackend('webgpu'))) throw new Error('WebGPU: tfjs could not initialise its webgpu backend');
-    await tf.ready();
+    const started = await startWebgpu(gpu);
+    if ('why' in started) throw new Error(`WebGPU: ${started.why}`);
     return tf.backend() as WebGPUBackend;
   })();
   return ready;

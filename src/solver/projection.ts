@@ -59,9 +59,24 @@ export function projectionHpi(out: Float64Array, K: Vec, xc: Vec, k: number, off
 
 const sR = new Float64Array(9);
 
+/** The one float64 projection loop: out[outOff + 2i..] = pi(K, R X_i + t) for n points read at ptsOff, t at tOff, K at kOff. */
+function projectRigid(out: Float64Array, outOff: number, pts: Vec, ptsOff: number, n: number, R: Vec, t: Vec, tOff: number, K: Vec, kOff: number): void {
+  const tx = t[tOff], ty = t[tOff + 1], tz = t[tOff + 2];
+  for (let i = 0; i < n; i++) {
+    const X = pts[ptsOff + 3 * i], Y = pts[ptsOff + 3 * i + 1], Z = pts[ptsOff + 3 * i + 2];
+    const x = R[0] * X + R[1] * Y + R[2] * Z + tx;
+    const y = R[3] * X + R[4] * Y + R[5] * Z + ty;
+    const z = R[6] * X + R[7] * Y + R[8] * Z + tz;
+    const inv = 1 / (K[kOff + 6] * x + K[kOff + 7] * y + K[kOff + 8] * z);
+    out[outOff + 2 * i] = (K[kOff] * x + K[kOff + 1] * y + K[kOff + 2] * z) * inv;
+    out[outOff + 2 * i + 1] = (K[kOff + 3] * x + K[kOff + 4] * y + K[kOff + 5] * z) * inv;
+  }
+}
+
 /**
- * Projects model points with poses: out [B,n,2] px = pi(K_b, R(r_b) X_i + t_b).
- * pts3d [n,3] (sharedPts3d) or [B,n,3]; poses [B,6] = [r, t]; K [9] (sharedK) or [B,9], row-major.
+ * Projects model points with poses: out [B,n,2] px = pi(K_b, R(r_b) X_i + t_b), the float64 twin of the
+ * ops/projectPoints op. pts3d [n,3] (sharedPts3d) or [B,n,3]; poses [B,6] = [r, t]; K [9] (sharedK) or
+ * [B,9], row-major.
  */
 export function projectPoints(
   out: Float64Array,
@@ -75,18 +90,15 @@ export function projectPoints(
 ): Float64Array {
   for (let b = 0; b < B; b++) {
     so3Exp(sR, poses, 6 * b);
-    const tx = poses[6 * b + 3], ty = poses[6 * b + 4], tz = poses[6 * b + 5];
-    const ko = sharedK ? 0 : 9 * b;
-    const po = sharedPts3d ? 0 : 3 * n * b;
-    for (let i = 0; i < n; i++) {
-      const X = pts3d[po + 3 * i], Y = pts3d[po + 3 * i + 1], Z = pts3d[po + 3 * i + 2];
-      const x = sR[0] * X + sR[1] * Y + sR[2] * Z + tx;
-      const y = sR[3] * X + sR[4] * Y + sR[5] * Z + ty;
-      const z = sR[6] * X + sR[7] * Y + sR[8] * Z + tz;
-      const inv = 1 / (K[ko + 6] * x + K[ko + 7] * y + K[ko + 8] * z);
-      out[2 * (b * n + i)] = (K[ko] * x + K[ko + 1] * y + K[ko + 2] * z) * inv;
-      out[2 * (b * n + i) + 1] = (K[ko + 3] * x + K[ko + 4] * y + K[ko + 5] * z) * inv;
-    }
+    projectRigid(out, 2 * n * b, pts3d, sharedPts3d ? 0 : 3 * n * b, n, sR, poses, 6 * b + 3, K, sharedK ? 0 : 9 * b);
   }
+  return out;
+}
+
+/** Points [n,3] seen with a rotation matrix: [n,2] px = pi(K, R X_i + t), R [9] and K [9] row-major, t [3] in the points' unit. */
+export function projectModelPoints(pts3d: Vec, R: Vec, t: Vec, K: Vec): Float64Array {
+  const n = Math.floor(pts3d.length / 3);
+  const out = new Float64Array(2 * n);
+  projectRigid(out, 0, pts3d, 0, n, R, t, 0, K, 0);
   return out;
 }

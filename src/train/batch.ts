@@ -7,8 +7,8 @@
 import { hashSeed, Rng } from '../data/rng';
 import { so3Log } from '../solver/so3';
 import { kHeatmapStride } from './config';
-import type { TrainingSample } from './data';
-import { projectPoints } from '../data/crop';
+import type { TrainingSample } from './trainingData';
+import { projectModelPoints } from '../solver/projection';
 import { gaussianTargets } from './heatmaps';
 
 /** [B, side, side, 3] from B images of [side, side, 3]; throws naming the one of another size. */
@@ -54,9 +54,9 @@ export function keypointTargets(samples: readonly TrainingSample[], keypointsMm:
   return { poseGt, kpGtPx, targets: gaussianTargets(kpGtPx, B, k, heatmapSide, sigmaCells, kHeatmapStride) };
 }
 
-/** Project [k, 3] mm with R, t, K: [k, 2] px (data/crop's projection, as float32 for the tensors). */
+/** Project [k, 3] mm with R, t, K: [k, 2] px (the float64 projection, as float32 for the tensors). */
 export function projectKeypoints(pts: Float64Array, R: ArrayLike<number>, t: ArrayLike<number>, K: ArrayLike<number>): Float32Array {
-  return Float32Array.from(projectPoints(pts, R, t, K));
+  return Float32Array.from(projectModelPoints(pts, R, t, K));
 }
 
 /** The order of n training items in epoch `epoch` of a run seeded `seed` (a seeded shuffle). */

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { unzipSync, zipSync } from 'fflate';
 import { checkpointFromFiles, checkpointToFiles, kCheckpointBin, kCheckpointJson, type Checkpoint, type NamedArray } from './checkpoint';
 import { kHeatmapStride, upgradeConfig, validateConfig, type TrainConfig } from './config';
-import type { PoseObject, TrainingSample } from './data';
+import type { PoseObject, TrainingSample } from './trainingData';
 import { predictBatch, type EvalOptions, type Prediction } from './evaluate';
 import type { TrainingEngine } from './engine';
 import type { PoseMetrics } from './metrics';

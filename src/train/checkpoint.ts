@@ -8,8 +8,10 @@
  * weights, then m, then v, each in weight order; then the same for the localiser, where there is one),
  * so a bundle can carry it beside the model.
  */
+import type * as tf from '@tensorflow/tfjs';
 import { upgradeConfig, type TrainConfig } from './config';
-import type { AdamState } from './optimizer';
+import type { Localiser } from './localiser';
+import { assignArray, type Adam, type AdamState } from '../ops/adam';
 
 export interface NamedArray {
   name: string;
@@ -97,4 +99,46 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
   // Older checkpoints' configs lack fields added since; they get today's defaults (engine.ts refuses to
   // continue one without a localiser, saying so).
   return { ...rest, config: upgradeConfig(rest.config).config, ...main, ...(localiser ? { localiser: read(localiser) } : {}) };
+}
+
+/** What a checkpoint holds of a run: the keypoint network with its variables and Adam, and the localiser. */
+export interface TrainedParts {
+  model: tf.LayersModel;
+  /** The model's trainable variables, in its trainable-weight order. */
+  vars: tf.Variable[];
+  adam: Adam;
+  localiser: Localiser;
+}
+
+/** Everything needed to continue exactly from `step` (keypointsMm [k, 3]: the run's). */
+export async function takeCheckpoint(p: TrainedParts, config: TrainConfig, step: number, keypointsMm: Float64Array): Promise<Checkpoint> {
+  const weights: NamedArray[] = await Promise.all(p.model.trainableWeights.map(async (w, i) => ({
+    name: w.originalName, shape: w.shape as number[], values: Float32Array.from(await p.vars[i].data()),
+  })));
+  return {
+    format: 'poselab-checkpoint',
+    version: 1,
+    config: structuredClone(config),
+    step,
+    rng: { seed: config.seed, samplesSeen: step * config.optim.batchSize },
+    keypointsMm: Array.from(keypointsMm),
+    weights,
+    optimizer: await p.adam.getState(),
+    localiser: await p.localiser.getState(),
+  };
+}
+
+/**
+ * Writes c's weights and optimiser states into p; throws, saying why, when c belongs to another model,
+ * other keypoints (keypointsMm [k, 3]: the data's) or a run without a localiser.
+ */
+export function restoreCheckpoint(p: TrainedParts, c: Checkpoint, keypointsMm: Float64Array): void {
+  if (c.weights.length !== p.vars.length) throw new Error(`checkpoint has ${c.weights.length} weights, the model ${p.vars.length}`);
+  if (c.keypointsMm.length !== keypointsMm.length || c.keypointsMm.some((v, i) => Math.abs(v - keypointsMm[i]) > 1e-3)) {
+    throw new Error('checkpoint: its keypoints differ from the data\'s object keypoints (another object, or other keypoint settings)');
+  }
+  if (!c.localiser) throw new Error('checkpoint: written by a run without a localiser; start a new run (or evaluate its bundle with oracle crops)');
+  c.weights.forEach((w, i) => assignArray(p.vars[i], w.values, `weight ${w.name}`));
+  p.adam.setState(c.optimizer);
+  p.localiser.setState(c.localiser);
 }

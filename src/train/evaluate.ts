@@ -5,12 +5,11 @@
  * upper bound, labelled so in the metrics.
  */
 import * as tf from '@tensorflow/tfjs';
-import { projectPoints } from '../data/crop';
 import { so3Exp } from '../solver/so3';
 import { bpnp } from '../ops/bpnp';
 import { projectKeypoints, stackImages, stackK } from './batch';
 import { kHeatmapStride } from './config';
-import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
+import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './trainingData';
 import { softArgmax, spatialLogSoftmax } from './heatmaps';
 import { KdTree3 } from './kdtree';
 import { boxIou, detectObjects, type Detection } from './localiser';
@@ -91,25 +90,34 @@ export async function predictBatch(model: tf.LayersModel, samples: readonly Pick
   return res;
 }
 
-/** A prediction to show: the crop, its keypoints and heatmaps, and both poses. */
+/**
+ * A prediction to show: the crop, its keypoints and heatmaps, both poses and its errors (the page's
+ * prediction grid receives it as it is).
+ */
 export interface SamplePrediction {
   imageKey: string;
+  objId: number;
+  /** Crop side, px */
   inputPx: number;
   /** [S, S, 3] RGB in [0, 1] */
   image: Float32Array;
-  /** [9] */
+  /** [9] row-major crop intrinsics */
   kCrop: Float64Array;
   /** [k, 2] crop px */
   keypointsPx: Float32Array;
   /** [k, 2] crop px: the GT pose's projection of the keypoints */
   keypointsGtPx: Float32Array;
-  /** [H, W, k] */
+  /** [H, W, k] spatial-softmax probabilities */
   heatmaps: Float32Array;
   heatmapSide: number;
   confidence?: Float32Array;
-  poseEst: { R: Float64Array; tMm: Float64Array };
-  poseGt: { R: Float64Array; tMm: Float64Array };
+  /** R [9] row-major, model to camera; tMm [3] */
+  est: { R: Float64Array; tMm: Float64Array };
+  gt: { R: Float64Array; tMm: Float64Array };
+  /** bpnp status, 0 = converged */
   status: number;
+  /** The instance's metric errors (metrics.ts) and the mean keypoint distance, crop px. */
+  errors: { rotDeg: number; transMm: number; addMm: number; keypointPx: number };
 }
 
 export interface InstanceResult extends InstanceErrors {
@@ -203,11 +211,13 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
       instances.push({ ...e, imageKey: s.imageKey, sceneId: s.sceneId, imId: s.imId, objId: obj.id, score: d?.score ?? p.score,
         R: p.R, tMm: p.tMm, boxPx: d?.boxPx, timeMs: ms / batch.length });
       if (sampleAt.has(idx[j])) {
+        const keypointsGtPx = projectKeypoints(obj.keypointsMm, s.rM2c, s.tM2cMm, s.kCrop);
         samples.push({
-          imageKey: s.imageKey, inputPx, image: s.image, kCrop: s.kCrop,
-          keypointsPx: p.keypointsPx, keypointsGtPx: projectKeypoints(obj.keypointsMm, s.rM2c, s.tM2cMm, s.kCrop),
+          imageKey: s.imageKey, objId: obj.id, inputPx, image: s.image, kCrop: s.kCrop,
+          keypointsPx: p.keypointsPx, keypointsGtPx,
           heatmaps: p.heatmaps!, heatmapSide: inputPx / kHeatmapStride, confidence: p.confidence,
-          poseEst: { R: p.R, tMm: p.tMm }, poseGt: { R: Float64Array.from(s.rM2c), tMm: Float64Array.from(s.tM2cMm) }, status: p.status,
+          est: { R: p.R, tMm: p.tMm }, gt: { R: Float64Array.from(s.rM2c), tMm: Float64Array.from(s.tM2cMm) }, status: p.status,
+          errors: { rotDeg: e.rotDeg, transMm: e.transMm, addMm: e.addMm, keypointPx: meanDistancePx(p.keypointsPx, keypointsGtPx) },
         });
       }
     });
@@ -215,6 +225,14 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
   }
   const metrics = summarise(errs, obj.metricDiameterMm ?? obj.diameterMm, obj.symmetric, instances.length ? netMsTotal / instances.length : 0, opts.crops.from);
   return { metrics, instances, samples, unreadable };
+}
+
+/** Mean distance between two [k, 2] point lists, px (0 for none). */
+function meanDistancePx(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const k = b.length / 2;
+  let sum = 0;
+  for (let i = 0; i < k; i++) sum += Math.hypot(a[2 * i] - b[2 * i], a[2 * i + 1] - b[2 * i + 1]);
+  return k ? sum / k : 0;
 }
 
 /** The fulfilled results of a batch's reads, their items, and which were kept; failures go to `unreadable`. */

@@ -19,9 +19,9 @@ import { kHeatmapStride } from './config';
 import { cellToPx, gaussianTargets, heatmapLoss } from './heatmaps';
 import { buildModel, normalise, runModel, trainableVariables } from './model';
 import type { Normalisation } from './evaluate';
-import { Adam, assignArray } from './optimizer';
+import { Adam, assignArray } from '../ops/adam';
 import type { NamedArray } from './checkpoint';
-import type { AdamState } from './optimizer';
+import type { AdamState } from '../ops/adam';
 
 /** Output channels: centre logits, log width, log height. */
 const kChannels = 3;

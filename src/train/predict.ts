@@ -3,7 +3,7 @@
  * (both as a Predictor): the whole image letterboxed into the
  * localiser's view -> its box -> the crop around that box (the bundle's padding) -> keypoint heatmaps
  * -> soft-argmax -> bpnp with the crop's K. The same windows, resampling and networks as evaluation with
- * detected crops (evaluate.ts through datasetData.ts), so a folder of a dataset's test images gives the
+ * detected crops (evaluate.ts through datasetTrainingData.ts), so a folder of a dataset's test images gives the
  * poses its evaluation reports. Reads no ground truth; needs the camera's K for each image.
  */
 import type * as tf from '@tensorflow/tfjs';

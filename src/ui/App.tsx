@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react';
 import { ChartsPanel } from './charts/ChartsPanel';
-import { connect, engine, message } from './engine';
+import { connect, engine, message } from './workerClient';
 import { DatasetReport } from './panels/DatasetReport';
 import { DatasetView } from './panels/DatasetView';
 import { DropZone } from './panels/DropZone';

@@ -2,38 +2,18 @@
  * The worker's tfjs backend: WebGPU when the browser offers an adapter and tfjs can start on it,
  * else the fastest CPU path (wasm, else tfjs's cpu backend), with a notice the page shows as it is.
  */
-import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { setupTfjs, useFastestCpuBackend } from '../kernels/setup';
+import { startWebgpu, useFastestCpuBackend } from '../kernels/setup';
 import type { BackendInfo } from './protocol';
 
 export async function initBackend(): Promise<BackendInfo> {
-  let why: string;
-  let adapter: string | undefined;
   const gpu = (self.navigator as Navigator | undefined)?.gpu;
-  if (!gpu) {
-    why = 'this browser offers no WebGPU to workers (navigator.gpu is missing)';
-  } else {
-    const a = await gpu.requestAdapter().catch(() => null);
-    if (!a) {
-      why = 'no WebGPU adapter was offered';
-    } else {
-      adapter = a.info?.description || [a.info?.vendor, a.info?.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
-      try {
-        setupTfjs();
-        if (await tf.setBackend('webgpu')) {
-          await tf.ready();
-          return { backend: 'webgpu', webgpu: true, adapter };
-        }
-        why = 'tfjs could not start its WebGPU backend';
-      } catch (e) {
-        why = `tfjs could not start its WebGPU backend (${e instanceof Error ? e.message : String(e)})`;
-      }
-    }
-  }
+  const started = await startWebgpu(gpu);
+  if ('adapter' in started) return { backend: 'webgpu', webgpu: true, adapter: started.adapter };
+  const why = gpu ? started.why : 'this browser offers no WebGPU to workers (navigator.gpu is missing)';
   // The wasm binaries are served by the page's bundler; tfjs picks the SIMD one where the engine has it.
   const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
   setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd });

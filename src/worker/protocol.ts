@@ -8,12 +8,16 @@
  * Conventions as in ARCHITECTURE.md: rotations [9] row-major model-to-camera, translations mm,
  * intrinsics [9] row-major px, image points px (pixel centres at integer coordinates).
  */
-import type { TrainConfig } from '../train/config';
+import type { ConfigName, TrainConfig } from '../train/config';
+import type { SamplePrediction } from '../train/evaluate';
 import type { PoseMetrics } from '../train/metrics';
 import type { DetectionJson, PosesJson } from '../train/posesJson';
+import type { SettingsLoad, TrainSettings } from '../train/settings';
 
 /** A complete training config (src/train/config.ts documents each field): the page only carries it to the worker. */
 export type { TrainConfig };
+/** The training options the page shows (src/train/settings.ts documents each field); everything else comes from the preset. */
+export type { TrainSettings };
 /** The poses document `npm run predict` writes (src/train/posesJson.ts documents each field). */
 export type { DetectionJson, PosesJson };
 
@@ -113,28 +117,7 @@ export interface ObjectGeometry {
   keypointsMm: Float32Array;
 }
 
-export type PresetName = 'tiny' | 'small' | 'default' | 'large';
-
-/** The training options the page shows; everything else comes from the preset. */
-export interface TrainSettings {
-  preset: PresetName;
-  /** Optimiser steps. */
-  steps: number;
-  /** Crops per step. */
-  batchSize: number;
-  /** Adam's peak learning rate. */
-  lr: number;
-  /** Final weight of the pose (PnP) loss. */
-  betaMax: number;
-  /** FPS keypoints on the surface (the centre comes on top). */
-  keypoints: number;
-  /** Evaluate on test images every this many steps (0 = only at the end). */
-  evalEvery: number;
-  /** Save a checkpoint every this many steps (0 = only on pause and at the end). */
-  checkpointEvery: number;
-  /** Object to train for; the most frequent one by default. */
-  objId?: number;
-}
+export type PresetName = ConfigName;
 
 /** One optimiser step, as charted. */
 export interface StepPoint {
@@ -159,36 +142,8 @@ export interface StepPoint {
 /** The engine's evaluation metrics, passed through unchanged (src/train/metrics.ts documents each field). */
 export type EvalMetrics = PoseMetrics;
 
-export interface PosePair {
-  /** [9] row-major */
-  R: number[];
-  /** [3] mm */
-  tMm: number[];
-}
-
-/** One test crop with the network's prediction, for the live prediction grid. */
-export interface PredictionSample {
-  imageKey: string;
-  objId: number;
-  /** Crop side, px */
-  inputPx: number;
-  /** [S, S, 3] RGB in [0, 1] */
-  image: Float32Array;
-  /** [9] row-major crop intrinsics */
-  kCrop: number[];
-  /** [k, 2] crop px */
-  keypointsPx: Float32Array;
-  /** [k, 2] crop px, the GT pose's projection of the keypoints */
-  keypointsGtPx: Float32Array;
-  /** [H, W, k] spatial-softmax probabilities */
-  heatmaps: Float32Array;
-  heatmapSide: number;
-  est: PosePair;
-  gt: PosePair;
-  /** bpnp status, 0 = converged */
-  status: number;
-  errors: { rotDeg: number; transMm: number; addMm: number; keypointPx: number };
-}
+/** One test crop with the network's prediction and its errors, for the live prediction grid (src/train/evaluate.ts documents each field). */
+export type PredictionSample = SamplePrediction;
 
 export type EngineUiEvent =
   | { type: 'started'; step: number; totalSteps: number; backend: string; parameters: number; keypoints: number; settings: TrainSettings; objId: number; objName: string; resumed: boolean }
@@ -216,9 +171,7 @@ export interface SavedRunInfo {
 }
 
 /** A config file read by the worker: the config and the panel's fields filled from it, or every problem by field path. */
-export type ConfigLoad =
-  | { ok: true; config: TrainConfig; settings: TrainSettings }
-  | { ok: false; errors: string[] };
+export type ConfigLoad = SettingsLoad;
 
 export interface ImportResult {
   /** What the bundle held, in words. */

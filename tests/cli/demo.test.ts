@@ -24,9 +24,9 @@ describe('npm run demo', () => {
   for (const [args, message] of [
     [[], 'expected one demo name'],
     [['bundle'], 'unknown demo bundle'],
-    [['pose', '--backend', 'gpu'], '--backend must be webgpu or cpu'],
-    [['sfm', '--seed', '1.5'], '--seed must be an integer >= 0'],
-    [['calib', '--iterations', '0'], '--iterations must be an integer >= 1'],
+    [['pose', '--backend', 'gpu'], '--backend gpu: expected auto (the fastest CPU path: wasm, else cpu), webgpu, wasm or cpu'],
+    [['sfm', '--seed', '1.5'], '--seed 1.5: expected an integer >= 0'],
+    [['calib', '--iterations', '0'], '--iterations 0: expected a positive integer'],
     [['pose', '--frobnicate'], "Unknown option '--frobnicate'"],
   ] as const) {
     it(`exits 2 on ${args.join(' ') || 'no arguments'}`, () => {

@@ -11,7 +11,7 @@ import { solvePnpBatch } from '../../src/solver/pnp';
 import { solveExact } from '../helpers/exactSolve';
 import { PnpStatus } from '../../src/solver/status';
 import { makeRng } from '../helpers/rng';
-import { makeProblems } from '../helpers/problems';
+import { makeProblems } from '../../src/synthetic/pnpProblems';
 import { kUtmOffset, makeGcpProblems } from '../helpers/gcpProblems';
 import { projectPoints } from '../../src/solver/projection';
 
@@ -157,6 +157,7 @@ describe('npm run pnp', () => {
     expect(bad.stderr).toContain('pts3d: expected shape [4][3] or [1][4][3], got [2][3]');
     const r = runCli({ pts2d, pts3d: [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], K }, ['--backend', 'cuda']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--backend must be webgpu or cpu, got cuda');
+    expect(r.stderr).toContain('--backend cuda: expected auto (the fastest CPU path: wasm, else cpu), webgpu, wasm or cpu');
+    expect(r.stderr).toContain('usage: npm run pnp');
   });
 });

@@ -7,7 +7,7 @@ import { loadDataset } from '../../src/data/load';
 import { writeNpy } from '../../src/data/npy';
 import { problemLine, type Problem } from '../../src/data/problems';
 import { openNodePath } from '../../src/data/source/node';
-import { bytesAccess } from '../../src/data/source/random-access';
+import { bytesAccess } from '../../src/data/source/randomAccess';
 import { MemorySource, type ByteSource } from '../../src/data/source/source';
 import { kDefaultZipLimits, ZipError, ZipSource } from '../../src/data/source/zip';
 import { bopFixture, kH, kW, maskPng, pvnetFixture, rotationOf, writeTree, type Files } from './fixtures';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cropK, cropPoints, projectPoints, reduceImage, reducedWindow, reductionFor, resampleRgb, resampleView, viewWindow, type CropWindow,
+  cropK, cropPoints, reduceImage, reducedWindow, reductionFor, resampleRgb, resampleView, viewWindow, type CropWindow,
 } from '../../src/data/crop';
+import { projectModelPoints } from '../../src/solver/projection';
 import type { RgbaImage } from '../../src/data/image';
 import { Rng } from '../../src/data/rng';
 import { rotationOf } from './fixtures';
@@ -16,8 +17,8 @@ describe('crop intrinsics', () => {
       const t = [rng.uniform(-100, 100), rng.uniform(-100, 100), rng.uniform(400, 1200)];
       const pts = Float64Array.from({ length: 30 }, () => rng.uniform(-80, 80));
       const crop: CropWindow = { cxPx: rng.uniform(100, 500), cyPx: rng.uniform(100, 400), sidePx: rng.uniform(40, 300), outPx: 128 };
-      const viaK = projectPoints(pts, r, t, cropK(K, crop));
-      const viaCrop = cropPoints(projectPoints(pts, r, t, K), crop);
+      const viaK = projectModelPoints(pts, r, t, cropK(K, crop));
+      const viaCrop = cropPoints(projectModelPoints(pts, r, t, K), crop);
       for (let i = 0; i < viaK.length; i++) expect(viaK[i]).toBeCloseTo(viaCrop[i], 9);
     }
   });
@@ -38,7 +39,7 @@ describe('crop intrinsics', () => {
       const r = rotationOf(rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-1, 1));
       const t = [rng.uniform(-50, 50), rng.uniform(-50, 50), rng.uniform(500, 900)];
       const X = [rng.uniform(-40, 40), rng.uniform(-40, 40), rng.uniform(-40, 40)];
-      const [u, v] = projectPoints(X, r, t, K);
+      const [u, v] = projectModelPoints(X, r, t, K);
       // Draw a Gaussian dot centred exactly at (u, v) (pixel centres at integers).
       const rgba = new Uint8Array(w * h * 4);
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
@@ -53,7 +54,7 @@ describe('crop intrinsics', () => {
         const val = out[3 * (y * 128 + x)];
         sx += val * x; sy += val * y; sw += val;
       }
-      const [uc, vc] = projectPoints(X, r, t, cropK(K, crop));
+      const [uc, vc] = projectModelPoints(X, r, t, cropK(K, crop));
       expect(Math.abs(sx / sw - uc)).toBeLessThan(0.05);
       expect(Math.abs(sy / sw - vc)).toBeLessThan(0.05);
     }

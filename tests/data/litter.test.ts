@@ -9,7 +9,7 @@ import { problemLine } from '../../src/data/problems';
 import { openDropped } from '../../src/data/source/dropped';
 import { openNodePath } from '../../src/data/source/node';
 import { litterReason } from '../../src/data/source/paths';
-import { bytesAccess } from '../../src/data/source/random-access';
+import { bytesAccess } from '../../src/data/source/randomAccess';
 import { MemorySource } from '../../src/data/source/source';
 import { ZipSource } from '../../src/data/source/zip';
 import { bopFixture, pvnetFixture, writeTree, type Files } from './fixtures';

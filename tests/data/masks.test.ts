@@ -5,7 +5,7 @@ import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { kDefaultAugment } from '../../src/data/augment';
 import { decodePure } from '../../src/data/decode/pure';
-import { ImageStore } from '../../src/data/image-store';
+import { ImageStore } from '../../src/data/imageStore';
 import type { DatasetReport } from '../../src/data/inspect';
 import { loadDataset } from '../../src/data/load';
 import { decodeMask } from '../../src/data/mask';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decodePure } from '../../src/data/decode/pure';
-import { ImageStore } from '../../src/data/image-store';
+import { ImageStore } from '../../src/data/imageStore';
 import { loadDataset } from '../../src/data/load';
 import { kDefaultSampleOptions, listInstances, makeSample } from '../../src/data/samples';
 import { MemorySource } from '../../src/data/source/source';
-import { projectPoints } from '../../src/data/crop';
+import { projectModelPoints } from '../../src/solver/projection';
 import { bopFixture } from './fixtures';
 import { kDefaultAugment } from '../../src/data/augment';
 import { NodeFolderSource } from '../../src/data/source/node';
@@ -29,7 +29,7 @@ describe('samples', () => {
     expect(s.hasMask).toBe(true);
     expect(Object.keys(s)).not.toContain('keypointsPx');
     // the object's origin, projected with the crop's K, is near the middle of an unjittered crop
-    const centre = projectPoints([0, 0, 0], s.rM2c, s.tM2cMm, s.kCrop);
+    const centre = projectModelPoints([0, 0, 0], s.rM2c, s.tM2cMm, s.kCrop);
     expect(Math.abs(centre[0] - 63.5)).toBeLessThan(20);
     expect(Math.abs(centre[1] - 63.5)).toBeLessThan(20);
     for (const v of s.rgb) expect(v >= 0 && v <= 1).toBe(true);

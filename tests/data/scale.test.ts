@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodePure } from '../../src/data/decode/pure';
-import { ImageStore } from '../../src/data/image-store';
+import { ImageStore } from '../../src/data/imageStore';
 import { loadDataset } from '../../src/data/load';
 import { MemorySource } from '../../src/data/source/source';
 import { bopFixture, kFixtureK, maskPng, rgbPng, rotationOf } from './fixtures';

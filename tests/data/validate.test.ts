@@ -4,7 +4,7 @@ import { loadDataset } from '../../src/data/load';
 import { writePly } from '../../src/data/ply';
 import { problemLine } from '../../src/data/problems';
 import { MemorySource } from '../../src/data/source/source';
-import { bytesAccess } from '../../src/data/source/random-access';
+import { bytesAccess } from '../../src/data/source/randomAccess';
 import { UrlSource } from '../../src/data/source/url';
 import { kDefaultZipLimits, ZipSource } from '../../src/data/source/zip';
 import { Rng } from '../../src/data/rng';

@@ -4,7 +4,7 @@
  * failed PnPs, and whether the demo left tensors behind.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Demo, DemoStep } from '../../src/demos/demo';
+import type { Demo, DemoStep } from '../../src/demos/demoInterface';
 
 export interface DemoRun<S extends DemoStep> {
   steps: S[];

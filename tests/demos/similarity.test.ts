@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { alignSimilarity, applySimilarity, structureError } from '../../src/demos/similarity';
-import { demoRng } from '../../src/demos/random';
+import { demoRng } from '../../src/demos/scenes';
 import { so3Exp } from '../../src/solver/so3';
 
 function cloud(n: number, seed: number): Float64Array {

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemo } from '../../src/demos';
+import { createDemo } from '../../src/demos/createDemo';
 import { requireWebgpu } from '../helpers/webgpu';
 import { describeRun, runDemo } from './runDemo';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { epnpInit } from '../../src/solver/epnp';
 import { createLmResult } from '../../src/solver/lm';
-import { refineMultiStart } from '../../src/solver/pnp';
+import { refineMultiStart } from '../../src/solver/multiStart';
 import { kLinemodK, makeEpnpProblem, makeRng, relativeError, rotationAngle, type EpnpProblem } from '../helpers/epnpProblems';
 import { epnpInitGpu, epnpTestDevice } from './epnpGpu';
 

@@ -1,11 +1,11 @@
 /**
  * Runs the WGSL EPnP twin (src/kernels/epnp.wgsl) on a batch of problems through the test-only harness
- * kernel (tests/kernels/epnp_harness.wgsl): one thread per problem, on Dawn (SwiftShader in CI).
+ * kernel (tests/kernels/epnpHarness.wgsl): one thread per problem, on Dawn (SwiftShader in CI).
  */
 import commonWgsl from '../../src/kernels/common.wgsl?raw';
 import eigenWgsl from '../../src/kernels/eigen.wgsl?raw';
-import epnpWgsl from '../../src/kernels/epnp.wgsl?raw';
-import harnessWgsl from './epnp_harness.wgsl?raw';
+import { kEpnpWgsl } from '../../src/kernels/epnpWgsl';
+import harnessWgsl from './epnpHarness.wgsl?raw';
 import { nodeGpu } from '../../src/node/webgpu';
 
 export interface EpnpGpuProblem {
@@ -46,7 +46,7 @@ async function epnpPipeline(device: GPUDevice): Promise<GPUComputePipeline> {
   if (pipeline) return pipeline;
   const module = device.createShaderModule({
     label: 'EpnpHarness.module',
-    code: [commonWgsl, eigenWgsl, epnpWgsl, harnessWgsl].join('\n'),
+    code: [commonWgsl, eigenWgsl, kEpnpWgsl, harnessWgsl].join('\n'),
   });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((msg) => msg.type === 'error');

@@ -8,7 +8,7 @@ import { bpnp } from '../../src/ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../../src/solver/pnp';
 import { PnpStatus } from '../../src/solver/status';
 import { makeRng } from '../helpers/rng';
-import { makeProblems, type Problems } from '../helpers/problems';
+import { makeProblems, type Problems } from '../../src/synthetic/pnpProblems';
 import { rotationErrorRad, translationRelError } from '../helpers/poseError';
 import { requireWebgpu } from '../helpers/webgpu';
 

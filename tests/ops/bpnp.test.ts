@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bpnp } from '../../src/ops/bpnp';
 import { projectPoints } from '../../src/ops/projectPoints';
 import { PnpStatus } from '../../src/solver/status';
-import { makeProblems, type Problems } from '../helpers/problems';
+import { makeProblems, type Problems } from '../../src/synthetic/pnpProblems';
 import { rotationErrorRad, translationRelError } from '../helpers/poseError';
 import { requireWebgpu } from '../helpers/webgpu';
 

@@ -14,7 +14,7 @@ import { so3Exp } from '../../src/solver/so3';
 import { PnpStatus, pnpStatusName } from '../../src/solver/status';
 import { kUtmOffset, makeGcpProblems, type GcpProblems } from '../helpers/gcpProblems';
 import { rotationErrorRad, translationRelError } from '../helpers/poseError';
-import { makeProblems } from '../helpers/problems';
+import { makeProblems } from '../../src/synthetic/pnpProblems';
 import { requireWebgpu } from '../helpers/webgpu';
 
 /** Pose (r, t) for points X becomes (r, t + R c) for X - c. */

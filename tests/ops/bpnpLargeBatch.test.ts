@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bpnp } from '../../src/ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../../src/solver/pnp';
 import { PnpStatus } from '../../src/solver/status';
-import { perturbPoses, makeProblems } from '../helpers/problems';
+import { perturbPoses, makeProblems } from '../../src/synthetic/pnpProblems';
 import { rotationErrorRad, translationRelError } from '../helpers/poseError';
 import { requireWebgpu } from '../helpers/webgpu';
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bpnp } from '../../src/ops/bpnp';
 import { projectPoints } from '../../src/ops/projectPoints';
-import { makeProblems } from '../helpers/problems';
+import { makeProblems } from '../../src/synthetic/pnpProblems';
 import { requireWebgpu } from '../helpers/webgpu';
 
 for (const backend of ['cpu', 'webgpu'] as const) {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectPoints } from '../../src/ops/projectPoints';
 import { projectPoints as projectF64 } from '../../src/solver/projection';
-import { makeProblems } from '../helpers/problems';
+import { makeProblems } from '../../src/synthetic/pnpProblems';
 import { makeRng } from '../helpers/rng';
 import { requireWebgpu } from '../helpers/webgpu';
 

@@ -6,7 +6,7 @@ import { normalizePoints } from '../../src/solver/normalize';
 import { pnpBackwardBatch, type PnpBatchInput } from '../../src/solver/pnp';
 import { so3Exp, so3LeftUpdate, so3Log } from '../../src/solver/so3';
 import { solveExact } from '../helpers/exactSolve';
-import { makeProblems, perturbPoses, type Problems } from '../helpers/problems';
+import { makeProblems, perturbPoses, type Problems } from '../../src/synthetic/pnpProblems';
 import { makeRng } from '../helpers/rng';
 
 const norm = (a: ArrayLike<number>): number => Math.sqrt(Array.from(a).reduce((s, v) => s + v * v, 0));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { epnpInit, findBetasRelin, kRelinConstraints, betaProductIndex, solveLeastSquares } from '../../src/solver/epnp';
+import { epnpInit } from '../../src/solver/epnp';
+import { betaProductIndex, findBetasRelin, kRelinConstraints, solveLeastSquares } from '../../src/solver/epnpBetas';
 import {
   makeEpnpProblem,
   makeRng,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLmResult, kLmDefaultsF64, lmCost, lmNormalEquations, lmRefine } from '../../src/solver/lm';
 import { normalizePoints } from '../../src/solver/normalize';
 import { so3Exp, so3LeftUpdate, so3Log } from '../../src/solver/so3';
-import { makeProblems, perturbPoses } from '../helpers/problems';
+import { makeProblems, perturbPoses } from '../../src/synthetic/pnpProblems';
 import { rotationErrorRad, translationRelError } from '../helpers/poseError';
 
 /** Normalised problem b of a makeProblems batch, with (R0, tn0) from pose0 [6]. */

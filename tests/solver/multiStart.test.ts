@@ -9,11 +9,12 @@ import { createLmResult, lmRefine } from '../../src/solver/lm';
 import { normalizedImagePoints, normalizePoints } from '../../src/solver/normalize';
 import {
   inFrontOfCamera, kMultiStartCount, kMultiStartDoubtPx, kMultiStartMaxPoints, kMultiStartRotations, multiStartDoubtCost,
-  multiStartRotation, refineMultiStart, solvePnpBatch,
-} from '../../src/solver/pnp';
+  multiStartRotation, refineMultiStart,
+} from '../../src/solver/multiStart';
+import { solvePnpBatch } from '../../src/solver/pnp';
 import { so3Exp } from '../../src/solver/so3';
 import { PnpStatus } from '../../src/solver/status';
-import { makeProblems } from '../helpers/problems';
+import { makeProblems } from '../../src/synthetic/pnpProblems';
 import { makeRng } from '../helpers/rng';
 
 const det3 = (M: ArrayLike<number>): number =>

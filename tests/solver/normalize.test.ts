@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizedImagePoints, normalizePoints } from '../../src/solver/normalize';
-import { kLinemodK, makeProblems } from '../helpers/problems';
+import { kLinemodK, makeProblems } from '../../src/synthetic/pnpProblems';
 
 describe('normalizePoints', () => {
   it('weighted centroid to zero and weighted rms radius to one, over the points with w > 0', () => {

@@ -9,7 +9,7 @@ import { projectPoints } from '../../src/solver/projection';
 import { solvePnpBatch } from '../../src/solver/pnp';
 import { so3Exp } from '../../src/solver/so3';
 import { PnpStatus } from '../../src/solver/status';
-import { makeProblems, type Problems } from '../helpers/problems';
+import { makeProblems, type Problems } from '../../src/synthetic/pnpProblems';
 import { rotationErrorRad, translationRelError } from '../helpers/poseError';
 import { makeRng } from '../helpers/rng';
 

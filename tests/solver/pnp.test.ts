@@ -4,7 +4,7 @@ import { projectPoints } from '../../src/solver/projection';
 import { so3Exp } from '../../src/solver/so3';
 import { kF32InputEps, PnpStatus, pnpStatusName } from '../../src/solver/status';
 import { kUtmOffset, makeGcpProblems } from '../helpers/gcpProblems';
-import { makeProblems, perturbPoses } from '../helpers/problems';
+import { makeProblems, perturbPoses } from '../../src/synthetic/pnpProblems';
 import { rotationErrorRad, translationRelError } from '../helpers/poseError';
 import { makeRng } from '../helpers/rng';
 

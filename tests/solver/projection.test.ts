@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { projectionDpi, projectionHpi, projectPoint, projectPoints } from '../../src/solver/projection';
 import { so3Exp } from '../../src/solver/so3';
-import { kLinemodK, makeProblems } from '../helpers/problems';
+import { kLinemodK, makeProblems } from '../../src/synthetic/pnpProblems';
 
 /** A general K (last row not [0, 0, 1], skew) so every term of the general-K form is exercised. */
 const kGeneral = Float64Array.of(572.4, 1.5, 325.3, 0.2, 573.6, 242.0, 1e-4, -2e-4, 1.02);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkProblem, inputRoundingRatio, kF32InputEps, kF64InputEps, kInputResolutionTol, PnpStatus, pnpStatusName } from '../../src/solver/status';
 import { cameraScale } from '../../src/solver/normalize';
-import { kLinemodK, makeProblems } from '../helpers/problems';
+import { kLinemodK, makeProblems } from '../../src/synthetic/pnpProblems';
 
 const K = Float64Array.from(kLinemodK);
 

@@ -9,7 +9,7 @@ import { splitDataset } from '../../src/data/split';
 import { MemorySource } from '../../src/data/source/source';
 import { evaluationInstances } from '../../src/data/targets';
 import { makeConfig } from '../../src/train/config';
-import { datasetTrainingData } from '../../src/train/datasetData';
+import { datasetTrainingData } from '../../src/train/datasetTrainingData';
 import { KdTree3 } from '../../src/train/kdtree';
 import { addErrorMm, addsErrorMm, projection2dErrorPx } from '../../src/train/metrics';
 import { Rng } from '../../src/data/rng';

@@ -6,7 +6,7 @@ import { decodePure } from '../../src/data/decode/pure';
 import { loadDataset } from '../../src/data/load';
 import { MemorySource } from '../../src/data/source/source';
 import { makeConfig, type ConfigOverrides, type TrainConfig } from '../../src/train/config';
-import { datasetTrainingData, type DatasetTrainingData } from '../../src/train/datasetData';
+import { datasetTrainingData, type DatasetTrainingData } from '../../src/train/datasetTrainingData';
 import { bopFixture } from '../data/fixtures';
 
 export async function fixtureData(config: TrainConfig): Promise<DatasetTrainingData> {

@@ -13,7 +13,7 @@ import { loadDataset } from '../../src/data/load';
 import { openNodePath } from '../../src/data/source/node';
 import { useCpuBackend } from '../../src/kernels/setup';
 import { makeConfig } from '../../src/train/config';
-import { datasetTrainingData } from '../../src/train/datasetData';
+import { datasetTrainingData } from '../../src/train/datasetTrainingData';
 import { evaluate } from '../../src/train/evaluate';
 import { boxImageToView, boxIou, boxViewToImage, decodeView, detectObjects, Localiser, viewWindow } from '../../src/train/localiser';
 import { buildModel } from '../../src/train/model';

@@ -1,6 +1,6 @@
 import type { Problem } from '../problems';
 import { LitterTally, safePath, type IgnoredLitter } from './paths';
-import { blobAccess } from './random-access';
+import { blobAccess } from './randomAccess';
 import { MergedSource, type ByteSource } from './source';
 import { ZipSource, ZipError, type ZipLimits, kDefaultZipLimits } from './zip';
 

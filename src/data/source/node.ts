@@ -2,7 +2,7 @@ import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep, basename as nodeBasename } from 'node:path';
 import type { Problem } from '../problems';
 import { LitterTally, safePath } from './paths';
-import type { RandomAccess } from './random-access';
+import type { RandomAccess } from './randomAccess';
 import type { ByteSource } from './source';
 import { ZipSource, type ZipLimits, kDefaultZipLimits } from './zip';
 

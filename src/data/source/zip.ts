@@ -1,7 +1,7 @@
 import { Inflate } from 'fflate';
 import type { Problem } from '../problems';
 import { LitterTally, safePath } from './paths';
-import type { RandomAccess } from './random-access';
+import type { RandomAccess } from './randomAccess';
 import type { ByteSource } from './source';
 
 /**

@@ -3,7 +3,7 @@
  * and a table of the latest estimate, written into the DOM in the frame loop.
  */
 import { useRef, type RefObject } from 'react';
-import type { CalibrationDemo, CalibrationStep } from '../../demos';
+import type { CalibrationDemo, CalibrationStep } from '../../demos/createDemo';
 import { kIntrinsicNames } from '../../demos/calibration';
 import { useFrame } from '../useFrame';
 import { CurveChart } from './CurveChart';

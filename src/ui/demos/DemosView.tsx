@@ -5,9 +5,9 @@
  * (recorder.ts) and drawn by the views in their frame loops, while React state holds only the controls.
  */
 import { useEffect, useRef, useState } from 'react';
-import { createDemo, kDefaultIterations, kDemoKinds, type DemoKind } from '../../demos';
+import { createDemo, kDefaultIterations, kDemoKinds, type DemoKind } from '../../demos/createDemo';
 import { useFrame } from '../useFrame';
-import { selectDemoBackend, type DemoBackend, type DemoBackendName } from './backend';
+import { selectDemoBackend, type DemoBackend, type DemoBackendName } from '../../demos/pageBackend';
 import { CalibPanel } from './CalibPanel';
 import { CurveChart } from './CurveChart';
 import { PoseCanvas } from './PoseCanvas';

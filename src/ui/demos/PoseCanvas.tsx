@@ -3,7 +3,7 @@
  * keypoints, and the cube projected with the pose bpnp solves from them, redrawn per step in the frame loop.
  */
 import { useRef, type RefObject } from 'react';
-import type { PoseEstimationDemo, PoseEstimationStep } from '../../demos';
+import type { PoseEstimationDemo, PoseEstimationStep } from '../../demos/createDemo';
 import { useFrame } from '../useFrame';
 import type { DemoRecord } from './recorder';
 

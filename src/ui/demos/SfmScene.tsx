@@ -6,7 +6,7 @@
 import { useEffect, useRef, type RefObject } from 'react';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import type { StructureFromMotionDemo, StructureFromMotionStep } from '../../demos';
+import type { StructureFromMotionDemo, StructureFromMotionStep } from '../../demos/createDemo';
 import { useFrame } from '../useFrame';
 import type { DemoRecord } from './recorder';
 

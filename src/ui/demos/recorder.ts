@@ -2,7 +2,7 @@
  * The fast state of a running demo: its curve and its latest step, written once per step and read by
  * the views in their animation frames (never through React state, which would re-render per step).
  */
-import type { AnyDemo, AnyDemoStep } from '../../demos';
+import type { AnyDemo, AnyDemoStep } from '../../demos/createDemo';
 
 export interface DemoRecord {
   demo: AnyDemo;

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ImageView } from '../../worker/protocol';
-import { engine, message } from '../engine';
+import { engine, message } from '../workerClient';
 import { useApp } from '../state/store';
 import type { MeshStyle } from '../state/datasetSlice';
 import { sharedOverlay } from '../three/overlay';

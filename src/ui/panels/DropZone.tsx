@@ -1,6 +1,6 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { collectDataTransfer } from '../../data/source/dropped';
-import { loadBundled, loadDropped } from '../engine';
+import { loadBundled, loadDropped } from '../workerClient';
 import { useApp } from '../state/store';
 
 /**

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react';
-import { engine, message } from '../engine';
+import { engine, message } from '../workerClient';
 import { bopResultsName } from '../../data/bopNames';
 import { download } from '../format';
 import { useApp } from '../state/store';

@@ -1,4 +1,4 @@
-import { resumeSaved, engine } from '../engine';
+import { resumeSaved, engine } from '../workerClient';
 import { fmtTime } from '../format';
 import { useApp } from '../state/store';
 

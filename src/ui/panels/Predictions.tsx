@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { PredictionSample } from '../../worker/protocol';
-import { engine } from '../engine';
+import { engine } from '../workerClient';
 import { fmtNum, fmtPct } from '../format';
 import { useApp } from '../state/store';
 import { sharedOverlay } from '../three/overlay';

@@ -1,6 +1,6 @@
 import { useRef } from 'react';
 import type { PresetName, TrainSettings } from '../../worker/protocol';
-import { engine, message } from '../engine';
+import { engine, message } from '../workerClient';
 import { download, fmtDuration, fmtNum, fmtTime } from '../format';
 import { useApp, type AppState } from '../state/store';
 import { useLiveNode, useLiveText } from '../useLive';

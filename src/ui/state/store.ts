@@ -7,7 +7,7 @@ import { createTryItSlice, type TryItSlice } from './tryItSlice';
 
 /**
  * The page's one store, made of typed slice creators (zustand's slices pattern). Engine events reach
- * it through ui/engine.ts; panels select what they show. Fast state (chart series) is read with
+ * it through ui/workerClient.ts; panels select what they show. Fast state (chart series) is read with
  * getState() in frame loops, never bound reactively.
  */
 export type AppState = DatasetSlice & RunSlice & ChartsSlice & PredictionsSlice & TryItSlice;

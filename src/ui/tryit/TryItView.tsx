@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { CameraError, parseCameraJson } from '../../data/camera';
 import { collectDataTransfer } from '../../data/source/dropped';
 import type { PosesJson, TryFrame, TryModelSource } from '../../worker/protocol';
-import { engine, message } from '../engine';
+import { engine, message } from '../workerClient';
 import { download } from '../format';
 import { useApp } from '../state/store';
 import type { CameraPreset, TryPhoto } from '../state/tryItSlice';

@@ -4,7 +4,7 @@
  * then the localiser's box and the network's keypoints in 2D, as the worker found them.
  */
 import type { TryPose } from '../../worker/protocol';
-import { engine } from '../engine';
+import { engine } from '../workerClient';
 import { sharedOverlay } from '../three/overlay';
 
 export const kEstimateColour = '#ff9f1c';

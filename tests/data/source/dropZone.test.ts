@@ -7,7 +7,7 @@ import { collectDrop, openDroppedFiles, withDropProblems, type DirectoryEntryLik
 import { bopFixture } from '../fixtures';
 
 /**
- * Issue 13, item 4: what the page's drop path (ui/panels/DropZone.tsx -> collectDrop -> ui/engine
+ * Issue 13, item 4: what the page's drop path (ui/panels/DropZone.tsx -> collectDrop -> ui/workerClient
  * loadDropped -> withDropProblems) cannot read reaches the dataset report as problem lines.
  */
 const src = (p: string) => readFileSync(fileURLToPath(new URL(`../../../src/${p}`, import.meta.url)), 'utf8');
@@ -82,6 +82,6 @@ describe("the page's drop path keeps what it could not read", () => {
     expect(dropZone).toMatch(/loadDropped\(label, files, problems\)/);
     expect(src('ui/tryit/TryItView.tsx')).toMatch(/collectDataTransfer\(e\.dataTransfer\)\.then\(\(\{ files, problems \}\)/);
     expect(dropZone).not.toMatch(/walkEntries/);
-    expect(src('ui/engine.ts')).toMatch(/setDataset\(withDropProblems\(await engine\(\)\.loadFiles\(label, files, progressTo\(label\)\), dropProblems\)\)/);
+    expect(src('ui/workerClient.ts')).toMatch(/setDataset\(withDropProblems\(await engine\(\)\.loadFiles\(label, files, progressTo\(label\)\), dropProblems\)\)/);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { loadDataset } from '../../../src/data/load';
 import { openNodePath } from '../../../src/data/source/node';
-import { bytesAccess } from '../../../src/data/source/random-access';
+import { bytesAccess } from '../../../src/data/source/randomAccess';
 import { kDefaultZipLimits, ZipError, ZipSource, crc32 } from '../../../src/data/source/zip';
 import { bopFixture } from '../fixtures';
 

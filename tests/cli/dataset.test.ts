@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { DatasetReport } from '../../src/data/inspect';
-import { bopFixture, writeTree } from './fixtures';
+import { bopFixture, writeTree } from '../data/fixtures';
 
 /**
- * `npm run dataset -- inspect`: exit 0 when something usable loaded, 2 when nothing did, 1 on a usage
- * error; every problem printed as 'file: field: message'. Each case spawns the real CLI (a few seconds).
+ * `npm run dataset -- inspect`: exit 0 when something usable loaded, 1 when nothing did, 2 on a usage
+ * error or a path that cannot be opened; every problem printed as 'file: field: message'. Each case spawns the real CLI (a few seconds).
  */
 const kRepo = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,9 +22,9 @@ function inspect(...args: string[]): { code: number | null; stdout: string; stde
 const tmp = () => mkdtempSync(join(tmpdir(), 'poselab-cli-'));
 
 describe('npm run dataset -- inspect', () => {
-  it('exits 2 on an empty folder, saying format unknown, what it looked for and what it found', () => {
+  it('exits 1 on an empty folder, saying format unknown, what it looked for and what it found', () => {
     const { code, stdout } = inspect('inspect', tmp(), '--json');
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     const r = JSON.parse(stdout) as DatasetReport;
     expect(r.usable).toBe(false);
     expect(r.format).toBe('unknown');
@@ -34,14 +34,14 @@ describe('npm run dataset -- inspect', () => {
     expect(r.problems[0].message).toMatch(/^unknown: none of the layouts looked for was found among 0 files; looked for BOP .*PVNet's LINEMOD layout .*custom layout .*; the source holds no files$/);
   });
 
-  it('exits 2 on a broken BOP folder and lists every problem by file and field', () => {
+  it('exits 1 on a broken BOP folder and lists every problem by file and field', () => {
     const files = bopFixture();
     files.delete('lmfix/test/000001/scene_gt.json');
     files.set('lmfix/train/000000/scene_camera.json', strToU8('{"0": {"cam_K": [1, 2'));
     files.set('lmfix/models/obj_000001.ply', strToU8('ply\nformat ascii 1.0\nend_header\n'));
     files.delete('lmfix/models/obj_000002.ply');
     const { code, stdout } = inspect('inspect', writeTree(files));
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(stdout).toContain("lmfix/test/000001/scene_gt.json: missing: the scene's 2 images have no ground truth and are left out");
     expect(stdout).toMatch(/lmfix\/train\/000000\/scene_camera\.json: JSON: not valid JSON/);
     expect(stdout).toMatch(/lmfix\/models\/obj_000001\.ply: .*model not loaded/);
@@ -81,9 +81,15 @@ describe('npm run dataset -- inspect', () => {
     });
   });
 
-  it('exits 1 on a usage error', () => {
+  it('exits 2 on a usage error, 0 with the usage on --help', () => {
     const { code, stderr } = inspect('inspekt', tmp());
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/^usage: npm run dataset -- inspect <folder-or-zip>/);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^unknown command inspekt\nusage: npm run dataset -- inspect <folder-or-zip>/);
+    const flag = inspect('inspect', tmp(), '--frobnicate');
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("Unknown option '--frobnicate'");
+    const help = inspect('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run dataset -- inspect <folder-or-zip>/);
   });
 });

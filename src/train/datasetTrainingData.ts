@@ -1,5 +1,5 @@
 /**
- * The dataset model of src/data seen as TrainingData (data.ts): one object, its train and test
+ * The dataset model of src/data seen as TrainingData (trainingData.ts): one object, its train and test
  * instances (splitDataset), crops made by makeSample with the config's crop policy, and the object's
  * keypoints and metric points. Works wherever src/data works (page, worker, Node): the image decoder
  * is passed in.
@@ -7,7 +7,7 @@
 import type { Dataset, DatasetObject } from '../data/dataset';
 import { kDefaultAugment } from '../data/augment';
 import type { DecodeImage } from '../data/image';
-import { ImageStore } from '../data/image-store';
+import { ImageStore } from '../data/imageStore';
 import { keypointsOf, type ObjectKeypoints } from '../data/keypoints';
 import { boxCorners } from '../data/mesh';
 import { hashSeed } from '../data/rng';
@@ -16,7 +16,7 @@ import { datasetTestImages, splitDataset, type Split } from '../data/split';
 import { evaluationInstances, sceneIdOf } from '../data/targets';
 import { pickRows } from './batch';
 import type { TrainConfig } from './config';
-import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './data';
+import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './trainingData';
 import { boxImageToView } from './localiser';
 
 /**

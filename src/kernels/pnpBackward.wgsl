@@ -54,11 +54,10 @@ fn accumulate_hessian(R: mat3x3<f32>, tn: vec3<f32>) -> array<f32, 36> {
 
 @compute @workgroup_size(kWorkgroupSize)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let b = problem_index(gid, nwg);
-  if (b >= params.B) {
+  if (!enter_problem(gid, nwg)) {
     return;
   }
-  g_b = b;
+  let b = g_b;
   let n = params.n;
   // Zero first: every early return below leaves zero gradients, never stale memory or NaN.
   for (var i = 0u; i < n * 6u; i++) {

@@ -3,11 +3,11 @@
  * three run the same scene and the same optimiser for a given seed.
  */
 import { CalibrationDemo, type CalibrationStep } from './calibration';
-import type { DemoKind } from './demo';
+import type { DemoKind } from './demoInterface';
 import { PoseEstimationDemo, type PoseEstimationStep } from './poseEstimation';
 import { StructureFromMotionDemo, type StructureFromMotionStep } from './structureFromMotion';
 
-export { kDemoKinds, type Demo, type DemoKind, type DemoStep } from './demo';
+export { kDemoKinds, type Demo, type DemoKind, type DemoStep } from './demoInterface';
 export { CalibrationDemo, type CalibrationStep } from './calibration';
 export { PoseEstimationDemo, type PoseEstimationStep } from './poseEstimation';
 export { StructureFromMotionDemo, type StructureFromMotionStep } from './structureFromMotion';

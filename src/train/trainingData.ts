@@ -1,6 +1,6 @@
 /**
  * The narrow view of the data the engine consumes: one object, samples as typed arrays. Anything can
- * implement it (src/train/datasetData.ts adapts src/data's dataset model; the tests draw synthetic
+ * implement it (src/train/datasetTrainingData.ts adapts src/data's dataset model; the tests draw synthetic
  * crops), so the engine is tested independently of the loaders.
  */
 import type { ViewImage, ViewSample } from './localiser';

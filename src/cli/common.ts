@@ -1,18 +1,17 @@
 /**
- * What `npm run train` and `npm run eval` share as hosts of src/train: argument errors that exit 2,
- * choosing the tfjs backend, opening a dataset from a folder or zip, and reading and writing bundles
- * as folders or zips. Everything about training itself stays in src/train.
+ * What every command of the command line shares: one argument syntax, one usage format, the same
+ * exit codes (0 done, 1 failure, 2 usage error: printed with the usage; `--help` prints the usage and
+ * exits 0), the same --backend choice and default (auto), and, for the commands around training,
+ * opening a dataset from a folder or zip and reading and writing bundles as folders or zips.
+ * Everything about training itself stays in src/train.
  */
-import * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isUsable, type Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
 import { openNodePath } from '../data/source/node';
-import { useCpuBackend, useFastestCpuBackend } from '../kernels/setup';
+import { isBackendName, useBackend, type BackendName } from '../node/backend';
 import { unzipBundle, zipBundle, type BundleFiles } from '../train/bundle';
-import { useNodeWebgpu } from '../node/webgpu';
 
 /** A problem with what the user asked for: printed with the usage, exit status 2. */
 export class UsageError extends Error {}
@@ -20,31 +19,85 @@ export class UsageError extends Error {}
 /** `--help` or `-h`: runMain prints the usage and exits 0. */
 class HelpRequest extends Error {}
 
-/** `--name value` flags only (no positionals, no unknown flags); a parse error is a UsageError. */
-export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+export type FlagSpec = { type: 'string'; multiple?: boolean } | { type: 'boolean' };
+
+type FlagValues<O extends Record<string, FlagSpec>> = {
+  [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string;
+};
+
+/**
+ * The one argument syntax: `--name value` or `--name=value` for a value (which may begin with a minus:
+ * `--K -1,0,320,240`, `--seed -0`), `--name` alone for a switch, anything else a positional (after `--`,
+ * everything). Unknown flags, a value missing or given to a switch, and more positionals than allowed
+ * are UsageErrors.
+ */
+export function parseCommandLine<O extends Record<string, FlagSpec>>(argv: readonly string[], options: O, maxPositionals = 0): {
+  values: FlagValues<O>; positionals: string[];
+} {
   if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequest();
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
+  const values: Record<string, string | boolean | string[]> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--')) {
+      positionals.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    const spec = Object.prototype.hasOwnProperty.call(options, name) ? options[name] : undefined;
+    if (!spec) throw new UsageError(`Unknown option '--${name}'`);
+    if (spec.type === 'boolean') {
+      if (eq >= 0) throw new UsageError(`--${name} is a switch and takes no value`);
+      values[name] = true;
+      continue;
+    }
+    let value: string;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else {
+      // The next word is the value, even when it begins with a minus (a negative number), unless it is a flag.
+      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${name} needs a value`);
+      value = argv[++i];
+    }
+    if (spec.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), value];
+    else values[name] = value;
   }
+  if (positionals.length > maxPositionals) {
+    throw new UsageError(maxPositionals === 0 ? `unexpected argument ${positionals[0]}` : `unexpected argument ${positionals[maxPositionals]}`);
+  }
+  return { values: values as FlagValues<O>, positionals };
 }
 
-/** 'auto': the fastest CPU path that starts here (wasm, else tfjs's plain JavaScript cpu backend). */
-export type Backend = 'auto' | 'webgpu' | 'wasm' | 'cpu';
+/** `--name value` flags only (no positionals). */
+export function parseFlags<O extends Record<string, FlagSpec>>(argv: readonly string[], options: O): FlagValues<O> {
+  return parseCommandLine(argv, options).values;
+}
+
 export const kBackendUsage = '--backend auto|webgpu|wasm|cpu';
 
-export function parseBackend(s: string | undefined): Backend {
+/** --backend's value; 'auto' (the default of every command): the fastest CPU path that starts here (wasm, else cpu). */
+export function parseBackend(s: string | undefined): BackendName {
   if (s === undefined) return 'auto';
-  if (s === 'auto' || s === 'webgpu' || s === 'wasm' || s === 'cpu') return s;
+  if (isBackendName(s)) return s;
   throw new UsageError(`--backend ${s}: expected auto (the fastest CPU path: wasm, else cpu), webgpu, wasm or cpu`);
 }
 
-export function parsePositiveInt(name: string, s: string | undefined): number | undefined {
+/** An integer option of at least min, or undefined when absent. */
+export function parseInteger(name: string, s: string | undefined, min: number): number | undefined {
   if (s === undefined) return undefined;
   const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} ${s}: expected a positive integer`);
+  if (s.trim() === '' || !Number.isInteger(n) || n < min) {
+    throw new UsageError(`--${name} ${s}: expected ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}`);
+  }
   return n;
+}
+
+export function parsePositiveInt(name: string, s: string | undefined): number | undefined {
+  return parseInteger(name, s, 1);
 }
 
 /**
@@ -52,18 +105,14 @@ export function parsePositiveInt(name: string, s: string | undefined): number | 
  * explicitly that cannot start is a usage error (no silent fallback); 'auto' says on stderr when wasm
  * could not start and tfjs's slower cpu backend is used instead.
  */
-export async function selectBackend(b: Backend): Promise<string> {
+export async function selectBackend(b: BackendName): Promise<string> {
   try {
-    if (b === 'webgpu') await useNodeWebgpu();
-    else if (b !== 'auto') await useCpuBackend(b);
-    else {
-      const { notice } = await useFastestCpuBackend();
-      if (notice) console.error(notice);
-    }
+    const { backend, notice } = await useBackend(b);
+    if (notice) console.error(notice);
+    return backend;
   } catch (e) {
     throw new UsageError(`--backend ${b}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return tf.getBackend();
 }
 
 /** Loads a dataset, or throws a UsageError listing why nothing trainable is in it. */

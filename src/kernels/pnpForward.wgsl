@@ -1,8 +1,8 @@
 // Forward PnP for all B problems in one dispatch, one invocation per problem: input checks and
 // normalisation (problem.wgsl), the EPnP initialiser (epnp.wgsl) or the given initial pose, then
 // Levenberg-Marquardt on (R, tn) in the left-perturbation chart (twin of src/solver/lm.ts), from several
-// rotations of the EPnP pose when there are few points (refine_multi_start, twin of src/solver/pnp.ts).
-// Prepended by the host: common.wgsl, problem.wgsl, eigen.wgsl, epnp.wgsl.
+// rotations of the EPnP pose when there are few points (refine_multi_start, twin of src/solver/multiStart.ts).
+// Prepended by the host: common.wgsl, problem.wgsl, eigen.wgsl, the EPnP library (epnpWgsl.ts).
 
 @group(0) @binding(5) var<storage, read> init_pose: array<f32>;
 @group(0) @binding(6) var<storage, read_write> pose_out: array<f32>;
@@ -154,7 +154,7 @@ fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>, max_iters: u32, polish: bool) -> L
   return res;
 }
 
-// Multi-start LM, twin of refineMultiStart in src/solver/pnp.ts, which gives the reasons: with few points
+// Multi-start LM, twin of refineMultiStart in src/solver/multiStart.ts, which gives the reasons: with few points
 // the reprojection error has local minima of far-apart costs and rounding decides which basin EPnP lands
 // in, while the op promises the global minimum. LM from the EPnP pose runs to convergence first; up to
 // kMultiStartMaxPoints points with w > 0, when that result is in doubt (not converged, a point behind the
@@ -171,7 +171,7 @@ const kMultiStartDoubtPx: f32 = 1.5;
 const kMultiStartFlatRatio: f32 = 1e-2;
 
 // G_k R0: row r of G_k is sign(c) e_(|c| - 1)^T with c = component r of the code (kMultiStartRotations
-// in pnp.ts, same order). WGSL matrices are column-major: transpose(R0)[j] is row j of R0.
+// in multiStart.ts, same order). WGSL matrices are column-major: transpose(R0)[j] is row j of R0.
 fn multi_start_rotation(k: u32, R0: mat3x3<f32>) -> mat3x3<f32> {
   var codes = array<vec3<i32>, 10>(
     vec3<i32>(1, 2, 3),
@@ -308,11 +308,10 @@ fn write_pose(b: u32, r: vec3<f32>, t: vec3<f32>, status: i32) {
 
 @compute @workgroup_size(kWorkgroupSize)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let b = problem_index(gid, nwg);
-  if (b >= params.B) {
+  if (!enter_problem(gid, nwg)) {
     return;
   }
-  g_b = b;
+  let b = g_b;
   let bad = check_problem();
   if (bad >= 0) {
     write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), bad);

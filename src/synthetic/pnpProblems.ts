@@ -3,10 +3,23 @@
  * diameter (random boxes, or planes when `planar`), with the model origin off the centroid, 400..1500 mm
  * in front of a LINEMOD camera, centred at a random pixel, with optional Gaussian pixel noise.
  * Poses are [rx, ry, rz, tx, ty, tz] (axis-angle, model to camera, mm); K row-major.
+ * The tests and the benchmarks solve the same problems (bench:pnp), so they live here, not in tests/.
  */
-import { projectPoints } from '../../src/solver/projection';
-import { so3Exp, so3Log } from '../../src/solver/so3';
-import { makeRng, type Rng } from './rng';
+import { Rng } from '../data/rng';
+import { projectPoints } from '../solver/projection';
+import { so3Exp, so3Log } from '../solver/so3';
+
+/** A uniformly random rotation as axis-angle r [3] (|r| <= pi), from a uniform unit quaternion. */
+export function randomRotation(rng: Rng): Float64Array {
+  let q0 = rng.normal(), q1 = rng.normal(), q2 = rng.normal(), q3 = rng.normal();
+  const qn = Math.hypot(q0, q1, q2, q3);
+  q0 /= qn; q1 /= qn; q2 /= qn; q3 /= qn;
+  if (q0 < 0) { q0 = -q0; q1 = -q1; q2 = -q2; q3 = -q3; }
+  const vn = Math.hypot(q1, q2, q3);
+  const angle = 2 * Math.atan2(vn, q0);
+  const k = vn > 0 ? angle / vn : 2;
+  return Float64Array.of(k * q1, k * q2, k * q3);
+}
 
 /** LINEMOD camera intrinsics, 3x3 row-major (px). */
 export const kLinemodK: readonly number[] = [572.4114, 0, 325.2611, 0, 573.57043, 242.04899, 0, 0, 1];
@@ -61,7 +74,7 @@ export function makeProblems(spec: ProblemSpec): Problems {
   const noisePx = spec.noisePx ?? 0;
   const sharedPts3d = spec.sharedPts3d ?? true;
   const sharedK = spec.sharedK ?? true;
-  const rng = makeRng(seed);
+  const rng = Rng.fromState(seed);
   const pts3d = new Float64Array(sharedPts3d ? n * 3 : B * n * 3);
   for (let b = 0; b < (sharedPts3d ? 1 : B); b++) makeObject(rng, n, planar, pts3d, 3 * n * b);
   const K = new Float64Array(sharedK ? 9 : B * 9);
@@ -77,7 +90,7 @@ export function makeProblems(spec: ProblemSpec): Problems {
   const poseGT = new Float64Array(B * 6);
   const R = new Float64Array(9);
   for (let b = 0; b < B; b++) {
-    const r = rng.rotation();
+    const r = randomRotation(rng);
     so3Exp(R, r);
     const po = sharedPts3d ? 0 : 3 * n * b;
     let cx = 0, cy = 0, cz = 0;
@@ -106,7 +119,7 @@ export function makeProblems(spec: ProblemSpec): Problems {
  * vector of `transMm` mm. Returns a new array.
  */
 export function perturbPoses(poses: Float64Array, rotRad: number, transMm: number, seed: number): Float64Array {
-  const rng = makeRng(seed);
+  const rng = Rng.fromState(seed);
   const out = poses.slice();
   const R = new Float64Array(9), dR = new Float64Array(9), RR = new Float64Array(9);
   for (let b = 0; b < poses.length / 6; b++) {

@@ -1,11 +1,26 @@
 /**
- * Adam (Kingma and Ba, 2015, Algorithm 1) with global-norm gradient clipping, written out over tfjs ops
- * so that its whole state (step count, first and second moments, in the model's weight order) can be
- * read into a checkpoint and written back exactly; tf.train.adam keeps its state behind names that
- * depend on the variables' global ids.
+ * Adam (Kingma and Ba, ICLR 2015, Algorithm 1) with global-norm gradient clipping and the step size
+ * given per update, written out over tfjs ops: the one optimiser of the training engine (train/) and
+ * the demos (demos/).
+ * - tf.train.adam fixes its learning rate at construction, and both need it to follow a schedule (the
+ *   engine's warm-up and cosine decay; the demos that learn a handful of geometric parameters decay it,
+ *   or the estimate dithers within one step of the optimum);
+ * - its whole state (step count, first and second moments, in the variables' order) can be read into a
+ *   checkpoint and written back exactly; tf.train.adam keeps its state behind names that depend on the
+ *   variables' global ids.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { OptimConfig } from './config';
+
+export interface AdamOptions {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Global gradient-norm clip; 0 clips nothing. */
+  clipNorm: number;
+}
+
+/** Kingma and Ba's defaults, without clipping. */
+export const kAdamDefaults: Readonly<AdamOptions> = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, clipNorm: 0 };
 
 export interface AdamState {
   /** Updates applied so far. */
@@ -20,7 +35,7 @@ export class Adam {
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
 
-  constructor(private readonly vars: tf.Variable[], private readonly cfg: OptimConfig) {
+  constructor(private readonly vars: tf.Variable[], private readonly cfg: AdamOptions = kAdamDefaults) {
     // In a tidy: the zero tensors the moments start from are freed once the variables hold their data.
     this.m = vars.map((w) => tf.tidy(() => tf.variable(tf.zerosLike(w), false)));
     this.v = vars.map((w) => tf.tidy(() => tf.variable(tf.zerosLike(w), false)));
@@ -60,6 +75,23 @@ export class Adam {
       });
       return tf.keep(norm);
     });
+  }
+
+  /**
+   * Evaluates f, differentiates it with respect to the variables and updates them with step size lr.
+   * Returns f's value before the update (a scalar the caller disposes).
+   */
+  minimize(f: () => tf.Scalar, lr: number): tf.Scalar {
+    const { value, grads } = tf.variableGrads(f, this.vars);
+    const norm = this.apply(this.vars.map((v) => grads[v.name]), lr);
+    tf.dispose([norm, ...Object.values(grads)]);
+    return value;
+  }
+
+  /** Forgets the moments and the step count, as after a jump of the variables the moments do not fit. */
+  reset(): void {
+    this.t = 0;
+    tf.tidy(() => [...this.m, ...this.v].forEach((x) => x.assign(tf.zerosLike(x))));
   }
 
   async getState(): Promise<AdamState> {

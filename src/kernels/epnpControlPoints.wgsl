@@ -1,0 +1,134 @@
+// EPnP steps 1-3 (epnp.wgsl has the outline): control points, alphas, M^T M from streamed moments.
+// Twin of src/solver/epnpControlPoints.ts, function by function.
+
+// Two passes over the points: weighted centroid, then the covariance and its eigen-decomposition.
+fn point_spread() -> EpnpSpread {
+  var out: EpnpSpread;
+  let n = point_count();
+  var w_sum = 0.0;
+  var c = vec3<f32>(0.0);
+  for (var i = 0u; i < n; i++) {
+    let wi = point_w(i);
+    if (!(wi > 0.0)) {
+      continue;
+    }
+    w_sum += wi;
+    c += wi * point_xn(i);
+  }
+  out.w_sum = w_sum;
+  if (!(w_sum > 0.0)) {
+    return out;
+  }
+  c = c / w_sum;
+  var cov: JacobiMat;
+  for (var i = 0u; i < n; i++) {
+    let wi = point_w(i);
+    if (!(wi > 0.0)) {
+      continue;
+    }
+    let d = point_xn(i) - c;
+    cov[0] += wi * d.x * d.x;
+    cov[1] += wi * d.x * d.y;
+    cov[2] += wi * d.x * d.z;
+    cov[4] += wi * d.y * d.y;
+    cov[5] += wi * d.y * d.z;
+    cov[8] += wi * d.z * d.z;
+  }
+  cov[3] = cov[1];
+  cov[6] = cov[2];
+  cov[7] = cov[5];
+  for (var k = 0u; k < 9u; k++) {
+    cov[k] = cov[k] / w_sum;
+  }
+  var vals: JacobiVec;
+  var vecs: JacobiMat;
+  jacobi_eigen_sym(&cov, 3u, &vals, &vecs, kEpnpJacobiSweeps);
+  out.c = c;
+  out.vars = vec3<f32>(vals[0], vals[1], vals[2]);
+  out.axes = mat3x3<f32>(
+    vec3<f32>(vecs[0], vecs[3], vecs[6]),
+    vec3<f32>(vecs[1], vecs[4], vecs[7]),
+    vec3<f32>(vecs[2], vecs[5], vecs[8]));
+  return out;
+}
+
+// nc = 4: centroid and the three axes; nc = 3: centroid and the two largest (the plane). Largest first.
+fn choose_control_points(spread: EpnpSpread, nc: u32) -> EpnpControl {
+  var ctrl: EpnpControl;
+  ctrl.cw[0] = spread.c;
+  ctrl.alpha_map[0] = spread.c;
+  for (var j = 1u; j < nc; j++) {
+    let e = 3u - j;
+    let sd = sqrt(spread.vars[e]);
+    let axis = spread.axes[e];
+    ctrl.cw[j] = spread.c + sd * axis;
+    ctrl.alpha_map[j] = axis / sd;
+  }
+  return ctrl;
+}
+
+// Barycentric coordinates of p in the control points (sum to 1); entries >= nc are 0.
+fn compute_alphas(ctrl: EpnpControl, nc: u32, p: vec3<f32>) -> vec4<f32> {
+  let d = p - ctrl.alpha_map[0];
+  var a = vec4<f32>(0.0);
+  var a0 = 1.0;
+  for (var j = 1u; j < nc; j++) {
+    let aj = dot(ctrl.alpha_map[j], d);
+    a[j] = aj;
+    a0 -= aj;
+  }
+  a[0] = a0;
+  return a;
+}
+
+// One pass over the points: the moments of EpnpMoments.
+fn accumulate_moments(ctrl: EpnpControl, nc: u32) -> EpnpMoments {
+  var mom: EpnpMoments;
+  let n = point_count();
+  for (var i = 0u; i < n; i++) {
+    let wi = point_w(i);
+    if (!(wi > 0.0)) {
+      continue;
+    }
+    let a = compute_alphas(ctrl, nc, point_xn(i));
+    let m = point_m(i);
+    let uv = dot(m, m);
+    mom.w_sum += wi;
+    for (var k = 0u; k < nc; k++) {
+      let wak = wi * a[k];
+      mom.alpha_sum[k] += wak;
+      for (var j = 0u; j <= k; j++) {
+        let p = beta_product_index(j, k);
+        let waa = wak * a[j];
+        mom.s1[p] += waa;
+        mom.su[p] += waa * m.x;
+        mom.sv[p] += waa * m.y;
+        mom.suv[p] += waa * uv;
+      }
+    }
+  }
+  return mom;
+}
+
+// M^T M [(3nc)^2] row-major (stride 3nc): block (j, k) = [[s1, 0, -su], [0, s1, -sv], [-su, -sv, suv]].
+fn assemble_mtm(mom: EpnpMoments, nc: u32, mtm: ptr<function, JacobiMat>) {
+  let d = 3u * nc;
+  for (var j = 0u; j < nc; j++) {
+    for (var k = 0u; k < nc; k++) {
+      let p = beta_product_index(j, k);
+      let s1 = mom.s1[p];
+      let su = mom.su[p];
+      let sv = mom.sv[p];
+      let o = 3u * j * d + 3u * k;
+      (*mtm)[o] = s1;
+      (*mtm)[o + 1u] = 0.0;
+      (*mtm)[o + 2u] = -su;
+      (*mtm)[o + d] = 0.0;
+      (*mtm)[o + d + 1u] = s1;
+      (*mtm)[o + d + 2u] = -sv;
+      (*mtm)[o + 2u * d] = -su;
+      (*mtm)[o + 2u * d + 1u] = -sv;
+      (*mtm)[o + 2u * d + 2u] = mom.suv[p];
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The command line's one argument syntax (src/cli/common.ts parseCommandLine): values after a space
+ * or an equals sign, negative numbers as values, switches, positionals, and every mistake a UsageError;
+ * and every command answers --help with its usage and exit 0.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parseBackend, parseCommandLine, parseInteger, UsageError } from '../../src/cli/common';
+
+const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
+
+describe('command-line arguments', () => {
+  it('reads values, negative numbers, switches, repeated flags and positionals', () => {
+    const r = parseCommandLine(['inspect', '--K', '-1,0,320.5,-2', '--images=a', '--images', 'b', '--json', '--seed=-3', 'x'], options, 2);
+    expect(r.values).toEqual({ K: '-1,0,320.5,-2', images: ['a', 'b'], json: true, seed: '-3' });
+    expect(r.positionals).toEqual(['inspect', 'x']);
+    expect(parseCommandLine(['--', '--json'], options, 1).positionals).toEqual(['--json']);
+    expect(parseBackend(undefined)).toBe('auto');
+    expect(parseInteger('seed', '-3', -5)).toBe(-3);
+  });
+
+  it('names every mistake as a usage error', () => {
+    const bad: [string[], RegExp][] = [
+      [['--frobnicate'], /Unknown option '--frobnicate'/],
+      [['--K'], /--K needs a value/],
+      [['--K', '--json'], /--K needs a value/],
+      [['--json=yes'], /--json is a switch and takes no value/],
+      [['stray'], /unexpected argument stray/],
+    ];
+    for (const [argv, message] of bad) {
+      expect(() => parseCommandLine(argv, options)).toThrow(UsageError);
+      expect(() => parseCommandLine(argv, options)).toThrow(message);
+    }
+    expect(() => parseBackend('gpu')).toThrow(/--backend gpu: expected auto/);
+    expect(() => parseInteger('steps', '1.5', 1)).toThrow('--steps 1.5: expected a positive integer');
+    expect(() => parseInteger('seed', '', 0)).toThrow('--seed : expected an integer >= 0');
+  });
+
+  it('every command prints its usage on --help and exits 0', () => {
+    for (const command of ['pnp', 'demo', 'dataset', 'train', 'eval', 'predict']) {
+      const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', `src/cli/${command}.ts`, '--help'], { encoding: 'utf8', env: process.env });
+      expect(r.status, `${command}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^usage: npm run ${command} -- `));
+    }
+  });
+});
