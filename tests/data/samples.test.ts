@@ -71,7 +71,7 @@ describe('samples', () => {
     const refs = listInstances(ds).slice(0, 6);
     const mesh = ds.objects[0].mesh!;
     const onMask = (mask: Float32Array, r: ArrayLike<number>, t: ArrayLike<number>, k: ArrayLike<number>, side: number): number => {
-      const uv = projectPoints(mesh.positions, r, t, k);
+      const uv = projectModelPoints(mesh.positions, r, t, k);
       let hit = 0;
       for (let i = 0; i < uv.length; i += 2) {
         const x = Math.round(uv[i]), y = Math.round(uv[i + 1]);
