@@ -6,6 +6,7 @@
  * Everything about training itself stays in src/train.
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { isUsable, type Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
@@ -216,6 +217,15 @@ export async function prepareOutputFile(path: string, flag: string): Promise<voi
   } catch (e) {
     throw new UsageError(`${flag} ${path}: cannot create its folder (${e instanceof Error ? e.message : String(e)})`);
   }
+}
+
+/**
+ * Decoded-image cache for training on this machine: a quarter of its memory, at most 8 GiB. The page keeps
+ * ImageStore's 512 MiB default (a browser tab's share); a Node process can hold a LINEMOD object's 1,200
+ * decoded images and masks (about 3 GB), which a 512 MiB cache would decode again at every epoch.
+ */
+export function trainingImageCacheBytes(): number {
+  return Math.min(totalmem() / 4, 8 * 2 ** 30);
 }
 
 export function formatDuration(ms: number): string {

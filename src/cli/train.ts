@@ -23,7 +23,7 @@ import { datasetTrainingData } from '../train/datasetTrainingData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { metricsLine } from '../train/metrics';
 import {
-  formatDuration, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, UsageError,
+  formatDuration, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, trainingImageCacheBytes, UsageError,
   writeBundlePath,
 } from './common';
 
@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
   const ds = await openDataset(values.dataset);
   let data;
   try {
-    data = datasetTrainingData(ds, config, { decode: decodePure, objId: resumeObj ?? objId, keypointsMm, onUnreadable: (reason) => console.error(`\nskipped in training (samples drawn from the next image): ${reason}`) });
+    data = datasetTrainingData(ds, config, { decode: decodePure, objId: resumeObj ?? objId, keypointsMm, cacheBytes: trainingImageCacheBytes(), onUnreadable: (reason) => console.error(`\nskipped in training (samples drawn from the next image): ${reason}`) });
   } catch (e) {
     throw new UsageError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
   }
