@@ -1,8 +1,8 @@
 /**
  * The training engine on the cpu backend: the tiny config learns on the fixture (loss falls) with a
  * flat tensor count, the pose loss's gradient reaches the first convolution, the split timing's
- * surrogate gives the fused tape's gradients, and stop -> checkpoint -> resume equals an uninterrupted
- * run bit for bit.
+ * surrogate gives the fused tape's loss and norm (every gradient: engineStep.test.ts), a stop from another
+ * task is seen between steps, and stop -> checkpoint -> resume equals an uninterrupted run bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
