@@ -31,18 +31,18 @@ afterAll(() => {
  * sums the sizes the browser reports.
  */
 class SizedBlob extends Blob {
-  constructor(private readonly bytes: number) {
+  constructor(private readonly reported: number) {
     super([]);
   }
 
   override get size(): number {
-    return this.bytes;
+    return this.reported;
   }
 }
 
 /** The BOP fixture as dropped files, padded by one more file to `total` bytes in all. */
 function dropOf(total: number): DroppedBlob[] {
-  const files: DroppedBlob[] = [...bopFixture()].map(([path, bytes]) => ({ path, file: new Blob([bytes]) }));
+  const files: DroppedBlob[] = [...bopFixture()].map(([path, bytes]) => ({ path, file: new Blob([new Uint8Array(bytes)]) }));
   const have = files.reduce((n, f) => n + f.file.size, 0);
   files.push({ path: 'lmfix/video-of-the-capture.mov', file: new SizedBlob(total - have) });
   return files;
