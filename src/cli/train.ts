@@ -102,9 +102,17 @@ async function main(argv: string[]): Promise<number> {
   }
   const bar = new ProgressBar();
   engine.on((e) => bar.onEvent(e));
-  let interrupted = 0;
+  // One Ctrl-C can arrive more than once: the terminal signals the whole foreground process group, and
+  // npm forwards the signal to the script it runs as well. The copies come together, in the same turn of
+  // the event loop (a step blocks it); only a press more than a second after the first quits unsaved.
+  let interruptedAt: number | undefined;
   process.on('SIGINT', () => {
-    if (interrupted++ > 0) process.exit(130);
+    const now = performance.now();
+    if (interruptedAt !== undefined) {
+      if (now - interruptedAt > 1000) process.exit(130);
+      return;
+    }
+    interruptedAt = now;
     console.error('\nstopping after this step (Ctrl-C again to quit without saving)');
     engine.stop();
   });

@@ -75,6 +75,19 @@ export interface RunResult {
   eval?: EvalResult;
 }
 
+/**
+ * Resolves in a later task of the host's event loop, so that its pending events (messages, signals) run
+ * first: setImmediate in Node, a message to itself elsewhere (a nested setTimeout would be clamped to 4 ms).
+ */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => { ch.port1.close(); resolve(); };
+    ch.port2.postMessage(null);
+  });
+}
+
 const kState = { idle: 'idle', running: 'running', paused: 'paused', stopping: 'stopping', done: 'done' } as const;
 type State = (typeof kState)[keyof typeof kState];
 
@@ -158,6 +171,10 @@ export class TrainingEngine {
     try {
       let next: Promise<TrainBatch> | null = this.stepCount < total ? this.batches.load(this.stepCount) : null;
       while (this.stepCount < total) {
+        // Commands and signals reach the host as events of its loop (a worker message, Ctrl-C). On the
+        // CPU backends a whole step settles in microtasks, so without this turn of the event loop they
+        // would wait for the end of the run.
+        await yieldToEventLoop();
         if (this.is(kState.paused)) {
           this.emit({ type: 'paused', step: this.stepCount });
           await new Promise<void>((r) => (this.wake = r));

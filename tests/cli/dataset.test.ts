@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { DatasetReport } from '../../src/data/inspect';
-import { bopFixture, writeTree } from '../data/fixtures';
+import { bopFixture, maskPng, writeTree } from '../data/fixtures';
 
 /**
  * `npm run dataset -- inspect`: exit 0 when something usable loaded, 1 when nothing did, 2 on a usage
@@ -79,6 +79,28 @@ describe('npm run dataset -- inspect', () => {
       field: 'compression ratio',
       message: expect.stringMatching(/^4\.0 KiB expands to 4\.0 MiB \(ratio \d+, limit 200\); looks like a zip bomb, entry left out$/),
     });
+  });
+
+  it('--deep decodes every image and mask: pixel data cut short and an empty mask are found only then', () => {
+    const files = bopFixture();
+    // Signature, IHDR and the start of IDAT: the header says 160x120, the pixels are missing.
+    const cut = 'lmfix/train/000000/rgb/000001.png';
+    files.set(cut, files.get(cut)!.slice(0, 120));
+    const empty = 'lmfix/test/000001/mask/000001_000000.png';
+    files.set(empty, maskPng([0, 0, 0, 0]));
+    const dir = writeTree(files);
+    const quick = inspect('inspect', dir, '--json');
+    expect(quick.code, quick.stderr).toBe(0);
+    const q = JSON.parse(quick.stdout) as DatasetReport;
+    expect(q.problems, 'headers alone look fine').toEqual([]);
+    expect(q.images).toBe(5);
+    const deep = inspect('inspect', dir, '--json', '--deep');
+    expect(deep.code, deep.stderr).toBe(0);
+    const d = JSON.parse(deep.stdout) as DatasetReport;
+    expect(d.problems.map((x) => `${x.file}: ${x.field}`).sort()).toEqual([`${empty}: mask`, `${cut}: image`]);
+    expect(d.problems.find((x) => x.file === cut)!.message).toMatch(/^corrupt or unreadable image \(.*\); image left out$/);
+    expect(d.problems.find((x) => x.file === empty)!.message).toMatch(/^empty: no non-zero pixel for a visible instance of obj_id 1.*; mask not used$/);
+    expect(d.images, 'the cut image is left out').toBe(4);
   });
 
   it('exits 2 on a usage error, 0 with the usage on --help', () => {

@@ -1,8 +1,10 @@
 /**
  * `npm run predict` as a user runs it (child processes): the bundled dataset's test images, copied into
  * a folder with no ground truth, give exactly the poses `npm run eval` reports for the same bundle (same
- * detected crops, same poses, so the same numbers against the ground truth); the JSON output has the
- * documented fields; bad input is named (exit 2 for usage, unreadable images skipped by name).
+ * detected crops, same poses, so the same numbers against the ground truth); eval's BOP CSV, read against
+ * the dataset's scene_gt.json as the BOP toolkit reads both, gives the errors and time eval reports; the
+ * JSON output has the documented fields and the CSV's poses; bad input is named (exit 2 for usage,
+ * unreadable images skipped by name).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,9 +36,35 @@ beforeAll(() => {
 describe('predict command line', () => {
   it('on GT-free copies of the test images gives the poses eval reports, and the JSON has every field', () => {
     const evalCsv = join(dir, 'eval.csv');
-    const e = cli('eval', ['--model', bundle, '--dataset', kBundled, '--csv', evalCsv]);
+    const e = cli('eval', ['--model', bundle, '--dataset', kBundled, '--csv', evalCsv, '--json']);
     expect(e.code, e.stderr).toBe(0);
     expect(e.stderr).toMatch(/crops: from the bundle's localiser/);
+    // eval's CSV against the dataset's ground truth, read as the BOP toolkit reads both (R row-major, t in
+    // mm): its rows give the mean rotation and translation errors eval reports (over the detections that
+    // count: score at least the localiser's threshold; no PnP failure to leave out here).
+    const metrics = JSON.parse(e.stdout) as { meanRotDeg: number; meanTransMm: number; pnpFailures: number; instances: number; msPerImage: number };
+    const minScore = (JSON.parse(readFileSync(join(bundle, 'poselab.json'), 'utf8')) as { localiser: { minScore: number } }).localiser.minScore;
+    const gt = JSON.parse(readFileSync(join(kBundled, 'test', '000001', 'scene_gt.json'), 'utf8')) as Record<string, { obj_id: number; cam_R_m2c: number[]; cam_t_m2c: number[] }[]>;
+    const counted = parseBopCsv(readFileSync(evalCsv, 'utf8')).filter((r) => r.score >= minScore);
+    expect(metrics.pnpFailures).toBe(0);
+    expect(counted.length, 'detections that count').toBeGreaterThan(10);
+    let rot = 0, trans = 0, transM = 0;
+    for (const r of counted) {
+      const g = gt[String(r.imId)].find((x) => x.obj_id === r.objId)!;
+      const angle = (A: ArrayLike<number>) => (Math.acos(Math.min(1, Math.max(-1, (Array.from(A).reduce((a, v, k) => a + v * g.cam_R_m2c[k], 0) - 1) / 2))) * 180) / Math.PI;
+      rot += angle(r.R);
+      trans += Math.hypot(...[0, 1, 2].map((a) => r.tMm[a] - g.cam_t_m2c[a]));
+      transM += Math.hypot(...[0, 1, 2].map((a) => r.tMm[a] / 1000 - g.cam_t_m2c[a]));
+    }
+    expect(rot / counted.length, 'mean rotation error from the CSV, degrees').toBeCloseTo(metrics.meanRotDeg, 6);
+    expect(trans / counted.length, 'mean translation error from the CSV, mm').toBeCloseTo(metrics.meanTransMm, 6);
+    expect(Math.abs(transM - trans) / counted.length, 't written in metres would give another mean, mm').toBeGreaterThan(100);
+    // The time column: seconds per image (one object each here), whose mean is eval's ms per image.
+    const all = parseBopCsv(readFileSync(evalCsv, 'utf8'));
+    expect(all).toHaveLength(metrics.instances);
+    expect((1000 * all.reduce((a, r) => a + r.timeS, 0)) / all.length, 'mean time per image from the CSV, ms').toBeCloseTo(metrics.msPerImage, 6);
+    // (A transposed R gives about the same mean angle to poses this far off; the JSON's R, row-major by
+    // another writer, is held against the CSV's below.)
     const predCsv = join(dir, 'pred.csv');
     const p = cli('predict', ['--model', bundle, '--images', images, '--camera', join(kBundled, 'camera.json'), '--out', predCsv, '--min-score', '0']);
     expect(p.code, p.stderr).toBe(0);
@@ -58,6 +86,15 @@ describe('predict command line', () => {
     };
     expect(out.model).toEqual({ obj_id: 1, name: 'obj_000001', step: 20 });
     expect(out.images).toHaveLength(100);
+    // The CSV holds the JSON's poses (eval's CSV equals predict's, above): R and t of each image's row.
+    const evRows = new Map(ev.map((r) => [r.imId, r]));
+    for (const im of out.images) {
+      const d = im.detections[0];
+      const row = evRows.get(Number(/(\d+)\.jpg$/.exec(im.file)![1]))!;
+      expect(d.R, `R of ${im.file} in eval's CSV`).toEqual(Array.from(row.R));
+      expect(d.t_mm, `t of ${im.file} in eval's CSV`).toEqual(Array.from(row.tMm));
+    }
+
     const first = out.images[0];
     expect(first.file).toBe('000001/rgb/000000.jpg');
     expect([first.width, first.height]).toEqual([640, 480]);

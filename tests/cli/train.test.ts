@@ -1,9 +1,9 @@
 /**
  * `npm run train` and `npm run eval` as a user runs them (child processes, cpu backend): bad arguments
  * and unusable datasets exit 2 with a message; tiny trains on the fixture, writes a bundle, resumes from
- * it, and eval reads it back and writes a BOP CSV.
+ * it, and eval reads it back and writes a BOP CSV; Ctrl-C stops a run and still writes its bundle.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,39 @@ describe('train and eval command lines', () => {
     expect(text.split('\n')[0]).toBe(kBopCsvHeader);
     const rows = parseBopCsv(text);
     expect(rows.map((x) => [x.sceneId, x.imId, x.objId])).toEqual([[1, 0, 1], [1, 1, 1]]);
+  });
+
+  it('Ctrl-C stops after the current step and still writes the bundle, with its checkpoint at that step', async () => {
+    const run = join(dir, 'interrupted');
+    // As a user runs it, `npm run train`, in its own process group, signalled as a terminal's Ctrl-C
+    // signals the foreground group: npm, the shell and node each get it (and npm forwards it once more).
+    const child = spawn('npm', ['run', '--silent', 'train', '--',
+      '--dataset', dataset, '--config', 'tiny', '--steps', '2000', '--backend', 'cpu', '--out', run], { env: process.env, detached: true });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    let signalled = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // The progress line of step 1 (non-terminal output prints one per 5%, and the first step).
+      if (!signalled && / 1\/2000 ETA/.test(stderr)) {
+        signalled = true;
+        process.kill(-child.pid!, 'SIGINT');
+      }
+    });
+    await new Promise<void>((resolve) => child.on('close', () => resolve()));
+    expect(signalled, stderr).toBe(true);
+    // npm itself ends by the signal; what counts is what the training process did before.
+    expect(stderr).toMatch(/stopping after this step \(Ctrl-C again to quit without saving\)/);
+    const m = /^stopped at step (\d+); bundle: (.+)$/m.exec(stdout);
+    expect(m, stdout).not.toBeNull();
+    const step = Number(m![1]);
+    expect(step).toBeGreaterThanOrEqual(1);
+    expect(step).toBeLessThan(2000);
+    expect(stdout).toMatch(/continue with: npm run train -- --dataset .* --resume /);
+    const meta = JSON.parse(readFileSync(join(run, 'poselab.json'), 'utf8')) as { step: number };
+    expect(meta.step, 'the bundle\'s step').toBe(step);
+    const ckpt = JSON.parse(readFileSync(join(run, 'checkpoint.json'), 'utf8')) as { step: number };
+    expect(ckpt.step, 'the checkpoint\'s step').toBe(step);
   });
 
   it('a corrupt image is named and skipped, never a lost run; output paths are checked before the work', () => {

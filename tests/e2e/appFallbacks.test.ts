@@ -3,15 +3,18 @@
  * supported GPU (tests/e2e/harness: no WebGPU flags, so navigator.gpu is there but offers no adapter):
  * the plain-language notice and a tiny training run on the cpu backend; the pause while the tab is in
  * the background (document.visibilityState, which headless Chromium never changes by itself, overridden
- * on the page) and the automatic resume when it is back; the BOP results CSV download. One server and one
+ * on the page) and the automatic resume when it is back; the BOP results CSV download, row for row what
+ * `npm run eval` gives for the page's exported model. One server and one
  * browser for the file; the tests run in order on the bundled dataset and share the run. Screenshots go
  * to test-results/e2e-fallback-*.png.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AppServer, kResults, launchChromium, openPage, screenshot, startAppServer, stepCount, tid, waitForStep, type WatchedPage } from './harness';
+import { parseBopCsv } from '../../src/train/bopCsv';
+import { type AppServer, kRepo, kResults, launchChromium, openPage, screenshot, startAppServer, stepCount, tid, waitForStep, type WatchedPage } from './harness';
 
 let server: AppServer;
 let browser: Browser;
@@ -123,7 +126,7 @@ describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', (
     expect(wp.errors).toEqual([]);
   });
 
-  it('downloads the test split\'s BOP results CSV: header, 9 R and 3 t numbers per line', async () => {
+  it('downloads the test split\'s BOP results CSV: header, 9 R and 3 t numbers per line, the rows npm run eval gives for the page\'s model', async () => {
     const t0 = Date.now();
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 180_000 }), page.click(tid('btn-export-csv'))]);
     // BOP's naming, <method>_<dataset>-<split>.csv, as the toolkit's scripts parse it.
@@ -162,6 +165,34 @@ describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', (
     expect(ims.size, 'distinct images').toBe(100);
     await page.waitForSelector(`${tid('export-note')} >> text=BOP results saved: 100 estimates on the test split.`, { timeout: 10_000 });
     await screenshot(page, 'e2e-fallback-04-bop-csv');
+
+    // The poses that produced it: the page's model, exported as a bundle and evaluated by `npm run eval`
+    // (whose CSV is held against the dataset's ground truth and predict's JSON in tests/cli/predict.test.ts),
+    // gives the same rows: ids, scores, R row-major and t in mm.
+    const [bundleDl] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.click(tid('btn-export-bundle'))]);
+    const bundle = join(kResults, 'e2e-fallback-bundle.zip');
+    await bundleDl.saveAs(bundle);
+    const cliCsv = join(kResults, 'e2e-fallback-bop-cli.csv');
+    const e = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/eval.ts', '--model', bundle,
+      '--dataset', join(kRepo, 'public', 'datasets', 'poselab-toy'), '--csv', cliCsv, '--backend', 'wasm'], { cwd: kRepo, encoding: 'utf8' });
+    expect(e.status, e.stderr).toBe(0);
+    const page_ = parseBopCsv(readFileSync(path, 'utf8'));
+    const cli = parseBopCsv(readFileSync(cliCsv, 'utf8'));
+    expect(page_.map((r) => [r.sceneId, r.imId, r.objId])).toEqual(cli.map((r) => [r.sceneId, r.imId, r.objId]));
+    // Chromium decodes the JPEGs with its own decoder, Node with jpeg-js: a few grey levels apart, which an
+    // untrained network turns into somewhat different keypoints. So the rows are compared by their median
+    // difference (measured: R entries 5.6e-3, t 6.5e-3 relative, score 1.7e-4; bounds about 3 times), which
+    // a transposed R (median 0.11 here) or t in metres (about 1) could not meet.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const dR = page_.map((r, i) => Math.max(...Array.from(r.R, (v, k) => Math.abs(v - cli[i].R[k]))));
+    const dRt = page_.map((r, i) => Math.max(...Array.from(r.R, (_, k) => Math.abs(r.R[[0, 3, 6, 1, 4, 7, 2, 5, 8][k]] - cli[i].R[k]))));
+    const dt = page_.map((r, i) => Math.hypot(...Array.from(r.tMm, (v, k) => v - cli[i].tMm[k])) / Math.hypot(...Array.from(cli[i].tMm)));
+    const dScore = page_.map((r, i) => Math.abs(r.score - cli[i].score));
+    console.log(`[e2e] page CSV against npm run eval on the page's bundle, median differences: R ${median(dR).toExponential(1)} (transposed ${median(dRt).toExponential(1)}), t ${median(dt).toExponential(1)} relative, score ${median(dScore).toExponential(1)}`);
+    expect(median(dR), 'R entries, page against command line, median over rows').toBeLessThan(2e-2);
+    expect(median(dRt), 'the same with the page\'s R transposed: the check can tell').toBeGreaterThan(4e-2);
+    expect(median(dt), 't, relative, page against command line, median over rows').toBeLessThan(2e-2);
+    expect(median(dScore), 'scores, page against command line, median over rows').toBeLessThan(6e-4);
     expect(wp.errors).toEqual([]);
   });
 });

@@ -14,6 +14,14 @@ import { requireWebgpu } from '../helpers/webgpu';
 
 beforeAll(requireWebgpu);
 
+/**
+ * Bounds on the per-problem relative error of dL/dpts2d, dL/dpts3d, dL/dK, dL/dweights against float64:
+ * 5 times what these seeded problems measure on Dawn/SwiftShader (medians 4.3e-6, 4.5e-6, 7.7e-6, 2.3e-5;
+ * 99.5th percentiles 4.1e-4, 4.1e-4, 8.7e-4, 9.7e-4), rounded up.
+ */
+const kMedianBound = [2.5e-5, 2.5e-5, 4e-5, 1.2e-4];
+const kP995Bound = [2.5e-3, 2.5e-3, 5e-3, 5e-3];
+
 interface GpuOut {
   pose: Float32Array;
   status: Int32Array;
@@ -53,6 +61,14 @@ interface Tally {
   total: number;
   ok: number;
   failures: string[];
+  /** Per converged problem, the relative error of each gradient: pts2d, pts3d, K, weights. */
+  gradErr: [number[], number[], number[], number[]];
+}
+
+/** The q-quantile (nearest rank) of xs. */
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
 async function compareCase(n: number, planar: boolean, B: number, seed: number, tally: Tally): Promise<void> {
@@ -72,6 +88,7 @@ async function compareCase(n: number, planar: boolean, B: number, seed: number, 
     const g3 = relNorm(gpu.grads[1], refGrad.gradPts3d, b * n * 3, n * 3);
     const gK = relNorm(gpu.grads[2], refGrad.gradK, b * 9, 9);
     const gW = relNorm(gpu.grads[3], refGrad.gradWeights!, b * n, n);
+    [g2, g3, gK, gW].forEach((e, i) => tally.gradErr[i].push(e));
     const good = gpu.status[b] === PnpStatus.Converged && rotErr < 1e-4 && tErr < 1e-4 && g2 < 1e-2 && g3 < 1e-2 && gK < 1e-2 && gW < 1e-2;
     if (good) tally.ok++;
     else {
@@ -83,7 +100,7 @@ async function compareCase(n: number, planar: boolean, B: number, seed: number, 
 
 describe('WGSL PnP kernels against the float64 reference', () => {
   it('agree on >= 99.5% of 1,200 LINEMOD-like problems (n in {4,6,8,9,32,256}, planar and not, 0-3 px noise)', async () => {
-    const tally: Tally = { total: 0, ok: 0, failures: [] };
+    const tally: Tally = { total: 0, ok: 0, failures: [], gradErr: [[], [], [], []] };
     let seed = 100;
     for (const n of [4, 6, 8, 9, 32, 256]) {
       for (const planar of [false, true]) await compareCase(n, planar, 100, seed++, tally);
@@ -93,5 +110,16 @@ describe('WGSL PnP kernels against the float64 reference', () => {
     if (tally.failures.length) console.log(`disagreements:\n  ${tally.failures.join('\n  ')}`);
     expect(tally.total, 'problems on which the float64 reference converged').toBeGreaterThanOrEqual(1100);
     expect(rate, 'share of problems where pose and gradients agree').toBeGreaterThanOrEqual(0.995);
+    // The gradients' error distribution, per problem (relative norm against float64), against bounds 5
+    // times the measured (kMedianBound, kP995Bound): f32 rounding moves them by less; a wrong term of the
+    // Hessian or of a gradient moves the median by orders of magnitude, even where the 1e-2 agreement
+    // above still holds for most problems.
+    const names = ['dL/dpts2d', 'dL/dpts3d', 'dL/dK', 'dL/dweights'];
+    console.log(`per-problem gradient error vs float64: ${names.map((nm, i) =>
+      `${nm} median ${quantile(tally.gradErr[i], 0.5).toExponential(1)} p99.5 ${quantile(tally.gradErr[i], 0.995).toExponential(1)}`).join(', ')}`);
+    names.forEach((nm, i) => {
+      expect(quantile(tally.gradErr[i], 0.5), `${nm}: median relative error`).toBeLessThan(kMedianBound[i]);
+      expect(quantile(tally.gradErr[i], 0.995), `${nm}: 99.5th percentile of the relative error`).toBeLessThan(kP995Bound[i]);
+    });
   });
 });

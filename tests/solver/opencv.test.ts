@@ -87,15 +87,21 @@ describe('float64 PnP against OpenCV solvePnP', () => {
       `ITERATIVE ${t.success.iterative}, SQPnP+LM ${t.success.sqpnp}; where both did, max pose difference: ` +
       kMethods.map((m) => `${m} (${t.rot[m].length}): rotation median ${quantile(t.rot[m], 0.5).toExponential(1)} ` +
         `p99 ${quantile(t.rot[m], 0.99).toExponential(1)} max ${quantile(t.rot[m], 1).toExponential(1)} rad, ` +
-        `translation max ${quantile(t.trans[m], 1).toExponential(1)} relative`).join('; '));
+        `translation p99 ${quantile(t.trans[m], 0.99).toExponential(1)} max ${quantile(t.trans[m], 1).toExponential(1)} relative`).join('; '));
+    // The README's figures, measured on these seeded problems: PoseLab reaches the best cost on 1,197,
+    // ITERATIVE on 923, SQPnP+LM on 1,135; where both reach it the poses agree to p99 1.7e-7 and 2.0e-7
+    // rad, 1.2e-8 and 1.8e-8 relative in translation. The bounds: two problems fewer than measured, and
+    // twice the measured p99s (the README states 2e-7 rad).
+    expect(t.success.poselab, 'problems where PoseLab reaches the best cost (1,197 measured)').toBeGreaterThanOrEqual(1195);
     expect(t.success.poselab).toBeGreaterThanOrEqual(t.success.iterative);
     expect(t.success.poselab).toBeGreaterThanOrEqual(t.success.sqpnp);
     for (const m of kMethods) {
       expect(t.rot[m].length, `problems where PoseLab and ${m} both reached the best cost`).toBeGreaterThan(900);
-      // OpenCV's LM stops after 20 iterations, short of a flat optimum now and then: the tail is its.
-      expect(quantile(t.rot[m], 0.99), `p99 rotation difference to ${m}`).toBeLessThan(1e-5);
+      expect(quantile(t.rot[m], 0.99), `p99 rotation difference to ${m}, rad`).toBeLessThan(4e-7);
+      expect(quantile(t.trans[m], 0.99), `p99 translation difference to ${m}, relative`).toBeLessThan(4e-8);
+      // OpenCV's LM stops after 20 iterations, short of a flat optimum now and then: the tail is its
+      // (ITERATIVE's largest difference measured 1.3e-4 rad).
       expect(quantile(t.rot[m], 1), `max rotation difference to ${m}`).toBeLessThan(1e-3);
-      expect(quantile(t.trans[m], 0.99), `p99 translation difference to ${m}`).toBeLessThan(1e-5);
     }
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The training engine on the cpu backend: the tiny config learns on the fixture (loss falls) with a
  * flat tensor count, the pose loss's gradient reaches the first convolution, the split timing's
- * surrogate gives the fused tape's gradients, and stop -> checkpoint -> resume equals an uninterrupted
- * run bit for bit.
+ * surrogate gives the fused tape's loss and norm (every gradient: engineStep.test.ts), a stop from another
+ * task is seen between steps, and stop -> checkpoint -> resume equals an uninterrupted run bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,18 @@ for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${back
     expect(split.gradNorm / fused.gradNorm).toBeCloseTo(1, 4);
     expect(split.pnpMs).toBeGreaterThan(0);
     expect(fused.pnpMs).toBeNaN();
+  });
+
+  it('a stop() from another task of the event loop (a worker message, a signal) ends the run between steps', async () => {
+    const cfg = tinyConfig({ optim: { steps: 60 } });
+    const e = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
+    // Not from the listener itself (that runs inside the step): from a timer, as a message or a signal
+    // reaches the host. Each step takes far longer than the timer's 1 ms.
+    e.on((ev) => { if (ev.type === 'step' && ev.step === 1) setTimeout(() => e.stop(), 0); });
+    const r = await e.start();
+    e.dispose();
+    expect(r.reason).toBe('stopped');
+    expect(r.step, 'steps taken before the stop was seen').toBeLessThanOrEqual(3);
   });
 
   it('pause, resume, stop; a run continued from its checkpoint equals the uninterrupted run (weights equal)', async () => {

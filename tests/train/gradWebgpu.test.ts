@@ -1,8 +1,8 @@
 /**
  * One small check on the webgpu backend (SwiftShader here; every convolution is slow, so the network
  * is the smallest the config allows): the pose loss's gradients pass through bpnp's WGSL backward pass
- * and the network to the first convolution, finite and non-zero, pointing the way the cpu backend's
- * float64 reference does.
+ * and the network to the first convolution, finite and non-zero, and equal to the cpu backend's (the
+ * float64 reference) within 5 times the float32 error measured here.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ async function stemGradient(cfg: TrainConfig, data: Awaited<ReturnType<typeof fi
 }
 
 describe('pose-loss gradients on webgpu', () => {
-  it('reach the first convolution finite and non-zero, along the cpu backend\'s', async () => {
+  it('reach the first convolution finite and non-zero, equal to the cpu backend\'s within the measured float32 error', async () => {
     const cfg = tinyConfig({ model: { inputPx: 16, depth: 0, width: 2, blocks: 0, maxChannels: 4 } });
     const data = await fixtureData(cfg);
     const gpu = await onBackend('webgpu', () => stemGradient(cfg, data));
@@ -60,10 +60,12 @@ describe('pose-loss gradients on webgpu', () => {
     expect(gpu.every(Number.isFinite)).toBe(true);
     const norm = (a: Float32Array) => Math.hypot(...a);
     expect(norm(gpu)).toBeGreaterThan(1e-8);
-    // float32 WGSL against the float64 reference through a random network: same direction, same size
+    // float32 WGSL against the float64 reference through a random network. Measured here (Dawn on
+    // SwiftShader): relative error 4.2e-4 (cos 0.99999998). The bound is 5 times that; one term of the
+    // WGSL Hessian dropped gives 6e-2 (while cos stays 0.9989, above the 0.99 once asked).
     const cos = gpu.reduce((s, v, i) => s + v * cpu[i], 0) / (norm(gpu) * norm(cpu));
-    expect(cos).toBeGreaterThan(0.99);
-    expect(norm(gpu) / norm(cpu)).toBeGreaterThan(0.9);
-    expect(norm(gpu) / norm(cpu)).toBeLessThan(1.1);
+    const rel = Math.hypot(...gpu.map((v, i) => v - cpu[i])) / norm(cpu);
+    console.log(`[grad webgpu] stem gradient vs cpu: relative error ${rel.toExponential(2)}, cos ${cos.toFixed(8)}, norm ratio ${(norm(gpu) / norm(cpu)).toFixed(6)}`);
+    expect(rel, '|g_webgpu - g_cpu| / |g_cpu| at the first convolution').toBeLessThan(2e-3);
   });
 });

@@ -110,6 +110,9 @@ export async function drawPrediction(canvas: HTMLCanvasElement, s: PredictionSam
     ctx.fillStyle = kEstColour;
     ctx.beginPath(); ctx.arc(ex, ey, r, 0, 2 * Math.PI); ctx.fill();
   }
+  // What was drawn, for the page's end-to-end test to hold the pixels against (as the dataset view's
+  // canvas gives its boxes): the poses and the crop's K, tile px = (crop px + 0.5) x size / inputPx.
+  canvas.dataset.drawn = JSON.stringify({ size, inputPx: s.inputPx, kCrop: s.kCrop, est: ok ? s.est : null, gt: s.gt });
 }
 
 function errorsText(s: PredictionSample): string {
