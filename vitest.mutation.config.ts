@@ -13,6 +13,7 @@ export default defineConfig({
       'tests/solver/{backward,lm,so3,projection,pnp}.test.ts',
       'tests/train/{metrics,loss,optimizer,bopCsv,evaluate,bopEval}.test.ts',
       'tests/data/{crop,keypoints,samples}.test.ts',
+      'tests/ops/adam.test.ts',
     ],
   },
 });

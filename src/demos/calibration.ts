@@ -11,12 +11,9 @@
  * settles instead of dithering within one step of the truth.
  */
 import * as tf from '@tensorflow/tfjs';
-import { bpnp } from '../ops/bpnp';
-import { projectPoints } from '../ops/projectPoints';
-import { Adam } from '../ops/adam';
 import type { Demo, DemoStep } from './demoInterface';
 import { demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
-import { demoUpdate, WarmStart } from './demoUpdate';
+import { DemoFit, solveAndProject } from './demoUpdate';
 import { f32, variableFrom } from './tensors';
 
 export interface CalibrationOptions {
@@ -77,11 +74,7 @@ export class CalibrationDemo implements Demo<CalibrationStep> {
   private readonly observed: tf.Tensor3D;
   /** [4] fx, fy, cx, cy in units of kScalePx */
   private readonly theta: tf.Variable;
-  private readonly learningRate: number;
-  private readonly optimizer: Adam;
-  /** [B,6] warm start of the next PnPs */
-  private readonly warm = new WarmStart();
-  private iteration = 0;
+  private readonly fit: DemoFit;
 
   constructor(opts: CalibrationOptions) {
     const rng = demoRng(opts.seed);
@@ -100,8 +93,7 @@ export class CalibrationDemo implements Demo<CalibrationStep> {
     this.pts3d = f32(pts3d, [kPoints, 3]) as tf.Tensor2D;
     this.observed = f32(observed, [kViews, kPoints, 2]) as tf.Tensor3D;
     this.theta = variableFrom(f32(Array.from(initialIntrinsics, (v) => v / kScalePx), [4]));
-    this.learningRate = opts.learningRate ?? kCalibLearningRate;
-    this.optimizer = new Adam([this.theta]);
+    this.fit = new DemoFit([this.pts3d, this.observed, this.theta], [this.theta], opts.learningRate ?? kCalibLearningRate, kLearningRateDecay);
   }
 
   /** K [3,3] = [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] from theta, differentiable in theta. */
@@ -114,18 +106,15 @@ export class CalibrationDemo implements Demo<CalibrationStep> {
 
   async step(): Promise<CalibrationStep> {
     const thetaBefore = await this.theta.data();
-    const lr = this.learningRate * kLearningRateDecay ** this.iteration;
-    const u = await demoUpdate((f) => this.optimizer.minimize(f, lr), () => {
-      const K = this.K();
-      const { pose, status } = bpnp(this.observed, this.pts3d, K, this.warm.options);
-      const proj = projectPoints(pose, this.pts3d, K);
+    const u = await this.fit.update(() => {
+      const { pose, status, proj } = solveAndProject(this.observed, this.pts3d, this.K(), this.fit.warm);
       return { loss: tf.mean(tf.squaredDifference(proj, this.observed)) as tf.Scalar, report: { pose, status } };
-    }, this.warm);
+    });
     const intrinsics = Float64Array.from(thetaBefore, (v) => v * kScalePx);
     const truth = this.scene.trueIntrinsics;
     const relativeErrors = intrinsics.map((v, i) => Math.abs(v - truth[i]) / truth[i]);
     return {
-      iteration: this.iteration++,
+      iteration: u.iteration,
       loss: u.loss,
       error: Math.max(...relativeErrors),
       failedPnp: u.failedPnp,
@@ -135,8 +124,6 @@ export class CalibrationDemo implements Demo<CalibrationStep> {
   }
 
   dispose(): void {
-    tf.dispose([this.pts3d, this.observed, this.theta]);
-    this.warm.dispose();
-    this.optimizer.dispose();
+    this.fit.dispose();
   }
 }

@@ -1,9 +1,12 @@
 /**
- * The step every demo takes: one optimiser update whose loss solves PnP with bpnp, warm-started from the
+ * The step every demo takes: one Adam update whose loss solves PnP with bpnp, warm-started from the
  * previous step's poses; the tensors the step reports are kept through the update, read back together
- * and freed, and the warm start moves on.
+ * and freed, and the warm start moves on. DemoFit holds what that needs between steps.
  */
 import * as tf from '@tensorflow/tfjs';
+import { Adam } from '../ops/adam';
+import { bpnp } from '../ops/bpnp';
+import { projectPoints } from '../ops/projectPoints';
 
 /** The PnP warm start [B,6] of the next step; null before the first (EPnP initialises it), unless given. */
 export class WarmStart {
@@ -57,7 +60,7 @@ export interface DemoUpdate<T> {
  * One update: minimize(f) runs the optimiser on f (lossOf with its reported tensors kept); then every
  * reported tensor is read, the warm start advanced, and everything of the step freed.
  */
-export async function demoUpdate<T extends Record<string, tf.Tensor>>(
+async function demoUpdate<T extends Record<string, tf.Tensor>>(
   minimize: (f: () => tf.Scalar) => tf.Scalar,
   lossOf: () => DemoLoss<T>,
   warm: WarmStart,
@@ -76,4 +79,62 @@ export async function demoUpdate<T extends Record<string, tf.Tensor>>(
   tf.dispose([loss, ...Object.values(kept)]);
   const values = Object.fromEntries(names.map((n, i) => [n, arrays[i]])) as DemoUpdate<T>['values'];
   return { loss: lossV[0], values, failedPnp: Array.from(statusV).filter((s) => s !== 0).length };
+}
+
+/**
+ * What every demo's optimisation shares: Adam over the learnt variables with the step size
+ * learningRate * decay^iteration, the PnP warm start, the update count, and the demo's tensors to free.
+ */
+export class DemoFit {
+  readonly warm: WarmStart;
+  private readonly optimizer: Adam;
+  private iteration = 0;
+
+  /**
+   * owned: the demo's constant tensors and its variables, freed by dispose(); variables: what Adam learns;
+   * initPose [B,6]: the first PnPs' start (EPnP when absent), owned from here on.
+   */
+  constructor(
+    private readonly owned: tf.Tensor[],
+    variables: tf.Variable[],
+    private readonly learningRate: number,
+    private readonly decay = 1,
+    initPose: tf.Tensor2D | null = null,
+  ) {
+    this.optimizer = new Adam(variables);
+    this.warm = new WarmStart(initPose);
+  }
+
+  /** One update of lossOf (see demoUpdate), with the 0-based index it had. */
+  async update<T extends Record<string, tf.Tensor>>(lossOf: () => DemoLoss<T>): Promise<DemoUpdate<T> & { iteration: number }> {
+    const lr = this.learningRate * this.decay ** this.iteration;
+    const u = await demoUpdate((f) => this.optimizer.minimize(f, lr), lossOf, this.warm);
+    return { ...u, iteration: this.iteration++ };
+  }
+
+  /** The index the next update will have. */
+  get nextIteration(): number {
+    return this.iteration;
+  }
+
+  /** Forgets Adam's moments and the warm start, after the learnt variables jumped. */
+  restart(): void {
+    this.optimizer.reset();
+    this.warm.reset();
+  }
+
+  dispose(): void {
+    tf.dispose(this.owned);
+    this.warm.dispose();
+    this.optimizer.dispose();
+  }
+}
+
+/**
+ * pose [B,6] = bpnp(pts2d [B,n,2] px, pts3d [n,3] mm, K [3,3]) warm-started from `warm`, its status [B], and
+ * proj [B,n,2] px: pts3d projected with that pose, differentiable through bpnp's implicit gradient.
+ */
+export function solveAndProject(pts2d: tf.Tensor3D, pts3d: tf.Tensor2D, K: tf.Tensor2D, warm: WarmStart): { pose: tf.Tensor2D; status: tf.Tensor1D; proj: tf.Tensor3D } {
+  const { pose, status } = bpnp(pts2d, pts3d, K, warm.options);
+  return { pose, status, proj: projectPoints(pose, pts3d, K) };
 }

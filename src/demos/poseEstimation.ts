@@ -8,13 +8,10 @@
  * the optimiser is Adam and each PnP is warm-started from the previous step's pose.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam } from '../ops/adam';
-import { bpnp } from '../ops/bpnp';
-import { projectPoints } from '../ops/projectPoints';
 import type { Demo, DemoStep } from './demoInterface';
 import type { Rng } from '../data/rng';
 import { cubeCorners, demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
-import { demoUpdate, WarmStart } from './demoUpdate';
+import { DemoFit, solveAndProject } from './demoUpdate';
 import { f32, variableFrom } from './tensors';
 
 export interface PoseEstimationOptions {
@@ -81,11 +78,7 @@ export class PoseEstimationDemo implements Demo<PoseEstimationStep> {
   private readonly input: tf.Tensor2D;
   private readonly center: tf.Tensor;
   private readonly weights: tf.Variable[];
-  private readonly optimizer: Adam;
-  private readonly learningRate: number;
-  /** [1,6] warm start of the next PnP */
-  private readonly warm: WarmStart;
-  private iteration = 0;
+  private readonly fit: DemoFit;
 
   constructor(opts: PoseEstimationOptions) {
     const rng = demoRng(opts.seed);
@@ -106,10 +99,9 @@ export class PoseEstimationDemo implements Demo<PoseEstimationStep> {
       lecun(rng, kHidden, 2 * n),
       variableFrom(tf.zeros([2 * n])),
     ];
-    this.optimizer = new Adam(this.weights);
-    this.learningRate = opts.learningRate ?? kPoseLearningRate;
     // The paper's start: no rotation, the structure straight ahead at about its distance.
-    this.warm = new WarmStart(f32([0, 0, 0, 0, 0, kDistanceMm], [1, 6]) as tf.Tensor2D);
+    const initPose = f32([0, 0, 0, 0, 0, kDistanceMm], [1, 6]) as tf.Tensor2D;
+    this.fit = new DemoFit([this.pts3d, this.K, this.target, this.input, this.center, ...this.weights], this.weights, opts.learningRate ?? kPoseLearningRate, 1, initPose);
   }
 
   /** keypoints [1,n,2] px = centre + kSpreadPx * MLP(constant input) */
@@ -121,16 +113,15 @@ export class PoseEstimationDemo implements Demo<PoseEstimationStep> {
   }
 
   async step(): Promise<PoseEstimationStep> {
-    const u = await demoUpdate((f) => this.optimizer.minimize(f, this.learningRate), () => {
+    const u = await this.fit.update(() => {
       const kp = this.keypoints();
-      const { pose, status } = bpnp(kp, this.pts3d, this.K, this.warm.options);
-      const proj = projectPoints(pose, this.pts3d, this.K);
+      const { pose, status, proj } = solveAndProject(kp, this.pts3d, this.K, this.fit.warm);
       const loss = tf.add(tf.mean(tf.squaredDifference(proj, this.target)), tf.mean(tf.squaredDifference(proj, kp))) as tf.Scalar;
       return { loss, report: { kp, proj, pose, status } };
-    }, this.warm);
+    });
     const { kp, proj, pose } = u.values;
     return {
-      iteration: this.iteration++,
+      iteration: u.iteration,
       loss: u.loss,
       error: meanDistance(kp, this.scene.targetPts2d),
       failedPnp: u.failedPnp,
@@ -142,9 +133,7 @@ export class PoseEstimationDemo implements Demo<PoseEstimationStep> {
   }
 
   dispose(): void {
-    tf.dispose([this.pts3d, this.K, this.target, this.input, this.center, ...this.weights]);
-    this.warm.dispose();
-    this.optimizer.dispose();
+    this.fit.dispose();
   }
 }
 

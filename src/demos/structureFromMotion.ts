@@ -22,11 +22,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
-import { Adam } from '../ops/adam';
 import type { Demo, DemoStep } from './demoInterface';
 import { demoRng, intrinsicsMatrix, projectExact, trefoilPoints, viewsAround } from './scenes';
 import { structureError } from './similarity';
-import { demoUpdate, WarmStart } from './demoUpdate';
+import { DemoFit, solveAndProject } from './demoUpdate';
 import { f32, variableFrom } from './tensors';
 
 export interface StructureFromMotionOptions {
@@ -93,11 +92,7 @@ export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
   private readonly observed: tf.Tensor3D;
   /** [n,3] the learnt structure in units of kRadiusMm */
   private readonly unitPoints: tf.Variable;
-  private readonly learningRate: number;
-  private readonly optimizer: Adam;
-  /** [B,6] warm start of the next PnPs */
-  private readonly warm = new WarmStart();
-  private iteration = 0;
+  private readonly fit: DemoFit;
 
   constructor(opts: StructureFromMotionOptions) {
     const rng = demoRng(opts.seed);
@@ -110,22 +105,19 @@ export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
     this.observed = f32(observed, [kViews, kPoints, 2]) as tf.Tensor3D;
     // The start knows nothing of the shape: a seeded Gaussian blob about the origin.
     this.unitPoints = variableFrom(f32(Array.from({ length: 3 * kPoints }, () => kInitialSpread * rng.normal()), [kPoints, 3]));
-    this.learningRate = opts.learningRate ?? kSfmLearningRate;
-    this.optimizer = new Adam([this.unitPoints]);
+    this.fit = new DemoFit([this.K, this.observed, this.unitPoints], [this.unitPoints], opts.learningRate ?? kSfmLearningRate, kLearningRateDecay);
   }
 
   async step(): Promise<StructureFromMotionStep> {
-    const lr = this.learningRate * kLearningRateDecay ** this.iteration;
-    const u = await demoUpdate((f) => this.optimizer.minimize(f, lr), () => {
+    const u = await this.fit.update(() => {
       const pts = tf.mul(this.unitPoints, kRadiusMm) as tf.Tensor2D;
-      const { pose, status } = bpnp(this.observed, pts, this.K, this.warm.options);
-      const proj = projectPoints(pose, pts, this.K);
+      const { pose, status, proj } = solveAndProject(this.observed, pts, this.K, this.fit.warm);
       return { loss: tf.mean(tf.squaredDifference(proj, this.observed)) as tf.Scalar, report: { pts, pose, status } };
-    }, this.warm);
-    const mirrored = (this.iteration + 1) % kMirrorCheckEvery === 0 && (await this.tryMirror(u.loss));
+    });
+    const mirrored = (u.iteration + 1) % kMirrorCheckEvery === 0 && (await this.tryMirror(u.loss));
     const err = structureError(u.values.pts, this.scene.truth, kPoints);
     return {
-      iteration: this.iteration++,
+      iteration: u.iteration,
       loss: u.loss,
       error: err.rms,
       relativeError: err.relative,
@@ -151,16 +143,13 @@ export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
     const better = (await reflectedLoss.data())[0] < 0.5 * loss;
     if (better) {
       this.unitPoints.assign(reflected);
-      this.optimizer.reset();
-      this.warm.reset();
+      this.fit.restart();
     }
     tf.dispose([reflected, reflectedLoss]);
     return better;
   }
 
   dispose(): void {
-    tf.dispose([this.K, this.observed, this.unitPoints]);
-    this.warm.dispose();
-    this.optimizer.dispose();
+    this.fit.dispose();
   }
 }
