@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Demo, DemoStep } from './demoInterface';
 import { demoRng, intrinsicsMatrix, projectExact, viewFrom } from './scenes';
-import { DemoFit, solveAndProject } from './demoUpdate';
+import { DemoFit, kDemoLearningRateDecay, solveAndProject } from './demoUpdate';
 import { f32, variableFrom } from './tensors';
 
 export interface CalibrationOptions {
@@ -62,8 +62,6 @@ const kDistanceMm = 450;
 const kMaxTiltRad = 0.8;
 const kScalePx = 100;
 export const kCalibLearningRate = 0.3;
-/** Adam's step size (30 px at first) is multiplied by this every step: it halves about every 70 steps. */
-const kLearningRateDecay = 0.99;
 
 
 export class CalibrationDemo implements Demo<CalibrationStep> {
@@ -93,7 +91,7 @@ export class CalibrationDemo implements Demo<CalibrationStep> {
     this.pts3d = f32(pts3d, [kPoints, 3]) as tf.Tensor2D;
     this.observed = f32(observed, [kViews, kPoints, 2]) as tf.Tensor3D;
     this.theta = variableFrom(f32(Array.from(initialIntrinsics, (v) => v / kScalePx), [4]));
-    this.fit = new DemoFit([this.pts3d, this.observed, this.theta], [this.theta], opts.learningRate ?? kCalibLearningRate, kLearningRateDecay);
+    this.fit = new DemoFit([this.pts3d, this.observed, this.theta], [this.theta], opts.learningRate ?? kCalibLearningRate, kDemoLearningRateDecay);
   }
 
   /** K [3,3] = [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] from theta, differentiable in theta. */

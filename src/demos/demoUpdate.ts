@@ -81,6 +81,10 @@ async function demoUpdate<T extends Record<string, tf.Tensor>>(
   return { loss: lossV[0], values, failedPnp: Array.from(statusV).filter((s) => s !== 0).length };
 }
 
+/** Calibration and structure from motion multiply Adam's step size by this every step: it halves about
+ * every 70 steps, so the last steps settle instead of circling the optimum. */
+export const kDemoLearningRateDecay = 0.99;
+
 /**
  * What every demo's optimisation shares: Adam over the learnt variables with the step size
  * learningRate * decay^iteration, the PnP warm start, the update count, and the demo's tensors to free.

@@ -25,7 +25,7 @@ import { projectPoints } from '../ops/projectPoints';
 import type { Demo, DemoStep } from './demoInterface';
 import { demoRng, intrinsicsMatrix, projectExact, trefoilPoints, viewsAround } from './scenes';
 import { structureError } from './similarity';
-import { DemoFit, solveAndProject } from './demoUpdate';
+import { DemoFit, kDemoLearningRateDecay, solveAndProject } from './demoUpdate';
 import { f32, variableFrom } from './tensors';
 
 export interface StructureFromMotionOptions {
@@ -77,8 +77,6 @@ export const kSfmLearningRate = 0.05;
 /** Standard deviation of the initial points, in structure radii: a small blob, from which the points
  * spread out as the views pull them apart (a cloud as large as the truth started in more wrong folds). */
 const kInitialSpread = 0.1;
-/** Adam's step size (5 mm at first) is multiplied by this every step: it halves about every 70 steps. */
-const kLearningRateDecay = 0.99;
 
 /** How often the mirror image is tried, steps. */
 const kMirrorCheckEvery = 25;
@@ -105,7 +103,7 @@ export class StructureFromMotionDemo implements Demo<StructureFromMotionStep> {
     this.observed = f32(observed, [kViews, kPoints, 2]) as tf.Tensor3D;
     // The start knows nothing of the shape: a seeded Gaussian blob about the origin.
     this.unitPoints = variableFrom(f32(Array.from({ length: 3 * kPoints }, () => kInitialSpread * rng.normal()), [kPoints, 3]));
-    this.fit = new DemoFit([this.K, this.observed, this.unitPoints], [this.unitPoints], opts.learningRate ?? kSfmLearningRate, kLearningRateDecay);
+    this.fit = new DemoFit([this.K, this.observed, this.unitPoints], [this.unitPoints], opts.learningRate ?? kSfmLearningRate, kDemoLearningRateDecay);
   }
 
   async step(): Promise<StructureFromMotionStep> {

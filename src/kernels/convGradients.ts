@@ -28,11 +28,15 @@ interface CpuBackend {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
-interface Conv2DBackpropFilterAttrs {
+/** The attributes tfjs's two convolution-gradient kernels share (tfjs-core's Conv2DBackprop*Attrs). */
+interface ConvBackpropAttrs {
   strides: [number, number] | number;
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dataFormat: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+interface Conv2DBackpropFilterAttrs extends ConvBackpropAttrs {
   filterShape: [number, number, number, number];
 }
 
@@ -108,11 +112,7 @@ function conv2dBackpropFilterByConvolution(backendName: string, backend: tf.Kern
   return dW;
 }
 
-interface Conv2DBackpropInputAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Conv2DBackpropInputAttrs extends ConvBackpropAttrs {
   inputShape: [number, number, number, number];
 }
 

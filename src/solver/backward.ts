@@ -8,7 +8,7 @@
  * (accumulateHessian) and v = H^-1 g, every input z gets dL/dz = -v^T d(df/dxi)/dz = -2 sum_i w_i
  * d/dz (rho_i^T Dpi_i dXc_i) with dXc_i = w_ x Y_i + vt (pointGradients).
  */
-import { cholSolve6, type Vec } from './linalg';
+import { cholSolve6, mat3Apply, type Vec } from './linalg';
 import { normalizePoints } from './normalize';
 import { so3Exp, so3LeftJacobianInv } from './so3';
 
@@ -50,20 +50,9 @@ const sDxc = new Float64Array(3);
  * in the rotation block only (the second derivative of exp([xi_r]x) Y). xn [n,3], pts2d [n,2]; w the
  * point's weight (the caller skips w <= 0). Returns H.
  */
-export function accumulateHessian(
-  H: Float64Array,
-  K: Vec,
-  R: Vec,
-  tn: Vec,
-  xn: Vec,
-  pts2d: Vec,
-  i: number,
-  w: number,
-): Float64Array {
-  const X = xn[3 * i], Yy = xn[3 * i + 1], Z = xn[3 * i + 2];
-  const y0 = R[0] * X + R[1] * Yy + R[2] * Z;
-  const y1 = R[3] * X + R[4] * Yy + R[5] * Z;
-  const y2 = R[6] * X + R[7] * Yy + R[8] * Z;
+export function accumulateHessian(H: Float64Array, K: Vec, R: Vec, tn: Vec, xn: Vec, pts2d: Vec, i: number, w: number): Float64Array {
+  const Yv = mat3Apply(sY, R, xn, 3 * i);
+  const y0 = Yv[0], y1 = Yv[1], y2 = Yv[2];
   const xc0 = y0 + tn[0], xc1 = y1 + tn[1], xc2 = y2 + tn[2];
   const ic3 = 1 / (K[6] * xc0 + K[7] * xc1 + K[8] * xc2);
   // Jx = [-[Y]x | I].
@@ -103,8 +92,6 @@ export function accumulateHessian(
   // S(P, Y) in the rotation block.
   const Pv = sP;
   Pv[0] = P0; Pv[1] = P1; Pv[2] = P2;
-  const Yv = sY;
-  Yv[0] = y0; Yv[1] = y1; Yv[2] = y2;
   const pdy = P0 * y0 + P1 * y1 + P2 * y2;
   for (let a = 0; a < 3; a++) {
     for (let b = 0; b < 3; b++) {
@@ -125,22 +112,9 @@ export const kPointGradLength = 15;
  * dL/dK = -2 w sum_k (q_k dpi_k/dK + rho_k dq_k/dK) (formulas in the doc; invariant to the scale of Xc).
  * w is the point's weight (pass 0 for a point that does not exist: only dL/dw is then non-zero).
  */
-export function pointGradients(
-  out: Float64Array,
-  K: Vec,
-  R: Vec,
-  s: number,
-  tn: Vec,
-  v: Vec,
-  xn: Vec,
-  pts2d: Vec,
-  i: number,
-  w: number,
-): Float64Array {
-  const X = xn[3 * i], Yy = xn[3 * i + 1], Z = xn[3 * i + 2];
-  const y0 = R[0] * X + R[1] * Yy + R[2] * Z;
-  const y1 = R[3] * X + R[4] * Yy + R[5] * Z;
-  const y2 = R[6] * X + R[7] * Yy + R[8] * Z;
+export function pointGradients(out: Float64Array, K: Vec, R: Vec, s: number, tn: Vec, v: Vec, xn: Vec, pts2d: Vec, i: number, w: number): Float64Array {
+  const Yv = mat3Apply(sY, R, xn, 3 * i);
+  const y0 = Yv[0], y1 = Yv[1], y2 = Yv[2];
   const xc = sXc;
   xc[0] = y0 + tn[0]; xc[1] = y1 + tn[1]; xc[2] = y2 + tn[2];
   const w0 = v[0], w1 = v[1], w2 = v[2];

@@ -8,7 +8,7 @@
  * Normal equations (J^T J + lambda diag(J^T J)) delta = -J^T e by cholSolve6, lambda 1e-3, x10 on a rejected
  * step, /10 on an accepted one (Marquardt 1963; Nocedal & Wright 10.3).
  */
-import { cholSolve6, type Vec } from './linalg';
+import { cholSolve6, mat3Apply, type Vec } from './linalg';
 import { so3LeftUpdate } from './so3';
 
 export interface LmOptions {
@@ -71,6 +71,7 @@ export function lmCost(K: Vec, R: Vec, tn: Vec, xn: Vec, pts2d: Vec, w: Vec | nu
 }
 
 const sJ = new Float64Array(6);
+const sY = new Float64Array(3);
 
 /**
  * Gauss-Newton normal equations at (R, tn): A [36] = J^T J, g [6] = J^T e (overwritten). Returns the
@@ -96,10 +97,8 @@ export function lmNormalEquations(
     const wi = w === null ? 1 : w[i];
     if (!(wi > 0)) continue;
     const sw = Math.sqrt(wi) * inv;
-    const X = xn[3 * i], Y = xn[3 * i + 1], Z = xn[3 * i + 2];
-    const y0 = R[0] * X + R[1] * Y + R[2] * Z;
-    const y1 = R[3] * X + R[4] * Y + R[5] * Z;
-    const y2 = R[6] * X + R[7] * Y + R[8] * Z;
+    const Y = mat3Apply(sY, R, xn, 3 * i);
+    const y0 = Y[0], y1 = Y[1], y2 = Y[2];
     const x = y0 + tn[0], y = y1 + tn[1], z = y2 + tn[2];
     const ic3 = 1 / (K[6] * x + K[7] * y + K[8] * z);
     for (let k = 0; k < 2; k++) {
@@ -135,21 +134,23 @@ const sRc = new Float64Array(9);
 const sTc = new Float64Array(3);
 
 /**
- * Refines (R0, tn0) on one problem: xn [n,3] normalised points, pts2d [n,2] px, K [9] row-major, w [n] or
- * null. Writes out.R, out.tn (the last accepted iterate), iterations, converged and the pixel cost; returns
- * out. R0/tn0 may alias out.R/out.tn.
+ * One PnP problem as LM and its multi-start see it: xn [n,3] the normalised 3D points (solver/normalize),
+ * pts2d [n,2] px, K [9] row-major, w [n] weights or null (every point 1), n points.
  */
-export function lmRefine(
-  out: LmResult,
-  xn: Vec,
-  pts2d: Vec,
-  K: Vec,
-  w: Vec | null,
-  n: number,
-  R0: Vec,
-  tn0: Vec,
-  options: Partial<LmOptions> = {},
-): LmResult {
+export interface LmProblem {
+  xn: Vec;
+  pts2d: Vec;
+  K: Vec;
+  w: Vec | null;
+  n: number;
+}
+
+/**
+ * Refines (R0, tn0) on one problem. Writes out.R, out.tn (the last accepted iterate), iterations, converged
+ * and the pixel cost; returns out. R0/tn0 may alias out.R/out.tn.
+ */
+export function lmRefine(out: LmResult, problem: LmProblem, R0: Vec, tn0: Vec, options: Partial<LmOptions> = {}): LmResult {
+  const { xn, pts2d, K, w, n } = problem;
   const stepTol = options.stepTol ?? kLmDefaultsF64.stepTol;
   const costTol = options.costTol ?? kLmDefaultsF64.costTol;
   const maxIters = options.maxIters ?? kLmDefaultsF64.maxIters;

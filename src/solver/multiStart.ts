@@ -3,7 +3,7 @@
  * when the EPnP start is in doubt, and which result wins. float64; the same rules in pnpForward.wgsl.
  */
 import type { Vec } from './linalg';
-import { createLmResult, kLmDefaultsF64, lmRefine, type LmOptions, type LmResult } from './lm';
+import { createLmResult, kLmDefaultsF64, lmRefine, type LmOptions, type LmProblem, type LmResult } from './lm';
 
 // Module-level scratch (no allocation per call beyond the result).
 const lmTry = createLmResult();
@@ -112,7 +112,7 @@ const bRBest = new Float64Array(9);
 const bTnBest = new Float64Array(3);
 
 /**
- * LM from the EPnP pose (R0, tn0) into out. Above kMultiStartMaxPoints points with w > 0, plain lmRefine.
+ * LM from the EPnP pose (R0, tn0) on `problem` into out. Above kMultiStartMaxPoints points with w > 0, plain lmRefine.
  * Otherwise LM from (R0, tn0) to convergence first; when that result is in doubt (not converged, a point
  * behind the camera, a cost above multiStartDoubtCost, or flat points: flatness, the smallest over the
  * largest covariance eigenvalue, below kMultiStartFlatRatio), each other start multiStartRotation(k, R0), tn0
@@ -124,17 +124,14 @@ const bTnBest = new Float64Array(3);
  */
 export function refineMultiStart(
   out: LmResult,
-  xn: Vec,
-  pts2d: Vec,
-  K: Vec,
-  w: Vec | null,
-  n: number,
+  problem: LmProblem,
   R0: Vec,
   tn0: Vec,
   options: Partial<LmOptions> = {},
   flatness = 0,
 ): LmResult {
-  lmRefine(out, xn, pts2d, K, w, n, R0, tn0, options);
+  const { xn, w, n } = problem;
+  lmRefine(out, problem, R0, tn0, options);
   if (effectivePoints(w, n) > kMultiStartMaxPoints) return out;
   let bestFront = inFrontOfCamera(out.R, out.tn, xn, w, n);
   if (out.converged && bestFront && out.cost <= multiStartDoubtCost(w, n) && !(flatness < kMultiStartFlatRatio)) return out;
@@ -144,7 +141,7 @@ export function refineMultiStart(
   let bestCost = out.cost;
   let bestK = 0;
   for (let k = 1; k < kMultiStartCount; k++) {
-    lmRefine(lmTry, xn, pts2d, K, w, n, multiStartRotation(bRk, k, R0), tn0, screenOptions);
+    lmRefine(lmTry, problem, multiStartRotation(bRk, k, R0), tn0, screenOptions);
     const front = inFrontOfCamera(lmTry.R, lmTry.tn, xn, w, n);
     if (!multiStartBetter(front, lmTry.cost, bestFront, bestCost)) continue;
     bestK = k;
@@ -154,7 +151,7 @@ export function refineMultiStart(
     bTnBest.set(lmTry.tn);
   }
   if (bestK === 0) return out;
-  lmRefine(lmTry, xn, pts2d, K, w, n, bRBest, bTnBest, options);
+  lmRefine(lmTry, problem, bRBest, bTnBest, options);
   const front0 = inFrontOfCamera(out.R, out.tn, xn, w, n);
   if (multiStartBetter(inFrontOfCamera(lmTry.R, lmTry.tn, xn, w, n), lmTry.cost, front0, out.cost)) copyLmResult(out, lmTry);
   return out;

@@ -14,7 +14,7 @@
  */
 import { epnpInit } from './epnp';
 import { allFinite, type Vec } from './linalg';
-import { createLmResult, lmRefine, type LmOptions } from './lm';
+import { createLmResult, lmRefine, type LmOptions, type LmProblem } from './lm';
 import { inFrontOfCamera, refineMultiStart } from './multiStart';
 import { cameraScale, normalizedImagePoints, normalizePoints } from './normalize';
 import { so3Exp, so3Log } from './so3';
@@ -160,6 +160,7 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
   const iterations = new Int32Array(B);
   ensureScratch(n);
   const w = inp.weights === undefined ? null : bW;
+  const problem: LmProblem = { xn: bXn, pts2d: bx, K: bK, w, n };
   const inputEps = inp.inputEps ?? kF64InputEps;
   for (let b = 0; b < B; b++) {
     loadProblem(inp, b);
@@ -181,7 +182,7 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
         bTn0[a] = (bR0[3 * a] * bCs[0] + bR0[3 * a + 1] * bCs[1] + bR0[3 * a + 2] * bCs[2] + bPose[3 + a]) / s;
       }
       // A given start is the caller's choice of basin: LM from it alone.
-      lmRefine(lmOut, bXn, bx, bK, w, n, bR0, bTn0, inp.options);
+      lmRefine(lmOut, problem, bR0, bTn0, inp.options);
     } else {
       normalizedImagePoints(bM, bx, bK, n);
       // Points with w <= 0 do not exist: zero them so no NaN of theirs reaches the initialiser.
@@ -197,7 +198,7 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
         status[b] = PnpStatus.NotConverged; // no iterate yet: pose stays all-zero
         continue;
       }
-      refineMultiStart(lmOut, bXn, bx, bK, w, n, init.R, init.t, inp.options, bSpread[0] / bSpread[2]);
+      refineMultiStart(lmOut, problem, init.R, init.t, inp.options, bSpread[0] / bSpread[2]);
     }
     iterations[b] = lmOut.iterations;
     bR.set(lmOut.R);

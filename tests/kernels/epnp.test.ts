@@ -68,8 +68,8 @@ describe('epnp.wgsl on WebGPU against the float64 epnpInit', () => {
           rest.push(`#${k}: ok ${gpu[k].ok}/${ref.ok}`);
           continue;
         }
-        refineMultiStart(fromGpu, p.xn, p.pts2dPx, kLinemodK, null, n, gpu[k].R, gpu[k].t);
-        refineMultiStart(fromF64, p.xn, p.pts2dPx, kLinemodK, null, n, ref.R, ref.t);
+        refineMultiStart(fromGpu, { xn: p.xn, pts2d: p.pts2dPx, K: kLinemodK, w: null, n }, gpu[k].R, gpu[k].t);
+        refineMultiStart(fromF64, { xn: p.xn, pts2d: p.pts2dPx, K: kLinemodK, w: null, n }, ref.R, ref.t);
         const eR = rotationAngle(fromGpu.R, fromF64.R), eT = relativeError(fromGpu.tn, fromF64.tn);
         if (eR < 1e-6 && eT < 1e-6) agree++;
         else rest.push(`#${k}: rot ${eR.toExponential(2)} rad, t ${eT.toExponential(2)}, cost ${fromGpu.cost.toExponential(2)} vs ${fromF64.cost.toExponential(2)} px^2`);

@@ -35,7 +35,7 @@ describe('lmRefine', () => {
         const init = perturbPoses(pr.poseGT, 0.1, 20, 7 + n);
         for (let b = 0; b < B; b++) {
           const s = setup(pr, b, init.subarray(6 * b, 6 * b + 6));
-          const out = lmRefine(createLmResult(), s.xn, s.x, s.K, null, n, s.R0, s.tn0);
+          const out = lmRefine(createLmResult(), { xn: s.xn, pts2d: s.x, K: s.K, w: null, n }, s.R0, s.tn0);
           const pose = toPose(out.R, out.tn, s.cs);
           const gt = pr.poseGT.subarray(6 * b, 6 * b + 6);
           expect(out.converged, `converged flag (problem ${b})`).toBe(true);
@@ -52,7 +52,7 @@ describe('lmRefine', () => {
     const pr = makeProblems({ B: 4, n: 12, noisePx: 2, seed: 55 });
     for (let b = 0; b < 4; b++) {
       const s = setup(pr, b, perturbPoses(pr.poseGT, 0.05, 10, b).subarray(6 * b, 6 * b + 6));
-      const out = lmRefine(createLmResult(), s.xn, s.x, s.K, null, 12, s.R0, s.tn0);
+      const out = lmRefine(createLmResult(), { xn: s.xn, pts2d: s.x, K: s.K, w: null, n: 12 }, s.R0, s.tn0);
       const A = new Float64Array(36), g = new Float64Array(6);
       const fbar = 0.5 * (s.K[0] + s.K[4]);
       const cost = lmNormalEquations(A, g, s.K, out.R, out.tn, s.xn, s.x, null, 12, fbar);
@@ -75,7 +75,7 @@ describe('lmRefine', () => {
   it('honours maxIters and reports not converged', () => {
     const pr = makeProblems({ B: 1, n: 8, noisePx: 1, seed: 9 });
     const s = setup(pr, 0, perturbPoses(pr.poseGT, 0.2, 50, 3));
-    const out = lmRefine(createLmResult(), s.xn, s.x, s.K, null, 8, s.R0, s.tn0, { maxIters: 2 });
+    const out = lmRefine(createLmResult(), { xn: s.xn, pts2d: s.x, K: s.K, w: null, n: 8 }, s.R0, s.tn0, { maxIters: 2 });
     expect(out.iterations, 'iterations with maxIters = 2').toBe(2);
     expect(out.converged, 'converged flag after 2 iterations').toBe(false);
   });
@@ -87,7 +87,7 @@ describe('lmRefine', () => {
     const x = s.x.slice();
     x[4] = NaN; x[12] = 1e9;
     const xCopy = x.slice(), xnCopy = s.xn.slice(), R0 = s.R0.slice();
-    const out = lmRefine(createLmResult(), s.xn, x, s.K, w, 8, s.R0, s.tn0);
+    const out = lmRefine(createLmResult(), { xn: s.xn, pts2d: x, K: s.K, w, n: 8 }, s.R0, s.tn0);
     expect(out.converged, 'converged with two w = 0 outliers').toBe(true);
     expect(rotationErrorRad(toPose(out.R, out.tn, s.cs), pr.poseGT), 'rotation error with w = 0 outliers').toBeLessThan(1e-9);
     expect(Array.from(x), 'pts2d untouched').toEqual(Array.from(xCopy));
@@ -98,10 +98,10 @@ describe('lmRefine', () => {
   it('returns out and accepts R0/tn0 aliasing out.R/out.tn', () => {
     const pr = makeProblems({ B: 1, n: 8, noisePx: 1, seed: 21 });
     const s = setup(pr, 0, perturbPoses(pr.poseGT, 0.1, 20, 5));
-    const ref = lmRefine(createLmResult(), s.xn, s.x, s.K, null, 8, s.R0, s.tn0);
+    const ref = lmRefine(createLmResult(), { xn: s.xn, pts2d: s.x, K: s.K, w: null, n: 8 }, s.R0, s.tn0);
     const out = createLmResult();
     out.R.set(s.R0); out.tn.set(s.tn0);
-    expect(lmRefine(out, s.xn, s.x, s.K, null, 8, out.R, out.tn), 'lmRefine returns out').toBe(out);
+    expect(lmRefine(out, { xn: s.xn, pts2d: s.x, K: s.K, w: null, n: 8 }, out.R, out.tn), 'lmRefine returns out').toBe(out);
     expect(Array.from(out.R), 'R with aliased start vs separate start').toEqual(Array.from(ref.R));
     expect(Array.from(out.tn), 'tn with aliased start vs separate start').toEqual(Array.from(ref.tn));
   });

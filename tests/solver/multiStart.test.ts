@@ -98,7 +98,7 @@ function lowestCostShare(n: number, perCase: number, kRandomStarts: number, seed
       const r2 = makeRng(5000 + 100 * seed + b);
       let best = Infinity;
       for (let k = 0; k < kRandomStarts; k++) {
-        lmRefine(lm, xn, x, K, w, n, so3Exp(new Float64Array(9), r2.rotation()), tnGt);
+        lmRefine(lm, { xn, pts2d: x, K, w, n }, so3Exp(new Float64Array(9), r2.rotation()), tnGt);
         if (inFrontOfCamera(lm.R, lm.tn, xn, w, n) && lm.cost < best) best = lm.cost;
       }
       const reached = (c: number) => c <= best * (1 + 1e-6) + 1e-9;
@@ -108,7 +108,7 @@ function lowestCostShare(n: number, perCase: number, kRandomStarts: number, seed
       // For contrast, the single start: LM from the EPnP pose alone.
       normalizedImagePoints(m, x, K, n);
       const init = epnpInit(xn, m, w, n);
-      if (init.ok && reached(lmRefine(lm, xn, x, K, w, n, init.R, init.t).cost)) epnpBest++;
+      if (init.ok && reached(lmRefine(lm, { xn, pts2d: x, K, w, n }, init.R, init.t).cost)) epnpBest++;
     }
   }
   return { total, multiBest, epnpBest, misses };
@@ -153,18 +153,18 @@ describe('when the multi-start runs', () => {
     normalizePoints(xn, cs, p.pts3d, null, n);
     normalizedImagePoints(m, p.pts2d, p.K, n);
     const init = epnpInit(xn, m, null, n);
-    const plain = lmRefine(createLmResult(), xn, p.pts2d, p.K, null, n, init.R, init.t);
+    const plain = lmRefine(createLmResult(), { xn, pts2d: p.pts2d, K: p.K, w: null, n }, init.R, init.t);
     expect(plain.cost, 'the EPnP start converges within the noise bound').toBeLessThan(multiStartDoubtCost(null, n));
     // Not flat, not in doubt: exactly the single LM from EPnP (same iterations, same pose).
-    const ms = refineMultiStart(createLmResult(), xn, p.pts2d, p.K, null, n, init.R, init.t, {}, 0.5);
+    const ms = refineMultiStart(createLmResult(), { xn, pts2d: p.pts2d, K: p.K, w: null, n }, init.R, init.t, {}, 0.5);
     expect(ms.iterations, 'iterations of the kept first LM').toBe(plain.iterations);
     expect(Array.from(ms.R), 'pose of the kept first LM').toEqual(Array.from(plain.R));
     // A start in the wrong basin (the pose turned by pi about the camera's z axis): in doubt by its cost,
     // and the screen brings it back to the minimum of the EPnP start.
     const Rz = multiStartRotation(new Float64Array(9), 3, plain.R);
-    const wrong = lmRefine(createLmResult(), xn, p.pts2d, p.K, null, n, Rz, plain.tn);
+    const wrong = lmRefine(createLmResult(), { xn, pts2d: p.pts2d, K: p.K, w: null, n }, Rz, plain.tn);
     expect(wrong.cost, 'the turned start ends above the noise bound').toBeGreaterThan(multiStartDoubtCost(null, n));
-    const fixed = refineMultiStart(createLmResult(), xn, p.pts2d, p.K, null, n, Rz, plain.tn, {}, 0.5);
+    const fixed = refineMultiStart(createLmResult(), { xn, pts2d: p.pts2d, K: p.K, w: null, n }, Rz, plain.tn, {}, 0.5);
     expect(fixed.cost, 'the multi-start from the turned start').toBeLessThanOrEqual(plain.cost * (1 + 1e-9));
   });
 });
