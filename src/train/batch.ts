@@ -6,7 +6,6 @@
  */
 import { hashSeed, Rng } from '../data/rng';
 import { so3Log } from '../solver/so3';
-import { kHeatmapStride } from './config';
 import type { TrainingSample } from './trainingData';
 import { projectModelPoints } from '../solver/projection';
 import { gaussianTargets } from './heatmaps';
@@ -39,7 +38,7 @@ export interface KeypointTargets {
 }
 
 /** The ground truth a training batch is compared with. keypointsMm [k, 3], model frame. */
-export function keypointTargets(samples: readonly TrainingSample[], keypointsMm: Float64Array, heatmapSide: number, sigmaCells: number): KeypointTargets {
+export function keypointTargets(samples: readonly TrainingSample[], keypointsMm: Float64Array, heatmapSide: number, stride: number, sigmaCells: number): KeypointTargets {
   const B = samples.length;
   const k = keypointsMm.length / 3;
   const poseGt = new Float32Array(B * 6);
@@ -51,7 +50,7 @@ export function keypointTargets(samples: readonly TrainingSample[], keypointsMm:
     poseGt.set(s.tM2cMm, 6 * b + 3);
     kpGtPx.set(projectKeypoints(keypointsMm, s.rM2c, s.tM2cMm, s.kCrop), 2 * k * b);
   });
-  return { poseGt, kpGtPx, targets: gaussianTargets(kpGtPx, B, k, heatmapSide, sigmaCells, kHeatmapStride) };
+  return { poseGt, kpGtPx, targets: gaussianTargets(kpGtPx, B, k, heatmapSide, sigmaCells, stride) };
 }
 
 /** Project [k, 3] mm with R, t, K: [k, 2] px (the float64 projection, as float32 for the tensors). */

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync, zipSync } from 'fflate';
 import { checkpointFromFiles, checkpointToFiles, kCheckpointBin, kCheckpointJson, type Checkpoint, type NamedArray } from './checkpoint';
-import { kHeatmapStride, upgradeConfig, validateConfig, type TrainConfig } from './config';
+import { upgradeConfig, validateConfig, type TrainConfig } from './config';
 import type { PoseObject, TrainingSample } from './trainingData';
 import { predictBatch, type EvalOptions, type Prediction } from './evaluate';
 import type { TrainingEngine } from './engine';
@@ -103,7 +103,7 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
     outputs: {
       heatmaps: kHeatmapOutput,
       confidence: out.some((n) => n.startsWith(kConfidenceOutput)) ? kConfidenceOutput : undefined,
-      stride: kHeatmapStride,
+      stride: e.config.model.heatmapStride,
     },
     crop: { padding: e.config.data.padding, from: e.config.data.cropFrom },
     localiser: e.localiser ? { model: kLocaliserJson, sizePx: e.config.localiser.model.inputPx, minScore: e.config.localiser.minScore } : undefined,
@@ -194,6 +194,9 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   const k = meta.keypointsMm.length;
   const heat = model.outputs[0].shape;
   if (heat[3] !== k) throw new Error(`bundle: the model has ${String(heat[3])} heatmaps, ${kPoselabJson} ${k} keypoints`);
+  if (heat[1]! * meta.outputs.stride !== meta.input.sizePx) {
+    throw new Error(`bundle: ${kPoselabJson} outputs.stride = ${String(meta.outputs.stride)}, but the model's ${String(heat[1])}-cell heatmaps of a ${meta.input.sizePx} px input are at stride ${meta.input.sizePx / heat[1]!}`);
+  }
   const checkpoint = files.has(kCheckpointJson) && files.has(kCheckpointBin) ? checkpointFromFiles(files) : undefined;
   return { model, localiser, meta, keypointsMm: Float64Array.from(meta.keypointsMm.flat()), checkpoint };
 }

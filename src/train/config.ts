@@ -24,10 +24,13 @@ export interface ModelConfig {
   confidence: boolean;
   /** Channel cap at the deepest stage. */
   maxChannels: number;
+  /** Crop px per heatmap cell: 4 (the heatmaps at 1/4 of the input) or 2 (one more upsampling, joined to the
+   * stem's 1/2-resolution features: finer cells for the same input). */
+  heatmapStride: 2 | 4;
 }
 
 export interface LossConfig {
-  /** Standard deviation of the Gaussian heatmap targets, in heatmap cells (1 cell = 4 crop px). */
+  /** Standard deviation of the Gaussian heatmap targets, in heatmap cells (model.heatmapStride crop px). */
   sigmaCells: number;
   /** Weight of the soft-argmax keypoint loss (mean squared px / stride^2, DSNT's coordinate term). */
   keypointWeight: number;
@@ -130,9 +133,9 @@ const kImagenetStd: [number, number, number] = [0.229, 0.224, 0.225];
 
 const base: Omit<TrainConfig, 'name'> = {
   seed: 0,
-  model: { inputPx: 128, width: 16, depth: 2, blocks: 1, confidence: true, maxChannels: 128 },
+  model: { inputPx: 128, width: 16, depth: 2, blocks: 1, confidence: true, maxChannels: 128, heatmapStride: 4 },
   localiser: {
-    model: { inputPx: 128, width: 8, depth: 2, blocks: 1, confidence: false, maxChannels: 64 },
+    model: { inputPx: 128, width: 8, depth: 2, blocks: 1, confidence: false, maxChannels: 64, heatmapStride: 4 },
     sigmaCells: 1, sizeWeight: 1, batchSize: 8, minScore: 0.1,
   },
   evalCrops: 'detected',
@@ -149,8 +152,8 @@ export const kConfigs: Record<ConfigName, TrainConfig> = {
   tiny: {
     ...base,
     name: 'tiny',
-    model: { inputPx: 32, width: 4, depth: 1, blocks: 1, confidence: true, maxChannels: 16 },
-    localiser: { ...base.localiser, model: { inputPx: 32, width: 4, depth: 1, blocks: 1, confidence: false, maxChannels: 16 }, batchSize: 4 },
+    model: { inputPx: 32, width: 4, depth: 1, blocks: 1, confidence: true, maxChannels: 16, heatmapStride: 4 },
+    localiser: { ...base.localiser, model: { inputPx: 32, width: 4, depth: 1, blocks: 1, confidence: false, maxChannels: 16, heatmapStride: 4 }, batchSize: 4 },
     loss: { ...base.loss, sigmaCells: 1, warmupSteps: 20, betaRampSteps: 20 },
     optim: { ...base.optim, batchSize: 4, steps: 200, lr: 3e-3, lrWarmupSteps: 5 },
     data: { ...base.data, keypoints: 4 },
@@ -162,8 +165,8 @@ export const kConfigs: Record<ConfigName, TrainConfig> = {
   small: {
     ...base,
     name: 'small',
-    model: { inputPx: 64, width: 8, depth: 2, blocks: 1, confidence: true, maxChannels: 64 },
-    localiser: { ...base.localiser, model: { inputPx: 128, width: 8, depth: 2, blocks: 1, confidence: false, maxChannels: 64 } },
+    model: { inputPx: 64, width: 8, depth: 2, blocks: 1, confidence: true, maxChannels: 64, heatmapStride: 4 },
+    localiser: { ...base.localiser, model: { inputPx: 128, width: 8, depth: 2, blocks: 1, confidence: false, maxChannels: 64, heatmapStride: 4 } },
     loss: { ...base.loss, sigmaCells: 1, warmupSteps: 3000, betaRampSteps: 2000 },
     optim: { ...base.optim, batchSize: 16, steps: 8000, lr: 2e-3, lrWarmupSteps: 100 },
     evalEvery: 1000,
@@ -173,7 +176,7 @@ export const kConfigs: Record<ConfigName, TrainConfig> = {
   large: {
     ...base,
     name: 'large',
-    model: { inputPx: 128, width: 32, depth: 3, blocks: 2, confidence: true, maxChannels: 256 },
+    model: { inputPx: 128, width: 32, depth: 3, blocks: 2, confidence: true, maxChannels: 256, heatmapStride: 4 },
     optim: { ...base.optim, batchSize: 32, steps: 50_000, lrWarmupSteps: 500 },
     loss: { ...base.loss, warmupSteps: 5000, betaRampSteps: 5000 },
     evalEvery: 5000,
@@ -256,6 +259,7 @@ export function configProblems(c: TrainConfig): ConfigProblem[] {
     if (!depthOk) bad(`${prefix}.depth`, m.depth, 'must be 0..3');
     if (!Number.isInteger(m.width) || m.width < 1) bad(`${prefix}.width`, m.width, 'must be a positive integer');
     if (!Number.isInteger(m.blocks) || m.blocks < 0) bad(`${prefix}.blocks`, m.blocks, 'must be >= 0');
+    if (m.heatmapStride !== 2 && m.heatmapStride !== 4) bad(`${prefix}.heatmapStride`, m.heatmapStride, 'must be 2 or 4');
   };
   model('model', c.model);
   if (!Number.isInteger(c.optim.batchSize) || c.optim.batchSize < 1) bad('optim.batchSize', c.optim.batchSize, 'must be >= 1');
@@ -280,19 +284,27 @@ export function configProblems(c: TrainConfig): ConfigProblem[] {
 export function upgradeConfig(c: TrainConfig): { config: TrainConfig; hasLocaliser: boolean } {
   const hasLocaliser = (c as Partial<TrainConfig>).localiser !== undefined;
   const preset = kConfigs[c.name === 'custom' ? 'default' : c.name] ?? kConfigs.default;
+  // Before heatmapStride existed every network's heatmaps were at 1/4 of its input.
+  const stride4 = (m: ModelConfig): ModelConfig => ({ ...m, heatmapStride: m.heatmapStride ?? 4 });
+  const localiser = c.localiser ?? structuredClone(preset.localiser);
   const config: TrainConfig = {
     ...c,
-    localiser: c.localiser ?? structuredClone(preset.localiser),
+    model: stride4(c.model),
+    localiser: { ...localiser, model: stride4(localiser.model) },
     evalCrops: c.evalCrops ?? (hasLocaliser ? 'detected' : 'oracle'),
     data: { ...c.data, scaleJitter: c.data.scaleJitter ?? kDefaultAugment.scaleJitter, shiftJitter: c.data.shiftJitter ?? kDefaultAugment.shiftJitter, rotationDeg: c.data.rotationDeg ?? 0 },
   };
   return { config, hasLocaliser };
 }
 
-/** Heatmap side, cells: the input at 1/4 resolution. */
+/** Heatmap side, cells: the input at 1/heatmapStride resolution. */
 export function heatmapSide(m: ModelConfig): number {
-  return m.inputPx / kHeatmapStride;
+  return m.inputPx / m.heatmapStride;
 }
 
-/** Crop px per heatmap cell. */
-export const kHeatmapStride = 4;
+/**
+ * The unit of the keypoint and pose losses, crop px: their squared px errors are divided by its square
+ * (DSNT's coordinate term in 4-px cells), the same at either heatmap stride so that their weights keep
+ * their meaning. Also the heatmap stride of networks saved before it was configurable.
+ */
+export const kLossUnitPx = 4;

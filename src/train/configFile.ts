@@ -38,6 +38,7 @@ const kModel: Fields<ModelConfig> = {
   inputPx: int(), width: int(), depth: int(), blocks: int(),
   confidence: { kind: 'boolean' },
   maxChannels: int(1),
+  heatmapStride: int(2, 4), // 2 or 4: configProblems says so
 };
 
 const kLocaliser: Fields<LocaliserConfig> = {

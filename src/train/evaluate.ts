@@ -8,7 +8,6 @@ import * as tf from '@tensorflow/tfjs';
 import { so3Exp } from '../solver/so3';
 import { bpnp } from '../ops/bpnp';
 import { projectKeypoints, stackImages, stackK } from './batch';
-import { kHeatmapStride } from './config';
 import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './trainingData';
 import { softArgmax, spatialLogSoftmax } from './heatmaps';
 import { KdTree3 } from './kdtree';
@@ -36,6 +35,8 @@ export interface Prediction {
   confidence?: Float32Array;
   /** [H, W, k] spatial-softmax probabilities, when asked for */
   heatmaps?: Float32Array;
+  /** Side of those heatmaps, cells (the input over the model's heatmap stride). */
+  heatmapSide: number;
   /** Mean confidence (1 without a confidence head): the BOP score. */
   score: number;
 }
@@ -62,16 +63,16 @@ export async function predictBatch(model: tf.LayersModel, samples: readonly Pick
   const { x, kCrop } = batchTensors(samples, inputPx, norm);
   const out = tf.tidy(() => {
     const o = runModel(model, x);
-    const kp = softArgmax(o.logits);
+    const kp = softArgmax(o.logits, o.stride);
     const { pose, status } = bpnp(kp, tf.tensor2d(Float32Array.from(keypointsMm), [kpCount, 3]), kCrop, { weights: o.confidence });
     const heat = opts.heatmaps ? tf.exp(spatialLogSoftmax(o.logits)).transpose([0, 2, 1]) : undefined; // [B, HW, k]
-    return { kp, pose, status, conf: o.confidence, heat };
+    return { kp, pose, status, conf: o.confidence, heat, side: o.logits.shape[1] };
   });
   const [kpA, poseA, statusA, confA, heatA] = await Promise.all([
     out.kp.data(), out.pose.data(), out.status.data(), out.conf?.data(), out.heat?.data(),
   ]);
   tf.dispose([x, kCrop, out.kp, out.pose, out.status, out.conf, out.heat].filter((t): t is tf.Tensor => !!t));
-  const side = inputPx / kHeatmapStride;
+  const side = out.side;
   const res: Prediction[] = [];
   for (let b = 0; b < B; b++) {
     const pose = Float64Array.from(poseA.subarray(6 * b, 6 * b + 6));
@@ -84,6 +85,7 @@ export async function predictBatch(model: tf.LayersModel, samples: readonly Pick
       keypointsPx: Float32Array.from(kpA.subarray(2 * kpCount * b, 2 * kpCount * (b + 1))),
       confidence,
       heatmaps: heatA ? Float32Array.from(heatA.subarray(side * side * kpCount * b, side * side * kpCount * (b + 1))) : undefined,
+      heatmapSide: side,
       score: confidence ? confidence.reduce((a, c) => a + c, 0) / kpCount : 1,
     });
   }
@@ -215,7 +217,7 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
         samples.push({
           imageKey: s.imageKey, objId: obj.id, inputPx, image: s.image, kCrop: s.kCrop,
           keypointsPx: p.keypointsPx, keypointsGtPx,
-          heatmaps: p.heatmaps!, heatmapSide: inputPx / kHeatmapStride, confidence: p.confidence,
+          heatmaps: p.heatmaps!, heatmapSide: p.heatmapSide, confidence: p.confidence,
           est: { R: p.R, tMm: p.tMm }, gt: { R: Float64Array.from(s.rM2c), tMm: Float64Array.from(s.tM2cMm) }, status: p.status,
           errors: { rotDeg: e.rotDeg, transMm: e.transMm, addMm: e.addMm, keypointPx: meanDistancePx(p.keypointsPx, keypointsGtPx) },
         });

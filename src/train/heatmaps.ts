@@ -2,7 +2,7 @@
  * Heatmaps and their keypoints.
  *
  * Frames: heatmap cell (i, j) (column i, row j) covers crop pixels [s i - 0.5, s (i + 1) - 0.5) with
- * s = kHeatmapStride, so its centre is at crop px u = s i + (s - 1) / 2 (OpenCV pixel centres at
+ * s = the heatmap stride (crop px per cell, the model's heatmapStride), so its centre is at crop px u = s i + (s - 1) / 2 (OpenCV pixel centres at
  * integer coordinates, as src/data/crop.ts).
  *
  * Keypoints come out of the heatmaps by soft-argmax (DSNT, Nibali et al. 2018): a spatial softmax per
@@ -10,15 +10,14 @@
  * symmetric about the keypoint away from the borders.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kHeatmapStride } from './config';
 
 /** Crop px of heatmap cell index i (column or row). */
-export function cellToPx(i: number, stride = kHeatmapStride): number {
+export function cellToPx(i: number, stride: number): number {
   return stride * i + (stride - 1) / 2;
 }
 
 /** Heatmap cell coordinate of crop px u. */
-export function pxToCell(u: number, stride = kHeatmapStride): number {
+export function pxToCell(u: number, stride: number): number {
   return (u - (stride - 1) / 2) / stride;
 }
 
@@ -29,7 +28,7 @@ export function pxToCell(u: number, stride = kHeatmapStride): number {
  * border nearest the point).
  */
 export function gaussianTargets(kpPx: ArrayLike<number>, B: number, k: number, side: number, sigmaCells: number,
-  stride = kHeatmapStride): Float32Array {
+  stride: number): Float32Array {
   const out = new Float32Array(B * side * side * k);
   const gx = new Float64Array(side);
   const gy = new Float64Array(side);
@@ -70,7 +69,7 @@ export function spatialLogSoftmax(logits: tf.Tensor4D): tf.Tensor3D {
 /**
  * Soft-argmax: logits [B, H, W, k] -> keypoints [B, k, 2] in crop px. Differentiable.
  */
-export function softArgmax(logits: tf.Tensor4D, stride = kHeatmapStride): tf.Tensor3D {
+export function softArgmax(logits: tf.Tensor4D, stride: number): tf.Tensor3D {
   const [, H, W] = logits.shape;
   return tf.tidy(() => {
     const p = tf.exp(spatialLogSoftmax(logits)); // [B, k, HW]

@@ -15,7 +15,6 @@ import { cropAffine, type CropWindow } from '../data/crop';
 export { viewWindow } from '../data/crop';
 import { stackImages } from './batch';
 import type { LocaliserConfig, OptimConfig } from './config';
-import { kHeatmapStride } from './config';
 import { cellToPx, gaussianTargets, heatmapLoss } from './heatmaps';
 import { buildModel, normalise, runModel, trainableVariables } from './model';
 import type { Normalisation } from './evaluate';
@@ -74,10 +73,11 @@ export function boxIou(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
- * Host-side decoding of one view's output [H, H, 3] (H = L / 4): the box in view px and the score.
+ * Host-side decoding of one view's output [H, H, 3] (H = L / heatmap stride): the box in view px and the score.
  * Pure; written out so that its arithmetic is tested against hand-made maps.
  */
 export function decodeView(out: ArrayLike<number>, side: number, viewPx: number): { boxViewPx: Float64Array; score: number } {
+  const stride = viewPx / side;
   const n = side * side;
   let max = -Infinity;
   let peak = 0;
@@ -89,8 +89,8 @@ export function decodeView(out: ArrayLike<number>, side: number, viewPx: number)
   for (let i = 0; i < n; i++) {
     const p = Math.exp(out[kChannels * i] - max) / z;
     const y = Math.floor(i / side), x = i % side;
-    u += p * cellToPx(x);
-    v += p * cellToPx(y);
+    u += p * cellToPx(x, stride);
+    v += p * cellToPx(y, stride);
     lw += p * out[kChannels * i + 1];
     lh += p * out[kChannels * i + 2];
     if (Math.abs(x - px) <= kScoreRadiusCells && Math.abs(y - py) <= kScoreRadiusCells) mass += p;
@@ -121,7 +121,8 @@ export class Localiser {
   async trainStep(views: readonly ViewSample[], lr: number, norm: Normalisation): Promise<{ centre: number; size: number }> {
     const B = views.length;
     const L = this.viewPx;
-    const H = L / kHeatmapStride;
+    const stride = this.cfg.model.heatmapStride;
+    const H = L / stride;
     const img = stackImages(views.map((s) => s.image), L, 'localiser view');
     const centres = new Float32Array(2 * B);
     const logSize = new Float32Array(2 * B);
@@ -132,7 +133,7 @@ export class Localiser {
       logSize[2 * b] = Math.log(Math.max(s.boxViewPx[2], 1) / L);
       logSize[2 * b + 1] = Math.log(Math.max(s.boxViewPx[3], 1) / L);
     });
-    const targets = gaussianTargets(centres, B, 1, H, this.cfg.sigmaCells);
+    const targets = gaussianTargets(centres, B, 1, H, this.cfg.sigmaCells, stride);
     const x = tf.tidy(() => normalise(tf.tensor4d(img, [B, L, L, 3]), norm.mean, norm.std));
     const t = tf.tensor4d(targets, [B, H, H, 1]);
     const sizeGt = tf.tensor2d(logSize, [B, 2]);
@@ -181,9 +182,9 @@ export async function detectObjects(model: tf.LayersModel, views: readonly ViewI
   const B = views.length;
   if (B === 0) return [];
   const L = model.inputs[0].shape[1]!;
-  const H = L / kHeatmapStride;
   const img = stackImages(views.map((s) => s.image), L, 'localiser view');
   const out = tf.tidy(() => model.apply(normalise(tf.tensor4d(img, [B, L, L, 3]), norm.mean, norm.std), { training: false }) as tf.Tensor);
+  const H = out.shape[1]!;
   const values = await out.data();
   out.dispose();
   const per = H * H * kChannels;

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
 import { projectPoints } from '../ops/projectPoints';
-import { kHeatmapStride, type LossConfig } from './config';
+import { kLossUnitPx, type LossConfig } from './config';
 import { heatmapLoss, softArgmax } from './heatmaps';
 import type { NetOutputs } from './model';
 
@@ -44,9 +44,9 @@ export interface NetTerms {
 
 /** The network's own terms and its keypoints. */
 export function networkTerms(out: NetOutputs, batch: LossBatch): NetTerms {
-  const kpPx = softArgmax(out.logits);
+  const kpPx = softArgmax(out.logits, out.stride);
   const heatmap = heatmapLoss(out.logits, batch.targets);
-  const keypoint = tf.tidy(() => tf.div(tf.mean(tf.sum(tf.squaredDifference(kpPx, batch.kpGtPx), 2)), kHeatmapStride ** 2) as tf.Scalar);
+  const keypoint = tf.tidy(() => tf.div(tf.mean(tf.sum(tf.squaredDifference(kpPx, batch.kpGtPx), 2)), kLossUnitPx ** 2) as tf.Scalar);
   return { heatmap, keypoint, kpPx };
 }
 
@@ -74,7 +74,7 @@ export function poseTerm(kpPx: tf.Tensor3D, confidence: tf.Tensor2D | undefined,
     const pHat = projectPoints(safePose, pts.posePointsMm, batch.kCrop);
     const pGt = projectPoints(batch.poseGt, pts.posePointsMm, batch.kCrop);
     const d2 = tf.sum(tf.squaredDifference(pHat, pGt), 2); // [B, m]
-    return tf.div(tf.mean(d2), kHeatmapStride ** 2) as tf.Scalar;
+    return tf.div(tf.mean(d2), kLossUnitPx ** 2) as tf.Scalar;
   });
   return { loss, status, pose };
 }

@@ -7,7 +7,8 @@
  *   down0  conv3x3/2 -> 2 width, blocks x res     1/4  (skip)
  *   down_i conv3x3/2 -> x2 channels, blocks x res 1/(4 2^i), i = 1..depth
  *   up_i   nearest x2, conv1x1 to the skip's channels, add the skip, blocks x res   back to 1/4
- *   head   conv3x3 + relu -> conv1x1 -> k heatmap logits [B, S/4, S/4, k]
+ *   up_0   (heatmapStride 2) the same onto the stem's features                       1/2
+ *   head   conv3x3 + relu -> conv1x1 -> k heatmap logits [B, S/stride, S/stride, k]
  *   conf   (optional) conv1x1 -> k, global average, sigmoid -> [B, k]
  *
  * Residual blocks: x + conv3x3(relu(conv3x3(x))), then relu; the second convolution starts at a small
@@ -54,8 +55,8 @@ export function buildModel(cfg: ModelConfig, keypoints: number, seed: number): t
   const b = new Builder(seed);
   const input = tf.input({ shape: [cfg.inputPx, cfg.inputPx, 3], name: kInputName });
   const ch = (level: number) => Math.min(cfg.maxChannels, cfg.width * 2 ** level);
-  let x = b.conv(input, ch(0), 3, 2, 'stem');
-  x = b.conv(x, ch(1), 3, 2, 'down0');
+  const stem = b.conv(input, ch(0), 3, 2, 'stem');
+  let x = b.conv(stem, ch(1), 3, 2, 'down0');
   for (let j = 0; j < cfg.blocks; j++) x = b.res(x, ch(1), `down0_res${j}`);
   const skips: tf.SymbolicTensor[] = [];
   for (let i = 1; i <= cfg.depth; i++) {
@@ -63,8 +64,10 @@ export function buildModel(cfg: ModelConfig, keypoints: number, seed: number): t
     x = b.conv(x, ch(i + 1), 3, 2, `down${i}`);
     for (let j = 0; j < cfg.blocks; j++) x = b.res(x, ch(i + 1), `down${i}_res${j}`);
   }
-  for (let i = cfg.depth; i >= 1; i--) {
-    const skip = skips[i - 1];
+  if (cfg.heatmapStride === 2) skips.unshift(stem);
+  const lowest = cfg.heatmapStride === 2 ? 0 : 1;
+  for (let i = cfg.depth; i >= lowest; i--) {
+    const skip = skips[i - lowest];
     const c = ch(i);
     x = tf.layers.upSampling2d({ size: [2, 2], name: `up${i}_resize` }).apply(x) as tf.SymbolicTensor;
     x = b.conv(x, c, 1, 1, `up${i}_proj`, 'linear');
@@ -72,7 +75,7 @@ export function buildModel(cfg: ModelConfig, keypoints: number, seed: number): t
     x = tf.layers.activation({ activation: 'relu', name: `up${i}_relu` }).apply(x) as tf.SymbolicTensor;
     for (let j = 0; j < cfg.blocks; j++) x = b.res(x, c, `up${i}_res${j}`);
   }
-  const feat = b.conv(x, ch(1), 3, 1, 'head');
+  const feat = b.conv(x, ch(lowest), 3, 1, 'head');
   const heat = b.conv(feat, keypoints, 1, 1, kHeatmapOutput, 'linear');
   const outputs = [heat];
   if (cfg.confidence) {
@@ -85,8 +88,10 @@ export function buildModel(cfg: ModelConfig, keypoints: number, seed: number): t
 }
 
 export interface NetOutputs {
-  /** [B, S/4, S/4, k] heatmap logits */
+  /** [B, S/stride, S/stride, k] heatmap logits */
   logits: tf.Tensor4D;
+  /** crop px per heatmap cell (the model's heatmapStride) */
+  stride: number;
   /** [B, k] in [0, 1], when the model has a confidence head */
   confidence?: tf.Tensor2D;
 }
@@ -94,8 +99,9 @@ export interface NetOutputs {
 /** Runs the model on a normalised batch [B, S, S, 3]. Differentiable (use inside a gradient scope). */
 export function runModel(model: tf.LayersModel, x: tf.Tensor4D): NetOutputs {
   const out = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
-  if (Array.isArray(out)) return { logits: out[0] as tf.Tensor4D, confidence: out[1] as tf.Tensor2D | undefined };
-  return { logits: out as tf.Tensor4D };
+  const logits = (Array.isArray(out) ? out[0] : out) as tf.Tensor4D;
+  const stride = x.shape[1] / logits.shape[1];
+  return { logits, stride, confidence: Array.isArray(out) ? out[1] as tf.Tensor2D | undefined : undefined };
 }
 
 /** The trainable variables, in the model's weight order (the order of checkpoints and optimiser state). */

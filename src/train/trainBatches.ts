@@ -44,7 +44,7 @@ export class TrainBatches {
   }
 
   private stepBatch(samples: TrainingSample[]): StepBatch {
-    const t = keypointTargets(samples, this.data.object.keypointsMm, heatmapSide(this.config.model), this.config.loss.sigmaCells);
+    const t = keypointTargets(samples, this.data.object.keypointsMm, heatmapSide(this.config.model), this.config.model.heatmapStride, this.config.loss.sigmaCells);
     return { image: stackImages(samples.map((s) => s.image), this.config.model.inputPx, 'training sample'), kCrop: stackK(samples), ...t };
   }
 }

@@ -96,6 +96,8 @@ describe('config files', () => {
     expect(errorsOf({ model: { inputPx: 0 } })).toEqual(['my.json: model.inputPx = 0: must be a multiple of 16 (4 x 2^depth)']);
     // A depth out of range is the one fault named, not the input side that would suit another depth.
     expect(errorsOf({ model: { depth: 6 } })).toEqual(['my.json: model.depth = 6: must be 0..3']);
+    expect(errorsOf({ model: { heatmapStride: 3 } })).toEqual(['my.json: model.heatmapStride = 3: must be 2 or 4']);
+    expect(errorsOf({ localiser: { model: { heatmapStride: 8 } } })).toEqual(['my.json: localiser.model.heatmapStride = 8: expected an integer in 2..4']);
   });
 
   it('names unknown keys at any depth, with the keys that are known there', () => {

@@ -12,7 +12,7 @@ import { useCpuBackend } from '../../src/kernels/setup';
 import { bpnp } from '../../src/ops/bpnp';
 import { projectPoints } from '../../src/ops/projectPoints';
 import { so3Log } from '../../src/solver/so3';
-import { heatmapSide, kHeatmapStride, type TrainConfig } from '../../src/train/config';
+import { heatmapSide, kLossUnitPx, type TrainConfig } from '../../src/train/config';
 import type { TrainingData, TrainingSample } from '../../src/train/trainingData';
 import { TrainingEngine, type EngineEvent } from '../../src/train/engine';
 import { gaussianTargets } from '../../src/train/heatmaps';
@@ -110,7 +110,7 @@ async function runReference(cfg: TrainConfig, data: TrainingData, samples: Train
   const k = data.object.keypointsMm.length / 3;
   const S = cfg.model.inputPx;
   const H = heatmapSide(cfg.model);
-  const s = kHeatmapStride;
+  const s = cfg.model.heatmapStride;
   const model = buildModel(cfg.model, k, cfg.seed);
   const vars = trainableVariables(model);
   // GT keypoints: K_crop (R X + t), divided by depth, in float64.
@@ -131,7 +131,7 @@ async function runReference(cfg: TrainConfig, data: TrainingData, samples: Train
   samples.forEach((smp, b) => img.set(smp.image, b * S * S * 3));
   const x = tf.tidy(() => tf.div(tf.sub(tf.tensor4d(img, [kB, S, S, 3]), tf.tensor1d([...cfg.data.mean])), tf.tensor1d([...cfg.data.std])));
   const kpGtT = tf.tensor3d(kpGt, [kB, k, 2]);
-  const targets = tf.tensor3d(gaussianTargets(kpGt, kB, k, H, cfg.loss.sigmaCells), [kB, H * H, k]).transpose([0, 2, 1]);
+  const targets = tf.tensor3d(gaussianTargets(kpGt, kB, k, H, cfg.loss.sigmaCells, s), [kB, H * H, k]).transpose([0, 2, 1]);
   const kCrop = tf.tensor3d(Float32Array.from(samples.flatMap((smp) => Array.from(smp.kCrop))), [kB, 3, 3]);
   const poseGtT = tf.tensor2d(poseGt, [kB, 6]);
   const pts = tf.tensor2d(Float32Array.from(kp), [k, 3]);
@@ -148,11 +148,11 @@ async function runReference(cfg: TrainConfig, data: TrainingData, samples: Train
       const logp = tf.sub(z, tf.logSumExp(z, 2, true));
       const heat = tf.div(tf.sum(tf.mul(targets, tf.sub(tf.log(tf.maximum(targets, 1e-30)), logp))), kB * k) as tf.Scalar;
       const kpHat = tf.reshape(tf.matMul(tf.reshape(tf.exp(logp), [kB * k, H * H]), grid), [kB, k, 2]) as tf.Tensor3D;
-      const kpTerm = tf.div(tf.mean(tf.sum(tf.square(tf.sub(kpHat, kpGtT)), 2)), s * s) as tf.Scalar;
+      const kpTerm = tf.div(tf.mean(tf.sum(tf.square(tf.sub(kpHat, kpGtT)), 2)), kLossUnitPx ** 2) as tf.Scalar;
       const { pose, status } = bpnp(kpHat, pts, kCrop, { weights: conf as tf.Tensor2D });
       const ok = tf.tile(tf.reshape(tf.equal(status, 0), [kB, 1]), [1, 6]);
       const d = tf.sub(projectPoints(tf.where(ok, pose, poseGtT) as tf.Tensor2D, pts, kCrop), projectPoints(poseGtT, pts, kCrop));
-      const poseTerm = tf.div(tf.mean(tf.sum(tf.square(d), 2)), s * s) as tf.Scalar;
+      const poseTerm = tf.div(tf.mean(tf.sum(tf.square(d), 2)), kLossUnitPx ** 2) as tf.Scalar;
       parts.push(...[heat, kpTerm, poseTerm].map((p) => tf.keep(p.clone())));
       return tf.add(tf.add(heat, tf.mul(cfg.loss.keypointWeight, kpTerm)), tf.mul(beta, poseTerm)) as tf.Scalar;
     }, vars);

@@ -33,7 +33,7 @@ async function stemGradient(cfg: TrainConfig, data: Awaited<ReturnType<typeof fi
   const stem = trainableVariables(model)[0];
   const out = tf.tidy(() => {
     const batch = {
-      kpGtPx: tf.tensor3d(kp, [B, k, 2]), targets: tf.tensor4d(gaussianTargets(kp, B, k, H, 1), [B, H, H, k]),
+      kpGtPx: tf.tensor3d(kp, [B, k, 2]), targets: tf.tensor4d(gaussianTargets(kp, B, k, H, 1, 4), [B, H, H, k]),
       kCrop: tf.tensor3d(kCrop, [B, 3, 3]), poseGt: tf.tensor2d(pose, [B, 6]),
     };
     const pts = tf.tensor2d(Float32Array.from(data.object.keypointsMm), [k, 3]);

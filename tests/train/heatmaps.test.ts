@@ -14,18 +14,24 @@ beforeAll(async () => {
 
 describe('heatmap frames', () => {
   it('cell i is centred on crop px 4 i + 1.5 (OpenCV pixel centres, stride 4)', () => {
-    expect(cellToPx(0)).toBe(1.5);
-    expect(cellToPx(3)).toBe(13.5);
-    expect(pxToCell(13.5)).toBe(3);
-    expect(pxToCell(cellToPx(2.25))).toBeCloseTo(2.25, 14);
+    expect(cellToPx(0, 4)).toBe(1.5);
+    expect(cellToPx(3, 4)).toBe(13.5);
+    expect(pxToCell(13.5, 4)).toBe(3);
+    expect(pxToCell(cellToPx(2.25, 4), 4)).toBeCloseTo(2.25, 14);
+  });
+
+  it('at stride 2, cell i is centred on crop px 2 i + 0.5', () => {
+    expect(cellToPx(0, 2)).toBe(0.5);
+    expect(cellToPx(3, 2)).toBe(6.5);
+    expect(pxToCell(6.5, 2)).toBe(3);
   });
 });
 
 describe('gaussianTargets', () => {
   it('each map sums to 1 and peaks at the keypoint cell', () => {
     const side = 8;
-    const kp = [cellToPx(2), cellToPx(5), cellToPx(6), cellToPx(1)]; // keypoint 0 at cell (2, 5), 1 at (6, 1)
-    const t = gaussianTargets(kp, 1, 2, side, 1);
+    const kp = [cellToPx(2, 4), cellToPx(5, 4), cellToPx(6, 4), cellToPx(1, 4)]; // keypoint 0 at cell (2, 5), 1 at (6, 1)
+    const t = gaussianTargets(kp, 1, 2, side, 1, 4);
     for (let p = 0; p < 2; p++) {
       let sum = 0, best = -1, arg = -1;
       for (let c = 0; c < side * side; c++) {
@@ -39,7 +45,7 @@ describe('gaussianTargets', () => {
   });
 
   it('a keypoint far outside still gets a finite map, its mass on the nearest border', () => {
-    const t = gaussianTargets([-400, 10], 1, 1, 8, 1);
+    const t = gaussianTargets([-400, 10], 1, 1, 8, 1, 4);
     expect(t.every(Number.isFinite)).toBe(true);
     let col0 = 0;
     for (let y = 0; y < 8; y++) col0 += t[y * 8];
@@ -53,25 +59,25 @@ describe('softArgmax', () => {
     const logits = new Float32Array(H * W * 2).fill(-50);
     logits[(4 * W + 1) * 2 + 0] = 50; // keypoint 0 at column 1, row 4
     logits[(0 * W + 3) * 2 + 1] = 50; // keypoint 1 at column 3, row 0
-    const kp = softArgmax(tf.tensor4d(logits, [1, H, W, 2]));
+    const kp = softArgmax(tf.tensor4d(logits, [1, H, W, 2]), 4);
     expect(kp.shape).toEqual([1, 2, 2]);
     const v = kp.dataSync();
-    expect(v[0]).toBeCloseTo(cellToPx(1), 4);
-    expect(v[1]).toBeCloseTo(cellToPx(4), 4);
-    expect(v[2]).toBeCloseTo(cellToPx(3), 4);
-    expect(v[3]).toBeCloseTo(cellToPx(0), 4);
+    expect(v[0]).toBeCloseTo(cellToPx(1, 4), 4);
+    expect(v[1]).toBeCloseTo(cellToPx(4, 4), 4);
+    expect(v[2]).toBeCloseTo(cellToPx(3, 4), 4);
+    expect(v[3]).toBeCloseTo(cellToPx(0, 4), 4);
   });
 
   it('recovers a sub-cell keypoint from log of its Gaussian target (symmetric, away from the borders)', () => {
     const side = 16;
     const kp = [23.3, 37.9, 30.05, 28.6];
-    const t = gaussianTargets(kp, 1, 2, side, 1.5);
-    const out = softArgmax(tf.log(tf.tensor4d(t, [1, side, side, 2])) as tf.Tensor4D).dataSync();
+    const t = gaussianTargets(kp, 1, 2, side, 1.5, 4);
+    const out = softArgmax(tf.log(tf.tensor4d(t, [1, side, side, 2])) as tf.Tensor4D, 4).dataSync();
     kp.forEach((v, i) => expect(out[i]).toBeCloseTo(v, 2));
   });
 
   it('is differentiable: moving mass to the right moves x right', () => {
-    const g = tf.grad((l: tf.Tensor) => tf.sum(tf.slice(softArgmax(l as tf.Tensor4D), [0, 0, 0], [1, 1, 1])))(tf.zeros([1, 2, 2, 1]));
+    const g = tf.grad((l: tf.Tensor) => tf.sum(tf.slice(softArgmax(l as tf.Tensor4D, 4), [0, 0, 0], [1, 1, 1])))(tf.zeros([1, 2, 2, 1]));
     const d = g.dataSync(); // cells (0,0) (1,0) (0,1) (1,1); x of cell 1 is larger
     expect(d[1]).toBeGreaterThan(0);
     expect(d[0]).toBeLessThan(0);
@@ -81,7 +87,7 @@ describe('softArgmax', () => {
 describe('heatmapLoss', () => {
   it('is the KL divergence: 0 when the softmax equals the target, positive otherwise', () => {
     const side = 8;
-    const t = tf.tensor4d(gaussianTargets([10, 12, 20, 3], 1, 2, side, 1), [1, side, side, 2]);
+    const t = tf.tensor4d(gaussianTargets([10, 12, 20, 3], 1, 2, side, 1, 4), [1, side, side, 2]);
     expect(heatmapLoss(tf.log(t) as tf.Tensor4D, t).dataSync()[0]).toBeCloseTo(0, 5);
     expect(heatmapLoss(tf.zeros([1, side, side, 2]) as tf.Tensor4D, t).dataSync()[0]).toBeGreaterThan(0.5);
   });

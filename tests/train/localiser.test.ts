@@ -68,7 +68,7 @@ describe('localiser on the bundled renders', () => {
   it('after a short training it finds the object in the whole images (IoU >= 0.5 on most), and no tensor is left', async () => {
     const ds = await loadDataset(await openNodePath(kBundled));
     const cfg = makeConfig('tiny', {
-      localiser: { model: { inputPx: 64, width: 8, depth: 1, blocks: 1, confidence: false, maxChannels: 32 }, batchSize: 8 },
+      localiser: { model: { inputPx: 64, width: 8, depth: 1, blocks: 1, confidence: false, maxChannels: 32, heatmapStride: 4 }, batchSize: 8 },
       optim: { lr: 3e-3, lrWarmupSteps: 10 },
       // Unaugmented: a short run fits the images it trains on (augmentation needs far longer runs).
       data: { augment: false },

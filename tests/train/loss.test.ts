@@ -10,7 +10,7 @@ import { useCpuBackend } from '../../src/kernels/setup';
 import { projectPoints } from '../../src/solver/projection';
 import { solvePnpBatch } from '../../src/solver/pnp';
 import { PnpStatus } from '../../src/solver/status';
-import { kHeatmapStride } from '../../src/train/config';
+import { kLossUnitPx } from '../../src/train/config';
 import { networkTerms, poseTerm, type LossBatch } from '../../src/train/loss';
 import { solveExact } from '../helpers/exactSolve';
 import { makeProblems, type Problems } from '../../src/synthetic/pnpProblems';
@@ -20,24 +20,25 @@ beforeAll(async () => {
   await useCpuBackend('cpu');
 });
 
-const s = kHeatmapStride;
+/** The loss unit: squared px errors are divided by its square at every heatmap stride. */
+const s = kLossUnitPx;
 
 describe('keypoint term', () => {
-  it('is the mean over batch and keypoints of the squared distance of the soft-argmax to the target, in cells^2', () => {
+  it.each([2, 4])('is the mean over batch and keypoints of the squared px distance of the soft-argmax to the target over 4^2, at heatmap stride %i', (stride) => {
     const B = 2, H = 6, k = 3;
     const rng = makeRng(11);
     const logits = Float32Array.from({ length: B * H * H * k }, () => rng.normal());
-    const kpGt = Float32Array.from({ length: B * k * 2 }, () => rng.uniform(0, s * H));
+    const kpGt = Float32Array.from({ length: B * k * 2 }, () => rng.uniform(0, stride * H));
     const batch = { kpGtPx: tf.tensor3d(kpGt, [B, k, 2]), targets: tf.fill([B, H, H, k], 1 / (H * H)) } as unknown as LossBatch;
-    const t = networkTerms({ logits: tf.tensor4d(logits, [B, H, H, k]) }, batch);
-    // By hand: softmax over the H x H cells of each map, the expected cell centre s i + (s - 1) / 2.
+    const t = networkTerms({ logits: tf.tensor4d(logits, [B, H, H, k]), stride }, batch);
+    // By hand: softmax over the H x H cells of each map, the expected cell centre stride i + (stride - 1) / 2.
     let sum = 0;
     const kp = new Float64Array(B * k * 2);
     for (let b = 0; b < B; b++) for (let j = 0; j < k; j++) {
       let z = 0, u = 0, v = 0;
       for (let y = 0; y < H; y++) for (let x = 0; x < H; x++) {
         const e = Math.exp(logits[((b * H + y) * H + x) * k + j]);
-        z += e; u += e * (s * x + (s - 1) / 2); v += e * (s * y + (s - 1) / 2);
+        z += e; u += e * (stride * x + (stride - 1) / 2); v += e * (stride * y + (stride - 1) / 2);
       }
       kp[2 * (b * k + j)] = u / z;
       kp[2 * (b * k + j) + 1] = v / z;
