@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseBackend, parseCommandLine, parseInteger, UsageError } from '../../src/cli/common';
+import { parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -26,6 +26,9 @@ describe('command-line arguments', () => {
       [['--K', '--json'], /--K needs a value/],
       [['--json=yes'], /--json is a switch and takes no value/],
       [['stray'], /unexpected argument stray/],
+      // A flag of one value given twice: which one was meant cannot be guessed (--images may repeat).
+      [['--seed', '1', '--seed=2'], /^--seed given twice \(1 and 2\); give it once$/],
+      [['--K=1,2,3,4', '--K', '-1,2,3,4'], /^--K given twice/],
     ];
     for (const [argv, message] of bad) {
       expect(() => parseCommandLine(argv, options)).toThrow(UsageError);
@@ -34,6 +37,14 @@ describe('command-line arguments', () => {
     expect(() => parseBackend('gpu')).toThrow(/--backend gpu: expected auto/);
     expect(() => parseInteger('steps', '1.5', 1)).toThrow('--steps 1.5: expected a positive integer');
     expect(() => parseInteger('seed', '', 0)).toThrow('--seed : expected an integer >= 0');
+    expect(() => parseInteger('quality', '101', 1, 100)).toThrow('--quality 101: expected an integer from 1 to 100');
+    expect(parseInteger('quality', '100', 1, 100)).toBe(100);
+    expect(parseIntegerList('seeds', '1,0,7', 0)).toEqual([1, 0, 7]);
+    expect(() => parseIntegerList('seeds', 'abc', 0)).toThrow('--seeds abc: abc is not an integer >= 0; expected a comma list of integers >= 0');
+    expect(() => parseIntegerList('n', '8,3', 4, ' (PnP needs 4 points)')).toThrow('--n 8,3: 3 is not an integer >= 4; expected a comma list of integers >= 4 (PnP needs 4 points)');
+    expect(() => parseIntegerList('B', '1,,2', 1)).toThrow('--B 1,,2: an empty item; expected a comma list of integers >= 1');
+    expect(parseChoiceList('variants', 'heatmap,pose-kp', ['heatmap', 'pose-kp', 'pose-mesh'])).toEqual(['heatmap', 'pose-kp']);
+    expect(() => parseChoiceList('variants', 'heatmap,pose', ['heatmap', 'pose-kp'])).toThrow('--variants heatmap,pose: pose is not one of heatmap, pose-kp');
   });
 
   it('every command prints its usage on --help and exits 0', () => {
