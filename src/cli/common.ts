@@ -11,6 +11,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { isUsable, type Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
 import { openNodePath } from '../data/source/node';
+import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
 import { unzipBundle, zipBundle, type BundleFiles } from '../train/bundle';
 import { prepareOutputFile, UsageError } from './args';
@@ -44,15 +45,19 @@ export async function selectBackend(b: BackendName): Promise<string> {
   }
 }
 
+/** A folder or zip given to `flag`, or a UsageError naming the flag and the path as given (once). */
+export async function openSource(path: string, flag: string): Promise<ByteSource> {
+  try {
+    return await openNodePath(path);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new UsageError(`${flag} ${path}: ${message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message}`);
+  }
+}
+
 /** Loads a dataset, or throws a UsageError listing why nothing trainable is in it. */
 export async function openDataset(path: string): Promise<Dataset> {
-  let source;
-  try {
-    source = await openNodePath(path);
-  } catch (e) {
-    throw new UsageError(`--dataset ${path}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const ds = await loadDataset(source);
+  const ds = await loadDataset(await openSource(path, '--dataset'));
   if (!isUsable(ds)) {
     const lines = ds.problems.slice(0, 10).map((p) => `  ${p.file}${p.field ? ` (${p.field})` : ''}: ${p.message}`);
     const more = ds.problems.length > 10 ? [`  ... and ${ds.problems.length - 10} more`] : [];
