@@ -4,7 +4,7 @@
  * it, and eval reads it back and writes a BOP CSV; Ctrl-C stops a run and still writes its bundle.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -140,6 +140,14 @@ describe('train and eval command lines', () => {
     const r = cli('train', ['--dataset', dataset, '--resume', run, '--steps', '2']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--steps 2: the bundle is already at step 3; give a larger total to train further/);
+    // A bundle whose weights.bin was cut short is named, with the bytes it needs and has.
+    const truncated = join(dir, 'truncated-run');
+    cpSync(run, truncated, { recursive: true });
+    const weights = readFileSync(join(truncated, 'weights.bin'));
+    writeFileSync(join(truncated, 'weights.bin'), weights.subarray(0, 138));
+    const tr = cli('eval', ['--model', truncated, '--dataset', dataset, '--backend', 'cpu']);
+    expect(tr.code).toBe(2);
+    expect(tr.stderr).toContain(`--model ${truncated}: bundle: weights.bin has 138 bytes, shorter than the ${weights.length} bytes model.json's weightsManifest needs (truncated?)`);
     // A real bundle too: a seed for its resumed run is refused, not ignored.
     const s = cli('train', ['--dataset', dataset, '--resume', run, '--steps', '5', '--seed', '5']);
     expect(s.code).toBe(2);
