@@ -1,9 +1,12 @@
 /**
  * The command line's one argument syntax (src/cli/common.ts parseCommandLine): values after a space
  * or an equals sign, negative numbers as values, switches, positionals, and every mistake a UsageError;
- * and every command answers --help with its usage and exit 0.
+ * and every command (src/cli, make-dataset, the benchmarks) answers --help with its usage and exit 0, the
+ * usage the README shows.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, UsageError } from '../../src/cli/common';
 
@@ -47,11 +50,20 @@ describe('command-line arguments', () => {
     expect(() => parseChoiceList('variants', 'heatmap,pose', ['heatmap', 'pose-kp'])).toThrow('--variants heatmap,pose: pose is not one of heatmap, pose-kp');
   });
 
-  it('every command prints its usage on --help and exits 0', () => {
-    for (const command of ['pnp', 'demo', 'dataset', 'train', 'eval', 'predict']) {
-      const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', `src/cli/${command}.ts`, '--help'], { encoding: 'utf8', env: process.env });
+  it('every command prints its usage on --help and exits 0, and the README shows that usage', () => {
+    // The README's command lines, each wrapped over lines as it likes: compared with spaces collapsed.
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    const scripts: [string, string][] = [
+      ...['pnp', 'demo', 'dataset', 'train', 'eval', 'predict'].map((c): [string, string] => [c, `src/cli/${c}.ts`]),
+      ['make-dataset', 'scripts/make-dataset.ts'],
+      ...['pnp', 'train', 'accuracy'].map((b): [string, string] => [`bench:${b}`, `bench/${b}.ts`]),
+    ];
+    for (const [command, script] of scripts) {
+      const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', script, '--help'], { encoding: 'utf8', env: process.env });
       expect(r.status, `${command}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^usage: npm run ${command} -- `));
+      const lines = r.stdout.replace(/^usage: /, '').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('npm run '));
+      for (const line of lines) expect(readme, `README shows ${line}`).toContain(line.replace(/\s+/g, ' '));
     }
   });
 });
