@@ -1,7 +1,7 @@
 /**
  * `npm run bench:accuracy [-- --dataset <folder|zip>] [--config small] [--steps N] [--seeds 1,2]
  *                          [--variants heatmap,pose-kp,pose-mesh] [--eval-every K] [--pose-after S]
- *                          [--backend auto|webgpu|wasm|cpu] [--machine name]`
+ *                          [--backend auto|webgpu|wasm|cpu] [--machine name] [--out <file.json|folder/>]`
  *
  * The ablation of BPnP's LINEMOD experiment (Chen et al., CVPR 2020, section 5.3) on PoseLab's engine:
  * the same network and data trained with
@@ -12,27 +12,24 @@
  * every variant alike). The pose loss starts after --pose-after steps and ramps over as many again.
  * Writes bench/results/accuracy-<machine>.json (every evaluation, with step and wall time) and
  * accuracy-<machine>.svg (ADD-0.1d, 2D-5px and 5cm5deg against steps and wall time, one line per run),
- * and prints the final table.
+ * and prints the final table. --out: a .json file (the .svg beside it), or a folder to write those
+ * names in. Arguments and the dataset are checked before the run (bench/args.ts): exit 2 naming the flag.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { decodePure } from '../src/data/decode/pure';
-import { isConfigName, makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
+import { openDataset, prepareOutputFile, runMain, selectBackend } from '../src/cli/common';
+import { makeConfig, type TrainConfig } from '../src/train/config';
 import { datasetTrainingData } from '../src/train/datasetTrainingData';
 import { TrainingEngine } from '../src/train/engine';
 import type { PoseMetrics } from '../src/train/metrics';
-import { parseArgs } from 'node:util';
-import { loadDataset } from '../src/data/load';
-import { openNodePath } from '../src/data/source/node';
-import { isBackendName, useBackend } from '../src/node/backend';
+import { benchOutPath, kAccuracyBenchUsage, kVariants, parseAccuracyBenchArgs, prepareBenchOut, type Variant } from './args';
 import { deviceSlug } from './device';
 
 const here = dirname(fileURLToPath(import.meta.url));
-type Variant = 'heatmap' | 'pose-kp' | 'pose-mesh';
-const kVariants: Variant[] = ['heatmap', 'pose-kp', 'pose-mesh'];
 
 interface Point { step: number; wallS: number; add01d: number; proj5px: number; cm5deg5: number; detectionRecall: number }
 interface Run { variant: Variant; seed: number; points: Point[]; final: PoseMetrics; wallS: number }
@@ -44,26 +41,14 @@ function variantConfig(base: TrainConfig, v: Variant, seed: number, poseAfter: n
   return { ...base, seed, loss };
 }
 
-async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
-      dataset: { type: 'string' }, config: { type: 'string' }, steps: { type: 'string' }, seeds: { type: 'string' },
-      variants: { type: 'string' }, 'eval-every': { type: 'string' }, 'pose-after': { type: 'string' }, backend: { type: 'string' }, machine: { type: 'string' },
-    },
-  });
+async function main(argv: string[]): Promise<number> {
+  const v = parseAccuracyBenchArgs(argv);
+  const { config: name, steps, evalEvery, poseAfter, seeds, variants } = v;
   const dataset = v.dataset ?? join(here, '..', 'public', 'datasets', 'poselab-toy');
-  const name = (v.config ?? 'small') as ConfigName;
-  if (!isConfigName(name)) throw new Error(`--config ${v.config}: expected tiny, small, default or large`);
-  const steps = Number(v.steps ?? 2000);
-  const evalEvery = Number(v['eval-every'] ?? Math.max(1, Math.round(steps / 8)));
-  const poseAfter = Number(v['pose-after'] ?? Math.round(steps / 4));
-  const seeds = (v.seeds ?? '1,2').split(',').map(Number);
-  const variants = (v.variants ?? kVariants.join(',')).split(',') as Variant[];
-  for (const x of variants) if (!kVariants.includes(x)) throw new Error(`--variants: ${x} is not one of ${kVariants.join(', ')}`);
-  const want = v.backend ?? 'auto';
-  if (!isBackendName(want)) throw new Error(`--backend ${want}: expected auto, webgpu, wasm or cpu`);
-  const { backend } = await useBackend(want);
-  const ds = await loadDataset(await openNodePath(dataset));
+  // Where the results go is settled before the run: a bad --out is a usage error, not a lost benchmark.
+  const outTo = await prepareBenchOut(v.out);
+  const backend = await selectBackend(v.backend);
+  const ds = await openDataset(dataset);
   const runs: Run[] = [];
   for (const variant of variants) {
     for (const seed of seeds) {
@@ -89,21 +74,23 @@ async function main(): Promise<void> {
     }
   }
   const machine = v.machine ?? (backend === 'webgpu' ? deviceSlug('gpu') : `cpu-${backend}`);
-  const out = join(here, 'results', `accuracy-${machine}`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(`${out}.json`, `${JSON.stringify({
+  const outJson = benchOutPath(outTo, join(here, 'results'), `accuracy-${machine}.json`);
+  await prepareOutputFile(outJson, '--out');
+  const outSvg = outJson.replace(/\.json$/i, '.svg');
+  writeFileSync(outJson, `${JSON.stringify({
     benchmark: 'accuracy', machine, date: new Date().toISOString(), cpu: `${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}`,
     memoryGiB: Math.round(totalmem() / 2 ** 30), backend, tfjs: tf.version.tfjs, dataset, config: name, steps, evalEvery, poseAfter,
     note: 'test split, crops from the localiser (detected); the pose loss starts at poseAfter and ramps over poseAfter steps',
     runs,
   }, null, 1)}\n`);
-  writeFileSync(`${out}.svg`, plot(runs, `${name}, ${steps} steps, ${backend} on ${cpus().length} cores`));
+  writeFileSync(outSvg, plot(runs, `${name}, ${steps} steps, ${backend} on ${cpus().length} cores`));
   console.log('variant     seed  ADD-0.1d  2D-5px  5cm5deg  detected  wall s');
   for (const r of runs) {
     const p = (x: number) => `${(100 * x).toFixed(1)}%`.padStart(8);
     console.log(`${r.variant.padEnd(10)} ${String(r.seed).padStart(5)} ${p(r.final.add01d)}${p(r.final.proj5px)} ${p(r.final.cm5deg5)}  ${p(r.final.detectionRecall)} ${r.wallS.toFixed(0).padStart(7)}`);
   }
-  console.log(`wrote ${out}.json and ${out}.svg`);
+  console.log(`wrote ${outJson} and ${outSvg}`);
+  return 0;
 }
 
 /** Six small line charts (three metrics against steps, then against wall time), one line per run. */
@@ -133,7 +120,4 @@ function plot(runs: Run[], title: string): string {
     `<rect width="100%" height="100%" fill="white"/>${legend}<text x="${width - m}" y="16" font-size="12" text-anchor="end">${title}; dashed: even seeds</text>${parts.join('')}</svg>\n`;
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-  process.exit(1);
-});
+runMain(() => main(process.argv.slice(2)), kAccuracyBenchUsage);

@@ -1,14 +1,15 @@
 /**
- * `npm run bench:pnp [-- --quick] [--B 1024] [--n 8] [--out file.json]`: batched PnP throughput, forward and
+ * `npm run bench:pnp [-- --quick] [--B 1024] [--n 8] [--out <file.json|folder/>]`: batched PnP throughput, forward and
  * forward+backward, for the WGSL kernels (the bpnp op on tfjs's webgpu backend), the bpnp op on tfjs's cpu
  * backend (the float64 solver, with the tensors' conversions), the float64 solver called directly
  * (src/solver), and loops over OpenCV.js solvePnP ITERATIVE and SQPnP (forward only, one problem per call
  * as the public BPnP code does; SQPnP alone, without a refinement), all in one run on one machine, so the
  * ratios compare like with like. --B and --n run one configuration alone (each may be a comma list).
- * Prints a table and writes bench/results/pnp-<device>.json (or --out).
+ * Prints a table and writes bench/results/pnp-<device>.json (or --out: a .json file, or a folder to
+ * write that name in). Arguments are checked before the run (bench/args.ts): exit 2 naming the flag.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,24 +17,13 @@ import { adapterName, useNodeWebgpu } from '../src/node/webgpu';
 import { bpnp } from '../src/ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../src/solver/pnp';
 import { makeProblems, type Problems } from '../src/synthetic/pnpProblems';
+import { prepareOutputFile, runMain } from '../src/cli/args';
+import { benchOutPath, kPnpBenchUsage, parsePnpBenchArgs, prepareBenchOut } from './args';
 import { deviceSlug } from './device';
-import { parseArgs } from 'node:util';
 import { loadOpenCv, solvePnpOpenCv, type OpenCv } from './opencv';
 
-const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, B: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } },
-});
-const quick = args.quick ?? false;
-const listArg = (v: string | undefined, name: string): number[] | undefined => {
-  if (v === undefined) return undefined;
-  const xs = v.split(',').map(Number);
-  if (xs.some((x) => !(Number.isInteger(x) && x > 0))) throw new Error(`--${name}: expected positive integers, got ${v}`);
-  return xs;
-};
-const kBatches = listArg(args.B, 'B') ?? (quick ? [1, 64, 1024] : [1, 64, 1024, 16384]);
-const kPoints = listArg(args.n, 'n') ?? [8, 64];
-/** Repeat a measurement until this much time has been spent (at least once, at most kMaxReps). */
-const kMinMs = quick ? 300 : 1500;
+/** Repeat a measurement until this much time has been spent (at least once, at most kMaxReps): 1500 ms, 300 with --quick. */
+let minMs = 1500;
 const kMaxReps = 20;
 
 interface Timing {
@@ -46,7 +36,7 @@ async function time(fn: () => Promise<void> | void): Promise<Timing> {
   await fn(); // warm-up: pipeline compilation, JIT, allocation
   const samples: number[] = [];
   const start = performance.now();
-  while (samples.length < kMaxReps && (samples.length === 0 || performance.now() - start < kMinMs)) {
+  while (samples.length < kMaxReps && (samples.length === 0 || performance.now() - start < minMs)) {
     const t0 = performance.now();
     await fn();
     samples.push(performance.now() - t0);
@@ -124,7 +114,11 @@ async function benchSqpnp(cv: OpenCv, p: Problems): Promise<Row> {
 const fmtMs = (t?: Timing) => (t ? t.ms.toFixed(t.ms < 10 ? 2 : 1) : '-');
 const fmtRate = (B: number, t?: Timing) => (t ? Math.round((1000 * B) / t.ms).toLocaleString('en-US') : '-');
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<number> {
+  const { quick, batches: kBatches, points: kPoints, out: outArg } = parsePnpBenchArgs(argv);
+  if (quick) minMs = 300;
+  // Where the results go is settled before the run: a bad --out is a usage error, not a lost benchmark.
+  const outTo = await prepareBenchOut(outArg);
   await useNodeWebgpu();
   const cv = await loadOpenCv();
   const machine = {
@@ -172,15 +166,13 @@ async function main(): Promise<void> {
     };
   });
   console.table(table);
-  const out = args.out ?? join(dirname(fileURLToPath(import.meta.url)), 'results', `pnp-${deviceSlug(machine.adapter)}${quick ? '-quick' : ''}.json`);
-  mkdirSync(dirname(out), { recursive: true });
+  const out = benchOutPath(outTo, join(dirname(fileURLToPath(import.meta.url)), 'results'), `pnp-${deviceSlug(machine.adapter)}${quick ? '-quick' : ''}.json`);
+  await prepareOutputFile(out, '--out');
   const note = 'median wall time per call; wgsl timings end with one readback of the results; op-cpu is the bpnp op on ' +
     "tfjs's cpu backend (the float64 solver plus tensor conversions); opencv-sqpnp is SQPnP alone, without refinement";
-  writeFileSync(out, JSON.stringify({ machine, note, argv: process.argv.slice(2), rows, table }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ machine, note, argv, rows, table }, null, 2) + '\n');
   console.log(`wrote ${out}`);
+  return 0;
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runMain(() => main(process.argv.slice(2)), kPnpBenchUsage);

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:train [-- --configs tiny@32,small@8,small,default,large] [--backends wasm,cpu,webgpu] [--steps N]
- *                       [--warmup N] [--machine name] [--all] [--no-torch]`
+ *                       [--warmup N] [--machine name] [--all] [--no-torch] [--out <file.json|folder/>]`
  *
  * Training throughput per config and backend, against PyTorch in the same run:
  * - the engine's whole step (data, network, heatmap and keypoint losses, the pose loss through bpnp,
@@ -13,8 +13,9 @@
  * at LINEMOD-like distances), so only compute is measured; the pose loss is on from the first step.
  * The first --warmup steps (shader compilation, allocation) are left out. 'name@B' runs a config at
  * batch B (tiny@32: the PnP layer at batch 32 beside the smallest network). Results merge into
- * bench/results/train-<machine>.json, replacing rows of the same config, batch and backend, so slow
- * cases can be run apart.
+ * bench/results/train-<machine>.json (or --out: a .json file, or a folder to write that name in),
+ * replacing rows of the same config, batch and backend, so slow cases can be run apart. Arguments are
+ * checked before the run (bench/args.ts): exit 2 naming the flag.
  *
  * Without --all, cases that say nothing but take very long are skipped: on a software WebGPU adapter
  * (SwiftShader) everything but tiny; on the cpu backend (plain JavaScript convolutions) everything
@@ -22,21 +23,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { boxCorners } from '../src/data/mesh';
 import { hashSeed, Rng } from '../src/data/rng';
 import { so3Exp } from '../src/solver/so3';
 import { useBackend } from '../src/node/backend';
 import { adapterName } from '../src/node/webgpu';
-import { isConfigName, makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
+import { prepareOutputFile, runMain, UsageError } from '../src/cli/args';
+import { makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
 import type { TrainingData, TrainingSample } from '../src/train/trainingData';
 import { TrainingEngine } from '../src/train/engine';
 import { buildModel, parameterCount, runModel, trainableVariables } from '../src/train/model';
 import { Adam } from '../src/ops/adam';
+import { benchOutPath, kTrainBenchUsage, parseTrainBenchArgs, prepareBenchOut } from './args';
 import { deviceSlug } from './device';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -192,27 +194,30 @@ async function benchOne(name: ConfigName, backend: string, steps: number, warmup
   };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      configs: { type: 'string', default: 'tiny@32,small@8,small,default,large' }, backends: { type: 'string', default: 'wasm,cpu,webgpu' },
-      steps: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' }, machine: { type: 'string' },
-      all: { type: 'boolean', default: false }, 'no-torch': { type: 'boolean', default: false },
-    },
-  });
-  const cases = values.configs.split(',').map((c) => {
-    const [name, b] = c.split('@');
-    if (!isConfigName(name) || (b !== undefined && !(Number(b) >= 1))) throw new Error(`--configs: ${c} is not <tiny|small|default|large>[@batch]`);
-    return { name, batch: b === undefined ? undefined : Number(b) };
-  });
-  const backends = values.backends.split(',');
-  const steps = Math.max(1, Number(values.steps));
-  const warmup = Math.max(0, Number(values.warmup));
+/** The earlier results in the file this run merges into, if it exists; a file that is not one is a usage error, not overwritten. */
+function earlierResults(path: string): { results?: Row[]; webgpuAdapter?: string } | undefined {
+  if (!existsSync(path)) return undefined;
+  let old: unknown;
+  try {
+    old = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    old = undefined;
+  }
+  if (typeof old === 'object' && old !== null && (old as { benchmark?: unknown }).benchmark === 'train') return old as { results?: Row[]; webgpuAdapter?: string };
+  throw new UsageError(`--out ${path}: exists and is not a bench:train results file (this run's rows would be merged into it); give another name`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const values = parseTrainBenchArgs(argv);
+  const { cases, backends, steps, warmup } = values;
+  // Where the results go is settled before the run: a bad --out is a usage error, not a lost benchmark.
+  const outTo = await prepareBenchOut(values.out);
+  if (outTo.file) earlierResults(outTo.file);
   const results: Row[] = [];
   const skipped: string[] = [];
   let adapter = 'none';
   // PyTorch once per (config, batch): the same peer for every backend's row.
-  const torchWhy = values['no-torch'] ? '--no-torch' : ensureTorch();
+  const torchWhy = values.noTorch ? '--no-torch' : ensureTorch();
   if (torchWhy) skipped.push(`PyTorch peer: ${torchWhy}`);
   const torchRuns = new Map<string, TorchResult>();
   const torch = (cfg: TrainConfig, heatmaps: number): TorchResult | null => {
@@ -222,7 +227,6 @@ async function main(): Promise<void> {
     return torchRuns.get(key)!;
   };
   for (const backend of backends) {
-    if (backend !== 'webgpu' && backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backends: ${backend} is not wasm, cpu or webgpu`);
     try {
       await useBackend(backend);
       if (backend === 'webgpu') adapter = await adapterName();
@@ -263,12 +267,12 @@ async function main(): Promise<void> {
     results,
     skipped,
   };
-  const out = join(here, 'results', `train-${machine}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  if (existsSync(out)) {
+  const out = benchOutPath(outTo, join(here, 'results'), `train-${machine}.json`);
+  await prepareOutputFile(out, '--out');
+  const old = earlierResults(out);
+  if (old) {
     // Merge: keep earlier rows this run did not measure again (and the adapter they name).
     const key = (r: Row) => `${r.config}@${r.batch}/${r.backend}`;
-    const old = JSON.parse(readFileSync(out, 'utf8')) as { results?: Row[]; webgpuAdapter?: string };
     const fresh = new Set(results.map(key));
     results.unshift(...(old.results ?? []).filter((r) => !fresh.has(key(r))));
     if (adapter === 'none' && old.webgpuAdapter) adapter = old.webgpuAdapter;
@@ -283,9 +287,7 @@ async function main(): Promise<void> {
   }
   for (const s of skipped) console.log(`skipped ${s}`);
   console.log(`wrote ${out}`);
+  return 0;
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-  process.exit(1);
-});
+runMain(() => main(process.argv.slice(2)), kTrainBenchUsage);

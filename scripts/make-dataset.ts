@@ -1,19 +1,27 @@
 /**
- * `npm run make-dataset [-- --out <dir>] [--train N] [--test N] [--seed S]`
+ * `npm run make-dataset [-- --out <folder>] [--train N] [--test N] [--seed S] [--quality Q]`
  *
  * Builds the bundled default dataset (public/datasets/poselab-toy/, BOP layout): our own textured
  * object (make-dataset/toy-object.ts) rendered with three.js in Debian's Chromium (WebGL through
  * SwiftShader, driven by playwright-core) at LINEMOD-like poses and distances over random cluttered
  * backgrounds, with occluders, full and visible masks, and exact ground truth (the renderer's camera
  * is the dataset's K). Seeded: rerunning gives the same poses and scenes.
+ *
+ * The command line of src/cli (src/cli/args.ts): every argument is checked before anything is touched
+ * (exit 2 naming the flag and value; --help prints the usage, exit 0). --out may be a new folder, an empty
+ * one, or one this script wrote before (its manifest.json names poselab-toy); anything else is refused,
+ * never deleted. The dataset is rendered into a sibling folder and replaces --out only once complete, so
+ * a failed run leaves the old one as it was.
  */
 import { build } from 'esbuild';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { mkdirSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { parseFlags, parseInteger, runMain, UsageError } from '../src/cli/args';
 import { boundsOf, diameterOf } from '../src/data/mesh';
 import { writePly } from '../src/data/ply';
 import { Rng } from '../src/data/rng';
@@ -25,17 +33,46 @@ const kLinemodK = [572.4114, 0, 325.2611, 0, 573.57043, 242.04899, 0, 0, 1];
 const kW = 640;
 const kH = 480;
 const kBudgetBytes = 20e6;
+/** The name in the manifest.json this script writes: the mark of a folder it may replace. */
+const kDatasetName = 'poselab-toy';
+const kChromium = '/usr/bin/chromium';
+const kUsage = 'usage: npm run make-dataset -- [--out <folder>] [--train N] [--test N] [--seed S] [--quality Q]\n' +
+  '  --out      the dataset folder (default public/datasets/poselab-toy): new, empty, or one make-dataset wrote\n' +
+  '  --train N  training images, N >= 1 (default 200); --test N: test images, N >= 1 (default 100)\n' +
+  '  --seed S   an integer >= 0 (default 1); --quality Q: JPEG quality, 1 to 100 (default 80)';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+interface Options { outDir: string; nTrain: number; nTest: number; seed: number; quality: number }
+
+function parseOptions(argv: string[]): Options {
+  const v = parseFlags(argv, { out: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, seed: { type: 'string' }, quality: { type: 'string' } });
+  if (v.out !== undefined && v.out.trim() === '') throw new UsageError('--out needs a folder');
+  return {
+    outDir: v.out ?? join(here, '..', 'public', 'datasets', kDatasetName),
+    nTrain: parseInteger('train', v.train, 1) ?? 200,
+    nTest: parseInteger('test', v.test, 1) ?? 100,
+    seed: parseInteger('seed', v.seed, 0) ?? 1,
+    // jpeg-js takes 1 to 100 (it clamps anything else).
+    quality: parseInteger('quality', v.quality, 1, 100) ?? 80,
+  };
 }
 
-const outDir = arg('out', join(here, '..', 'public', 'datasets', 'poselab-toy'));
-const nTrain = Number(arg('train', '200'));
-const nTest = Number(arg('test', '100'));
-const seed = Number(arg('seed', '1'));
-const quality = Number(arg('quality', '80'));
+/**
+ * Refuses an --out that this script may not replace: a file, or a folder that is not empty and has no
+ * manifest.json naming poselab-toy (a dataset of someone else's, a home folder, the repository).
+ */
+async function checkOutDir(out: string): Promise<void> {
+  const s = await stat(out).catch(() => undefined);
+  if (!s) return;
+  if (!s.isDirectory()) throw new UsageError(`--out ${out}: is a file, not a folder; nothing was changed`);
+  if ((await readdir(out)).length === 0) return;
+  const manifest = await readFile(join(out, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
+  const name = typeof manifest === 'object' && manifest !== null ? (manifest as { name?: unknown }).name : undefined;
+  if (name !== kDatasetName) {
+    throw new UsageError(`--out ${out}: the folder exists, is not empty and is not a dataset make-dataset wrote (no manifest.json naming ${kDatasetName}); ` +
+      'it is left as it is: give a new or empty folder, or one make-dataset wrote');
+  }
+}
+
 const pad6 = (n: number) => String(n).padStart(6, '0');
 
 /**
@@ -96,12 +133,42 @@ function listFiles(dir: string): string[] {
   return out;
 }
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<number> {
+  const { outDir, nTrain, nTest, seed, quality } = parseOptions(argv);
+  await checkOutDir(outDir);
+  if (!existsSync(kChromium)) throw new Error(`make-dataset renders in Debian's Chromium, not found at ${kChromium} (as root: apt-get install -y chromium); nothing was changed`);
+  // Rendered beside --out and moved into place once complete: a run that fails leaves --out as it was.
+  await mkdir(dirname(outDir), { recursive: true });
+  const stage = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.partial-`));
+  await chmod(stage, 0o755); // mkdtemp's folder is private; the dataset is served and shipped
+  process.once('SIGINT', () => {
+    rmSync(stage, { recursive: true, force: true });
+    process.exit(130);
+  });
+  let written: { files: number; bytes: number };
+  try {
+    written = await render(stage, { nTrain, nTest, seed, quality });
+  } catch (e) {
+    await rm(stage, { recursive: true, force: true });
+    throw e;
+  }
+  await rm(outDir, { recursive: true, force: true });
+  await rename(stage, outDir);
+  console.log(`[make-dataset] ${written.files} files, ${(written.bytes / 1e6).toFixed(1)} MB in ${outDir}`);
+  // The issue's budget is 20 MB (decimal) for the whole folder as shipped.
+  if (written.bytes > kBudgetBytes) {
+    console.error(`[make-dataset] over the ${kBudgetBytes / 1e6} MB budget: lower --quality or the image counts`);
+    return 1;
+  }
+  return 0;
+}
+
+/** Renders the whole dataset into outDir (a new, empty folder); returns the count and bytes of its files but manifest.json. */
+async function render(outDir: string, { nTrain, nTest, seed, quality }: Omit<Options, 'outDir'>): Promise<{ files: number; bytes: number }> {
   const mesh = toyMesh();
   const texSize = 512;
   const texture = toyTexture(texSize);
   const bounds = boundsOf(mesh.positions);
-  rmSync(outDir, { recursive: true, force: true });
   write(join(outDir, 'models', 'obj_000001.ply'), writePly(mesh, ['PoseLab toy watering can, mm, CC0']));
   write(join(outDir, 'models', 'obj_000001.png'), encodePng({ width: texSize, height: texSize, data: texture, channels: 3, depth: 8 }));
   const size = [0, 1, 2].map((k) => bounds.max[k] - bounds.min[k]);
@@ -114,7 +181,7 @@ async function main(): Promise<void> {
   // The project's usual headless flags (WebGPU through SwiftShader's Vulkan), plus ANGLE on SwiftShader
   // for WebGL, which three.js renders with here: CPU rendering, no GPU needed; reruns here gave identical bytes.
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: kChromium,
     args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader',
       '--disable-background-networking', '--disable-component-update', '--no-first-run', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
   });
@@ -164,15 +231,9 @@ async function main(): Promise<void> {
 
   write(join(outDir, 'README.md'), readme(nTrain, nTest));
   const files = listFiles(outDir).filter((p) => p !== 'manifest.json');
-  const manifest = { name: 'poselab-toy', files: files.map((p) => ({ path: p, bytes: statSync(join(outDir, p)).size })) };
+  const manifest = { name: kDatasetName, files: files.map((p) => ({ path: p, bytes: statSync(join(outDir, p)).size })) };
   write(join(outDir, 'manifest.json'), JSON.stringify(manifest));
-  const total = manifest.files.reduce((a, f) => a + f.bytes, 0);
-  console.log(`[make-dataset] ${files.length} files, ${(total / 1e6).toFixed(1)} MB in ${outDir}`);
-  // The issue's budget is 20 MB (decimal) for the whole folder as shipped.
-  if (total > kBudgetBytes) {
-    console.error(`[make-dataset] over the ${kBudgetBytes / 1e6} MB budget: lower --quality or the image counts`);
-    process.exit(1);
-  }
+  return { files: files.length, bytes: manifest.files.reduce((a, f) => a + f.bytes, 0) };
 }
 
 function readme(train: number, test: number): string {
@@ -199,7 +260,4 @@ PoseLab's own script; no third-party assets are included.
 `;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(() => main(process.argv.slice(2)), kUsage);

@@ -1,9 +1,9 @@
 /**
  * What every command of the command line shares: one argument syntax, one usage format, the same
  * exit codes (0 done, 1 failure, 2 usage error: printed with the usage; `--help` prints the usage and
- * exits 0), the same --backend choice and default (auto), and, for the commands around training,
- * opening a dataset from a folder or zip and reading and writing bundles as folders or zips.
- * Everything about training itself stays in src/train.
+ * exits 0; all in args.ts, re-exported here), the same --backend choice and default (auto), and, for
+ * the commands around training, opening a dataset from a folder or zip and reading and writing bundles
+ * as folders or zips. Everything about training itself stays in src/train.
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
@@ -11,72 +11,15 @@ import { dirname, join, relative, sep } from 'node:path';
 import { isUsable, type Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
 import { openNodePath } from '../data/source/node';
+import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
 import { unzipBundle, zipBundle, type BundleFiles } from '../train/bundle';
+import { prepareOutputFile, UsageError } from './args';
 
-/** A problem with what the user asked for: printed with the usage, exit status 2. */
-export class UsageError extends Error {}
-
-/** `--help` or `-h`: runMain prints the usage and exits 0. */
-class HelpRequest extends Error {}
-
-export type FlagSpec = { type: 'string'; multiple?: boolean } | { type: 'boolean' };
-
-type FlagValues<O extends Record<string, FlagSpec>> = {
-  [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string;
-};
-
-/**
- * The one argument syntax: `--name value` or `--name=value` for a value (which may begin with a minus:
- * `--K -1,0,320,240`, `--seed -0`), `--name` alone for a switch, anything else a positional (after `--`,
- * everything). Unknown flags, a value missing or given to a switch, and more positionals than allowed
- * are UsageErrors.
- */
-export function parseCommandLine<O extends Record<string, FlagSpec>>(argv: readonly string[], options: O, maxPositionals = 0): {
-  values: FlagValues<O>; positionals: string[];
-} {
-  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequest();
-  const values: Record<string, string | boolean | string[]> = {};
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('--')) {
-      positionals.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    const spec = Object.prototype.hasOwnProperty.call(options, name) ? options[name] : undefined;
-    if (!spec) throw new UsageError(`Unknown option '--${name}'`);
-    if (spec.type === 'boolean') {
-      if (eq >= 0) throw new UsageError(`--${name} is a switch and takes no value`);
-      values[name] = true;
-      continue;
-    }
-    let value: string;
-    if (eq >= 0) value = a.slice(eq + 1);
-    else {
-      // The next word is the value, even when it begins with a minus (a negative number), unless it is a flag.
-      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${name} needs a value`);
-      value = argv[++i];
-    }
-    if (spec.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), value];
-    else values[name] = value;
-  }
-  if (positionals.length > maxPositionals) {
-    throw new UsageError(maxPositionals === 0 ? `unexpected argument ${positionals[0]}` : `unexpected argument ${positionals[maxPositionals]}`);
-  }
-  return { values: values as FlagValues<O>, positionals };
-}
-
-/** `--name value` flags only (no positionals). */
-export function parseFlags<O extends Record<string, FlagSpec>>(argv: readonly string[], options: O): FlagValues<O> {
-  return parseCommandLine(argv, options).values;
-}
+export {
+  isFolderPath, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareOutputFile, runMain, UsageError,
+  type FlagSpec,
+} from './args';
 
 export const kBackendUsage = '--backend auto|webgpu|wasm|cpu';
 
@@ -85,20 +28,6 @@ export function parseBackend(s: string | undefined): BackendName {
   if (s === undefined) return 'auto';
   if (isBackendName(s)) return s;
   throw new UsageError(`--backend ${s}: expected auto (the fastest CPU path: wasm, else cpu), webgpu, wasm or cpu`);
-}
-
-/** An integer option of at least min, or undefined when absent. */
-export function parseInteger(name: string, s: string | undefined, min: number): number | undefined {
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  if (s.trim() === '' || !Number.isInteger(n) || n < min) {
-    throw new UsageError(`--${name} ${s}: expected ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}`);
-  }
-  return n;
-}
-
-export function parsePositiveInt(name: string, s: string | undefined): number | undefined {
-  return parseInteger(name, s, 1);
 }
 
 /**
@@ -116,15 +45,19 @@ export async function selectBackend(b: BackendName): Promise<string> {
   }
 }
 
+/** A folder or zip given to `flag`, or a UsageError naming the flag and the path as given (once). */
+export async function openSource(path: string, flag: string): Promise<ByteSource> {
+  try {
+    return await openNodePath(path);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new UsageError(`${flag} ${path}: ${message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message}`);
+  }
+}
+
 /** Loads a dataset, or throws a UsageError listing why nothing trainable is in it. */
 export async function openDataset(path: string): Promise<Dataset> {
-  let source;
-  try {
-    source = await openNodePath(path);
-  } catch (e) {
-    throw new UsageError(`--dataset ${path}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const ds = await loadDataset(source);
+  const ds = await loadDataset(await openSource(path, '--dataset'));
   if (!isUsable(ds)) {
     const lines = ds.problems.slice(0, 10).map((p) => `  ${p.file}${p.field ? ` (${p.field})` : ''}: ${p.message}`);
     const more = ds.problems.length > 10 ? [`  ... and ${ds.problems.length - 10} more`] : [];
@@ -177,46 +110,6 @@ export async function writeBundlePath(files: BundleFiles, out: string): Promise<
   await mkdir(out, { recursive: true });
   for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
   return out;
-}
-
-/**
- * Runs a command's main, mapping a UsageError to exit 2 with the usage, anything else to exit 1. Exits
- * only once stdout and stderr have drained: a pipe takes output in 64 KiB pieces, and an exit before
- * the last one cuts the output short.
- */
-export function runMain(main: () => Promise<number>, usage: string): void {
-  const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
-  main().then(
-    (code) => exit(code),
-    (e: unknown) => {
-      if (e instanceof HelpRequest) {
-        console.log(usage);
-        exit(0);
-        return;
-      }
-      if (e instanceof UsageError) {
-        console.error(`${e.message}\n${usage}`);
-        exit(2);
-        return;
-      }
-      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-      exit(1);
-    },
-  );
-}
-
-/**
- * Checks before any long work that `path` can be written as a file (flag names the option in the
- * message), creating its folder: a run should not end in an error about where to put its result.
- */
-export async function prepareOutputFile(path: string, flag: string): Promise<void> {
-  const s = await stat(path).catch(() => undefined);
-  if (s?.isDirectory()) throw new UsageError(`${flag} ${path}: is a folder, a file name is expected`);
-  try {
-    await mkdir(dirname(path), { recursive: true });
-  } catch (e) {
-    throw new UsageError(`${flag} ${path}: cannot create its folder (${e instanceof Error ? e.message : String(e)})`);
-  }
 }
 
 /**

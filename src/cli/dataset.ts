@@ -3,13 +3,16 @@
  * Loads a BOP or PVNet-LINEMOD dataset from a folder or a .zip and prints its format, objects, splits,
  * counts, cameras and every problem found. Exit 0 when something usable loaded, 1 when nothing did,
  * 2 on a usage error or a path that cannot be opened. Every image's and mask's header is read; --deep
- * decodes them all (slow). --models names the BOP model folder to take meshes from (models_reconst
- * instead of T-LESS's models_cad).
+ * decodes them all (slow). --models names the BOP model folder at the dataset's root to take meshes from
+ * (models_reconst instead of T-LESS's models_cad); a name that is not there is a usage error.
  */
 import { decodePure } from '../data/decode/pure';
+import { bopModelFolders } from '../data/formats/bopModels';
+import { detectFormat } from '../data/formats/detect';
 import { loadDataset } from '../data/load';
 import { reportOf, reportText } from '../data/inspect';
 import { openNodePath } from '../data/source/node';
+import type { ByteSource } from '../data/source/source';
 import { ZipError } from '../data/source/zip';
 import { parseCommandLine, runMain, UsageError } from './common';
 
@@ -31,10 +34,24 @@ async function main(argv: string[]): Promise<number> {
     else console.error(message);
     return 2;
   }
+  if (values.models !== undefined) checkModelsFolder(source, path, values.models);
   const ds = await loadDataset(source, { checkFiles: values.deep ? { decode: decodePure } : true, modelsDir: values.models });
   const report = reportOf(ds);
   console.log(values.json ? JSON.stringify(report, null, 2) : reportText(report));
   return report.usable ? 0 : 1;
+}
+
+/** --models names a model folder at the BOP dataset's root; one that is not there is a usage error naming it, no fallback. */
+function checkModelsFolder(source: ByteSource, path: string, models: string): void {
+  const found = detectFormat(source.paths, source.label);
+  if (found.format !== 'bop') {
+    throw new UsageError(`--models ${models}: names a BOP model folder, and ${path} is ${found.format === 'none' ? 'no dataset PoseLab recognises' : `a ${found.format} dataset`}`);
+  }
+  const folders = [...bopModelFolders(source.paths, found.root)].sort();
+  if (!folders.includes(models)) {
+    throw new UsageError(`--models ${models}: no such model folder in ${path}${found.root ? ` (at ${found.root})` : ''}; ` +
+      `its model folders: ${folders.join(', ') || 'none'} (give the folder's name, e.g. models_cad)`);
+  }
 }
 
 runMain(() => main(process.argv.slice(2)), kUsage);

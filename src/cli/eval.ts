@@ -9,7 +9,7 @@
  * split is the dataset's whole test split even where training split it automatically. Both are said on
  * stderr. Bad arguments, unreadable bundles, unusable datasets: exit 2.
  */
-import { stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { bopResultsName } from '../data/bopNames';
@@ -17,9 +17,9 @@ import { bopCsv } from '../train/bopCsv';
 import { bundleCrops, importBundle } from '../train/bundle';
 import { bundleData, evaluateBundle } from '../train/bundleRuns';
 import { metricsLine } from '../train/metrics';
-import { openDataset, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
+import { isFolderPath, openDataset, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
 
-const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
+const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv|folder/] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
 
 async function main(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   // Where the CSV goes is settled before the evaluation: a bad path is a usage error, not a lost run.
   let csvPath: string | undefined;
   if (values.csv) {
-    const isDir = values.csv.endsWith('/') || (await stat(values.csv).then((s) => s.isDirectory(), () => false));
+    const isDir = await isFolderPath(values.csv);
     const evalSplitName = ds.images.find((im) => im.split !== 'all' && !im.split.startsWith('train'))?.split ?? 'test';
     csvPath = isDir ? join(values.csv, bopResultsName('poselab', ds.name, split === 'train' ? 'train' : evalSplitName)) : values.csv;
     await prepareOutputFile(csvPath, '--csv');

@@ -3,7 +3,7 @@
  * expected and got, so a person can fix the file.
  *
  * {"pts2d": [B][n][2] px, "pts3d": [n][3] or [B][n][3], "K": [3][3] or [B][3][3],
- *  "grad"?: [B][6], "weights"?: [B][n], "initPose"?: [B][6]}
+ *  "grad"?: [B][6], "weights"?: [B][n] finite (a negative one: that problem's status InvalidInput), "initPose"?: [B][6]}
  *
  * Numbers stay float64 (JSON's own precision): coordinates such as UTM metres need all of it, and only
  * the command line knows where it may centre them before any float32 step (centrePts3d).
@@ -101,8 +101,9 @@ export function parsePnpProblems(json: unknown): PnpProblemsJson {
   if (o.grad !== undefined) out.grad = expectShape(o.grad, 'grad', [[B, 6]]).data;
   if (o.weights !== undefined) {
     out.weights = expectShape(o.weights, 'weights', [[B, n]]).data;
-    const bad = out.weights.findIndex((w) => !(w >= 0));
-    if (bad >= 0) throw new PnpInputError(`weights[${Math.floor(bad / n)}][${bad % n}]: expected a finite weight >= 0, got ${out.weights[bad]}`);
+    // Any finite weight reaches the solver: a negative one is its problem's InvalidInput status, as in the op.
+    const bad = out.weights.findIndex((w) => !Number.isFinite(w));
+    if (bad >= 0) throw new PnpInputError(`weights[${Math.floor(bad / n)}][${bad % n}]: expected a finite number, got ${out.weights[bad]}`);
   }
   if (o.initPose !== undefined) out.initPose = expectShape(o.initPose, 'initPose', [[B, 6]]).data;
   return out;

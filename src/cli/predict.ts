@@ -6,20 +6,21 @@
  * PNG of any size; the camera as BOP's scene_camera entry ({"cam_K": [9 numbers]}) or BOP's camera.json
  * ({"fx", "fy", "cx", "cy"}, optionally "width", "height"). Output: JSON (the default, to stdout
  * without --out) or, for a .csv, BOP's results format with scene_id and im_id parsed from BOP paths
- * (<scene>/rgb/<im>.png) where possible, else 0 and a running index. Unreadable files are named on
- * stderr, listed under "skipped" and left out; a progress bar on stderr; usage errors exit 2.
+ * (<scene>/rgb/<im>.png) where possible, else 0 and a running index. Files that are not images, and
+ * images that cannot be decoded or do not fit the camera, are named on stderr, listed under "skipped"
+ * with a reason naming the file, and left out (which files a folder gives: listImages); a progress bar
+ * on stderr; usage errors exit 2; no image left to predict on exits 1, the output still written.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { CameraError, cameraFromFxFyCxCy, cameraMismatch, parseCameraJson, type CameraK } from '../data/camera';
-import { imageKindOf, type RgbaImage } from '../data/image';
-import { openNodePath } from '../data/source/node';
+import { imageKindOf, readImageFile, type RgbaImage } from '../data/image';
 import { bopCsv, type BopResult } from '../train/bopCsv';
 import { importBundle, type LoadedBundle } from '../train/bundle';
 import { detectionsJson, posesJsonText } from '../train/posesJson';
 import { bundlePredictor, predictImages, type ImagePose } from '../train/predict';
-import { parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
+import { openSource, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
   '[--out poses.json|results.csv] [--backend auto|webgpu|wasm|cpu] [--min-score S]';
@@ -41,32 +42,50 @@ export function bopIdsOf(path: string): { sceneId: number; imId: number } | unde
 }
 
 interface ImageFile { file: string; idPath?: string; read: () => Promise<Uint8Array> }
+interface Skipped { file: string; reason: string }
 
-/** Every JPEG and PNG under the --images arguments (folders, zips, files), with paths relative to each. */
-async function listImages(args: string[]): Promise<ImageFile[]> {
-  const out: ImageFile[] = [];
+/**
+ * Folders inside a folder or zip given to --images whose files are not photos: BOP's and PVNet's masks
+ * (mask, mask_visib), BOP's depth maps (depth) and model folders (models, models_eval, models_cad, ...,
+ * whose PNGs are mesh textures).
+ */
+const kNotPhotos = /(^|\/)(mask|mask_visib|depth|models|models_[^/]*)\//;
+
+/**
+ * The --images arguments as image files, and the files skipped with their reasons. A file given directly
+ * is taken when it is a .jpg, .jpeg or .png, else opened as a zip. In a folder or zip every .jpg, .jpeg and
+ * .png at any depth is taken, except those under the folders of kNotPhotos (left out and counted on
+ * stderr); any other file is skipped with its reason, as is an entry the folder or zip cannot read.
+ */
+async function listImages(args: string[]): Promise<{ images: ImageFile[]; skipped: Skipped[] }> {
+  const images: ImageFile[] = [];
+  const skipped: Skipped[] = [];
   for (const a of args) {
     // A single image given directly is listed under its own path.
     if (imageKindOf(a) && (await stat(a).then((s) => s.isFile(), () => false))) {
-      out.push({ file: a, read: () => readFile(a) });
+      images.push({ file: a, read: () => readFile(a) });
       continue;
     }
-    let src;
-    try {
-      src = await openNodePath(a);
-    } catch (e) {
-      throw new UsageError(`--images ${a}: ${e instanceof Error ? e.message : String(e)}`);
+    const src = await openSource(a, '--images');
+    for (const p of src.problems) skipped.push({ file: p.file, reason: `${p.file}: ${p.message}` });
+    const notPhotos = src.paths.filter((p) => kNotPhotos.test(p));
+    if (notPhotos.length > 0) {
+      console.error(`--images ${a}: ${notPhotos.length} files under mask/, mask_visib/, depth/ or models*/ folders left out (masks, depth maps, models and their textures, not photos)`);
     }
-    for (const p of src.problems) console.error(`skipped ${p.file}: ${p.message}`);
-    // Masks are images too: a BOP or PVNet dataset's mask folders are not photos to predict on.
-    const files = src.paths.filter((p) => imageKindOf(p) && !/(^|\/)(mask|mask_visib)\//.test(p));
-    const masks = src.paths.filter((p) => imageKindOf(p) && /(^|\/)(mask|mask_visib)\//.test(p)).length;
-    if (masks > 0) console.error(`--images ${a}: ${masks} files in mask/ or mask_visib/ folders left out (masks, not photos)`);
-    // The given folder's path comes first in each file's path, so that BOP ids parse from <scene>/rgb/<im>.
-    for (const p of files) out.push({ file: p, idPath: join(a, p), read: () => src.read(p) });
-    if (files.length === 0) console.error(`--images ${a}: no .jpg, .jpeg or .png file in it`);
+    let found = 0;
+    for (const p of src.paths) {
+      if (kNotPhotos.test(p)) continue;
+      if (!imageKindOf(p)) {
+        skipped.push({ file: p, reason: `${p}: not a JPEG or PNG image (only .jpg, .jpeg and .png files are read)` });
+        continue;
+      }
+      found++;
+      // The given folder's path comes first in each file's path, so that BOP ids parse from <scene>/rgb/<im>.
+      images.push({ file: p, idPath: join(a, p), read: () => src.read(p) });
+    }
+    if (found === 0) console.error(`--images ${a}: no .jpg, .jpeg or .png file in it`);
   }
-  return out;
+  return { images, skipped };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -90,13 +109,13 @@ async function main(argv: string[]): Promise<number> {
   });
   if (!bundle.localiser) throw new UsageError(`--model ${values.model}: this bundle has no localiser (its run trained none), so it cannot find the object in a new image`);
   if (values.out) await prepareOutputFile(values.out, '--out');
-  const images = await listImages(values.images);
-  if (images.length === 0) throw new UsageError(`--images ${values.images.join(' ')}: no image to predict on`);
+  const { images, skipped } = await listImages(values.images);
+  if (images.length === 0 && skipped.length === 0) throw new UsageError(`--images ${values.images.join(' ')}: no image to predict on`);
+  for (const s of skipped) console.error(`skipped ${s.reason}`);
   console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} images, ${backend} backend`);
 
   const predictor = bundlePredictor(bundle);
   const results: { file: string; idPath: string; width: number; height: number; ms: number; pose?: ImagePose; ids?: { sceneId: number; imId: number } }[] = [];
-  const skipped: { file: string; reason: string }[] = [];
   const batch = Math.max(1, bundle.meta.config.optim.batchSize);
   const tty = !!process.stderr.isTTY;
   for (let start = 0; start < images.length; start += batch) {
@@ -104,15 +123,14 @@ async function main(argv: string[]): Promise<number> {
     const decoded: { file: string; idPath: string; image: RgbaImage }[] = [];
     for (const f of chunk) {
       try {
-        const kind = imageKindOf(f.file)!;
-        const image = await decodePure(await f.read(), kind);
+        const image = await readImageFile(f.file, f.read, decodePure);
         const why = cameraMismatch(camera, image.widthPx, image.heightPx);
-        if (why) throw new Error(why);
+        if (why) throw new Error(`${f.file}: ${why}`);
         decoded.push({ file: f.file, idPath: f.idPath ?? f.file, image });
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         skipped.push({ file: f.file, reason });
-        console.error(`${tty ? '\n' : ''}skipped ${f.file}: ${reason}`);
+        console.error(`${tty ? '\n' : ''}skipped ${reason}`);
       }
     }
     if (decoded.length === 0) continue;
@@ -146,6 +164,10 @@ async function main(argv: string[]): Promise<number> {
   console.error(`${found} of ${results.length} images with a detection${skipped.length ? `; ${skipped.length} skipped` : ''}${values.out ? `; wrote ${values.out}` : ''}`);
   bundle.model.dispose();
   bundle.localiser.dispose();
+  if (results.length === 0) {
+    console.error(`no image could be used: all ${skipped.length} files given were skipped (listed above${values.out ? ` and in ${values.out}` : ' and in the output'})`);
+    return 1;
+  }
   return 0;
 }
 

@@ -10,6 +10,8 @@
  *
  * --config-file: a partial config merged onto the preset it names, else --config's (configFile.ts);
  * --steps and --seed apply on top. --print-config prints the config a run would train with and exits.
+ * --resume trains on with the bundle's own config: --config, --config-file and --seed are usage errors
+ * there, and --steps gives the run's new total.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -31,17 +33,28 @@ const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|sm
   '[--backend auto|webgpu|wasm|cpu] [--out <dir|file.zip>] [--resume <bundle>] [--object <obj_id>] [--seed S]\n' +
   '       npm run train -- --print-config [--config tiny|small|default|large] [--config-file my.json] [--steps N] [--seed S]';
 
+/** The flags that set a new run's config: with --resume each is a usage error (the bundle's config is used). */
+const kConfigFlags = ['config', 'config-file', 'seed'] as const;
+
 async function main(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     dataset: { type: 'string' }, config: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, object: { type: 'string' }, seed: { type: 'string' },
     'config-file': { type: 'string' }, 'print-config': { type: 'boolean' },
   });
+  if (values.resume !== undefined) {
+    // One rule: a resumed run trains with its bundle's own config; --steps, the run's new total, alone extends it.
+    for (const flag of kConfigFlags) {
+      if (values[flag] !== undefined) {
+        throw new UsageError(`--${flag} ${values[flag]}: a resumed run uses the config of its bundle (--resume ${values.resume}); ` +
+          'only --steps may be given, to extend the run');
+      }
+    }
+    if (values['print-config']) throw new UsageError('--print-config prints a new run\'s config; a bundle\'s is in its poselab.json');
+  }
   if (values.config !== undefined && !isConfigName(values.config)) {
     throw new UsageError(`--config ${values.config}: expected ${Object.keys(kConfigs).join(', ')}`);
   }
-  if (values.resume && values['config-file'] !== undefined) throw new UsageError('--config-file: a resumed run keeps its bundle\'s config (only --steps changes it)');
-  if (values.resume && values['print-config']) throw new UsageError('--print-config prints a new run\'s config; a bundle\'s is in its poselab.json');
   if (!values.dataset && !values['print-config']) throw new UsageError('--dataset is required');
   const steps = parsePositiveInt('steps', values.steps);
   const objId = parsePositiveInt('object', values.object);
@@ -61,7 +74,6 @@ async function main(argv: string[]): Promise<number> {
     b.model.dispose();
     b.localiser?.dispose();
     resume = r.checkpoint;
-    if (values.config) console.error(`--config ${values.config} ignored: a resumed run keeps its bundle's config (${resume.config.name})`);
     config = resume.config;
     keypointsMm = r.keypointsMm;
     resumeObj = r.objId;

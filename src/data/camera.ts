@@ -23,6 +23,9 @@ export class CameraError extends Error {}
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/** A field of a camera file as a message names it: `cy missing`, or `cy = "242"` with its value as written. */
+const fieldSays = (j: Record<string, unknown>, f: string): string => (f in j ? `${f} = ${JSON.stringify(j[f])}` : `${f} missing`);
+
 /** "fx,fy,cx,cy" (the command line's --K) -> K. */
 export function cameraFromFxFyCxCy(value: string, source = `--K ${value}`): CameraK {
   const parts = value.split(',').map((x) => Number(x.trim()));
@@ -40,7 +43,11 @@ export function parseCameraJson(text: string, source: string): CameraK {
     throw new CameraError(`${source}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new CameraError(`${source}: expected a JSON object with cam_K or fx, fy, cx, cy`);
-  const size = { widthPx: finite(j.width) ? j.width : undefined, heightPx: finite(j.height) ? j.height : undefined };
+  for (const f of ['width', 'height']) {
+    if (f in j && !(Number.isInteger(j[f]) && (j[f] as number) > 0)) throw new CameraError(`${source}: ${fieldSays(j, f)}: expected a positive whole number of pixels`);
+  }
+  if (('width' in j) !== ('height' in j)) throw new CameraError(`${source}: ${'width' in j ? 'height' : 'width'} missing: give both width and height, or neither`);
+  const size = { widthPx: j.width as number | undefined, heightPx: j.height as number | undefined };
   const keys = Object.keys(j);
   if (!('cam_K' in j) && keys.length > 0 && keys.every((k) => /^\d+$/.test(k))) {
     throw new CameraError(`${source}: a whole scene_camera.json (entries keyed by image id ${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', ...' : ''}); ` +
@@ -49,11 +56,11 @@ export function parseCameraJson(text: string, source: string): CameraK {
   if ('cam_K' in j && ('fx' in j || 'fy' in j)) throw new CameraError(`${source}: both cam_K and fx/fy are given; keep one`);
   if ('cam_K' in j) {
     const k = j.cam_K;
-    if (!Array.isArray(k) || k.length !== 9 || !k.every(finite)) throw new CameraError(`${source}: cam_K = ${JSON.stringify(k)}: expected 9 numbers (row-major 3x3)`);
+    if (!Array.isArray(k) || k.length !== 9 || !k.every(finite)) throw new CameraError(`${source}: ${fieldSays(j, 'cam_K')}: expected 9 numbers (row-major 3x3)`);
     return checkK({ kPx: k as number[], ...size, source });
   }
   for (const f of ['fx', 'fy', 'cx', 'cy']) {
-    if (!finite(j[f])) throw new CameraError(`${source}: ${f} = ${JSON.stringify(j[f])}: expected a number (or give cam_K)`);
+    if (!finite(j[f])) throw new CameraError(`${source}: ${fieldSays(j, f)}: expected a number (or give cam_K)`);
   }
   const [fx, fy, cx, cy] = ['fx', 'fy', 'cx', 'cy'].map((f) => j[f] as number);
   return checkK({ kPx: [fx, 0, cx, 0, fy, cy, 0, 0, 1], ...size, source });

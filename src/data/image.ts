@@ -21,6 +21,27 @@ export function imageKindOf(path: string): ImageKind | undefined {
   return undefined;
 }
 
+/**
+ * Reads and decodes the image at `path`. Decoders say what is wrong, not where ("Error while decompressing
+ * the data:"): every error names the file and what failed, then keeps the decoder's own words.
+ */
+export async function readImageFile(path: string, read: () => Promise<Uint8Array>, decode: DecodeImage): Promise<RgbaImage> {
+  const kind = imageKindOf(path);
+  if (!kind) throw new Error(`${path}: not a .png or .jpg image`);
+  const words = (e: unknown) => (e instanceof Error ? e.message : String(e)).trim().replace(/:$/, '');
+  let bytes: Uint8Array;
+  try {
+    bytes = await read();
+  } catch (e) {
+    throw new Error(`${path}: cannot be read (${words(e)})`);
+  }
+  try {
+    return await decode(bytes, kind);
+  } catch (e) {
+    throw new Error(`${path}: cannot be decoded as a ${kind === 'png' ? 'PNG' : 'JPEG'} image, truncated or corrupt (the decoder: ${words(e)})`);
+  }
+}
+
 export type SniffedSize = { ok: true; widthPx: number; heightPx: number } | { ok: false; reason: string };
 
 /**

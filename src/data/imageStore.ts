@@ -1,5 +1,5 @@
 import type { ByteSource } from './source/source';
-import { imageKindOf, type DecodeImage, type RgbaImage } from './image';
+import { readImageFile, type DecodeImage, type RgbaImage } from './image';
 import { decodeMask } from './mask';
 import { reduceImage } from './crop';
 
@@ -43,16 +43,7 @@ export class ImageStore {
   }
 
   private cached(key: string, decode: DecodeImage, path = key): Promise<RgbaImage> {
-    const kind = imageKindOf(path);
-    return this.memo(key, async () => {
-      if (!kind) throw new Error(`${path}: not a .png or .jpg image`);
-      try {
-        return await decode(await this.source.read(path), kind);
-      } catch (e) {
-        // Decoders say what is wrong, not where: the message names the file.
-        throw new Error(`${path}: cannot be decoded (${e instanceof Error ? e.message : String(e)})`);
-      }
-    });
+    return this.memo(key, () => readImageFile(path, () => this.source.read(path), decode));
   }
 
   private memo(key: string, make: () => Promise<RgbaImage>): Promise<RgbaImage> {

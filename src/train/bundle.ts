@@ -221,13 +221,33 @@ async function loadModel(jsonName: string, need: (name: string) => Uint8Array): 
   const modelJson = parseJson<tf.io.ModelJSON>(need(jsonName), jsonName);
   const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
     const specs = manifest.flatMap((g) => g.weights);
-    const bufs = manifest.flatMap((g) => g.paths).map((p) => {
+    const paths = manifest.flatMap((g) => g.paths);
+    const bufs = paths.map((p) => {
       const b = need(p);
       return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
     });
+    // tfjs would say "the tensor should have 288 values but has 138", naming neither file nor model.
+    const expected = weightBytes(specs);
+    const found = bufs.reduce((a, b) => a + b.byteLength, 0);
+    if (expected !== undefined && found !== expected) {
+      throw new Error(`bundle: ${paths.join(' + ')} ${paths.length === 1 ? 'has' : 'have'} ${found} bytes, ${found < expected ? 'shorter' : 'longer'} than the ` +
+        `${expected} bytes ${jsonName}'s weightsManifest needs (${found < expected ? 'truncated' : 'another model\'s weights'}?)`);
+    }
     return [specs, tf.io.concatenateArrayBuffers(bufs)];
   });
   return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+}
+
+/** The bytes a weights manifest's tensors take, or undefined when one has no fixed size (strings). */
+function weightBytes(specs: readonly tf.io.WeightsManifestEntry[]): number | undefined {
+  const perValue: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+  let total = 0;
+  for (const s of specs) {
+    const bytes = perValue[s.quantization?.dtype ?? s.dtype];
+    if (bytes === undefined) return undefined;
+    total += bytes * s.shape.reduce((a, b) => a * b, 1);
+  }
+  return total;
 }
 
 /**

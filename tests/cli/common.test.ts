@@ -1,11 +1,14 @@
 /**
  * The command line's one argument syntax (src/cli/common.ts parseCommandLine): values after a space
  * or an equals sign, negative numbers as values, switches, positionals, and every mistake a UsageError;
- * and every command answers --help with its usage and exit 0.
+ * and every command (src/cli, make-dataset, the benchmarks) answers --help with its usage and exit 0, the
+ * usage the README shows.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBackend, parseCommandLine, parseInteger, UsageError } from '../../src/cli/common';
+import { parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -26,6 +29,9 @@ describe('command-line arguments', () => {
       [['--K', '--json'], /--K needs a value/],
       [['--json=yes'], /--json is a switch and takes no value/],
       [['stray'], /unexpected argument stray/],
+      // A flag of one value given twice: which one was meant cannot be guessed (--images may repeat).
+      [['--seed', '1', '--seed=2'], /^--seed given twice \(1 and 2\); give it once$/],
+      [['--K=1,2,3,4', '--K', '-1,2,3,4'], /^--K given twice/],
     ];
     for (const [argv, message] of bad) {
       expect(() => parseCommandLine(argv, options)).toThrow(UsageError);
@@ -34,13 +40,30 @@ describe('command-line arguments', () => {
     expect(() => parseBackend('gpu')).toThrow(/--backend gpu: expected auto/);
     expect(() => parseInteger('steps', '1.5', 1)).toThrow('--steps 1.5: expected a positive integer');
     expect(() => parseInteger('seed', '', 0)).toThrow('--seed : expected an integer >= 0');
+    expect(() => parseInteger('quality', '101', 1, 100)).toThrow('--quality 101: expected an integer from 1 to 100');
+    expect(parseInteger('quality', '100', 1, 100)).toBe(100);
+    expect(parseIntegerList('seeds', '1,0,7', 0)).toEqual([1, 0, 7]);
+    expect(() => parseIntegerList('seeds', 'abc', 0)).toThrow('--seeds abc: abc is not an integer >= 0; expected a comma list of integers >= 0');
+    expect(() => parseIntegerList('n', '8,3', 4, ' (PnP needs 4 points)')).toThrow('--n 8,3: 3 is not an integer >= 4; expected a comma list of integers >= 4 (PnP needs 4 points)');
+    expect(() => parseIntegerList('B', '1,,2', 1)).toThrow('--B 1,,2: an empty item; expected a comma list of integers >= 1');
+    expect(parseChoiceList('variants', 'heatmap,pose-kp', ['heatmap', 'pose-kp', 'pose-mesh'])).toEqual(['heatmap', 'pose-kp']);
+    expect(() => parseChoiceList('variants', 'heatmap,pose', ['heatmap', 'pose-kp'])).toThrow('--variants heatmap,pose: pose is not one of heatmap, pose-kp');
   });
 
-  it('every command prints its usage on --help and exits 0', () => {
-    for (const command of ['pnp', 'demo', 'dataset', 'train', 'eval', 'predict']) {
-      const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', `src/cli/${command}.ts`, '--help'], { encoding: 'utf8', env: process.env });
+  it('every command prints its usage on --help and exits 0, and the README shows that usage', () => {
+    // The README's command lines, each wrapped over lines as it likes: compared with spaces collapsed.
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    const scripts: [string, string][] = [
+      ...['pnp', 'demo', 'dataset', 'train', 'eval', 'predict'].map((c): [string, string] => [c, `src/cli/${c}.ts`]),
+      ['make-dataset', 'scripts/make-dataset.ts'],
+      ...['pnp', 'train', 'accuracy'].map((b): [string, string] => [`bench:${b}`, `bench/${b}.ts`]),
+    ];
+    for (const [command, script] of scripts) {
+      const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', script, '--help'], { encoding: 'utf8', env: process.env });
       expect(r.status, `${command}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^usage: npm run ${command} -- `));
+      const lines = r.stdout.replace(/^usage: /, '').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('npm run '));
+      for (const line of lines) expect(readme, `README shows ${line}`).toContain(line.replace(/\s+/g, ' '));
     }
   });
 });

@@ -58,7 +58,22 @@ describe('npm run dataset -- inspect', () => {
     const bad = inspect('inspect', notZip);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-    expect(bad.stderr).toMatch(/^data\.zip: /);
+    // The path as given, not its base name alone.
+    expect(bad.stderr).toMatch(new RegExp(`^${notZip.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a zip archive`));
+  });
+
+  it('--models names a model folder in the dataset: one that is not there exits 2 naming it, no fallback', () => {
+    const dir = writeTree(bopFixture());
+    for (const models of ['/nonexistent', 'models_cad']) {
+      const r = inspect('inspect', dir, '--models', models);
+      expect({ models, code: r.code }).toEqual({ models, code: 2 });
+      expect(r.stderr).toContain(`--models ${models}: no such model folder in ${dir} (at lmfix/); its model folders: models (give the folder's name, e.g. models_cad)`);
+      expect(r.stderr).toMatch(/usage: npm run dataset -- inspect <folder-or-zip> \[--json\] \[--deep\] \[--models <models folder>\]/);
+      expect(r.stdout).toBe('');
+    }
+    const ok = inspect('inspect', dir, '--models', 'models', '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((JSON.parse(ok.stdout) as DatasetReport).problems).toEqual([]);
   });
 
   it("loads the valid rest of a zip holding a zip-bomb entry and a '..' path, and exits 0", () => {

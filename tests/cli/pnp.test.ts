@@ -1,7 +1,7 @@
 /**
  * `npm run pnp` end to end: the WGSL op (and the cpu backend) through the command line against central
  * finite differences of the float64 optimum on every problem, the backend named (and no silent fallback
- * where WebGPU has no adapter: exit 1), and bad input answered with the field's name and exit 2.
+ * where WebGPU has no adapter: exit 2), and bad input answered with the field's name and exit 2.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -122,6 +122,26 @@ describe('npm run pnp', () => {
     expect((out.grad_pts3d as number[][])[0].length).toBe(3);
     expect((out.grad_K as number[][]).length, 'grad_K is [3][3] like K').toBe(3);
     expect((out.grad_weights as number[][]).length, 'grad_weights is [B][n]').toBe(3);
+  });
+
+  it('a negative weight is its problem\'s InvalidInput, the others solved; grad_weights comes only with weights', () => {
+    const p = makeProblems({ B: 2, n: 6, noisePx: 0.5, seed: 17 });
+    const weights = [[1, 1, 1, 1, 1, 1], [1, 1, -0.5, 1, 1, 1]];
+    const input = { pts2d: nest(p.pts2d, [2, 6, 2]), pts3d: nest(p.pts3d, [6, 3]), K: nest(p.K, [3, 3]), grad: nest(new Float64Array(12).fill(0.1), [2, 6]) };
+    for (const backend of ['cpu', 'webgpu']) {
+      const r = runCli({ ...input, weights }, ['--backend', backend]);
+      expect(r.code, `--backend ${backend}: ${r.stderr}`).toBe(0);
+      expect(r.out!.status_name, `--backend ${backend}`).toEqual(['Converged', 'InvalidInput']);
+      expect((r.out!.grad_pts2d as number[][][])[1].flat().every((g) => g === 0), 'zero gradients for the invalid problem').toBe(true);
+      expect((r.out!.grad_weights as number[][])[1].every((g) => g === 0)).toBe(true);
+      expect((r.out!.grad_weights as number[][])[0].some((g) => g !== 0)).toBe(true);
+      const unweighted = runCli(input, ['--backend', backend]);
+      expect(unweighted.code, unweighted.stderr).toBe(0);
+      expect(Object.keys(unweighted.out!).sort(), 'no grad_weights without weights').toEqual(['grad_K', 'grad_pts2d', 'grad_pts3d', 'pose', 'status', 'status_name']);
+    }
+    const nan = runCli({ ...input, weights: [[1, 1, 1, 1, 1, 1], [1, null, 1, 1, 1, 1]] }, ['--backend', 'cpu']);
+    expect(nan.code).toBe(2);
+    expect(nan.stderr).toContain('weights[1][1]: expected a finite number, got NaN');
   });
 
   it('solves UTM-scale coordinates to the optimum of the local problem on both backends (float64 kept, centred before float32)', () => {

@@ -32,6 +32,11 @@ describe('parsePnpProblems', () => {
     expect(Array.from(p.pts3d.subarray(0, 3)), 'the input is left alone').toEqual([7405000.25, 1, 2]);
   });
 
+  it('passes a negative weight to the solver, whose status for that problem is InvalidInput', () => {
+    const p = parsePnpProblems({ pts2d, pts3d, K, weights: [[1, 1, -1, 1]] });
+    expect(Array.from(p.weights!)).toEqual([1, 1, -1, 1]);
+  });
+
   it('reads null as NaN, for the solver to report as non-finite', () => {
     const p = parsePnpProblems({ pts2d: [[[1, null], [3, 4], [5, 6], [7, 8]]], pts3d, K });
     expect(Number.isNaN(p.pts2d[1])).toBe(true);
@@ -45,7 +50,8 @@ describe('parsePnpProblems', () => {
     [{ pts2d, pts3d: [[0, 0, 0], [1, 0, 0]], K }, 'pts3d: expected shape [4][3] or [1][4][3], got [2][3]'],
     [{ pts2d, pts3d, K: [[1, 0], [0, 1]] }, 'K: expected shape [3][3] or [1][3][3], got [2][2]'],
     [{ pts2d, pts3d, K, grad: [[1, 2, 3]] }, 'grad: expected shape [1][6], got [1][3]'],
-    [{ pts2d, pts3d, K, weights: [[1, 1, -1, 1]] }, 'weights[0][2]: expected a finite weight >= 0, got -1'],
+    [{ pts2d, pts3d, K, weights: [[1, 1, null, 1]] }, 'weights[0][2]: expected a finite number, got NaN'],
+    [{ pts2d, pts3d, K, weights: [[1, 1, 1, JSON.parse('1e999')]] }, 'weights[0][3]: expected a finite number, got Infinity'],
     [{ pts2d: [[[1, 2], [3, 'x'], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1][1]: expected a number, got "x"'],
     [{ pts2d: [[[1, 2], [3], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1]: expected an array of 2, got an array of 1'],
     [{ pts2d, pts3d, K, extra: 1 }, 'extra: unknown field'],

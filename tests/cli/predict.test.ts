@@ -122,34 +122,67 @@ describe('predict command line', () => {
     const cam = join(dir, 'cam.json');
     writeFileSync(cam, JSON.stringify({ cam_K: [500, 0, 320, 0, 500] }));
     bad.push([['--model', bundle, '--images', images, '--camera', cam], /cam\.json: cam_K = \[500,0,320,0,500\]: expected 9 numbers/]);
+    const noCy = join(dir, 'no-cy.json');
+    writeFileSync(noCy, JSON.stringify({ fx: 572, fy: 573, cx: 325 }));
+    bad.push([['--model', bundle, '--images', images, '--camera', noCy], /no-cy\.json: cy missing: expected a number \(or give cam_K\)/]);
     for (const [args, message] of bad) {
       const r = cli('predict', args);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).toMatch(/usage: npm run predict/);
     }
-    // A folder with a corrupt JPEG, a PNG of another size than the camera's, and one good image.
+    // A folder with a corrupt JPEG, a truncated PNG, a PNG of another size than the camera's, a text file
+    // and one good image: every file that is not used is in "skipped", its reason naming it.
     const mixed = join(dir, 'mixed');
     mkdirSync(mixed);
     writeFileSync(join(mixed, 'broken.jpg'), 'not a jpeg');
     copyFileSync(join(kBundled, 'test', '000001', 'rgb', '000001.jpg'), join(mixed, 'good.jpg'));
     copyFileSync(join(kBundled, 'models', 'obj_000001.png'), join(mixed, 'texture.png'));
+    const png = readFileSync(join(kBundled, 'models', 'obj_000001.png'));
+    writeFileSync(join(mixed, 'cut.png'), png.subarray(0, png.length - 100));
+    writeFileSync(join(mixed, 'notes.txt'), 'shot on a phone');
     const r = cli('predict', ['--model', bundle, '--images', mixed, '--camera', join(kBundled, 'camera.json'), '--min-score', '0']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/skipped broken\.jpg: /);
+    expect(r.stderr).toMatch(/skipped broken\.jpg: cannot be decoded as a JPEG image/);
     expect(r.stderr).toMatch(/skipped texture\.png: .*camera\.json is for 640x480 images, this one is \d+x\d+/);
-    const out = JSON.parse(r.stdout) as { images: { file: string }[]; skipped: { file: string }[] };
+    const out = JSON.parse(r.stdout) as { images: { file: string }[]; skipped: { file: string; reason: string }[] };
     expect(out.images.map((i) => i.file)).toEqual(['good.jpg']);
-    expect(out.skipped.map((s) => s.file).sort()).toEqual(['broken.jpg', 'texture.png']);
+    const reasons = Object.fromEntries(out.skipped.map((s) => [s.file, s.reason]));
+    expect(Object.keys(reasons).sort()).toEqual(['broken.jpg', 'cut.png', 'notes.txt', 'texture.png']);
+    expect(reasons['cut.png']).toBe('cut.png: cannot be decoded as a PNG image, truncated or corrupt (the decoder: Error while decompressing the data)');
+    expect(reasons['notes.txt']).toBe('notes.txt: not a JPEG or PNG image (only .jpg, .jpeg and .png files are read)');
 
-    // A folder with nothing readable (a whole batch skipped) on the wasm backend: named, no crash.
+    // A BOP dataset's root: its photos (rgb/) are taken; masks, depth maps and the model's texture are
+    // left out and counted; its JSON files are skipped by name.
+    const bop = join(dir, 'bop-root');
+    for (const sub of ['models', 'test/000001/rgb', 'test/000001/mask', 'test/000001/depth']) mkdirSync(join(bop, sub), { recursive: true });
+    copyFileSync(join(kBundled, 'models', 'obj_000001.png'), join(bop, 'models', 'obj_000001.png'));
+    copyFileSync(join(kBundled, 'models', 'models_info.json'), join(bop, 'models', 'models_info.json'));
+    copyFileSync(join(kBundled, 'camera.json'), join(bop, 'camera.json'));
+    copyFileSync(join(kBundled, 'test', '000001', 'rgb', '000001.jpg'), join(bop, 'test', '000001', 'rgb', '000001.jpg'));
+    copyFileSync(join(kBundled, 'test', '000001', 'mask', '000001_000000.png'), join(bop, 'test', '000001', 'mask', '000001_000000.png'));
+    copyFileSync(join(kBundled, 'test', '000001', 'mask', '000001_000000.png'), join(bop, 'test', '000001', 'depth', '000001.png'));
+    writeFileSync(join(bop, 'test', '000001', 'scene_gt.json'), '{}');
+    const b = cli('predict', ['--model', bundle, '--images', bop, '--camera', join(kBundled, 'camera.json'), '--min-score', '0']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/--images .*bop-root: 4 files under mask\/, mask_visib\/, depth\/ or models\*\/ folders left out/);
+    const bo = JSON.parse(b.stdout) as { images: { file: string }[]; skipped: { file: string; reason: string }[] };
+    expect(bo.images.map((i) => i.file)).toEqual(['test/000001/rgb/000001.jpg']);
+    expect(bo.skipped.map((s) => s.file)).toEqual(['camera.json', 'test/000001/scene_gt.json']);
+
+    // A folder with nothing usable (a whole batch skipped) on the wasm backend: named, the output still
+    // written with its "skipped", and exit 1.
     const onlyBad = join(dir, 'only-bad');
     mkdirSync(onlyBad);
     writeFileSync(join(onlyBad, 'a.jpg'), 'no');
+    writeFileSync(join(onlyBad, 'b.txt'), 'no');
     const none = cli('predict', ['--model', bundle, '--images', onlyBad, '--K', '572,573,325,242', '--backend', 'wasm']);
-    expect(none.code, none.stderr).toBe(0);
-    expect(none.stderr).toMatch(/skipped a\.jpg: /);
-    expect((JSON.parse(none.stdout) as { images: unknown[] }).images).toEqual([]);
+    expect(none.code, none.stderr).toBe(1);
+    expect(none.stderr).toMatch(/skipped a\.jpg: cannot be decoded/);
+    expect(none.stderr).toMatch(/no image could be used: all 2 files given were skipped/);
+    const no = JSON.parse(none.stdout) as { images: unknown[]; skipped: { file: string }[] };
+    expect(no.images).toEqual([]);
+    expect(no.skipped.map((s) => s.file).sort()).toEqual(['a.jpg', 'b.txt']);
 
     // A single image file; the output to a folder that does not exist yet; a whole scene_camera.json.
     const one = join(mixed, 'good.jpg');

@@ -4,7 +4,7 @@
  * it, and eval reads it back and writes a BOP CSV; Ctrl-C stops a run and still writes its bundle.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +38,11 @@ describe('train and eval command lines', () => {
       ['eval', ['--model', join(dir, 'missing'), '--dataset', dataset], /no such file or folder/],
       ['eval', ['--model', join(dir, 'not-a.zip'), '--dataset', dataset, '--backend', 'cpu'], /--model .*not-a.zip: bundle: not a readable zip/],
       ['train', ['--dataset', dataset, '--resume', dataset, '--backend', 'cpu'], /--resume .*: bundle: poselab.json missing/],
+      // With --resume the bundle's config is used: every flag that would set another is refused, named.
+      ['train', ['--dataset', dataset, '--resume', dataset, '--seed', '5'], /^--seed 5: a resumed run uses the config of its bundle \(--resume .*\); only --steps may be given, to extend the run\n/],
+      ['train', ['--dataset', dataset, '--resume', dataset, '--config', 'small'], /^--config small: a resumed run uses the config of its bundle/],
+      ['train', ['--dataset', dataset, '--resume', dataset, '--config-file', 'my.json'], /^--config-file my.json: a resumed run uses the config of its bundle/],
+      ['train', ['--resume', dataset, '--print-config'], /^--print-config prints a new run's config/],
     ];
     for (const [script, args, message] of cases) {
       const r = cli(script, args);
@@ -135,5 +140,18 @@ describe('train and eval command lines', () => {
     const r = cli('train', ['--dataset', dataset, '--resume', run, '--steps', '2']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--steps 2: the bundle is already at step 3; give a larger total to train further/);
+    // A bundle whose weights.bin was cut short is named, with the bytes it needs and has.
+    const truncated = join(dir, 'truncated-run');
+    cpSync(run, truncated, { recursive: true });
+    const weights = readFileSync(join(truncated, 'weights.bin'));
+    writeFileSync(join(truncated, 'weights.bin'), weights.subarray(0, 138));
+    const tr = cli('eval', ['--model', truncated, '--dataset', dataset, '--backend', 'cpu']);
+    expect(tr.code).toBe(2);
+    expect(tr.stderr).toContain(`--model ${truncated}: bundle: weights.bin has 138 bytes, shorter than the ${weights.length} bytes model.json's weightsManifest needs (truncated?)`);
+    // A real bundle too: a seed for its resumed run is refused, not ignored.
+    const s = cli('train', ['--dataset', dataset, '--resume', run, '--steps', '5', '--seed', '5']);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/^--seed 5: a resumed run uses the config of its bundle/);
+    expect(s.stderr).not.toMatch(/resuming from step/);
   });
 });

@@ -92,7 +92,7 @@ const cases: Case[] = [
   { name: 'missing obj ply', kind: 'bop', edit: (f) => { f.delete(`${R}models/obj_000002.ply`); }, file: `${R}models/obj_000002.ply`, field: /^$/, minImages: 5 },
   { name: 'missing rgb file', kind: 'bop', edit: (f) => { f.delete(`${TRAIN}/rgb/000001.png`); }, file: `${TRAIN}/rgb`, field: /^$/, minImages: 4 },
   { name: 'extra rgb file without ground truth', kind: 'bop', edit: (f) => { f.set(`${TRAIN}/rgb/000099.png`, f.get(`${TRAIN}/rgb/000000.png`)!); }, file: `${TRAIN}/scene_gt.json`, field: /^$/, minImages: 5 },
-  { name: 'extra unknown obj_id', kind: 'bop', edit: (f) => editJson(f, `${TRAIN}/scene_gt.json`, (j) => { j['0'].push({ ...j['0'][0], obj_id: 99 }); }), file: `${TRAIN}/scene_gt.json`, field: /^obj_id$/, minImages: 5 },
+  { name: 'extra unknown obj_id', kind: 'bop', edit: (f) => editJson(f, `${TRAIN}/scene_gt.json`, (j) => { j['0'].push({ ...j['0'][0], obj_id: 99 }); }), file: `${TRAIN}/scene_gt.json`, field: /^"0"\[\d+\]\.obj_id$/, minImages: 5 },
   { name: 'extra mask matching no instance', kind: 'bop', edit: (f) => { f.set(`${TRAIN}/mask/000000_000005.png`, f.get(`${TRAIN}/mask/000000_000000.png`)!); }, file: `${TRAIN}/mask`, field: /^$/, minImages: 5 },
   { name: 'extra misnamed file among masks', kind: 'bop', edit: (f) => { f.set(`${TRAIN}/mask_visib/mask.png`, f.get(`${TRAIN}/mask/000000_000000.png`)!); }, file: `${TRAIN}/mask_visib`, field: /^$/, minImages: 5 },
   // Corrupt images and masks

@@ -110,11 +110,15 @@ describe('validation: every problem is a line naming file and field, and the val
     expect(ds.images.every((i) => i.split === 'train')).toBe(true);
   });
 
-  it('instances of an object with no model are counted in one line', async () => {
+  it('instances of an object with no model are counted in one line naming the scene_gt entries', async () => {
     const files = bopFixture();
     editJson(files, 'lmfix/train/000000/scene_gt.json', (j) => { for (const k of Object.keys(j)) j[k][1].obj_id = 7; });
+    editJson(files, 'lmfix/test/000001/scene_gt.json', (j) => { j['1'][0].obj_id = 9; });
     const { lines } = await load(files);
-    expect(lines).toEqual(['lmfix/train/000000/scene_gt.json: obj_id: obj_id 7 is not in models/ (3 instances left out)']);
+    expect(lines.sort()).toEqual([
+      'lmfix/test/000001/scene_gt.json: "1"[0].obj_id: obj_id 9 is not in models/; left out: the instance at "1"[0] ("im_id"[index])',
+      'lmfix/train/000000/scene_gt.json: "0"[1].obj_id: obj_id 7 is not in models/; left out: 3 instances at "0"[1], "1"[1], "2"[1] ("im_id"[index])',
+    ]);
   });
 
   it('PVNet: a bad pose .npy and a missing pose name their files', async () => {

@@ -105,4 +105,21 @@ describe('bundle', () => {
     expect(() => unzipBundle(new Uint8Array([1, 2, 3]))).toThrow(/not a readable zip/);
     engine.dispose();
   });
+
+  it('a weights file shorter or longer than its manifest needs is named, with the bytes needed and found', async () => {
+    const cfg = tinyConfig();
+    const engine = new TrainingEngine(await fixtureData(cfg), cfg);
+    const files = await exportEngine(engine);
+    engine.dispose();
+    const whole = files.get(kWeightsBin)!;
+    const cut = new Map(files).set(kWeightsBin, whole.slice(0, 138));
+    await expect(importBundle(cut)).rejects.toThrow(
+      `bundle: weights.bin has 138 bytes, shorter than the ${whole.length} bytes model.json's weightsManifest needs (truncated?)`);
+    const loc = files.get(kLocaliserBin)!;
+    const cutLoc = new Map(files).set(kLocaliserBin, loc.slice(0, loc.length - 4));
+    await expect(importBundle(cutLoc)).rejects.toThrow(
+      `bundle: localiser.weights.bin has ${loc.length - 4} bytes, shorter than the ${loc.length} bytes localiser.json's weightsManifest needs`);
+    const long = new Map(files).set(kWeightsBin, new Uint8Array(whole.length + 8));
+    await expect(importBundle(long)).rejects.toThrow(`bundle: weights.bin has ${whole.length + 8} bytes, longer than the ${whole.length} bytes`);
+  });
 });

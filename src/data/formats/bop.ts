@@ -126,7 +126,8 @@ async function loadScene(
 
   const images: DatasetImage[] = [];
   const noRgb: string[] = [];
-  const unknownObj = new Map<number, number>();
+  /** obj_id -> the scene_gt entries naming it ("<im_id>"[<index>]). */
+  const unknownObj = new Map<number, string[]>();
   const kCache = new Map<string, Float64Array>();
   const imIds = Object.keys(gt).sort((a, b) => Number(a) - Number(b));
   // Masks match scene_gt.json's entries, whether or not their image loads (a lost image is reported on its own).
@@ -188,7 +189,7 @@ async function loadScene(
       }
       const obj = objById.get(objId);
       if (!obj) {
-        unknownObj.set(objId, (unknownObj.get(objId) ?? 0) + 1);
+        unknownObj.set(objId, [...(unknownObj.get(objId) ?? []), field]);
         return;
       }
       const r = numberArray(g.cam_R_m2c, 9);
@@ -250,8 +251,10 @@ async function loadScene(
       log.add(`${dir}/${sub}`, '', `${stray.length} mask file${stray.length === 1 ? '' : 's'} match no ground-truth instance (<im_id>_<gt_id> not in scene_gt.json): ${listSome(stray.map(([, p]) => basename(p)))}; not used`);
     }
   }
-  for (const [objId, n] of unknownObj) {
-    log.add(gtPath, 'obj_id', `obj_id ${objId} is not in ${modelsFolder}/ (${n} instances left out)`);
+  for (const [objId, entries] of unknownObj) {
+    const n = entries.length;
+    log.add(gtPath, `${entries[0]}.obj_id`,
+      `obj_id ${objId} is not in ${modelsFolder}/; left out: ${n === 1 ? 'the instance' : `${n} instances`} at ${listSome(entries)} ("im_id"[index])`);
   }
   return images;
 }

@@ -18,13 +18,7 @@ const pad6 = (n: number): string => String(n).padStart(6, '0');
  * the metrics use models_eval (or models_<type>_eval) when it exists, as the toolkit's evaluation does.
  */
 export function modelFolders(paths: readonly string[], root: string, wanted: string | undefined, log: ProblemLog): { mesh: string; eval?: string } {
-  const found = new Set<string>();
-  for (const p of paths) {
-    if (!p.startsWith(root)) continue;
-    const rest = p.slice(root.length);
-    const i = rest.indexOf('/');
-    if (i > 0 && kBopModelsDir.test(rest.slice(0, i)) && /^(?:models_info\.json|obj_\d+\.ply)$/.test(rest.slice(i + 1))) found.add(rest.slice(0, i));
-  }
+  const found = bopModelFolders(paths, root);
   const plain = [...found].filter((d) => !d.endsWith('_eval'));
   const evals = [...found].filter((d) => d.endsWith('_eval'));
   const rank = (d: string) => ['models', 'models_cad', 'models_reconst'].indexOf(d) >>> 0; // unknown names after the known ones
@@ -38,6 +32,18 @@ export function modelFolders(paths: readonly string[], root: string, wanted: str
   // models_eval pairs with models; models_cad_eval with models_cad; a lone models_eval serves any.
   const evalDir = evals.find((d) => d === `${mesh}_eval`) ?? evals.find((d) => d === 'models_eval') ?? evals[0];
   return { mesh, eval: evalDir && evalDir !== mesh ? evalDir : undefined };
+}
+
+/** The model folders under a BOP root (root: '' or 'name/'): models[_<type>][_eval] holding models_info.json or obj_<id>.ply. */
+export function bopModelFolders(paths: readonly string[], root: string): Set<string> {
+  const found = new Set<string>();
+  for (const p of paths) {
+    if (!p.startsWith(root)) continue;
+    const rest = p.slice(root.length);
+    const i = rest.indexOf('/');
+    if (i > 0 && kBopModelsDir.test(rest.slice(0, i)) && /^(?:models_info\.json|obj_\d+\.ply)$/.test(rest.slice(i + 1))) found.add(rest.slice(0, i));
+  }
+  return found;
 }
 
 /** Meshes of the evaluation models (models_eval/obj_<id>.ply), kept beside the training meshes. */

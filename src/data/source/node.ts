@@ -4,13 +4,20 @@ import type { Problem } from '../problems';
 import { LitterTally, safePath } from './paths';
 import type { RandomAccess } from './randomAccess';
 import type { ByteSource } from './source';
-import { ZipSource, type ZipLimits, kDefaultZipLimits } from './zip';
+import { ZipError, ZipSource, type ZipLimits, kDefaultZipLimits } from './zip';
 
 /** Node only (the CLI, tests, scripts): a folder on disk, or a .zip file read at offsets. */
 export async function openNodePath(path: string, limits: ZipLimits = kDefaultZipLimits): Promise<ByteSource> {
   const s = await stat(path);
   if (s.isDirectory()) return NodeFolderSource.open(path);
-  return ZipSource.open(nodeBasename(path), await nodeFileAccess(path), limits);
+  const label = nodeBasename(path);
+  try {
+    return await ZipSource.open(label, await nodeFileAccess(path), limits);
+  } catch (e) {
+    // The archive's errors name it by its label, its base name; a person gave a path, and reads it back.
+    if (e instanceof ZipError && e.message.startsWith(`${label}: `)) throw new ZipError(`${path}: ${e.message.slice(label.length + 2)}`);
+    throw e;
+  }
 }
 
 export class NodeFolderSource implements ByteSource {

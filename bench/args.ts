@@ -1,0 +1,157 @@
+/**
+ * The benchmarks' command lines, in the one style of src/cli (src/cli/args.ts): usage, --help (exit 0),
+ * exit 2 naming the flag and value, every argument checked before any work. Kept apart from the
+ * benchmarks themselves so that the tests check them without running one.
+ *
+ * --out of every benchmark: a .json file name, or a folder (an existing one, or a path ending in '/') in
+ * which the benchmark writes its default file name; checked, and its folder made, before the run.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  isFolderPath, parseChoiceList, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareOutputFile, UsageError,
+} from '../src/cli/args';
+import { parseBackend } from '../src/cli/common';
+import type { BackendName } from '../src/node/backend';
+import { isConfigName, kConfigs, type ConfigName } from '../src/train/config';
+
+const kConfigNames = Object.keys(kConfigs) as ConfigName[];
+
+export const kPnpBenchUsage = 'usage: npm run bench:pnp -- [--quick] [--B 1,64,1024] [--n 8,64] [--out <file.json|folder/>]\n' +
+  '  --quick  B in 1, 64, 1024 and shorter timings; --B: batch sizes, integers >= 1; --n: points per problem, integers >= 4\n' +
+  '  --out    default bench/results/pnp-<device>[-quick].json; a folder gets that name inside it';
+
+export const kTrainBenchUsage = 'usage: npm run bench:train -- [--configs tiny@32,small@8,small,default,large] [--backends wasm,cpu,webgpu] ' +
+  '[--steps N] [--warmup N] [--machine name] [--all] [--no-torch] [--out <file.json|folder/>]\n' +
+  '  --configs  <tiny|small|default|large>[@batch]; --steps: measured steps >= 1 (5); --warmup: steps left out >= 0 (2)\n' +
+  '  --out      default bench/results/train-<machine>.json (rows of the same config, batch and backend replaced); a folder gets that name inside it';
+
+export const kAccuracyBenchUsage = 'usage: npm run bench:accuracy -- [--dataset <folder|zip>] [--config tiny|small|default|large] [--steps N] ' +
+  '[--seeds 1,2] [--variants heatmap,pose-kp,pose-mesh] [--eval-every K] [--pose-after S] [--backend auto|webgpu|wasm|cpu] ' +
+  '[--machine name] [--out <file.json|folder/>]\n' +
+  '  --steps >= 1 (2000); --seeds: integers >= 0; --eval-every >= 1 (steps / 8); --pose-after: 0 to steps - 1 (steps / 4)\n' +
+  '  --out   default bench/results/accuracy-<machine>.json, the plot beside it as .svg; a folder gets those names inside it';
+
+/** Where a benchmark writes: `file` as given, or its default name in `folder` (the results folder by default). */
+export interface BenchOut { file?: string; folder?: string }
+
+/** --out's path once the default file name is known. */
+export function benchOutPath(out: BenchOut, resultsDir: string, defaultName: string): string {
+  return out.file ?? join(out.folder ?? resultsDir, defaultName);
+}
+
+/** Checks --out before the run: a .json name (its folder made) or a folder (made); anything else is a usage error. */
+export async function prepareBenchOut(out: string | undefined): Promise<BenchOut> {
+  if (out === undefined) return {};
+  if (await isFolderPath(out)) {
+    try {
+      await mkdir(out, { recursive: true });
+    } catch (e) {
+      throw new UsageError(`--out ${out}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
+    }
+    return { folder: out };
+  }
+  if (!/\.json$/i.test(out)) throw new UsageError(`--out ${out}: expected a .json file name or a folder (an existing one, or a path ending in /)`);
+  await prepareOutputFile(out, '--out');
+  return { file: out };
+}
+
+/** --machine names the results file: a word of letters, digits, '.', '_' and '-'. */
+function parseMachine(s: string | undefined): string | undefined {
+  if (s !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s)) throw new UsageError(`--machine ${s}: expected a name of letters, digits, '.', '_' and '-' (it names the results file)`);
+  return s;
+}
+
+export interface PnpBenchArgs { quick: boolean; batches: number[]; points: number[]; out?: string }
+
+export function parsePnpBenchArgs(argv: readonly string[]): PnpBenchArgs {
+  const v = parseFlags(argv, { quick: { type: 'boolean' }, B: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } });
+  const quick = v.quick ?? false;
+  return {
+    quick,
+    batches: parseIntegerList('B', v.B, 1) ?? (quick ? [1, 64, 1024] : [1, 64, 1024, 16384]),
+    points: parseIntegerList('n', v.n, 4, ' (PnP needs at least 4 points)') ?? [8, 64],
+    out: v.out,
+  };
+}
+
+export interface TrainBenchArgs {
+  cases: { name: ConfigName; batch?: number }[];
+  backends: ('wasm' | 'cpu' | 'webgpu')[];
+  steps: number;
+  warmup: number;
+  machine?: string;
+  all: boolean;
+  noTorch: boolean;
+  out?: string;
+}
+
+export function parseTrainBenchArgs(argv: readonly string[]): TrainBenchArgs {
+  const v = parseFlags(argv, {
+    configs: { type: 'string' }, backends: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' }, machine: { type: 'string' },
+    all: { type: 'boolean' }, 'no-torch': { type: 'boolean' }, out: { type: 'string' },
+  });
+  const configs = v.configs ?? 'tiny@32,small@8,small,default,large';
+  const cases = configs.split(',').map((c) => {
+    const [name, b, extra] = c.split('@');
+    const batch = b === undefined ? undefined : Number(b);
+    if (!isConfigName(name) || extra !== undefined || (batch !== undefined && !(Number.isInteger(batch) && batch >= 1))) {
+      throw new UsageError(`--configs ${configs}: ${c || 'an empty item'} is not <${kConfigNames.join('|')}>[@batch] (batch an integer >= 1)`);
+    }
+    return { name, batch };
+  });
+  return {
+    cases,
+    backends: parseChoiceList('backends', v.backends, ['wasm', 'cpu', 'webgpu'] as const) ?? ['wasm', 'cpu', 'webgpu'],
+    steps: parsePositiveInt('steps', v.steps) ?? 5,
+    warmup: parseInteger('warmup', v.warmup, 0) ?? 2,
+    machine: parseMachine(v.machine),
+    all: v.all ?? false,
+    noTorch: v['no-torch'] ?? false,
+    out: v.out,
+  };
+}
+
+export type Variant = 'heatmap' | 'pose-kp' | 'pose-mesh';
+export const kVariants: readonly Variant[] = ['heatmap', 'pose-kp', 'pose-mesh'];
+
+export interface AccuracyBenchArgs {
+  dataset?: string;
+  config: ConfigName;
+  steps: number;
+  seeds: number[];
+  variants: Variant[];
+  evalEvery: number;
+  poseAfter: number;
+  backend: BackendName;
+  machine?: string;
+  out?: string;
+}
+
+export function parseAccuracyBenchArgs(argv: readonly string[]): AccuracyBenchArgs {
+  const v = parseFlags(argv, {
+    dataset: { type: 'string' }, config: { type: 'string' }, steps: { type: 'string' }, seeds: { type: 'string' }, variants: { type: 'string' },
+    'eval-every': { type: 'string' }, 'pose-after': { type: 'string' }, backend: { type: 'string' }, machine: { type: 'string' }, out: { type: 'string' },
+  });
+  const config = v.config ?? 'small';
+  if (!isConfigName(config)) throw new UsageError(`--config ${config}: expected ${kConfigNames.join(', ')}`);
+  const steps = parsePositiveInt('steps', v.steps) ?? 2000;
+  const poseAfter = parseInteger('pose-after', v['pose-after'], 0) ?? Math.round(steps / 4);
+  // The pose loss starts after poseAfter steps: at or past the last step it would never be used.
+  if (poseAfter >= steps) {
+    throw new UsageError(`--pose-after ${poseAfter}: the pose loss would start after the run's last step (--steps ${steps}); give fewer than --steps`);
+  }
+  if (v.dataset !== undefined && v.dataset.trim() === '') throw new UsageError('--dataset needs a folder or zip');
+  return {
+    dataset: v.dataset,
+    config,
+    steps,
+    seeds: parseIntegerList('seeds', v.seeds, 0) ?? [1, 2],
+    variants: parseChoiceList('variants', v.variants, kVariants) ?? [...kVariants],
+    evalEvery: parsePositiveInt('eval-every', v['eval-every']) ?? Math.max(1, Math.round(steps / 8)),
+    poseAfter,
+    backend: parseBackend(v.backend),
+    machine: parseMachine(v.machine),
+    out: v.out,
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * The one command-line style of every command (src/cli, the benchmarks, scripts/make-dataset.ts): the
+ * argument syntax, the checks of numbers and lists, the output-path check and the exit codes (0 done,
+ * 1 failure, 2 usage error: printed with the usage; `--help` prints the usage and exits 0). It imports
+ * nothing but Node, so that a script which needs no tfjs (make-dataset) starts without it.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** A problem with what the user asked for: printed with the usage, exit status 2. */
+export class UsageError extends Error {}
+
+/** `--help` or `-h`: runMain prints the usage and exits 0. */
+class HelpRequest extends Error {}
+
+export type FlagSpec = { type: 'string'; multiple?: boolean } | { type: 'boolean' };
+
+type FlagValues<O extends Record<string, FlagSpec>> = {
+  [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string;
+};
+
+/**
+ * The one argument syntax: `--name value` or `--name=value` for a value (which may begin with a minus:
+ * `--K -1,0,320,240`, `--seed -0`), `--name` alone for a switch, anything else a positional (after `--`,
+ * everything). Unknown flags, a value missing or given to a switch, a flag that takes one value given
+ * twice, and more positionals than allowed are UsageErrors.
+ */
+export function parseCommandLine<O extends Record<string, FlagSpec>>(argv: readonly string[], options: O, maxPositionals = 0): {
+  values: FlagValues<O>; positionals: string[];
+} {
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequest();
+  const values: Record<string, string | boolean | string[]> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--')) {
+      positionals.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    const spec = Object.prototype.hasOwnProperty.call(options, name) ? options[name] : undefined;
+    if (!spec) throw new UsageError(`Unknown option '--${name}'`);
+    if (spec.type === 'boolean') {
+      if (eq >= 0) throw new UsageError(`--${name} is a switch and takes no value`);
+      values[name] = true;
+      continue;
+    }
+    let value: string;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else {
+      // The next word is the value, even when it begins with a minus (a negative number), unless it is a flag.
+      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${name} needs a value`);
+      value = argv[++i];
+    }
+    if (spec.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), value];
+    else if (values[name] !== undefined) throw new UsageError(`--${name} given twice (${String(values[name])} and ${value}); give it once`);
+    else values[name] = value;
+  }
+  if (positionals.length > maxPositionals) {
+    throw new UsageError(maxPositionals === 0 ? `unexpected argument ${positionals[0]}` : `unexpected argument ${positionals[maxPositionals]}`);
+  }
+  return { values: values as FlagValues<O>, positionals };
+}
+
+/** `--name value` flags only (no positionals). */
+export function parseFlags<O extends Record<string, FlagSpec>>(argv: readonly string[], options: O): FlagValues<O> {
+  return parseCommandLine(argv, options).values;
+}
+
+/** An integer of at least min (and at most max), or the UsageError naming the flag and the value. */
+function integerOf(name: string, s: string, min: number, max = Infinity, what = 'an integer'): number {
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    const range = max < Infinity ? ` from ${min} to ${max}` : min === 1 ? ' >= 1' : ` >= ${min}`;
+    const expected = max === Infinity && min === 1 && what === 'an integer' ? 'a positive integer' : `${what}${range}`;
+    throw new UsageError(`--${name} ${s}: expected ${expected}`);
+  }
+  return n;
+}
+
+/** An integer option of at least min (and at most max), or undefined when absent. */
+export function parseInteger(name: string, s: string | undefined, min: number, max = Infinity): number | undefined {
+  return s === undefined ? undefined : integerOf(name, s, min, max);
+}
+
+export function parsePositiveInt(name: string, s: string | undefined): number | undefined {
+  return parseInteger(name, s, 1);
+}
+
+/** A comma list of integers of at least min (`--seeds 1,2`, `--B 64,1024`), or undefined when absent. */
+export function parseIntegerList(name: string, s: string | undefined, min: number, why = ''): number[] | undefined {
+  if (s === undefined) return undefined;
+  const what = `a comma list of integers >= ${min}${why}`;
+  return s.split(',').map((x) => {
+    try {
+      return integerOf(name, x, min);
+    } catch {
+      throw new UsageError(`--${name} ${s}: ${x.trim() === '' ? 'an empty item' : `${x} is not an integer >= ${min}`}; expected ${what}`);
+    }
+  });
+}
+
+/** A comma list of names each of which is one of `choices`, or undefined when absent. */
+export function parseChoiceList<T extends string>(name: string, s: string | undefined, choices: readonly T[]): T[] | undefined {
+  if (s === undefined) return undefined;
+  const items = s.split(',');
+  const bad = items.find((x) => !(choices as readonly string[]).includes(x));
+  if (bad !== undefined) throw new UsageError(`--${name} ${s}: ${bad === '' ? 'an empty item' : `${bad} is not one of ${choices.join(', ')}`}`);
+  return items as T[];
+}
+
+/**
+ * Runs a command's main, mapping a UsageError to exit 2 with the usage, anything else to exit 1. Exits
+ * only once stdout and stderr have drained: a pipe takes output in 64 KiB pieces, and an exit before
+ * the last one cuts the output short.
+ */
+export function runMain(main: () => Promise<number>, usage: string): void {
+  const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  main().then(
+    (code) => exit(code),
+    (e: unknown) => {
+      if (e instanceof HelpRequest) {
+        console.log(usage);
+        exit(0);
+        return;
+      }
+      if (e instanceof UsageError) {
+        console.error(`${e.message}\n${usage}`);
+        exit(2);
+        return;
+      }
+      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      exit(1);
+    },
+  );
+}
+
+/**
+ * Checks before any long work that `path` can be written as a file (flag names the option in the
+ * message), creating its folder: a run should not end in an error about where to put its result.
+ */
+export async function prepareOutputFile(path: string, flag: string): Promise<void> {
+  const s = await stat(path).catch(() => undefined);
+  if (s?.isDirectory()) throw new UsageError(`${flag} ${path}: is a folder, a file name is expected`);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: cannot create its folder (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/** Whether `path` names a folder: an existing one, or a path written with a trailing slash. */
+export async function isFolderPath(path: string): Promise<boolean> {
+  return /[/\\]$/.test(path) || (await stat(path).then((s) => s.isDirectory(), () => false));
+}

@@ -1,0 +1,99 @@
+/**
+ * The benchmarks' command lines (bench/args.ts), checked without running a benchmark: defaults, every bad
+ * value a usage error naming the flag and the value, --out as a .json file or a folder, and each
+ * benchmark's answer to a bad value (exit 2), which returns before any work.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { benchOutPath, parseAccuracyBenchArgs, parsePnpBenchArgs, parseTrainBenchArgs, prepareBenchOut } from '../../bench/args';
+import { UsageError } from '../../src/cli/args';
+
+const kRepo = fileURLToPath(new URL('../..', import.meta.url));
+
+function expectUsageError(f: () => unknown, message: string): void {
+  expect(f).toThrow(UsageError);
+  expect(f).toThrow(message);
+}
+
+describe('benchmark arguments', () => {
+  it('bench:pnp: batch and point lists, at least 4 points', () => {
+    expect(parsePnpBenchArgs([])).toEqual({ quick: false, batches: [1, 64, 1024, 16384], points: [8, 64], out: undefined });
+    expect(parsePnpBenchArgs(['--quick', '--B', '1024', '--n=8,9'])).toEqual({ quick: true, batches: [1024], points: [8, 9], out: undefined });
+    expectUsageError(() => parsePnpBenchArgs(['--B', '0']), '--B 0: 0 is not an integer >= 1; expected a comma list of integers >= 1');
+    expectUsageError(() => parsePnpBenchArgs(['--B', 'abc']), '--B abc: abc is not an integer >= 1');
+    expectUsageError(() => parsePnpBenchArgs(['--B', '-5']), '--B -5: -5 is not an integer >= 1');
+    expectUsageError(() => parsePnpBenchArgs(['--n', '3']), '--n 3: 3 is not an integer >= 4; expected a comma list of integers >= 4 (PnP needs at least 4 points)');
+    expectUsageError(() => parsePnpBenchArgs(['--frobnicate']), "Unknown option '--frobnicate'");
+  });
+
+  it('bench:train: configs with batches, backends, steps and warm-up', () => {
+    const d = parseTrainBenchArgs([]);
+    expect(d.cases).toEqual([{ name: 'tiny', batch: 32 }, { name: 'small', batch: 8 }, { name: 'small' }, { name: 'default' }, { name: 'large' }]);
+    expect([d.backends, d.steps, d.warmup, d.all, d.noTorch]).toEqual([['wasm', 'cpu', 'webgpu'], 5, 2, false, false]);
+    const r = parseTrainBenchArgs(['--configs', 'tiny@4', '--backends', 'cpu', '--steps', '3', '--warmup', '0', '--no-torch', '--machine', 'my-box', '--out', 'x.json']);
+    expect(r).toMatchObject({ cases: [{ name: 'tiny', batch: 4 }], backends: ['cpu'], steps: 3, warmup: 0, noTorch: true, machine: 'my-box', out: 'x.json' });
+    expectUsageError(() => parseTrainBenchArgs(['--configs', 'tiny@0']), '--configs tiny@0: tiny@0 is not <tiny|small|default|large>[@batch] (batch an integer >= 1)');
+    expectUsageError(() => parseTrainBenchArgs(['--configs', 'huge']), '--configs huge: huge is not');
+    expectUsageError(() => parseTrainBenchArgs(['--configs', 'tiny@2.5']), 'tiny@2.5 is not');
+    expectUsageError(() => parseTrainBenchArgs(['--backends', 'cpu,metal']), '--backends cpu,metal: metal is not one of wasm, cpu, webgpu');
+    expectUsageError(() => parseTrainBenchArgs(['--steps', '0']), '--steps 0: expected a positive integer');
+    expectUsageError(() => parseTrainBenchArgs(['--warmup', '-1']), '--warmup -1: expected an integer >= 0');
+    expectUsageError(() => parseTrainBenchArgs(['--machine', '../x']), "--machine ../x: expected a name of letters, digits, '.', '_' and '-'");
+  });
+
+  it('bench:accuracy: steps, seeds, variants, and a pose loss that starts before the last step', () => {
+    expect(parseAccuracyBenchArgs([])).toEqual({
+      dataset: undefined, config: 'small', steps: 2000, seeds: [1, 2], variants: ['heatmap', 'pose-kp', 'pose-mesh'], evalEvery: 250, poseAfter: 500,
+      backend: 'auto', machine: undefined, out: undefined,
+    });
+    expect(parseAccuracyBenchArgs(['--steps', '10', '--pose-after', '9', '--seeds', '0,3', '--variants', 'pose-mesh', '--backend', 'cpu']))
+      .toMatchObject({ steps: 10, poseAfter: 9, seeds: [0, 3], variants: ['pose-mesh'], evalEvery: 1, backend: 'cpu' });
+    expectUsageError(() => parseAccuracyBenchArgs(['--seeds', 'abc']), '--seeds abc: abc is not an integer >= 0');
+    expectUsageError(() => parseAccuracyBenchArgs(['--seeds', '1,']), '--seeds 1,: an empty item');
+    expectUsageError(() => parseAccuracyBenchArgs(['--steps', 'abc']), '--steps abc: expected a positive integer');
+    expectUsageError(() => parseAccuracyBenchArgs(['--pose-after', '50', '--steps', '10']),
+      '--pose-after 50: the pose loss would start after the run\'s last step (--steps 10); give fewer than --steps');
+    expectUsageError(() => parseAccuracyBenchArgs(['--pose-after', '10', '--steps', '10']), '--pose-after 10:');
+    expectUsageError(() => parseAccuracyBenchArgs(['--pose-after', '-1']), '--pose-after -1: expected an integer >= 0');
+    expectUsageError(() => parseAccuracyBenchArgs(['--eval-every', '0']), '--eval-every 0: expected a positive integer');
+    expectUsageError(() => parseAccuracyBenchArgs(['--variants', 'heatmap,pose']), '--variants heatmap,pose: pose is not one of heatmap, pose-kp, pose-mesh');
+    expectUsageError(() => parseAccuracyBenchArgs(['--config', 'huge']), '--config huge: expected tiny, small, default, large');
+    expectUsageError(() => parseAccuracyBenchArgs(['--backend', 'metal']), '--backend metal: expected auto');
+  });
+
+  it('--out: a .json file (its folder made) or a folder for the default name, checked before the run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poselab-bench-out-'));
+    expect(benchOutPath(await prepareBenchOut(undefined), '/results', 'pnp-x.json')).toBe('/results/pnp-x.json');
+    const file = join(dir, 'new', 'mine.json');
+    expect(benchOutPath(await prepareBenchOut(file), '/results', 'pnp-x.json')).toBe(file);
+    expect(existsSync(join(dir, 'new')), 'its folder made').toBe(true);
+    // An existing folder, or a path with a trailing slash: the default name inside it.
+    mkdirSync(join(dir, 'results'));
+    expect(benchOutPath(await prepareBenchOut(join(dir, 'results')), '/results', 'pnp-x.json')).toBe(join(dir, 'results', 'pnp-x.json'));
+    expect(benchOutPath(await prepareBenchOut(`${join(dir, 'fresh')}/`), '/results', 'pnp-x.json')).toBe(join(dir, 'fresh', 'pnp-x.json'));
+    expect(existsSync(join(dir, 'fresh'))).toBe(true);
+    await expect(prepareBenchOut(join(dir, 'results.txt'))).rejects.toThrow(`--out ${join(dir, 'results.txt')}: expected a .json file name or a folder`);
+    writeFileSync(join(dir, 'blocker'), 'a file');
+    await expect(prepareBenchOut(join(dir, 'blocker', 'x.json'))).rejects.toThrow(UsageError);
+  });
+
+  it('each benchmark answers a bad value with exit 2 and its usage, before any work (--help: tests/cli/common.test.ts)', () => {
+    const cases: [string, string[], string][] = [
+      ['pnp', ['--n', '3'], '--n 3: 3 is not an integer >= 4'],
+      ['train', ['--steps', 'abc'], '--steps abc: expected a positive integer'],
+      ['accuracy', ['--pose-after', '50', '--steps', '10'], '--pose-after 50: the pose loss would start after the run\'s last step'],
+    ];
+    for (const [bench, bad, message] of cases) {
+      const run = (args: string[]) => spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', `bench/${bench}.ts`, ...args], { cwd: kRepo, encoding: 'utf8', timeout: 120_000 });
+      const b = run(bad);
+      expect(b.status, `${bench}: ${b.stderr}`).toBe(2);
+      expect(b.stderr).toContain(message);
+      expect(b.stderr).toMatch(new RegExp(`\\nusage: npm run bench:${bench} -- `));
+      expect(b.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
+    }
+  });
+});

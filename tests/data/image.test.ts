@@ -1,0 +1,24 @@
+/**
+ * readImageFile (src/data/image.ts): an image that cannot be decoded is named, said to be undecodable,
+ * and keeps the decoder's own words (fast-png's "Error while decompressing the data:" names nothing).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodePure } from '../../src/data/decode/pure';
+import { readImageFile } from '../../src/data/image';
+
+const kBundled = join(__dirname, '..', '..', 'public', 'datasets', 'poselab-toy');
+
+describe('readImageFile', () => {
+  it('decodes a good image, and names a truncated or unreadable one with what failed', async () => {
+    const png = new Uint8Array(readFileSync(join(kBundled, 'models', 'obj_000001.png')));
+    const image = await readImageFile('tex.png', async () => png, decodePure);
+    expect([image.widthPx, image.heightPx]).toEqual([512, 512]);
+    await expect(readImageFile('photos/cut.png', async () => png.slice(0, png.length - 100), decodePure)).rejects.toThrow(
+      'photos/cut.png: cannot be decoded as a PNG image, truncated or corrupt (the decoder: Error while decompressing the data)');
+    await expect(readImageFile('a.jpg', async () => new Uint8Array([1, 2, 3]), decodePure)).rejects.toThrow(/^a\.jpg: cannot be decoded as a JPEG image, truncated or corrupt \(the decoder: .+\)$/);
+    await expect(readImageFile('gone.jpg', () => Promise.reject(new Error('ENOENT: no such file')), decodePure)).rejects.toThrow('gone.jpg: cannot be read (ENOENT: no such file)');
+    await expect(readImageFile('notes.txt', async () => png, decodePure)).rejects.toThrow('notes.txt: not a .png or .jpg image');
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * `npm run make-dataset`'s command line, without rendering anything: --help, every bad value and an --out
+ * it may not replace exit before the folder is touched (the script deletes --out only to put a complete
+ * new render in its place). Each case spawns the script (a few seconds).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const kRepo = fileURLToPath(new URL('../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'poselab-make-dataset-'));
+
+function makeDataset(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('npx', ['tsx', 'scripts/make-dataset.ts', ...args], { cwd: kRepo, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A folder as make-dataset leaves it (its manifest names poselab-toy), with one file to watch. */
+function previousOutput(name: string): string {
+  const out = join(dir, name);
+  mkdirSync(out);
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify({ name: 'poselab-toy', files: [] }));
+  writeFileSync(join(out, 'camera.json'), '{}');
+  return out;
+}
+
+describe('npm run make-dataset: arguments', () => {
+  it('--help prints the usage, exits 0 and leaves --out as it was', () => {
+    const out = previousOutput('help');
+    const r = makeDataset('--out', out, '--help');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^usage: npm run make-dataset -- \[--out <folder>\] \[--train N\] \[--test N\] \[--seed S\] \[--quality Q\]/);
+    expect(readdirSync(out).sort()).toEqual(['camera.json', 'manifest.json']);
+  });
+
+  it('a bad value exits 2 naming the flag and the value, before --out is touched', () => {
+    const out = previousOutput('bad');
+    const cases: [string[], string][] = [
+      [['--train', '-1'], '--train -1: expected a positive integer'],
+      [['--train', 'abc'], '--train abc: expected a positive integer'],
+      [['--train', '0', '--test', '0'], '--train 0: expected a positive integer'],
+      [['--test', '0'], '--test 0: expected a positive integer'],
+      [['--test', '2.5'], '--test 2.5: expected a positive integer'],
+      [['--quality', '0'], '--quality 0: expected an integer from 1 to 100'],
+      [['--quality', '101'], '--quality 101: expected an integer from 1 to 100'],
+      [['--seed', '-1'], '--seed -1: expected an integer >= 0'],
+      [['--frobnicate'], "Unknown option '--frobnicate'"],
+      [['--train', '5', '--train', '6'], '--train given twice (5 and 6); give it once'],
+      [['--out', out], `--out given twice (${out} and ${out}); give it once`],
+    ];
+    for (const [args, message] of cases) {
+      const r = makeDataset('--out', out, ...args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr.split('\n')[0]).toBe(message);
+      expect(r.stderr).toMatch(/\nusage: npm run make-dataset -- /);
+      expect(readdirSync(out).sort(), args.join(' ')).toEqual(['camera.json', 'manifest.json']);
+    }
+    const empty = makeDataset('--out=');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/^--out needs a folder\n/);
+  });
+
+  it('refuses an --out it did not write (not empty, no poselab-toy manifest) or that is a file, naming it', () => {
+    const foreign = join(dir, 'my-dataset');
+    mkdirSync(join(foreign, 'models'), { recursive: true });
+    writeFileSync(join(foreign, 'models', 'obj_000001.ply'), 'ply');
+    writeFileSync(join(foreign, 'manifest.json'), JSON.stringify({ name: 'someone-else', files: [] }));
+    const r = makeDataset('--out', foreign, '--train', '1', '--test', '1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--out ${foreign}: the folder exists, is not empty and is not a dataset make-dataset wrote (no manifest.json naming poselab-toy)`);
+    expect(existsSync(join(foreign, 'models', 'obj_000001.ply'))).toBe(true);
+    expect(readdirSync(dir).filter((n) => n.includes('partial')), 'no staging folder left').toEqual([]);
+
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const f = makeDataset('--out', file);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toContain(`--out ${file}: is a file, not a folder; nothing was changed`);
+  });
+});
