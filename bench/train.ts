@@ -275,7 +275,7 @@ async function main(argv: string[]): Promise<number> {
     const key = (r: Row) => `${r.config}@${r.batch}/${r.backend}`;
     const fresh = new Set(results.map(key));
     results.unshift(...(old.results ?? []).filter((r) => !fresh.has(key(r))));
-    if (adapter === 'none' && old.webgpuAdapter) adapter = old.webgpuAdapter;
+    if (adapter === 'none' && old.webgpuAdapter) report.webgpuAdapter = old.webgpuAdapter;
   }
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log('config   backend  batch  input  params   step img/s  step ms  pnp share   net img/s  torch img/s  net/torch');
