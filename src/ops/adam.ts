@@ -104,7 +104,7 @@ export class Adam {
 
   setState(s: AdamState): void {
     if (s.m.length !== this.m.length || s.v.length !== this.v.length) {
-      throw new Error(`Adam.setState: state for ${s.m.length} variables, the model has ${this.m.length}`);
+      throw new Error(`Adam.setState: the state has ${s.m.length} first and ${s.v.length} second moments, the model ${this.m.length} variables`);
     }
     this.t = s.t;
     s.m.forEach((a, i) => assignArray(this.m[i], a, `m[${i}]`));

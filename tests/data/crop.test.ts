@@ -20,8 +20,16 @@ describe('crop intrinsics', () => {
       const viaK = projectModelPoints(pts, r, t, cropK(K, crop));
       const viaCrop = cropPoints(projectModelPoints(pts, r, t, K), crop);
       for (let i = 0; i < viaK.length; i++) expect(viaK[i]).toBeCloseTo(viaCrop[i], 9);
+      // Any 3x3 K, not only [fx s cx; 0 fy cy; 0 0 1]: a scaled K (a projective camera matrix is defined up
+      // to scale) and one whose last row is not (0, 0, 1) give the same pixels through the crop.
+      const Kg = K.map((v) => v * 2.5);
+      Kg[6] = 1e-4; Kg[7] = -2e-4;
+      const gK = projectModelPoints(pts, r, t, cropK(Kg, crop));
+      const gCrop = cropPoints(projectModelPoints(pts, r, t, Kg), crop);
+      for (let i = 0; i < gK.length; i++) expect(gK[i]).toBeCloseTo(gCrop[i], 8);
     }
   });
+
 
   it('the crop centre lands on the output centre and the side spans the output', () => {
     const crop: CropWindow = { cxPx: 300, cyPx: 200, sidePx: 64, outPx: 128 };

@@ -116,8 +116,47 @@ describe('Adam with global-norm clipping', () => {
     a.apply(g, 1e-2).dispose();
     b.apply(g, 1e-2).dispose();
     va.forEach((v, i) => expect(Array.from(vb[i].dataSync())).toEqual(Array.from(v.dataSync())));
-    expect(() => b.setState({ t: 1, m: [], v: [] })).toThrow('Adam.setState: state for 0 variables, the model has 3');
+    expect(() => b.setState({ t: 1, m: [], v: [] })).toThrow('Adam.setState: the state has 0 first and 0 second moments, the model 3 variables');
     expect(() => a.apply([g[0]], 1e-2)).toThrow('Adam.apply: 1 gradients for 3 variables');
+    const state = await a.getState();
+    expect(() => b.setState({ ...state, v: state.v.slice(1) })).toThrow('Adam.setState: the state has 3 first and 2 second moments, the model 3 variables');
+    expect(() => b.setState({ ...state, m: [state.m[0], state.m[0], state.m[2]] })).toThrow(/^m\[1\]: \d+ values for a variable of shape \[/);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('reset() forgets the moments and the step count: the next step is a first step again', async () => {
+    const mk = () => kShapes.map((sh, i) => tf.variable(tf.fill(sh, 0.1 * (i + 1))));
+    const [va, vb] = [mk(), mk()];
+    const a = new Adam(va, kCfg);
+    for (let s = 0; s < 3; s++) a.apply(gradsOf(s, 1 + s).map((g, i) => tf.tensor(Float32Array.from(g), kShapes[i])), 1e-2).dispose();
+    a.reset();
+    expect(a.steps).toBe(0);
+    const st = await a.getState();
+    expect([...st.m, ...st.v].every((x) => x.every((y) => y === 0))).toBe(true);
+    // From equal weights, a reset optimiser and a fresh one take the same step.
+    vb.forEach((v, i) => v.assign(va[i]));
+    const b = new Adam(vb, kCfg);
+    const g = gradsOf(5, 2).map((x, i) => tf.tensor(Float32Array.from(x), kShapes[i]));
+    a.apply(g, 1e-2).dispose();
+    b.apply(g, 1e-2).dispose();
+    va.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(vb[i].dataSync())));
+    a.dispose();
+    b.dispose();
+  });
+
+  it('minimize(f) takes the step apply() takes with f\'s gradients, and returns f before the step', () => {
+    const [va, vb] = [0, 1].map(() => tf.variable(tf.tensor1d([0.5, -2])));
+    const target = tf.tensor1d([1, 1]);
+    const a = new Adam([va], kCfg);
+    const b = new Adam([vb], kCfg);
+    const f = (v: tf.Variable) => () => tf.sum(tf.square(tf.sub(v, target))) as tf.Scalar;
+    const loss = a.minimize(f(va), 0.1);
+    expect(loss.dataSync()[0]).toBeCloseTo(0.25 + 9, 5);
+    const g = tf.mul(tf.sub(vb, target), 2);
+    b.apply([g], 0.1).dispose();
+    expect(Array.from(va.dataSync())).toEqual(Array.from(vb.dataSync()));
+    tf.dispose([loss, g, target, va, vb]);
     a.dispose();
     b.dispose();
   });

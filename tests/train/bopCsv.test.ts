@@ -29,5 +29,19 @@ describe('bopCsv', () => {
   it('says which line and field is wrong', () => {
     expect(() => parseBopCsv(`${kBopCsvHeader}\n1,2,3,1,1 0 0,0 0 1,0.1\n`)).toThrow(/line 2: R must be 9 numbers/);
     expect(() => parseBopCsv('a,b\n')).toThrow(/first line/);
+    expect(() => parseBopCsv(`${kBopCsvHeader}\n1,2,3,1\n`)).toThrow('BOP CSV line 2: 4 fields, 7 expected');
+    expect(() => parseBopCsv(`${kBopCsvHeader}\n1,2,3,x,1 0 0 0 1 0 0 0 1,0 0 1,0.1\n`)).toThrow('BOP CSV line 2: score must be 1 numbers');
+    expect(() => parseBopCsv(`${kBopCsvHeader}\n1,2,3,1,1 0 0 0 1 0 0 0 1,0 0 1,0.1\n1,2,3,1,1 0 0 0 1 0 0 0 1,0 NaN 1,0.1\n`)).toThrow('BOP CSV line 3: t must be 3 numbers');
+  });
+
+  it('reads a file written by other tools: CRLF, spaces around fields and between numbers, a blank last line', () => {
+    const text = ` ${kBopCsvHeader} \r\n 1 , 2 ,3,0.5, 1  0 0 0 1 0 0 0 1 ,0 0  600 , 0.25\r\n\r\n`;
+    expect(parseBopCsv(text)).toEqual([{ sceneId: 1, imId: 2, objId: 3, score: 0.5, R: [1, 0, 0, 0, 1, 0, 0, 0, 1], tMm: [0, 0, 600], timeS: 0.25 }]);
+  });
+
+  it('writes 0 for a non-finite number (a failed pose), never NaN', () => {
+    const text = bopCsv([{ ...results[0], score: NaN, tMm: Float64Array.of(1, Infinity, 3) }]);
+    expect(text).not.toMatch(/NaN|Infinity/);
+    expect(parseBopCsv(text)[0]).toMatchObject({ score: 0, tMm: [1, 0, 3] });
   });
 });

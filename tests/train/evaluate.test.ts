@@ -75,6 +75,30 @@ const angleDeg = (A: ArrayLike<number>, B: ArrayLike<number>) => {
 };
 
 describe('evaluation end to end', () => {
+  it('batching changes nothing: batches of 1 and of 2 give every instance the same pose, errors and sample', async () => {
+    const ds = await loadDataset(new MemorySource('fixture', bopFixture()));
+    const data = datasetTrainingData(ds, config, { decode: decodePure, objId: 1 });
+    const model = buildModel(config.model, data.object.keypointsMm.length / 3, 7);
+    const run = (batchSize: number) => evaluate(model, data, { norm: config.data, batchSize, crops: { from: 'oracle' }, samples: 2 });
+    const [one, two] = [await run(1), await run(2)];
+    model.dispose();
+    expect(one.instances.length).toBe(data.testCount);
+    expect(data.testCount).toBe(2); // the fixture's test images: the second instance of a batch is the one at stake
+    expect(two.instances.map((i) => [i.imageKey, i.addMm, i.rotDeg, i.transMm, Array.from(i.tMm)]))
+      .toEqual(one.instances.map((i) => [i.imageKey, expect.closeTo(i.addMm, 3), expect.closeTo(i.rotDeg, 3), expect.closeTo(i.transMm, 3), Array.from(i.tMm, (x) => expect.closeTo(x, 2))]));
+    // The samples: spread over the instances, with the heatmaps, keypoints and confidences of their own image.
+    expect(two.samples.map((x) => x.imageKey)).toEqual(one.samples.map((x) => x.imageKey));
+    expect(new Set(one.samples.map((x) => x.imageKey)).size).toBe(2);
+    one.samples.forEach((a, j) => {
+      const b = two.samples[j];
+      expect(b.heatmapSide).toBe(config.model.inputPx / config.model.heatmapStride);
+      expect(b.heatmaps.length).toBe(b.heatmapSide ** 2 * data.object.keypointsMm.length / 3);
+      Array.from(b.heatmaps).forEach((v, q) => expect(v).toBeCloseTo(a.heatmaps[q], 5));
+      Array.from(b.keypointsPx).forEach((v, q) => expect(v).toBeCloseTo(a.keypointsPx[q], 3));
+      Array.from(b.confidence!).forEach((v, q) => expect(v).toBeCloseTo(a.confidence![q], 5));
+    });
+  });
+
   it('a symmetric object is scored by ADD-S, an asymmetric one by ADD, as brute force over the model gives', async () => {
     for (const symmetric of [true, false]) {
       const { r, modelMm, metricMm, diameterMm } = await evaluated(symmetric);
