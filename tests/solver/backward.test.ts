@@ -141,6 +141,8 @@ interface Case {
   sharedK: boolean;
   weighted: boolean;
   seed: number;
+  /** K's last row set to (1e-4, -5e-5, 1.2) per mm: the layer takes any 3x3 K, not only a pinhole's */
+  projectiveK?: boolean;
 }
 
 const cases: Case[] = [
@@ -148,12 +150,14 @@ const cases: Case[] = [
   { name: 'non-planar, per-batch pts3d and K, weights', B: 3, n: 8, planar: false, noisePx: 3, sharedPts3d: false, sharedK: false, weighted: true, seed: 2 },
   { name: 'planar, shared pts3d, per-batch K, weights', B: 2, n: 8, planar: true, noisePx: 1, sharedPts3d: true, sharedK: false, weighted: true, seed: 3 },
   { name: 'non-planar n = 6, per-batch pts3d, shared K, weights', B: 2, n: 6, planar: false, noisePx: 1.5, sharedPts3d: false, sharedK: true, weighted: true, seed: 4 },
+  { name: 'non-planar, a K whose last row is not (0, 0, 1), weights', B: 2, n: 8, planar: false, noisePx: 1, sharedPts3d: true, sharedK: true, weighted: true, seed: 5, projectiveK: true },
 ];
 
 describe('pnpBackwardBatch against central differences of the converged optimum (the key test)', () => {
   for (const c of cases) {
     it(c.name, () => {
       const pr = makeProblems({ B: c.B, n: c.n, planar: c.planar, noisePx: c.noisePx, seed: c.seed, sharedPts3d: c.sharedPts3d, sharedK: c.sharedK });
+      if (c.projectiveK) pr.K.set([1e-4, -5e-5, 1.2], 6);
       const rng = makeRng(c.seed + 1000);
       const weights = c.weighted ? Float64Array.from({ length: c.B * c.n }, () => rng.uniform(0.5, 2)) : undefined;
       const inputs: PnpBatchInput = {
