@@ -119,6 +119,17 @@ describe('instanceErrors and summarise', () => {
     expect(metricsLine(o)).toMatch(/^\[oracle crops\] /);
   });
 
+  it('every threshold is strict (ADD < 0.1 d, 2D < 5 px, < 5 cm and < 5 degrees): an error exactly at it fails; each of 5 cm and 5 degrees alone fails 5cm5deg', () => {
+    const e = (addMm: number, proj2dPx: number, rotDeg: number, transMm: number, iou = 0.5): InstanceErrors =>
+      ({ addMm, proj2dPx, rotDeg, transMm, status: 0, iou, detected: true });
+    const at = summarise([e(10, 5, 5, 50)], 100, false, 1, 'detected');
+    expect([at.add01d, at.proj5px, at.cm5deg5]).toEqual([0, 0, 0]);
+    // IoU exactly 0.5 is a detection (IoU >= 0.5).
+    expect(at.detectionRecall).toBe(1);
+    const split = summarise([e(1, 1, 1, 60), e(1, 1, 6, 10), e(1, 1, 4.99, 49.99)], 100, false, 1);
+    expect(split.cm5deg5).toBe(1 / 3);
+  });
+
   it('an empty evaluation is all zeros with NaN means', () => {
     const m = summarise([], 100, true, 0);
     expect([m.add01d, m.proj5px, m.cm5deg5, m.pnpFailures]).toEqual([0, 0, 0, 0]);
