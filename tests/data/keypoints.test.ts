@@ -65,6 +65,34 @@ describe('keypoints', () => {
     expect(onX / 40_000).toBeCloseTo(4800 / 24800, 2);
   });
 
+  it('surface samples of a turned box are uniform over its faces: area-weighted, inside each face, evenly spread', () => {
+    // Turned off the axes, so that no component of a face's cross product vanishes.
+    const box = boxMesh(100, 60, 40);
+    const c = Math.cos(0.7), s = Math.sin(0.7), c2 = Math.cos(0.4), s2 = Math.sin(0.4);
+    const R = [c, -s * c2, s * s2, s, c * c2, -c * s2, 0, s2, c2]; // Rz(0.7) Rx(0.4)
+    const turn = (q: ArrayLike<number>, T: number[]) => Float64Array.from({ length: q.length }, (_, i) => {
+      const j = i - (i % 3), a = i % 3;
+      return T[3 * a] * q[j] + T[3 * a + 1] * q[j + 1] + T[3 * a + 2] * q[j + 2];
+    });
+    const n = 40_000;
+    const pts = sampleSurface({ ...box, positions: turn(box.positions, R) }, n, new Rng(3));
+    const back = turn(pts, [R[0], R[3], R[6], R[1], R[4], R[7], R[2], R[5], R[8]]); // R^T: the box's own frame
+    let onX = 0, posY = 0, posZ = 0;
+    for (let i = 0; i < n; i++) {
+      const [x, y, z] = [back[3 * i], back[3 * i + 1], back[3 * i + 2]];
+      expect(Math.abs(x) <= 50 + 1e-9 && Math.abs(y) <= 30 + 1e-9 && Math.abs(z) <= 20 + 1e-9, `sample ${i} inside the box`).toBe(true);
+      if (Math.abs(Math.abs(x) - 50) < 1e-6) {
+        onX++;
+        if (y > 0) posY++;
+        if (z > 0) posZ++;
+      }
+    }
+    expect(onX / n).toBeCloseTo(4800 / 24800, 2);
+    // Within the x faces, each half (split along either diagonal-free axis) gets half the samples.
+    expect(posY / onX).toBeCloseTo(0.5, 1);
+    expect(posZ / onX).toBeCloseTo(0.5, 1);
+  });
+
   it("'bbox' gives the 8 corners and the centre", () => {
     const kp = keypointsOf(cubeObject(), { kind: 'bbox' });
     expect(kp.pointsMm.length).toBe(27);
