@@ -75,7 +75,7 @@ describe('keypoints', () => {
       return T[3 * a] * q[j] + T[3 * a + 1] * q[j + 1] + T[3 * a + 2] * q[j + 2];
     });
     const n = 40_000;
-    const pts = sampleSurface({ ...box, positions: turn(box.positions, R) }, n, new Rng(3));
+    const pts = sampleSurface({ ...box, positions: Float32Array.from(turn(box.positions, R)) }, n, new Rng(3));
     const back = turn(pts, [R[0], R[3], R[6], R[1], R[4], R[7], R[2], R[5], R[8]]); // R^T: the box's own frame
     let onX = 0, posY = 0, posZ = 0;
     for (let i = 0; i < n; i++) {
