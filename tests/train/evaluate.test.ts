@@ -16,6 +16,7 @@ import { makeConfig } from '../../src/train/config';
 import { datasetTrainingData } from '../../src/train/datasetTrainingData';
 import { evaluate, type EvalResult } from '../../src/train/evaluate';
 import { buildModel } from '../../src/train/model';
+import { solvePnpBatch } from '../../src/solver/pnp';
 import { bopFixture, bopPoses, kFixtureK } from '../data/fixtures';
 
 beforeAll(async () => {
@@ -96,6 +97,20 @@ describe('evaluation end to end', () => {
       Array.from(b.heatmaps).forEach((v, q) => expect(v).toBeCloseTo(a.heatmaps[q], 5));
       Array.from(b.keypointsPx).forEach((v, q) => expect(v).toBeCloseTo(a.keypointsPx[q], 3));
       Array.from(b.confidence!).forEach((v, q) => expect(v).toBeCloseTo(a.confidence![q], 5));
+      // The pose is the float64 solver's on these keypoints with the confidences as weights (the cpu
+      // backend's bpnp), and the keypoint error the mean distance to the projected ground truth.
+      const k = b.keypointsPx.length / 2;
+      const ref = solvePnpBatch({ pts2d: Float64Array.from(b.keypointsPx), pts3d: data.object.keypointsMm, K: Float64Array.from(Float32Array.from(b.kCrop)),
+        weights: Float64Array.from(b.confidence!), B: 1, n: k, sharedPts3d: true, sharedK: true });
+      Array.from(b.est.tMm).forEach((v, q) => expect(v, `t[${q}] of ${b.imageKey}`).toBeCloseTo(ref.pose[3 + q], 1));
+      let dist = 0;
+      for (let q = 0; q < k; q++) dist += Math.hypot(b.keypointsPx[2 * q] - b.keypointsGtPx[2 * q], b.keypointsPx[2 * q + 1] - b.keypointsGtPx[2 * q + 1]);
+      expect(b.errors.keypointPx).toBeCloseTo(dist / k, 4);
+    });
+    // With oracle crops an instance's BOP score is the mean keypoint confidence.
+    two.instances.forEach((inst) => {
+      const smp = two.samples.find((x) => x.imageKey === inst.imageKey)!;
+      expect(inst.score).toBeCloseTo(smp.confidence!.reduce((x, y) => x + y, 0) / smp.confidence!.length, 6);
     });
   });
 
