@@ -54,6 +54,15 @@ function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(d / Math.max(n, 1e-300));
 }
 
+/** Two equal sets of variables (kShapes), and an optimiser that has taken three steps on the first. */
+function afterThreeSteps(): { a: Adam; va: tf.Variable[]; vb: tf.Variable[] } {
+  const mk = () => kShapes.map((sh, i) => tf.variable(tf.fill(sh, 0.1 * (i + 1))));
+  const [va, vb] = [mk(), mk()];
+  const a = new Adam(va, kCfg);
+  for (let s = 0; s < 3; s++) a.apply(gradsOf(s, 1 + s).map((g, i) => tf.tensor(Float32Array.from(g), kShapes[i])), 1e-2).dispose();
+  return { a, va, vb };
+}
+
 describe('Adam with global-norm clipping', () => {
   it('follows the float64 algorithm step by step: clipped and unclipped steps, a learning rate that changes, a NaN step', async () => {
     const rng = makeRng(3);
@@ -105,10 +114,7 @@ describe('Adam with global-norm clipping', () => {
   });
 
   it('its state written into a fresh optimiser continues exactly as the first would', async () => {
-    const mk = () => kShapes.map((sh, i) => tf.variable(tf.fill(sh, 0.1 * (i + 1))));
-    const [va, vb] = [mk(), mk()];
-    const a = new Adam(va, kCfg);
-    for (let s = 0; s < 3; s++) a.apply(gradsOf(s, 1 + s).map((g, i) => tf.tensor(Float32Array.from(g), kShapes[i])), 1e-2).dispose();
+    const { a, va, vb } = afterThreeSteps();
     const b = new Adam(vb, kCfg);
     b.setState(await a.getState());
     vb.forEach((v, i) => v.assign(va[i]));
@@ -126,10 +132,7 @@ describe('Adam with global-norm clipping', () => {
   });
 
   it('reset() forgets the moments and the step count: the next step is a first step again', async () => {
-    const mk = () => kShapes.map((sh, i) => tf.variable(tf.fill(sh, 0.1 * (i + 1))));
-    const [va, vb] = [mk(), mk()];
-    const a = new Adam(va, kCfg);
-    for (let s = 0; s < 3; s++) a.apply(gradsOf(s, 1 + s).map((g, i) => tf.tensor(Float32Array.from(g), kShapes[i])), 1e-2).dispose();
+    const { a, va, vb } = afterThreeSteps();
     a.reset();
     expect(a.steps).toBe(0);
     const st = await a.getState();
