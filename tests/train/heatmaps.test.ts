@@ -44,6 +44,40 @@ describe('gaussianTargets', () => {
     }
   });
 
+  it('soft-argmax of a target is its keypoint, near the borders too (the cut tail is made up for)', () => {
+    // Expected cell centre of each map against the keypoint, in crop px, at both strides and sigmas;
+    // the keypoints run from 0.05 cells inside the outermost cell centre to the middle.
+    for (const [stride, side, sigma] of [[4, 16, 1], [2, 32, 2], [4, 8, 1.5]] as const) {
+      const cells = [0.05, 0.3, 0.75, 1.2, 2, side / 2 - 0.4, side - 1.75, side - 1.05];
+      const kp: number[] = [];
+      for (const cx of cells) kp.push(cellToPx(cx, stride), cellToPx(side - 1 - cx, stride));
+      const k = cells.length;
+      const t = gaussianTargets(kp, 1, k, side, sigma, stride);
+      for (let p = 0; p < k; p++) {
+        let ex = 0, ey = 0;
+        for (let y = 0; y < side; y++) {
+          for (let x = 0; x < side; x++) {
+            const v = t[(y * side + x) * k + p];
+            ex += v * cellToPx(x, stride);
+            ey += v * cellToPx(y, stride);
+          }
+        }
+        expect(Math.abs(ex - kp[2 * p])).toBeLessThan(1e-4);
+        expect(Math.abs(ey - kp[2 * p + 1])).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  it('away from the borders a target is the Gaussian centred on its keypoint', () => {
+    // Cell (8, 8) of a 16 x 16 map, keypoint 0.25 cells right of it: neighbours' ratios by hand.
+    const side = 16;
+    const t = gaussianTargets([cellToPx(8.25, 4), cellToPx(8, 4)], 1, 1, side, 1, 4);
+    const at = (x: number, y: number) => t[y * side + x];
+    expect(at(9, 8) / at(8, 8)).toBeCloseTo(Math.exp(-(0.75 ** 2 - 0.25 ** 2) / 2), 6);
+    expect(at(8, 10) / at(8, 8)).toBeCloseTo(Math.exp(-4 / 2), 6);
+    expect(at(6, 8) / at(8, 8)).toBeCloseTo(Math.exp(-(2.25 ** 2 - 0.25 ** 2) / 2), 6);
+  });
+
   it('a keypoint far outside still gets a finite map, its mass on the nearest border', () => {
     const t = gaussianTargets([-400, 10], 1, 1, 8, 1, 4);
     expect(t.every(Number.isFinite)).toBe(true);
