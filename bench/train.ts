@@ -69,7 +69,7 @@ function syntheticData(cfg: TrainConfig): TrainingData {
     };
   };
   return {
-    object: { id: 1, name: 'cube', diameterMm: 100 * Math.sqrt(3), symmetric: false, keypointsMm: kp, pointsMm: corners },
+    object: { id: 1, name: 'cube', diameterMm: 100 * Math.sqrt(3), symmetric: false, keypointsMm: kp, pointsMm: corners, outlineMm: corners },
     trainCount: 256,
     testCount: 0,
     train: async (item, index, seed) => sample(item, index, seed),

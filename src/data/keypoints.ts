@@ -51,6 +51,36 @@ export function keypointsOf(obj: DatasetObject, opts: KeypointOptions = kDefault
 }
 
 /**
+ * The points of points [n, 3] that lie furthest along each of `directions` unit vectors spread evenly
+ * over the sphere (a Fibonacci lattice), each point once, in the order first found: the object's outline
+ * in few points (220 of the bundled object's 1,225 vertices). Under a perspective view the extreme
+ * vertex along an image axis is extreme along a direction that depends on where the object is, so the
+ * box of their projection can fall short of the whole mesh's; with 512 directions, by at most 0.4% of
+ * the box's side over 200 views of the bundled object (tests/data/keypoints.test.ts; 1.3% with 256),
+ * small against the 25% scale jitter of training crops. So a crop can be placed from a pose without the mesh.
+ */
+export function extremePoints(points: ArrayLike<number>, directions = 512): Float64Array {
+  const n = Math.floor(points.length / 3);
+  const picked: number[] = [];
+  const seen = new Set<number>();
+  const golden = Math.PI * (3 - Math.sqrt(5));
+  for (let d = 0; d < directions && n > 0; d++) {
+    const z = 1 - (2 * d + 1) / directions;
+    const r = Math.sqrt(1 - z * z);
+    const dx = r * Math.cos(golden * d), dy = r * Math.sin(golden * d);
+    let best = 0, bestDot = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const dot = dx * points[3 * i] + dy * points[3 * i + 1] + z * points[3 * i + 2];
+      if (dot > bestDot) { bestDot = dot; best = i; }
+    }
+    if (!seen.has(best)) { seen.add(best); picked.push(best); }
+  }
+  const out = new Float64Array(3 * picked.length);
+  picked.forEach((i, j) => { out[3 * j] = points[3 * i]; out[3 * j + 1] = points[3 * i + 1]; out[3 * j + 2] = points[3 * i + 2]; });
+  return out;
+}
+
+/**
  * Farthest point sampling over points [n, 3]: each pick maximises the distance to everything picked so
  * far; the first maximises the distance to `start` (the centre). Returns the picked indices in order.
  */

@@ -56,8 +56,12 @@ export interface BundleMeta {
     /** Crop px per heatmap cell; cell i's centre is at stride i + (stride - 1) / 2 px. */
     stride: number;
   };
-  /** How a crop is cut from an image: side = longest box side x (1 + padding), centred on the box. */
-  crop: { padding: number; from: 'mask' | 'model' };
+  /**
+   * How a crop is cut from an image: side = longest box side x (1 + padding), centred on the box.
+   * outlineMm [e][3] mm, model frame: the points whose projection with a first pose places the refined
+   * crop (refine.ts); bundles written before refinement have none and predict from the first crop.
+   */
+  crop: { padding: number; from: 'mask' | 'model'; outlineMm?: number[][] };
   /**
    * The localiser (absent in bundles of runs that trained none: those can only be evaluated with
    * oracle crops): its model file, its square input (the whole image letterboxed, same normalisation),
@@ -98,14 +102,14 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
     format: 'poselab-bundle',
     version: 1,
     class: { id: e.object.id, name: e.object.name, diameterMm: e.object.diameterMm, symmetric: e.object.symmetric },
-    keypointsMm: Array.from({ length: k }, (_, i) => Array.from(e.object.keypointsMm.subarray(3 * i, 3 * i + 3))),
+    keypointsMm: rows3(e.object.keypointsMm),
     input: { name: kInputName, sizePx: e.config.model.inputPx, layout: 'NHWC-RGB', mean: [...e.config.data.mean], std: [...e.config.data.std] },
     outputs: {
       heatmaps: kHeatmapOutput,
       confidence: out.some((n) => n.startsWith(kConfidenceOutput)) ? kConfidenceOutput : undefined,
       stride: e.config.model.heatmapStride,
     },
-    crop: { padding: e.config.data.padding, from: e.config.data.cropFrom },
+    crop: { padding: e.config.data.padding, from: e.config.data.cropFrom, outlineMm: rows3(e.object.outlineMm) },
     localiser: e.localiser ? { model: kLocaliserJson, sizePx: e.config.localiser.model.inputPx, minScore: e.config.localiser.minScore } : undefined,
     config: e.config,
     step: e.step,
@@ -172,6 +176,8 @@ export interface LoadedBundle {
   meta: BundleMeta;
   /** [k, 3] mm, heatmap order: the 3D points bpnp pairs with the predicted keypoints. */
   keypointsMm: Float64Array;
+  /** [e, 3] mm: meta.crop.outlineMm, when the bundle has it. */
+  outlineMm?: Float64Array;
   checkpoint?: Checkpoint;
 }
 
@@ -197,8 +203,12 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   if (heat[1]! * meta.outputs.stride !== meta.input.sizePx) {
     throw new Error(`bundle: ${kPoselabJson} outputs.stride = ${String(meta.outputs.stride)}, but the model's ${String(heat[1])}-cell heatmaps of a ${meta.input.sizePx} px input are at stride ${meta.input.sizePx / heat[1]!}`);
   }
+  const outline = meta.crop.outlineMm;
+  if (outline !== undefined && !(Array.isArray(outline) && outline.length > 0 && outline.every((r) => Array.isArray(r) && r.length === 3 && r.every(Number.isFinite)))) {
+    throw new Error(`bundle: ${kPoselabJson} crop.outlineMm must be a non-empty list of [x, y, z] finite numbers (mm)`);
+  }
   const checkpoint = files.has(kCheckpointJson) && files.has(kCheckpointBin) ? checkpointFromFiles(files) : undefined;
-  return { model, localiser, meta, keypointsMm: Float64Array.from(meta.keypointsMm.flat()), checkpoint };
+  return { model, localiser, meta, keypointsMm: Float64Array.from(meta.keypointsMm.flat()), outlineMm: outline && Float64Array.from(outline.flat()), checkpoint };
 }
 
 /** Writes a Layers model as `jsonName` + `binName` into files (tf.loadLayersModel reads the pair as served). */
@@ -303,4 +313,9 @@ function parseJson<T>(b: Uint8Array, name: string): T {
   } catch (e) {
     throw new Error(`bundle: ${name} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
+}
+
+/** [n, 3] flat -> n rows of 3 (JSON). */
+function rows3(a: Float64Array): number[][] {
+  return Array.from({ length: a.length / 3 }, (_, i) => Array.from(a.subarray(3 * i, 3 * i + 3)));
 }

@@ -8,7 +8,7 @@ import type { Dataset, DatasetObject } from '../data/dataset';
 import { kDefaultAugment } from '../data/augment';
 import type { DecodeImage } from '../data/image';
 import { ImageStore } from '../data/imageStore';
-import { keypointsOf, type ObjectKeypoints } from '../data/keypoints';
+import { extremePoints, keypointsOf, type ObjectKeypoints } from '../data/keypoints';
 import { boxCorners } from '../data/mesh';
 import { hashSeed } from '../data/rng';
 import { listInstances, makeSample, makeView, modelBox, type InstanceRef, type SampleOptions } from '../data/samples';
@@ -168,6 +168,7 @@ function poseObject(obj: DatasetObject, kp: ObjectKeypoints): PoseObject {
   const metricPointsMm = metricModelMm ? pickRows(metricModelMm, kMaxMetricAveragePoints, hashSeed(obj.id, 0xadd5)) : undefined;
   return {
     id: obj.id, name: obj.name, diameterMm: obj.diameterMm, symmetric: obj.symmetric, keypointsMm: kp.pointsMm, pointsMm: pts,
+    outlineMm: obj.mesh ? extremePoints(obj.mesh.positions) : boxCorners(obj.boundsMm),
     metricPointsMm, metricModelMm, metricDiameterMm: obj.evalMesh ? obj.evalDiameterMm : undefined,
   };
 }

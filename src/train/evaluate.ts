@@ -1,6 +1,7 @@
 /**
  * Prediction and evaluation: whole image -> localiser box -> crop -> heatmaps -> soft-argmax keypoints
- * -> bpnp (its own EPnP initialiser) -> poses, with no ground truth anywhere before the errors; then
+ * -> bpnp (its own EPnP initialiser) -> a first pose, whose projected outline cuts a second crop for the
+ * same networks (refine.ts) -> poses, with no ground truth anywhere before the errors; then
  * the metrics of metrics.ts over a test split. 'oracle' crops (around the ground truth's box) are an
  * upper bound, labelled so in the metrics.
  */
@@ -14,6 +15,7 @@ import { KdTree3 } from './kdtree';
 import { boxIou, detectObjects, type Detection } from './localiser';
 import { instanceErrors, summarise, type InstanceErrors, type PoseMetrics } from './metrics';
 import { normalise, runModel } from './model';
+import { refinedBoxPx } from './refine';
 
 export interface Normalisation {
   mean: readonly number[];
@@ -132,6 +134,9 @@ export interface InstanceResult extends InstanceErrors {
   tMm: Float64Array;
   /** [x, y, w, h] image px: the localiser's box (detected crops only) */
   boxPx?: Float64Array;
+  /** [x, y, w, h] image px: the box of the first pose's projected outline, which cut the crop of the pose
+   * (refine.ts; detected crops whose first pose could place one) */
+  refinedBoxPx?: Float64Array;
   /** Wall time of the batch this instance was in, divided by the batch size, ms */
   timeMs: number;
 }
@@ -200,6 +205,20 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
     const t0 = performance.now();
     const preds = await predictBatch(model, batch, obj.keypointsMm, opts.norm, { heatmaps: wantHeat });
     ms += performance.now() - t0;
+    const refinedBoxes: (Float64Array | undefined)[] = [];
+    if (dets) {
+      // Refinement (refine.ts): the first pose's projected outline cuts a second crop; an instance whose
+      // first pose cannot place one keeps its first pose.
+      const boxes = preds.map((p, j) => refinedBoxPx(obj.outlineMm, p, batch[j].kPx));
+      const js = boxes.flatMap((box, j) => (box ? [j] : []));
+      if (js.length > 0) {
+        const second = await Promise.all(js.map((j) => data.test(idx[j], boxes[j])));
+        const t1 = performance.now();
+        const again = await predictBatch(model, second, obj.keypointsMm, opts.norm, { heatmaps: wantHeat });
+        ms += performance.now() - t1;
+        js.forEach((j, q) => { batch[j] = second[q]; preds[j] = again[q]; refinedBoxes[j] = boxes[j]; });
+      }
+    }
     netMsTotal += ms;
     preds.forEach((p, j) => {
       const s = batch[j];
@@ -211,7 +230,7 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
       errs.push(e);
       // The BOP score is the detection's where there is one.
       instances.push({ ...e, imageKey: s.imageKey, sceneId: s.sceneId, imId: s.imId, objId: obj.id, score: d?.score ?? p.score,
-        R: p.R, tMm: p.tMm, boxPx: d?.boxPx, timeMs: ms / batch.length });
+        R: p.R, tMm: p.tMm, boxPx: d?.boxPx, refinedBoxPx: refinedBoxes[j], timeMs: ms / batch.length });
       if (sampleAt.has(idx[j])) {
         const keypointsGtPx = projectKeypoints(obj.keypointsMm, s.rM2c, s.tM2cMm, s.kCrop);
         samples.push({

@@ -4,7 +4,7 @@
  *
  *   {"model": {"obj_id", "name", "step"}, "camera": {"K": [9], "source"},
  *    "images": [{"file", "width", "height", "ms", "detections": [{"obj_id", "score", "box_xywh_px": [4],
- *                "R": [9] row-major, "t_mm": [3], "keypoints_px": [[x, y], ...], "status"}]}],
+ *                "R": [9] row-major, "t_mm": [3], "keypoints_px": [[x, y], ...], "status", "refined"}]}],
  *    "skipped": [{"file", "reason"}]}
  *
  * An image whose detection scored below the threshold has no detections.
@@ -24,6 +24,8 @@ export interface DetectionJson {
   keypoints_px: number[][];
   /** The solver's status in snake case: 'converged', 'not_converged', ... */
   status: string;
+  /** Whether the pose is from the second crop, around the first pose's outline (refine.ts). */
+  refined: boolean;
 }
 
 export interface ImagePosesJson {
@@ -54,6 +56,7 @@ export function detectionsJson(pose: ImagePose | undefined, objId: number): Dete
     t_mm: Array.from(pose.prediction.tMm),
     keypoints_px: Array.from({ length: kp.length / 2 }, (_, i) => [kp[2 * i], kp[2 * i + 1]]),
     status: statusName(pose.prediction.status),
+    refined: pose.refined,
   }];
 }
 
@@ -68,7 +71,7 @@ export function posesJsonText(d: PosesJson): string {
     images: d.images.map((im) => ({
       file: im.file, width: im.width, height: im.height, ms: im.ms,
       detections: im.detections.map((x) => ({
-        obj_id: x.obj_id, score: x.score, box_xywh_px: x.box_xywh_px, R: x.R, t_mm: x.t_mm, keypoints_px: x.keypoints_px, status: x.status,
+        obj_id: x.obj_id, score: x.score, box_xywh_px: x.box_xywh_px, R: x.R, t_mm: x.t_mm, keypoints_px: x.keypoints_px, status: x.status, refined: x.refined,
       })),
     })),
     skipped: d.skipped.map((s) => ({ file: s.file, reason: s.reason })),

@@ -2,7 +2,8 @@
  * Poses for images nobody labelled, with an exported bundle or a training engine's current networks
  * (both as a Predictor): the whole image letterboxed into the
  * localiser's view -> its box -> the crop around that box (the bundle's padding) -> keypoint heatmaps
- * -> soft-argmax -> bpnp with the crop's K. The same windows, resampling and networks as evaluation with
+ * -> soft-argmax -> bpnp with the crop's K -> a second crop around that first pose's projected outline,
+ * and the same networks once more (refine.ts). The same windows, resampling and networks as evaluation with
  * detected crops (evaluate.ts through datasetTrainingData.ts), so a folder of a dataset's test images gives the
  * poses its evaluation reports. Reads no ground truth; needs the camera's K for each image.
  */
@@ -13,6 +14,7 @@ import type { LoadedBundle } from './bundle';
 import type { TrainingEngine } from './engine';
 import { predictBatch, type Normalisation, type Prediction } from './evaluate';
 import { detectObjects, type Detection } from './localiser';
+import { refinedBoxPx } from './refine';
 
 /**
  * What prediction needs of a model, whoever holds it: an imported bundle (bundlePredictor) or the
@@ -28,6 +30,9 @@ export interface Predictor {
   norm: Normalisation;
   /** Crop side = longest box side x (1 + padding). */
   padding: number;
+  /** [e, 3] mm: the outline whose projection with a first pose places the refined crop (refine.ts); absent
+   * in bundles written before refinement, whose poses come from the localiser's crop alone. */
+  outlineMm?: Float64Array;
   /** The network's square crop side, px. */
   inputPx: number;
   /** The localiser's square view side, px. */
@@ -43,6 +48,7 @@ export interface Predictor {
 export function bundlePredictor(b: LoadedBundle): Predictor {
   return {
     model: b.model, localiser: b.localiser, keypointsMm: b.keypointsMm, norm: b.meta.input, padding: b.meta.crop.padding,
+    outlineMm: b.outlineMm,
     inputPx: b.meta.input.sizePx, localiserPx: b.meta.localiser?.sizePx ?? 0, minScore: b.meta.localiser?.minScore ?? 0,
     object: { id: b.meta.class.id, name: b.meta.class.name }, step: b.meta.step,
   };
@@ -53,6 +59,7 @@ export function enginePredictor(e: TrainingEngine): Predictor {
   const c = e.config;
   return {
     model: e.model, localiser: e.localiser.model, keypointsMm: e.object.keypointsMm, norm: c.data, padding: c.data.padding,
+    outlineMm: e.object.outlineMm,
     inputPx: c.model.inputPx, localiserPx: c.localiser.model.inputPx, minScore: c.localiser.minScore,
     object: { id: e.object.id, name: e.object.name }, step: e.step,
   };
@@ -68,7 +75,10 @@ export interface ImagePose {
   detection: Detection;
   /** Whether the detection scored at least the threshold; below it, pose fields describe a miss. */
   detected: boolean;
+  /** The crop the pose comes from: around the first pose's projected outline when refined, else around the detection. */
   crop: CropWindow;
+  /** Whether the pose is the refined one (refine.ts): false when the first pose could not place a crop or the predictor has no outline. */
+  refined: boolean;
   prediction: Prediction;
   /** [k, 2] keypoints in image px */
   keypointsImagePx: Float64Array;
@@ -90,13 +100,23 @@ export async function predictImages(p: Predictor, inputs: readonly ImageInput[],
   });
   const dets = await detectObjects(localiser, views, p.norm);
   const crops = dets.map((d) => cropAroundBox(d.boxPx, p.padding, p.inputPx));
-  const samples = inputs.map(({ image, kPx }, i) => ({ image: resampleRgb(image, crops[i]), kCrop: cropK(kPx, crops[i]) }));
-  const preds = await predictBatch(p.model, samples, p.keypointsMm, p.norm);
+  const cut = (i: number) => ({ image: resampleRgb(inputs[i].image, crops[i]), kCrop: cropK(inputs[i].kPx, crops[i]) });
+  const preds = await predictBatch(p.model, inputs.map((_, i) => cut(i)), p.keypointsMm, p.norm);
+  // Refinement, as evaluation does it (evaluate.ts): a second crop around the first pose's outline.
+  const outline = p.outlineMm;
+  const boxes = outline ? preds.map((pr, i) => refinedBoxPx(outline, pr, inputs[i].kPx)) : [];
+  const refined = inputs.map((_, i) => boxes[i] !== undefined);
+  const js = refined.flatMap((r, i) => (r ? [i] : []));
+  if (js.length > 0) {
+    for (const i of js) crops[i] = cropAroundBox(boxes[i]!, p.padding, p.inputPx);
+    const again = await predictBatch(p.model, js.map(cut), p.keypointsMm, p.norm);
+    js.forEach((i, q) => { preds[i] = again[q]; });
+  }
   const threshold = minScore ?? p.minScore;
   return preds.map((prediction, i) => {
     const { s, tx, ty } = cropAffine(crops[i]);
     const kp = prediction.keypointsPx;
     const keypointsImagePx = Float64Array.from(kp, (v, j) => (j % 2 === 0 ? (v - tx) / s : (v - ty) / s));
-    return { detection: dets[i], detected: dets[i].score >= threshold, crop: crops[i], prediction, keypointsImagePx };
+    return { detection: dets[i], detected: dets[i].score >= threshold, crop: crops[i], refined: refined[i], prediction, keypointsImagePx };
   });
 }

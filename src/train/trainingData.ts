@@ -41,6 +41,11 @@ export interface PoseObject {
   /** [m, 3] mm, model frame: points for ADD(-S), the 2D projection metric and the mesh pose loss */
   pointsMm: Float64Array;
   /**
+   * [e, 3] mm, model frame: the mesh's extreme points (data/keypoints.ts extremePoints; the bounding
+   * box's corners without a mesh), whose projection with a first pose places the refined crop (refine.ts).
+   */
+  outlineMm: Float64Array;
+  /**
    * [m, 3] mm, model frame: the evaluation model's vertices (BOP models_eval when the dataset has it, else
    * the mesh), the points the metrics average over, as the BOP toolkit does; pointsMm when absent.
    */

@@ -82,7 +82,7 @@ describe('predict command line', () => {
     expect(j.code, j.stderr).toBe(0);
     const out = JSON.parse(j.stdout) as {
       model: { obj_id: number; name: string; step: number };
-      images: { file: string; width: number; height: number; ms: number; detections: { obj_id: number; score: number; box_xywh_px: number[]; R: number[]; t_mm: number[]; keypoints_px: number[][]; status: string }[] }[];
+      images: { file: string; width: number; height: number; ms: number; detections: { obj_id: number; score: number; box_xywh_px: number[]; R: number[]; t_mm: number[]; keypoints_px: number[][]; status: string; refined: boolean }[] }[];
     };
     expect(out.model).toEqual({ obj_id: 1, name: 'obj_000001', step: 20 });
     expect(out.images).toHaveLength(100);
@@ -104,6 +104,9 @@ describe('predict command line', () => {
     expect(d.t_mm).toEqual(Array.from(pr[0].tMm));
     expect(d.keypoints_px).toHaveLength(5);
     expect(d.status).toMatch(/^[a-z_]+$/);
+    // Poses from the refined crop (refine.ts) are said so; equal to eval's above, refined as eval refines.
+    expect(out.images.filter((im) => im.detections[0]?.refined === true).length, 'refined poses').toBeGreaterThan(0);
+    expect(out.images.every((im) => typeof im.detections[0]?.refined === 'boolean')).toBe(true);
   });
 
   it('names bad input: usage errors exit 2, unreadable or mismatched images are skipped by name', () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { farthestPointSampling, keypointsOf, sampleSurface } from '../../src/data/keypoints';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { extremePoints, farthestPointSampling, keypointsOf, sampleSurface } from '../../src/data/keypoints';
+import { parsePly } from '../../src/data/ply';
+import { projectModelPoints } from '../../src/solver/projection';
+import { so3Exp } from '../../src/solver/so3';
 import { boundsOf } from '../../src/data/mesh';
 import { Rng } from '../../src/data/rng';
 import type { DatasetObject } from '../../src/data/dataset';
@@ -99,5 +104,37 @@ describe('keypoints', () => {
     expect(kp.pointsMm.length).toBe(27);
     expect(Array.from(kp.pointsMm.subarray(0, 3))).toEqual([-50, -30, -20]);
     expect(Array.from(kp.pointsMm.subarray(21, 24))).toEqual([50, 30, 20]);
+  });
+
+  it('extreme points are vertices whose projected box is the whole mesh\'s within 1% of its side (the bundled object, 200 views)', () => {
+    const ply = readFileSync(join(__dirname, '..', '..', 'public', 'datasets', 'poselab-toy', 'models', 'obj_000001.ply'));
+    const pos = parsePly(new Uint8Array(ply)).mesh.positions;
+    const ext = extremePoints(pos);
+    const e = ext.length / 3;
+    expect(e).toBeGreaterThan(8);
+    expect(e).toBeLessThanOrEqual(512);
+    const vertices = new Set<string>();
+    for (let i = 0; i < pos.length; i += 3) vertices.add(`${pos[i]},${pos[i + 1]},${pos[i + 2]}`);
+    for (let i = 0; i < e; i++) expect(vertices.has(`${ext[3 * i]},${ext[3 * i + 1]},${ext[3 * i + 2]}`)).toBe(true);
+    const box = (uv: Float64Array) => {
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (let i = 0; i < uv.length; i += 2) { x0 = Math.min(x0, uv[i]); x1 = Math.max(x1, uv[i]); y0 = Math.min(y0, uv[i + 1]); y1 = Math.max(y1, uv[i + 1]); }
+      return [x0, y0, x1, y1];
+    };
+    const K = [572.4114, 0, 325.2611, 0, 573.57043, 242.04899, 0, 0, 1];
+    const rng = new Rng(5);
+    let worst = 0;
+    for (let v = 0; v < 200; v++) {
+      const R = so3Exp(new Float64Array(9), [rng.uniform(-Math.PI, Math.PI), rng.uniform(-Math.PI, Math.PI), rng.uniform(-Math.PI, Math.PI)]);
+      const t = [rng.uniform(-150, 150), rng.uniform(-100, 100), rng.uniform(450, 1100)];
+      const all = box(projectModelPoints(Float64Array.from(pos), R, t, K));
+      const few = box(projectModelPoints(ext, R, t, K));
+      const side = Math.max(all[2] - all[0], all[3] - all[1]);
+      for (let k = 0; k < 4; k++) worst = Math.max(worst, Math.abs(all[k] - few[k]) / side);
+      // Never outside the whole box: they are vertices.
+      expect(few[0]).toBeGreaterThanOrEqual(all[0] - 1e-9);
+      expect(few[2]).toBeLessThanOrEqual(all[2] + 1e-9);
+    }
+    expect(worst).toBeLessThan(0.01);
   });
 });

@@ -190,7 +190,7 @@ describe('Try it: photos and a webcam through the trained model', () => {
     for (const im of doc.images) {
       expect(im.ms).toBeGreaterThan(0);
       for (const d of im.detections) {
-        expect(Object.keys(d)).toEqual(['obj_id', 'score', 'box_xywh_px', 'R', 't_mm', 'keypoints_px', 'status']);
+        expect(Object.keys(d)).toEqual(['obj_id', 'score', 'box_xywh_px', 'R', 't_mm', 'keypoints_px', 'status', 'refined']);
         expect([d.R.length, d.t_mm.length, d.box_xywh_px.length, d.keypoints_px[0].length]).toEqual([9, 3, 4, 2]);
       }
     }

@@ -14,6 +14,7 @@ import { TrainingEngine } from '../../src/train/engine';
 import { predictBatch } from '../../src/train/evaluate';
 import { detectObjects } from '../../src/train/localiser';
 import { fixtureData, tinyConfig } from './fixtureData';
+import { bundlePredictor } from '../../src/train/predict';
 
 beforeAll(async () => {
   await useCpuBackend();
@@ -40,10 +41,13 @@ describe('bundle', () => {
       localiser: { model: kLocaliserJson, sizePx: cfg.localiser.model.inputPx, minScore: cfg.localiser.minScore },
     });
     expect(meta.keypointsMm).toHaveLength(5);
+    // The refined crop's outline travels with the model: the object's, row by row.
+    expect(meta.crop.outlineMm!.flat()).toEqual(Array.from(data.object.outlineMm));
     expect(meta.split).toEqual({ how: data.split.how, automatic: data.split.automatic });
     expect(meta.metrics).toEqual(run.eval?.metrics);
 
     const b = await importBundle(files);
+    expect(Array.from(b.outlineMm!)).toEqual(Array.from(data.object.outlineMm));
     const after = await predictWithBundle(b, samples, { heatmaps: true });
     after.forEach((p, i) => {
       const q = before[i];
@@ -121,5 +125,20 @@ describe('bundle', () => {
       `bundle: localiser.weights.bin has ${loc.length - 4} bytes, shorter than the ${loc.length} bytes localiser.json's weightsManifest needs`);
     const long = new Map(files).set(kWeightsBin, new Uint8Array(whole.length + 8));
     await expect(importBundle(long)).rejects.toThrow(`bundle: weights.bin has ${whole.length + 8} bytes, longer than the ${whole.length} bytes`);
+  });
+
+  it('an outline that is not a list of finite [x, y, z] is refused by name; a bundle without one still loads, unrefined', async () => {
+    const cfg = tinyConfig();
+    const engine = new TrainingEngine(await fixtureData(cfg), cfg);
+    const files = await exportEngine(engine);
+    engine.dispose();
+    const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
+    const withOutline = (o: unknown) => new Map(files).set(kPoselabJson, new TextEncoder().encode(JSON.stringify({ ...meta, crop: { ...meta.crop, outlineMm: o } })));
+    for (const bad of [[], [[1, 2]], [[1, 2, null]], 'box', [[1, 2, 3], [4, 5, 'x']]]) {
+      await expect(importBundle(withOutline(bad)), JSON.stringify(bad)).rejects.toThrow('bundle: poselab.json crop.outlineMm must be a non-empty list of [x, y, z] finite numbers (mm)');
+    }
+    const old = await importBundle(withOutline(undefined));
+    expect(old.outlineMm).toBeUndefined();
+    expect(bundlePredictor(old).outlineMm).toBeUndefined();
   });
 });
