@@ -53,7 +53,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  console.error(cropsFrom === 'oracle' ? 'crops: ORACLE (around the ground truth\'s box: an upper bound, not what an image without ground truth gets)' : 'crops: from the bundle\'s localiser');
+  console.error(cropsFrom === 'oracle' ? 'crops: ORACLE (around the ground truth\'s box: an upper bound, not what an image without ground truth gets)' : 'crops: from the bundle\'s localiser, refined around the first pose');
+  if (cropsFrom === 'detected' && !bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): refined with the dataset\'s mesh, as `predict` cannot');
   // Where the CSV goes is settled before the evaluation: a bad path is a usage error, not a lost run.
   let csvPath: string | undefined;
   if (values.csv) {

@@ -113,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
   if (images.length === 0 && skipped.length === 0) throw new UsageError(`--images ${values.images.join(' ')}: no image to predict on`);
   for (const s of skipped) console.error(`skipped ${s.reason}`);
   console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} images, ${backend} backend`);
+  if (!bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined');
 
   const predictor = bundlePredictor(bundle);
   const results: { file: string; idPath: string; width: number; height: number; ms: number; pose?: ImagePose; ids?: { sceneId: number; imId: number } }[] = [];

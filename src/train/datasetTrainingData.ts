@@ -33,6 +33,9 @@ export interface DatasetDataOptions {
   cacheBytes?: number;
   /** [k, 3] mm: keypoints to use instead of choosing them (an imported model's, in its heatmap order). */
   keypointsMm?: Float64Array;
+  /** [e, 3] mm: the outline to refine crops with instead of the mesh's (an imported model's, so that its
+   * evaluation refines as its predictions do). */
+  outlineMm?: Float64Array;
   /** Told once per training image (or its mask) that cannot be read, with the reason naming the file. */
   onUnreadable?: (reason: string) => void;
   /** The split test() serves, unaugmented: 'test' (default), or 'train' to evaluate on training images. */
@@ -92,7 +95,7 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
     }
     return box;
   };
-  const object = poseObject(obj, keypoints);
+  const object = poseObject(obj, keypoints, opts.outlineMm);
   // A corrupt image stops nothing: its samples come from the next readable training instance, and the
   // file is listed (unreadable()) for the host to show.
   const unreadable = new Map<string, string>();
@@ -159,7 +162,7 @@ function pickObject(ds: Dataset, split: Split, objId: number | undefined): Datas
   return ranked[0];
 }
 
-function poseObject(obj: DatasetObject, kp: ObjectKeypoints): PoseObject {
+function poseObject(obj: DatasetObject, kp: ObjectKeypoints, outlineMm?: Float64Array): PoseObject {
   const pts = pickRows(obj.mesh ? Float64Array.from(obj.mesh.positions) : boxCorners(obj.boundsMm), kMaxMetricPoints, hashSeed(obj.id, 0xadd));
   // Metrics: the evaluation model (models_eval) when there is one, all its vertices searched for ADD-S
   // neighbours; averaged over all of them up to kMaxMetricAveragePoints, a seeded pick beyond.
@@ -168,7 +171,7 @@ function poseObject(obj: DatasetObject, kp: ObjectKeypoints): PoseObject {
   const metricPointsMm = metricModelMm ? pickRows(metricModelMm, kMaxMetricAveragePoints, hashSeed(obj.id, 0xadd5)) : undefined;
   return {
     id: obj.id, name: obj.name, diameterMm: obj.diameterMm, symmetric: obj.symmetric, keypointsMm: kp.pointsMm, pointsMm: pts,
-    outlineMm: obj.mesh ? extremePoints(obj.mesh.positions) : boxCorners(obj.boundsMm),
+    outlineMm: outlineMm ?? (obj.mesh ? extremePoints(obj.mesh.positions) : boxCorners(obj.boundsMm)),
     metricPointsMm, metricModelMm, metricDiameterMm: obj.evalMesh ? obj.evalDiameterMm : undefined,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodePure } from '../../src/data/decode/pure';
+import { extremePoints } from '../../src/data/keypoints';
 import { loadDataset } from '../../src/data/load';
 import { MemorySource } from '../../src/data/source/source';
 import { useCpuBackend } from '../../src/kernels/setup';
@@ -31,6 +32,11 @@ describe('bundle runs', () => {
     expect(bundleObject(ds, b).id).toBe(1);
     const data = bundleData(ds, b, { decode: decodePure, evalSplit: 'test' });
     expect(Array.from(data.object.keypointsMm)).toEqual(Array.from(b.keypointsMm));
+    // The refined crops use the bundle's outline, as predict does; without one (an older bundle), the mesh's.
+    const outline = Float64Array.of(-1, -2, -3, 4, 5, 6, 7, -8, 9);
+    expect(Array.from(bundleData(ds, { ...b, outlineMm: outline }, { decode: decodePure }).object.outlineMm)).toEqual(Array.from(outline));
+    const mesh = ds.objects.find((o) => o.id === 1)!.mesh!;
+    expect(Array.from(bundleData(ds, { ...b, outlineMm: undefined }, { decode: decodePure }).object.outlineMm)).toEqual(Array.from(extremePoints(mesh.positions)));
     const oracle = await evaluateBundle(b, data, { crops: 'oracle', samples: 2 });
     expect(oracle.metrics.crops).toBe('oracle');
     expect(oracle.metrics.instances).toBe(data.testCount);
