@@ -53,8 +53,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  console.error(cropsFrom === 'oracle' ? 'crops: ORACLE (around the ground truth\'s box: an upper bound, not what an image without ground truth gets)' : 'crops: from the bundle\'s localiser, refined around the first pose');
-  if (cropsFrom === 'detected' && !bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): refined with the dataset\'s mesh, as `predict` cannot');
+  console.error(cropsFrom === 'oracle' ? 'crops: ORACLE (around the ground truth\'s box, cut once, not refined: a reference an image without ground truth cannot have)' : 'crops: from the bundle\'s localiser, refined around the first pose');
+  if (cropsFrom === 'detected' && !bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined, as `predict` gives them');
   // Where the CSV goes is settled before the evaluation: a bad path is a usage error, not a lost run.
   let csvPath: string | undefined;
   if (values.csv) {
@@ -68,6 +68,10 @@ async function main(argv: string[]): Promise<number> {
     onProgress: (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total}\x1b[K`); },
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
+  if (cropsFrom === 'detected' && bundle.outlineMm) {
+    const refined = r.instances.filter((x) => x.refinedBoxPx !== undefined).length;
+    console.error(`refined: ${refined} of ${r.instances.length} instances (the others' first pose could not place a crop: not converged, or at or behind the camera)`);
+  }
   for (const u of r.unreadable) console.error(`skipped test instance ${u.item}: ${u.reason}`);
   if (r.unreadable.length) console.error(`${r.unreadable.length} test instances could not be read and are left out of the metrics and the CSV`);
   if (csvPath) {

@@ -109,7 +109,7 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
       confidence: out.some((n) => n.startsWith(kConfidenceOutput)) ? kConfidenceOutput : undefined,
       stride: e.config.model.heatmapStride,
     },
-    crop: { padding: e.config.data.padding, from: e.config.data.cropFrom, outlineMm: rows3(e.object.outlineMm) },
+    crop: { padding: e.config.data.padding, from: e.config.data.cropFrom, outlineMm: e.object.outlineMm && rows3(e.object.outlineMm) },
     localiser: e.localiser ? { model: kLocaliserJson, sizePx: e.config.localiser.model.inputPx, minScore: e.config.localiser.minScore } : undefined,
     config: e.config,
     step: e.step,
@@ -193,6 +193,7 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   if (meta.format !== 'poselab-bundle' || meta.version !== 1) {
     throw new Error(`bundle: ${kPoselabJson} is not a version 1 PoseLab bundle (format ${String(meta.format)}, version ${String(meta.version)})`);
   }
+  checkMeta(meta);
   meta.config = upgradeConfig(meta.config).config;
   validateConfig(meta.config);
   const model = await loadModel(kModelJson, need);
@@ -204,11 +205,61 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
     throw new Error(`bundle: ${kPoselabJson} outputs.stride = ${String(meta.outputs.stride)}, but the model's ${String(heat[1])}-cell heatmaps of a ${meta.input.sizePx} px input are at stride ${meta.input.sizePx / heat[1]!}`);
   }
   const outline = meta.crop.outlineMm;
-  if (outline !== undefined && !(Array.isArray(outline) && outline.length > 0 && outline.every((r) => Array.isArray(r) && r.length === 3 && r.every(Number.isFinite)))) {
-    throw new Error(`bundle: ${kPoselabJson} crop.outlineMm must be a non-empty list of [x, y, z] finite numbers (mm)`);
-  }
   const checkpoint = files.has(kCheckpointJson) && files.has(kCheckpointBin) ? checkpointFromFiles(files) : undefined;
   return { model, localiser, meta, keypointsMm: Float64Array.from(meta.keypointsMm.flat()), outlineMm: outline && Float64Array.from(outline.flat()), checkpoint };
+}
+
+/**
+ * Throws, listing every problem by its field's path and value, when poselab.json's fields that prediction
+ * reads are missing or out of range (a model cannot be used on a photo with a string for a keypoint or a
+ * zero std, and must not fail later with a NaN pose).
+ */
+function checkMeta(meta: BundleMeta): void {
+  const problems: string[] = [];
+  const m = meta as unknown as Record<string, unknown>;
+  const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), m);
+  const say = (path: string, want: string) => problems.push(`${path} = ${JSON.stringify(at(path)) ?? 'missing'}: expected ${want}`);
+  const num = (path: string, ok: (v: number) => boolean, want: string) => {
+    const v = at(path);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) say(path, want);
+  };
+  const rows3 = (path: string, min: number): number[][] | undefined => {
+    const v = at(path);
+    if (!Array.isArray(v) || v.length < min || !v.every((r) => Array.isArray(r) && r.length === 3 && r.every((x) => typeof x === 'number' && Number.isFinite(x)))) {
+      say(path, `a list of at least ${min} [x, y, z] finite numbers (mm)`);
+      return undefined;
+    }
+    return v as number[][];
+  };
+  num('class.id', (v) => Number.isInteger(v) && v >= 0, 'an integer obj_id >= 0');
+  num('class.diameterMm', (v) => v > 0, 'a diameter > 0 mm');
+  rows3('keypointsMm', 4);
+  num('input.sizePx', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+  for (const key of ['mean', 'std'] as const) {
+    const v = at(`input.${key}`);
+    if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (key === 'mean' || x > 0))) {
+      say(`input.${key}`, key === 'mean' ? '3 finite numbers' : '3 numbers > 0');
+    }
+  }
+  num('outputs.stride', (v) => v === 2 || v === 4, '2 or 4');
+  num('crop.padding', (v) => v >= 0, 'a number >= 0');
+  if (at('crop.outlineMm') !== undefined) {
+    const outline = rows3('crop.outlineMm', 4);
+    const d = at('class.diameterMm');
+    if (outline && typeof d === 'number' && d > 0) {
+      // The outline's box diagonal is between the object's diameter and sqrt(3) times it; far outside, it
+      // is another object's or in other units (and would place every refined crop wrongly).
+      const lo = [0, 1, 2].map((k) => Math.min(...outline.map((r) => r[k])));
+      const hi = [0, 1, 2].map((k) => Math.max(...outline.map((r) => r[k])));
+      const diag = Math.hypot(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]);
+      if (!(diag >= 0.5 * d && diag <= 2 * d)) problems.push(`crop.outlineMm spans ${diag.toPrecision(4)} mm (its box's diagonal), not within 0.5 to 2 times class.diameterMm = ${d} mm`);
+    }
+  }
+  if (at('localiser') !== undefined) {
+    num('localiser.sizePx', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+    num('localiser.minScore', (v) => v >= 0 && v <= 1, 'a score in [0, 1]');
+  }
+  if (problems.length > 0) throw new Error(problems.map((p) => `bundle: ${kPoselabJson} ${p}`).join('\n'));
 }
 
 /** Writes a Layers model as `jsonName` + `binName` into files (tf.loadLayersModel reads the pair as served). */

@@ -28,11 +28,11 @@ export function bundleObject(ds: Dataset, b: LoadedBundle): DatasetObject {
 /**
  * The dataset seen by the bundle's model: its object, with the bundle's keypoints (they stand for its
  * heatmaps) and outline (so evaluation refines crops as `predict` does; a bundle written before
- * refinement has none, and the dataset's mesh gives it). Throws, saying why, when the dataset lacks the object or has no instance of it to evaluate.
+ * refinement has none, and neither refines its crops). Throws, saying why, when the dataset lacks the object or has no instance of it to evaluate.
  */
 export function bundleData(ds: Dataset, b: LoadedBundle, opts: BundleDataOptions): DatasetTrainingData {
   const { id, name } = bundleObject(ds, b);
-  const data = datasetTrainingData(ds, b.meta.config, { decode: opts.decode, objId: id, keypointsMm: b.keypointsMm, outlineMm: b.outlineMm, evalSplit: opts.evalSplit });
+  const data = datasetTrainingData(ds, b.meta.config, { decode: opts.decode, objId: id, keypointsMm: b.keypointsMm, outlineMm: b.outlineMm ?? null, evalSplit: opts.evalSplit });
   if (data.testCount === 0) throw new Error(`no instance of object ${id} (${name}) in the ${opts.evalSplit ?? 'test'} split to evaluate on (${data.split.how})`);
   return data;
 }

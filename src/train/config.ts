@@ -112,7 +112,7 @@ export interface TrainConfig {
   localiser: LocaliserConfig;
   /**
    * Where evaluation crops come from: 'detected' (the localiser's box, as on images without ground
-   * truth) or 'oracle' (the ground-truth box: an upper bound, labelled so wherever it is shown).
+   * truth) or 'oracle' (the ground-truth box, cut once: a reference an unlabelled image cannot have, labelled so wherever it is shown).
    */
   evalCrops: 'detected' | 'oracle';
   loss: LossConfig;

@@ -34,8 +34,8 @@ export interface DatasetDataOptions {
   /** [k, 3] mm: keypoints to use instead of choosing them (an imported model's, in its heatmap order). */
   keypointsMm?: Float64Array;
   /** [e, 3] mm: the outline to refine crops with instead of the mesh's (an imported model's, so that its
-   * evaluation refines as its predictions do). */
-  outlineMm?: Float64Array;
+   * evaluation refines as its predictions do); null: none, crops are not refined (an older bundle's). */
+  outlineMm?: Float64Array | null;
   /** Told once per training image (or its mask) that cannot be read, with the reason naming the file. */
   onUnreadable?: (reason: string) => void;
   /** The split test() serves, unaugmented: 'test' (default), or 'train' to evaluate on training images. */
@@ -162,7 +162,7 @@ function pickObject(ds: Dataset, split: Split, objId: number | undefined): Datas
   return ranked[0];
 }
 
-function poseObject(obj: DatasetObject, kp: ObjectKeypoints, outlineMm?: Float64Array): PoseObject {
+function poseObject(obj: DatasetObject, kp: ObjectKeypoints, outlineMm: Float64Array | null | undefined): PoseObject {
   const pts = pickRows(obj.mesh ? Float64Array.from(obj.mesh.positions) : boxCorners(obj.boundsMm), kMaxMetricPoints, hashSeed(obj.id, 0xadd));
   // Metrics: the evaluation model (models_eval) when there is one, all its vertices searched for ADD-S
   // neighbours; averaged over all of them up to kMaxMetricAveragePoints, a seeded pick beyond.
@@ -171,7 +171,7 @@ function poseObject(obj: DatasetObject, kp: ObjectKeypoints, outlineMm?: Float64
   const metricPointsMm = metricModelMm ? pickRows(metricModelMm, kMaxMetricAveragePoints, hashSeed(obj.id, 0xadd5)) : undefined;
   return {
     id: obj.id, name: obj.name, diameterMm: obj.diameterMm, symmetric: obj.symmetric, keypointsMm: kp.pointsMm, pointsMm: pts,
-    outlineMm: outlineMm ?? (obj.mesh ? extremePoints(obj.mesh.positions) : boxCorners(obj.boundsMm)),
+    outlineMm: outlineMm === null ? undefined : outlineMm ?? (obj.mesh ? extremePoints(obj.mesh.positions) : boxCorners(obj.boundsMm)),
     metricPointsMm, metricModelMm, metricDiameterMm: obj.evalMesh ? obj.evalDiameterMm : undefined,
   };
 }

@@ -2,8 +2,8 @@
  * Prediction and evaluation: whole image -> localiser box -> crop -> heatmaps -> soft-argmax keypoints
  * -> bpnp (its own EPnP initialiser) -> a first pose, whose projected outline cuts a second crop for the
  * same networks (refine.ts) -> poses, with no ground truth anywhere before the errors; then
- * the metrics of metrics.ts over a test split. 'oracle' crops (around the ground truth's box) are an
- * upper bound, labelled so in the metrics.
+ * the metrics of metrics.ts over a test split. 'oracle' crops (around the ground truth's box) are a
+ * reference an unlabelled image cannot have (cut once, not refined), labelled so in the metrics.
  */
 import * as tf from '@tensorflow/tfjs';
 import { so3Exp } from '../solver/so3';
@@ -206,10 +206,11 @@ export async function evaluate(model: tf.LayersModel, data: Pick<TrainingData, '
     const preds = await predictBatch(model, batch, obj.keypointsMm, opts.norm, { heatmaps: wantHeat });
     ms += performance.now() - t0;
     const refinedBoxes: (Float64Array | undefined)[] = [];
-    if (dets) {
+    const outline = obj.outlineMm;
+    if (dets && outline) {
       // Refinement (refine.ts): the first pose's projected outline cuts a second crop; an instance whose
       // first pose cannot place one keeps its first pose.
-      const boxes = preds.map((p, j) => refinedBoxPx(obj.outlineMm, p, batch[j].kPx));
+      const boxes = preds.map((p, j) => refinedBoxPx(outline, p, batch[j].kPx));
       const js = boxes.flatMap((box, j) => (box ? [j] : []));
       if (js.length > 0) {
         const second = await Promise.all(js.map((j) => data.test(idx[j], boxes[j])));

@@ -153,7 +153,7 @@ export interface PoseMetrics {
   medianTransMm: number;
   /** Instances whose PnP did not converge (they count as wrong in every fraction) */
   pnpFailures: number;
-  /** Where the crops came from: the localiser's boxes, or the ground truth's ('oracle': an upper bound). */
+  /** Where the crops came from: the localiser's boxes, or the ground truth's ('oracle': a reference, cut once). */
   crops: 'detected' | 'oracle';
   /** Fraction of instances detected with IoU >= 0.5 (NaN with oracle crops). */
   detectionRecall: number;

@@ -43,8 +43,9 @@ export interface PoseObject {
   /**
    * [e, 3] mm, model frame: the mesh's extreme points (data/keypoints.ts extremePoints; the bounding
    * box's corners without a mesh), whose projection with a first pose places the refined crop (refine.ts).
+   * Absent for a bundle written before refinement: its crops are not refined, in evaluation as in predict.
    */
-  outlineMm: Float64Array;
+  outlineMm?: Float64Array;
   /**
    * [m, 3] mm, model frame: the evaluation model's vertices (BOP models_eval when the dataset has it, else
    * the mesh), the points the metrics average over, as the BOP toolkit does; pointsMm when absent.

@@ -42,12 +42,12 @@ describe('bundle', () => {
     });
     expect(meta.keypointsMm).toHaveLength(5);
     // The refined crop's outline travels with the model: the object's, row by row.
-    expect(meta.crop.outlineMm!.flat()).toEqual(Array.from(data.object.outlineMm));
+    expect(meta.crop.outlineMm!.flat()).toEqual(Array.from(data.object.outlineMm!));
     expect(meta.split).toEqual({ how: data.split.how, automatic: data.split.automatic });
     expect(meta.metrics).toEqual(run.eval?.metrics);
 
     const b = await importBundle(files);
-    expect(Array.from(b.outlineMm!)).toEqual(Array.from(data.object.outlineMm));
+    expect(Array.from(b.outlineMm!)).toEqual(Array.from(data.object.outlineMm!));
     const after = await predictWithBundle(b, samples, { heatmaps: true });
     after.forEach((p, i) => {
       const q = before[i];
@@ -127,16 +127,42 @@ describe('bundle', () => {
     await expect(importBundle(long)).rejects.toThrow(`bundle: weights.bin has ${whole.length + 8} bytes, longer than the ${whole.length} bytes`);
   });
 
-  it('an outline that is not a list of finite [x, y, z] is refused by name; a bundle without one still loads, unrefined', async () => {
+  it('poselab.json fields that prediction reads are checked by path and value (the outline by shape and scale); a bundle without an outline still loads, unrefined', async () => {
     const cfg = tinyConfig();
     const engine = new TrainingEngine(await fixtureData(cfg), cfg);
     const files = await exportEngine(engine);
     engine.dispose();
     const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
     const withOutline = (o: unknown) => new Map(files).set(kPoselabJson, new TextEncoder().encode(JSON.stringify({ ...meta, crop: { ...meta.crop, outlineMm: o } })));
-    for (const bad of [[], [[1, 2]], [[1, 2, null]], 'box', [[1, 2, 3], [4, 5, 'x']]]) {
-      await expect(importBundle(withOutline(bad)), JSON.stringify(bad)).rejects.toThrow('bundle: poselab.json crop.outlineMm must be a non-empty list of [x, y, z] finite numbers (mm)');
+    for (const bad of [[], [[1, 2]], [[1, 2, null]], 'box', [[1, 2, 3], [4, 5, 'x']], [[1, 2, 3]]]) {
+      await expect(importBundle(withOutline(bad)), JSON.stringify(bad)).rejects.toThrow(
+        `bundle: poselab.json crop.outlineMm = ${JSON.stringify(bad)}: expected a list of at least 4 [x, y, z] finite numbers (mm)`);
     }
+    // The right shape at the wrong scale (metres, or another object's) would misplace every refined crop.
+    const own = meta.crop.outlineMm!;
+    for (const scale of [1e-3, 1e6]) {
+      await expect(importBundle(withOutline(own.map((r) => r.map((v) => v * scale)))), String(scale)).rejects.toThrow(
+        /bundle: poselab\.json crop\.outlineMm spans [0-9.e+-]+ mm \(its box's diagonal\), not within 0\.5 to 2 times class\.diameterMm = [0-9.]+ mm/);
+    }
+    // Every field prediction reads is checked, all problems at once, each by its path and value.
+    const edited = (f: (m: Record<string, any>) => void) => {
+      const m = JSON.parse(JSON.stringify(meta)) as Record<string, any>;
+      f(m);
+      return new Map(files).set(kPoselabJson, new TextEncoder().encode(JSON.stringify(m)));
+    };
+    const several = importBundle(edited((m) => {
+      m.keypointsMm[1][2] = 'x';
+      delete m.crop.padding;
+      m.localiser.minScore = 7;
+      m.input.std = [0, 0, 0];
+    }));
+    await expect(several).rejects.toThrow([
+      'bundle: poselab.json keypointsMm = ' + JSON.stringify(meta.keypointsMm.map((r, i) => (i === 1 ? [r[0], r[1], 'x'] : r))) + ': expected a list of at least 4 [x, y, z] finite numbers (mm)',
+      'bundle: poselab.json input.std = [0,0,0]: expected 3 numbers > 0',
+      'bundle: poselab.json crop.padding = missing: expected a number >= 0',
+      'bundle: poselab.json localiser.minScore = 7: expected a score in [0, 1]',
+    ].join('\n'));
+    await expect(importBundle(edited((m) => { delete m.crop; }))).rejects.toThrow('bundle: poselab.json crop.padding = missing: expected a number >= 0');
     const old = await importBundle(withOutline(undefined));
     expect(old.outlineMm).toBeUndefined();
     expect(bundlePredictor(old).outlineMm).toBeUndefined();

@@ -11,6 +11,7 @@ import { MemorySource } from '../../src/data/source/source';
 import { useCpuBackend } from '../../src/kernels/setup';
 import { exportEngine, importBundle, type LoadedBundle } from '../../src/train/bundle';
 import { bundleData, bundleObject, bundleResume, evaluateBundle } from '../../src/train/bundleRuns';
+import { datasetTrainingData } from '../../src/train/datasetTrainingData';
 import { TrainingEngine } from '../../src/train/engine';
 import { rotationErrorDeg, translationErrorMm } from '../../src/train/metrics';
 import { bopFixture } from '../data/fixtures';
@@ -32,11 +33,13 @@ describe('bundle runs', () => {
     expect(bundleObject(ds, b).id).toBe(1);
     const data = bundleData(ds, b, { decode: decodePure, evalSplit: 'test' });
     expect(Array.from(data.object.keypointsMm)).toEqual(Array.from(b.keypointsMm));
-    // The refined crops use the bundle's outline, as predict does; without one (an older bundle), the mesh's.
+    // The refined crops use the bundle's outline, as predict does; an older bundle has none, and neither
+    // refines (while training data, with no bundle, takes the mesh's).
     const outline = Float64Array.of(-1, -2, -3, 4, 5, 6, 7, -8, 9);
-    expect(Array.from(bundleData(ds, { ...b, outlineMm: outline }, { decode: decodePure }).object.outlineMm)).toEqual(Array.from(outline));
+    expect(Array.from(bundleData(ds, { ...b, outlineMm: outline }, { decode: decodePure }).object.outlineMm!)).toEqual(Array.from(outline));
+    expect(bundleData(ds, { ...b, outlineMm: undefined }, { decode: decodePure }).object.outlineMm).toBeUndefined();
     const mesh = ds.objects.find((o) => o.id === 1)!.mesh!;
-    expect(Array.from(bundleData(ds, { ...b, outlineMm: undefined }, { decode: decodePure }).object.outlineMm)).toEqual(Array.from(extremePoints(mesh.positions)));
+    expect(Array.from(datasetTrainingData(ds, b.meta.config, { decode: decodePure, objId: 1 }).object.outlineMm!)).toEqual(Array.from(extremePoints(mesh.positions)));
     const oracle = await evaluateBundle(b, data, { crops: 'oracle', samples: 2 });
     expect(oracle.metrics.crops).toBe('oracle');
     expect(oracle.metrics.instances).toBe(data.testCount);
@@ -52,6 +55,11 @@ describe('bundle runs', () => {
     }
     const detected = await evaluateBundle(b, data, { crops: 'detected' });
     expect(detected.metrics.crops).toBe('detected');
+    // Without an outline nothing is refined: each pose is the first crop's.
+    const older = { ...b, outlineMm: undefined };
+    const unrefined = await evaluateBundle(older, bundleData(ds, older, { decode: decodePure, evalSplit: 'test' }), { crops: 'detected' });
+    expect(unrefined.instances.every((x) => x.refinedBoxPx === undefined)).toBe(true);
+    expect(detected.instances.some((x) => x.refinedBoxPx !== undefined)).toBe(true);
 
     const r = await bundleResume(b, 5);
     expect(r.objId).toBe(1);

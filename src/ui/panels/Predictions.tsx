@@ -190,7 +190,7 @@ export function Predictions() {
       {metrics && (
         <div className="facts small" data-testid="metrics">
           {metrics.crops === 'oracle'
-            ? <span className="warn" data-testid="oracle-crops" title="crops cut around the ground truth's box: an upper bound, not what an unlabelled image gets">oracle crops</span>
+            ? <span className="warn" data-testid="oracle-crops" title="crops cut around the ground truth's box, once: a reference that an unlabelled image cannot have">oracle crops</span>
             : <span title="localiser boxes with IoU >= 0.5 against the ground truth's">detected <b>{fmtPct(metrics.detectionRecall)}</b>{metrics.missed > 0 ? ` (${metrics.missed} missed)` : ''}</span>}
           <span>{metrics.symmetric ? 'ADD-S' : 'ADD'} 0.1d <b>{fmtPct(metrics.add01d)}</b></span>
           <span>2D 5 px <b>{fmtPct(metrics.proj5px)}</b></span>
