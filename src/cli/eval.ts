@@ -70,7 +70,8 @@ async function main(argv: string[]): Promise<number> {
   if (process.stderr.isTTY) process.stderr.write('\n');
   if (cropsFrom === 'detected' && bundle.outlineMm) {
     const refined = r.instances.filter((x) => x.refinedBoxPx !== undefined).length;
-    console.error(`refined: ${refined} of ${r.instances.length} instances (the others' first pose could not place a crop: not converged, or at or behind the camera)`);
+    const why = refined < r.instances.length ? ' (the others\' first pose could not place a crop: not converged, or at or behind the camera)' : '';
+    console.error(`refined: ${refined} of ${r.instances.length} instances${why}`);
   }
   for (const u of r.unreadable) console.error(`skipped test instance ${u.item}: ${u.reason}`);
   if (r.unreadable.length) console.error(`${r.unreadable.length} test instances could not be read and are left out of the metrics and the CSV`);
