@@ -217,7 +217,11 @@ export async function makeView(ds: Dataset, store: ImageStore, ref: InstanceRef,
 
 /** [x, y, w, h] image px of the object's mesh (else its bounding box) projected with a pose. */
 export function modelBox(obj: DatasetObject, r: Float64Array, tMm: Float64Array, kPx: Float64Array): [number, number, number, number] {
-  const pts = obj.mesh ? obj.mesh.positions : boxCorners(obj.boundsMm);
+  return pointsBox(obj.mesh ? obj.mesh.positions : boxCorners(obj.boundsMm), r, tMm, kPx);
+}
+
+/** [x, y, w, h] image px: the box of pts [n, 3] (model frame, mm) projected with r [9] row-major, tMm [3] and kPx [9]. */
+export function pointsBox(pts: ArrayLike<number>, r: ArrayLike<number>, tMm: ArrayLike<number>, kPx: ArrayLike<number>): [number, number, number, number] {
   const uv = projectModelPoints(pts, r, tMm, kPx);
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (let i = 0; i < uv.length; i += 2) {

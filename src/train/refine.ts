@@ -7,7 +7,7 @@
  * to 39% against 41% with oracle crops; a third pass added nothing (README, "Training").
  */
 import { PnpStatus } from '../solver/status';
-import { projectModelPoints } from '../solver/projection';
+import { pointsBox } from '../data/samples';
 
 /**
  * [x, y, w, h] image px: the box of outlineMm [e, 3] (model frame, mm) projected with R [9] row-major and
@@ -23,12 +23,6 @@ export function refinedBoxPx(outlineMm: Float64Array, pose: { status: number; R:
     const z = R[6] * outlineMm[i] + R[7] * outlineMm[i + 1] + R[8] * outlineMm[i + 2] + tMm[2];
     if (!(z > 0)) return undefined;
   }
-  const uv = projectModelPoints(outlineMm, R, tMm, kPx);
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (let i = 0; i < uv.length; i += 2) {
-    x0 = Math.min(x0, uv[i]); x1 = Math.max(x1, uv[i]);
-    y0 = Math.min(y0, uv[i + 1]); y1 = Math.max(y1, uv[i + 1]);
-  }
-  const box = Float64Array.of(x0, y0, x1 - x0, y1 - y0);
+  const box = Float64Array.from(pointsBox(outlineMm, R, tMm, kPx));
   return box.every(Number.isFinite) && box[2] > 0 && box[3] > 0 ? box : undefined;
 }
