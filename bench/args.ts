@@ -32,6 +32,37 @@ export const kAccuracyBenchUsage = 'usage: npm run bench:accuracy -- [--dataset 
   '  --steps >= 1 (2000); --seeds: integers >= 0; --eval-every >= 1 (steps / 8); --pose-after: 0 to steps - 1 (steps / 4)\n' +
   '  --out   default bench/results/accuracy-<machine>.json, the plot beside it as .svg; a folder gets those names inside it';
 
+export const kKeypointsBenchUsage = 'usage: npm run bench:keypoints -- --model <bundle> [--dataset <folder|zip>] [--split test|train] ' +
+  '[--sigmas 0.5,1,1.5,2,3] [--repeats 5] [--backend auto|webgpu|wasm|cpu] [--out <file.json|folder/>]\n' +
+  '  --sigmas  crop px per coordinate, numbers >= 0; --repeats: noise draws per sigma, integer >= 1\n' +
+  '  --out     default bench/results/keypoints-<bundle folder name>-<split>.json; a folder gets that name inside it';
+
+export interface KeypointsBenchArgs {
+  model: string;
+  dataset?: string;
+  split: 'test' | 'train';
+  sigmas: number[];
+  repeats: number;
+  backend: BackendName;
+  out?: string;
+}
+
+export function parseKeypointsBenchArgs(argv: readonly string[]): KeypointsBenchArgs {
+  const v = parseFlags(argv, {
+    model: { type: 'string' }, dataset: { type: 'string' }, split: { type: 'string' }, sigmas: { type: 'string' }, repeats: { type: 'string' },
+    backend: { type: 'string' }, out: { type: 'string' },
+  });
+  if (v.model === undefined) throw new UsageError('--model is required');
+  const split = v.split ?? 'test';
+  if (split !== 'test' && split !== 'train') throw new UsageError(`--split ${split}: expected test or train`);
+  const sigmas = (v.sigmas ?? '0.5,1,1.5,2,3').split(',').map((x) => {
+    const n = Number(x);
+    if (x.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--sigmas ${v.sigmas}: ${x.trim() === '' ? 'an empty item' : `${x} is not a number >= 0`}; expected crop px, a comma list of numbers >= 0`);
+    return n;
+  });
+  return { model: v.model, dataset: v.dataset, split, sigmas, repeats: parsePositiveInt('repeats', v.repeats) ?? 5, backend: parseBackend(v.backend), out: v.out };
+}
+
 /** Where a benchmark writes: `file` as given, or its default name in `folder` (the results folder by default). */
 export interface BenchOut { file?: string; folder?: string }
 

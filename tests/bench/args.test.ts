@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { benchOutPath, parseAccuracyBenchArgs, parsePnpBenchArgs, parseTrainBenchArgs, prepareBenchOut } from '../../bench/args';
+import { benchOutPath, parseAccuracyBenchArgs, parseKeypointsBenchArgs, parsePnpBenchArgs, parseTrainBenchArgs, prepareBenchOut } from '../../bench/args';
 import { UsageError } from '../../src/cli/args';
 
 const kRepo = fileURLToPath(new URL('../..', import.meta.url));
@@ -63,6 +63,19 @@ describe('benchmark arguments', () => {
     expectUsageError(() => parseAccuracyBenchArgs(['--variants', 'heatmap,pose']), '--variants heatmap,pose: pose is not one of heatmap, pose-kp, pose-mesh');
     expectUsageError(() => parseAccuracyBenchArgs(['--config', 'huge']), '--config huge: expected tiny, small, default, large');
     expectUsageError(() => parseAccuracyBenchArgs(['--backend', 'metal']), '--backend metal: expected auto');
+  });
+
+  it('bench:keypoints: a bundle, the split, noise levels in crop px, repeats', () => {
+    expect(parseKeypointsBenchArgs(['--model', 'run/'])).toEqual({
+      model: 'run/', dataset: undefined, split: 'test', sigmas: [0.5, 1, 1.5, 2, 3], repeats: 5, backend: 'auto', out: undefined,
+    });
+    expect(parseKeypointsBenchArgs(['--model', 'm.zip', '--split', 'train', '--sigmas', '0,0.25', '--repeats', '2']))
+      .toMatchObject({ split: 'train', sigmas: [0, 0.25], repeats: 2 });
+    expectUsageError(() => parseKeypointsBenchArgs([]), '--model is required');
+    expectUsageError(() => parseKeypointsBenchArgs(['--model', 'm', '--split', 'val']), '--split val: expected test or train');
+    expectUsageError(() => parseKeypointsBenchArgs(['--model', 'm', '--sigmas', '1,-2']), '--sigmas 1,-2: -2 is not a number >= 0');
+    expectUsageError(() => parseKeypointsBenchArgs(['--model', 'm', '--sigmas', '1,']), '--sigmas 1,: an empty item');
+    expectUsageError(() => parseKeypointsBenchArgs(['--model', 'm', '--repeats', '0']), '--repeats 0: expected a positive integer');
   });
 
   it('--out: a .json file (its folder made) or a folder for the default name, checked before the run', async () => {
