@@ -111,6 +111,21 @@ async function main(argv: string[]): Promise<number> {
   if (values.out) await prepareOutputFile(values.out, '--out');
   const { images, skipped } = await listImages(values.images);
   if (images.length === 0 && skipped.length === 0) throw new UsageError(`--images ${values.images.join(' ')}: no image to predict on`);
+  if (values.out && /\.csv$/i.test(values.out)) {
+    // BOP's CSV names an image by scene_id and im_id alone: two images with the same ids (a dataset root's
+    // train and test splits) would be two lines no reader can tell apart.
+    const seen = new Map<string, string>();
+    for (const f of images) {
+      const ids = bopIdsOf(f.idPath ?? f.file);
+      if (!ids) continue;
+      const key = `${ids.sceneId}/${ids.imId}`;
+      const other = seen.get(key);
+      if (other !== undefined) {
+        throw new UsageError(`--out ${values.out}: ${other} and ${f.file} both have scene_id ${ids.sceneId}, im_id ${ids.imId}, which is all a BOP CSV line says of its image; give one split's folder to --images, or write JSON`);
+      }
+      seen.set(key, f.file);
+    }
+  }
   for (const s of skipped) console.error(`skipped ${s.reason}`);
   console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} images, ${backend} backend`);
   if (!bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined');

@@ -120,6 +120,9 @@ describe('predict command line', () => {
       [['--model', bundle, '--images', images], /give exactly one of --camera <camera.json> and --K fx,fy,cx,cy/],
       [['--model', bundle, '--images', images, '--K', '500,500,320'], /--K 500,500,320: expected four numbers fx,fy,cx,cy/],
       [['--model', bundle, '--images', images, '--K', '500,500,320,240', '--out', 'x.txt'], /--out x.txt: expected a .json or .csv file name/],
+      // A dataset root's train and test images share scene and image ids, which are all a BOP CSV line has.
+      [['--model', bundle, '--images', kBundled, '--K', '500,500,320,240', '--out', join(dir, 'root.csv')],
+        /(train|test)\/000001\/rgb\/(\d+)\.\w+ and \S*(train|test)\/000001\/rgb\/\2\.\w+ both have scene_id 1, im_id \d+, which is all a BOP CSV line says/],
       [['--model', bundle, '--images', join(dir, 'nowhere'), '--K', '500,500,320,240'], /--images .*nowhere/],
     ];
     const cam = join(dir, 'cam.json');
