@@ -12,6 +12,7 @@ import {
   isFolderPath, parseChoiceList, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareOutputFile, UsageError,
 } from '../src/cli/args';
 import { parseBackend } from '../src/cli/common';
+import { decimal } from '../src/data/decimal';
 import type { BackendName } from '../src/node/backend';
 import { isConfigName, kConfigs, type ConfigName } from '../src/train/config';
 
@@ -56,7 +57,7 @@ export function parseKeypointsBenchArgs(argv: readonly string[]): KeypointsBench
   const split = v.split ?? 'test';
   if (split !== 'test' && split !== 'train') throw new UsageError(`--split ${split}: expected test or train`);
   const sigmas = (v.sigmas ?? '0.5,1,1.5,2,3').split(',').map((x) => {
-    const n = Number(x);
+    const n = decimal(x);
     if (x.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--sigmas ${v.sigmas}: ${x.trim() === '' ? 'an empty item' : `${x} is not a number >= 0`}; expected crop px, a comma list of numbers >= 0`);
     return n;
   });

@@ -21,6 +21,7 @@ import { importBundle, type LoadedBundle } from '../train/bundle';
 import { detectionsJson, posesJsonText } from '../train/posesJson';
 import { bundlePredictor, predictImages, type ImagePose } from '../train/predict';
 import { openSource, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
+import { decimal } from '../data/decimal';
 
 const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
   '[--out poses.json|results.csv] [--backend auto|webgpu|wasm|cpu] [--min-score S]';
@@ -95,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
   });
   if (!values.model) throw new UsageError('--model is required');
   if (!values.images?.length) throw new UsageError('--images is required');
-  const minScore = values['min-score'] === undefined ? undefined : Number(values['min-score']);
+  const minScore = values['min-score'] === undefined ? undefined : decimal(values['min-score']);
   if (minScore !== undefined && !(minScore >= 0 && minScore <= 1)) throw new UsageError(`--min-score ${values['min-score']}: expected a number in [0, 1]`);
   if (values.out !== undefined && !/\.(json|csv)$/i.test(values.out)) throw new UsageError(`--out ${values.out}: expected a .json or .csv file name`);
   let cameraText: string | undefined;

@@ -7,6 +7,7 @@
  * K is [9] row-major px with pixel centres at integer coordinates (as src/data/crop.ts), so the
  * image's centre is at ((W - 1) / 2, (H - 1) / 2) and its edges at -0.5 and W - 0.5.
  */
+import { decimal } from './decimal';
 
 export interface CameraK {
   /** [9] row-major, px */
@@ -28,7 +29,7 @@ const fieldSays = (j: Record<string, unknown>, f: string): string => (f in j ? `
 
 /** "fx,fy,cx,cy" (the command line's --K) -> K. */
 export function cameraFromFxFyCxCy(value: string, source = `--K ${value}`): CameraK {
-  const parts = value.split(',').map((x) => Number(x.trim()));
+  const parts = value.split(',').map(decimal);
   if (parts.length !== 4 || !parts.every(Number.isFinite)) throw new CameraError(`${source}: expected four numbers fx,fy,cx,cy`);
   const [fx, fy, cx, cy] = parts;
   return checkK({ kPx: [fx, 0, cx, 0, fy, cy, 0, 0, 1], source });
