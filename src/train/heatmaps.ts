@@ -60,36 +60,52 @@ export function gaussianTargets(kpPx: ArrayLike<number>, B: number, k: number, s
 /** g[i] = the 1D Gaussian exp(-(i - c')^2 / 2 sigma^2), up to scale, whose normalised mean over the cells is c. */
 function fill1d(g: Float64Array, c: number, inv2s2: number): void {
   const last = g.length - 1;
-  if (!(c > 0 && c < last)) {
+  const sigma2 = 1 / (2 * inv2s2);
+  // Beyond the cell centres no mean can be c; 6 sigma inside them the cut tail moves the mean by under
+  // 1e-8 cells (no search: most keypoints are there).
+  const far = 6 * Math.sqrt(sigma2);
+  if (!(c > 0 && c < last) || (c >= far && c <= last - far)) {
     gauss1d(g, c, inv2s2);
     return;
   }
-  // The mean is strictly increasing in the centre (its derivative is the variance over sigma^2), so
-  // bisection finds the centre; the bracket holds every centre whose mean differs from the last cell's
-  // by more than float64 can tell.
+  // The mean is strictly increasing in the centre, its derivative the variance over sigma^2: Newton's
+  // steps from c, kept inside a bracket that bisection narrows whenever a step would leave it (the bracket
+  // holds every centre whose mean float64 can tell from the last cell's).
   let lo = c - g.length;
   let hi = c + g.length;
+  let m = c;
   for (let it = 0; it < 64; it++) {
-    const m = 0.5 * (lo + hi);
-    if (gauss1d(g, m, inv2s2) < c) lo = m;
+    const mean = gauss1d(g, m, inv2s2);
+    const err = mean - c;
+    if (Math.abs(err) < 1e-12) return;
+    if (err < 0) lo = m;
     else hi = m;
+    const next = m - (err * sigma2) / Math.max(sVar[0], 1e-300);
+    m = next > lo && next < hi ? next : 0.5 * (lo + hi);
   }
-  gauss1d(g, 0.5 * (lo + hi), inv2s2);
+  gauss1d(g, m, inv2s2);
 }
 
+/** The variance of the last gauss1d, cells^2. */
+const sVar = new Float64Array(1);
+
 /** Fills g with the Gaussian centred on m, scaled so its largest cell is 1 (a far centre does not
- * underflow to all zeros); returns its normalised mean, in cells. */
+ * underflow to all zeros); returns its normalised mean, in cells (and its variance in sVar). */
 function gauss1d(g: Float64Array, m: number, inv2s2: number): number {
   const nearest = Math.min(g.length - 1, Math.max(0, m));
   const d0 = (nearest - m) * (nearest - m);
   let sum = 0;
   let first = 0;
+  let second = 0;
   for (let i = 0; i < g.length; i++) {
     g[i] = Math.exp(-((i - m) * (i - m) - d0) * inv2s2);
     sum += g[i];
     first += i * g[i];
+    second += i * i * g[i];
   }
-  return first / sum;
+  const mean = first / sum;
+  sVar[0] = second / sum - mean * mean;
+  return mean;
 }
 
 /**
