@@ -53,8 +53,9 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  console.error(cropsFrom === 'oracle' ? 'crops: ORACLE (around the ground truth\'s box, cut once, not refined: a reference an image without ground truth cannot have)' : 'crops: from the bundle\'s localiser, refined around the first pose');
-  if (cropsFrom === 'detected' && !bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined, as `predict` gives them');
+  if (cropsFrom === 'oracle') console.error('crops: ORACLE (around the ground truth\'s box, cut once, not refined: a reference an image without ground truth cannot have)');
+  else if (bundle.outlineMm) console.error('crops: from the bundle\'s localiser, refined around the first pose');
+  else console.error('crops: from the bundle\'s localiser; this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined, as `predict` gives them');
   // Where the CSV goes is settled before the evaluation: a bad path is a usage error, not a lost run.
   let csvPath: string | undefined;
   if (values.csv) {

@@ -242,7 +242,9 @@ function checkMeta(meta: BundleMeta): void {
     }
   }
   num('outputs.stride', (v) => v === 2 || v === 4, '2 or 4');
-  num('crop.padding', (v) => v >= 0, 'a number >= 0');
+  const crop = at('crop');
+  if (crop === null || typeof crop !== 'object' || Array.isArray(crop)) say('crop', 'an object with padding (and outlineMm)');
+  else num('crop.padding', (v) => v >= 0, 'a number >= 0');
   if (at('crop.outlineMm') !== undefined) {
     const outline = rows3('crop.outlineMm', 4);
     const d = at('class.diameterMm');

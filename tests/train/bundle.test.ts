@@ -162,7 +162,8 @@ describe('bundle', () => {
       'bundle: poselab.json crop.padding = missing: expected a number >= 0',
       'bundle: poselab.json localiser.minScore = 7: expected a score in [0, 1]',
     ].join('\n'));
-    await expect(importBundle(edited((m) => { delete m.crop; }))).rejects.toThrow('bundle: poselab.json crop.padding = missing: expected a number >= 0');
+    await expect(importBundle(edited((m) => { delete m.crop; }))).rejects.toThrow('bundle: poselab.json crop = missing: expected an object with padding (and outlineMm)');
+    await expect(importBundle(edited((m) => { m.crop = 'x'; }))).rejects.toThrow('bundle: poselab.json crop = "x": expected an object with padding (and outlineMm)');
     const old = await importBundle(withOutline(undefined));
     expect(old.outlineMm).toBeUndefined();
     expect(bundlePredictor(old).outlineMm).toBeUndefined();
