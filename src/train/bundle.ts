@@ -223,7 +223,7 @@ function checkMeta(meta: BundleMeta): void {
     const v = at(path);
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) say(path, want);
   };
-  const rows3 = (path: string, min: number): number[][] | undefined => {
+  const pointRows = (path: string, min: number): number[][] | undefined => {
     const v = at(path);
     if (!Array.isArray(v) || v.length < min || !v.every((r) => Array.isArray(r) && r.length === 3 && r.every((x) => typeof x === 'number' && Number.isFinite(x)))) {
       say(path, `a list of at least ${min} [x, y, z] finite numbers (mm)`);
@@ -233,7 +233,7 @@ function checkMeta(meta: BundleMeta): void {
   };
   num('class.id', (v) => Number.isInteger(v) && v >= 0, 'an integer obj_id >= 0');
   num('class.diameterMm', (v) => v > 0, 'a diameter > 0 mm');
-  rows3('keypointsMm', 4);
+  pointRows('keypointsMm', 4);
   num('input.sizePx', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
   for (const key of ['mean', 'std'] as const) {
     const v = at(`input.${key}`);
@@ -246,7 +246,7 @@ function checkMeta(meta: BundleMeta): void {
   if (crop === null || typeof crop !== 'object' || Array.isArray(crop)) say('crop', 'an object with padding (and outlineMm)');
   else num('crop.padding', (v) => v >= 0, 'a number >= 0');
   if (at('crop.outlineMm') !== undefined) {
-    const outline = rows3('crop.outlineMm', 4);
+    const outline = pointRows('crop.outlineMm', 4);
     const d = at('class.diameterMm');
     if (outline && typeof d === 'number' && d > 0) {
       // The outline's box diagonal is between the object's diameter and sqrt(3) times it; far outside, it
