@@ -3,11 +3,12 @@ import type { DecodeImage } from '../image';
 /**
  * Browser decoding through createImageBitmap (the browser's own, fast, off-main-thread decoders) and an
  * OffscreenCanvas to read the pixels. Colour-space conversion and premultiplication are switched off so
- * mask values come back exactly as stored. Works in a worker.
+ * mask values come back exactly as stored; EXIF orientation is applied (the spec's default, named so that
+ * the pure decoder's agreement with it does not rest on a default: orientation.ts). Works in a worker.
  */
 export const decodeBrowser: DecodeImage = async (bytes, kind) => {
   const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: kind === 'png' ? 'image/png' : 'image/jpeg' });
-  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'from-image' });
   try {
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const ctx = canvas.getContext('2d', { willReadFrequently: true });

@@ -1,16 +1,19 @@
 import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
+import exifr from 'exifr';
 import jpeg from 'jpeg-js';
 import type { DecodeImage, RgbaImage } from '../image';
+import { applyExifOrientation } from './orientation';
 
 /**
  * Pure-JS decoding (fast-png, jpeg-js): what Node uses, and works in a browser worker too. PNGs of
  * any bit depth, palette and channel count come out as RGBA8 (16-bit keeps the high byte; grey is
- * replicated to R, G and B).
+ * replicated to R, G and B). JPEGs come out as shown, their EXIF orientation applied (orientation.ts), as
+ * browsers and OpenCV's imread show them.
  */
 export const decodePure: DecodeImage = async (bytes, kind) => {
   if (kind === 'jpeg') {
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-    return { widthPx: img.width, heightPx: img.height, rgba: img.data };
+    const img = jpeg.decode(withEndMarker(bytes), { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+    return applyExifOrientation({ widthPx: img.width, heightPx: img.height, rgba: img.data }, await exifOrientation(bytes));
   }
   const png = decodePng(bytes);
   const n = png.width * png.height;
@@ -57,4 +60,31 @@ function expand(widthPx: number, heightPx: number, channels: number, at: (i: num
     }
   }
   return { widthPx, heightPx, rgba };
+}
+
+/**
+ * Some writers end a JPEG without its EOI marker (FFD9); browsers and libjpeg decode such files, jpeg-js
+ * refuses them ("marker was not found"). Appending the marker lets a file whose scan is whole decode
+ * exactly as with it; a file cut inside its scan still fails ("unexpected marker"), as it must.
+ */
+function withEndMarker(bytes: Uint8Array): Uint8Array {
+  const n = bytes.length;
+  if (n >= 2 && bytes[n - 2] === 0xff && bytes[n - 1] === 0xd9) return bytes;
+  const out = new Uint8Array(n + 2);
+  out.set(bytes);
+  out[n] = 0xff;
+  out[n + 1] = 0xd9;
+  return out;
+}
+
+/**
+ * The JPEG's EXIF orientation (1 when it has none). An EXIF block exifr cannot parse counts as none, as
+ * browsers show such a file unturned.
+ */
+async function exifOrientation(bytes: Uint8Array): Promise<number> {
+  try {
+    return (await exifr.orientation(bytes)) ?? 1;
+  } catch {
+    return 1;
+  }
 }
