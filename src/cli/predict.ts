@@ -6,7 +6,7 @@
  * PNG of any size; the camera as BOP's scene_camera entry ({"cam_K": [9 numbers]}) or BOP's camera.json
  * ({"fx", "fy", "cx", "cy"}, optionally "width", "height"). Output: JSON (the default, to stdout
  * without --out) or, for a .csv, BOP's results format with scene_id and im_id parsed from BOP paths
- * (<scene>/rgb/<im>.png) where possible, else 0 and a running index. Files that are not images, and
+ * (<scene>/rgb/<im>.png; an image outside such a path is a usage error with .csv). Files that are not images, and
  * images that cannot be decoded or do not fit the camera, are named on stderr, listed under "skipped"
  * with a reason naming the file, and left out (which files a folder gives: listImages); a progress bar
  * on stderr; usage errors exit 2; no image left to predict on exits 1, the output still written.
@@ -114,11 +114,12 @@ async function main(argv: string[]): Promise<number> {
   if (images.length === 0 && skipped.length === 0) throw new UsageError(`--images ${values.images.join(' ')}: no image to predict on`);
   if (values.out && /\.csv$/i.test(values.out)) {
     // BOP's CSV names an image by scene_id and im_id alone: two images with the same ids (a dataset root's
-    // train and test splits) would be two lines no reader can tell apart.
+    // train and test splits) would be two lines no reader can tell apart, and an image outside a BOP path
+    // has no ids at all (a made-up pair would be a line nobody can trace back).
     const seen = new Map<string, string>();
     for (const f of images) {
       const ids = bopIdsOf(f.idPath ?? f.file);
-      if (!ids) continue;
+      if (!ids) throw new UsageError(`--out ${values.out}: ${f.file} is not in a BOP path (<scene>/rgb/<im>.png or .jpg), so it has no scene_id and im_id, which is all a BOP CSV line says of its image; write JSON (--out poses.json), which names each file`);
       const key = `${ids.sceneId}/${ids.imId}`;
       const other = seen.get(key);
       if (other !== undefined) {
@@ -132,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
   if (!bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined');
 
   const predictor = bundlePredictor(bundle);
-  const results: { file: string; idPath: string; width: number; height: number; ms: number; pose?: ImagePose; ids?: { sceneId: number; imId: number } }[] = [];
+  const results: { file: string; idPath: string; width: number; height: number; ms: number; pose?: ImagePose }[] = [];
   const batch = Math.max(1, bundle.meta.config.optim.batchSize);
   const tty = !!process.stderr.isTTY;
   for (let start = 0; start < images.length; start += batch) {
@@ -159,11 +160,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (tty) process.stderr.write('\n');
 
-  let running = 0;
-  const withIds = results.map((r) => ({ ...r, ids: bopIdsOf(r.idPath) ?? { sceneId: 0, imId: running++ } }));
   if (values.out && /\.csv$/i.test(values.out)) {
-    const rows: BopResult[] = withIds.filter((r) => r.pose?.detected).map((r) => ({
-      sceneId: r.ids.sceneId, imId: r.ids.imId, objId: bundle.meta.class.id, score: r.pose!.detection.score,
+    // Every image has BOP ids here (checked before any work).
+    const rows: BopResult[] = results.filter((r) => r.pose?.detected).map((r) => ({
+      ...bopIdsOf(r.idPath)!, objId: bundle.meta.class.id, score: r.pose!.detection.score,
       R: r.pose!.prediction.R, tMm: r.pose!.prediction.tMm, timeMs: r.ms,
     }));
     await writeFile(values.out, bopCsv(rows));
@@ -171,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
     const text = posesJsonText({
       model: { obj_id: bundle.meta.class.id, name: bundle.meta.class.name, step: bundle.meta.step },
       camera: { K: camera.kPx, source: camera.source },
-      images: withIds.map((r) => ({ file: r.file, width: r.width, height: r.height, ms: r.ms, detections: detectionsJson(r.pose, bundle.meta.class.id) })),
+      images: results.map((r) => ({ file: r.file, width: r.width, height: r.height, ms: r.ms, detections: detectionsJson(r.pose, bundle.meta.class.id) })),
       skipped,
     });
     if (values.out) await writeFile(values.out, text);

@@ -125,6 +125,12 @@ describe('predict command line', () => {
         /(train|test)\/000001\/rgb\/(\d+)\.\w+ and \S*(train|test)\/000001\/rgb\/\2\.\w+ both have scene_id 1, im_id \d+, which is all a BOP CSV line says/],
       [['--model', bundle, '--images', join(dir, 'nowhere'), '--K', '500,500,320,240'], /--images .*nowhere/],
     ];
+    // A photo outside a BOP path has no ids for a BOP CSV line: refused before any work, never given made-up ones.
+    const plain = join(dir, 'plain');
+    mkdirSync(plain);
+    copyFileSync(join(kBundled, 'test', '000001', 'rgb', '000001.jpg'), join(plain, 'IMG_0001.jpg'));
+    bad.push([['--model', bundle, '--images', plain, '--K', '500,500,320,240', '--out', join(dir, 'plain.csv')],
+      /--out \S*plain\.csv: IMG_0001\.jpg is not in a BOP path \(<scene>\/rgb\/<im>\.png or \.jpg\), so it has no scene_id and im_id.*write JSON/]);
     const cam = join(dir, 'cam.json');
     writeFileSync(cam, JSON.stringify({ cam_K: [500, 0, 320, 0, 500] }));
     bad.push([['--model', bundle, '--images', images, '--camera', cam], /cam\.json: cam_K = \[500,0,320,0,500\]: expected 9 numbers/]);
