@@ -14,10 +14,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodePure } from '../../src/data/decode/pure';
 import type { RgbaImage } from '../../src/data/image';
+import { withExifOrientation } from '../helpers/exif';
 import { type AppServer, kChromiumArgs, kRepo, kResults, kWebGpuArgs, openPage, screenshot, startAppServer, tid, waitForStep, type WatchedPage } from './harness';
 
 const kRgb = join(kRepo, 'public', 'datasets', 'poselab-toy', 'test', '000001', 'rgb');
 const kPhotos = ['000000.jpg', '000001.jpg', '000002.jpg'];
+/** The first photo as a phone stores a portrait: the same pixels, EXIF orientation 6 (shown turned a quarter clockwise). */
+const kTurned = join(kResults, 'turned-000000.jpg');
 /** Renders played by the fake webcam, each held for several frames. */
 const kWebcamRenders = ['000003.jpg', '000004.jpg'];
 const kY4m = join(kResults, 'e2e-tryit-webcam.y4m');
@@ -157,7 +160,8 @@ describe('Try it: photos and a webcam through the trained model', () => {
 
     await page.click(tid('tab-tryit'));
     await page.waitForSelector(`${tid('try-model')} >> text=step 150`, { timeout: 30_000 });
-    await page.setInputFiles(tid('try-photos-input'), kPhotos.map((f) => join(kRgb, f)));
+    writeFileSync(kTurned, withExifOrientation(readFileSync(join(kRgb, kPhotos[0])), 6));
+    await page.setInputFiles(tid('try-photos-input'), [...kPhotos.map((f) => join(kRgb, f)), kTurned]);
     for (let i = 0; i < kPhotos.length; i++) {
       await page.waitForSelector(`${tid(`try-canvas-${i}`)}[data-drawn="pose"]`, { timeout: 60_000 });
       const info = await page.textContent(tid(`try-info-${i}`));
@@ -173,6 +177,13 @@ describe('Try it: photos and a webcam through the trained model', () => {
       expect(c.inside, `${kPhotos[i]}: the overlay inside the detected box`).toBeGreaterThan(0.05);
       expect(c.outside, `${kPhotos[i]}: little drawn outside it`).toBeLessThan(c.inside / 3);
     }
+    // The page shows the portrait upright, as decodePure (and so `npm run predict`) reads it: 480 x 640,
+    // the same pixels outside any overlay.
+    await page.waitForSelector(`${tid('try-canvas-3')}[data-drawn]`, { timeout: 60_000 });
+    const turned = await canvasPixels(tid('try-canvas-3'));
+    const turnedDecoded = await decodePure(readFileSync(kTurned), 'jpeg');
+    expect([turnedDecoded.widthPx, turnedDecoded.heightPx]).toEqual([480, 640]);
+    expect(changed(turned.image, turnedDecoded, turned.box.length === 4 ? turned.box : [0, 0, 0, 0]).outside, 'the turned photo: the page and decodePure agree').toBeLessThan(0.02);
 
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click(tid('try-download'))]);
     expect(download.suggestedFilename()).toBe('poses.json');
@@ -186,7 +197,7 @@ describe('Try it: photos and a webcam through the trained model', () => {
     expect(Object.keys(doc)).toEqual(['model', 'camera', 'images', 'skipped']);
     expect(doc.model).toEqual({ obj_id: 1, name: 'obj_000001', step: 150 });
     expect(doc.camera.K).toEqual([572.4114, 0, 325.2611, 0, 573.57043, 242.04899, 0, 0, 1]);
-    expect(doc.images.map((im) => [im.file, im.width, im.height])).toEqual(kPhotos.map((f) => [f, 640, 480]));
+    expect(doc.images.map((im) => [im.file, im.width, im.height])).toEqual([...kPhotos.map((f) => [f, 640, 480]), ['turned-000000.jpg', 480, 640]]);
     for (const im of doc.images) {
       expect(im.ms).toBeGreaterThan(0);
       for (const d of im.detections) {
