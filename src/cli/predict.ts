@@ -13,6 +13,7 @@
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { bopIdsOf } from '../data/bopNames';
 import { decodePure } from '../data/decode/pure';
 import { CameraError, cameraFromFxFyCxCy, cameraMismatch, parseCameraJson, type CameraK } from '../data/camera';
 import { imageKindOf, readImageFile, type RgbaImage } from '../data/image';
@@ -34,12 +35,6 @@ export function parseCamera(text: string | undefined, kFlag: string | undefined,
   } catch (e) {
     throw e instanceof CameraError ? new UsageError(e.message) : e;
   }
-}
-
-/** BOP scene and image ids from a path <...>/<scene digits>/<rgb|gray|...>/<im digits>.<ext>, when it is one. */
-export function bopIdsOf(path: string): { sceneId: number; imId: number } | undefined {
-  const m = /(?:^|\/)(\d+)\/[^/]+\/(\d+)\.(?:png|jpe?g)$/i.exec(path);
-  return m ? { sceneId: Number(m[1]), imId: Number(m[2]) } : undefined;
 }
 
 interface ImageFile { file: string; idPath?: string; read: () => Promise<Uint8Array> }
@@ -68,7 +63,10 @@ async function listImages(args: string[]): Promise<{ images: ImageFile[]; skippe
       continue;
     }
     const src = await openSource(a, '--images');
-    for (const p of src.problems) skipped.push({ file: p.file, reason: `${p.file}: ${p.message}` });
+    // Files are named inside their folder or zip; with several --images, after the argument as given too,
+    // so that two folders' IMG_0001.jpg are told apart.
+    const named = (p: string) => (args.length > 1 ? join(a, p) : p);
+    for (const p of src.problems) skipped.push({ file: named(p.file), reason: `${named(p.file)}: ${p.message}` });
     const notPhotos = src.paths.filter((p) => kNotPhotos.test(p));
     if (notPhotos.length > 0) {
       console.error(`--images ${a}: ${notPhotos.length} files under mask/, mask_visib/, depth/ or models*/ folders left out (masks, depth maps, models and their textures, not photos)`);
@@ -77,12 +75,12 @@ async function listImages(args: string[]): Promise<{ images: ImageFile[]; skippe
     for (const p of src.paths) {
       if (kNotPhotos.test(p)) continue;
       if (!imageKindOf(p)) {
-        skipped.push({ file: p, reason: `${p}: not a JPEG or PNG image (only .jpg, .jpeg and .png files are read)` });
+        skipped.push({ file: named(p), reason: `${named(p)}: not a JPEG or PNG image (only .jpg, .jpeg and .png files are read)` });
         continue;
       }
       found++;
       // The given folder's path comes first in each file's path, so that BOP ids parse from <scene>/rgb/<im>.
-      images.push({ file: p, idPath: join(a, p), read: () => src.read(p) });
+      images.push({ file: named(p), idPath: join(a, p), read: () => src.read(p) });
     }
     if (found === 0) console.error(`--images ${a}: no .jpg, .jpeg or .png file in it`);
   }

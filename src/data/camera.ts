@@ -81,7 +81,11 @@ function checkK(c: CameraK): CameraK {
 /** Why a K cannot belong to an image of this size (its principal point outside it, or another size named), else undefined. */
 export function cameraMismatch(c: CameraK, widthPx: number, heightPx: number): string | undefined {
   if (c.widthPx !== undefined && c.heightPx !== undefined && (c.widthPx !== widthPx || c.heightPx !== heightPx)) {
-    return `${c.source} is for ${c.widthPx}x${c.heightPx} images, this one is ${widthPx}x${heightPx}`;
+    // A phone's portrait photo is stored sideways and shown turned by its EXIF orientation (decode/orientation.ts).
+    const turned = c.widthPx === heightPx && c.heightPx === widthPx
+      ? ' as shown (turned a quarter by its EXIF orientation, if a JPEG; a K for it is the turned camera\'s: fx and fy, cx and cy swapped, one of them mirrored)'
+      : '';
+    return `${c.source} is for ${c.widthPx}x${c.heightPx} images, this one is ${widthPx}x${heightPx}${turned}`;
   }
   const cx = c.kPx[2], cy = c.kPx[5];
   if (!(cx > 0 && cx < widthPx && cy > 0 && cy < heightPx)) {

@@ -164,6 +164,17 @@ describe('predict command line', () => {
     expect(reasons['cut.png']).toBe('cut.png: cannot be decoded as a PNG image, truncated or corrupt (the decoder: Error while decompressing the data)');
     expect(reasons['notes.txt']).toBe('notes.txt: not a JPEG or PNG image (only .jpg, .jpeg and .png files are read)');
 
+    // Two folders, each with an IMG_0001.jpg: with several --images every file is named after its
+    // argument too, so the JSON tells them apart.
+    for (const d of ['trip-a', 'trip-b']) {
+      mkdirSync(join(dir, d));
+      copyFileSync(join(kBundled, 'test', '000001', 'rgb', '000001.jpg'), join(dir, d, 'IMG_0001.jpg'));
+    }
+    const two = cli('predict', ['--model', bundle, '--images', join(dir, 'trip-a'), '--images', join(dir, 'trip-b'), '--camera', join(kBundled, 'camera.json')]);
+    expect(two.code, two.stderr).toBe(0);
+    expect((JSON.parse(two.stdout) as { images: { file: string }[] }).images.map((i) => i.file))
+      .toEqual([join(dir, 'trip-a', 'IMG_0001.jpg'), join(dir, 'trip-b', 'IMG_0001.jpg')]);
+
     // A BOP dataset's root: its photos (rgb/) are taken; masks, depth maps and the model's texture are
     // left out and counted; its JSON files are skipped by name.
     const bop = join(dir, 'bop-root');
