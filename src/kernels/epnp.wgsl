@@ -13,7 +13,7 @@
 // The points are streamed: every pass re-reads them through the accessors, nothing per point is kept.
 // Uses is_finite_f (common.wgsl) and jacobi_eigen_sym (eigen.wgsl).
 //
-// Entry: epnp_init() -> EpnpResult. WGSL matrices are column-major: R[col][row], so R[j] is column j and
+// Entry: epnp_init(relinearise) -> EpnpResult. WGSL matrices are column-major: R[col][row], so R[j] is column j and
 // Xc / s = R * xn + t. ok is false only when no finite pose comes out (no weight, collinear or coincident
 // points, non-finite input); then R is the identity and t zero.
 //
@@ -33,6 +33,8 @@ struct EpnpResult {
 }
 
 const kEpnpPlanarRatio: f32 = 1e-4;
+// Relinearisation's candidate is left out from here to the multi-start's kMultiStartMaxPoints (kRelinMinPoints, epnp.ts).
+const kRelinMinPoints: u32 = 6u;
 const kEpnpNearPlanarRatio: f32 = 1e-5;
 const kEpnpDegenerateRatio: f32 = 1e-12;
 const kEpnpGaussNewtonIters: u32 = 10u;
@@ -92,7 +94,7 @@ fn epnp_pose_is_finite(pose: EpnpPose) -> bool {
 }
 
 // One solve with nc control points: every beta candidate, refined, as a pose; keeps the best in *best.
-fn solve_with_control_points(spread: EpnpSpread, nc: u32, best: ptr<function, EpnpBest>) {
+fn solve_with_control_points(spread: EpnpSpread, nc: u32, relinearise: bool, best: ptr<function, EpnpBest>) {
   let ctrl = choose_control_points(spread, nc);
   let mom = accumulate_moments(ctrl, nc);
   let d = 3u * nc;
@@ -104,8 +106,8 @@ fn solve_with_control_points(spread: EpnpSpread, nc: u32, best: ptr<function, Ep
   var L: EpnpL;
   compute_l(&vecs, nc, &L);
   let rho = compute_rho(ctrl, nc);
-  // General: approx 1, 2, 3, relinearisation. Planar: N = 1, approx 2, approx 1.
-  let n_cand = select(3u, 4u, nc == 4u);
+  // General: approx 1, 2, 3, relinearisation (where asked). Planar: N = 1, approx 2, approx 1.
+  let n_cand = select(3u, 4u, nc == 4u && relinearise);
   for (var cand = 0u; cand < n_cand; cand++) {
     var betas: vec4<f32>;
     if (nc == 4u) {
@@ -133,7 +135,8 @@ fn solve_with_control_points(spread: EpnpSpread, nc: u32, best: ptr<function, Ep
   }
 }
 
-fn epnp_init() -> EpnpResult {
+// relinearise: whether the general case also tries relinearisation (kRelinMinPoints in the twin, epnp.ts).
+fn epnp_init(relinearise: bool) -> EpnpResult {
   var res: EpnpResult;
   res.R = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
   res.t = vec3<f32>(0.0);
@@ -150,10 +153,10 @@ fn epnp_init() -> EpnpResult {
   var best: EpnpBest;
   best.err = kEpnpHuge;
   if (ratio < kEpnpPlanarRatio) {
-    solve_with_control_points(spread, 3u, &best);
+    solve_with_control_points(spread, 3u, relinearise, &best);
   }
   if (ratio >= kEpnpNearPlanarRatio) {
-    solve_with_control_points(spread, 4u, &best);
+    solve_with_control_points(spread, 4u, relinearise, &best);
   }
   if (!(best.err < kEpnpHuge)) {
     return res;

@@ -329,7 +329,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     R = so3_exp(r0);
     tn = (R * g_c + t0) / g_s;
   } else {
-    let init = epnp_init();
+    // Relinearisation only where no multi-start screens the start (kRelinMinPoints in epnp.ts).
+    let points = effective_points();
+    let init = epnp_init(points < kRelinMinPoints || points > kMultiStartMaxPoints);
     if (!init.ok) {
       write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_NOT_CONVERGED);
       return;

@@ -54,6 +54,16 @@ export const kPlanarRatio = 1e-4;
 export const kNearPlanarRatio = 1e-7;
 /** No pose when the second variance is below this fraction of the largest (collinear or coincident points). */
 export const kDegenerateRatio = 1e-12;
+/**
+ * Relinearisation makes 4 points exact (a 4-dimensional null space, which approximations 1-3 miss); from
+ * 6 points (with w > 0) the noise-free null space has one dimension and the linear approximations cover it.
+ * The PnP forward (pnp.ts, and its WGSL twin) leaves it out from kRelinMinPoints to kMultiStartMaxPoints
+ * points, where a doubtful LM start is screened by the multi-start anyway: there it changed no final cost
+ * (0 of 12,000 problems of 6 to 9 points, 0.5 to 5 px noise, planar or not) and took a fifth of the forward
+ * pass (its 10x10 eigenproblem and 20x14 least squares). Above kMultiStartMaxPoints nothing screens the
+ * start, and without it LM ended in a higher minimum on 17 of 10,500 problems of 10 to 12 points: kept.
+ */
+export const kRelinMinPoints = 6;
 
 // Module-level scratch (no allocation per call beyond the result).
 const sMtM = new Float64Array(144);
@@ -77,6 +87,7 @@ const sMoments: EpnpMoments = {
 /** The candidate initialisations of the betas, tried in turn (the best by reprojection error wins). */
 type BetaApprox = (L: ArrayLike<number>, rho: ArrayLike<number>, nc: number, betas: Float64Array) => Float64Array;
 const kApproxNonPlanar: readonly BetaApprox[] = [findBetasApprox1, findBetasApprox2, findBetasApprox3, findBetasRelin];
+const kApproxNonPlanarLinear: readonly BetaApprox[] = kApproxNonPlanar.slice(0, 3);
 const kApproxPlanar: readonly BetaApprox[] = [findBetasN1, findBetasApprox2, findBetasApprox1];
 
 const sCentroid = new Float64Array(3);
@@ -99,6 +110,7 @@ export function solveWithControlPoints(
   bestErr: number,
   R: Float64Array,
   t: Float64Array,
+  relinearise = true,
 ): number {
   chooseControlPoints(sCentroid, sVars, sAxes, nc, sCw, sAlphaMap);
   const mom = accumulateMoments(xn, m, w, n, sAlphaMap, nc, sMoments);
@@ -107,7 +119,7 @@ export function solveWithControlPoints(
   jacobiEigenSym(sMtM.subarray(0, d * d), d, sVal12.subarray(0, d), sVec12.subarray(0, d * d));
   computeL(sVec12, nc, sL);
   computeRho(sCw, nc, sRho);
-  for (const approx of nc === 4 ? kApproxNonPlanar : kApproxPlanar) {
+  for (const approx of nc === 4 ? (relinearise ? kApproxNonPlanar : kApproxNonPlanarLinear) : kApproxPlanar) {
     approx(sL, sRho, nc, sBetas);
     gaussNewton(sL, sRho, nc, sBetas);
     computeCcs(sVec12, nc, sBetas, sCcs);
@@ -127,9 +139,10 @@ export function solveWithControlPoints(
  * xn [n,3] normalised 3D points, m [n,2] normalised image coordinates (K^-1 x), w [n] weights or null.
  * Returns the pose with Xc/s = R xn + tn that best reprojects, without any pose guess; planar or not.
  * ok is false only when no finite pose comes out (no weight, collinear or coincident points, non-finite
- * input); then R is the identity and t zero.
+ * input); then R is the identity and t zero. relinearise: whether the general case also tries the
+ * paper's N = 4 by relinearisation (findBetasRelin), as the fourth candidate; see kRelinMinPoints.
  */
-export function epnpInit(xn: Float64Array, m: Float64Array, w: Float64Array | null, n: number): EpnpResult {
+export function epnpInit(xn: Float64Array, m: Float64Array, w: Float64Array | null, n: number, relinearise = true): EpnpResult {
   if (xn.length < 3 * n) throw new Error(`epnpInit: xn must be [n,3] = [${n},3], got length ${xn.length}`);
   if (m.length < 2 * n) throw new Error(`epnpInit: m must be [n,2] = [${n},2], got length ${m.length}`);
   if (w && w.length < n) throw new Error(`epnpInit: w must be [n] = [${n}], got length ${w.length}`);
@@ -142,7 +155,7 @@ export function epnpInit(xn: Float64Array, m: Float64Array, w: Float64Array | nu
   const ratio = sVars[0] / vMax;
   let bestErr = Infinity;
   if (ratio < kPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 3, bestErr, R, t);
-  if (ratio >= kNearPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 4, bestErr, R, t);
+  if (ratio >= kNearPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 4, bestErr, R, t, relinearise);
   if (!(bestErr < Infinity)) {
     R.set([1, 0, 0, 0, 1, 0, 0, 0, 1]);
     t.fill(0);

@@ -12,10 +12,10 @@
  * input cannot resolve its own points' spread at inputEps (inputRoundingRatio) is IllConditioned.
  * K is used as K * cameraScale(K) (the same camera, kept inside the f32 range), dL/dK scaled alike.
  */
-import { epnpInit } from './epnp';
+import { epnpInit, kRelinMinPoints } from './epnp';
 import { allFinite, type Vec } from './linalg';
 import { createLmResult, lmRefine, type LmOptions, type LmProblem } from './lm';
-import { inFrontOfCamera, refineMultiStart } from './multiStart';
+import { effectivePoints, inFrontOfCamera, kMultiStartMaxPoints, refineMultiStart } from './multiStart';
 import { cameraScale, normalizedImagePoints, normalizePoints } from './normalize';
 import { so3Exp, so3Log } from './so3';
 import { checkProblem, inputRoundingRatio, kF64InputEps, kInputResolutionTol, PnpStatus } from './status';
@@ -193,7 +193,9 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
           bM[2 * i] = bM[2 * i + 1] = 0;
         }
       }
-      const init = epnpInit(bXn.subarray(0, 3 * n), bM.subarray(0, 2 * n), w === null ? null : bW.subarray(0, n), n);
+      const points = effectivePoints(w, n);
+      const relinearise = points < kRelinMinPoints || points > kMultiStartMaxPoints;
+      const init = epnpInit(bXn.subarray(0, 3 * n), bM.subarray(0, 2 * n), w === null ? null : bW.subarray(0, n), n, relinearise);
       if (!(init.ok && allFinite(init.R, 0, 9) && allFinite(init.t, 0, 3))) {
         status[b] = PnpStatus.NotConverged; // no iterate yet: pose stays all-zero
         continue;

@@ -39,7 +39,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   g_first = problem_offsets[b];
   g_n = problem_offsets[b + 1u] - g_first;
-  let r = epnp_init();
+  let r = epnp_init(true);
   let o = 16u * b;
   for (var row = 0u; row < 3u; row++) {
     for (var col = 0u; col < 3u; col++) {

@@ -131,9 +131,12 @@ for (const backend of ['cpu', 'webgpu'] as const) {
           expect(rotationErrorRad(out.pose, expected, 6 * b, 6 * b), `rotation, problem ${b}, unit ${unit} mm`).toBeLessThan(1e-4);
           expect(translationRelError(out.pose, expected, 6 * b, 6 * b), `translation, problem ${b}, unit ${unit} mm`).toBeLessThan(1e-4);
         }
+        // LM's float64 optimum is exact to about 1e-9 relative (its stop compares costs, which cannot tell
+        // steps apart below their rounding: docs/pnp-maths.md), so two runs differing by rounding alone may
+        // stop a few 1e-9 apart; a unit that reached the solver unnormalised would be off by far more.
         for (let b = 0; b < kB; b++) {
-          expect(rotationErrorRad(rU.pose, expected, 6 * b, 6 * b), `float64 rotation, problem ${b}, unit ${unit} mm`).toBeLessThan(1e-9);
-          expect(translationRelError(rU.pose, expected, 6 * b, 6 * b), `float64 translation, problem ${b}, unit ${unit} mm`).toBeLessThan(1e-9);
+          expect(rotationErrorRad(rU.pose, expected, 6 * b, 6 * b), `float64 rotation, problem ${b}, unit ${unit} mm`).toBeLessThan(5e-9);
+          expect(translationRelError(rU.pose, expected, 6 * b, 6 * b), `float64 translation, problem ${b}, unit ${unit} mm`).toBeLessThan(5e-9);
         }
         expect(relNorm(out.grads[0], rU.gradPts2d), `dL/dpts2d, unit ${unit} mm`).toBeLessThan(1e-2);
         expect(relNorm(out.grads[1], rU.gradPts3d), `dL/dpts3d, unit ${unit} mm`).toBeLessThan(1e-2);
