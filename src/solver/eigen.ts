@@ -1,12 +1,15 @@
 /**
- * Symmetric eigendecomposition by cyclic Jacobi rotations (Golub & Van Loan, Matrix Computations, 8.5).
- * Chosen over QR for its twin in WGSL: branch-light, fixed sweeps, accurate small eigenvalues, which EPnP's
- * null-space and the degeneracy tests depend on.
+ * Symmetric eigendecompositions, two ways. Cyclic Jacobi rotations (Golub & Van Loan, Matrix Computations,
+ * 8.5): branch-light, accurate small eigenvalues (relative accuracy), which the degeneracy tests and the f32
+ * twin's EPnP null space depend on; the WGSL twin (kernels/eigen.wgsl) has it alone. Householder plus implicit
+ * QL (tridiagonalQlEigenSym): absolute accuracy eps |A|, ample in float64, and several times fewer operations
+ * at d = 10 and 12, so the float64 EPnP uses it for M^T M and relinearisation's L^T L.
  */
 
 /** Scratch: the working matrix and the eigenvectors before sorting (d <= 12; grown on demand). */
 let sM = new Float64Array(144);
 let sV = new Float64Array(144);
+let sDiagJ = new Float64Array(12);
 
 /**
  * Jacobi stops once the off-diagonal mass is below (kJacobiTol |A|_F)^2: a rotation then changes no
@@ -30,6 +33,7 @@ export function jacobiEigenSym(
   if (sM.length < d * d) {
     sM = new Float64Array(d * d);
     sV = new Float64Array(d * d);
+    sDiagJ = new Float64Array(d);
   }
   const m = sM;
   const v = sV;
@@ -81,22 +85,167 @@ export function jacobiEigenSym(
       }
     }
   }
-  // Selection sort ascending (d <= 12), without allocating: values first, then the columns they name.
-  for (let i = 0; i < d; i++) values[i] = m[i * d + i];
+  for (let i = 0; i < d; i++) sDiagJ[i] = m[i * d + i];
+  sortEigenpairs(sDiagJ, v, d, values, vectors);
+  return sweep;
+}
+
+/** Scratch of tridiagonalQlEigenSym: the accumulated transformation, the diagonal and the off-diagonal. */
+let sQ = new Float64Array(144);
+let sDiag = new Float64Array(12);
+let sOff = new Float64Array(12);
+let sP = new Float64Array(12);
+
+/** Implicit QL sweeps allowed per eigenvalue before tridiagonalQlEigenSym gives up (returns -1). */
+export const kQlMaxIterations = 30;
+
+/**
+ * The same contract as jacobiEigenSym, by Householder tridiagonalisation then implicit QL with Wilkinson
+ * shifts (Golub & Van Loan, Matrix Computations, 8.3.1 and 8.3.3; the QL form of Wilkinson & Reinsch's
+ * tql2). About 9 d^3 operations with the vectors against 6 d^3 per Jacobi sweep: for EPnP's 12x12 and
+ * 10x10, where Jacobi needs 6 to 8 sweeps, several times cheaper. Eigenvalues have absolute error
+ * ~ eps |A|, not Jacobi's relative accuracy; EPnP needs the span of the smallest eigenvectors, which that
+ * resolves whenever the gap above them is above eps |A| (the null space is otherwise not determined).
+ * Returns the number of QL iterations run, or -1 when an eigenvalue did not converge (non-finite input; the
+ * outputs are then written as they stand).
+ */
+export function tridiagonalQlEigenSym(
+  a: ArrayLike<number>,
+  d: number,
+  values: Float64Array,
+  vectors: Float64Array,
+): number {
+  if (sQ.length < d * d) {
+    sQ = new Float64Array(d * d);
+    sDiag = new Float64Array(d);
+    sOff = new Float64Array(d);
+    sP = new Float64Array(d);
+  }
+  const A = sM.length < d * d ? (sM = new Float64Array(d * d)) : sM;
+  const Q = sQ, diag = sDiag, off = sOff, p = sP;
+  for (let i = 0; i < d * d; i++) {
+    A[i] = a[i];
+    Q[i] = 0;
+  }
+  for (let i = 0; i < d; i++) Q[i * d + i] = 1;
+  // Householder: for column k, H = I - v v^T / h (|v|^2 = 2h) zeroes A[k+2.., k]; A <- H A H on the
+  // trailing block in the rank-2 form A - v w^T - w v^T, w = p - (v.p / 2h) v, p = A v / h; Q <- Q H.
+  for (let k = 0; k < d - 2; k++) {
+    let norm2 = 0;
+    for (let i = k + 1; i < d; i++) norm2 += A[i * d + k] * A[i * d + k];
+    const x0 = A[(k + 1) * d + k];
+    const tail = norm2 - x0 * x0;
+    if (!(tail > 0)) {
+      off[k] = x0;
+      continue;
+    }
+    const alpha = x0 > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
+    // v = x - alpha e_1 (stored in the column itself), h = |v|^2 / 2 = norm2 - alpha x0.
+    const h = norm2 - alpha * x0;
+    A[(k + 1) * d + k] = x0 - alpha;
+    let vp = 0;
+    for (let i = k + 1; i < d; i++) {
+      let s = 0;
+      for (let j = k + 1; j < d; j++) s += A[i * d + j] * A[j * d + k];
+      p[i] = s / h;
+      vp += A[i * d + k] * p[i];
+    }
+    const c = vp / (2 * h);
+    for (let i = k + 1; i < d; i++) p[i] -= c * A[i * d + k];
+    for (let i = k + 1; i < d; i++) {
+      const vi = A[i * d + k], wi = p[i];
+      for (let j = k + 1; j <= i; j++) {
+        const u = A[i * d + j] - vi * p[j] - wi * A[j * d + k];
+        A[i * d + j] = u;
+        A[j * d + i] = u;
+      }
+    }
+    for (let r = 0; r < d; r++) {
+      let s = 0;
+      for (let i = k + 1; i < d; i++) s += Q[r * d + i] * A[i * d + k];
+      s /= h;
+      for (let i = k + 1; i < d; i++) Q[r * d + i] -= s * A[i * d + k];
+    }
+    off[k] = alpha;
+  }
+  for (let i = 0; i < d; i++) diag[i] = A[i * d + i];
+  if (d >= 2) off[d - 2] = A[(d - 1) * d + d - 2];
+  off[d - 1] = 0;
+  // Implicit QL on the tridiagonal (diag, off: off[i] joins i and i + 1), rotations accumulated into Q.
+  let iterations = 0;
+  let failed = false;
+  for (let l = 0; l < d; l++) {
+    for (let iter = 0; ; iter++) {
+      let m = l;
+      for (; m < d - 1; m++) {
+        const dd = Math.abs(diag[m]) + Math.abs(diag[m + 1]);
+        if (Math.abs(off[m]) <= Number.EPSILON * dd) break;
+      }
+      if (m === l) break;
+      if (iter === kQlMaxIterations || !Number.isFinite(off[m])) {
+        // Stops where it is, as the WGSL twin does (only non-finite input gets here).
+        failed = true;
+        break;
+      }
+      iterations++;
+      // Wilkinson's shift from the leading 2x2, then the bulge chased from m up to l.
+      let g = (diag[l + 1] - diag[l]) / (2 * off[l]);
+      let r = Math.hypot(g, 1);
+      g = diag[m] - diag[l] + off[l] / (g + (g >= 0 ? r : -r));
+      let s = 1, c = 1, shift = 0;
+      let i = m - 1;
+      for (; i >= l; i--) {
+        const f = s * off[i], b = c * off[i];
+        r = Math.hypot(f, g);
+        off[i + 1] = r;
+        if (r === 0) {
+          // Underflow: the matrix split; deflate and go on from the top.
+          diag[i + 1] -= shift;
+          off[m] = 0;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = diag[i + 1] - shift;
+        r = (diag[i] - g) * s + 2 * c * b;
+        shift = s * r;
+        diag[i + 1] = g + shift;
+        g = c * r - b;
+        for (let k = 0; k < d; k++) {
+          const qk1 = Q[k * d + i + 1], qk = Q[k * d + i];
+          Q[k * d + i + 1] = s * qk + c * qk1;
+          Q[k * d + i] = c * qk - s * qk1;
+        }
+      }
+      if (r === 0 && i >= l) continue;
+      diag[l] -= shift;
+      off[l] = g;
+      off[m] = 0;
+    }
+  }
+  sortEigenpairs(diag, Q, d, values, vectors);
+  return failed ? -1 : iterations;
+}
+
+/**
+ * Eigenpairs sorted ascending: diag [d] and the columns of V [d*d] (both reordered in place, no
+ * allocation: a selection sort, d <= 12) copied to values and vectors.
+ */
+function sortEigenpairs(diag: Float64Array, V: Float64Array, d: number, values: Float64Array, vectors: Float64Array): void {
   for (let j = 0; j < d; j++) {
     let best = j;
-    for (let k = j + 1; k < d; k++) if (values[k] < values[best]) best = k;
+    for (let k = j + 1; k < d; k++) if (diag[k] < diag[best]) best = k;
     if (best !== j) {
-      const tv = values[j];
-      values[j] = values[best];
-      values[best] = tv;
+      const tv = diag[j];
+      diag[j] = diag[best];
+      diag[best] = tv;
       for (let i = 0; i < d; i++) {
-        const tc = v[i * d + j];
-        v[i * d + j] = v[i * d + best];
-        v[i * d + best] = tc;
+        const tc = V[i * d + j];
+        V[i * d + j] = V[i * d + best];
+        V[i * d + best] = tc;
       }
     }
   }
-  for (let i = 0; i < d * d; i++) vectors[i] = v[i];
-  return sweep;
+  for (let i = 0; i < d; i++) values[i] = diag[i];
+  for (let i = 0; i < d * d; i++) vectors[i] = V[i];
 }

@@ -17,7 +17,10 @@
  *  3. `accumulateMoments` + `assembleMtM`: `M^T M` (12x12 or 9x9) streamed over the points. The 3x3 block
  *     (j, k) of `M^T M` is `sum_i w_i a_ij a_ik [[1, 0, -u], [0, 1, -v], [-u, -v, u^2 + v^2]]`, so four
  *     weighted moments of `a_j a_k` suffice: no per-point storage (the WGSL twin streams the points).
- *  4. `jacobiEigenSym`: the `nc` smallest eigenvectors of `M^T M` span the camera control points.
+ *  4. `tridiagonalQlEigenSym`: the `nc` smallest eigenvectors of `M^T M` span the camera control points.
+ *     (The f32 twin keeps `jacobi_eigen_sym`: QL's accuracy is absolute, eps |A|, and in f32 that lost the
+ *     null space of 5 noise-free points on 2% of problems, where Jacobi's relative accuracy keeps it; in
+ *     float64 QL resolves it and costs a third of Jacobi's sweeps at d = 12.)
  *  5. `computeL` / `computeRho`: the distance constraints between control points, linear in the
  *     products `b_i b_j` (paper eq. 13; OpenCV epnp.cpp compute_L_6x10 / compute_rho).
  *  6. Linearised betas, each refined by `gaussNewton` on all betas (paper Sec. 3.3, eq. 15). General:
@@ -34,7 +37,7 @@
 import { computeL, computeRho, findBetasApprox1, findBetasApprox2, findBetasApprox3, findBetasN1, findBetasRelin, gaussNewton } from './epnpBetas';
 import { accumulateMoments, assembleMtM, chooseControlPoints, pointSpread, type EpnpMoments } from './epnpControlPoints';
 import { computeCcs, estimateRt, reprojectionError, solveForSign } from './epnpPose';
-import { jacobiEigenSym } from './eigen';
+import { tridiagonalQlEigenSym } from './eigen';
 
 export interface EpnpResult {
   ok: boolean;
@@ -116,7 +119,7 @@ export function solveWithControlPoints(
   const mom = accumulateMoments(xn, m, w, n, sAlphaMap, nc, sMoments);
   const d = 3 * nc;
   assembleMtM(mom, nc, sMtM);
-  jacobiEigenSym(sMtM.subarray(0, d * d), d, sVal12.subarray(0, d), sVec12.subarray(0, d * d));
+  tridiagonalQlEigenSym(sMtM.subarray(0, d * d), d, sVal12.subarray(0, d), sVec12.subarray(0, d * d));
   computeL(sVec12, nc, sL);
   computeRho(sCw, nc, sRho);
   for (const approx of nc === 4 ? (relinearise ? kApproxNonPlanar : kApproxNonPlanarLinear) : kApproxPlanar) {

@@ -4,7 +4,7 @@
  * its relinearisation) and their Gauss-Newton refinement. float64, each function with a snake_case twin
  * in src/kernels/epnp.wgsl.
  */
-import { jacobiEigenSym } from './eigen';
+import { tridiagonalQlEigenSym } from './eigen';
 
 /** Gauss-Newton iterations on the betas (OpenCV uses 5; more rescues the n = 4 case). */
 export const kGaussNewtonIters = 10;
@@ -235,7 +235,7 @@ export function findBetasRelin(L: ArrayLike<number>, rho: ArrayLike<number>, nc:
       sLtL[i * 10 + j] = s;
     }
   }
-  jacobiEigenSym(sLtL, 10, sLtLVal, sLtLVec);
+  tridiagonalQlEigenSym(sLtL, 10, sLtLVal, sLtLVec);
   // Minimum-norm p = sum over the six largest eigenpairs of (v . L^T rho) / lambda v.
   sRelP.fill(0);
   const top = sLtLVal[9];
