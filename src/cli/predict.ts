@@ -127,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   for (const s of skipped) console.error(`skipped ${s.reason}`);
-  console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} images, ${backend} backend`);
+  console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} image${images.length === 1 ? '' : 's'}, ${backend} backend`);
   if (!bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined');
 
   const predictor = bundlePredictor(bundle);

@@ -35,11 +35,23 @@ export async function readImageFile(path: string, read: () => Promise<Uint8Array
   } catch (e) {
     throw new Error(`${path}: cannot be read (${words(e)})`);
   }
+  if (bytes.length === 0) throw new Error(`${path}: an empty file (0 bytes)`);
+  // What the bytes are, where they say so (PNG's signature, JPEG's SOI), wins over the name, as in browsers:
+  // a PNG saved as .jpg decodes, and the name's kind is said only when the content is neither.
+  const content = contentKindOf(bytes);
+  const as = content ?? kind;
   try {
-    return await decode(bytes, kind);
+    return await decode(bytes, as);
   } catch (e) {
-    throw new Error(`${path}: cannot be decoded as a ${kind === 'png' ? 'PNG' : 'JPEG'} image, truncated or corrupt (the decoder: ${words(e)})`);
+    throw new Error(`${path}: cannot be decoded as a ${as === 'png' ? 'PNG' : 'JPEG'} image, truncated or corrupt (the decoder: ${words(e)})`);
   }
+}
+
+/** 'png' or 'jpeg' from a file's first bytes (PNG's 8-byte signature, JPEG's SOI marker FFD8FF), else undefined. */
+export function contentKindOf(bytes: Uint8Array): ImageKind | undefined {
+  if (bytes.length >= 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => bytes[i] === b)) return 'png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  return undefined;
 }
 
 export type SniffedSize = { ok: true; widthPx: number; heightPx: number } | { ok: false; reason: string };

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodePure } from '../../src/data/decode/pure';
-import { readImageFile } from '../../src/data/image';
+import { contentKindOf, readImageFile } from '../../src/data/image';
 
 const kBundled = join(__dirname, '..', '..', 'public', 'datasets', 'poselab-toy');
 
@@ -20,5 +20,18 @@ describe('readImageFile', () => {
     await expect(readImageFile('a.jpg', async () => new Uint8Array([1, 2, 3]), decodePure)).rejects.toThrow(/^a\.jpg: cannot be decoded as a JPEG image, truncated or corrupt \(the decoder: .+\)$/);
     await expect(readImageFile('gone.jpg', () => Promise.reject(new Error('ENOENT: no such file')), decodePure)).rejects.toThrow('gone.jpg: cannot be read (ENOENT: no such file)');
     await expect(readImageFile('notes.txt', async () => png, decodePure)).rejects.toThrow('notes.txt: not a .png or .jpg image');
+    await expect(readImageFile('empty.jpg', async () => new Uint8Array(0), decodePure)).rejects.toThrow('empty.jpg: an empty file (0 bytes)');
+  });
+
+  it('decodes by what the bytes are: a PNG named .jpg and a JPEG named .png come out as their own kind would', async () => {
+    const png = new Uint8Array(readFileSync(join(kBundled, 'models', 'obj_000001.png')));
+    const jpg = new Uint8Array(readFileSync(join(kBundled, 'test', '000001', 'rgb', '000000.jpg')));
+    expect([contentKindOf(png), contentKindOf(jpg), contentKindOf(new Uint8Array([1, 2, 3]))]).toEqual(['png', 'jpeg', undefined]);
+    const asNamed = await decodePure(png, 'png');
+    const misnamed = await readImageFile('photo.JPG', async () => png, decodePure);
+    expect([misnamed.widthPx, misnamed.heightPx]).toEqual([asNamed.widthPx, asNamed.heightPx]);
+    expect(Buffer.from(misnamed.rgba).equals(Buffer.from(asNamed.rgba))).toBe(true);
+    const jpgAsPng = await readImageFile('render.png', async () => jpg, decodePure);
+    expect(Buffer.from(jpgAsPng.rgba).equals(Buffer.from((await decodePure(jpg, 'jpeg')).rgba))).toBe(true);
   });
 });
