@@ -52,7 +52,7 @@ describe('npm run dataset -- inspect', () => {
   it('exits 2 with one clear line on a path that is missing or not a zip', () => {
     const missing = inspect('inspect', join(tmp(), 'nothing-here'));
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/nothing-here: ENOENT/);
+    expect(missing.stderr).toMatch(/nothing-here: no such file or folder\n/);
     const notZip = join(tmp(), 'data.zip');
     writeFileSync(notZip, 'not a zip at all');
     const bad = inspect('inspect', notZip);

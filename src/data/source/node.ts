@@ -8,7 +8,13 @@ import { ZipError, ZipSource, type ZipLimits, kDefaultZipLimits } from './zip';
 
 /** Node only (the CLI, tests, scripts): a folder on disk, or a .zip file read at offsets. */
 export async function openNodePath(path: string, limits: ZipLimits = kDefaultZipLimits): Promise<ByteSource> {
-  const s = await stat(path);
+  const s = await stat(path).catch((e: unknown) => {
+    // Node's own words name the system call ("ENOENT: no such file or directory, stat '...'"); a person gave a path.
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') throw new Error(`${path}: no such file or folder`);
+    if (code === 'EACCES') throw new Error(`${path}: permission denied`);
+    throw e;
+  });
   if (s.isDirectory()) return NodeFolderSource.open(path);
   const label = nodeBasename(path);
   try {
