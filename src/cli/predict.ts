@@ -107,7 +107,6 @@ async function main(argv: string[]): Promise<number> {
     throw e instanceof UsageError ? e : new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   });
   if (!bundle.localiser) throw new UsageError(`--model ${values.model}: this bundle has no localiser (its run trained none), so it cannot find the object in a new image`);
-  if (values.out) await prepareOutputFile(values.out, '--out');
   const { images, skipped } = await listImages(values.images);
   if (images.length === 0 && skipped.length === 0) throw new UsageError(`--images ${values.images.join(' ')}: no image to predict on`);
   if (values.out && /\.csv$/i.test(values.out)) {
@@ -126,6 +125,8 @@ async function main(argv: string[]): Promise<number> {
       seen.set(key, f.file);
     }
   }
+  // The output's folder is made once every argument is known good: a usage error leaves nothing behind.
+  if (values.out) await prepareOutputFile(values.out, '--out');
   for (const s of skipped) console.error(`skipped ${s.reason}`);
   console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} image${images.length === 1 ? '' : 's'}, ${backend} backend`);
   if (!bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined');

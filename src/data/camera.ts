@@ -82,8 +82,10 @@ function checkK(c: CameraK): CameraK {
 export function cameraMismatch(c: CameraK, widthPx: number, heightPx: number): string | undefined {
   if (c.widthPx !== undefined && c.heightPx !== undefined && (c.widthPx !== widthPx || c.heightPx !== heightPx)) {
     // A phone's portrait photo is stored sideways and shown turned by its EXIF orientation (decode/orientation.ts).
+    // The turned camera for orientation 6 (a quarter clockwise): fx' = fy, fy' = fx, cx' = H - 1 - cy, cy' = cx.
+    const k = c.kPx;
     const turned = c.widthPx === heightPx && c.heightPx === widthPx
-      ? ' as shown (turned a quarter by its EXIF orientation, if a JPEG; a K for it is the turned camera\'s: fx and fy, cx and cy swapped, one of them mirrored)'
+      ? ` as shown (turned a quarter by its EXIF orientation, if a JPEG; for orientation 6 its camera is --K ${[k[4], k[0], c.heightPx - 1 - k[5], k[2]].map((v) => +v.toFixed(6)).join(',')})`
       : '';
     return `${c.source} is for ${c.widthPx}x${c.heightPx} images, this one is ${widthPx}x${heightPx}${turned}`;
   }

@@ -7,7 +7,7 @@
  * unreadable images skipped by name).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -129,7 +129,7 @@ describe('predict command line', () => {
     const plain = join(dir, 'plain');
     mkdirSync(plain);
     copyFileSync(join(kBundled, 'test', '000001', 'rgb', '000001.jpg'), join(plain, 'IMG_0001.jpg'));
-    bad.push([['--model', bundle, '--images', plain, '--K', '500,500,320,240', '--out', join(dir, 'plain.csv')],
+    bad.push([['--model', bundle, '--images', plain, '--K', '500,500,320,240', '--out', join(dir, 'not-made', 'plain.csv')],
       /--out \S*plain\.csv: IMG_0001\.jpg is not in a BOP path \(<scene>\/rgb\/<im>\.png or \.jpg\), so it has no scene_id and im_id.*write JSON/]);
     const cam = join(dir, 'cam.json');
     writeFileSync(cam, JSON.stringify({ cam_K: [500, 0, 320, 0, 500] }));
@@ -143,6 +143,7 @@ describe('predict command line', () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr).toMatch(/usage: npm run predict/);
     }
+    expect(existsSync(join(dir, 'not-made')), 'a usage error leaves no output folder behind').toBe(false);
     // A folder with a corrupt JPEG, a truncated PNG, a PNG of another size than the camera's, a text file
     // and one good image: every file that is not used is in "skipped", its reason naming it.
     const mixed = join(dir, 'mixed');

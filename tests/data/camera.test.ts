@@ -39,7 +39,10 @@ describe('camera files', () => {
     const c = parse({ fx: 500, fy: 500, cx: 320, cy: 240, width: 640, height: 480 });
     expect(cameraMismatch(c, 640, 480)).toBeUndefined();
     expect(cameraMismatch(c, 512, 512)).toBe('cam.json is for 640x480 images, this one is 512x512');
-    // The same size turned a quarter: said to be the picture as shown (a JPEG's EXIF orientation).
-    expect(cameraMismatch(c, 480, 640)).toMatch(/^cam\.json is for 640x480 images, this one is 480x640 as shown \(turned a quarter by its EXIF orientation/);
+    // The same size turned a quarter: said to be the picture as shown (a JPEG's EXIF orientation), with the
+    // turned camera for orientation 6 by hand: fx' = fy, fy' = fx, cx' = 480 - 1 - cy, cy' = cx.
+    const lm = parse({ fx: 572.5, fy: 573.25, cx: 325.5, cy: 242.25, width: 640, height: 480 });
+    expect(cameraMismatch(lm, 480, 640)).toBe('cam.json is for 640x480 images, this one is 480x640 as shown (turned a quarter by ' +
+      'its EXIF orientation, if a JPEG; for orientation 6 its camera is --K 573.25,572.5,236.75,325.5)');
   });
 });

@@ -12,7 +12,15 @@ import { applyExifOrientation } from './orientation';
  */
 export const decodePure: DecodeImage = async (bytes, kind) => {
   if (kind === 'jpeg') {
-    const img = jpeg.decode(withEndMarker(bytes), { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+    const whole = withEndMarker(bytes);
+    let img: { width: number; height: number; data: Uint8Array };
+    try {
+      img = jpeg.decode(whole, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+    } catch (e) {
+      // The decoder would name the end marker appended here, a byte the file does not have.
+      if (whole !== bytes) throw new Error('the file ends inside its image data, without an end-of-image marker');
+      throw e;
+    }
     return applyExifOrientation({ widthPx: img.width, heightPx: img.height, rgba: img.data }, await exifOrientation(bytes));
   }
   const png = decodePng(bytes);
