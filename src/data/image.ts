@@ -47,9 +47,12 @@ export async function readImageFile(path: string, read: () => Promise<Uint8Array
   }
 }
 
+/** PNG's 8-byte signature (PNG spec 5.2). */
+const kPngSignature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
 /** 'png' or 'jpeg' from a file's first bytes (PNG's 8-byte signature, JPEG's SOI marker FFD8FF), else undefined. */
 export function contentKindOf(bytes: Uint8Array): ImageKind | undefined {
-  if (bytes.length >= 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => bytes[i] === b)) return 'png';
+  if (bytes.length >= 8 && kPngSignature.every((b, i) => bytes[i] === b)) return 'png';
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   return undefined;
 }
@@ -64,8 +67,7 @@ export type SniffedSize = { ok: true; widthPx: number; heightPx: number } | { ok
 export function sniffImageSize(head: Uint8Array, kind: ImageKind): SniffedSize {
   const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
   if (kind === 'png') {
-    const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-    if (head.length < 24 || sig.some((b, i) => head[i] !== b)) return { ok: false, reason: 'not a PNG (bad signature)' };
+    if (head.length < 24 || kPngSignature.some((b, i) => head[i] !== b)) return { ok: false, reason: 'not a PNG (bad signature)' };
     if (v.getUint32(12) !== 0x49484452) return { ok: false, reason: 'PNG without IHDR first' };
     const widthPx = v.getUint32(16);
     const heightPx = v.getUint32(20);
