@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boxCorners } from '../src/data/mesh';
@@ -36,6 +36,8 @@ import { prepareOutputFile, runMain, UsageError } from '../src/cli/args';
 import { makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
 import type { TrainingData, TrainingSample } from '../src/train/trainingData';
 import { TrainingEngine } from '../src/train/engine';
+import type { LocaliserSteps } from '../src/train/localiser';
+import { startLocaliserThread } from '../src/node/localiserThread';
 import { buildModel, parameterCount, runModel, trainableVariables } from '../src/train/model';
 import { Adam } from '../src/ops/adam';
 import { benchOutPath, kTrainBenchUsage, parseTrainBenchArgs, prepareBenchOut } from './args';
@@ -97,6 +99,10 @@ interface Row {
   warmupSteps: number;
   imagesPerSec: number;
   stepMs: number;
+  /** Where the localiser's steps ran in stepMs: as `npm run train` places it (a second thread on a CPU backend with 2+ cores). */
+  localiser: 'second thread' | 'same thread';
+  /** On a CPU backend: the step with the localiser on the same thread, this run (null elsewhere). */
+  stepMsLocaliserSameThread: number | null;
   netMs: number;
   pnpMs: number;
   /** pnpMs / stepMs */
@@ -170,17 +176,25 @@ async function benchOne(name: ConfigName, backend: string, steps: number, warmup
     evalEvery: 0,
     checkpointEvery: 0,
   });
-  const engine = new TrainingEngine(syntheticData(cfg), cfg, { finalEval: false, timing: 'split' });
-  const rows: { stepMs: number; netMs: number; pnpMs: number; fails: number }[] = [];
-  engine.on((e) => {
-    if (e.type !== 'step') return;
-    process.stderr.write(`  ${name}/${backend} step ${e.step}/${e.totalSteps}: ${e.stepMs.toFixed(0)} ms (pnp ${e.pnpMs.toFixed(1)} ms)\n`);
-    if (e.step > warmup) rows.push({ stepMs: e.stepMs, netMs: e.netMs, pnpMs: e.pnpMs, fails: e.pnpFailures });
-  });
-  await engine.start();
-  const parameters = parameterCount(engine.model);
-  engine.dispose();
-  const mean = (f: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;
+  const cpu = backend === 'wasm' || backend === 'cpu';
+  const threaded = cpu && availableParallelism() >= 2;
+  const run = async (localiserSteps?: LocaliserSteps) => {
+    const engine = new TrainingEngine(syntheticData(cfg), cfg, { finalEval: false, timing: 'split', localiserSteps });
+    const rows: { stepMs: number; netMs: number; pnpMs: number; fails: number }[] = [];
+    const where = localiserSteps ? 'localiser on a second thread' : 'localiser on the same thread';
+    engine.on((e) => {
+      if (e.type !== 'step') return;
+      process.stderr.write(`  ${name}/${backend} step ${e.step}/${e.totalSteps}, ${where}: ${e.stepMs.toFixed(0)} ms (pnp ${e.pnpMs.toFixed(1)} ms)\n`);
+      if (e.step > warmup) rows.push({ stepMs: e.stepMs, netMs: e.netMs, pnpMs: e.pnpMs, fails: e.pnpFailures });
+    });
+    await engine.start();
+    const parameters = parameterCount(engine.model);
+    engine.dispose();
+    const mean = (f: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;
+    return { rows, mean, parameters };
+  };
+  const { rows, mean, parameters } = await run(threaded ? await startLocaliserThread(backend, cfg.localiser, cfg.optim) : undefined);
+  const sameThread = threaded ? (await run()).mean((r) => r.stepMs) : null;
   const stepMs = mean((r) => r.stepMs);
   const pnpMs = mean((r) => r.pnpMs);
   const heatmaps = cfg.data.keypoints + 1;
@@ -188,7 +202,8 @@ async function benchOne(name: ConfigName, backend: string, steps: number, warmup
   const peer = torch(cfg, heatmaps);
   return {
     config: name, backend, batch: cfg.optim.batchSize, inputPx: cfg.model.inputPx, parameters, measuredSteps: rows.length, warmupSteps: warmup,
-    imagesPerSec: (1000 * cfg.optim.batchSize) / stepMs, stepMs, netMs: mean((r) => r.netMs), pnpMs, pnpShare: pnpMs / stepMs,
+    imagesPerSec: (1000 * cfg.optim.batchSize) / stepMs, stepMs, localiser: threaded ? 'second thread' : 'same thread',
+    stepMsLocaliserSameThread: sameThread ?? (cpu ? stepMs : null), netMs: mean((r) => r.netMs), pnpMs, pnpShare: pnpMs / stepMs,
     pnpFailuresPerStep: mean((r) => r.fails),
     netOnlyImagesPerSec: netOnly, torchImagesPerSec: peer?.imagesPerSec ?? null, vsTorch: peer ? netOnly / peer.imagesPerSec : null,
   };
@@ -262,7 +277,7 @@ async function main(argv: string[]): Promise<number> {
     node: process.version,
     tfjs: tf.version.tfjs,
     torch: [...torchRuns.values()][0]?.torch ?? null,
-    note: 'imagesPerSec: the engine step with the pose loss; pnpShare: bpnp forward + backward + pose loss over that step (split timing, syncs on both sides); ' +
+    note: 'imagesPerSec: the engine step with the pose loss, the localiser where npm run train puts it (localiser; stepMsLocaliserSameThread: the step with it on the same thread, this run); pnpShare: bpnp forward + backward + pose loss over that step (split timing, syncs on both sides); ' +
       'netOnlyImagesPerSec vs torchImagesPerSec: the network alone (forward, heatmap MSE, backward, Adam) in PoseLab and in PyTorch on the same CPU, this run; warm-up steps left out',
     results,
     skipped,
@@ -278,10 +293,11 @@ async function main(argv: string[]): Promise<number> {
     if (adapter === 'none' && old.webgpuAdapter) report.webgpuAdapter = old.webgpuAdapter;
   }
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log('config   backend  batch  input  params   step img/s  step ms  pnp share   net img/s  torch img/s  net/torch');
+  console.log('config   backend  batch  input  params   step img/s  step ms  localiser      1-thread ms  pnp share   net img/s  torch img/s  net/torch');
   for (const r of results) {
     console.log(`${r.config.padEnd(8)} ${r.backend.padEnd(8)} ${String(r.batch).padStart(5)} ${String(r.inputPx).padStart(6)} ${String(r.parameters).padStart(7)} ` +
-      `${r.imagesPerSec.toPrecision(3).padStart(11)} ${r.stepMs.toFixed(0).padStart(8)} ${(100 * r.pnpShare).toFixed(1).padStart(9)}% ` +
+      `${r.imagesPerSec.toPrecision(3).padStart(11)} ${r.stepMs.toFixed(0).padStart(8)}  ${(r.localiser ?? 'same thread').padEnd(13)} ` +
+      `${r.stepMsLocaliserSameThread == null ? '          -' : r.stepMsLocaliserSameThread.toFixed(0).padStart(11)} ${(100 * r.pnpShare).toFixed(1).padStart(9)}% ` +
       `${(r.netOnlyImagesPerSec ?? NaN).toPrecision(3).padStart(11)} ${r.torchImagesPerSec === null || r.torchImagesPerSec === undefined ? '          -' : r.torchImagesPerSec.toPrecision(3).padStart(12)} ` +
       `${r.vsTorch === null || r.vsTorch === undefined ? '        -' : r.vsTorch.toFixed(2).padStart(10)}`);
   }

@@ -18,7 +18,7 @@ import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { existsSync, mkdirSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { parseFlags, parseInteger, runMain, UsageError } from '../src/cli/args';
@@ -36,6 +36,7 @@ const kBudgetBytes = 20e6;
 /** The name in the manifest.json this script writes: the mark of a folder it may replace. */
 const kDatasetName = 'poselab-toy';
 const kChromium = '/usr/bin/chromium';
+const kBundledDir = join(here, '..', 'public', 'datasets', kDatasetName);
 const kUsage = 'usage: npm run make-dataset -- [--out <folder>] [--train N] [--test N] [--seed S] [--quality Q]\n' +
   '  --out      the dataset folder (default public/datasets/poselab-toy): new, empty, or one make-dataset wrote\n' +
   '  --train N  training images, N >= 1 (default 200); --test N: test images, N >= 1 (default 100)\n' +
@@ -47,7 +48,7 @@ function parseOptions(argv: string[]): Options {
   const v = parseFlags(argv, { out: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, seed: { type: 'string' }, quality: { type: 'string' } });
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('--out needs a folder');
   return {
-    outDir: v.out ?? join(here, '..', 'public', 'datasets', kDatasetName),
+    outDir: v.out ?? kBundledDir,
     nTrain: parseInteger('train', v.train, 1) ?? 200,
     nTest: parseInteger('test', v.test, 1) ?? 100,
     seed: parseInteger('seed', v.seed, 0) ?? 1,
@@ -155,8 +156,9 @@ async function main(argv: string[]): Promise<number> {
   await rm(outDir, { recursive: true, force: true });
   await rename(stage, outDir);
   console.log(`[make-dataset] ${written.files} files, ${(written.bytes / 1e6).toFixed(1)} MB in ${outDir}`);
-  // The issue's budget is 20 MB (decimal) for the whole folder as shipped.
-  if (written.bytes > kBudgetBytes) {
+  // The bundled dataset ships in the repository: 20 MB (decimal) for its whole folder. Other folders (more
+  // training renders, say) may be as large as asked.
+  if (resolve(outDir) === resolve(kBundledDir) && written.bytes > kBudgetBytes) {
     console.error(`[make-dataset] over the ${kBudgetBytes / 1e6} MB budget: lower --quality or the image counts`);
     return 1;
   }

@@ -10,7 +10,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { upgradeConfig, type TrainConfig } from './config';
-import type { Localiser } from './localiser';
+import type { Localiser, LocaliserState, LocaliserSteps } from './localiser';
 import { assignArray, type Adam, type AdamState } from '../ops/adam';
 
 export interface NamedArray {
@@ -37,7 +37,7 @@ export interface Checkpoint {
   weights: NamedArray[];
   optimizer: AdamState;
   /** The localiser's weights and Adam state (absent in checkpoints of runs that trained none). */
-  localiser?: { weights: NamedArray[]; optimizer: AdamState };
+  localiser?: LocaliserState;
 }
 
 interface ModelStateJson {
@@ -107,7 +107,8 @@ export interface TrainedParts {
   /** The model's trainable variables, in its trainable-weight order. */
   vars: tf.Variable[];
   adam: Adam;
-  localiser: Localiser;
+  /** Where the localiser's state is read: the thread that trains it. */
+  localiser: Pick<LocaliserSteps, 'getState'>;
 }
 
 /** Everything needed to continue exactly from `step` (keypointsMm [k, 3]: the run's). */
@@ -132,7 +133,7 @@ export async function takeCheckpoint(p: TrainedParts, config: TrainConfig, step:
  * Writes c's weights and optimiser states into p; throws, saying why, when c belongs to another model,
  * other keypoints (keypointsMm [k, 3]: the data's) or a run without a localiser.
  */
-export function restoreCheckpoint(p: TrainedParts, c: Checkpoint, keypointsMm: Float64Array): void {
+export function restoreCheckpoint(p: TrainedParts & { localiser: Localiser }, c: Checkpoint, keypointsMm: Float64Array): void {
   if (c.weights.length !== p.vars.length) throw new Error(`checkpoint has ${c.weights.length} weights, the model ${p.vars.length}`);
   if (c.keypointsMm.length !== keypointsMm.length || c.keypointsMm.some((v, i) => Math.abs(v - keypointsMm[i]) > 1e-3)) {
     throw new Error('checkpoint: its keypoints differ from the data\'s object keypoints (another object, or other keypoint settings)');

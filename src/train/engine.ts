@@ -6,8 +6,10 @@
  * A step: the next batch (trainBatches.ts, read while the step before computes), one optimiser step of
  * the keypoint network (trainStep.ts), and beside it one step of the localiser (localiser.ts) on the
  * whole images of the first localiser.batchSize samples, with its own Adam and the same learning-rate
- * schedule. Evaluation cuts its crops from the localiser's boxes (config.evalCrops 'detected') unless the
- * config asks for the oracle. Checkpoints: checkpoint.ts.
+ * schedule. The two networks share nothing within a step, so a host may run the localiser's steps on a
+ * second thread (EngineOptions.localiserSteps): on the CPU backends, which compute on one thread, the
+ * two steps then take the time of the longer. Evaluation cuts its crops from the localiser's boxes
+ * (config.evalCrops 'detected') unless the config asks for the oracle. Checkpoints: checkpoint.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { hashSeed } from '../data/rng';
@@ -18,7 +20,7 @@ import { keypointCount, type PoseObject, type TrainingData } from './trainingDat
 import { evaluate, type EvalResult, type SamplePrediction } from './evaluate';
 import type { LossPoints } from './loss';
 import type { PoseMetrics } from './metrics';
-import { Localiser } from './localiser';
+import { Localiser, type LocaliserSteps } from './localiser';
 import { buildModel, parameterCount, trainableVariables } from './model';
 import { Adam } from '../ops/adam';
 import { betaAt, learningRateAt } from './schedule';
@@ -66,6 +68,12 @@ export interface EngineOptions {
   timing?: 'split' | 'fused';
   /** Run the final evaluation on the whole test split when the last step is done (default true). */
   finalEval?: boolean;
+  /**
+   * Runs the localiser's steps elsewhere (a host's second thread) on a localiser built from the same
+   * config. start() first gives it this engine's localiser state (weights and Adam, fresh or resumed);
+   * every step sends the weights back. The engine disposes it.
+   */
+  localiserSteps?: LocaliserSteps;
 }
 
 export interface RunResult {
@@ -97,6 +105,9 @@ export class TrainingEngine {
   readonly localiser: Localiser;
   private readonly vars: tf.Variable[];
   private readonly adam: Adam;
+  /** Where the localiser's steps run: this.localiser, or opts.localiserSteps once given its state. */
+  private readonly localiserSteps: LocaliserSteps;
+  private localiserSynced: boolean;
   private readonly points: LossPoints;
   private readonly listeners = new Set<EngineListener>();
   private readonly timing: 'split' | 'fused';
@@ -117,6 +128,8 @@ export class TrainingEngine {
     this.vars = trainableVariables(this.model);
     this.adam = new Adam(this.vars, this.config.optim);
     this.localiser = new Localiser(this.config.localiser, this.config.optim, this.config.seed);
+    this.localiserSteps = opts.localiserSteps ?? this.localiser;
+    this.localiserSynced = this.localiserSteps === this.localiser;
     this.timing = opts.timing ?? 'split';
     this.finalEval = opts.finalEval ?? true;
     this.batches = new TrainBatches(data, this.config);
@@ -169,6 +182,10 @@ export class TrainingEngine {
       backend: tf.getBackend(), keypoints: keypointCount(this.data.object),
     });
     try {
+      if (!this.localiserSynced) {
+        await this.localiserSteps.setState(await this.localiser.getState());
+        this.localiserSynced = true;
+      }
       let next: Promise<TrainBatch> | null = this.stepCount < total ? this.batches.load(this.stepCount) : null;
       while (this.stepCount < total) {
         // Commands and signals reach the host as events of its loop (a worker message, Ctrl-C). On the
@@ -188,8 +205,11 @@ export class TrainingEngine {
         next = this.stepCount + 1 < total ? this.batches.load(this.stepCount + 1) : null;
         const lr = learningRateAt(this.stepCount, this.config.optim);
         const beta = betaAt(this.stepCount, this.config.loss);
-        const s = await trainStep(this.network(), batch, lr, beta);
-        const loc = await this.localiser.trainStep(batch.views, lr, this.config.data);
+        // The localiser's step first: on another thread it then computes while this one runs the
+        // keypoint network's.
+        const locStep = this.localiserSteps.trainStep(batch.views, lr, this.config.data);
+        const [s, loc] = await Promise.all([trainStep(this.network(), batch, lr, beta), locStep]);
+        if (loc.weights) this.localiser.setWeights(loc.weights);
         s.losses.localiser = loc.centre + this.config.localiser.sizeWeight * loc.size;
         this.stepCount++;
         const stepMs = performance.now() - t0;
@@ -260,7 +280,9 @@ export class TrainingEngine {
 
   /** Everything needed to continue exactly from here. */
   checkpoint(): Promise<Checkpoint> {
-    return takeCheckpoint(this.parts(), this.config, this.stepCount, this.data.object.keypointsMm);
+    // Adam's moments live where the steps run; before start() that is still this thread.
+    const localiser = this.localiserSynced ? this.localiserSteps : this.localiser;
+    return takeCheckpoint({ ...this.parts(), localiser }, this.config, this.stepCount, this.data.object.keypointsMm);
   }
 
   /** Frees the model, the optimiser state and the constants. The engine cannot be used after. */
@@ -269,11 +291,12 @@ export class TrainingEngine {
     this.disposed = true;
     this.adam.dispose();
     this.localiser.dispose();
+    if (this.localiserSteps !== this.localiser) this.localiserSteps.dispose();
     tf.dispose([this.points.keypointsMm, this.points.posePointsMm]);
     this.model.dispose();
   }
 
-  private parts(): TrainedParts {
+  private parts(): TrainedParts & { localiser: Localiser } {
     return { model: this.model, vars: this.vars, adam: this.adam, localiser: this.localiser };
   }
 

@@ -100,7 +100,33 @@ export function decodeView(out: ArrayLike<number>, side: number, viewPx: number)
   return { boxViewPx: Float64Array.from([u - w / 2, v - h / 2, w, h]), score: mass };
 }
 
-export class Localiser {
+/** The localiser's weights and Adam state, in its trainable-weight order (what a checkpoint keeps). */
+export interface LocaliserState {
+  weights: NamedArray[];
+  optimizer: AdamState;
+}
+
+/** One localiser step's losses, and where the step ran on another thread, the weights after it. */
+export interface LocaliserStepResult {
+  centre: number;
+  size: number;
+  /** The trainable weights after the step, in order (from another thread's steps; absent in this thread's). */
+  weights?: Float32Array[];
+}
+
+/**
+ * Where the localiser's optimiser steps run: this thread's Localiser, or a host's second thread
+ * (localiserService.ts on the other side). The engine's own Localiser always holds the weights that
+ * detection uses; a second thread's steps send theirs back after every step.
+ */
+export interface LocaliserSteps {
+  trainStep(views: readonly ViewSample[], lr: number, norm: Normalisation): Promise<LocaliserStepResult>;
+  getState(): Promise<LocaliserState>;
+  setState(s: LocaliserState): void | Promise<void>;
+  dispose(): void;
+}
+
+export class Localiser implements LocaliserSteps {
   readonly model: tf.LayersModel;
   private readonly vars: tf.Variable[];
   private readonly adam: Adam;
@@ -118,7 +144,7 @@ export class Localiser {
   /**
    * One Adam step on views (their boxes in view px). Returns the centre (KL) and size (L1) losses.
    */
-  async trainStep(views: readonly ViewSample[], lr: number, norm: Normalisation): Promise<{ centre: number; size: number }> {
+  async trainStep(views: readonly ViewSample[], lr: number, norm: Normalisation): Promise<LocaliserStepResult> {
     const B = views.length;
     const L = this.viewPx;
     const stride = this.cfg.model.heatmapStride;
@@ -155,17 +181,26 @@ export class Localiser {
     return { centre: c[0], size: s[0] };
   }
 
-  async getState(): Promise<{ weights: NamedArray[]; optimizer: AdamState }> {
-    const weights = await Promise.all(this.model.trainableWeights.map(async (w, i) => ({
-      name: w.originalName, shape: w.shape as number[], values: Float32Array.from(await this.vars[i].data()),
-    })));
+  async getState(): Promise<LocaliserState> {
+    const values = await this.getWeights();
+    const weights = this.model.trainableWeights.map((w, i) => ({ name: w.originalName, shape: w.shape as number[], values: values[i] }));
     return { weights, optimizer: await this.adam.getState() };
   }
 
-  setState(s: { weights: NamedArray[]; optimizer: AdamState }): void {
-    if (s.weights.length !== this.vars.length) throw new Error(`localiser state: ${s.weights.length} weights, the model has ${this.vars.length}`);
-    s.weights.forEach((w, i) => assignArray(this.vars[i], w.values, `localiser weight ${w.name}`));
+  setState(s: LocaliserState): void {
+    this.setWeights(s.weights.map((w) => w.values), s.weights.map((w) => w.name));
     this.adam.setState(s.optimizer);
+  }
+
+  /** The trainable weights, in order (copies). */
+  getWeights(): Promise<Float32Array[]> {
+    return Promise.all(this.vars.map(async (v) => Float32Array.from(await v.data())));
+  }
+
+  /** Writes the trainable weights, in order; names (optional) only label errors. */
+  setWeights(values: readonly Float32Array[], names?: readonly string[]): void {
+    if (values.length !== this.vars.length) throw new Error(`localiser state: ${values.length} weights, the model has ${this.vars.length}`);
+    values.forEach((v, i) => assignArray(this.vars[i], v, `localiser weight ${names?.[i] ?? this.vars[i].name}`));
   }
 
   dispose(): void {

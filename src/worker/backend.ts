@@ -3,20 +3,16 @@
  * else the fastest CPU path (wasm, else tfjs's cpu backend), with a notice the page shows as it is.
  */
 import '@tensorflow/tfjs-backend-webgpu';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { startWebgpu, useFastestCpuBackend } from '../kernels/setup';
 import type { BackendInfo } from './protocol';
+import { useServedWasmBinaries } from './wasmBinaries';
 
 export async function initBackend(): Promise<BackendInfo> {
   const gpu = (self.navigator as Navigator | undefined)?.gpu;
   const started = await startWebgpu(gpu);
   if ('adapter' in started) return { backend: 'webgpu', webgpu: true, adapter: started.adapter };
   const why = gpu ? started.why : 'this browser offers no WebGPU to workers (navigator.gpu is missing)';
-  // The wasm binaries are served by the page's bundler; tfjs picks the SIMD one where the engine has it.
-  const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
-  setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd });
+  await useServedWasmBinaries();
   const cpu = await useFastestCpuBackend();
   const path = cpu.backend === 'wasm' ? 'the wasm backend (WebAssembly)' : "tfjs's cpu backend (plain JavaScript)";
   return {

@@ -20,18 +20,35 @@ import { RunHost, type RunStart } from './runHost';
 import { runStore } from './runStore';
 import { isRunDataset, keepDropped, runDatasetSource, savedRunInfo } from './savedRun';
 import { TryIt } from './tryIt';
+import { startLocaliserWorker } from './localiserWorker';
+import type { LocaliserSteps } from '../train/localiser';
 
 export class EngineHost implements EngineApi {
   private backend?: BackendInfo;
   private loaded?: LoadedDataset;
   private readonly listeners: ((e: EngineUiEvent) => void)[] = [];
   private readonly geometry = new ObjectGeometries();
-  private readonly run = new RunHost((e) => this.emit(e), () => this.loaded);
+  private readonly run = new RunHost((e) => this.emit(e), () => this.loaded, (config) => this.placeLocaliser(config));
   private readonly tryIt = new TryIt(() => this.run.engine, () => this.loaded?.ds);
 
   async init(): Promise<BackendInfo> {
     this.backend ??= await initBackend();
     return this.backend;
+  }
+
+  /**
+   * On a CPU backend, with a second core, the localiser trains in a nested worker beside the keypoint
+   * network (localiserWorker.ts); on WebGPU both share the GPU.
+   */
+  private async placeLocaliser(config: TrainConfig): Promise<{ steps?: LocaliserSteps; notice?: string }> {
+    const b = await this.init();
+    if (b.webgpu || (b.backend !== 'wasm' && b.backend !== 'cpu')) return {};
+    if ((self.navigator?.hardwareConcurrency ?? 1) < 2) return {};
+    try {
+      return { steps: await startLocaliserWorker(b.backend, config.localiser, config.optim) };
+    } catch (e) {
+      return { notice: `The localiser trains in the training worker, one step after the other's, more slowly: its own worker did not start (${e instanceof Error ? e.message : String(e)}).` };
+    }
   }
 
   subscribe(listener: (e: EngineUiEvent) => void): void {

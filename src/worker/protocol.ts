@@ -146,7 +146,11 @@ export type EvalMetrics = PoseMetrics;
 export type PredictionSample = SamplePrediction;
 
 export type EngineUiEvent =
-  | { type: 'started'; step: number; totalSteps: number; backend: string; parameters: number; keypoints: number; settings: TrainSettings; objId: number; objName: string; resumed: boolean }
+  | {
+    type: 'started'; step: number; totalSteps: number; backend: string; parameters: number; keypoints: number; settings: TrainSettings; objId: number; objName: string; resumed: boolean;
+    /** Said on the page: why the localiser trains in the training worker on a CPU backend (its own worker did not start). */
+    notice?: string;
+  }
   /** Steps, batched: the worker posts at most every kStepBatchMs. */
   | { type: 'steps'; points: StepPoint[] }
   | { type: 'eval'; step: number; final: boolean; metrics: EvalMetrics; samples: PredictionSample[]; source: 'training' | 'imported' }

@@ -9,6 +9,7 @@ import type { Checkpoint } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
 import { datasetTrainingData, type DatasetTrainingData } from '../train/datasetTrainingData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
+import type { LocaliserSteps } from '../train/localiser';
 import { configOf } from '../train/settings';
 import type { LoadedDataset } from './datasetViews';
 import { kStepBatchMs, type EngineUiEvent, type EvalMetrics, type StepPoint, type TrainSettings } from './protocol';
@@ -24,6 +25,12 @@ export interface RunStart {
   loaded?: TrainConfig;
 }
 
+/**
+ * Where a run's localiser trains (EngineHost: a nested worker on a CPU backend); notice says why it
+ * shares the training worker when a worker of its own could not start.
+ */
+export type LocaliserPlacement = (config: TrainConfig) => Promise<{ steps?: LocaliserSteps; notice?: string }>;
+
 export class RunHost {
   private engineNow?: TrainingEngine;
   private dataNow?: DatasetTrainingData;
@@ -36,7 +43,11 @@ export class RunHost {
   /** The checkpoint taken when a run ends: the engine is not disposed before it is read. */
   private finalSave: Promise<void> = Promise.resolve();
 
-  constructor(private readonly emit: (e: EngineUiEvent) => void, private readonly dataset: () => LoadedDataset | undefined) {
+  constructor(
+    private readonly emit: (e: EngineUiEvent) => void,
+    private readonly dataset: () => LoadedDataset | undefined,
+    private readonly placeLocaliser: LocaliserPlacement = () => Promise.resolve({}),
+  ) {
     this.saver = new RunSaver(emit);
   }
 
@@ -60,12 +71,19 @@ export class RunHost {
     const data = datasetTrainingData(ds, config, {
       decode: decodeBrowser, objId: s.objId, keypointsMm: resume ? Float64Array.from(resume.keypointsMm) : undefined,
     });
-    const engine = new TrainingEngine(data, config, { resume });
+    const localiser = await this.placeLocaliser(config);
+    let engine: TrainingEngine;
+    try {
+      engine = new TrainingEngine(data, config, { resume, localiserSteps: localiser.steps });
+    } catch (e) {
+      localiser.steps?.dispose();
+      throw e;
+    }
     const settings: TrainSettings = { ...s, objId: data.object.id };
     this.dispose();
     this.engineNow = engine;
     this.dataNow = data;
-    engine.on((e) => this.onEngineEvent(e, engine, data, settings, !!resume));
+    engine.on((e) => this.onEngineEvent(e, engine, data, settings, !!resume, localiser.notice));
     this.running = engine.start().catch(() => undefined);
     return data;
   }
@@ -119,12 +137,12 @@ export class RunHost {
     this.dataNow = undefined;
   }
 
-  private onEngineEvent(e: EngineEvent, engine: TrainingEngine, data: DatasetTrainingData, settings: TrainSettings, resumed: boolean): void {
+  private onEngineEvent(e: EngineEvent, engine: TrainingEngine, data: DatasetTrainingData, settings: TrainSettings, resumed: boolean, notice?: string): void {
     switch (e.type) {
       case 'started':
         this.emit({
           type: 'started', step: e.step, totalSteps: e.totalSteps, backend: e.backend, parameters: e.parameters, keypoints: e.keypoints,
-          settings, objId: data.object.id, objName: data.object.name, resumed,
+          settings, objId: data.object.id, objName: data.object.name, resumed, ...(notice ? { notice } : {}),
         });
         return;
       case 'step': {

@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', () => {
-  it('says plainly that WebGPU is missing, and trains the tiny config on the fastest CPU path (wasm)', async () => {
+  it('says plainly that WebGPU is missing, and trains the tiny config on the fastest CPU path (wasm), the localiser in a worker of its own', async () => {
     // The browser itself: WebGPU's API is there, but no adapter (the realistic case, not a deleted navigator.gpu).
     expect(await page.evaluate(async () => ({ api: 'gpu' in navigator, adapter: await navigator.gpu?.requestAdapter() ?? null })))
       .toEqual({ api: true, adapter: null });
@@ -88,6 +88,10 @@ describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', (
     const later = await waitForStep(page, first + 3, 60_000);
     console.log(`[e2e] wasm backend: step ${first} after ${tFirst.toFixed(1)} s, step ${later} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(await page.textContent(tid('run-status'))).toBe('running');
+    // With two cores the localiser trains in a nested worker of its own (no notice saying it could not).
+    console.log(`[e2e] workers: ${page.workers().map((w) => w.url().split('/').pop()).join(', ')}`);
+    expect(page.workers().some((w) => /localiser\.worker/.test(w.url()))).toBe(true);
+    expect(await page.locator(tid('run-notice')).count()).toBe(0);
     await screenshot(page, 'e2e-fallback-01-cpu-training');
     expect(wp.errors).toEqual([]);
   });

@@ -10,9 +10,11 @@ export function Notices() {
   const setSavedRun = useApp((s) => s.setSavedRun);
   const status = useApp((s) => s.status);
   const runError = useApp((s) => s.runError);
+  const runNotice = useApp((s) => s.runNotice);
   return (
     <div className="notices">
       {backend?.notice && <div className="notice warn" data-testid="no-webgpu">{backend.notice}</div>}
+      {runNotice && <div className="notice warn" data-testid="run-notice">{runNotice}</div>}
       {status === 'error' && runError && <div className="notice warn" data-testid="run-error-notice">Training stopped: {runError}</div>}
       {background && (
         <div className="notice info" data-testid="background-notice">

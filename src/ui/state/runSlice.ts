@@ -20,6 +20,8 @@ export interface RunSlice {
   objName?: string;
   parameters?: number;
   runError?: string;
+  /** Why this run's localiser shares the training worker on a CPU backend, when its own worker did not start. */
+  runNotice?: string;
   /** Paused because the tab went to the background (resumed when it comes back). */
   pausedInBackground: boolean;
   lastCheckpoint?: { step: number; savedAt: number };
@@ -32,7 +34,7 @@ export interface RunSlice {
   setPresets(p: Record<PresetName, TrainSettings>): void;
   setSettings(s: TrainSettings): void;
   setStatus(s: RunStatus, error?: string): void;
-  runStarted(e: { step: number; totalSteps: number; objName: string; parameters: number; settings: TrainSettings }): void;
+  runStarted(e: { step: number; totalSteps: number; objName: string; parameters: number; settings: TrainSettings; notice?: string }): void;
   runProgress(last: StepPoint): void;
   setPausedInBackground(v: boolean): void;
   setLastCheckpoint(step: number, savedAt: number): void;
@@ -54,7 +56,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set) =>
   setStatus: (status, runError) => set({ status, runError }),
   runStarted: (e) => set({
     status: 'running', step: e.step, totalSteps: e.totalSteps, objName: e.objName, parameters: e.parameters,
-    settings: e.settings, runError: undefined, imagesPerSec: 0, etaMs: 0,
+    settings: e.settings, runError: undefined, runNotice: e.notice, imagesPerSec: 0, etaMs: 0,
   }),
   runProgress: (p) => set({ step: p.step, totalSteps: p.totalSteps, imagesPerSec: p.imagesPerSec, etaMs: p.etaMs }),
   setPausedInBackground: (pausedInBackground) => set({ pausedInBackground }),

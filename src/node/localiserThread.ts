@@ -1,0 +1,43 @@
+/**
+ * The localiser's training steps on a second thread (localiserThread.worker.ts), for `npm run train`
+ * and `bench:train` on the CPU backends: tfjs's wasm and cpu backends compute on one thread in Node, so the keypoint network
+ * and the localiser, which share nothing within a step, can each have a core (engine.ts).
+ */
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { Worker } from 'node:worker_threads';
+import type { CpuBackendName } from '../kernels/setup';
+import type { LocaliserConfig, OptimConfig } from '../train/config';
+import type { LocaliserSteps } from '../train/localiser';
+import { localiserStepsOn } from '../train/localiserService';
+import type { LocaliserThreadService } from './localiserThread.worker';
+
+/** Starts the thread on `backend` with a localiser of `cfg`; resolves once it is ready, else rejects saying why. */
+export async function startLocaliserThread(backend: CpuBackendName, cfg: LocaliserConfig, optim: OptimConfig): Promise<LocaliserSteps> {
+  const worker = new Worker(new URL('../../scripts/ts-worker.mjs', import.meta.url), {
+    workerData: { entry: new URL('./localiserThread.worker.ts', import.meta.url).href },
+    execArgv: [],
+  });
+  let stopped = false;
+  const failed = new Promise<never>((_, reject) => {
+    worker.once('error', (e) => reject(new Error(`the localiser's thread failed: ${e.message}`)));
+    worker.once('exit', (code) => reject(new Error(stopped ? 'the localiser\'s thread was stopped' : `the localiser's thread exited (code ${code})`)));
+  });
+  const remote = Comlink.wrap<LocaliserThreadService>(nodeEndpoint(worker));
+  const steps = localiserStepsOn({
+    remote,
+    failed,
+    terminate: () => {
+      stopped = true;
+      remote[Comlink.releaseProxy]();
+      void worker.terminate();
+    },
+  });
+  try {
+    await Promise.race([remote.start(backend, cfg, optim), failed]);
+  } catch (e) {
+    steps.dispose();
+    throw e;
+  }
+  return steps;
+}
