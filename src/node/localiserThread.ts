@@ -24,7 +24,7 @@ export async function startLocaliserThread(backend: CpuBackendName, cfg: Localis
     worker.once('exit', (code) => reject(new Error(stopped ? 'the localiser\'s thread was stopped' : `the localiser's thread exited (code ${code})`)));
   });
   const remote = Comlink.wrap<LocaliserThreadService>(nodeEndpoint(worker));
-  const steps = localiserStepsOn({
+  return localiserStepsOn({
     remote,
     failed,
     terminate: () => {
@@ -32,12 +32,5 @@ export async function startLocaliserThread(backend: CpuBackendName, cfg: Localis
       remote[Comlink.releaseProxy]();
       void worker.terminate();
     },
-  });
-  try {
-    await Promise.race([remote.start(backend, cfg, optim), failed]);
-  } catch (e) {
-    steps.dispose();
-    throw e;
-  }
-  return steps;
+  }, backend, cfg, optim);
 }

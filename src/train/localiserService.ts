@@ -5,6 +5,7 @@
  * start state, sends each step's whole-image views and learning rate, and gets the losses and the
  * weights after the step back, so its own localiser (the one detection reads) stays equal to this one.
  */
+import type { CpuBackendName } from '../kernels/setup';
 import type { LocaliserConfig, OptimConfig } from './config';
 import type { Normalisation } from './evaluate';
 import { Localiser, type LocaliserState, type LocaliserSteps, type LocaliserStepResult, type ViewSample } from './localiser';
@@ -38,8 +39,10 @@ export class LocaliserService {
   }
 }
 
-/** The service's methods as another thread offers them (a comlink Remote of a LocaliserService). */
+/** The service's methods as another thread offers them (a comlink Remote of a host's LocaliserService). */
 export interface RemoteLocaliserService {
+  /** Starts `backend` on that thread (as the host does it there), then init(cfg, optim). */
+  start(backend: CpuBackendName, cfg: LocaliserConfig, optim: OptimConfig): Promise<void>;
   trainStep(views: readonly ViewSample[], lr: number, norm: Normalisation): Promise<LocaliserStepResult>;
   getState(): Promise<LocaliserState>;
   setState(s: LocaliserState): Promise<void>;
@@ -55,17 +58,18 @@ export interface LocaliserThread {
 }
 
 /**
- * The engine's LocaliserSteps on a started thread. Once the thread fails, exits or is disposed, every
- * call (pending or later) rejects with the reason: a step never waits forever.
+ * The engine's LocaliserSteps on a host's thread, once it has started `backend` and a localiser of
+ * `cfg`; rejects saying why it could not (and ends the thread). Once the thread fails, exits or is
+ * disposed, every call (pending or later) rejects with the reason: a step never waits forever.
  */
-export function localiserStepsOn(t: LocaliserThread): LocaliserSteps {
+export async function localiserStepsOn(t: LocaliserThread, backend: CpuBackendName, cfg: LocaliserConfig, optim: OptimConfig): Promise<LocaliserSteps> {
   let disposed = false;
   t.failed.catch(() => undefined);
   const call = async <T>(f: () => Promise<T>): Promise<T> => {
     if (disposed) throw new Error('the localiser\'s thread was stopped');
     return Promise.race([f(), t.failed]);
   };
-  return {
+  const steps: LocaliserSteps = {
     trainStep: (views, lr, norm) => call(() => t.remote.trainStep(views, lr, norm)),
     getState: () => call(() => t.remote.getState()),
     setState: (s) => call(() => t.remote.setState(s)),
@@ -75,4 +79,11 @@ export function localiserStepsOn(t: LocaliserThread): LocaliserSteps {
       t.terminate();
     },
   };
+  try {
+    await call(() => t.remote.start(backend, cfg, optim));
+  } catch (e) {
+    steps.dispose();
+    throw e;
+  }
+  return steps;
 }

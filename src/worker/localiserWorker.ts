@@ -18,19 +18,12 @@ export async function startLocaliserWorker(backend: CpuBackendName, cfg: Localis
     worker.addEventListener('messageerror', () => reject(new Error('the localiser\'s worker received a message it could not read')), { once: true });
   });
   const remote = Comlink.wrap<LocaliserWorkerService>(worker);
-  const steps = localiserStepsOn({
+  return localiserStepsOn({
     remote,
     failed,
     terminate: () => {
       remote[Comlink.releaseProxy]();
       worker.terminate();
     },
-  });
-  try {
-    await Promise.race([remote.start(backend, cfg, optim), failed]);
-  } catch (e) {
-    steps.dispose();
-    throw e;
-  }
-  return steps;
+  }, backend, cfg, optim);
 }

@@ -2,8 +2,9 @@
  * The localiser trained on a second thread (`npm run train` on the CPU backends) is the same training
  * as on one thread: after a run, and after a run continued from a checkpoint into the thread, the
  * localiser's weights and Adam moments and the keypoint network's weights equal those of the
- * one-thread run bit for bit (both threads on wasm, deterministic on one core each). A thread that
- * cannot start its backend, or was stopped, says so instead of leaving a step waiting.
+ * one-thread run bit for bit (both threads on wasm, deterministic on one core each). An error on the
+ * thread ends the run with its message; a thread that cannot start its backend, or was stopped, says so
+ * instead of leaving a step waiting.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useCpuBackend } from '../../src/kernels/setup';
@@ -12,6 +13,7 @@ import type { Checkpoint } from '../../src/train/checkpoint';
 import { TrainingEngine, type EngineOptions } from '../../src/train/engine';
 import { trainableVariables } from '../../src/train/model';
 import type { TrainConfig } from '../../src/train/config';
+import type { LocaliserSteps } from '../../src/train/localiser';
 import { fixtureData, tinyConfig } from '../train/fixtureData';
 
 async function run(cfg: TrainConfig, opts: EngineOptions, data: Awaited<ReturnType<typeof fixtureData>>, stopAt = 0) {
@@ -65,6 +67,24 @@ describe('the localiser on a second thread', () => {
     expect(flat(resumed.ckpt)).toEqual(flat(one.ckpt));
     expect(resumed.keypointNet).toEqual(one.keypointNet);
   }, 120_000);
+
+  it('an error on the thread ends the run with its message (an error event, start() rejects)', async () => {
+    const cfg = tinyConfig({ optim: { steps: 6 } });
+    const steps = await startLocaliserThread('wasm', cfg.localiser, cfg.optim);
+    let n = 0;
+    // The third step sends a view of the wrong size: the thread's localiser throws, as any fault there would.
+    const faulty: LocaliserSteps = {
+      ...steps,
+      trainStep: (views, lr, norm) => steps.trainStep(++n === 3 ? [{ ...views[0], image: new Float32Array(3) }] : views, lr, norm),
+    };
+    const e = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false, localiserSteps: faulty });
+    const errors: string[] = [];
+    e.on((ev) => { if (ev.type === 'error') errors.push(`${ev.step}: ${ev.message}`); });
+    await expect(e.start()).rejects.toThrow(/localiser view 0: image has 3 values/);
+    expect(errors).toEqual([expect.stringMatching(/^2: localiser view 0: image has 3 values/)]);
+    e.dispose();
+    await expect(steps.getState()).rejects.toThrow(/stopped/);
+  }, 60_000);
 
   it('a thread that cannot start its backend, or was stopped, rejects with the reason', async () => {
     const cfg = tinyConfig();
