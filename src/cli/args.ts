@@ -74,8 +74,9 @@ export function parseFlags<O extends Record<string, FlagSpec>>(argv: readonly st
 
 /** An integer of at least min (and at most max), or the UsageError naming the flag and the value. */
 function integerOf(name: string, s: string, min: number, max = Infinity, what = 'an integer'): number {
+  // Digits only (a sign where min < 0): 1e3, 0x10 or 10.0 are not what "an integer" asks for.
   const n = Number(s);
-  if (s.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+  if (!/^\s*[-+]?\d+\s*$/.test(s) || !Number.isInteger(n) || n < min || n > max) {
     const range = max < Infinity ? ` from ${min} to ${max}` : min === 1 ? ' >= 1' : ` >= ${min}`;
     const expected = max === Infinity && min === 1 && what === 'an integer' ? 'a positive integer' : `${what}${range}`;
     throw new UsageError(`--${name} ${s}: expected ${expected}`);

@@ -7,13 +7,13 @@
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isUsable, type Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
 import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
-import { unzipBundle, zipBundle, type BundleFiles } from '../train/bundle';
+import { kPoselabJson, unzipBundle, zipBundle, type BundleFiles } from '../train/bundle';
 import { prepareOutputFile, UsageError } from './args';
 
 export {
@@ -93,11 +93,31 @@ export async function readBundlePath(path: string, flag = '--model'): Promise<Bu
   return files;
 }
 
-/** Checks before training that --out can take a bundle: a .zip file name, or a folder (not an existing file). */
-export async function prepareBundlePath(out: string): Promise<void> {
-  if (out.toLowerCase().endsWith('.zip')) return prepareOutputFile(out, '--out');
+/**
+ * Settles a bundle's --out before training, so that a bad one is a usage error, not a lost run: a new .zip
+ * name (its folder created), or a folder, created now, that is new or empty. The bundle a resumed run
+ * continues (`replaces`) may be written over in place; any other bundle, or a folder of other files, is
+ * refused, named: a run never overwrites or mixes into what it was not given.
+ */
+export async function prepareBundlePath(out: string, replaces?: string): Promise<void> {
+  const inPlace = replaces !== undefined && resolve(out) === resolve(replaces);
+  const again = `give a new one (or continue that bundle in place: --resume ${out} --out ${out})`;
   const s = await stat(out).catch(() => undefined);
+  if (out.toLowerCase().endsWith('.zip')) {
+    if (s?.isFile() && !inPlace) throw new UsageError(`--out ${out}: exists; ${again}`);
+    return prepareOutputFile(out, '--out');
+  }
   if (s && !s.isDirectory()) throw new UsageError(`--out ${out}: is an existing file; give a folder or a .zip name for the bundle`);
+  if (s && !inPlace) {
+    const entries = await readdir(out);
+    if (entries.includes(kPoselabJson)) throw new UsageError(`--out ${out}: holds a bundle already; ${again}`);
+    if (entries.length > 0) throw new UsageError(`--out ${out}: is a folder with ${entries.length} other entries; give a new or empty folder for the bundle`);
+  }
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`--out ${out}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
+  }
 }
 
 /** Writes a bundle as a .zip when out ends in .zip, else as a folder; returns what was written. */

@@ -104,10 +104,12 @@ async function main(argv: string[]): Promise<number> {
   console.error(`dataset ${ds.name} (${ds.format}): object ${data.object.id} ${data.object.name}, ${data.trainCount} train / ${data.testCount} test instances; ${data.split.how}`);
   // Where the bundle goes is settled before training: a bad --out is a usage error, not a lost run.
   const out = values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`;
-  await prepareBundlePath(out);
   if (resume && resume.step >= config.optim.steps) {
-    throw new UsageError(`--steps ${config.optim.steps}: the bundle is already at step ${resume.step}; give a larger total to train further`);
+    throw new UsageError(steps === undefined
+      ? `--resume ${values.resume}: the bundle is already at step ${resume.step}, its run's total; give --steps with a larger total to train further`
+      : `--steps ${steps}: the bundle is already at step ${resume.step}; give a larger total to train further`);
   }
+  await prepareBundlePath(out, values.resume);
   if (resume) console.error(`resuming from step ${resume.step}`);
   const localiser = await localiserThreadFor(backendName, config);
   let engine: TrainingEngine;
@@ -133,6 +135,9 @@ async function main(argv: string[]): Promise<number> {
     engine.stop();
   });
   console.error(`training ${config.name} on ${backendName}: ${config.optim.steps} steps of ${config.optim.batchSize}, input ${config.model.inputPx} px; ${localiser.where}`);
+  if (config.loss.betaMax > 0 && config.loss.warmupSteps >= config.optim.steps) {
+    console.error(`the pose loss starts after step ${config.loss.warmupSteps} (loss.warmupSteps), beyond this run's ${config.optim.steps} steps: this run trains the heatmaps alone`);
+  }
   const result = await engine.start();
   bar.end();
 

@@ -215,8 +215,10 @@ export function median(xs: readonly number[]): number {
 export function metricsLine(m: PoseMetrics): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const det = m.crops === 'oracle' ? '[oracle crops] ' : `detected ${pct(m.detectionRecall)} (IoU >= 0.5; ${m.missed} below the score threshold)  `;
+  // No pose at all (nothing detected) leaves the error means undefined: said, not printed as NaN.
+  const errors = Number.isFinite(m.meanRotDeg)
+    ? `rot mean ${m.meanRotDeg.toFixed(2)} / median ${m.medianRotDeg.toFixed(2)} deg  trans mean ${m.meanTransMm.toFixed(1)} / median ${m.medianTransMm.toFixed(1)} mm`
+    : 'no pose estimated: no errors to average';
   return `${det}${m.symmetric ? 'ADD-S' : 'ADD'}-0.1d ${pct(m.add01d)}  2D-5px ${pct(m.proj5px)}  5cm5deg ${pct(m.cm5deg5)}  ` +
-    `rot mean ${m.meanRotDeg.toFixed(2)} / median ${m.medianRotDeg.toFixed(2)} deg  ` +
-    `trans mean ${m.meanTransMm.toFixed(1)} / median ${m.medianTransMm.toFixed(1)} mm  PnP failures ${m.pnpFailures}/${m.instances}  ` +
-    `${m.msPerImage.toFixed(1)} ms/image`;
+    `${errors}  PnP failures ${m.pnpFailures}/${m.instances}  ${m.msPerImage.toFixed(1)} ms/image`;
 }

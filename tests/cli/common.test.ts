@@ -39,6 +39,9 @@ describe('command-line arguments', () => {
     }
     expect(() => parseBackend('gpu')).toThrow(/--backend gpu: expected auto/);
     expect(() => parseInteger('steps', '1.5', 1)).toThrow('--steps 1.5: expected a positive integer');
+    // Written as digits: numbers JavaScript would read as integers in other notations are refused.
+    for (const s of ['1e3', '0x10', '10.0', '1_000']) expect(() => parseInteger('steps', s, 1)).toThrow(`--steps ${s}: expected a positive integer`);
+    expect(parseInteger('steps', ' 1000 ', 1)).toBe(1000);
     expect(() => parseInteger('seed', '', 0)).toThrow('--seed : expected an integer >= 0');
     expect(() => parseInteger('quality', '101', 1, 100)).toThrow('--quality 101: expected an integer from 1 to 100');
     expect(parseInteger('quality', '100', 1, 100)).toBe(100);

@@ -57,9 +57,10 @@ describe('train and eval command lines', () => {
     // No --backend: the fastest CPU path, named on stderr.
     const t = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '3', '--out', run]);
     expect(t.code, t.stderr).toBe(0);
-    expect(t.stderr).toMatch(/training tiny on wasm:/);
+    expect(t.stderr).toMatch(/training tiny on wasm: .*; the localiser on a second thread$/m);
     expect(t.stderr).toMatch(/3\/3 ETA 0s {2}loss \d/);
     expect(t.stdout).toMatch(/finished at step 3; bundle: /);
+    expect(t.stderr).toMatch(/the pose loss starts after step 20 \(loss\.warmupSteps\), beyond this run's 3 steps: this run trains the heatmaps alone/);
     expect(t.stdout).toMatch(/ADD-0\.1d \d+\.\d%/);
     for (const f of ['model.json', 'weights.bin', 'poselab.json', 'checkpoint.json', 'checkpoint.bin']) expect(existsSync(join(run, f))).toBe(true);
 
@@ -137,6 +138,22 @@ describe('train and eval command lines', () => {
     expect(o.code).toBe(2);
     expect(o.stderr).toMatch(/--out .*a-file\.txt: is an existing file; give a folder or a \.zip name for the bundle/);
     expect(o.stderr).not.toMatch(/training tiny/);
+    // An --out that cannot be created, another bundle, or a folder of other files: refused before training.
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    for (const [out, why] of [
+      [join(file, 'sub'), /cannot create the folder \(.*ENOTDIR/],
+      [run, /holds a bundle already; give a new one \(or continue that bundle in place: --resume .* --out .*\)/],
+      [dir, /is a folder with \d+ other entries; give a new or empty folder for the bundle/],
+    ] as const) {
+      const b = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '2', '--out', out]);
+      expect(b.code, b.stderr).toBe(2);
+      expect(b.stderr).toMatch(why);
+      expect(b.stderr).not.toMatch(/training tiny/);
+    }
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
+    const noSteps = cli('train', ['--dataset', dataset, '--resume', run]);
+    expect(noSteps.code).toBe(2);
+    expect(noSteps.stderr).toMatch(/^--resume .*: the bundle is already at step 3, its run's total; give --steps with a larger total/m);
     const r = cli('train', ['--dataset', dataset, '--resume', run, '--steps', '2']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--steps 2: the bundle is already at step 3; give a larger total to train further/);
@@ -153,5 +170,9 @@ describe('train and eval command lines', () => {
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/^--seed 5: a resumed run uses the config of its bundle/);
     expect(s.stderr).not.toMatch(/resuming from step/);
+    // The bundle a run continues may be written over in place.
+    const inPlace = cli('train', ['--dataset', dataset, '--resume', run, '--steps', '4', '--backend', 'cpu', '--out', run]);
+    expect(inPlace.code, inPlace.stderr).toBe(0);
+    expect(inPlace.stdout).toMatch(/finished at step 4; bundle: /);
   });
 });

@@ -117,6 +117,11 @@ describe('instanceErrors and summarise', () => {
     const o = summarise([e(5, NaN, true)], 100, false, 1, 'oracle');
     expect(o.detectionRecall).toBeNaN();
     expect(metricsLine(o)).toMatch(/^\[oracle crops\] /);
+    // Nothing detected: no error to average, said in words rather than NaN.
+    const none = summarise([e(5, 0.8, false), e(5, 0.1, false)], 100, false, 1, 'detected');
+    expect(none.meanRotDeg).toBeNaN();
+    expect(metricsLine(none)).toMatch(/ADD-0\.1d 0\.0%  2D-5px 0\.0%  5cm5deg 0\.0%  no pose estimated: no errors to average  PnP failures 0\/2/);
+    expect(metricsLine(none)).not.toMatch(/NaN/);
   });
 
   it('every threshold is strict (ADD < 0.1 d, 2D < 5 px, < 5 cm and < 5 degrees): an error exactly at it fails; each of 5 cm and 5 degrees alone fails 5cm5deg', () => {
