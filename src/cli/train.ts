@@ -68,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
   let config: TrainConfig;
   let keypointsMm: Float64Array | undefined;
   let resumeObj: number | undefined;
+  let resumeExact = true;
   if (values.resume) {
     const b = await importBundle(await readBundlePath(values.resume, '--resume')).catch((e: unknown) => {
       throw e instanceof UsageError ? e : new UsageError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
@@ -80,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
     config = resume.config;
     keypointsMm = r.keypointsMm;
     resumeObj = r.objId;
+    resumeExact = r.exact;
     if (objId !== undefined && objId !== resumeObj) throw new UsageError(`--object ${objId}: the bundle was trained for object ${resumeObj}`);
   } else {
     const preset = values.config !== undefined && isConfigName(values.config) ? values.config : undefined;
@@ -110,7 +112,9 @@ async function main(argv: string[]): Promise<number> {
       : `--steps ${steps}: the bundle is already at step ${resume.step}; give a larger total to train further`);
   }
   await prepareBundlePath(out, values.resume);
-  if (resume) console.error(`resuming from step ${resume.step}`);
+  if (resume) {
+    console.error(`resuming from step ${resume.step}${resumeExact ? '' : ' (the bundle has no checkpoint: its weights with fresh Adam moments, not an exact continuation)'}`);
+  }
   const localiser = await localiserThreadFor(backendName, config);
   let engine: TrainingEngine;
   try {
@@ -147,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
   if (data.unreadable().length) console.error(`${data.unreadable().length} training images could not be read and were skipped: ${data.unreadable().map((u) => u.file).join(', ')}`);
   if (result.eval?.unreadable.length) console.error(`${result.eval.unreadable.length} test instances could not be read and are left out of the metrics: ${result.eval.unreadable.map((u) => u.reason).join('; ')}`);
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);
-  else if (result.reason === 'stopped') console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written}`);
+  else if (result.reason === 'stopped') console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written} --out ${written}`);
   return 0;
 }
 

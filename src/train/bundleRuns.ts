@@ -56,6 +56,8 @@ export interface BundleResume {
   objId: number;
   /** [k, 3] mm, the bundle's keypoints: the data must use exactly these. */
   keypointsMm: Float64Array;
+  /** Whether the run continues exactly (the bundle's checkpoint), else from its weights with fresh Adam moments. */
+  exact: boolean;
 }
 
 /**
@@ -68,5 +70,5 @@ export async function bundleResume(b: LoadedBundle, steps?: number): Promise<Bun
   const checkpoint: Checkpoint = { ...c, config: structuredClone(c.config) };
   if (steps !== undefined) checkpoint.config.optim.steps = steps;
   validateConfig(checkpoint.config);
-  return { checkpoint, objId: b.meta.class.id, keypointsMm: b.keypointsMm };
+  return { checkpoint, objId: b.meta.class.id, keypointsMm: b.keypointsMm, exact: b.checkpoint !== undefined };
 }

@@ -4,7 +4,7 @@
  * it, and eval reads it back and writes a BOP CSV; Ctrl-C stops a run and still writes its bundle.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -174,5 +174,13 @@ describe('train and eval command lines', () => {
     const inPlace = cli('train', ['--dataset', dataset, '--resume', run, '--steps', '4', '--backend', 'cpu', '--out', run]);
     expect(inPlace.code, inPlace.stderr).toBe(0);
     expect(inPlace.stdout).toMatch(/finished at step 4; bundle: /);
+    // A bundle without its checkpoint continues from its weights, and says it is not exact.
+    const bare = join(dir, 'bare-run');
+    cpSync(run, bare, { recursive: true });
+    for (const f of ['checkpoint.json', 'checkpoint.bin']) rmSync(join(bare, f));
+    const fromBare = cli('train', ['--dataset', dataset, '--resume', bare, '--steps', '5', '--backend', 'cpu', '--out', bare]);
+    expect(fromBare.code, fromBare.stderr).toBe(0);
+    expect(fromBare.stderr).toMatch(/resuming from step 4 \(the bundle has no checkpoint: its weights with fresh Adam moments, not an exact continuation\)/);
+    expect(inPlace.stderr).toMatch(/resuming from step 3\n/);
   });
 });
