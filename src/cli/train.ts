@@ -156,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * On a CPU backend with a second core, the localiser trains on a second thread (localiserSteps.ts);
+ * On a CPU backend with a second core, the localiser trains on a second thread (node/localiserThread.ts);
  * `where` says where it trains, and why not on a second thread when it could have.
  */
 async function localiserThreadFor(backend: string, config: TrainConfig): Promise<{ steps?: LocaliserSteps; where: string }> {
@@ -175,7 +175,8 @@ async function configFromFile(path: string, preset: ConfigName | undefined): Pro
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder; give a JSON config file' : e instanceof Error ? e.message : String(e);
     throw new UsageError(`--config-file ${path}: ${why}`);
   }
   const r = resolveConfigText(text, { file: path, preset });

@@ -79,7 +79,12 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
   const j = files.get(kCheckpointJson);
   const b = files.get(kCheckpointBin);
   if (!j || !b) throw new Error(`checkpoint: ${!j ? kCheckpointJson : kCheckpointBin} missing`);
-  const meta = JSON.parse(new TextDecoder().decode(j)) as CheckpointJson;
+  let meta: CheckpointJson;
+  try {
+    meta = JSON.parse(new TextDecoder().decode(j)) as CheckpointJson;
+  } catch (e) {
+    throw new Error(`checkpoint: ${kCheckpointJson} is not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
   if (meta.format !== 'poselab-checkpoint' || meta.version !== 1) {
     throw new Error(`checkpoint: ${kCheckpointJson} is not a version 1 PoseLab checkpoint (format ${String(meta.format)}, version ${String(meta.version)})`);
   }

@@ -59,6 +59,7 @@ describe('train --print-config and --config-file', () => {
       [['--dataset', join(dir, 'unused'), '--config-file', bad], [/bad\.json: optim\.lr = "fast": expected a number/]],
       [['--print-config', '--config-file', file('text.json', 'lr = 0.1')], [/text\.json: not valid JSON/]],
       [['--print-config', '--config-file', join(dir, 'missing.json')], [/--config-file .*missing\.json: no such file/]],
+      [['--print-config', '--config-file', dir], [/--config-file .*: is a folder; give a JSON config file/]],
       [['--print-config', '--config', 'large', '--config-file', file('tiny.json', '{"preset": "tiny"}')], [/--config large: .*tiny\.json is for preset tiny/]],
       [['--dataset', join(dir, 'unused'), '--resume', join(dir, 'unused'), '--config-file', bad], [/--config-file .*bad\.json: a resumed run uses the config of its bundle/]],
     ];

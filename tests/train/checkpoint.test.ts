@@ -1,0 +1,34 @@
+/**
+ * The checkpoint's file form: a round trip keeps every number and field; a checkpoint.json that is not
+ * JSON, or a checkpoint.bin of the wrong length, is refused naming the file.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkpointFromFiles, checkpointToFiles, kCheckpointBin, kCheckpointJson, type Checkpoint } from '../../src/train/checkpoint';
+import { makeConfig } from '../../src/train/config';
+
+function sample(): Checkpoint {
+  const w = (name: string, shape: number[], base: number) => ({ name, shape, values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => base + i / 8) });
+  const weights = [w('conv/kernel', [2, 3], 1), w('conv/bias', [3], -2)];
+  const loc = [w('loc/kernel', [4], 5)];
+  const moments = (ws: typeof weights, k: number) => ws.map((x) => x.values.map((v) => v * k));
+  return {
+    format: 'poselab-checkpoint', version: 1, config: makeConfig('tiny'), step: 7, rng: { seed: 0, samplesSeen: 28 },
+    keypointsMm: [1, 2, 3], weights, optimizer: { t: 7, m: moments(weights, 0.5), v: moments(weights, 0.25) },
+    localiser: { weights: loc, optimizer: { t: 7, m: moments(loc, 2), v: moments(loc, 3) } },
+  };
+}
+
+describe('checkpoint files', () => {
+  it('round trip: every weight, moment and field back as written', () => {
+    const c = sample();
+    expect(checkpointFromFiles(checkpointToFiles(c))).toEqual(c);
+  });
+
+  it('a checkpoint.json that is not JSON, or a checkpoint.bin of the wrong size, is named', () => {
+    const files = checkpointToFiles(sample());
+    const badJson = new Map(files).set(kCheckpointJson, new TextEncoder().encode('{ not json'));
+    expect(() => checkpointFromFiles(badJson)).toThrow(/^checkpoint: checkpoint\.json is not JSON \(/);
+    const short = new Map(files).set(kCheckpointBin, files.get(kCheckpointBin)!.subarray(0, 8));
+    expect(() => checkpointFromFiles(short)).toThrow(/^checkpoint: checkpoint\.bin has 8 bytes, \d+ expected$/);
+  });
+});
