@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boxCorners } from '../src/data/mesh';
@@ -37,7 +37,7 @@ import { makeConfig, type ConfigName, type TrainConfig } from '../src/train/conf
 import type { TrainingData, TrainingSample } from '../src/train/trainingData';
 import { TrainingEngine } from '../src/train/engine';
 import type { LocaliserSteps } from '../src/train/localiser';
-import { startLocaliserThread } from '../src/node/localiserThread';
+import { placeLocaliser } from '../src/node/localiserThread';
 import { buildModel, parameterCount, runModel, trainableVariables } from '../src/train/model';
 import { Adam } from '../src/ops/adam';
 import { benchOutPath, kTrainBenchUsage, parseTrainBenchArgs, prepareBenchOut } from './args';
@@ -177,7 +177,9 @@ async function benchOne(name: ConfigName, backend: string, steps: number, warmup
     checkpointEvery: 0,
   });
   const cpu = backend === 'wasm' || backend === 'cpu';
-  const threaded = cpu && availableParallelism() >= 2;
+  const placed = await placeLocaliser(backend, cfg.localiser, cfg.optim);
+  const threaded = placed.steps !== undefined;
+  if (cpu && !threaded) process.stderr.write(`  ${placed.where}\n`);
   const run = async (localiserSteps?: LocaliserSteps) => {
     const engine = new TrainingEngine(syntheticData(cfg), cfg, { finalEval: false, timing: 'split', localiserSteps });
     const rows: { stepMs: number; netMs: number; pnpMs: number; fails: number }[] = [];
@@ -193,7 +195,7 @@ async function benchOne(name: ConfigName, backend: string, steps: number, warmup
     const mean = (f: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;
     return { rows, mean, parameters };
   };
-  const { rows, mean, parameters } = await run(threaded ? await startLocaliserThread(backend, cfg.localiser, cfg.optim) : undefined);
+  const { rows, mean, parameters } = await run(placed.steps);
   const sameThread = threaded ? (await run()).mean((r) => r.stepMs) : null;
   const stepMs = mean((r) => r.stepMs);
   const pnpMs = mean((r) => r.pnpMs);

@@ -14,7 +14,6 @@
  * there, and --steps gives the run's new total.
  */
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { exportEngine, importBundle } from '../train/bundle';
@@ -24,8 +23,7 @@ import { applyOverrides, isConfigName, kConfigs, type ConfigName, type ConfigOve
 import { configText, resolveConfigText } from '../train/configFile';
 import { datasetTrainingData } from '../train/datasetTrainingData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
-import type { LocaliserSteps } from '../train/localiser';
-import { startLocaliserThread } from '../node/localiserThread';
+import { placeLocaliser } from '../node/localiserThread';
 import { metricsLine } from '../train/metrics';
 import {
   formatDuration, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, trainingImageCacheBytes, UsageError,
@@ -115,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
   if (resume) {
     console.error(`resuming from step ${resume.step}${resumeExact ? '' : ' (the bundle has no checkpoint: its weights with fresh Adam moments, not an exact continuation)'}`);
   }
-  const localiser = await localiserThreadFor(backendName, config);
+  const localiser = await placeLocaliser(backendName, config.localiser, config.optim);
   let engine: TrainingEngine;
   try {
     engine = new TrainingEngine(data, config, { resume, localiserSteps: localiser.steps });
@@ -153,20 +151,6 @@ async function main(argv: string[]): Promise<number> {
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);
   else if (result.reason === 'stopped') console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written} --out ${written}`);
   return 0;
-}
-
-/**
- * On a CPU backend with a second core, the localiser trains on a second thread (node/localiserThread.ts);
- * `where` says where it trains, and why not on a second thread when it could have.
- */
-async function localiserThreadFor(backend: string, config: TrainConfig): Promise<{ steps?: LocaliserSteps; where: string }> {
-  if (backend !== 'wasm' && backend !== 'cpu') return { where: 'the localiser on the same device' };
-  if (availableParallelism() < 2) return { where: 'the localiser on the same thread (one core)' };
-  try {
-    return { steps: await startLocaliserThread(backend, config.localiser, config.optim), where: 'the localiser on a second thread' };
-  } catch (e) {
-    return { where: `the localiser on the same thread (its own thread did not start: ${e instanceof Error ? e.message : String(e)})` };
-  }
 }
 
 /** A config file merged onto its preset; its problems, all of them, are the usage error. */

@@ -1,9 +1,11 @@
 /**
  * The localiser's training steps on a second thread (localiserThread.worker.ts), for `npm run train`
- * and `bench:train` on the CPU backends: tfjs's wasm and cpu backends compute on one thread in Node, so the keypoint network
- * and the localiser, which share nothing within a step, can each have a core (engine.ts).
+ * and `bench:train` on the CPU backends: tfjs's wasm and cpu backends compute on one thread in Node,
+ * so the keypoint network and the localiser, which share nothing within a step, can each have a core
+ * (engine.ts).
  */
 import * as Comlink from 'comlink';
+import { availableParallelism } from 'node:os';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Worker } from 'node:worker_threads';
 import type { CpuBackendName } from '../kernels/setup';
@@ -11,6 +13,21 @@ import type { LocaliserConfig, OptimConfig } from '../train/config';
 import type { LocaliserSteps } from '../train/localiser';
 import { localiserStepsOn } from '../train/localiserService';
 import type { LocaliserThreadService } from './localiserThread.worker';
+
+/**
+ * Where `npm run train` and `bench:train` train the localiser: on its own thread on a CPU backend with a
+ * second core, else beside the keypoint network. `where` says which, and why not its own thread when it
+ * could have had one (the thread did not start: training goes on, more slowly).
+ */
+export async function placeLocaliser(backend: string, cfg: LocaliserConfig, optim: OptimConfig): Promise<{ steps?: LocaliserSteps; where: string }> {
+  if (backend !== 'wasm' && backend !== 'cpu') return { where: 'the localiser on the same device' };
+  if (availableParallelism() < 2) return { where: 'the localiser on the same thread (one core)' };
+  try {
+    return { steps: await startLocaliserThread(backend, cfg, optim), where: 'the localiser on a second thread' };
+  } catch (e) {
+    return { where: `the localiser on the same thread (its own thread did not start: ${e instanceof Error ? e.message : String(e)})` };
+  }
+}
 
 /** Starts the thread on `backend` with a localiser of `cfg`; resolves once it is ready, else rejects saying why. */
 export async function startLocaliserThread(backend: CpuBackendName, cfg: LocaliserConfig, optim: OptimConfig): Promise<LocaliserSteps> {
