@@ -133,7 +133,10 @@ async function main(argv: string[]): Promise<number> {
       return;
     }
     interruptedAt = now;
-    console.error('\nstopping after this step (Ctrl-C again to quit without saving)');
+    // After the last step there is nothing left to stop: the final evaluation and the bundle follow.
+    console.error(engine.step >= config.optim.steps
+      ? '\nthe last step is done: the final evaluation and the bundle follow (Ctrl-C again to quit without saving)'
+      : '\nstopping after this step (Ctrl-C again to quit without saving)');
     engine.stop();
   });
   console.error(`training ${config.name} on ${backendName}: ${config.optim.steps} steps of ${config.optim.batchSize}, input ${config.model.inputPx} px; ${localiser.where}`);

@@ -114,6 +114,30 @@ describe('train and eval command lines', () => {
     expect(ckpt.step, 'the checkpoint\'s step').toBe(step);
   });
 
+  it('Ctrl-C after the last step says the final evaluation and the bundle follow, and the run finishes', async () => {
+    // The bundled dataset's 100 test images make a final evaluation long enough to be signalled during.
+    const run = join(dir, 'interrupted-late');
+    const child = spawn('node', ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/train.ts',
+      '--dataset', 'public/datasets/poselab-toy', '--config', 'tiny', '--steps', '20', '--out', run], { env: process.env, detached: true });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    let signalled = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!signalled && / 20\/20 ETA/.test(stderr)) {
+        signalled = true;
+        process.kill(-child.pid!, 'SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(signalled, stderr).toBe(true);
+    expect(stderr).toMatch(/the last step is done: the final evaluation and the bundle follow \(Ctrl-C again to quit without saving\)/);
+    expect(stderr).not.toMatch(/stopping after this step/);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^finished at step 20; bundle: /m);
+    expect(stdout).toMatch(/^test \(100 instances\): /m);
+  }, 120_000);
+
   it('a corrupt image is named and skipped, never a lost run; output paths are checked before the work', () => {
     const broken = writeTree(bopFixture(), join(dir, 'broken'));
     writeFileSync(join(broken, 'lmfix', 'train', '000000', 'rgb', '000001.png'), 'not a png');
