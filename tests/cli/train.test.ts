@@ -3,7 +3,7 @@
  * and unusable datasets exit 2 with a message; tiny trains on the fixture, writes a bundle, resumes from
  * it, and eval reads it back and writes a BOP CSV; Ctrl-C stops a run and still writes its bundle.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,21 @@ import { bopFixture, writeTree } from '../data/fixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'poselab-train-cli-'));
 const dataset = writeTree(bopFixture(), join(dir, 'fixture'));
+
+/** Signals the child's process group as a terminal's Ctrl-C does once its stderr matches `when`; resolves at its close. */
+async function interruptWhen(child: ChildProcess, when: RegExp): Promise<{ stdout: string; stderr: string; signalled: boolean; code: number | null }> {
+  let stdout = '', stderr = '', signalled = false;
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (!signalled && when.test(stderr)) {
+      signalled = true;
+      process.kill(-child.pid!, 'SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  return { stdout, stderr, signalled, code };
+}
 
 function cli(script: 'train' | 'eval', args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', `src/cli/${script}.ts`, ...args], { encoding: 'utf8', env: process.env });
@@ -85,20 +100,9 @@ describe('train and eval command lines', () => {
     const run = join(dir, 'interrupted');
     // As a user runs it, `npm run train`, in its own process group, signalled as a terminal's Ctrl-C
     // signals the foreground group: npm, the shell and node each get it (and npm forwards it once more).
-    const child = spawn('npm', ['run', '--silent', 'train', '--',
-      '--dataset', dataset, '--config', 'tiny', '--steps', '2000', '--backend', 'cpu', '--out', run], { env: process.env, detached: true });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    let signalled = false;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      // The progress line of step 1 (non-terminal output prints one per 5%, and the first step).
-      if (!signalled && / 1\/2000 ETA/.test(stderr)) {
-        signalled = true;
-        process.kill(-child.pid!, 'SIGINT');
-      }
-    });
-    await new Promise<void>((resolve) => child.on('close', () => resolve()));
+    // The progress line of step 1 (non-terminal output prints one per 5%, and the first step).
+    const { stdout, stderr, signalled } = await interruptWhen(spawn('npm', ['run', '--silent', 'train', '--',
+      '--dataset', dataset, '--config', 'tiny', '--steps', '2000', '--backend', 'cpu', '--out', run], { env: process.env, detached: true }), / 1\/2000 ETA/);
     expect(signalled, stderr).toBe(true);
     // npm itself ends by the signal; what counts is what the training process did before.
     expect(stderr).toMatch(/stopping after this step \(Ctrl-C again to quit without saving\)/);
@@ -117,19 +121,8 @@ describe('train and eval command lines', () => {
   it('Ctrl-C after the last step says the final evaluation and the bundle follow, and the run finishes', async () => {
     // The bundled dataset's 100 test images make a final evaluation long enough to be signalled during.
     const run = join(dir, 'interrupted-late');
-    const child = spawn('node', ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/train.ts',
-      '--dataset', 'public/datasets/poselab-toy', '--config', 'tiny', '--steps', '20', '--out', run], { env: process.env, detached: true });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    let signalled = false;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (!signalled && / 20\/20 ETA/.test(stderr)) {
-        signalled = true;
-        process.kill(-child.pid!, 'SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const { stdout, stderr, signalled, code } = await interruptWhen(spawn('node', ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/train.ts',
+      '--dataset', 'public/datasets/poselab-toy', '--config', 'tiny', '--steps', '20', '--out', run], { env: process.env, detached: true }), / 20\/20 ETA/);
     expect(signalled, stderr).toBe(true);
     expect(stderr).toMatch(/the last step is done: the final evaluation and the bundle follow \(Ctrl-C again to quit without saving\)/);
     expect(stderr).not.toMatch(/stopping after this step/);
