@@ -13,7 +13,7 @@
 // The points are streamed: every pass re-reads them through the accessors, nothing per point is kept.
 // Uses is_finite_f (common.wgsl) and jacobi_eigen_sym (eigen.wgsl).
 //
-// Entry: epnp_init(relinearise) -> EpnpResult. WGSL matrices are column-major: R[col][row], so R[j] is column j and
+// Entry: epnp_init(thorough) -> EpnpResult. WGSL matrices are column-major: R[col][row], so R[j] is column j and
 // Xc / s = R * xn + t. ok is false only when no finite pose comes out (no weight, collinear or coincident
 // points, non-finite input); then R is the identity and t zero.
 //
@@ -33,11 +33,13 @@ struct EpnpResult {
 }
 
 const kEpnpPlanarRatio: f32 = 1e-4;
-// Relinearisation's candidate is left out from here to the multi-start's kMultiStartMaxPoints (kRelinMinPoints, epnp.ts).
+// From here to the multi-start's kMultiStartMaxPoints the forward asks for OpenCV's EPnP, not the thorough one
+// (kRelinMinPoints, epnp.ts).
 const kRelinMinPoints: u32 = 6u;
 const kEpnpNearPlanarRatio: f32 = 1e-5;
 const kEpnpDegenerateRatio: f32 = 1e-12;
-const kEpnpGaussNewtonIters: u32 = 10u;
+const kGaussNewtonIters: u32 = 10u;
+const kGaussNewtonItersQuick: u32 = 5u;
 const kEpnpBehindPenalty: f32 = 1.0;
 const kEpnpJacobiSweeps: u32 = 15u;
 const kEpnpHuge: f32 = 3.0e38;
@@ -94,7 +96,7 @@ fn epnp_pose_is_finite(pose: EpnpPose) -> bool {
 }
 
 // One solve with nc control points: every beta candidate, refined, as a pose; keeps the best in *best.
-fn solve_with_control_points(spread: EpnpSpread, nc: u32, relinearise: bool, best: ptr<function, EpnpBest>) {
+fn solve_with_control_points(spread: EpnpSpread, nc: u32, thorough: bool, best: ptr<function, EpnpBest>) {
   let ctrl = choose_control_points(spread, nc);
   let mom = accumulate_moments(ctrl, nc);
   let d = 3u * nc;
@@ -106,8 +108,8 @@ fn solve_with_control_points(spread: EpnpSpread, nc: u32, relinearise: bool, bes
   var L: EpnpL;
   compute_l(&vecs, nc, &L);
   let rho = compute_rho(ctrl, nc);
-  // General: approx 1, 2, 3, relinearisation (where asked). Planar: N = 1, approx 2, approx 1.
-  let n_cand = select(3u, 4u, nc == 4u && relinearise);
+  // General: approx 1, 2, 3, relinearisation (thorough only). Planar: N = 1, approx 2, approx 1.
+  let n_cand = select(3u, 4u, nc == 4u && thorough);
   for (var cand = 0u; cand < n_cand; cand++) {
     var betas: vec4<f32>;
     if (nc == 4u) {
@@ -124,7 +126,7 @@ fn solve_with_control_points(spread: EpnpSpread, nc: u32, relinearise: bool, bes
         default: { betas = find_betas_approx_1(&L, rho, nc); }
       }
     }
-    betas = gauss_newton(&L, rho, nc, betas, kEpnpGaussNewtonIters);
+    betas = gauss_newton(&L, rho, nc, betas, select(kGaussNewtonItersQuick, kGaussNewtonIters, thorough));
     let ccs = solve_for_sign(compute_ccs(&vecs, nc, betas), nc, mom.alpha_sum);
     let pose = estimate_rt(ctrl, ccs, nc, mom);
     let err = reprojection_error(pose);
@@ -135,8 +137,9 @@ fn solve_with_control_points(spread: EpnpSpread, nc: u32, relinearise: bool, bes
   }
 }
 
-// relinearise: whether the general case also tries relinearisation (kRelinMinPoints in the twin, epnp.ts).
-fn epnp_init(relinearise: bool) -> EpnpResult {
+// thorough: the general case also tries relinearisation, and the betas get kGaussNewtonIters iterations; else
+// OpenCV's EPnP (approximations 1-3, kGaussNewtonItersQuick iterations); kRelinMinPoints in the twin, epnp.ts.
+fn epnp_init(thorough: bool) -> EpnpResult {
   var res: EpnpResult;
   res.R = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
   res.t = vec3<f32>(0.0);
@@ -153,10 +156,10 @@ fn epnp_init(relinearise: bool) -> EpnpResult {
   var best: EpnpBest;
   best.err = kEpnpHuge;
   if (ratio < kEpnpPlanarRatio) {
-    solve_with_control_points(spread, 3u, relinearise, &best);
+    solve_with_control_points(spread, 3u, thorough, &best);
   }
   if (ratio >= kEpnpNearPlanarRatio) {
-    solve_with_control_points(spread, 4u, relinearise, &best);
+    solve_with_control_points(spread, 4u, thorough, &best);
   }
   if (!(best.err < kEpnpHuge)) {
     return res;

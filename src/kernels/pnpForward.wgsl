@@ -329,7 +329,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     R = so3_exp(r0);
     tn = (R * g_c + t0) / g_s;
   } else {
-    // Relinearisation only where no multi-start screens the start (kRelinMinPoints in epnp.ts).
+    // The thorough EPnP only where no multi-start screens the start (kRelinMinPoints in epnp.ts).
     let points = effective_points();
     let init = epnp_init(points < kRelinMinPoints || points > kMultiStartMaxPoints);
     if (!init.ok) {

@@ -17,7 +17,8 @@
  *  3. `accumulateMoments` + `assembleMtM`: `M^T M` (12x12 or 9x9) streamed over the points. The 3x3 block
  *     (j, k) of `M^T M` is `sum_i w_i a_ij a_ik [[1, 0, -u], [0, 1, -v], [-u, -v, u^2 + v^2]]`, so four
  *     weighted moments of `a_j a_k` suffice: no per-point storage (the WGSL twin streams the points).
- *  4. `tridiagonalQlEigenSym`: the `nc` smallest eigenvectors of `M^T M` span the camera control points.
+ *  4. `tridiagonalQlEigenSym`: the `nc` smallest eigenvectors of `M^T M` span the camera control points
+ *     (only those are computed: eigenvalues by QL, the vectors by inverse iteration).
  *     (The f32 twin keeps `jacobi_eigen_sym`: QL's accuracy is absolute, eps |A|, and in f32 that lost the
  *     null space of 5 noise-free points on 2% of problems, where Jacobi's relative accuracy keeps it; in
  *     float64 QL resolves it and costs a third of Jacobi's sweeps at d = 12.)
@@ -34,7 +35,10 @@
  *     fitting the control points with `B` equals fitting all the points (as OpenCV does), without them.
  *  8. `reprojectionError`: the candidate with the least weighted squared error in normalised coordinates.
  */
-import { computeL, computeRho, findBetasApprox1, findBetasApprox2, findBetasApprox3, findBetasN1, findBetasRelin, gaussNewton } from './epnpBetas';
+import {
+  computeL, computeRho, findBetasApprox1, findBetasApprox2, findBetasApprox3, findBetasN1, findBetasRelin, gaussNewton, kGaussNewtonIters,
+  kGaussNewtonItersQuick,
+} from './epnpBetas';
 import { accumulateMoments, assembleMtM, chooseControlPoints, pointSpread, type EpnpMoments } from './epnpControlPoints';
 import { computeCcs, estimateRt, reprojectionError, solveForSign } from './epnpPose';
 import { tridiagonalQlEigenSym } from './eigen';
@@ -60,11 +64,15 @@ export const kDegenerateRatio = 1e-12;
 /**
  * Relinearisation makes 4 points exact (a 4-dimensional null space, which approximations 1-3 miss); from
  * 6 points (with w > 0) the noise-free null space has one dimension and the linear approximations cover it.
- * The PnP forward (pnp.ts, and its WGSL twin) leaves it out from kRelinMinPoints to kMultiStartMaxPoints
- * points, where a doubtful LM start is screened by the multi-start anyway: there it changed no final cost
- * (0 of 12,000 problems of 6 to 9 points, 0.5 to 5 px noise, planar or not) and took a fifth of the forward
- * pass (its 10x10 eigenproblem and 20x14 least squares). Above kMultiStartMaxPoints nothing screens the
- * start, and without it LM ended in a higher minimum on 17 of 10,500 problems of 10 to 12 points: kept.
+ * From kRelinMinPoints to kMultiStartMaxPoints points, where a doubtful LM start is screened by the
+ * multi-start anyway, the PnP forward (pnp.ts, and its WGSL twin) asks for OpenCV's EPnP instead of the
+ * thorough one (`thorough` false): no relinearisation, whose 10x10 eigenproblem and 20x14 least squares took a
+ * fifth of the forward pass and changed no final cost (0 of 12,000 problems of 6 to 9 points, 0.5 to 5 px
+ * noise, planar or not), and kGaussNewtonItersQuick Gauss-Newton iterations instead of kGaussNewtonIters (a
+ * sixth of the forward pass at n = 8; no final cost or status changed on 10,800 problems of 4 to 12 points,
+ * docs/pnp-maths.md). Above kMultiStartMaxPoints nothing screens the start: without relinearisation LM
+ * ended in a higher minimum on 17 of 10,500 problems of 10 to 12 points, and with 5 iterations on 21 of
+ * 3,600 (20 of them planar); for 4 and 5 points, 5 iterations cost one of 1,200. The thorough EPnP stays there.
  */
 export const kRelinMinPoints = 6;
 
@@ -113,18 +121,19 @@ export function solveWithControlPoints(
   bestErr: number,
   R: Float64Array,
   t: Float64Array,
-  relinearise = true,
+  thorough = true,
 ): number {
   chooseControlPoints(sCentroid, sVars, sAxes, nc, sCw, sAlphaMap);
   const mom = accumulateMoments(xn, m, w, n, sAlphaMap, nc, sMoments);
   const d = 3 * nc;
   assembleMtM(mom, nc, sMtM);
-  tridiagonalQlEigenSym(sMtM.subarray(0, d * d), d, sVal12.subarray(0, d), sVec12.subarray(0, d * d));
+  // Only the nc smallest eigenvectors are read (computeL, computeCcs).
+  tridiagonalQlEigenSym(sMtM.subarray(0, d * d), d, sVal12.subarray(0, d), sVec12.subarray(0, d * d), nc);
   computeL(sVec12, nc, sL);
   computeRho(sCw, nc, sRho);
-  for (const approx of nc === 4 ? (relinearise ? kApproxNonPlanar : kApproxNonPlanarLinear) : kApproxPlanar) {
+  for (const approx of nc === 4 ? (thorough ? kApproxNonPlanar : kApproxNonPlanarLinear) : kApproxPlanar) {
     approx(sL, sRho, nc, sBetas);
-    gaussNewton(sL, sRho, nc, sBetas);
+    gaussNewton(sL, sRho, nc, sBetas, thorough ? kGaussNewtonIters : kGaussNewtonItersQuick);
     computeCcs(sVec12, nc, sBetas, sCcs);
     solveForSign(sCcs, nc, mom.alphaSum);
     estimateRt(sCw, sCcs, nc, mom, sR, sT);
@@ -142,10 +151,11 @@ export function solveWithControlPoints(
  * xn [n,3] normalised 3D points, m [n,2] normalised image coordinates (K^-1 x), w [n] weights or null.
  * Returns the pose with Xc/s = R xn + tn that best reprojects, without any pose guess; planar or not.
  * ok is false only when no finite pose comes out (no weight, collinear or coincident points, non-finite
- * input); then R is the identity and t zero. relinearise: whether the general case also tries the
- * paper's N = 4 by relinearisation (findBetasRelin), as the fourth candidate; see kRelinMinPoints.
+ * input); then R is the identity and t zero. thorough: the general case also tries the paper's N = 4 by
+ * relinearisation (findBetasRelin) as the fourth candidate, and the betas get kGaussNewtonIters Gauss-Newton
+ * iterations; else OpenCV's EPnP, approximations 1-3 and kGaussNewtonItersQuick iterations (kRelinMinPoints).
  */
-export function epnpInit(xn: Float64Array, m: Float64Array, w: Float64Array | null, n: number, relinearise = true): EpnpResult {
+export function epnpInit(xn: Float64Array, m: Float64Array, w: Float64Array | null, n: number, thorough = true): EpnpResult {
   if (xn.length < 3 * n) throw new Error(`epnpInit: xn must be [n,3] = [${n},3], got length ${xn.length}`);
   if (m.length < 2 * n) throw new Error(`epnpInit: m must be [n,2] = [${n},2], got length ${m.length}`);
   if (w && w.length < n) throw new Error(`epnpInit: w must be [n] = [${n}], got length ${w.length}`);
@@ -157,8 +167,8 @@ export function epnpInit(xn: Float64Array, m: Float64Array, w: Float64Array | nu
   if (!(vMax > 0) || !Number.isFinite(vMax) || !(sVars[1] > kDegenerateRatio * vMax)) return fail;
   const ratio = sVars[0] / vMax;
   let bestErr = Infinity;
-  if (ratio < kPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 3, bestErr, R, t);
-  if (ratio >= kNearPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 4, bestErr, R, t, relinearise);
+  if (ratio < kPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 3, bestErr, R, t, thorough);
+  if (ratio >= kNearPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 4, bestErr, R, t, thorough);
   if (!(bestErr < Infinity)) {
     R.set([1, 0, 0, 0, 1, 0, 0, 0, 1]);
     t.fill(0);

@@ -6,8 +6,14 @@
  */
 import { tridiagonalQlEigenSym } from './eigen';
 
-/** Gauss-Newton iterations on the betas (OpenCV uses 5; more rescues the n = 4 case). */
+/** Gauss-Newton iterations on the betas (more than OpenCV's 5 rescues the n = 4 case). */
 export const kGaussNewtonIters = 10;
+/**
+ * OpenCV's count (epnp.cpp), where a doubtful start is screened anyway (epnp.ts `thorough`). The betas'
+ * Gauss-Newton converges only linearly once the six distance equations disagree (noise), so most runs went
+ * to the cap of 10 without meeting their tolerance.
+ */
+export const kGaussNewtonItersQuick = 5;
 
 /** Index of the product `b_i b_j` (i <= j) in a row of L: (0,0) (0,1) (1,1) (0,2) (1,2) (2,2) (0,3) ... */
 export function betaProductIndex(i: number, j: number): number {

@@ -68,7 +68,7 @@ export function estimateRt(
   jacobiEigenSym(N, 4, sHornVal, sHornVec);
   // Top eigenvector (last column): q = (q0, qx, qy, qz), rotation of the world points onto the camera's.
   let q0 = sHornVec[3], qx = sHornVec[7], qy = sHornVec[11], qz = sHornVec[15];
-  const qn = 1 / Math.hypot(q0, qx, qy, qz);
+  const qn = 1 / Math.sqrt(q0 * q0 + qx * qx + qy * qy + qz * qz); // a unit eigenvector: no overflow to guard
   q0 *= qn; qx *= qn; qy *= qn; qz *= qn;
   R[0] = q0 * q0 + qx * qx - qy * qy - qz * qz;
   R[1] = 2 * (qx * qy - q0 * qz);

@@ -95,6 +95,16 @@ export function norm3(a: Vec): number {
   return Math.hypot(a[0], a[1], a[2]);
 }
 
+/**
+ * sqrt(a^2 + b^2) without overflow or underflow, as Math.hypot, which V8 runs about six times slower than
+ * the plain square root: that form is used whenever its sum of squares is safely within range.
+ */
+export function hypot2(a: number, b: number): number {
+  const s = a * a + b * b;
+  return s > 1e-290 && s < 1e290 ? Math.sqrt(s) : Math.hypot(a, b);
+}
+
+
 /** true when every one of the first `len` entries from `off` is finite. */
 export function allFinite(a: Vec, off = 0, len = a.length - off): boolean {
   for (let i = off; i < off + len; i++) if (!Number.isFinite(a[i])) return false;

@@ -124,6 +124,25 @@ export function lmNormalEquations(
   return cost;
 }
 
+const sD0 = new Float64Array(6);
+const sMinusG = new Float64Array(6);
+function sNegG(g: Float64Array): Float64Array {
+  for (let j = 0; j < 6; j++) sMinusG[j] = -g[j];
+  return sMinusG;
+}
+
+/** The decrease of the quadratic model m(d) = |e|^2 + 2 g.d + d^T A d predicts for step d: -(2 g.d + d^T A d). */
+export function modelDecrease(A: Float64Array, g: Float64Array, d: Float64Array): number {
+  let gd = 0, dAd = 0;
+  for (let a = 0; a < 6; a++) {
+    gd += g[a] * d[a];
+    let r = 0;
+    for (let b = 0; b < 6; b++) r += A[6 * a + b] * d[b];
+    dAd += d[a] * r;
+  }
+  return -(2 * gd + dAd);
+}
+
 const sA = new Float64Array(36);
 const sG = new Float64Array(6);
 const sM = new Float64Array(36);
@@ -172,6 +191,12 @@ export function lmRefine(out: LmResult, problem: LmProblem, R0: Vec, tn0: Vec, o
       lambda *= 10;
       if (lambda > kLambdaMax) break;
       continue;
+    }
+    // No step the cost can tell apart is left: the Gauss-Newton model's decrease is below costTol of the
+    // cost (checked undamped, since damping alone also shrinks the model's decrease).
+    if (modelDecrease(sA, sG, sDelta) <= costTol * cost && cholSolve6(sD0, sA, sNegG(sG)) && modelDecrease(sA, sG, sD0) <= costTol * cost) {
+      converged = true;
+      break;
     }
     const stepNorm = Math.hypot(sDelta[0], sDelta[1], sDelta[2], sDelta[3], sDelta[4], sDelta[5]);
     const small = stepNorm < stepTol * (1 + Math.hypot(sTn[0], sTn[1], sTn[2]));

@@ -194,8 +194,8 @@ export function solvePnpBatch(inp: PnpBatchInput): PnpBatchOutput {
         }
       }
       const points = effectivePoints(w, n);
-      const relinearise = points < kRelinMinPoints || points > kMultiStartMaxPoints;
-      const init = epnpInit(bXn.subarray(0, 3 * n), bM.subarray(0, 2 * n), w === null ? null : bW.subarray(0, n), n, relinearise);
+      const thorough = points < kRelinMinPoints || points > kMultiStartMaxPoints;
+      const init = epnpInit(bXn.subarray(0, 3 * n), bM.subarray(0, 2 * n), w === null ? null : bW.subarray(0, n), n, thorough);
       if (!(init.ok && allFinite(init.R, 0, 9) && allFinite(init.t, 0, 3))) {
         status[b] = PnpStatus.NotConverged; // no iterate yet: pose stays all-zero
         continue;

@@ -58,3 +58,66 @@ for (const [name, eigen] of [['jacobiEigenSym', jacobiEigenSym], ['tridiagonalQl
     expect(Math.abs(vectors[0 * 3 + 2])).toBe(1);
   });
 });
+
+describe('tridiagonalQlEigenSym, the smallest eigenvectors only (count < d, inverse iteration)', () => {
+  /** Largest entry of V_c V_c^T - W_c W_c^T over the first c columns: 0 when both span the same subspace. */
+  function projectorGap(V: Float64Array, W: Float64Array, d: number, c: number): number {
+    let gap = 0;
+    for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) {
+      let pv = 0, pw = 0;
+      for (let j = 0; j < c; j++) { pv += V[i * d + j] * V[k * d + j]; pw += W[i * d + j] * W[k * d + j]; }
+      gap = Math.max(gap, Math.abs(pv - pw));
+    }
+    return gap;
+  }
+
+  it('gives the eigenpairs of Jacobi on 400 constructed matrices, clusters of zero and 1e-9 eigenvalues included', () => {
+    const rng = makeRng(77);
+    let worstResidual = 0, worstOrth = 0, worstSpan = 0;
+    for (let t = 0; t < 400; t++) {
+      const d = [3, 9, 10, 12][t % 4];
+      const count = Math.min(d, 1 + ((t >> 2) % 4));
+      const tiny = (t >> 4) % 5; // that many eigenvalues at (or near) zero: the null space EPnP reads
+      const lam = Array.from({ length: d }, (_, k) => (k < tiny ? (t % 3 === 0 ? 0 : 1e-9 * rng()) : 10 ** (4 * rng() - 2)));
+      const A = constructed(d, lam, rng);
+      const values = new Float64Array(d), vectors = new Float64Array(d * d).fill(7);
+      tridiagonalQlEigenSym(A, d, values, vectors, count);
+      const jv = new Float64Array(d), jV = new Float64Array(d * d);
+      jacobiEigenSym(A, d, jv, jV);
+      const scale = Math.max(...lam, 1e-300);
+      for (let k = 0; k < d; k++) expect(Math.abs(values[k] - jv[k]), `t=${t} eigenvalue ${k}`).toBeLessThanOrEqual(1e-12 * scale);
+      for (let j = 0; j < count; j++) {
+        for (let i = 0; i < d; i++) {
+          let av = -values[j] * vectors[i * d + j];
+          for (let k = 0; k < d; k++) av += A[i * d + k] * vectors[k * d + j];
+          worstResidual = Math.max(worstResidual, Math.abs(av) / scale);
+        }
+        for (let q = 0; q <= j; q++) {
+          let dot = 0;
+          for (let i = 0; i < d; i++) dot += vectors[i * d + j] * vectors[i * d + q];
+          worstOrth = Math.max(worstOrth, Math.abs(dot - (q === j ? 1 : 0)));
+        }
+      }
+      for (let i = 0; i < d; i++) for (let j = count; j < d; j++) expect(vectors[i * d + j], 'columns past count untouched').toBe(7);
+      // Where a gap separates the first `count` from the rest, both give the same subspace.
+      if (count < d && jv[count] - jv[count - 1] > 1e-3 * scale) worstSpan = Math.max(worstSpan, projectorGap(vectors, jV, d, count));
+    }
+    console.log(`[eigen] smallest vectors by inverse iteration: residual ${worstResidual.toExponential(1)} |A|, orthonormality ${worstOrth.toExponential(1)}, subspace vs Jacobi ${worstSpan.toExponential(1)}`);
+    expect(worstResidual).toBeLessThan(1e-13);
+    expect(worstOrth).toBeLessThan(1e-11);
+    expect(worstSpan).toBeLessThan(1e-9);
+  });
+
+  it('gives unit vectors for the zero matrix and sees repeated eigenvalues as orthonormal vectors', () => {
+    const values = new Float64Array(3), vectors = new Float64Array(9);
+    tridiagonalQlEigenSym(new Float64Array(9), 3, values, vectors, 2);
+    expect(Array.from(values)).toEqual([0, 0, 0]);
+    expect(Array.from(vectors)).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 0]);
+    tridiagonalQlEigenSym([3, 0, 0, 0, 1, 0, 0, 0, 1], 3, values, vectors, 2);
+    expect(Array.from(values)).toEqual([1, 1, 3]);
+    // Both vectors lie in the plane of e_2, e_3 and are orthonormal.
+    for (const j of [0, 1]) expect(vectors[0 * 3 + j], `vector ${j} has no e_1 part`).toBeCloseTo(0, 14);
+    expect(vectors[3] * vectors[4] + vectors[6] * vectors[7], 'orthogonal').toBeCloseTo(0, 14);
+    expect(vectors[3] ** 2 + vectors[6] ** 2, 'unit').toBeCloseTo(1, 14);
+  });
+});
