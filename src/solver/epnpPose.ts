@@ -5,7 +5,7 @@
  */
 import { betaProductIndex } from './epnpBetas';
 import type { EpnpMoments } from './epnpControlPoints';
-import { jacobiEigenSym } from './eigen';
+import { tridiagonalQlEigenSym } from './eigen';
 
 /** Reprojection penalty for a point at or behind the camera, in squared normalised units. */
 export const kBehindPenalty = 1;
@@ -65,7 +65,8 @@ export function estimateRt(
   N[4] = N[1];            N[5] = sxx - syy - szz; N[6] = sxy + syx;        N[7] = szx + sxz;
   N[8] = N[2];            N[9] = N[6];            N[10] = -sxx + syy - szz; N[11] = syz + szy;
   N[12] = N[3];           N[13] = N[7];           N[14] = N[11];           N[15] = -sxx - syy + szz;
-  jacobiEigenSym(N, 4, sHornVal, sHornVec);
+  // QL, as for M^T M (eigen.ts): absolute accuracy suffices for the top vector, at two thirds of Jacobi's time.
+  tridiagonalQlEigenSym(N, 4, sHornVal, sHornVec);
   // Top eigenvector (last column): q = (q0, qx, qy, qz), rotation of the world points onto the camera's.
   let q0 = sHornVec[3], qx = sHornVec[7], qy = sHornVec[11], qz = sHornVec[15];
   const qn = 1 / Math.sqrt(q0 * q0 + qx * qx + qy * qy + qz * qz); // a unit eigenvector: no overflow to guard

@@ -8,7 +8,7 @@
  * Normal equations (J^T J + lambda diag(J^T J)) delta = -J^T e by cholSolve6, lambda 1e-3, x10 on a rejected
  * step, /10 on an accepted one (Marquardt 1963; Nocedal & Wright 10.3).
  */
-import { cholSolve6, mat3Apply, type Vec } from './linalg';
+import { cholSolve6, type Vec } from './linalg';
 import { so3LeftUpdate } from './so3';
 
 export interface LmOptions {
@@ -70,8 +70,6 @@ export function lmCost(K: Vec, R: Vec, tn: Vec, xn: Vec, pts2d: Vec, w: Vec | nu
   return cost;
 }
 
-const sJ = new Float64Array(6);
-const sY = new Float64Array(3);
 
 /**
  * Gauss-Newton normal equations at (R, tn): A [36] = J^T J, g [6] = J^T e (overwritten). Returns the
@@ -89,38 +87,49 @@ export function lmNormalEquations(
   n: number,
   fbar: number,
 ): number {
-  A.fill(0);
-  g.fill(0);
+  // The 21 entries of the symmetric J^T J and the 6 of J^T e in scalars: the loops over a row array that
+  // this replaces were most of the forward's LM time (V8 keeps scalars in registers, not typed arrays).
+  let a00 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a22 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+  let a40 = 0, a41 = 0, a42 = 0, a43 = 0, a44 = 0, a50 = 0, a51 = 0, a52 = 0, a53 = 0, a54 = 0, a55 = 0;
+  let g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0;
   let cost = 0;
   const inv = 1 / fbar;
+  const r0 = R[0], r1 = R[1], r2 = R[2], r3 = R[3], r4 = R[4], r5 = R[5], r6 = R[6], r7 = R[7], r8 = R[8];
+  const k0 = K[0], k1 = K[1], k2 = K[2], k3 = K[3], k4 = K[4], k5 = K[5], k6 = K[6], k7 = K[7], k8 = K[8];
   for (let i = 0; i < n; i++) {
     const wi = w === null ? 1 : w[i];
     if (!(wi > 0)) continue;
     const sw = Math.sqrt(wi) * inv;
-    const Y = mat3Apply(sY, R, xn, 3 * i);
-    const y0 = Y[0], y1 = Y[1], y2 = Y[2];
+    const X0 = xn[3 * i], X1 = xn[3 * i + 1], X2 = xn[3 * i + 2];
+    const y0 = r0 * X0 + r1 * X1 + r2 * X2, y1 = r3 * X0 + r4 * X1 + r5 * X2, y2 = r6 * X0 + r7 * X1 + r8 * X2;
     const x = y0 + tn[0], y = y1 + tn[1], z = y2 + tn[2];
-    const ic3 = 1 / (K[6] * x + K[7] * y + K[8] * z);
+    const ic3 = 1 / (k6 * x + k7 * y + k8 * z);
     for (let k = 0; k < 2; k++) {
-      const pik = (K[3 * k] * x + K[3 * k + 1] * y + K[3 * k + 2] * z) * ic3;
-      // p_k = (Kk - pi_k K2) / c3, scaled by sqrt(w)/fbar.
-      const p0 = (K[3 * k] - pik * K[6]) * ic3 * sw;
-      const p1 = (K[3 * k + 1] - pik * K[7]) * ic3 * sw;
-      const p2 = (K[3 * k + 2] - pik * K[8]) * ic3 * sw;
-      // Row of J: [(Y x p)^T, p^T].
-      sJ[0] = y1 * p2 - y2 * p1;
-      sJ[1] = y2 * p0 - y0 * p2;
-      sJ[2] = y0 * p1 - y1 * p0;
-      sJ[3] = p0; sJ[4] = p1; sJ[5] = p2;
+      const ka = k === 0 ? k0 : k3, kb = k === 0 ? k1 : k4, kc = k === 0 ? k2 : k5;
+      const pik = (ka * x + kb * y + kc * z) * ic3;
+      // p_k = (Kk - pi_k K2) / c3, scaled by sqrt(w)/fbar; the row of J is [(Y x p)^T, p^T].
+      const p0 = (ka - pik * k6) * ic3 * sw;
+      const p1 = (kb - pik * k7) * ic3 * sw;
+      const p2 = (kc - pik * k8) * ic3 * sw;
+      const j0 = y1 * p2 - y2 * p1, j1 = y2 * p0 - y0 * p2, j2 = y0 * p1 - y1 * p0;
       const e = (pik - pts2d[2 * i + k]) * sw;
       cost += e * e;
-      for (let a = 0; a < 6; a++) {
-        g[a] += sJ[a] * e;
-        for (let b = 0; b <= a; b++) A[6 * a + b] += sJ[a] * sJ[b];
-      }
+      g0 += j0 * e; g1 += j1 * e; g2 += j2 * e; g3 += p0 * e; g4 += p1 * e; g5 += p2 * e;
+      a00 += j0 * j0;
+      a10 += j1 * j0; a11 += j1 * j1;
+      a20 += j2 * j0; a21 += j2 * j1; a22 += j2 * j2;
+      a30 += p0 * j0; a31 += p0 * j1; a32 += p0 * j2; a33 += p0 * p0;
+      a40 += p1 * j0; a41 += p1 * j1; a42 += p1 * j2; a43 += p1 * p0; a44 += p1 * p1;
+      a50 += p2 * j0; a51 += p2 * j1; a52 += p2 * j2; a53 += p2 * p0; a54 += p2 * p1; a55 += p2 * p2;
     }
   }
-  for (let a = 0; a < 6; a++) for (let b = 0; b < a; b++) A[6 * b + a] = A[6 * a + b];
+  A[0] = a00; A[1] = a10; A[2] = a20; A[3] = a30; A[4] = a40; A[5] = a50;
+  A[6] = a10; A[7] = a11; A[8] = a21; A[9] = a31; A[10] = a41; A[11] = a51;
+  A[12] = a20; A[13] = a21; A[14] = a22; A[15] = a32; A[16] = a42; A[17] = a52;
+  A[18] = a30; A[19] = a31; A[20] = a32; A[21] = a33; A[22] = a43; A[23] = a53;
+  A[24] = a40; A[25] = a41; A[26] = a42; A[27] = a43; A[28] = a44; A[29] = a54;
+  A[30] = a50; A[31] = a51; A[32] = a52; A[33] = a53; A[34] = a54; A[35] = a55;
+  g[0] = g0; g[1] = g1; g[2] = g2; g[3] = g3; g[4] = g4; g[5] = g5;
   return cost;
 }
 
