@@ -97,28 +97,18 @@ let sQ = new Float64Array(144);
 let sDiag = new Float64Array(12);
 let sOff = new Float64Array(12);
 let sP = new Float64Array(12);
-/** Scratch of the inverse iteration: the Householder scales, T, the factored (T - mu I), the iterate. */
+/**
+ * Scratch for count < d: the Householder scales, QL's rotations in the order applied (the lower index
+ * and its cosine and sine), the eigenvalues' order.
+ */
 let sH = new Float64Array(12);
-let sTDiag = new Float64Array(12);
-let sTOff = new Float64Array(12);
-let sLuD = new Float64Array(12);
-let sLuU = new Float64Array(12);
-let sLuU2 = new Float64Array(12);
-let sLuL = new Float64Array(12);
-let sLuPiv = new Uint8Array(12);
-let sX = new Float64Array(12);
+let sRotI = new Int32Array(512);
+let sRotC = new Float64Array(512);
+let sRotS = new Float64Array(512);
+let sOrder = new Int32Array(12);
 
 /** Implicit QL sweeps allowed per eigenvalue before tridiagonalQlEigenSym gives up (returns -1). */
 export const kQlMaxIterations = 30;
-/**
- * Inverse iterations per eigenvector. From an eigenvalue exact to eps |T| one solve gives the vector,
- * except within a cluster, where the second restores orthogonality: on 2,000 constructed matrices (d 3 to
- * 12, up to four zero or 1e-9 eigenvalues) one left 6e-4 of orthonormality error, two 2e-13 (three no better).
- */
-export const kInverseIterations = 2;
-/** Eigenvalues closer than this times |T|_1 form a cluster whose vectors are orthogonalised (LAPACK dstein's ORTOL). */
-const kClusterTol = 1e-3;
-
 /**
  * The same contract as jacobiEigenSym, by Householder tridiagonalisation then implicit QL with Wilkinson
  * shifts (Golub & Van Loan, Matrix Computations, 8.3.1 and 8.3.3; the QL form of Wilkinson & Reinsch's
@@ -128,11 +118,10 @@ const kClusterTol = 1e-3;
  * resolves whenever the gap above them is above eps |A| (the null space is otherwise not determined).
  *
  * count < d: only the `count` smallest eigenvectors are computed (columns 0..count-1 of `vectors`; the
- * other columns are left as they were), the way LAPACK's dstebz/dstein pair does it: QL without vectors for
- * the eigenvalues, then inverse iteration on the tridiagonal matrix for each wanted one (vectors of a
- * cluster orthogonalised against each other, equal eigenvalues moved apart by eps |T|), taken back through
- * the Householder reflectors. EPnP needs 4 of 12 (3 of 9 when planar): half the operations of the full
- * decomposition.
+ * other columns are left as they were). The full decomposition carries every Householder reflector and QL
+ * rotation through all d columns; here the reflectors stay in A, QL records its rotations (G_1 ... G_m),
+ * and each wanted column e_p of G_1 ... G_m is formed by applying them from the last, then taken back
+ * through the reflectors: the same products, for 4 of EPnP's 12 columns (3 of 9 when planar).
  * Returns the number of QL iterations run, or -1 when an eigenvalue did not converge (non-finite input; the
  * outputs are then written as they stand).
  */
@@ -150,8 +139,8 @@ export function tridiagonalQlEigenSym(
     sP = new Float64Array(d);
   }
   if (sH.length < d) {
-    sH = new Float64Array(d); sTDiag = new Float64Array(d); sTOff = new Float64Array(d); sLuD = new Float64Array(d); sLuU = new Float64Array(d); sLuU2 = new Float64Array(d);
-    sLuL = new Float64Array(d); sLuPiv = new Uint8Array(d); sX = new Float64Array(d);
+    sH = new Float64Array(d);
+    sOrder = new Int32Array(d);
   }
   const all = count >= d;
   const A = sM.length < d * d ? (sM = new Float64Array(d * d)) : sM;
@@ -211,17 +200,10 @@ export function tridiagonalQlEigenSym(
   for (let i = 0; i < d; i++) diag[i] = A[i * d + i];
   if (d >= 2) off[d - 2] = A[(d - 1) * d + d - 2];
   off[d - 1] = 0;
-  // The tridiagonal T (diag, off: off[i] joins i and i + 1), kept for the inverse iteration, and |T|_1.
-  let tNorm = 0;
-  if (!all) {
-    for (let i = 0; i < d; i++) {
-      sTDiag[i] = diag[i];
-      sTOff[i] = off[i];
-      tNorm = Math.max(tNorm, Math.abs(diag[i]) + Math.abs(off[i]) + (i > 0 ? Math.abs(off[i - 1]) : 0));
-    }
-  }
-  // Implicit QL on the tridiagonal, rotations accumulated into Q (all vectors only).
+  // Implicit QL on the tridiagonal (diag, off: off[i] joins i and i + 1), rotations accumulated into Q
+  // (all vectors) or recorded (some).
   let iterations = 0;
+  let rotations = 0;
   let failed = false;
   for (let l = 0; l < d; l++) {
     for (let iter = 0; ; iter++) {
@@ -260,7 +242,14 @@ export function tridiagonalQlEigenSym(
         shift = s * r;
         diag[i + 1] = g + shift;
         g = c * r - b;
-        if (!all) continue;
+        if (!all) {
+          if (rotations === sRotI.length) growRotations();
+          sRotI[rotations] = i;
+          sRotC[rotations] = c;
+          sRotS[rotations] = s;
+          rotations++;
+          continue;
+        }
         for (let k = 0; k < d; k++) {
           const qk1 = Q[k * d + i + 1], qk = Q[k * d + i];
           Q[k * d + i + 1] = s * qk + c * qk1;
@@ -277,112 +266,46 @@ export function tridiagonalQlEigenSym(
     sortEigenpairs(diag, Q, d, values, vectors);
     return failed ? -1 : iterations;
   }
-  diag.subarray(0, d).sort();
-  for (let i = 0; i < d; i++) values[i] = diag[i];
-  inverseIteration(A, d, Math.min(count, d), values, vectors, tNorm);
-  return failed ? -1 : iterations;
-}
-
-/**
- * The `count` smallest eigenvectors of the tridiagonal T (sTDiag, sTOff) by inverse iteration with the
- * eigenvalues `values` (ascending), then through the Householder reflectors stored below A's diagonal
- * (scales in sH) into vectors' columns.
- */
-function inverseIteration(A: Float64Array, d: number, count: number, values: Float64Array, vectors: Float64Array, tNorm: number): void {
-  if (!(tNorm > 0)) {
-    // T = 0 (and so A = 0): every vector is an eigenvector; the unit vectors, as the full decomposition gives.
-    for (let j = 0; j < count; j++) for (let i = 0; i < d; i++) vectors[i * d + j] = i === j ? 1 : 0;
-    return;
+  // The count smallest eigenvalues' columns (a selection sort of their indices, as sortEigenpairs orders them).
+  for (let i = 0; i < d; i++) sOrder[i] = i;
+  for (let j = 0; j < d; j++) {
+    let best = j;
+    for (let k = j + 1; k < d; k++) if (diag[sOrder[k]] < diag[sOrder[best]]) best = k;
+    const t = sOrder[j];
+    sOrder[j] = sOrder[best];
+    sOrder[best] = t;
+    values[j] = diag[sOrder[j]];
   }
-  const eps = Number.EPSILON * tNorm;
-  const x = sX;
-  let prevMu = -Infinity;
-  for (let j = 0; j < count; j++) {
-    // Equal eigenvalues would give the same solve: move each at least eps |T| above the previous one.
-    const mu = Math.max(values[j], prevMu + eps);
-    prevMu = mu;
-    factorShifted(d, mu, eps);
-    // A fixed start of its own for each vector, with no special direction (as LAPACK's random ones): within a
-    // cluster of equal eigenvalues each solve then brings out another combination of the cluster's vectors.
-    for (let i = 0; i < d; i++) x[i] = Math.sin(1 + 7.1 * i + 3.3 * j);
-    for (let it = 0; it < kInverseIterations; it++) {
-      solveShifted(x, d);
-      // Orthogonal to the vectors already found in the same cluster (still in the tridiagonal's frame).
-      for (let q = 0; q < j; q++) {
-        if (!(values[j] - values[q] <= kClusterTol * tNorm)) continue;
-        let dot = 0;
-        for (let i = 0; i < d; i++) dot += x[i] * vectors[i * d + q];
-        for (let i = 0; i < d; i++) x[i] -= dot * vectors[i * d + q];
-      }
-      let nrm = 0;
-      for (let i = 0; i < d; i++) nrm += x[i] * x[i];
-      nrm = Math.sqrt(nrm);
-      for (let i = 0; i < d; i++) x[i] = nrm > 0 ? x[i] / nrm : 0;
+  const x = sP; // free again: a column being formed
+  for (let j = 0; j < Math.min(count, d); j++) {
+    // Column p of G_1 ... G_m: e_p, then G_m, ..., G_1 (each on components i, i + 1 as QL applied it to columns).
+    x.fill(0, 0, d);
+    x[sOrder[j]] = 1;
+    for (let q = rotations - 1; q >= 0; q--) {
+      const i = sRotI[q], c = sRotC[q], sn = sRotS[q];
+      const xi = x[i], xi1 = x[i + 1];
+      x[i] = c * xi + sn * xi1;
+      x[i + 1] = c * xi1 - sn * xi;
     }
-    for (let i = 0; i < d; i++) vectors[i * d + j] = x[i];
-  }
-  // Back through the reflectors: Q y = H_0 (H_1 (... H_(d-3) y)), H_k = I - v v^T / h, v below A[k+1, k].
-  for (let j = 0; j < count; j++) {
+    // Then H_0 ... H_(d-3) (H_k = I - v v^T / h, v below A[k + 1, k]), the last first.
     for (let k = d - 3; k >= 0; k--) {
       const h = sH[k];
       if (!(h > 0)) continue;
-      let s = 0;
-      for (let i = k + 1; i < d; i++) s += A[i * d + k] * vectors[i * d + j];
-      s /= h;
-      for (let i = k + 1; i < d; i++) vectors[i * d + j] -= s * A[i * d + k];
+      let dot = 0;
+      for (let i = k + 1; i < d; i++) dot += A[i * d + k] * x[i];
+      dot /= h;
+      for (let i = k + 1; i < d; i++) x[i] -= dot * A[i * d + k];
     }
+    for (let i = 0; i < d; i++) vectors[i * d + j] = x[i];
   }
-}
-/**
- * LU with partial pivoting of T - mu I (T in sTDiag, sTOff) into sLuD (U's diagonal), sLuU, sLuU2 (its two
- * upper diagonals), sLuL (multipliers) and sLuPiv (row i and i + 1 swapped), as LAPACK's dgttrf. A pivot
- * below eps (the matrix is singular to working precision, as it is at an eigenvalue) is replaced by eps.
- */
-function factorShifted(d: number, mu: number, eps: number): void {
-  for (let i = 0; i < d; i++) {
-    sLuD[i] = sTDiag[i] - mu;
-    sLuU[i] = sTOff[i];
-    sLuL[i] = sTOff[i];
-    sLuU2[i] = 0;
-    sLuPiv[i] = 0;
-  }
-  for (let i = 0; i < d - 1; i++) {
-    if (Math.abs(sLuD[i]) >= Math.abs(sLuL[i])) {
-      if (Math.abs(sLuD[i]) < eps) sLuD[i] = eps;
-      const f = sLuL[i] / sLuD[i];
-      sLuL[i] = f;
-      sLuD[i + 1] -= f * sLuU[i];
-    } else {
-      const f = sLuD[i] / sLuL[i];
-      sLuD[i] = sLuL[i];
-      sLuL[i] = f;
-      const u = sLuU[i];
-      sLuU[i] = sLuD[i + 1];
-      sLuD[i + 1] = u - f * sLuD[i + 1];
-      if (i < d - 2) {
-        sLuU2[i] = sLuU[i + 1];
-        sLuU[i + 1] = -f * sLuU[i + 1];
-      }
-      sLuPiv[i] = 1;
-    }
-  }
-  if (Math.abs(sLuD[d - 1]) < eps) sLuD[d - 1] = eps;
+  return failed ? -1 : iterations;
 }
 
-/** x <- (T - mu I)^-1 x with the factors of factorShifted (LAPACK's dgtts2). */
-function solveShifted(x: Float64Array, d: number): void {
-  for (let i = 0; i < d - 1; i++) {
-    if (sLuPiv[i] === 0) {
-      x[i + 1] -= sLuL[i] * x[i];
-    } else {
-      const t = x[i];
-      x[i] = x[i + 1];
-      x[i + 1] = t - sLuL[i] * x[i];
-    }
-  }
-  x[d - 1] /= sLuD[d - 1];
-  if (d >= 2) x[d - 2] = (x[d - 2] - sLuU[d - 2] * x[d - 1]) / sLuD[d - 2];
-  for (let i = d - 3; i >= 0; i--) x[i] = (x[i] - sLuU[i] * x[i + 1] - sLuU2[i] * x[i + 2]) / sLuD[i];
+function growRotations(): void {
+  const n = 2 * sRotI.length;
+  const i = new Int32Array(n), c = new Float64Array(n), sn = new Float64Array(n);
+  i.set(sRotI); c.set(sRotC); sn.set(sRotS);
+  sRotI = i; sRotC = c; sRotS = sn;
 }
 
 /**
