@@ -330,3 +330,86 @@ function sortEigenpairs(diag: Float64Array, V: Float64Array, d: number, values: 
   for (let i = 0; i < d; i++) values[i] = diag[i];
   for (let i = 0; i < d * d; i++) vectors[i] = V[i];
 }
+
+/**
+ * The eigenvector of the largest eigenvalue of a symmetric 4x4 `a` [16] row-major into q [4] (unit), as
+ * Horn's quaternion method needs it, by the QCP route (Theobald, Acta Cryst. A 2005; Liu, Agrafiotis &
+ * Theobald, J. Comput. Chem. 2010): Newton on the characteristic polynomial from above its largest root
+ * (||a||_F bounds every eigenvalue, and from above a real-rooted polynomial's largest root Newton descends
+ * monotonically), then the column of adj(a - lambda I) of largest norm. Returns false, q untouched, where
+ * that column is not well above rounding (the largest eigenvalue is double or the matrix is zero); the
+ * caller then needs a full decomposition. About a sixth of tridiagonalQlEigenSym's time at d = 4.
+ */
+export function topEigenvector4(a: ArrayLike<number>, q: Float64Array): boolean {
+  const a00 = a[0], a01 = a[1], a02 = a[2], a03 = a[3], a11 = a[5], a12 = a[6], a13 = a[7], a22 = a[10], a23 = a[11], a33 = a[15];
+  // Shifted by the mean of the diagonal, so that the polynomial has no cubic term.
+  const m = 0.25 * (a00 + a11 + a22 + a33);
+  const b00 = a00 - m, b11 = a11 - m, b22 = a22 - m, b33 = a33 - m;
+  const off2 = a01 * a01 + a02 * a02 + a03 * a03 + a12 * a12 + a13 * a13 + a23 * a23;
+  const fro2 = b00 * b00 + b11 * b11 + b22 * b22 + b33 * b33 + 2 * off2;
+  if (!(fro2 > 0) || !Number.isFinite(fro2)) return false;
+  // det(B - x I) = x^4 + c2 x^2 + c1 x + c0: c2 = -tr(B^2)/2, c1 = -tr(B^3)/3, c0 = det B.
+  const c2 = -0.5 * fro2;
+  // tr(B^3) = sum_ij (B^2)_ij B_ji with B symmetric: sum over i of B_i . (B B_i).
+  const B = sB4;
+  B[0] = b00; B[1] = a01; B[2] = a02; B[3] = a03; B[4] = a01; B[5] = b11; B[6] = a12; B[7] = a13;
+  B[8] = a02; B[9] = a12; B[10] = b22; B[11] = a23; B[12] = a03; B[13] = a13; B[14] = a23; B[15] = b33;
+  let tr3 = 0;
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) {
+    let bij2 = 0;
+    for (let k = 0; k < 4; k++) bij2 += B[4 * i + k] * B[4 * k + j];
+    tr3 += bij2 * B[4 * j + i];
+  }
+  const c1 = -tr3 / 3;
+  const c0 = det4(B);
+  let x = Math.sqrt(fro2);
+  for (let it = 0; it < 60; it++) {
+    const x2 = x * x;
+    const p = (x2 + c2) * x2 + c1 * x + c0;
+    const dp = (4 * x2 + 2 * c2) * x + c1;
+    if (!(dp > 0)) break;
+    const step = p / dp;
+    x -= step;
+    if (!(Math.abs(step) > 1e-16 * Math.abs(x))) break;
+  }
+  // adj(C), C = B - x I: column j is the cofactors of row j; any non-zero column is the eigenvector.
+  for (let i = 0; i < 4; i++) B[5 * i] -= x;
+  let best = -1, bestNorm = 0;
+  const adj = sAdj4;
+  for (let j = 0; j < 4; j++) {
+    let nrm = 0;
+    for (let i = 0; i < 4; i++) {
+      const c = cofactor4(B, j, i);
+      adj[4 * j + i] = c;
+      nrm += c * c;
+    }
+    if (nrm > bestNorm) { bestNorm = nrm; best = j; }
+  }
+  // |adj| ~ product of the three gaps to the other eigenvalues: compare it with fro^3.
+  if (best < 0 || !(bestNorm > 1e-16 * fro2 * fro2 * fro2)) return false;
+  const inv = 1 / Math.sqrt(bestNorm);
+  for (let i = 0; i < 4; i++) q[i] = adj[4 * best + i] * inv;
+  return true;
+}
+
+const sB4 = new Float64Array(16);
+const sAdj4 = new Float64Array(16);
+
+/** Determinant of a 4x4 [16] row-major. */
+function det4(m: ArrayLike<number>): number {
+  const s0 = m[0] * m[5] - m[1] * m[4], s1 = m[0] * m[6] - m[2] * m[4], s2 = m[0] * m[7] - m[3] * m[4];
+  const s3 = m[1] * m[6] - m[2] * m[5], s4 = m[1] * m[7] - m[3] * m[5], s5 = m[2] * m[7] - m[3] * m[6];
+  const c5 = m[10] * m[15] - m[11] * m[14], c4 = m[9] * m[15] - m[11] * m[13], c3 = m[9] * m[14] - m[10] * m[13];
+  const c2 = m[8] * m[15] - m[11] * m[12], c1 = m[8] * m[14] - m[10] * m[12], c0 = m[8] * m[13] - m[9] * m[12];
+  return s0 * c5 - s1 * c4 + s2 * c3 + s3 * c2 - s4 * c1 + s5 * c0;
+}
+
+/** Cofactor (r, c) of a 4x4 [16] row-major: (-1)^(r+c) times the 3x3 minor without row r and column c. */
+function cofactor4(m: ArrayLike<number>, r: number, c: number): number {
+  const r0 = r === 0 ? 1 : 0, r1 = r <= 1 ? 2 : 1, r2 = r <= 2 ? 3 : 2;
+  const k0 = c === 0 ? 1 : 0, k1 = c <= 1 ? 2 : 1, k2 = c <= 2 ? 3 : 2;
+  const minor = m[4 * r0 + k0] * (m[4 * r1 + k1] * m[4 * r2 + k2] - m[4 * r1 + k2] * m[4 * r2 + k1])
+    - m[4 * r0 + k1] * (m[4 * r1 + k0] * m[4 * r2 + k2] - m[4 * r1 + k2] * m[4 * r2 + k0])
+    + m[4 * r0 + k2] * (m[4 * r1 + k0] * m[4 * r2 + k1] - m[4 * r1 + k1] * m[4 * r2 + k0]);
+  return (r + c) % 2 === 0 ? minor : -minor;
+}

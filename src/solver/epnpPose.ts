@@ -5,7 +5,7 @@
  */
 import { betaProductIndex } from './epnpBetas';
 import type { EpnpMoments } from './epnpControlPoints';
-import { tridiagonalQlEigenSym } from './eigen';
+import { topEigenvector4, tridiagonalQlEigenSym } from './eigen';
 
 /** Reprojection penalty for a point at or behind the camera, in squared normalised units. */
 export const kBehindPenalty = 1;
@@ -14,6 +14,7 @@ export const kBehindPenalty = 1;
 const sHorn = new Float64Array(16);
 const sHornVal = new Float64Array(4);
 const sHornVec = new Float64Array(16);
+const sHornQ = new Float64Array(4);
 
 /** Camera control points ccs [nc*3] = sum_k betas_k v_k (v_k column k of vecs [d*d], d = 3nc). */
 export function computeCcs(vecs: ArrayLike<number>, nc: number, betas: ArrayLike<number>, ccs: Float64Array): Float64Array {
@@ -65,10 +66,14 @@ export function estimateRt(
   N[4] = N[1];            N[5] = sxx - syy - szz; N[6] = sxy + syx;        N[7] = szx + sxz;
   N[8] = N[2];            N[9] = N[6];            N[10] = -sxx + syy - szz; N[11] = syz + szy;
   N[12] = N[3];           N[13] = N[7];           N[14] = N[11];           N[15] = -sxx - syy + szz;
-  // QL, as for M^T M (eigen.ts): absolute accuracy suffices for the top vector, at two thirds of Jacobi's time.
-  tridiagonalQlEigenSym(N, 4, sHornVal, sHornVec);
-  // Top eigenvector (last column): q = (q0, qx, qy, qz), rotation of the world points onto the camera's.
-  let q0 = sHornVec[3], qx = sHornVec[7], qy = sHornVec[11], qz = sHornVec[15];
+  // Top eigenvector: q = (q0, qx, qy, qz), rotation of the world points onto the camera's. By QCP, else (a
+  // double top eigenvalue: the rotation is not determined) the last column of QL's decomposition.
+  const qv = sHornQ;
+  if (!topEigenvector4(N, qv)) {
+    tridiagonalQlEigenSym(N, 4, sHornVal, sHornVec);
+    qv[0] = sHornVec[3]; qv[1] = sHornVec[7]; qv[2] = sHornVec[11]; qv[3] = sHornVec[15];
+  }
+  let q0 = qv[0], qx = qv[1], qy = qv[2], qz = qv[3];
   const qn = 1 / Math.sqrt(q0 * q0 + qx * qx + qy * qy + qz * qz); // a unit eigenvector: no overflow to guard
   q0 *= qn; qx *= qn; qy *= qn; qz *= qn;
   R[0] = q0 * q0 + qx * qx - qy * qy - qz * qz;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jacobiEigenSym, tridiagonalQlEigenSym } from '../../src/solver/eigen';
+import { jacobiEigenSym, topEigenvector4, tridiagonalQlEigenSym } from '../../src/solver/eigen';
 import { makeRng } from '../helpers/epnpProblems';
 
 /** A = Q diag(lam) Q^T with Q a random orthogonal matrix (Gram-Schmidt of a random matrix). */
@@ -119,5 +119,36 @@ describe('tridiagonalQlEigenSym, the smallest eigenvectors only (count < d)', ()
     for (const j of [0, 1]) expect(vectors[0 * 3 + j], `vector ${j} has no e_1 part`).toBeCloseTo(0, 14);
     expect(vectors[3] * vectors[4] + vectors[6] * vectors[7], 'orthogonal').toBeCloseTo(0, 14);
     expect(vectors[3] ** 2 + vectors[6] ** 2, 'unit').toBeCloseTo(1, 14);
+  });
+});
+
+describe('topEigenvector4 (QCP: Newton on the characteristic polynomial, an adjugate column)', () => {
+  it('gives Jacobi\'s top eigenvector on 500 constructed 4x4 matrices, eigenvalues of either sign and any scale', () => {
+    const rng = makeRng(404);
+    let worst = 0;
+    for (let t = 0; t < 500; t++) {
+      const scale = 10 ** (6 * rng() - 3);
+      const lam = Array.from({ length: 4 }, () => (rng() - 0.5) * scale);
+      const A = constructed(4, lam, rng);
+      const q = new Float64Array(4);
+      expect(topEigenvector4(A, q), `t=${t}: a simple top eigenvalue is found`).toBe(true);
+      const jv = new Float64Array(4), jV = new Float64Array(16);
+      jacobiEigenSym(A, 4, jv, jV);
+      const sorted = [...lam].sort((a, b) => a - b);
+      const relGap = (sorted[3] - sorted[2]) / Math.max(...lam.map(Math.abs));
+      // The vector is determined to eps over the gap: compare |q . v| with 1 on that scale.
+      const dot = Math.abs(q[0] * jV[3] + q[1] * jV[7] + q[2] * jV[11] + q[3] * jV[15]);
+      worst = Math.max(worst, (1 - dot) * relGap * relGap);
+      expect(Math.hypot(...q), 'unit').toBeCloseTo(1, 14);
+    }
+    expect(worst).toBeLessThan(1e-14);
+  });
+
+  it('declines a double top eigenvalue and the zero matrix (the caller decomposes instead)', () => {
+    const q = Float64Array.of(9, 9, 9, 9);
+    expect(topEigenvector4([2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0, 0, 0, -1], q)).toBe(false);
+    expect(topEigenvector4(constructed(4, [3, 3, -1, 0.5], makeRng(5)), q)).toBe(false);
+    expect(topEigenvector4(new Float64Array(16), q)).toBe(false);
+    expect(Array.from(q), 'q untouched').toEqual([9, 9, 9, 9]);
   });
 });
