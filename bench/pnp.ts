@@ -56,6 +56,8 @@ interface Row {
 /** The bpnp op on the current tfjs backend: 'wgsl' on webgpu, 'op-cpu' on cpu (the float64 solver). */
 async function benchOp(p: Problems, gradPose: Float32Array, impl: 'wgsl' | 'op-cpu'): Promise<Row> {
   const { B, n } = p;
+  const want = impl === 'wgsl' ? 'webgpu' : 'cpu';
+  if (tf.getBackend() !== want) throw new Error(`bench:pnp: the ${impl} row needs tfjs's ${want} backend, and ${tf.getBackend()} is active`);
   const pts2d = tf.tensor3d(Float32Array.from(p.pts2d), [B, n, 2]);
   const pts3d = tf.tensor2d(Float32Array.from(p.pts3d), [n, 3]);
   const K = tf.tensor2d(Float32Array.from(p.K), [3, 3]);
@@ -136,16 +138,18 @@ async function main(argv: string[]): Promise<number> {
       const gradPose = Float64Array.from({ length: 6 * B }, (_, i) => Math.sin(i));
       const impls: (() => Promise<Row>)[] = [
         async () => {
-          await useNodeWebgpu();
-          return benchOp(p, Float32Array.from(gradPose), 'wgsl');
-        },
-        async () => {
           await tf.setBackend('cpu');
           return benchOp(p, Float32Array.from(gradPose), 'op-cpu');
         },
         () => benchFloat64(p, gradPose),
         () => benchOpenCv(cv, p),
         () => benchSqpnp(cv, p),
+        async () => {
+          // useNodeWebgpu starts the backend once; the cpu rows above switched away from it since.
+          await useNodeWebgpu();
+          await tf.setBackend('webgpu');
+          return benchOp(p, Float32Array.from(gradPose), 'wgsl');
+        },
       ];
       for (const run of impls) {
         const row = await run();
