@@ -34,10 +34,6 @@ export function upstreamToChart(out: Float64Array, gradPose: Vec, r: Vec, R: Vec
   return out;
 }
 
-const sJx = new Float64Array(18); // 3x6
-const sJ = new Float64Array(12); // 2x6
-const sM3 = new Float64Array(9);
-const sT = new Float64Array(18); // 3x6
 const sP = new Float64Array(3);
 const sY = new Float64Array(3);
 const sXc = new Float64Array(3);
@@ -49,55 +45,64 @@ const sDxc = new Float64Array(3);
  * Y = R Xn_i, Xc = Y + tn, rho = pi(K, Xc) - x_i (px), S(p, Y)_ab = (p_a Y_b + p_b Y_a)/2 - (p.Y) delta_ab
  * in the rotation block only (the second derivative of exp([xi_r]x) Y). xn [n,3], pts2d [n,2]; w the
  * point's weight (the caller skips w <= 0). Returns H.
+ * In scalars: row k of J is [Y x p_k, p_k]; with A = -[Y]x and M = sum_k rho_k Hpi_k (symmetric),
+ * Jx^T M Jx = [[A^T M A, A^T M], [M A, M]].
  */
 export function accumulateHessian(H: Float64Array, K: Vec, R: Vec, tn: Vec, xn: Vec, pts2d: Vec, i: number, w: number): Float64Array {
-  const Yv = mat3Apply(sY, R, xn, 3 * i);
-  const y0 = Yv[0], y1 = Yv[1], y2 = Yv[2];
+  const X0 = xn[3 * i], X1 = xn[3 * i + 1], X2 = xn[3 * i + 2];
+  const y0 = R[0] * X0 + R[1] * X1 + R[2] * X2, y1 = R[3] * X0 + R[4] * X1 + R[5] * X2, y2 = R[6] * X0 + R[7] * X1 + R[8] * X2;
   const xc0 = y0 + tn[0], xc1 = y1 + tn[1], xc2 = y2 + tn[2];
-  const ic3 = 1 / (K[6] * xc0 + K[7] * xc1 + K[8] * xc2);
-  // Jx = [-[Y]x | I].
-  sJx.fill(0);
-  sJx[1] = y2; sJx[2] = -y1; sJx[3] = 1;
-  sJx[6] = -y2; sJx[8] = y0; sJx[10] = 1;
-  sJx[12] = y1; sJx[13] = -y0; sJx[17] = 1;
-  sM3.fill(0);
+  const k6 = K[6], k7 = K[7], k8 = K[8];
+  const ic3 = 1 / (k6 * xc0 + k7 * xc1 + k8 * xc2);
+  let h00 = 0, h10 = 0, h11 = 0, h20 = 0, h21 = 0, h22 = 0, h30 = 0, h31 = 0, h32 = 0, h33 = 0;
+  let h40 = 0, h41 = 0, h42 = 0, h43 = 0, h44 = 0, h50 = 0, h51 = 0, h52 = 0, h53 = 0, h54 = 0, h55 = 0;
+  let m00 = 0, m01 = 0, m02 = 0, m11 = 0, m12 = 0, m22 = 0;
   let P0 = 0, P1 = 0, P2 = 0; // P = sum_k rho_k p_k = Dpi^T rho
   for (let k = 0; k < 2; k++) {
-    const pik = (K[3 * k] * xc0 + K[3 * k + 1] * xc1 + K[3 * k + 2] * xc2) * ic3;
+    const ka = K[3 * k], kb = K[3 * k + 1], kc = K[3 * k + 2];
+    const pik = (ka * xc0 + kb * xc1 + kc * xc2) * ic3;
     const rho = pik - pts2d[2 * i + k];
-    const p0 = (K[3 * k] - pik * K[6]) * ic3;
-    const p1 = (K[3 * k + 1] - pik * K[7]) * ic3;
-    const p2 = (K[3 * k + 2] - pik * K[8]) * ic3;
+    const p0 = (ka - pik * k6) * ic3;
+    const p1 = (kb - pik * k7) * ic3;
+    const p2 = (kc - pik * k8) * ic3;
     P0 += rho * p0; P1 += rho * p1; P2 += rho * p2;
-    for (let a = 0; a < 6; a++) sJ[6 * k + a] = p0 * sJx[a] + p1 * sJx[6 + a] + p2 * sJx[12 + a];
-    // sum_k rho_k Hpi_k, Hpi_k = -(K2 p^T + p K2^T) / c3.
-    sP[0] = p0; sP[1] = p1; sP[2] = p2;
-    const p = sP;
-    for (let a = 0; a < 3; a++) {
-      for (let b = 0; b < 3; b++) sM3[3 * a + b] -= rho * (K[6 + a] * p[b] + p[a] * K[6 + b]) * ic3;
-    }
+    const j0 = y1 * p2 - y2 * p1, j1 = y2 * p0 - y0 * p2, j2 = y0 * p1 - y1 * p0;
+    h00 += j0 * j0;
+    h10 += j1 * j0; h11 += j1 * j1;
+    h20 += j2 * j0; h21 += j2 * j1; h22 += j2 * j2;
+    h30 += p0 * j0; h31 += p0 * j1; h32 += p0 * j2; h33 += p0 * p0;
+    h40 += p1 * j0; h41 += p1 * j1; h42 += p1 * j2; h43 += p1 * p0; h44 += p1 * p1;
+    h50 += p2 * j0; h51 += p2 * j1; h52 += p2 * j2; h53 += p2 * p0; h54 += p2 * p1; h55 += p2 * p2;
+    // rho_k Hpi_k, Hpi_k = -(K2 p^T + p K2^T) / c3.
+    const f = rho * ic3;
+    m00 -= f * 2 * k6 * p0; m01 -= f * (k6 * p1 + p0 * k7); m02 -= f * (k6 * p2 + p0 * k8);
+    m11 -= f * 2 * k7 * p1; m12 -= f * (k7 * p2 + p1 * k8); m22 -= f * 2 * k8 * p2;
   }
-  // T = M Jx (3x6).
-  for (let a = 0; a < 3; a++) {
-    for (let b = 0; b < 6; b++) sT[6 * a + b] = sM3[3 * a] * sJx[b] + sM3[3 * a + 1] * sJx[6 + b] + sM3[3 * a + 2] * sJx[12 + b];
-  }
-  const w2 = 2 * w;
-  for (let a = 0; a < 6; a++) {
-    for (let b = 0; b < 6; b++) {
-      const gn = sJ[a] * sJ[b] + sJ[6 + a] * sJ[6 + b];
-      const second = sJx[a] * sT[b] + sJx[6 + a] * sT[6 + b] + sJx[12 + a] * sT[12 + b];
-      H[6 * a + b] += w2 * (gn + second);
-    }
-  }
-  // S(P, Y) in the rotation block.
-  const Pv = sP;
-  Pv[0] = P0; Pv[1] = P1; Pv[2] = P2;
+  // T = M A, A = -[Y]x = [[0, y2, -y1], [-y2, 0, y0], [y1, -y0, 0]].
+  const t00 = -m01 * y2 + m02 * y1, t01 = m00 * y2 - m02 * y0, t02 = -m00 * y1 + m01 * y0;
+  const t10 = -m11 * y2 + m12 * y1, t11 = m01 * y2 - m12 * y0, t12 = -m01 * y1 + m11 * y0;
+  const t20 = -m12 * y2 + m22 * y1, t21 = m02 * y2 - m22 * y0, t22 = -m02 * y1 + m12 * y0;
+  // A^T T (symmetric), plus S(P, Y) = (P Y^T + Y P^T) / 2 - (P.Y) I.
   const pdy = P0 * y0 + P1 * y1 + P2 * y2;
-  for (let a = 0; a < 3; a++) {
-    for (let b = 0; b < 3; b++) {
-      H[6 * a + b] += w2 * (0.5 * (Pv[a] * Yv[b] + Pv[b] * Yv[a]) - (a === b ? pdy : 0));
-    }
-  }
+  const r00 = -y2 * t10 + y1 * t20 + P0 * y0 - pdy;
+  const r10 = y2 * t00 - y0 * t20 + 0.5 * (P1 * y0 + P0 * y1);
+  const r11 = y2 * t01 - y0 * t21 + P1 * y1 - pdy;
+  const r20 = -y1 * t00 + y0 * t10 + 0.5 * (P2 * y0 + P0 * y2);
+  const r21 = -y1 * t01 + y0 * t11 + 0.5 * (P2 * y1 + P1 * y2);
+  const r22 = -y1 * t02 + y0 * t12 + P2 * y2 - pdy;
+  const w2 = 2 * w;
+  // Rows 0-2: rotation; rows 3-5: translation. Block (rotation a, translation b) = (A^T M)_ab = T_ba.
+  const e00 = w2 * (h00 + r00), e10 = w2 * (h10 + r10), e11 = w2 * (h11 + r11), e20 = w2 * (h20 + r20), e21 = w2 * (h21 + r21), e22 = w2 * (h22 + r22);
+  const e30 = w2 * (h30 + t00), e31 = w2 * (h31 + t01), e32 = w2 * (h32 + t02);
+  const e40 = w2 * (h40 + t10), e41 = w2 * (h41 + t11), e42 = w2 * (h42 + t12);
+  const e50 = w2 * (h50 + t20), e51 = w2 * (h51 + t21), e52 = w2 * (h52 + t22);
+  const e33 = w2 * (h33 + m00), e43 = w2 * (h43 + m01), e44 = w2 * (h44 + m11), e53 = w2 * (h53 + m02), e54 = w2 * (h54 + m12), e55 = w2 * (h55 + m22);
+  H[0] += e00; H[1] += e10; H[2] += e20; H[3] += e30; H[4] += e40; H[5] += e50;
+  H[6] += e10; H[7] += e11; H[8] += e21; H[9] += e31; H[10] += e41; H[11] += e51;
+  H[12] += e20; H[13] += e21; H[14] += e22; H[15] += e32; H[16] += e42; H[17] += e52;
+  H[18] += e30; H[19] += e31; H[20] += e32; H[21] += e33; H[22] += e43; H[23] += e53;
+  H[24] += e40; H[25] += e41; H[26] += e42; H[27] += e43; H[28] += e44; H[29] += e54;
+  H[30] += e50; H[31] += e51; H[32] += e52; H[33] += e53; H[34] += e54; H[35] += e55;
   return H;
 }
 
