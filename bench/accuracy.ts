@@ -24,6 +24,7 @@ import { decodePure } from '../src/data/decode/pure';
 import { openDataset, prepareOutputFile, runMain, selectBackend } from '../src/cli/common';
 import { makeConfig, type TrainConfig } from '../src/train/config';
 import { datasetTrainingData } from '../src/train/datasetTrainingData';
+import { placeLocaliser } from '../src/node/localiserThread';
 import { TrainingEngine } from '../src/train/engine';
 import type { PoseMetrics } from '../src/train/metrics';
 import { benchOutPath, kAccuracyBenchUsage, kVariants, parseAccuracyBenchArgs, prepareBenchOut, type Variant } from './args';
@@ -54,7 +55,10 @@ async function main(argv: string[]): Promise<number> {
     for (const seed of seeds) {
       const cfg = variantConfig(makeConfig(name, { optim: { steps }, evalEvery, evalMaxInstances: 0, checkpointEvery: 0 }), variant, seed, poseAfter);
       const data = datasetTrainingData(ds, cfg, { decode: decodePure });
-      const engine = new TrainingEngine(data, cfg, { finalEval: true });
+      // The localiser on the second core where there is one, as npm run train places it (bit for bit the same training).
+      const localiser = await placeLocaliser(backend, cfg.localiser, cfg.optim);
+      if (runs.length === 0) console.error(`${cfg.name} on ${backend}: ${localiser.where}`);
+      const engine = new TrainingEngine(data, cfg, { finalEval: true, localiserSteps: localiser.steps });
       const t0 = performance.now();
       const points: Point[] = [];
       let final: PoseMetrics | undefined;
