@@ -8,7 +8,7 @@
  * (accumulateHessian) and v = H^-1 g, every input z gets dL/dz = -v^T d(df/dxi)/dz = -2 sum_i w_i
  * d/dz (rho_i^T Dpi_i dXc_i) with dXc_i = w_ x Y_i + vt (pointGradients).
  */
-import { cholSolve6, mat3Apply, type Vec } from './linalg';
+import { addOuterLower6, cholSolve6, mat3Apply, type Vec } from './linalg';
 import { normalizePoints } from './normalize';
 import { so3Exp, so3LeftJacobianInv } from './so3';
 
@@ -34,7 +34,7 @@ export function upstreamToChart(out: Float64Array, gradPose: Vec, r: Vec, R: Vec
   return out;
 }
 
-const sP = new Float64Array(3);
+const sGn = new Float64Array(36);
 const sY = new Float64Array(3);
 const sXc = new Float64Array(3);
 const sDxc = new Float64Array(3);
@@ -54,8 +54,8 @@ export function accumulateHessian(H: Float64Array, K: Vec, R: Vec, tn: Vec, xn: 
   const xc0 = y0 + tn[0], xc1 = y1 + tn[1], xc2 = y2 + tn[2];
   const k6 = K[6], k7 = K[7], k8 = K[8];
   const ic3 = 1 / (k6 * xc0 + k7 * xc1 + k8 * xc2);
-  let h00 = 0, h10 = 0, h11 = 0, h20 = 0, h21 = 0, h22 = 0, h30 = 0, h31 = 0, h32 = 0, h33 = 0;
-  let h40 = 0, h41 = 0, h42 = 0, h43 = 0, h44 = 0, h50 = 0, h51 = 0, h52 = 0, h53 = 0, h54 = 0, h55 = 0;
+  const G = sGn; // this point's J^T J, lower triangle
+  G.fill(0);
   let m00 = 0, m01 = 0, m02 = 0, m11 = 0, m12 = 0, m22 = 0;
   let P0 = 0, P1 = 0, P2 = 0; // P = sum_k rho_k p_k = Dpi^T rho
   for (let k = 0; k < 2; k++) {
@@ -67,12 +67,7 @@ export function accumulateHessian(H: Float64Array, K: Vec, R: Vec, tn: Vec, xn: 
     const p2 = (kc - pik * k8) * ic3;
     P0 += rho * p0; P1 += rho * p1; P2 += rho * p2;
     const j0 = y1 * p2 - y2 * p1, j1 = y2 * p0 - y0 * p2, j2 = y0 * p1 - y1 * p0;
-    h00 += j0 * j0;
-    h10 += j1 * j0; h11 += j1 * j1;
-    h20 += j2 * j0; h21 += j2 * j1; h22 += j2 * j2;
-    h30 += p0 * j0; h31 += p0 * j1; h32 += p0 * j2; h33 += p0 * p0;
-    h40 += p1 * j0; h41 += p1 * j1; h42 += p1 * j2; h43 += p1 * p0; h44 += p1 * p1;
-    h50 += p2 * j0; h51 += p2 * j1; h52 += p2 * j2; h53 += p2 * p0; h54 += p2 * p1; h55 += p2 * p2;
+    addOuterLower6(G, j0, j1, j2, p0, p1, p2);
     // rho_k Hpi_k, Hpi_k = -(K2 p^T + p K2^T) / c3.
     const f = rho * ic3;
     m00 -= f * 2 * k6 * p0; m01 -= f * (k6 * p1 + p0 * k7); m02 -= f * (k6 * p2 + p0 * k8);
@@ -92,11 +87,11 @@ export function accumulateHessian(H: Float64Array, K: Vec, R: Vec, tn: Vec, xn: 
   const r22 = -y1 * t02 + y0 * t12 + P2 * y2 - pdy;
   const w2 = 2 * w;
   // Rows 0-2: rotation; rows 3-5: translation. Block (rotation a, translation b) = (A^T M)_ab = T_ba.
-  const e00 = w2 * (h00 + r00), e10 = w2 * (h10 + r10), e11 = w2 * (h11 + r11), e20 = w2 * (h20 + r20), e21 = w2 * (h21 + r21), e22 = w2 * (h22 + r22);
-  const e30 = w2 * (h30 + t00), e31 = w2 * (h31 + t01), e32 = w2 * (h32 + t02);
-  const e40 = w2 * (h40 + t10), e41 = w2 * (h41 + t11), e42 = w2 * (h42 + t12);
-  const e50 = w2 * (h50 + t20), e51 = w2 * (h51 + t21), e52 = w2 * (h52 + t22);
-  const e33 = w2 * (h33 + m00), e43 = w2 * (h43 + m01), e44 = w2 * (h44 + m11), e53 = w2 * (h53 + m02), e54 = w2 * (h54 + m12), e55 = w2 * (h55 + m22);
+  const e00 = w2 * (G[0] + r00), e10 = w2 * (G[6] + r10), e11 = w2 * (G[7] + r11), e20 = w2 * (G[12] + r20), e21 = w2 * (G[13] + r21), e22 = w2 * (G[14] + r22);
+  const e30 = w2 * (G[18] + t00), e31 = w2 * (G[19] + t01), e32 = w2 * (G[20] + t02);
+  const e40 = w2 * (G[24] + t10), e41 = w2 * (G[25] + t11), e42 = w2 * (G[26] + t12);
+  const e50 = w2 * (G[30] + t20), e51 = w2 * (G[31] + t21), e52 = w2 * (G[32] + t22);
+  const e33 = w2 * (G[21] + m00), e43 = w2 * (G[27] + m01), e44 = w2 * (G[28] + m11), e53 = w2 * (G[33] + m02), e54 = w2 * (G[34] + m12), e55 = w2 * (G[35] + m22);
   H[0] += e00; H[1] += e10; H[2] += e20; H[3] += e30; H[4] += e40; H[5] += e50;
   H[6] += e10; H[7] += e11; H[8] += e21; H[9] += e31; H[10] += e41; H[11] += e51;
   H[12] += e20; H[13] += e21; H[14] += e22; H[15] += e32; H[16] += e42; H[17] += e52;

@@ -105,6 +105,25 @@ export function hypot2(a: number, b: number): number {
 }
 
 
+/**
+ * A += r r^T for r = (r0, ..., r5), on the lower triangle of A [36] row-major only (mirrorLower6 fills the
+ * upper one once a sum is complete): the Gauss-Newton term of a 6-parameter problem, one residual row at a
+ * time, written out because V8 runs loops over such small arrays several times slower.
+ */
+export function addOuterLower6(A: Float64Array, r0: number, r1: number, r2: number, r3: number, r4: number, r5: number): void {
+  A[0] += r0 * r0;
+  A[6] += r1 * r0; A[7] += r1 * r1;
+  A[12] += r2 * r0; A[13] += r2 * r1; A[14] += r2 * r2;
+  A[18] += r3 * r0; A[19] += r3 * r1; A[20] += r3 * r2; A[21] += r3 * r3;
+  A[24] += r4 * r0; A[25] += r4 * r1; A[26] += r4 * r2; A[27] += r4 * r3; A[28] += r4 * r4;
+  A[30] += r5 * r0; A[31] += r5 * r1; A[32] += r5 * r2; A[33] += r5 * r3; A[34] += r5 * r4; A[35] += r5 * r5;
+}
+
+/** Copies the lower triangle of A [6x6] row-major onto its upper one. */
+export function mirrorLower6(A: Float64Array): void {
+  for (let a = 1; a < 6; a++) for (let b = 0; b < a; b++) A[6 * b + a] = A[6 * a + b];
+}
+
 /** true when every one of the first `len` entries from `off` is finite. */
 export function allFinite(a: Vec, off = 0, len = a.length - off): boolean {
   for (let i = off; i < off + len; i++) if (!Number.isFinite(a[i])) return false;

@@ -8,7 +8,7 @@
  * Normal equations (J^T J + lambda diag(J^T J)) delta = -J^T e by cholSolve6, lambda 1e-3, x10 on a rejected
  * step, /10 on an accepted one (Marquardt 1963; Nocedal & Wright 10.3).
  */
-import { cholSolve6, type Vec } from './linalg';
+import { addOuterLower6, cholSolve6, mirrorLower6, type Vec } from './linalg';
 import { so3LeftUpdate } from './so3';
 
 export interface LmOptions {
@@ -87,10 +87,9 @@ export function lmNormalEquations(
   n: number,
   fbar: number,
 ): number {
-  // The 21 entries of the symmetric J^T J and the 6 of J^T e in scalars: the loops over a row array that
-  // this replaces were most of the forward's LM time (V8 keeps scalars in registers, not typed arrays).
-  let a00 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a22 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
-  let a40 = 0, a41 = 0, a42 = 0, a43 = 0, a44 = 0, a50 = 0, a51 = 0, a52 = 0, a53 = 0, a54 = 0, a55 = 0;
+  // J^T J row by row (addOuterLower6) and J^T e in scalars: the loops over a row array that this replaces were
+  // most of the forward's LM time.
+  A.fill(0);
   let g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0;
   let cost = 0;
   const inv = 1 / fbar;
@@ -115,20 +114,10 @@ export function lmNormalEquations(
       const e = (pik - pts2d[2 * i + k]) * sw;
       cost += e * e;
       g0 += j0 * e; g1 += j1 * e; g2 += j2 * e; g3 += p0 * e; g4 += p1 * e; g5 += p2 * e;
-      a00 += j0 * j0;
-      a10 += j1 * j0; a11 += j1 * j1;
-      a20 += j2 * j0; a21 += j2 * j1; a22 += j2 * j2;
-      a30 += p0 * j0; a31 += p0 * j1; a32 += p0 * j2; a33 += p0 * p0;
-      a40 += p1 * j0; a41 += p1 * j1; a42 += p1 * j2; a43 += p1 * p0; a44 += p1 * p1;
-      a50 += p2 * j0; a51 += p2 * j1; a52 += p2 * j2; a53 += p2 * p0; a54 += p2 * p1; a55 += p2 * p2;
+      addOuterLower6(A, j0, j1, j2, p0, p1, p2);
     }
   }
-  A[0] = a00; A[1] = a10; A[2] = a20; A[3] = a30; A[4] = a40; A[5] = a50;
-  A[6] = a10; A[7] = a11; A[8] = a21; A[9] = a31; A[10] = a41; A[11] = a51;
-  A[12] = a20; A[13] = a21; A[14] = a22; A[15] = a32; A[16] = a42; A[17] = a52;
-  A[18] = a30; A[19] = a31; A[20] = a32; A[21] = a33; A[22] = a43; A[23] = a53;
-  A[24] = a40; A[25] = a41; A[26] = a42; A[27] = a43; A[28] = a44; A[29] = a54;
-  A[30] = a50; A[31] = a51; A[32] = a52; A[33] = a53; A[34] = a54; A[35] = a55;
+  mirrorLower6(A);
   g[0] = g0; g[1] = g1; g[2] = g2; g[3] = g3; g[4] = g4; g[5] = g5;
   return cost;
 }
