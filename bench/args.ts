@@ -99,13 +99,18 @@ export interface PnpBenchArgs { quick: boolean; batches: number[]; points: numbe
 export function parsePnpBenchArgs(argv: readonly string[]): PnpBenchArgs {
   const v = parseFlags(argv, { quick: { type: 'boolean' }, B: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } });
   const quick = v.quick ?? false;
-  return {
-    quick,
-    batches: parseIntegerList('B', v.B, 1) ?? (quick ? [1, 64, 1024] : [1, 64, 1024, 16384]),
-    points: parseIntegerList('n', v.n, 4, ' (PnP needs at least 4 points)') ?? [8, 64],
-    out: v.out,
-  };
+  const batches = parseIntegerList('B', v.B, 1) ?? (quick ? [1, 64, 1024] : [1, 64, 1024, 16384]);
+  const points = parseIntegerList('n', v.n, 4, ' (PnP needs at least 4 points)') ?? [8, 64];
+  const most = Math.max(...batches) * Math.max(...points);
+  if (most > kPnpBenchMaxPoints) {
+    throw new UsageError(`--B ${batches.join(',')} with --n ${points.join(',')}: ${most.toLocaleString('en-US')} points in one configuration; ` +
+      `at most ${kPnpBenchMaxPoints.toLocaleString('en-US')} (B x n: every implementation holds its problems in memory)`);
+  }
+  return { quick, batches, points, out: v.out };
 }
+
+/** The most points (B x n) one bench:pnp configuration may have: 1.6 GB of float64 image points alone. */
+export const kPnpBenchMaxPoints = 100_000_000;
 
 export interface TrainBenchArgs {
   cases: { name: ConfigName; batch?: number }[];

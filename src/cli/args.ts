@@ -97,13 +97,16 @@ export function parsePositiveInt(name: string, s: string | undefined): number | 
 export function parseIntegerList(name: string, s: string | undefined, min: number, why = ''): number[] | undefined {
   if (s === undefined) return undefined;
   const what = `a comma list of integers >= ${min}${why}`;
-  return s.split(',').map((x) => {
+  const out = s.split(',').map((x) => {
     try {
       return integerOf(name, x, min);
     } catch {
       throw new UsageError(`--${name} ${s}: ${x.trim() === '' ? 'an empty item' : `${x} is not an integer >= ${min}`}; expected ${what}`);
     }
   });
+  const twice = out.find((x, i) => out.indexOf(x) !== i);
+  if (twice !== undefined) throw new UsageError(`--${name} ${s}: ${twice} is given twice; expected ${what}, each once`);
+  return out;
 }
 
 /** A comma list of names each of which is one of `choices`, or undefined when absent. */

@@ -145,10 +145,12 @@ async function main(argv: string[]): Promise<number> {
   const ms = performance.now() - t0;
   await writeFile(values.out, JSON.stringify(result));
   const status = result.status as number[];
-  const converged = status.filter((s) => s === PnpStatus.Converged).length;
-  const solver = backend === 'webgpu' ? 'the WGSL kernels (webgpu)' : `the float64 solver (${backend} backend)`;
-  console.log(`pnp: ${problems.B} problems of ${problems.n} points on ${solver}: ${converged} converged, ` +
-    `${problems.B - converged} not (${ms.toFixed(1)} ms) -> ${values.out}`);
+  // Each status by name (Converged first), so that a failed input is not read as "not converged".
+  const counts = new Map<number, number>();
+  for (const st of status) counts.set(st, (counts.get(st) ?? 0) + 1);
+  const byStatus = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([st, c]) => `${c} ${pnpStatusName(st)}`).join(', ');
+  const solver = backend === 'webgpu' ? 'the WGSL kernels (webgpu)' : `the float64 solver (on the CPU; tfjs backend ${backend})`;
+  console.log(`pnp: ${problems.B} problems of ${problems.n} points on ${solver}: ${byStatus} (${ms.toFixed(1)} ms) -> ${values.out}`);
   return 0;
 }
 

@@ -85,9 +85,9 @@ export function parsePnpProblems(json: unknown): PnpProblemsJson {
   const known = new Set(['pts2d', 'pts3d', 'K', 'grad', 'weights', 'initPose']);
   for (const k of Object.keys(o)) if (!known.has(k)) throw new PnpInputError(`${k}: unknown field (expected ${[...known].join(', ')})`);
   for (const k of ['pts2d', 'pts3d', 'K']) if (!(k in o)) throw new PnpInputError(`${k}: missing`);
+  if (Array.isArray(o.pts2d) && o.pts2d.length === 0) throw new PnpInputError('pts2d: expected at least one problem, got an empty array');
   const pts2d = expectShape(o.pts2d, 'pts2d', [[-1, -1, 2]]);
   const [B, n] = pts2d.shape;
-  if (B === 0) throw new PnpInputError('pts2d: expected at least one problem, got shape [0]');
   const pts3d = expectShape(o.pts3d, 'pts3d', [[n, 3], [B, n, 3]]);
   const K = expectShape(o.K, 'K', [[3, 3], [B, 3, 3]]);
   const out: PnpProblemsJson = {
@@ -103,7 +103,11 @@ export function parsePnpProblems(json: unknown): PnpProblemsJson {
     out.weights = expectShape(o.weights, 'weights', [[B, n]]).data;
     // Any finite weight reaches the solver: a negative one is its problem's InvalidInput status, as in the op.
     const bad = out.weights.findIndex((w) => !Number.isFinite(w));
-    if (bad >= 0) throw new PnpInputError(`weights[${Math.floor(bad / n)}][${bad % n}]: expected a finite number, got ${out.weights[bad]}`);
+    if (bad >= 0) {
+      const b = Math.floor(bad / n), i = bad % n;
+      const given = (o.weights as unknown[][])[b][i];
+      throw new PnpInputError(`weights[${b}][${i}]: expected a finite number, got ${given === null ? 'null' : String(given)}`);
+    }
   }
   if (o.initPose !== undefined) out.initPose = expectShape(o.initPose, 'initPose', [[B, 6]]).data;
   return out;

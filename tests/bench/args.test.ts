@@ -28,6 +28,11 @@ describe('benchmark arguments', () => {
     expectUsageError(() => parsePnpBenchArgs(['--B', '-5']), '--B -5: -5 is not an integer >= 1');
     expectUsageError(() => parsePnpBenchArgs(['--n', '3']), '--n 3: 3 is not an integer >= 4; expected a comma list of integers >= 4 (PnP needs at least 4 points)');
     expectUsageError(() => parsePnpBenchArgs(['--frobnicate']), "Unknown option '--frobnicate'");
+    expectUsageError(() => parsePnpBenchArgs(['--n', '4,8,4']), '--n 4,8,4: 4 is given twice');
+    // A batch no machine holds is refused before the run, not met by a RangeError after the banner.
+    expectUsageError(() => parsePnpBenchArgs(['--B', '99999999999', '--n', '8']),
+      '--B 99999999999 with --n 8: 799,999,999,992 points in one configuration; at most 100,000,000');
+    expect(parsePnpBenchArgs(['--B', '1000000', '--n', '8,64']).batches, '10^6 problems of 64 points fit').toEqual([1000000]);
   });
 
   it('bench:train: configs with batches, backends, steps and warm-up', () => {

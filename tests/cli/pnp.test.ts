@@ -143,7 +143,7 @@ describe('npm run pnp', () => {
     }
     const nan = runCli({ ...input, weights: [[1, 1, 1, 1, 1, 1], [1, null, 1, 1, 1, 1]] }, ['--backend', 'cpu']);
     expect(nan.code).toBe(2);
-    expect(nan.stderr).toContain('weights[1][1]: expected a finite number, got NaN');
+    expect(nan.stderr).toContain('weights[1][1]: expected a finite number, got null');
   });
 
   it('solves UTM-scale coordinates to the optimum of the local problem on both backends (float64 kept, centred before float32)', () => {
@@ -177,10 +177,13 @@ describe('npm run pnp', () => {
   it('names the backend that ran; --backend webgpu without an adapter exits 2 naming what is missing, and writes nothing', () => {
     const p = makeProblems({ B: 2, n: 6, noisePx: 0.5, seed: 31 });
     const input = { pts2d: nest(p.pts2d, [2, 6, 2]), pts3d: nest(p.pts3d, [6, 3]), K: nest(p.K, [3, 3]) };
-    for (const [backend, ran] of [['webgpu', 'the WGSL kernels \\(webgpu\\)'], ['cpu', 'the float64 solver \\(cpu backend\\)']]) {
+    for (const [backend, ran] of [['webgpu', 'the WGSL kernels \\(webgpu\\)'], ['cpu', 'the float64 solver \\(on the CPU; tfjs backend cpu\\)']]) {
       const r = runCli(input, ['--backend', backend]);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^pnp: 2 problems of 6 points on ${ran}: 2 converged`));
+      expect(r.stdout).toMatch(new RegExp(`^pnp: 2 problems of 6 points on ${ran}: 2 Converged \\(`));
+      // A problem that fails on its input is counted by its status, not as "not converged".
+      const oneBad = runCli({ ...input, weights: [[1, 1, 1, 1, 1, 1], [1, 1, -1, 1, 1, 1]] }, ['--backend', backend]);
+      expect(oneBad.stdout).toMatch(new RegExp(`^pnp: 2 problems of 6 points on ${ran}: 1 Converged, 1 InvalidInput \\(`));
     }
     // A Vulkan loader pointed at a driver that does not exist: Dawn offers no adapter, as on a machine
     // without a GPU or SwiftShader. No fallback to the CPU.

@@ -44,13 +44,14 @@ describe('parsePnpProblems', () => {
 
   const cases: [unknown, string][] = [
     [[], 'input: expected a JSON object with fields pts2d, pts3d, K'],
+    [{ pts2d: [], pts3d, K }, 'pts2d: expected at least one problem, got an empty array'],
     [{ pts3d, K }, 'pts2d: missing'],
     [{ pts2d: 5, pts3d, K }, 'pts2d: expected a nested array of numbers, got number'],
     [{ pts2d: [[[1, 2, 3]]], pts3d, K }, 'pts2d: expected shape [*][*][2], got [1][1][3]'],
     [{ pts2d, pts3d: [[0, 0, 0], [1, 0, 0]], K }, 'pts3d: expected shape [4][3] or [1][4][3], got [2][3]'],
     [{ pts2d, pts3d, K: [[1, 0], [0, 1]] }, 'K: expected shape [3][3] or [1][3][3], got [2][2]'],
     [{ pts2d, pts3d, K, grad: [[1, 2, 3]] }, 'grad: expected shape [1][6], got [1][3]'],
-    [{ pts2d, pts3d, K, weights: [[1, 1, null, 1]] }, 'weights[0][2]: expected a finite number, got NaN'],
+    [{ pts2d, pts3d, K, weights: [[1, 1, null, 1]] }, 'weights[0][2]: expected a finite number, got null'],
     [{ pts2d, pts3d, K, weights: [[1, 1, 1, JSON.parse('1e999')]] }, 'weights[0][3]: expected a finite number, got Infinity'],
     [{ pts2d: [[[1, 2], [3, 'x'], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1][1]: expected a number, got "x"'],
     [{ pts2d: [[[1, 2], [3], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1]: expected an array of 2, got an array of 1'],
