@@ -92,15 +92,13 @@ export function jacobiEigenSym(
   return sweep;
 }
 
-/** Scratch of tridiagonalQlEigenSym: the accumulated transformation, the diagonal and the off-diagonal. */
-let sQ = new Float64Array(144);
+/**
+ * Scratch of tridiagonalQlEigenSym: the diagonal, the off-diagonal, a column, the Householder scales, QL's
+ * rotations in the order applied (the lower index and its cosine and sine), the eigenvalues' order.
+ */
 let sDiag = new Float64Array(12);
 let sOff = new Float64Array(12);
 let sP = new Float64Array(12);
-/**
- * Scratch for count < d: the Householder scales, QL's rotations in the order applied (the lower index
- * and its cosine and sine), the eigenvalues' order.
- */
 let sH = new Float64Array(12);
 let sRotI = new Int32Array(512);
 let sRotC = new Float64Array(512);
@@ -112,16 +110,15 @@ export const kQlMaxIterations = 30;
 /**
  * The same contract as jacobiEigenSym, by Householder tridiagonalisation then implicit QL with Wilkinson
  * shifts (Golub & Van Loan, Matrix Computations, 8.3.1 and 8.3.3; the QL form of Wilkinson & Reinsch's
- * tql2). About 9 d^3 operations with the vectors against 6 d^3 per Jacobi sweep: for EPnP's 12x12 and
+ * tql2). About 9 d^3 operations with all the vectors against 6 d^3 per Jacobi sweep: for EPnP's 12x12 and
  * 10x10, where Jacobi needs 6 to 8 sweeps, several times cheaper. Eigenvalues have absolute error
  * ~ eps |A|, not Jacobi's relative accuracy; EPnP needs the span of the smallest eigenvectors, which that
  * resolves whenever the gap above them is above eps |A| (the null space is otherwise not determined).
  *
- * count < d: only the `count` smallest eigenvectors are computed (columns 0..count-1 of `vectors`; the
- * other columns are left as they were). The full decomposition carries every Householder reflector and QL
- * rotation through all d columns; here the reflectors stay in A, QL records its rotations (G_1 ... G_m),
- * and each wanted column e_p of G_1 ... G_m is formed by applying them from the last, then taken back
- * through the reflectors: the same products, for 4 of EPnP's 12 columns (3 of 9 when planar).
+ * The eigenvectors are H_0 ... H_(d-3) G_1 ... G_m: the reflectors stay in A, QL records its rotations, and
+ * each wanted column is formed from its unit vector by the rotations (the last first) and then the
+ * reflectors. count < d: only the `count` smallest eigenvectors are formed (columns 0..count-1 of
+ * `vectors`; the other columns are left as they were), as EPnP needs 4 of 12 (3 of 9 when planar).
  * Returns the number of QL iterations run, or -1 when an eigenvalue did not converge (non-finite input; the
  * outputs are then written as they stand).
  */
@@ -132,27 +129,19 @@ export function tridiagonalQlEigenSym(
   vectors: Float64Array,
   count = d,
 ): number {
-  if (sQ.length < d * d) {
-    sQ = new Float64Array(d * d);
+  if (sDiag.length < d) {
     sDiag = new Float64Array(d);
     sOff = new Float64Array(d);
     sP = new Float64Array(d);
-  }
-  if (sH.length < d) {
     sH = new Float64Array(d);
     sOrder = new Int32Array(d);
   }
-  const all = count >= d;
   const A = sM.length < d * d ? (sM = new Float64Array(d * d)) : sM;
-  const Q = sQ, diag = sDiag, off = sOff, p = sP;
-  for (let i = 0; i < d * d; i++) {
-    A[i] = a[i];
-    if (all) Q[i] = 0;
-  }
-  if (all) for (let i = 0; i < d; i++) Q[i * d + i] = 1;
+  const diag = sDiag, off = sOff, p = sP;
+  for (let i = 0; i < d * d; i++) A[i] = a[i];
   // Householder: for column k, H = I - v v^T / h (|v|^2 = 2h) zeroes A[k+2.., k]; A <- H A H on the
-  // trailing block in the rank-2 form A - v w^T - w v^T, w = p - (v.p / 2h) v, p = A v / h; Q <- Q H
-  // (all vectors), or v kept in column k and h in sH[k] for the back-transformation (some).
+  // trailing block in the rank-2 form A - v w^T - w v^T, w = p - (v.p / 2h) v, p = A v / h; v stays in
+  // column k and h in sH[k] for the eigenvectors.
   for (let k = 0; k < d - 2; k++) {
     sH[k] = 0;
     let norm2 = 0;
@@ -185,23 +174,12 @@ export function tridiagonalQlEigenSym(
         A[j * d + i] = u;
       }
     }
-    if (!all) {
-      off[k] = alpha;
-      continue;
-    }
-    for (let r = 0; r < d; r++) {
-      let s = 0;
-      for (let i = k + 1; i < d; i++) s += Q[r * d + i] * A[i * d + k];
-      s /= h;
-      for (let i = k + 1; i < d; i++) Q[r * d + i] -= s * A[i * d + k];
-    }
     off[k] = alpha;
   }
   for (let i = 0; i < d; i++) diag[i] = A[i * d + i];
   if (d >= 2) off[d - 2] = A[(d - 1) * d + d - 2];
   off[d - 1] = 0;
-  // Implicit QL on the tridiagonal (diag, off: off[i] joins i and i + 1), rotations accumulated into Q
-  // (all vectors) or recorded (some).
+  // Implicit QL on the tridiagonal (diag, off: off[i] joins i and i + 1), its rotations recorded.
   let iterations = 0;
   let rotations = 0;
   let failed = false;
@@ -242,19 +220,11 @@ export function tridiagonalQlEigenSym(
         shift = s * r;
         diag[i + 1] = g + shift;
         g = c * r - b;
-        if (!all) {
-          if (rotations === sRotI.length) growRotations();
-          sRotI[rotations] = i;
-          sRotC[rotations] = c;
-          sRotS[rotations] = s;
-          rotations++;
-          continue;
-        }
-        for (let k = 0; k < d; k++) {
-          const qk1 = Q[k * d + i + 1], qk = Q[k * d + i];
-          Q[k * d + i + 1] = s * qk + c * qk1;
-          Q[k * d + i] = c * qk - s * qk1;
-        }
+        if (rotations === sRotI.length) growRotations();
+        sRotI[rotations] = i;
+        sRotC[rotations] = c;
+        sRotS[rotations] = s;
+        rotations++;
       }
       if (r === 0 && i >= l) continue;
       diag[l] -= shift;
@@ -262,11 +232,7 @@ export function tridiagonalQlEigenSym(
       off[m] = 0;
     }
   }
-  if (all) {
-    sortEigenpairs(diag, Q, d, values, vectors);
-    return failed ? -1 : iterations;
-  }
-  // The count smallest eigenvalues' columns (a selection sort of their indices, as sortEigenpairs orders them).
+  // Ascending eigenvalues (a selection sort of their indices, as sortEigenpairs orders Jacobi's).
   for (let i = 0; i < d; i++) sOrder[i] = i;
   for (let j = 0; j < d; j++) {
     let best = j;
