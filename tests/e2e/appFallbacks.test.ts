@@ -185,8 +185,11 @@ describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', (
     expect(page_.map((r) => [r.sceneId, r.imId, r.objId])).toEqual(cli.map((r) => [r.sceneId, r.imId, r.objId]));
     // Chromium decodes the JPEGs with its own decoder, Node with jpeg-js: a few grey levels apart, which an
     // untrained network turns into somewhat different keypoints. So the rows are compared by their median
-    // difference (measured: R entries 5.6e-3, t 6.5e-3 relative, score 1.7e-4; bounds about 3 times), which
-    // a transposed R (median 0.11 here) or t in metres (about 1) could not meet.
+    // difference, which a transposed R (median 0.27 to 0.44 here) or t in metres (about 1) could not meet. The
+    // page's short run is seeded, but its weights move with every change to the training or the solver, and the
+    // medians with them: R entries 8.7e-3 to 9.7e-3, t 1.8e-2 to 2.3e-2 relative, score 1.5e-4 to 1.7e-4 over
+    // four runs of 2026-12-06, two of them on the same commit (5.6e-3, 6.5e-3 and 1.7e-4 when first measured);
+    // the bounds are 2 to 3 times those.
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const dR = page_.map((r, i) => Math.max(...Array.from(r.R, (v, k) => Math.abs(v - cli[i].R[k]))));
     const dRt = page_.map((r, i) => Math.max(...Array.from(r.R, (_, k) => Math.abs(r.R[[0, 3, 6, 1, 4, 7, 2, 5, 8][k]] - cli[i].R[k]))));
@@ -195,7 +198,7 @@ describe('PoseLab web app without WebGPU, in the background, and its BOP CSV', (
     console.log(`[e2e] page CSV against npm run eval on the page's bundle, median differences: R ${median(dR).toExponential(1)} (transposed ${median(dRt).toExponential(1)}), t ${median(dt).toExponential(1)} relative, score ${median(dScore).toExponential(1)}`);
     expect(median(dR), 'R entries, page against command line, median over rows').toBeLessThan(2e-2);
     expect(median(dRt), 'the same with the page\'s R transposed: the check can tell').toBeGreaterThan(4e-2);
-    expect(median(dt), 't, relative, page against command line, median over rows').toBeLessThan(2e-2);
+    expect(median(dt), 't, relative, page against command line, median over rows').toBeLessThan(6e-2);
     expect(median(dScore), 'scores, page against command line, median over rows').toBeLessThan(6e-4);
     expect(wp.errors).toEqual([]);
   });
