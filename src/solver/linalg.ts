@@ -104,7 +104,6 @@ export function hypot2(a: number, b: number): number {
   return s > 1e-290 && s < 1e290 ? Math.sqrt(s) : Math.hypot(a, b);
 }
 
-
 /**
  * A += r r^T for r = (r0, ..., r5), on the lower triangle of A [36] row-major only (mirrorLower6 fills the
  * upper one once a sum is complete): the Gauss-Newton term of a 6-parameter problem, one residual row at a

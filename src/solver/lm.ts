@@ -122,11 +122,10 @@ export function lmNormalEquations(
   return cost;
 }
 
-const sD0 = new Float64Array(6);
-const sMinusG = new Float64Array(6);
-function sNegG(g: Float64Array): Float64Array {
-  for (let j = 0; j < 6; j++) sMinusG[j] = -g[j];
-  return sMinusG;
+const sAinvG = new Float64Array(6);
+
+function dot6(a: Float64Array, b: Float64Array): number {
+  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3] + a[4] * b[4] + a[5] * b[5];
 }
 
 /** The decrease of the quadratic model m(d) = |e|^2 + 2 g.d + d^T A d predicts for step d: -(2 g.d + d^T A d). */
@@ -192,7 +191,8 @@ export function lmRefine(out: LmResult, problem: LmProblem, R0: Vec, tn0: Vec, o
     }
     // No step the cost can tell apart is left: the Gauss-Newton model's decrease is below costTol of the
     // cost (checked undamped, since damping alone also shrinks the model's decrease).
-    if (modelDecrease(sA, sG, sDelta) <= costTol * cost && cholSolve6(sD0, sA, sNegG(sG)) && modelDecrease(sA, sG, sD0) <= costTol * cost) {
+    // (The undamped step -A^-1 g lowers the model by g . A^-1 g.)
+    if (modelDecrease(sA, sG, sDelta) <= costTol * cost && cholSolve6(sAinvG, sA, sG) && dot6(sG, sAinvG) <= costTol * cost) {
       converged = true;
       break;
     }
