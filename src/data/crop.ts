@@ -120,33 +120,112 @@ export function resampleView(img: RgbaImage, c: CropWindow, reduced?: RgbaImage)
  * srcFromView = K Q^T K^-1, samples.ts).
  */
 export function resampleRgb(img: RgbaImage, c: CropWindow, srcFromView?: ArrayLike<number>): Float32Array {
-  return resample(img, c, 3, (v) => v / 255, srcFromView);
+  return resample(img, c, 3, srcFromView);
 }
 
 export function resampleMask(img: RgbaImage, c: CropWindow, srcFromView?: ArrayLike<number>): Float32Array {
-  return resample(img, c, 1, (v) => (v >= 128 ? 1 : 0), srcFromView);
+  return resample(img, c, 1, srcFromView);
 }
 
-function resample(img: RgbaImage, c: CropWindow, channels: 1 | 3, finish: (v: number) => number, hom?: ArrayLike<number>): Float32Array {
+/**
+ * RGB in [0, 1] (channels 3) or the R channel thresholded at 128 (channels 1). Every training crop and
+ * view passes here, so the loops are written for speed: without a homography u depends on the column
+ * alone and v on the row alone, so each column's and row's taps are computed once.
+ */
+function resample(img: RgbaImage, c: CropWindow, channels: 1 | 3, hom?: ArrayLike<number>): Float32Array {
   const { s, tx, ty } = cropAffine(c);
-  const out = new Float32Array(c.outPx * c.outPx * channels);
+  const n = c.outPx;
   const k = s < 0.5 ? Math.min(4, Math.ceil(1 / s)) : 1;
-  const w = img.widthPx, h = img.heightPx, src = img.rgba;
-  const acc = [0, 0, 0];
-  for (let j = 0; j < c.outPx; j++) {
-    for (let i = 0; i < c.outPx; i++) {
-      acc[0] = acc[1] = acc[2] = 0;
+  // Sub-sample positions spread evenly over each output pixel's area: column i's k positions, row j's.
+  const us = new Float64Array(n * k), vs = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    for (let q = 0; q < k; q++) {
+      us[i * k + q] = (i + (q + 0.5) / k - 0.5 - tx) / s;
+      vs[i * k + q] = (i + (q + 0.5) / k - 0.5 - ty) / s;
+    }
+  }
+  return hom ? resampleHomography(img, n, k, us, vs, channels, hom) : resampleSeparable(img, n, k, us, vs, channels);
+}
+
+/**
+ * One axis of a separable resampling: for each output index o, the source indices its k sub-samples'
+ * bilinear taps read and their summed weights (CSR: entries start[o] .. start[o + 1] - 1), taps outside
+ * 0 .. size - 1 left out (they read as 0). Neighbouring sub-samples share taps, so an output index
+ * reads about k + 1 source indices instead of 2 k.
+ */
+function axisFilter(pos: Float64Array, n: number, k: number, size: number): { start: Int32Array; index: Int32Array; weight: Float64Array } {
+  const start = new Int32Array(n + 1), index = new Int32Array(2 * n * k), weight = new Float64Array(2 * n * k);
+  let e = 0;
+  for (let o = 0; o < n; o++) {
+    start[o] = e;
+    for (let q = o * k; q < (o + 1) * k; q++) {
+      const x0 = Math.floor(pos[q]), f = pos[q] - x0;
+      for (let d = 0; d < 2; d++) {
+        const x = x0 + d, w = d ? f : 1 - f;
+        if (x < 0 || x >= size || w === 0) continue;
+        // Sub-sample positions increase with q, so a shared tap is the last one written.
+        if (e > start[o] && index[e - 1] === x) weight[e - 1] += w;
+        else { index[e] = x; weight[e] = w; e++; }
+      }
+    }
+  }
+  start[n] = e;
+  return { start, index, weight };
+}
+
+/**
+ * The k x k bilinear sub-samples of every output pixel, summed as two passes: each source row the
+ * crop reads is filtered along x once, then the rows are combined along y. The same weights as
+ * sub-sampling pixel by pixel (sums in another order), at a fraction of the reads.
+ */
+function resampleSeparable(img: RgbaImage, n: number, k: number, us: Float64Array, vs: Float64Array, channels: 1 | 3): Float32Array {
+  const w = img.widthPx, src = img.rgba, kk = k * k;
+  const out = new Float32Array(n * n * channels);
+  const fx = axisFilter(us, n, k, w), fy = axisFilter(vs, n, k, img.heightPx);
+  if (fy.start[n] === 0) return out;
+  let yMin = Infinity, yMax = -Infinity;
+  for (let e = 0; e < fy.start[n]; e++) { yMin = Math.min(yMin, fy.index[e]); yMax = Math.max(yMax, fy.index[e]); }
+  // rows[(y - yMin) n + i]: source row y filtered along x for output column i, per channel.
+  const rows = new Float64Array((yMax - yMin + 1) * n * channels);
+  for (let y = yMin; y <= yMax; y++) {
+    const base = 4 * y * w, r0 = (y - yMin) * n * channels;
+    for (let i = 0; i < n; i++) {
+      let a0 = 0, a1 = 0, a2 = 0;
+      for (let e = fx.start[i]; e < fx.start[i + 1]; e++) {
+        const p = base + 4 * fx.index[e], wt = fx.weight[e];
+        a0 += wt * src[p];
+        if (channels === 3) { a1 += wt * src[p + 1]; a2 += wt * src[p + 2]; }
+      }
+      const r = r0 + i * channels;
+      rows[r] = a0;
+      if (channels === 3) { rows[r + 1] = a1; rows[r + 2] = a2; }
+    }
+  }
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      let a0 = 0, a1 = 0, a2 = 0;
+      for (let e = fy.start[j]; e < fy.start[j + 1]; e++) {
+        const r = ((fy.index[e] - yMin) * n + i) * channels, wt = fy.weight[e];
+        a0 += wt * rows[r];
+        if (channels === 3) { a1 += wt * rows[r + 1]; a2 += wt * rows[r + 2]; }
+      }
+      finishPixel(out, j * n + i, channels, kk, a0, a1, a2);
+    }
+  }
+  return out;
+}
+
+function resampleHomography(img: RgbaImage, n: number, k: number, us: Float64Array, vs: Float64Array, channels: 1 | 3, hom: ArrayLike<number>): Float32Array {
+  const w = img.widthPx, h = img.heightPx, src = img.rgba, kk = k * k;
+  const out = new Float32Array(n * n * channels);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      let a0 = 0, a1 = 0, a2 = 0;
       for (let sj = 0; sj < k; sj++) {
         for (let si = 0; si < k; si++) {
-          // sub-sample positions spread evenly over the output pixel's area
-          const ou = i + (si + 0.5) / k - 0.5;
-          const ov = j + (sj + 0.5) / k - 0.5;
-          let u = (ou - tx) / s;
-          let v = (ov - ty) / s;
-          if (hom) {
-            const wh = hom[6] * u + hom[7] * v + hom[8];
-            [u, v] = [(hom[0] * u + hom[1] * v + hom[2]) / wh, (hom[3] * u + hom[4] * v + hom[5]) / wh];
-          }
+          const u0 = us[i * k + si], v0 = vs[j * k + sj];
+          const wh = hom[6] * u0 + hom[7] * v0 + hom[8];
+          const u = (hom[0] * u0 + hom[1] * v0 + hom[2]) / wh, v = (hom[3] * u0 + hom[4] * v0 + hom[5]) / wh;
           const x0 = Math.floor(u), y0 = Math.floor(v);
           const fx = u - x0, fy = v - y0;
           for (let dy = 0; dy < 2; dy++) {
@@ -157,16 +236,26 @@ function resample(img: RgbaImage, c: CropWindow, channels: 1 | 3, finish: (v: nu
               const x = x0 + dx;
               if (x < 0 || x >= w) continue;
               const wgt = wy * (dx ? fx : 1 - fx);
-              if (wgt === 0) continue;
               const p = 4 * (y * w + x);
-              for (let ch = 0; ch < channels; ch++) acc[ch] += wgt * src[p + ch];
+              a0 += wgt * src[p];
+              if (channels === 3) { a1 += wgt * src[p + 1]; a2 += wgt * src[p + 2]; }
             }
           }
         }
       }
-      const o = channels * (j * c.outPx + i);
-      for (let ch = 0; ch < channels; ch++) out[o + ch] = finish(acc[ch] / (k * k));
+      finishPixel(out, j * n + i, channels, kk, a0, a1, a2);
     }
   }
   return out;
+}
+
+/** Output pixel o: the k x k sub-samples' mean, as RGB in [0, 1] or as a mask bit (>= 128). */
+function finishPixel(out: Float32Array, o: number, channels: 1 | 3, kk: number, a0: number, a1: number, a2: number): void {
+  if (channels === 3) {
+    out[3 * o] = a0 / kk / 255;
+    out[3 * o + 1] = a1 / kk / 255;
+    out[3 * o + 2] = a2 / kk / 255;
+  } else {
+    out[o] = a0 / kk >= 128 ? 1 : 0;
+  }
 }

@@ -1,6 +1,6 @@
 import type { ByteSource } from './source/source';
 import { readImageFile, type DecodeImage, type RgbaImage } from './image';
-import { decodeMask } from './mask';
+import { decodeMask, type Mask } from './mask';
 import { reduceImage } from './crop';
 
 /**
@@ -28,8 +28,9 @@ export class ImageStore {
    * decoder: createImageBitmap turns 16-bit and palette PNGs into 8-bit colour, losing the values a mask
    * is read by.
    */
-  getMask(path: string): Promise<RgbaImage> {
-    return this.cached(`mask:${path}`, async (bytes, kind) => decodeMask(bytes, kind), path);
+  getMask(path: string): Promise<Mask> {
+    // The `mask:` keys hold decodeMask's results only.
+    return this.cached(`mask:${path}`, async (bytes, kind) => decodeMask(bytes, kind), path) as Promise<Mask>;
   }
 
   /**

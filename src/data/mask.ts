@@ -16,9 +16,9 @@ import type { ImageKind, RgbaImage } from './image';
  *   JPEG                       max channel >= 128: lossy compression rings around edges, so "non-zero" would
  *                              grow the mask by the ringing
  * The result is an RgbaImage holding 255 (object) or 0 in R, G and B, alpha 255, so that everything that
- * reads masks (crop resampling, mask boxes, overlays) keeps a plain >= 128 test.
+ * reads masks (crop resampling, overlays) keeps a plain >= 128 test, with the object's pixel count and box.
  */
-export function decodeMask(bytes: Uint8Array, kind: ImageKind): RgbaImage & { objectPixels: number } {
+export function decodeMask(bytes: Uint8Array, kind: ImageKind): Mask {
   if (kind === 'jpeg') {
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
     const n = img.width * img.height;
@@ -63,16 +63,31 @@ export function decodeMask(bytes: Uint8Array, kind: ImageKind): RgbaImage & { ob
   }, n);
 }
 
-function fromPredicate(widthPx: number, heightPx: number, isObject: (i: number) => boolean, n: number): RgbaImage & { objectPixels: number } {
+export interface Mask extends RgbaImage {
+  objectPixels: number;
+  /** [x, y, w, h] px of the object's pixels, pixel areas included (OpenCV convention); undefined when empty. */
+  boxPx: [number, number, number, number] | undefined;
+}
+
+function fromPredicate(widthPx: number, heightPx: number, isObject: (i: number) => boolean, n: number): Mask {
   const rgba = new Uint8Array(4 * n);
   let objectPixels = 0;
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (let i = 0; i < n; i++) {
     const v = isObject(i) ? 255 : 0;
-    if (v) objectPixels++;
+    if (v) {
+      objectPixels++;
+      const y = Math.floor(i / widthPx), x = i - y * widthPx;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      y1 = y;
+    }
     rgba[4 * i] = v;
     rgba[4 * i + 1] = v;
     rgba[4 * i + 2] = v;
     rgba[4 * i + 3] = 255;
   }
-  return { widthPx, heightPx, rgba, objectPixels };
+  const boxPx: Mask['boxPx'] = objectPixels > 0 ? [x0 - 0.5, y0 - 0.5, x1 - x0 + 1, y1 - y0 + 1] : undefined;
+  return { widthPx, heightPx, rgba, objectPixels, boxPx };
 }

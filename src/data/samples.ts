@@ -106,7 +106,7 @@ export async function makeSample(
   }
   const sized = maskImg && maskImg.widthPx === im.widthPx && maskImg.heightPx === im.heightPx ? maskImg : undefined;
   // An empty mask (validation reports it) is no mask: background replacement through it would paint over the object.
-  const fullMaskBox = sized ? maskBox(sized.rgba, sized.widthPx, sized.heightPx) : undefined;
+  const fullMaskBox = sized?.boxPx;
   const usableMask = fullMaskBox ? sized : undefined;
 
   let box: ArrayLike<number> | undefined = opts.boxPx;
@@ -157,23 +157,6 @@ function cameraTurn(kPx: ArrayLike<number>, crop: CropWindow, angleRad: number):
   return { q, srcFromView: mat3Mul(new Float64Array(9), kqT, kInv) };
 }
 
-/** [x, y, w, h] px of the mask's set pixels (R >= 128), pixel areas included; undefined when empty. */
-export function maskBox(rgba: Uint8Array, widthPx: number, heightPx: number): [number, number, number, number] | undefined {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (let y = 0; y < heightPx; y++) {
-    for (let x = 0; x < widthPx; x++) {
-      if (rgba[4 * (y * widthPx + x)] >= 128) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-    }
-  }
-  if (x1 < x0) return undefined;
-  return [x0 - 0.5, y0 - 0.5, x1 - x0 + 1, y1 - y0 + 1];
-}
-
 /**
  * The whole image of instance `ref`, letterboxed into a viewPx square (the localiser's input) and, for
  * training, augmented: the window scaled by U(0.8, 1.25) and shifted by up to 0.2 of its side (so the
@@ -204,7 +187,7 @@ export async function makeView(ds: Dataset, store: ImageStore, ref: InstanceRef,
   const maskPath = ins.maskVisibPath ?? ins.maskPath;
   if (maskPath && rng.next() < augment.backgroundProb) {
     const m = await store.getMask(maskPath);
-    if (m.widthPx === im.widthPx && m.heightPx === im.heightPx && maskBox(m.rgba, m.widthPx, m.heightPx)) {
+    if (m.widthPx === im.widthPx && m.heightPx === im.heightPx && m.boxPx) {
       // The mask through the same reduction: averaged values >= 128 are the pixels mostly object.
       const f = reductionFor(window);
       const objectMask = resampleMask(await store.getReduced(maskPath, f, true), reducedWindow(window, f));

@@ -68,6 +68,19 @@ describe('masks in every encoding', () => {
     for (let i = 0; i < W * H; i++) got.push(m.rgba[4 * i] === 255);
     expect(got).toEqual(boxValues(1).map((v) => v === 1));
     expect(m.objectPixels).toBe(24);
+    // The block's pixel areas: x 4.5 .. 10.5, y 2.5 .. 6.5.
+    expect(m.boxPx).toEqual([4.5, 2.5, 6, 4]);
+  });
+
+  it('the mask box spans exactly the object pixels of a scattered mask, and an empty mask has none', () => {
+    const values = new Uint8Array(W * H);
+    const on = [[7, 1], [2, 5], [13, 8], [9, 4]];
+    for (const [x, y] of on) values[y * W + x] = 255;
+    const m = decodeMask(encodePng({ width: W, height: H, channels: 1, depth: 8, data: values }), 'png');
+    // Leftmost x 2, rightmost 13, top y 1, bottom 8, each pixel's area included.
+    expect(m.boxPx).toEqual([1.5, 0.5, 12, 8]);
+    expect(m.objectPixels).toBe(4);
+    expect(decodeMask(encodePng({ width: W, height: H, channels: 1, depth: 8, data: new Uint8Array(W * H) }), 'png').boxPx).toBeUndefined();
   });
 
   it('0/1 masks crop the object and keep it through background replacement (PVNet layout)', async () => {
