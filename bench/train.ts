@@ -181,7 +181,7 @@ async function benchOne(name: ConfigName, backend: string, steps: number, warmup
   const threaded = placed.steps !== undefined;
   if (cpu && !threaded) process.stderr.write(`  ${placed.where}\n`);
   const run = async (localiserSteps?: LocaliserSteps) => {
-    const engine = new TrainingEngine(syntheticData(cfg), cfg, { finalEval: false, timing: 'split', localiserSteps });
+    const engine = new TrainingEngine(syntheticData(cfg), cfg, { finalEval: false, timePnpEvery: 1, localiserSteps });
     const rows: { stepMs: number; netMs: number; pnpMs: number; fails: number }[] = [];
     const where = localiserSteps ? 'localiser on a second thread' : 'localiser on the same thread';
     engine.on((e) => {

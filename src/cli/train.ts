@@ -183,16 +183,19 @@ function stamp(): string {
 class ProgressBar {
   private readonly tty = !!process.stderr.isTTY;
   private lastPrinted = -1;
+  /** The PnP layer's share of the latest timed step (one step in EngineOptions.timePnpEvery is timed). */
+  private pnpShare = '';
 
   onEvent(e: EngineEvent): void {
     if (e.type === 'step') {
+      if (e.beta === 0) this.pnpShare = '';
+      else if (Number.isFinite(e.pnpMs)) this.pnpShare = `  pnp ${((100 * e.pnpMs) / e.stepMs).toFixed(1)}%`;
       const frac = e.step / e.totalSteps;
       const width = 24;
       const filled = Math.round(frac * width);
-      const pnpShare = e.pnpMs > 0 && Number.isFinite(e.pnpMs) ? `  pnp ${((100 * e.pnpMs) / e.stepMs).toFixed(1)}%` : '';
       const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.step}/${e.totalSteps} ETA ${formatDuration(e.etaMs)}  ` +
         `loss ${e.losses.total.toFixed(4)} (heatmap ${e.losses.heatmap.toFixed(3)} kp ${e.losses.keypoint.toFixed(2)} pose ${e.losses.pose.toFixed(2)}; localiser ${e.losses.localiser.toFixed(3)})  ` +
-        `lr ${e.lr.toExponential(1)}  ${e.imagesPerSec.toFixed(1)} img/s${pnpShare}`;
+        `lr ${e.lr.toExponential(1)}  ${e.imagesPerSec.toFixed(1)} img/s${this.pnpShare}`;
       if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
       else {
         const bucket = Math.floor(frac * 20);

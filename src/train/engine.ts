@@ -44,9 +44,9 @@ export type EngineEvent =
     /** This step's batch over its wall time (data included). */
     imagesPerSec: number;
     stepMs: number;
-    /** Wall time in the network (forward and backward); the whole step's compute in 'fused' timing. */
+    /** Wall time in the network (forward and backward) on a timed step; the whole step's compute on the others. */
     netMs: number;
-    /** Wall time in the PnP layer and the pose loss (0 while beta = 0; NaN in 'fused' timing). */
+    /** Wall time in the PnP layer and the pose loss on a timed step (EngineOptions.timePnpEvery); 0 while beta = 0; NaN on the others. */
     pnpMs: number;
     /** bpnp problems in the batch that did not converge (0 while beta = 0). */
     pnpFailures: number;
@@ -65,7 +65,13 @@ export type EngineListener = (e: EngineEvent) => void;
 export interface EngineOptions {
   /** Continue a run: weights, optimiser state, step and data order come from here (its config wins). */
   resume?: Checkpoint;
-  timing?: 'split' | 'fused';
+  /**
+   * Every this many steps with the pose loss on, the step is timed in parts (trainStep's 'split' timing:
+   * the network's forward, the PnP layer with the pose loss, the network's backward), at the price of a
+   * second forward pass and of not reading the next batch meanwhile; the other steps run one fused tape.
+   * 1 times every step (bench:train), 0 none; default 100.
+   */
+  timePnpEvery?: number;
   /** Run the final evaluation on the whole test split when the last step is done (default true). */
   finalEval?: boolean;
   /**
@@ -110,7 +116,7 @@ export class TrainingEngine {
   private localiserSynced: boolean;
   private readonly points: LossPoints;
   private readonly listeners = new Set<EngineListener>();
-  private readonly timing: 'split' | 'fused';
+  private readonly timePnpEvery: number;
   private readonly finalEval: boolean;
   private readonly batches: TrainBatches;
   private stepCount = 0;
@@ -130,7 +136,7 @@ export class TrainingEngine {
     this.localiser = new Localiser(this.config.localiser, this.config.optim, this.config.seed);
     this.localiserSteps = opts.localiserSteps ?? this.localiser;
     this.localiserSynced = this.localiserSteps === this.localiser;
-    this.timing = opts.timing ?? 'split';
+    this.timePnpEvery = opts.timePnpEvery ?? 100;
     this.finalEval = opts.finalEval ?? true;
     this.batches = new TrainBatches(data, this.config);
     const kp = data.object.keypointsMm;
@@ -201,14 +207,18 @@ export class TrainingEngine {
         if (this.is(kState.stopping)) break;
         const t0 = performance.now();
         const batch = await next!;
-        // The next batch is read while this step computes.
-        next = this.stepCount + 1 < total ? this.batches.load(this.stepCount + 1) : null;
         const lr = learningRateAt(this.stepCount, this.config.optim);
         const beta = betaAt(this.stepCount, this.config.loss);
+        const timed = beta > 0 && this.timePnpEvery > 0 && this.stepCount % this.timePnpEvery === 0;
+        // The next batch is read while this step computes (on a GPU in parallel; on a CPU backend its work
+        // runs in the step's awaits), except on a timed step, whose parts it would land in.
+        const readNext = () => (this.stepCount + 1 < total ? this.batches.load(this.stepCount + 1) : null);
+        next = timed ? null : readNext();
         // The localiser's step first: on another thread it then computes while this one runs the
         // keypoint network's.
         const locStep = this.localiserSteps.trainStep(batch.views, lr, this.config.data);
-        const [s, loc] = await Promise.all([trainStep(this.network(), batch, lr, beta), locStep]);
+        const [s, loc] = await Promise.all([trainStep(this.network(timed ? 'split' : 'fused'), batch, lr, beta), locStep]);
+        if (timed) next = readNext();
         if (loc.weights) this.localiser.setWeights(loc.weights);
         s.losses.localiser = loc.centre + this.config.localiser.sizeWeight * loc.size;
         this.stepCount++;
@@ -300,10 +310,10 @@ export class TrainingEngine {
     return { model: this.model, vars: this.vars, adam: this.adam, localiser: this.localiser };
   }
 
-  private network(): StepNetwork {
+  private network(timing: StepNetwork['timing']): StepNetwork {
     return {
       model: this.model, vars: this.vars, adam: this.adam, points: this.points, config: this.config,
-      keypoints: keypointCount(this.data.object), timing: this.timing,
+      keypoints: keypointCount(this.data.object), timing,
     };
   }
 

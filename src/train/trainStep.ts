@@ -45,6 +45,7 @@ export interface StepNetwork {
   config: TrainConfig;
   /** Keypoints per object (heatmap channels). */
   keypoints: number;
+  /** 'split': the step timed in parts (netMs, pnpMs) with a second forward pass; 'fused': one tape, pnpMs NaN. */
   timing: 'split' | 'fused';
 }
 

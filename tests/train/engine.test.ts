@@ -159,7 +159,7 @@ for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${back
     const cfg = tinyConfig({ loss: { warmupSteps: 0, betaRampSteps: 0, betaMax: 1 }, optim: { steps: 1 } });
     const data = await fixtureData(cfg);
     const run = async (timing: 'split' | 'fused') => {
-      const e = new TrainingEngine(data, cfg, { timing, finalEval: false });
+      const e = new TrainingEngine(data, cfg, { timePnpEvery: timing === 'split' ? 1 : 0, finalEval: false });
       let step: Extract<EngineEvent, { type: 'step' }> | undefined;
       e.on((ev) => { if (ev.type === 'step') step = ev; });
       await e.start();
@@ -173,6 +173,19 @@ for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${back
     expect(split.gradNorm / fused.gradNorm).toBeCloseTo(1, 4);
     expect(split.pnpMs).toBeGreaterThan(0);
     expect(fused.pnpMs).toBeNaN();
+  });
+
+  it('timePnpEvery: every n-th step with the pose loss is timed in parts, the others run one tape (pnpMs NaN)', async () => {
+    const cfg = tinyConfig({ loss: { warmupSteps: 2, betaRampSteps: 2, betaMax: 1 }, optim: { steps: 9 } });
+    const e = new TrainingEngine(await fixtureData(cfg), cfg, { timePnpEvery: 3, finalEval: false });
+    const pnpMs: number[] = [];
+    e.on((ev) => { if (ev.type === 'step') pnpMs.push(ev.pnpMs); });
+    await e.start();
+    e.dispose();
+    // Steps 0 and 1 (events 1 and 2) are before the pose loss: 0. Then steps 3 and 6 are timed.
+    expect(pnpMs.slice(0, 2)).toEqual([0, 0]);
+    expect(pnpMs.map((ms, i) => (i < 2 ? 'off' : Number.isNaN(ms) ? 'fused' : ms > 0 ? 'timed' : String(ms)))).toEqual(
+      ['off', 'off', 'fused', 'timed', 'fused', 'fused', 'timed', 'fused', 'fused']);
   });
 
   it('a stop() from another task of the event loop (a worker message, a signal) ends the run between steps', async () => {

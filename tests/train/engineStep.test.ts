@@ -60,7 +60,7 @@ interface StepRecord {
 }
 
 async function runEngine(cfg: TrainConfig, data: TrainingData, timing: 'split' | 'fused'): Promise<{ steps: StepRecord[]; m: Float32Array[]; v: Float32Array[] }> {
-  const e = new TrainingEngine(data, cfg, { timing, finalEval: false });
+  const e = new TrainingEngine(data, cfg, { timePnpEvery: timing === 'split' ? 1 : 0, finalEval: false });
   const steps: StepRecord[] = [];
   e.on((ev: EngineEvent) => {
     if (ev.type !== 'step') return;
