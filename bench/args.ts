@@ -20,7 +20,7 @@ const kConfigNames = Object.keys(kConfigs) as ConfigName[];
 
 export const kPnpBenchUsage = 'usage: npm run bench:pnp -- [--quick] [--B 1,64,1024] [--n 8,64] [--out <file.json|folder/>]\n' +
   '  --quick  B in 1, 64, 1024 and shorter timings; --B: batch sizes, integers >= 1; --n: points per problem, integers >= 4\n' +
-  '  --out    default bench/results/pnp-<device>[-quick].json; a folder gets that name inside it';
+  '  --out    default bench/results/pnp-<device>[-quick][-B<B>-n<n>].json (the sizes when --B or --n is given); a folder gets that name inside it';
 
 export const kTrainBenchUsage = 'usage: npm run bench:train -- [--configs tiny@32,small@8,small,default,large] [--backends wasm,cpu,webgpu] ' +
   '[--steps N] [--warmup N] [--machine name] [--all] [--no-torch] [--out <file.json|folder/>]\n' +
@@ -94,7 +94,11 @@ function parseMachine(s: string | undefined): string | undefined {
   return s;
 }
 
-export interface PnpBenchArgs { quick: boolean; batches: number[]; points: number[]; out?: string }
+export interface PnpBenchArgs {
+  quick: boolean; batches: number[]; points: number[]; out?: string;
+  /** The default file name's suffix: `-B<B>-n<n>` when --B or --n chose the sizes, else ''. */
+  sizes: string;
+}
 
 export function parsePnpBenchArgs(argv: readonly string[]): PnpBenchArgs {
   const v = parseFlags(argv, { quick: { type: 'boolean' }, B: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } });
@@ -106,7 +110,9 @@ export function parsePnpBenchArgs(argv: readonly string[]): PnpBenchArgs {
     throw new UsageError(`--B ${batches.join(',')} with --n ${points.join(',')}: ${most.toLocaleString('en-US')} points in one configuration; ` +
       `at most ${kPnpBenchMaxPoints.toLocaleString('en-US')} (B x n: every implementation holds its problems in memory)`);
   }
-  return { quick, batches, points, out: v.out };
+  // A run of chosen sizes is named by them, so that it does not overwrite the full run's file.
+  const sizes = v.B !== undefined || v.n !== undefined ? `-B${batches.join('_')}-n${points.join('_')}` : '';
+  return { quick, batches, points, out: v.out, sizes };
 }
 
 /** The most points (B x n) one bench:pnp configuration may have: 1.6 GB of float64 image points alone. */

@@ -5,7 +5,7 @@
  * (src/solver), and loops over OpenCV.js solvePnP ITERATIVE and SQPnP (forward only, one problem per call
  * as the public BPnP code does; SQPnP alone, without a refinement), all in one run on one machine, so the
  * ratios compare like with like. --B and --n run one configuration alone (each may be a comma list).
- * Prints a table and writes bench/results/pnp-<device>.json (or --out: a .json file, or a folder to
+ * Prints a table and writes bench/results/pnp-<device>[-B<B>-n<n>].json (or --out: a .json file, or a folder to
  * write that name in). Arguments are checked before the run (bench/args.ts): exit 2 naming the flag.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -119,7 +119,7 @@ const fmtMs = (t?: Timing) => (t ? t.ms.toFixed(t.ms < 10 ? 2 : 1) : '-');
 const fmtRate = (B: number, t?: Timing) => (t ? Math.round((1000 * B) / t.ms).toLocaleString('en-US') : '-');
 
 async function main(argv: string[]): Promise<number> {
-  const { quick, batches: kBatches, points: kPoints, out: outArg } = parsePnpBenchArgs(argv);
+  const { quick, batches: kBatches, points: kPoints, out: outArg, sizes } = parsePnpBenchArgs(argv);
   if (quick) minMs = 300;
   // Where the results go is settled before the run: a bad --out is a usage error, not a lost benchmark.
   const outTo = await prepareBenchOut(outArg);
@@ -172,7 +172,7 @@ async function main(argv: string[]): Promise<number> {
     };
   });
   console.table(table);
-  const out = benchOutPath(outTo, join(dirname(fileURLToPath(import.meta.url)), 'results'), `pnp-${deviceSlug(machine.adapter)}${quick ? '-quick' : ''}.json`);
+  const out = benchOutPath(outTo, join(dirname(fileURLToPath(import.meta.url)), 'results'), `pnp-${deviceSlug(machine.adapter)}${quick ? '-quick' : ''}${sizes}.json`);
   await prepareOutputFile(out, '--out');
   const note = 'median wall time per call; wgsl timings end with one readback of the results; op-cpu is the bpnp op on ' +
     "tfjs's cpu backend (the float64 solver plus tensor conversions); opencv-sqpnp is SQPnP alone, without refinement";

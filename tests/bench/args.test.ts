@@ -21,8 +21,9 @@ function expectUsageError(f: () => unknown, message: string): void {
 
 describe('benchmark arguments', () => {
   it('bench:pnp: batch and point lists, at least 4 points', () => {
-    expect(parsePnpBenchArgs([])).toEqual({ quick: false, batches: [1, 64, 1024, 16384], points: [8, 64], out: undefined });
-    expect(parsePnpBenchArgs(['--quick', '--B', '1024', '--n=8,9'])).toEqual({ quick: true, batches: [1024], points: [8, 9], out: undefined });
+    expect(parsePnpBenchArgs([])).toEqual({ quick: false, batches: [1, 64, 1024, 16384], points: [8, 64], out: undefined, sizes: '' });
+    expect(parsePnpBenchArgs(['--quick', '--B', '1024', '--n=8,9'])).toEqual({ quick: true, batches: [1024], points: [8, 9], out: undefined, sizes: '-B1024-n8_9' });
+    expect(parsePnpBenchArgs(['--n', '6']).sizes).toBe('-B1_64_1024_16384-n6');
     expectUsageError(() => parsePnpBenchArgs(['--B', '0']), '--B 0: 0 is not an integer >= 1; expected a comma list of integers >= 1');
     expectUsageError(() => parsePnpBenchArgs(['--B', 'abc']), '--B abc: abc is not an integer >= 1');
     expectUsageError(() => parsePnpBenchArgs(['--B', '-5']), '--B -5: -5 is not an integer >= 1');
