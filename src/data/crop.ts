@@ -65,15 +65,9 @@ export function cropPoints(ptsPx: ArrayLike<number>, c: CropWindow): Float64Arra
 }
 
 /**
- * Resamples the crop from an RGBA image: bilinear, with k x k supersampling when shrinking by more than
- * 2x (k = ceil(1 / s), at most 4) so small objects in large crops do not alias. Outside the image reads
- * as 0. Returns RGB [outPx, outPx, 3] in [0, 1] and, when channel >= 0, that channel of a mask image
- * thresholded at 128 into [outPx, outPx] (1 inside).
- */
-/**
  * Whole-image views shrink images 4 to 10 times. Resampled from the image area-averaged by f (a power
- * of two, at most 8, leaving at least a 2x shrink so that resampleRgb still takes its 2 x 2 sub-samples
- * and edges stay sharp), each output pixel costs 4 bilinear taps instead of 16 and still averages every
+ * of two, at most 8, leaving at least a 2x shrink so that resampleRgb still takes its k x k sub-samples
+ * and edges stay sharp), each output pixel reads far fewer source pixels and still averages every
  * source pixel under it. reductionFor picks f, reduceImage makes the reduced image (callers may cache
  * it), reducedWindow maps the window into it.
  */
@@ -115,6 +109,11 @@ export function resampleView(img: RgbaImage, c: CropWindow, reduced?: RgbaImage)
 }
 
 /**
+ * Resamples the window from an RGBA image: bilinear, with k x k sub-samples spread over each output
+ * pixel when shrinking by more than 2x (k = ceil(1 / s), at most 4) so small objects in large crops do
+ * not alias; outside the image reads as 0. resampleRgb gives RGB [outPx, outPx, 3] in [0, 1],
+ * resampleMask a mask's R channel thresholded at 128, [outPx, outPx] (1 inside).
+ *
  * The window's RGB in [0, 1]. With `srcFromView` (3x3 row-major homography), the window is cut from a
  * virtual image whose px x' map to img's px as x ~ srcFromView x' (a camera rotated about its centre:
  * srcFromView = K Q^T K^-1, samples.ts).
@@ -130,7 +129,7 @@ export function resampleMask(img: RgbaImage, c: CropWindow, srcFromView?: ArrayL
 /**
  * RGB in [0, 1] (channels 3) or the R channel thresholded at 128 (channels 1). Every training crop and
  * view passes here, so the loops are written for speed: without a homography u depends on the column
- * alone and v on the row alone, so each column's and row's taps are computed once.
+ * alone and v on the row alone, and the sum separates into two passes (resampleSeparable).
  */
 function resample(img: RgbaImage, c: CropWindow, channels: 1 | 3, hom?: ArrayLike<number>): Float32Array {
   const { s, tx, ty } = cropAffine(c);
