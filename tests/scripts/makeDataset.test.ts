@@ -1,10 +1,11 @@
 /**
- * `npm run make-dataset`'s command line, without rendering anything: --help, every bad value and an --out
+ * `npm run make-dataset`'s command line (without rendering anything): --help, every bad value and an --out
  * it may not replace exit before the folder is touched (the script deletes --out only to put a complete
- * new render in its place). Each case spawns the script (a few seconds).
+ * new render in its place). Each case spawns the script (a few seconds). And one small render twice: the
+ * test split is drawn from a stream of its own.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,4 +81,24 @@ describe('npm run make-dataset: arguments', () => {
     expect(f.code).toBe(2);
     expect(f.stderr).toContain(`--out ${file}: is a file, not a folder; nothing was changed`);
   });
+});
+
+describe('npm run make-dataset: seeded streams', () => {
+  it('each split has a stream of its own: the test images do not depend on --train', () => {
+    // Two small renders with one seed and different --train (Chromium renders them: about 20 s).
+    const a = join(dir, 'streams-a'), b = join(dir, 'streams-b');
+    for (const [out, train] of [[a, '1'], [b, '2']]) {
+      const r = makeDataset('--out', out, '--train', train, '--test', '1', '--seed', '5');
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const read = (root: string, path: string) => readFileSync(join(root, path));
+    expect(read(b, 'test/000001/rgb/000000.jpg').equals(read(a, 'test/000001/rgb/000000.jpg'))).toBe(true);
+    expect(read(b, 'test/000001/scene_gt.json').toString()).toBe(read(a, 'test/000001/scene_gt.json').toString());
+    // The training stream's first view is the same too; the second is another view.
+    const gtA = JSON.parse(read(a, 'train/000001/scene_gt.json').toString()), gtB = JSON.parse(read(b, 'train/000001/scene_gt.json').toString());
+    expect(gtB['0']).toEqual(gtA['0']);
+    expect(gtB['1'][0].cam_t_m2c).not.toEqual(gtB['0'][0].cam_t_m2c);
+    // And the test view is not a training view.
+    expect(JSON.parse(read(a, 'test/000001/scene_gt.json').toString())['0']).not.toEqual(gtA['0']);
+  }, 180_000);
 });

@@ -77,10 +77,12 @@ describe('localiser on the bundled renders', () => {
     const data = datasetTrainingData(ds, cfg, { decode: decodePure, objId: 1, evalSplit: 'train' });
     const before = tf.memory().numTensors;
     const loc = new Localiser(cfg.localiser, cfg.optim, 1);
+    // The first 200 training images, 24 times each, whatever the bundle's size; the 24 checked are among them.
+    const kImages = Math.min(200, data.trainCount);
     let first = NaN;
     let last = NaN;
     for (let step = 0; step < 600; step++) {
-      const views = await Promise.all(Array.from({ length: 8 }, (_, j) => data.trainView((step * 8 + j) % data.trainCount, step * 8 + j, 1)));
+      const views = await Promise.all(Array.from({ length: 8 }, (_, j) => data.trainView((step * 8 + j) % kImages, step * 8 + j, 1)));
       const l = await loc.trainStep(views, cfg.optim.lr, cfg.data);
       if (step === 0) first = l.centre + l.size;
       last = l.centre + l.size;
@@ -94,7 +96,8 @@ describe('localiser on the bundled renders', () => {
     }
     const found = ious.filter((x) => x >= 0.5).length;
     console.log(`[localiser] IoU >= 0.5 on ${found}/${n}; median IoU ${[...ious].sort((a, b) => a - b)[n >> 1].toFixed(2)}`);
-    // 600 steps found 19, 16 and 22 of the 24 with seeds 1, 2 and 3 (300 steps: about 11, a coin toss).
+    // 600 steps found 19, 16 and 22 of the 24 with seeds 1, 2 and 3 on the first bundle (300 steps: about 11, a
+    // coin toss); 19 with seed 1 on the first 200 of the 500-image bundle.
     expect(found).toBeGreaterThanOrEqual(0.5 * n);
     loc.dispose();
     expect(tf.memory().numTensors).toBe(before);
