@@ -4,7 +4,7 @@
  * order, schedules).
  *
  * Presets: 'tiny' for tests and SwiftShader (seconds per step), 'small' for machines without a GPU
- * (64 px crops; about 0.1 s a step on two cores through wasm), 'default' for a laptop GPU, 'large' for
+ * (96 px crops, 32 keypoints; about 0.25 s a step on two cores through wasm), 'default' for a laptop GPU, 'large' for
  * a desktop GPU.
  */
 import { kDefaultAugment } from '../data/augment';
@@ -162,13 +162,16 @@ export const kConfigs: Record<ConfigName, TrainConfig> = {
     evalSamples: 2,
     checkpointEvery: 0,
   },
+  // 96 px crops and 32 keypoints, 6,000 steps: ADD-0.1d 50% with detected crops on the bundled dataset in
+  // 24.5 minutes on two CPU cores (README, "What training reaches").
   small: {
     ...base,
     name: 'small',
-    model: { inputPx: 64, width: 8, depth: 2, blocks: 1, confidence: true, maxChannels: 64, heatmapStride: 4 },
+    model: { inputPx: 96, width: 8, depth: 2, blocks: 1, confidence: true, maxChannels: 64, heatmapStride: 4 },
     localiser: { ...base.localiser, model: { inputPx: 128, width: 8, depth: 2, blocks: 1, confidence: false, maxChannels: 64, heatmapStride: 4 } },
     loss: { ...base.loss, sigmaCells: 1, warmupSteps: 3000, betaRampSteps: 2000 },
-    optim: { ...base.optim, batchSize: 16, steps: 8000, lr: 2e-3, lrWarmupSteps: 100 },
+    optim: { ...base.optim, batchSize: 16, steps: 6000, lr: 2e-3, lrWarmupSteps: 100 },
+    data: { ...base.data, keypoints: 32 },
     evalEvery: 1000,
     evalMaxInstances: 60,
   },

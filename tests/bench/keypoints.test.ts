@@ -25,8 +25,8 @@ describe('bench:keypoints', () => {
     expect(exact.add01d).toBe(1);
     expect(exact.cm5deg5).toBe(1);
     expect(exact.medianTransMm).toBeLessThan(1e-3); // the keypoints pass through float32
-    const some = noisyKeypointScores(data.object, samples, 1, 3, 1);
-    const more = noisyKeypointScores(data.object, samples, 3, 3, 1);
+    const some = noisyKeypointScores(data.object, samples, 3, 3, 1);
+    const more = noisyKeypointScores(data.object, samples, 8, 3, 1);
     expect(some.add01d).toBeLessThan(1);
     expect(more.add01d).toBeLessThan(some.add01d);
     expect(more.medianTransMm).toBeGreaterThan(some.medianTransMm);
