@@ -19,6 +19,17 @@ export async function nodeGpu(): Promise<GPU> {
     const { existsSync } = await import('node:fs');
     if (existsSync(kSwiftShaderIcd)) process.env.VK_ICD_FILENAMES = kSwiftShaderIcd;
   }
+  if (!process.env.XDG_RUNTIME_DIR) {
+    // The Vulkan loader's Wayland support looks for a display there and, without the variable, prints
+    // "XDG_RUNTIME_DIR is invalid or not set" on stderr at every start; a headless process has no display
+    // either way, so a private empty folder of this process's own stands in.
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'poselab-xdg-'));
+    process.env.XDG_RUNTIME_DIR = dir;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
   const gpu = create([]) as GPU;
