@@ -9,7 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  isFolderPath, parseChoiceList, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareOutputFile, UsageError,
+  isFolderPath, kMaxSeed, parseChoiceList, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareOutputFile, UsageError,
 } from '../src/cli/args';
 import { parseBackend } from '../src/cli/common';
 import { decimal } from '../src/data/decimal';
@@ -189,7 +189,7 @@ export function parseAccuracyBenchArgs(argv: readonly string[]): AccuracyBenchAr
     dataset: v.dataset,
     config,
     steps,
-    seeds: parseIntegerList('seeds', v.seeds, 0) ?? [1, 2],
+    seeds: parseIntegerList('seeds', v.seeds, 0, '', kMaxSeed) ?? [1, 2],
     variants: parseChoiceList('variants', v.variants, kVariants) ?? [...kVariants],
     evalEvery: parsePositiveInt('eval-every', v['eval-every']) ?? Math.max(1, Math.round(steps / 8)),
     poseAfter,

@@ -22,7 +22,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { parseFlags, parseInteger, runMain, UsageError } from '../src/cli/args';
+import { kMaxSeed, parseFlags, parseInteger, runMain, UsageError } from '../src/cli/args';
 import { boundsOf, diameterOf } from '../src/data/mesh';
 import { writePly } from '../src/data/ply';
 import { hashSeed, Rng } from '../src/data/rng';
@@ -40,20 +40,23 @@ const kChromium = '/usr/bin/chromium';
 const kBundledDir = join(here, '..', 'public', 'datasets', kDatasetName);
 const kUsage = 'usage: npm run make-dataset -- [--out <folder>] [--train N] [--test N] [--seed S] [--quality Q]\n' +
   '  --out      the dataset folder (default public/datasets/poselab-toy): new, empty, or one make-dataset wrote\n' +
-  '  --train N  training images, N >= 1 (default 500); --test N: test images, N >= 1 (default 100)\n' +
-  '  --seed S   an integer >= 0 (default 1); --quality Q: JPEG quality, 1 to 100 (default 50)';
+  '  --train N  training images, 1 to 100000 (default 500); --test N: test images, 1 to 100000 (default 100)\n' +
+  '  --seed S   an integer from 0 to 4294967295 (default 1); --quality Q: JPEG quality, 1 to 100 (default 50)';
 
 interface Options { outDir: string; nTrain: number; nTest: number; seed: number; quality: number }
+
+const kMaxImages = 100_000;
 
 function parseOptions(argv: string[]): Options {
   const v = parseFlags(argv, { out: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, seed: { type: 'string' }, quality: { type: 'string' } });
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('--out needs a folder');
   return {
     outDir: v.out ?? kBundledDir,
-    nTrain: parseInteger('train', v.train, 1) ?? 500,
-    nTest: parseInteger('test', v.test, 1) ?? 100,
-    seed: parseInteger('seed', v.seed, 0) ?? 1,
-    // jpeg-js takes 1 to 100 (it clamps anything else). 50: about 28 KB an image (80: 47 KB), so that 500
+    // At most 100,000 each: about a second an image here, so more would run for days.
+    nTrain: parseInteger('train', v.train, 1, kMaxImages) ?? 500,
+    nTest: parseInteger('test', v.test, 1, kMaxImages) ?? 100,
+    seed: parseInteger('seed', v.seed, 0, kMaxSeed) ?? 1,
+    // jpeg-js takes 1 to 100 (it clamps anything else). 50: about 29 KB an image (80: 47 KB), so that 500
     // training views fit the bundle's 20 MB; the network's view count, not JPEG's detail, limits it here.
     quality: parseInteger('quality', v.quality, 1, 100) ?? 50,
   };
@@ -141,8 +144,13 @@ async function main(argv: string[]): Promise<number> {
   await checkOutDir(outDir);
   if (!existsSync(kChromium)) throw new Error(`make-dataset renders in Debian's Chromium, not found at ${kChromium} (as root: apt-get install -y chromium); nothing was changed`);
   // Rendered beside --out and moved into place once complete: a run that fails leaves --out as it was.
-  await mkdir(dirname(outDir), { recursive: true });
-  const stage = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.partial-`));
+  let stage: string;
+  try {
+    await mkdir(dirname(outDir), { recursive: true });
+    stage = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.partial-`));
+  } catch (e) {
+    throw new UsageError(`--out ${outDir}: cannot create a folder beside it to render into (${e instanceof Error ? e.message : String(e)})`);
+  }
   await chmod(stage, 0o755); // mkdtemp's folder is private; the dataset is served and shipped
   process.once('SIGINT', () => {
     rmSync(stage, { recursive: true, force: true });
@@ -155,19 +163,21 @@ async function main(argv: string[]): Promise<number> {
     await rm(stage, { recursive: true, force: true });
     throw e;
   }
+  // The bundled dataset ships in the repository: 20 MB (decimal) for its whole folder, checked before it
+  // replaces the one there. Other folders (more training renders, say) may be as large as asked.
+  if (resolve(outDir) === resolve(kBundledDir) && written.bytes > kBudgetBytes) {
+    await rm(stage, { recursive: true, force: true });
+    console.error(`[make-dataset] ${(written.bytes / 1e6).toFixed(1)} MB, over the ${kBudgetBytes / 1e6} MB budget of ${outDir}: ` +
+      'lower --quality or the image counts; the dataset there is left as it was');
+    return 1;
+  }
   await rm(outDir, { recursive: true, force: true });
   await rename(stage, outDir);
   console.log(`[make-dataset] ${written.files} files, ${(written.bytes / 1e6).toFixed(1)} MB in ${outDir}`);
-  // The bundled dataset ships in the repository: 20 MB (decimal) for its whole folder. Other folders (more
-  // training renders, say) may be as large as asked.
-  if (resolve(outDir) === resolve(kBundledDir) && written.bytes > kBudgetBytes) {
-    console.error(`[make-dataset] over the ${kBudgetBytes / 1e6} MB budget: lower --quality or the image counts`);
-    return 1;
-  }
   return 0;
 }
 
-/** Renders the whole dataset into outDir (a new, empty folder); returns the count and bytes of its files but manifest.json. */
+/** Renders the whole dataset into outDir (a new, empty folder); returns the count of its files but manifest.json and the bytes of all. */
 async function render(outDir: string, { nTrain, nTest, seed, quality }: Omit<Options, 'outDir'>): Promise<{ files: number; bytes: number }> {
   const mesh = toyMesh();
   const texSize = 512;
@@ -237,8 +247,9 @@ async function render(outDir: string, { nTrain, nTest, seed, quality }: Omit<Opt
   write(join(outDir, 'README.md'), readme(nTrain, nTest));
   const files = listFiles(outDir).filter((p) => p !== 'manifest.json');
   const manifest = { name: kDatasetName, files: files.map((p) => ({ path: p, bytes: statSync(join(outDir, p)).size })) };
-  write(join(outDir, 'manifest.json'), JSON.stringify(manifest));
-  return { files: files.length, bytes: manifest.files.reduce((a, f) => a + f.bytes, 0) };
+  const manifestText = JSON.stringify(manifest);
+  write(join(outDir, 'manifest.json'), manifestText);
+  return { files: files.length, bytes: manifest.files.reduce((a, f) => a + f.bytes, 0) + Buffer.byteLength(manifestText) };
 }
 
 function readme(train: number, test: number): string {

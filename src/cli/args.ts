@@ -5,7 +5,7 @@
  * nothing but Node, so that a script which needs no tfjs (make-dataset) starts without it.
  */
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 
 /** A problem with what the user asked for: printed with the usage, exit status 2. */
 export class UsageError extends Error {}
@@ -74,15 +74,20 @@ export function parseFlags<O extends Record<string, FlagSpec>>(argv: readonly st
 
 /** An integer of at least min (and at most max), or the UsageError naming the flag and the value. */
 function integerOf(name: string, s: string, min: number, max = Infinity, what = 'an integer'): number {
-  // Digits only (a sign where min < 0): 1e3, 0x10 or 10.0 are not what "an integer" asks for.
+  // Digits only (a sign where min < 0): 1e3, 0x10 or 10.0 are not what "an integer" asks for; and no more
+  // than a double holds exactly (2^53 - 1), which 99999999999999999999 is not.
   const n = Number(s);
-  if (!/^\s*[-+]?\d+\s*$/.test(s) || !Number.isInteger(n) || n < min || n > max) {
+  if (!/^\s*[-+]?\d+\s*$/.test(s) || !Number.isSafeInteger(n) || n < min || n > max) {
     const range = max < Infinity ? ` from ${min} to ${max}` : min === 1 ? ' >= 1' : ` >= ${min}`;
     const expected = max === Infinity && min === 1 && what === 'an integer' ? 'a positive integer' : `${what}${range}`;
-    throw new UsageError(`--${name} ${s}: expected ${expected}`);
+    const tooLarge = max === Infinity && /^\s*\+?\d+\s*$/.test(s) && !Number.isSafeInteger(n) ? `, at most ${Number.MAX_SAFE_INTEGER}` : '';
+    throw new UsageError(`--${name} ${s}: expected ${expected}${tooLarge}`);
   }
   return n;
 }
+
+/** The largest seed: seeds are mixed as 32-bit words (data/rng.ts hashSeed), so a larger one would repeat a smaller one's run. */
+export const kMaxSeed = 2 ** 32 - 1;
 
 /** An integer option of at least min (and at most max), or undefined when absent. */
 export function parseInteger(name: string, s: string | undefined, min: number, max = Infinity): number | undefined {
@@ -94,14 +99,15 @@ export function parsePositiveInt(name: string, s: string | undefined): number | 
 }
 
 /** A comma list of integers of at least min (`--seeds 1,2`, `--B 64,1024`), or undefined when absent. */
-export function parseIntegerList(name: string, s: string | undefined, min: number, why = ''): number[] | undefined {
+export function parseIntegerList(name: string, s: string | undefined, min: number, why = '', max = Infinity): number[] | undefined {
   if (s === undefined) return undefined;
-  const what = `a comma list of integers >= ${min}${why}`;
+  const range = max < Infinity ? `from ${min} to ${max}` : `>= ${min}`;
+  const what = `a comma list of integers ${range}${why}`;
   const out = s.split(',').map((x) => {
     try {
-      return integerOf(name, x, min);
+      return integerOf(name, x, min, max);
     } catch {
-      throw new UsageError(`--${name} ${s}: ${x.trim() === '' ? 'an empty item' : `${x} is not an integer >= ${min}`}; expected ${what}`);
+      throw new UsageError(`--${name} ${s}: ${x.trim() === '' ? 'an empty item' : `${x} is not an integer ${range}`}; expected ${what}`);
     }
   });
   const twice = out.find((x, i) => out.indexOf(x) !== i);
@@ -147,10 +153,18 @@ export function runMain(main: () => Promise<number>, usage: string): void {
 /**
  * Checks before any long work that `path` can be written as a file (flag names the option in the
  * message), creating its folder: a run should not end in an error about where to put its result.
+ * `opts.extensions` (lower case, with the dot) are the names it may have, so that a slip such as
+ * `--csv README.md` is refused rather than written over; `opts.inputs` are files the run reads, which it
+ * may not write over either.
  */
-export async function prepareOutputFile(path: string, flag: string): Promise<void> {
+export async function prepareOutputFile(path: string, flag: string, opts: { extensions?: readonly string[]; inputs?: readonly (string | undefined)[] } = {}): Promise<void> {
   const s = await stat(path).catch(() => undefined);
   if (s?.isDirectory()) throw new UsageError(`${flag} ${path}: is a folder, a file name is expected`);
+  if (opts.extensions && !opts.extensions.includes(extname(path).toLowerCase())) {
+    throw new UsageError(`${flag} ${path}: expected a ${opts.extensions.join(' or ')} file name`);
+  }
+  const input = opts.inputs?.find((f) => f !== undefined && resolve(f) === resolve(path));
+  if (input !== undefined) throw new UsageError(`${flag} ${path}: is the file this run reads; give another name`);
   try {
     await mkdir(dirname(path), { recursive: true });
   } catch (e) {

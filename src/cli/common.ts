@@ -17,7 +17,7 @@ import { kPoselabJson, unzipBundle, zipBundle, type BundleFiles } from '../train
 import { prepareOutputFile, UsageError } from './args';
 
 export {
-  isFolderPath, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareOutputFile, runMain, UsageError,
+  isFolderPath, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareOutputFile, runMain, UsageError,
   type FlagSpec,
 } from './args';
 

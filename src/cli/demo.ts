@@ -7,7 +7,7 @@
  */
 import { createDemo, isDemoKind, kDefaultIterations, type AnyDemoStep } from '../demos/createDemo';
 import { kIntrinsicNames } from '../demos/calibration';
-import { parseBackend, parseCommandLine, parseInteger, runMain, selectBackend, UsageError } from './common';
+import { kMaxSeed, parseBackend, parseCommandLine, parseInteger, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run demo -- pose|sfm|calib [--backend auto|webgpu|wasm|cpu] [--seed S] [--iterations N] [--every K]';
 
@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
   const kind = positionals[0];
   if (!isDemoKind(kind)) throw new UsageError(`unknown demo ${kind}`);
   const backendChoice = parseBackend(values.backend);
-  const seed = parseInteger('seed', values.seed, 0) ?? 1;
+  const seed = parseInteger('seed', values.seed, 0, kMaxSeed) ?? 1;
   const iterations = parseInteger('iterations', values.iterations, 1) ?? kDefaultIterations[kind];
   const every = parseInteger('every', values.every, 1) ?? Math.max(1, Math.round(iterations / 20));
   const backend = await selectBackend(backendChoice);

@@ -61,8 +61,10 @@ async function main(argv: string[]): Promise<number> {
   if (values.csv) {
     const isDir = await isFolderPath(values.csv);
     const evalSplitName = ds.images.find((im) => im.split !== 'all' && !im.split.startsWith('train'))?.split ?? 'test';
-    csvPath = isDir ? join(values.csv, bopResultsName('poselab', ds.name, split === 'train' ? 'train' : evalSplitName)) : values.csv;
-    await prepareOutputFile(csvPath, '--csv');
+    // Oracle-crop results carry it in the method name, so that a folder of CSVs tells them from honest ones.
+    const method = cropsFrom === 'oracle' ? 'poselab-oracle' : 'poselab';
+    csvPath = isDir ? join(values.csv, bopResultsName(method, ds.name, split === 'train' ? 'train' : evalSplitName)) : values.csv;
+    await prepareOutputFile(csvPath, '--csv', { extensions: ['.csv'] });
   }
   const r = await evaluateBundle(bundle, data, {
     crops: cropsFrom,

@@ -138,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof PnpInputError || e instanceof SyntaxError) throw new UsageError(`${values.in}: ${e.message}`);
     throw e;
   }
-  await prepareOutputFile(values.out, '--out');
+  await prepareOutputFile(values.out, '--out', { extensions: ['.json'], inputs: [values.in] });
   const backend = await selectBackend(backendChoice);
   const t0 = performance.now();
   const result = backend === 'webgpu' ? await runPnpOp(problems) : runPnpFloat64(problems);

@@ -26,7 +26,7 @@ import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { placeLocaliser } from '../node/localiserThread';
 import { metricsLine } from '../train/metrics';
 import {
-  formatDuration, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, trainingImageCacheBytes, UsageError,
+  formatDuration, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, trainingImageCacheBytes, UsageError,
   writeBundlePath,
 } from './common';
 
@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.dataset && !values['print-config']) throw new UsageError('--dataset is required');
   const steps = parsePositiveInt('steps', values.steps);
   const objId = parsePositiveInt('object', values.object);
-  const seed = parseInteger('seed', values.seed, 0);
+  const seed = parseInteger('seed', values.seed, 0, kMaxSeed);
   const backend = parseBackend(values.backend);
 
   let resume: Checkpoint | undefined;

@@ -58,7 +58,8 @@ describe('benchmark arguments', () => {
     });
     expect(parseAccuracyBenchArgs(['--steps', '10', '--pose-after', '9', '--seeds', '0,3', '--variants', 'pose-mesh', '--backend', 'cpu']))
       .toMatchObject({ steps: 10, poseAfter: 9, seeds: [0, 3], variants: ['pose-mesh'], evalEvery: 1, backend: 'cpu' });
-    expectUsageError(() => parseAccuracyBenchArgs(['--seeds', 'abc']), '--seeds abc: abc is not an integer >= 0');
+    expectUsageError(() => parseAccuracyBenchArgs(['--seeds', 'abc']), '--seeds abc: abc is not an integer from 0 to 4294967295');
+    expectUsageError(() => parseAccuracyBenchArgs(['--seeds', '1,4294967297']), '--seeds 1,4294967297: 4294967297 is not an integer from 0 to 4294967295');
     expectUsageError(() => parseAccuracyBenchArgs(['--seeds', '1,']), '--seeds 1,: an empty item');
     expectUsageError(() => parseAccuracyBenchArgs(['--steps', 'abc']), '--steps abc: expected a positive integer');
     expectUsageError(() => parseAccuracyBenchArgs(['--pose-after', '50', '--steps', '10']),

@@ -42,6 +42,9 @@ describe('command-line arguments', () => {
     // Written as digits: numbers JavaScript would read as integers in other notations are refused.
     for (const s of ['1e3', '0x10', '10.0', '1_000']) expect(() => parseInteger('steps', s, 1)).toThrow(`--steps ${s}: expected a positive integer`);
     expect(parseInteger('steps', ' 1000 ', 1)).toBe(1000);
+    // No more than a double holds exactly: 99999999999999999999 would read as 1e20.
+    expect(() => parseInteger('steps', '99999999999999999999', 1)).toThrow('--steps 99999999999999999999: expected a positive integer, at most 9007199254740991');
+    expect(parseInteger('steps', '9007199254740991', 1)).toBe(Number.MAX_SAFE_INTEGER);
     expect(() => parseInteger('seed', '', 0)).toThrow('--seed : expected an integer >= 0');
     expect(() => parseInteger('quality', '101', 1, 100)).toThrow('--quality 101: expected an integer from 1 to 100');
     expect(parseInteger('quality', '100', 1, 100)).toBe(100);

@@ -25,7 +25,7 @@ describe('npm run demo', () => {
     [[], 'expected one demo name'],
     [['bundle'], 'unknown demo bundle'],
     [['pose', '--backend', 'gpu'], '--backend gpu: expected auto (the fastest CPU path: wasm, else cpu), webgpu, wasm or cpu'],
-    [['sfm', '--seed', '1.5'], '--seed 1.5: expected an integer >= 0'],
+    [['sfm', '--seed', '1.5'], '--seed 1.5: expected an integer from 0 to 4294967295'],
     [['calib', '--iterations', '0'], '--iterations 0: expected a positive integer'],
     [['pose', '--frobnicate'], "Unknown option '--frobnicate'"],
   ] as const) {

@@ -204,5 +204,15 @@ describe('npm run pnp', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--backend cuda: expected auto (the fastest CPU path: wasm, else cpu), webgpu, wasm or cpu');
     expect(r.stderr).toContain('usage: npm run pnp');
+    // --out is a .json name other than --in's: neither a slip of extension nor the input is written over.
+    const problem = { pts2d, pts3d: [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], K };
+    const inPath = join(dir, 'self.json');
+    writeFileSync(inPath, JSON.stringify(problem));
+    for (const [out, why] of [[inPath, 'is the file this run reads; give another name'], [join(dir, 'poses.txt'), 'expected a .json file name']]) {
+      const o = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/pnp.ts', '--in', inPath, '--out', out, '--backend', 'cpu'], { encoding: 'utf8' });
+      expect(o.status).toBe(2);
+      expect(o.stderr).toContain(`--out ${out}: ${why}`);
+    }
+    expect(JSON.parse(readFileSync(inPath, 'utf8'))).toEqual(problem);
   });
 });

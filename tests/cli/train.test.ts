@@ -148,6 +148,13 @@ describe('train and eval command lines', () => {
     expect(e.code, e.stderr).toBe(0);
     expect(e.stderr).toMatch(/skipped test instance 0: .*test\/000001\/rgb\/000000\.png: cannot be decoded/);
     expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(2); // header + the one readable instance
+    // --csv takes a .csv name (or a folder): a slip such as `--csv README.md` is refused, the file untouched.
+    const notCsv = join(dir, 'README.md');
+    writeFileSync(notCsv, '# mine');
+    const slip = cli('eval', ['--model', run, '--dataset', broken, '--csv', notCsv]);
+    expect(slip.code).toBe(2);
+    expect(slip.stderr).toContain(`--csv ${notCsv}: expected a .csv file name`);
+    expect(readFileSync(notCsv, 'utf8')).toBe('# mine');
 
     const file = join(dir, 'a-file.txt');
     writeFileSync(file, 'x');

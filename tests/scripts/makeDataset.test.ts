@@ -40,14 +40,18 @@ describe('npm run make-dataset: arguments', () => {
   it('a bad value exits 2 naming the flag and the value, before --out is touched', () => {
     const out = previousOutput('bad');
     const cases: [string[], string][] = [
-      [['--train', '-1'], '--train -1: expected a positive integer'],
-      [['--train', 'abc'], '--train abc: expected a positive integer'],
-      [['--train', '0', '--test', '0'], '--train 0: expected a positive integer'],
-      [['--test', '0'], '--test 0: expected a positive integer'],
-      [['--test', '2.5'], '--test 2.5: expected a positive integer'],
+      [['--train', '-1'], '--train -1: expected an integer from 1 to 100000'],
+      [['--train', 'abc'], '--train abc: expected an integer from 1 to 100000'],
+      [['--train', '0', '--test', '0'], '--train 0: expected an integer from 1 to 100000'],
+      [['--test', '0'], '--test 0: expected an integer from 1 to 100000'],
+      [['--test', '2.5'], '--test 2.5: expected an integer from 1 to 100000'],
       [['--quality', '0'], '--quality 0: expected an integer from 1 to 100'],
       [['--quality', '101'], '--quality 101: expected an integer from 1 to 100'],
-      [['--seed', '-1'], '--seed -1: expected an integer >= 0'],
+      [['--seed', '-1'], '--seed -1: expected an integer from 0 to 4294967295'],
+      // Seeds are mixed as 32-bit words: 2^32 would repeat seed 0's dataset.
+      [['--seed', '4294967296'], '--seed 4294967296: expected an integer from 0 to 4294967295'],
+      [['--train', '99999999999999999999'], '--train 99999999999999999999: expected an integer from 1 to 100000'],
+      [['--test', '100001'], '--test 100001: expected an integer from 1 to 100000'],
       [['--frobnicate'], "Unknown option '--frobnicate'"],
       [['--train', '5', '--train', '6'], '--train given twice (5 and 6); give it once'],
       [['--out', out], `--out given twice (${out} and ${out}); give it once`],
@@ -74,6 +78,14 @@ describe('npm run make-dataset: arguments', () => {
     expect(r.stderr).toContain(`--out ${foreign}: the folder exists, is not empty and is not a dataset make-dataset wrote (no manifest.json naming poselab-toy)`);
     expect(existsSync(join(foreign, 'models', 'obj_000001.ply'))).toBe(true);
     expect(readdirSync(dir).filter((n) => n.includes('partial')), 'no staging folder left').toEqual([]);
+
+    // A folder that cannot be made (its parent is a file): named, exit 2, no stack trace.
+    const underFile = join(dir, 'not-a-folder.json');
+    writeFileSync(underFile, '{}');
+    const u = makeDataset('--out', join(underFile, 'sub'), '--train', '1', '--test', '1');
+    expect(u.code, u.stderr).toBe(2);
+    expect(u.stderr.split('\n')[0]).toMatch(new RegExp(`^--out ${join(underFile, 'sub').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+    expect(u.stderr).not.toMatch(/\n\s+at /);
 
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
