@@ -236,6 +236,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** A value as it appears in the file, shortened so that a misplaced section does not flood the message. */
 function show(v: unknown): string {
-  const s = v === undefined ? 'undefined' : JSON.stringify(v);
+  // JSON.parse reads 1e999 as Infinity, which JSON.stringify would print as null.
+  const s = v === undefined ? 'undefined' : typeof v === 'number' && !Number.isFinite(v) ? `${v} (beyond a double)` : JSON.stringify(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

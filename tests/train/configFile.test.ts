@@ -72,6 +72,7 @@ describe('config files', () => {
 
   it('names the path and the value of a field of the wrong type', () => {
     expect(errorsOf({ optim: { lr: 'fast' } })).toEqual(['my.json: optim.lr = "fast": expected a number']);
+    expect(errorsOf(JSON.parse('{"optim": {"lr": 1e999}}'))).toEqual(['my.json: optim.lr = Infinity (beyond a double): expected a number']);
     expect(errorsOf({ model: { confidence: 1 } })).toEqual(['my.json: model.confidence = 1: expected true or false']);
     expect(errorsOf({ localiser: { model: { width: 2.5 } } })).toEqual(['my.json: localiser.model.width = 2.5: expected an integer']);
     expect(errorsOf({ data: { std: [0.2, 0.2] } })).toEqual(['my.json: data.std = [0.2,0.2]: expected an array of 3 numbers > 0']);
