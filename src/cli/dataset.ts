@@ -29,7 +29,9 @@ async function main(argv: string[]): Promise<number> {
     source = await openNodePath(path);
   } catch (e) {
     // One clear line (or the JSON report), not the usage: the arguments were well formed.
-    const message = e instanceof ZipError ? e.message : `${path}: ${e instanceof Error ? e.message : String(e)}`;
+    // openNodePath's own messages begin with the path; others get it in front.
+    const text = e instanceof Error ? e.message : String(e);
+    const message = e instanceof ZipError || text.startsWith(`${path}: `) ? text : `${path}: ${text}`;
     if (values.json) console.log(JSON.stringify({ source: path, usable: false, problems: [{ file: path, field: '', message }] }, null, 2));
     else console.error(message);
     return 2;
