@@ -182,8 +182,8 @@ function resampleSeparable(img: RgbaImage, n: number, k: number, us: Float64Arra
   const out = new Float32Array(n * n * channels);
   const fx = axisFilter(us, n, k, w), fy = axisFilter(vs, n, k, img.heightPx);
   if (fy.start[n] === 0) return out;
-  let yMin = Infinity, yMax = -Infinity;
-  for (let e = 0; e < fy.start[n]; e++) { yMin = Math.min(yMin, fy.index[e]); yMax = Math.max(yMax, fy.index[e]); }
+  // Sub-sample positions increase with the output row, so the rows read run from the first tap to the last.
+  const yMin = fy.index[0], yMax = fy.index[fy.start[n] - 1];
   // rows[(y - yMin) n + i]: source row y filtered along x for output column i, per channel.
   const rows = new Float64Array((yMax - yMin + 1) * n * channels);
   for (let y = yMin; y <= yMax; y++) {
