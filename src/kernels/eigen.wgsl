@@ -1,5 +1,6 @@
-// Symmetric eigendecomposition by cyclic Jacobi rotations (Golub & Van Loan, Matrix Computations, 8.5),
-// f32, one problem per thread, in private arrays. Twin of src/solver/eigen.ts (jacobiEigenSym).
+// Symmetric eigendecompositions, f32, one problem per thread, in private arrays; twins of src/solver/eigen.ts:
+// cyclic Jacobi rotations (jacobi_eigen_sym, G&VL 8.5) and Householder + implicit QL with only the smallest
+// eigenvectors formed (tridiagonal_ql_eigen_sym, G&VL 8.3), several times fewer operations at d = 12.
 //
 // A library: concatenated into a kernel by the host (common + eigen.wgsl + the EPnP library of epnpWgsl.ts + kernel); it declares
 // no bindings and no overrides.
@@ -101,4 +102,309 @@ fn jacobi_eigen_sym(a: ptr<function, JacobiMat>, d: u32, values: ptr<function, J
       }
     }
   }
+}
+
+// Implicit QL iterations allowed per eigenvalue (kQlMaxIterations in eigen.ts) and QL rotations recorded
+// (the float64 twin grows its record; a 12x12 M^T M takes about 150): beyond either the call returns -1.
+const kQlMaxIterations: u32 = 30u;
+const kQlMaxRotations: u32 = 320u;
+const kF32Epsilon: f32 = 1.1920929e-7;
+
+// sqrt(a^2 + b^2) without overflow or underflow of the squares (twin of hypot2, linalg.ts).
+fn hypot2(a: f32, b: f32) -> f32 {
+  let s = a * a + b * b;
+  if (s > 1e-36 && s < 1e36) {
+    return sqrt(s);
+  }
+  let m = max(abs(a), abs(b));
+  if (m == 0.0) {
+    return 0.0;
+  }
+  return m * length(vec2<f32>(a / m, b / m));
+}
+
+// Twin of tridiagonalQlEigenSym (src/solver/eigen.ts), which gives the method: Householder to tridiagonal
+// form, implicit QL with Wilkinson shifts, the `count` smallest eigenvectors formed from their unit vectors
+// by QL's recorded rotations (the last first) and then the reflectors kept in a. Here count <= 4, and the
+// count columns are carried together as the lanes of one vec4 per row, so that each recorded rotation
+// costs two loads and two stores of private memory for all of them.
+// a: DESTROYED (holds the reflectors). Writes every eigenvalue ascending to values[0 .. d) and the count
+// smallest unit eigenvectors to columns 0 .. count of vectors (stride d; the other columns are left as they
+// were). Returns the QL iterations run, or -1 when an eigenvalue did not converge (non-finite input) or the
+// rotations overflowed kQlMaxRotations; the outputs are then not to be used.
+fn tridiagonal_ql_eigen_sym(a: ptr<function, JacobiMat>, d: u32, values: ptr<function, JacobiVec>,
+                            vectors: ptr<function, JacobiMat>, count: u32) -> i32 {
+  var diag: JacobiVec;
+  var off: JacobiVec;
+  var p: JacobiVec;
+  var h: JacobiVec;
+  // Householder: column k's reflector I - v v^T / h (|v|^2 = 2h) zeroes a[k+2.., k]; the trailing block
+  // becomes A - v w^T - w v^T with w = p - (v.p / 2h) v, p = A v / h; v stays in column k.
+  for (var k = 0u; k + 2u < d; k++) {
+    var norm2 = 0.0;
+    for (var i = k + 1u; i < d; i++) {
+      norm2 += (*a)[i * d + k] * (*a)[i * d + k];
+    }
+    let x0 = (*a)[(k + 1u) * d + k];
+    if (!(norm2 - x0 * x0 > 0.0)) {
+      off[k] = x0;
+      continue;
+    }
+    let alpha = select(sqrt(norm2), -sqrt(norm2), x0 > 0.0);
+    let hk = norm2 - alpha * x0;
+    h[k] = hk;
+    (*a)[(k + 1u) * d + k] = x0 - alpha;
+    var vp = 0.0;
+    for (var i = k + 1u; i < d; i++) {
+      var s = 0.0;
+      for (var j = k + 1u; j < d; j++) {
+        s += (*a)[i * d + j] * (*a)[j * d + k];
+      }
+      p[i] = s / hk;
+      vp += (*a)[i * d + k] * p[i];
+    }
+    let c = vp / (2.0 * hk);
+    for (var i = k + 1u; i < d; i++) {
+      p[i] -= c * (*a)[i * d + k];
+    }
+    for (var i = k + 1u; i < d; i++) {
+      let vi = (*a)[i * d + k];
+      let wi = p[i];
+      for (var j = k + 1u; j <= i; j++) {
+        let u = (*a)[i * d + j] - vi * p[j] - wi * (*a)[j * d + k];
+        (*a)[i * d + j] = u;
+        (*a)[j * d + i] = u;
+      }
+    }
+    off[k] = alpha;
+  }
+  for (var i = 0u; i < d; i++) {
+    diag[i] = (*a)[i * d + i];
+  }
+  if (d >= 2u) {
+    off[d - 2u] = (*a)[(d - 1u) * d + d - 2u];
+  }
+  off[d - 1u] = 0.0;
+  // Implicit QL on the tridiagonal (off[i] joins i and i + 1), its rotations recorded.
+  var rot_i: array<u32, kQlMaxRotations>;
+  var rot_cs: array<vec2<f32>, kQlMaxRotations>;
+  var rotations = 0u;
+  var iterations = 0;
+  var failed = false;
+  for (var l = 0u; l < d; l++) {
+    for (var iter = 0u; ; iter++) {
+      var m = l;
+      for (; m + 1u < d; m++) {
+        if (abs(off[m]) <= kF32Epsilon * (abs(diag[m]) + abs(diag[m + 1u]))) {
+          break;
+        }
+      }
+      if (m == l) {
+        break;
+      }
+      if (iter == kQlMaxIterations || !is_finite_f(off[m])) {
+        failed = true;
+        break;
+      }
+      iterations++;
+      // Wilkinson's shift from the leading 2x2, then the bulge chased from m up to l.
+      var g = (diag[l + 1u] - diag[l]) / (2.0 * off[l]);
+      var r = hypot2(g, 1.0);
+      g = diag[m] - diag[l] + off[l] / (g + select(-r, r, g >= 0.0));
+      var s = 1.0;
+      var c = 1.0;
+      var shift = 0.0;
+      var split = false;
+      for (var ii = m; ii > l; ii--) {
+        let i = ii - 1u;
+        let f = s * off[i];
+        let b = c * off[i];
+        r = hypot2(f, g);
+        off[i + 1u] = r;
+        if (r == 0.0) {
+          // Underflow: the matrix split; deflate and go on from the top.
+          diag[i + 1u] -= shift;
+          off[m] = 0.0;
+          split = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = diag[i + 1u] - shift;
+        r = (diag[i] - g) * s + 2.0 * c * b;
+        shift = s * r;
+        diag[i + 1u] = g + shift;
+        g = c * r - b;
+        if (rotations < kQlMaxRotations) {
+          rot_i[rotations] = i;
+          rot_cs[rotations] = vec2<f32>(c, s);
+        }
+        rotations++;
+      }
+      if (split) {
+        continue;
+      }
+      diag[l] -= shift;
+      off[l] = g;
+      off[m] = 0.0;
+    }
+  }
+  // Ascending eigenvalues (a selection sort of their indices).
+  var order: array<u32, kJacobiMaxDim>;
+  for (var i = 0u; i < d; i++) {
+    order[i] = i;
+  }
+  for (var j = 0u; j < d; j++) {
+    var best = j;
+    for (var k = j + 1u; k < d; k++) {
+      if (diag[order[k]] < diag[order[best]]) {
+        best = k;
+      }
+    }
+    let t = order[j];
+    order[j] = order[best];
+    order[best] = t;
+    (*values)[j] = diag[order[j]];
+  }
+  if (failed || rotations > kQlMaxRotations) {
+    return -1;
+  }
+  // The wanted columns of G_1 ... G_m as the lanes of x: e_order[j] in lane j, then G_m, ..., G_1.
+  var x: array<vec4<f32>, kJacobiMaxDim>;
+  for (var j = 0u; j < min(count, 4u); j++) {
+    x[order[j]][j] = 1.0;
+  }
+  for (var q = rotations; q > 0u; q--) {
+    let i = rot_i[q - 1u];
+    let cs = rot_cs[q - 1u];
+    let xi = x[i];
+    let xi1 = x[i + 1u];
+    x[i] = cs.x * xi + cs.y * xi1;
+    x[i + 1u] = cs.x * xi1 - cs.y * xi;
+  }
+  // Then H_0 ... H_(d-3), the last first.
+  for (var kk = 0u; kk + 2u < d; kk++) {
+    let k = d - 3u - kk;
+    let hk = h[k];
+    if (!(hk > 0.0)) {
+      continue;
+    }
+    var dotv = vec4<f32>(0.0);
+    for (var i = k + 1u; i < d; i++) {
+      dotv += (*a)[i * d + k] * x[i];
+    }
+    dotv = dotv / hk;
+    for (var i = k + 1u; i < d; i++) {
+      x[i] -= dotv * (*a)[i * d + k];
+    }
+  }
+  for (var i = 0u; i < d; i++) {
+    for (var j = 0u; j < min(count, 4u); j++) {
+      (*vectors)[i * d + j] = x[i][j];
+    }
+  }
+  return iterations;
+}
+
+struct TopEigenvector4 {
+  q: vec4<f32>,
+  ok: bool,
+}
+
+// Twin of topEigenvector4 (eigen.ts), which gives the method (the QCP route: Newton on the characteristic
+// polynomial from above the largest eigenvalue, then the adjugate column of largest norm), in registers:
+// a is symmetric and read as a[col][row]. f32 differences: the shifted matrix is scaled to unit Frobenius
+// norm first (its cube would overflow f32 for entries past about 1e6), Newton stops at a step below 1e-7 of
+// x and after 30 iterations, and ok asks the adjugate column to be above 1e-4 of the unit scale (a double or
+// nearly double top eigenvalue: the f32 column is then rounding, up to 1e-3 rad off), where float64 asks 1e-8.
+fn top_eigenvector4(a: mat4x4<f32>) -> TopEigenvector4 {
+  var res: TopEigenvector4;
+  res.ok = false;
+  let mean = 0.25 * (a[0][0] + a[1][1] + a[2][2] + a[3][3]);
+  let b00 = a[0][0] - mean;
+  let b11 = a[1][1] - mean;
+  let b22 = a[2][2] - mean;
+  let b33 = a[3][3] - mean;
+  let off2 = a[1][0] * a[1][0] + a[2][0] * a[2][0] + a[3][0] * a[3][0] + a[2][1] * a[2][1] + a[3][1] * a[3][1] + a[3][2] * a[3][2];
+  let fro2 = b00 * b00 + b11 * b11 + b22 * b22 + b33 * b33 + 2.0 * off2;
+  if (!(fro2 > 0.0) || !is_finite_f(fro2)) {
+    return res;
+  }
+  let inv = inverseSqrt(fro2);
+  let B = mat4x4<f32>(
+    vec4<f32>(b00, a[0][1], a[0][2], a[0][3]) * inv,
+    vec4<f32>(a[1][0], b11, a[1][2], a[1][3]) * inv,
+    vec4<f32>(a[2][0], a[2][1], b22, a[2][3]) * inv,
+    vec4<f32>(a[3][0], a[3][1], a[3][2], b33) * inv);
+  // det(B - x I) = x^4 + c2 x^2 + c1 x + c0 with |B|_F = 1: c2 = -1/2, c1 = -tr(B^3)/3, c0 = det B.
+  let B2 = B * B;
+  let c2 = -0.5;
+  let c1 = -(dot(B2[0], B[0]) + dot(B2[1], B[1]) + dot(B2[2], B[2]) + dot(B2[3], B[3])) / 3.0;
+  let c0 = determinant(B);
+  var x = 1.0;
+  for (var it = 0u; it < 30u; it++) {
+    let x2 = x * x;
+    let p = (x2 + c2) * x2 + c1 * x + c0;
+    let dp = (4.0 * x2 + 2.0 * c2) * x + c1;
+    if (!(dp > 0.0)) {
+      break;
+    }
+    let step = p / dp;
+    x -= step;
+    if (!(abs(step) > 1e-7 * abs(x))) {
+      break;
+    }
+  }
+  // adj(C), C = B - x I, by its 2x2 minors; C is symmetric, so are the adjugate's rows and columns.
+  let m00 = B[0][0] - x;
+  let m11 = B[1][1] - x;
+  let m22 = B[2][2] - x;
+  let m33 = B[3][3] - x;
+  let m01 = B[1][0];
+  let m02 = B[2][0];
+  let m03 = B[3][0];
+  let m12 = B[2][1];
+  let m13 = B[3][1];
+  let m23 = B[3][2];
+  let s0 = m00 * m11 - m01 * m01;
+  let s1 = m00 * m12 - m01 * m02;
+  let s2 = m00 * m13 - m01 * m03;
+  let s3 = m01 * m12 - m11 * m02;
+  let s4 = m01 * m13 - m11 * m03;
+  let s5 = m02 * m13 - m12 * m03;
+  let k5 = m22 * m33 - m23 * m23;
+  let k4 = m12 * m33 - m13 * m23;
+  let k3 = m12 * m23 - m13 * m22;
+  let k2 = m02 * m33 - m03 * m23;
+  let k1 = m02 * m23 - m03 * m22;
+  let k0 = m02 * m13 - m03 * m12;
+  let col0 = vec4<f32>(m11 * k5 - m12 * k4 + m13 * k3, -m01 * k5 + m02 * k4 - m03 * k3,
+                       m13 * s5 - m23 * s4 + m33 * s3, -m12 * s5 + m22 * s4 - m23 * s3);
+  let col1 = vec4<f32>(-m01 * k5 + m12 * k2 - m13 * k1, m00 * k5 - m02 * k2 + m03 * k1,
+                       -m03 * s5 + m23 * s2 - m33 * s1, m02 * s5 - m22 * s2 + m23 * s1);
+  let col2 = vec4<f32>(m01 * k4 - m11 * k2 + m13 * k0, -m00 * k4 + m01 * k2 - m03 * k0,
+                       m03 * s4 - m13 * s2 + m33 * s0, -m02 * s4 + m12 * s2 - m23 * s0);
+  let col3 = vec4<f32>(-m01 * k3 + m11 * k1 - m12 * k0, m00 * k3 - m01 * k1 + m02 * k0,
+                       -m03 * s3 + m13 * s1 - m23 * s0, m02 * s3 - m12 * s1 + m22 * s0);
+  var best = col0;
+  var best_norm = dot(col0, col0);
+  if (dot(col1, col1) > best_norm) {
+    best = col1;
+    best_norm = dot(col1, col1);
+  }
+  if (dot(col2, col2) > best_norm) {
+    best = col2;
+    best_norm = dot(col2, col2);
+  }
+  if (dot(col3, col3) > best_norm) {
+    best = col3;
+    best_norm = dot(col3, col3);
+  }
+  // |adj| ~ the product of the three gaps to the other eigenvalues, against |B|_F^3 = 1.
+  if (!(best_norm > 1e-8) || !is_finite_f(best_norm)) {
+    return res;
+  }
+  res.q = best * inverseSqrt(best_norm);
+  res.ok = true;
+  return res;
 }

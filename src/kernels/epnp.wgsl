@@ -25,6 +25,13 @@
 //    noise-free: 444/500 within 1e-3 of the float64 twin at 1e-6, 459/500 at 1e-7). Relinearisation
 //    eigenvalue floor 1e-6 (1e-14),
 //    Gauss-Newton early stop at a step below 1e-7 of the betas (1e-15).
+//  - the 12x12 M^T M goes to QL only with kQlMinPoints points or more; Jacobi takes it below, and the planar
+//    9x9 always, as it takes relinearisation's 10x10 L^T L (tridiagonal_ql_eigen_sym in float64). In f32, QL
+//    resolves the null space to absolute accuracy only, Jacobi to relative accuracy: with QL throughout,
+//    noise-free general n = 5 agreed with the float64 twin to 1e-3 on 490/500 problems (Jacobi 495/500) and
+//    planar n = 5 to 32 on 491 to 498/500 (Jacobi 500/500); from 6 points general, 499 to 500/500 either way
+//    (tests/kernels/epnp.test.ts). On SwiftShader, B = 1,024 and n = 8, QL took the forward from about 190 to
+//    110 ms.
 
 struct EpnpResult {
   R: mat3x3<f32>,
@@ -42,6 +49,9 @@ const kGaussNewtonIters: u32 = 10u;
 const kGaussNewtonItersQuick: u32 = 5u;
 const kEpnpBehindPenalty: f32 = 1.0;
 const kEpnpJacobiSweeps: u32 = 15u;
+// The non-planar M^T M goes to tridiagonal_ql_eigen_sym from this many points (w > 0) on, as in float64; below
+// it, and for the planar 9x9, Jacobi (see "f32 differences" above).
+const kQlMinPoints: u32 = 6u;
 const kEpnpHuge: f32 = 3.0e38;
 
 // Least-squares scratch: up to 20 rows x 14 columns (the relinearisation), row-major with stride cols.
@@ -52,12 +62,14 @@ alias EpnpLsSol = array<f32, 14>;
 alias EpnpL = array<f32, 60>;
 alias EpnpRho = array<f32, 6>;
 
-// Weighted centroid, covariance variances ascending and unit axes (axes[e] is the axis of vars[e]).
+// Weighted centroid, covariance variances ascending and unit axes (axes[e] is the axis of vars[e]); the
+// points with w > 0 and their weight.
 struct EpnpSpread {
   c: vec3<f32>,
   vars: vec3<f32>,
   axes: mat3x3<f32>,
   w_sum: f32,
+  count: u32,
 }
 
 // World control points cw[0 .. nc) and the alpha map: alpha_map[0] = c0, alpha_map[j] = axis_j / sqrt(var_j).
@@ -96,7 +108,7 @@ fn epnp_pose_is_finite(pose: EpnpPose) -> bool {
 }
 
 // One solve with nc control points: every beta candidate, refined, as a pose; keeps the best in *best.
-fn solve_with_control_points(spread: EpnpSpread, nc: u32, thorough: bool, best: ptr<function, EpnpBest>) {
+fn solve_with_control_points(spread: EpnpSpread, nc: u32, thorough: bool, use_ql: bool, best: ptr<function, EpnpBest>) {
   let ctrl = choose_control_points(spread, nc);
   let mom = accumulate_moments(ctrl, nc);
   let d = 3u * nc;
@@ -104,7 +116,11 @@ fn solve_with_control_points(spread: EpnpSpread, nc: u32, thorough: bool, best: 
   assemble_mtm(mom, nc, &mtm);
   var vals: JacobiVec;
   var vecs: JacobiMat;
-  jacobi_eigen_sym(&mtm, d, &vals, &vecs, kEpnpJacobiSweeps);
+  // QL where f32 resolves the null space as Jacobi does (kQlMinPoints); Jacobi also where QL gives up.
+  if (!use_ql || tridiagonal_ql_eigen_sym(&mtm, d, &vals, &vecs, nc) < 0) {
+    assemble_mtm(mom, nc, &mtm);
+    jacobi_eigen_sym(&mtm, d, &vals, &vecs, kEpnpJacobiSweeps);
+  }
   var L: EpnpL;
   compute_l(&vecs, nc, &L);
   let rho = compute_rho(ctrl, nc);
@@ -156,10 +172,10 @@ fn epnp_init(thorough: bool) -> EpnpResult {
   var best: EpnpBest;
   best.err = kEpnpHuge;
   if (ratio < kEpnpPlanarRatio) {
-    solve_with_control_points(spread, 3u, thorough, &best);
+    solve_with_control_points(spread, 3u, thorough, false, &best);
   }
   if (ratio >= kEpnpNearPlanarRatio) {
-    solve_with_control_points(spread, 4u, thorough, &best);
+    solve_with_control_points(spread, 4u, thorough, spread.count >= kQlMinPoints, &best);
   }
   if (!(best.err < kEpnpHuge)) {
     return res;

@@ -14,6 +14,7 @@ fn point_spread() -> EpnpSpread {
     }
     w_sum += wi;
     c += wi * point_xn(i);
+    out.count++;
   }
   out.w_sum = w_sum;
   if (!(w_sum > 0.0)) {

@@ -59,15 +59,33 @@ fn estimate_rt(ctrl: EpnpControl, ccs: array<vec3<f32>, 4>, nc: u32, mom: EpnpMo
   let szx = S[0][2];
   let szy = S[1][2];
   let szz = S[2][2];
-  var N: JacobiMat;
-  N[0] = sxx + syy + szz; N[1] = syz - szy;       N[2] = szx - sxz;        N[3] = sxy - syx;
-  N[4] = N[1];            N[5] = sxx - syy - szz; N[6] = sxy + syx;        N[7] = szx + sxz;
-  N[8] = N[2];            N[9] = N[6];            N[10] = -sxx + syy - szz; N[11] = syz + szy;
-  N[12] = N[3];           N[13] = N[7];           N[14] = N[11];           N[15] = -sxx - syy + szz;
-  var vals: JacobiVec;
-  var vecs: JacobiMat;
-  jacobi_eigen_sym(&N, 4u, &vals, &vecs, kEpnpJacobiSweeps);
-  var q = vec4<f32>(vecs[3], vecs[7], vecs[11], vecs[15]);
+  let n00 = sxx + syy + szz;
+  let n01 = syz - szy;
+  let n02 = szx - sxz;
+  let n03 = sxy - syx;
+  let n11 = sxx - syy - szz;
+  let n12 = sxy + syx;
+  let n13 = szx + sxz;
+  let n22 = -sxx + syy - szz;
+  let n23 = syz + szy;
+  let n33 = -sxx - syy + szz;
+  // Top eigenvector: q = (q0, qx, qy, qz), by QCP in registers, else (a double top eigenvalue: the rotation
+  // is not determined) by Jacobi (float64 falls back to QL there).
+  let top = top_eigenvector4(mat4x4<f32>(
+    vec4<f32>(n00, n01, n02, n03), vec4<f32>(n01, n11, n12, n13),
+    vec4<f32>(n02, n12, n22, n23), vec4<f32>(n03, n13, n23, n33)));
+  var q = top.q;
+  if (!top.ok) {
+    var N: JacobiMat;
+    N[0] = n00; N[1] = n01;  N[2] = n02;  N[3] = n03;
+    N[4] = n01; N[5] = n11;  N[6] = n12;  N[7] = n13;
+    N[8] = n02; N[9] = n12;  N[10] = n22; N[11] = n23;
+    N[12] = n03; N[13] = n13; N[14] = n23; N[15] = n33;
+    var vals: JacobiVec;
+    var vecs: JacobiMat;
+    jacobi_eigen_sym(&N, 4u, &vals, &vecs, kEpnpJacobiSweeps);
+    q = vec4<f32>(vecs[3], vecs[7], vecs[11], vecs[15]);
+  }
   q = q / length(q);
   let q0 = q.x;
   let qx = q.y;
