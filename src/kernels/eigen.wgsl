@@ -145,6 +145,10 @@ fn tridiagonal_ql_eigen_sym(a: ptr<function, JacobiMat>, d: u32, values: ptr<fun
     for (var i = k + 1u; i < d; i++) {
       norm2 += (*a)[i * d + k] * (*a)[i * d + k];
     }
+    // A non-finite column would pass the guard below as already reduced and be dropped: stop here.
+    if (!is_finite_f(norm2)) {
+      return -1;
+    }
     let x0 = (*a)[(k + 1u) * d + k];
     if (!(norm2 - x0 * x0 > 0.0)) {
       off[k] = x0;

@@ -120,8 +120,8 @@ export const kQlMaxIterations = 30;
  * each wanted column is formed from its unit vector by the rotations (the last first) and then the
  * reflectors. count < d: only the `count` smallest eigenvectors are formed (columns 0..count-1 of
  * `vectors`; the other columns are left as they were), as EPnP needs 4 of 12 (3 of 9 when planar).
- * Returns the number of QL iterations run, or -1 when an eigenvalue did not converge (non-finite input; the
- * outputs are then written as they stand).
+ * Returns the number of QL iterations run, or -1 for non-finite input: a non-finite column met by the
+ * Householder pass (the outputs are then NaN) or an eigenvalue that did not converge (written as they stand).
  */
 export function tridiagonalQlEigenSym(
   a: ArrayLike<number>,
@@ -147,6 +147,12 @@ export function tridiagonalQlEigenSym(
     sH[k] = 0;
     let norm2 = 0;
     for (let i = k + 1; i < d; i++) norm2 += A[i * d + k] * A[i * d + k];
+    // A non-finite column would pass the guard below as already reduced and be dropped: stop here.
+    if (!Number.isFinite(norm2)) {
+      values.fill(NaN, 0, d);
+      for (let i = 0; i < d; i++) for (let j = 0; j < Math.min(count, d); j++) vectors[i * d + j] = NaN;
+      return -1;
+    }
     const x0 = A[(k + 1) * d + k];
     const tail = norm2 - x0 * x0;
     if (!(tail > 0)) {

@@ -120,6 +120,17 @@ describe('tridiagonalQlEigenSym, the smallest eigenvectors only (count < d)', ()
     expect(vectors[3] * vectors[4] + vectors[6] * vectors[7], 'orthogonal').toBeCloseTo(0, 14);
     expect(vectors[3] ** 2 + vectors[6] ** 2, 'unit').toBeCloseTo(1, 14);
   });
+  it('returns -1 with NaN outputs for a NaN below the subdiagonal of the first column (once dropped as reduced)', () => {
+    const d = 12;
+    const a = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) a[i * d + i] = i + 1;
+    a[1] = a[d] = 0.5;
+    a[3 * d] = a[3] = NaN;
+    const values = new Float64Array(d), vectors = new Float64Array(d * d);
+    expect(tridiagonalQlEigenSym(a, d, values, vectors, 4)).toBe(-1);
+    expect(Array.from(values).every(Number.isNaN)).toBe(true);
+    for (let i = 0; i < d; i++) for (let j = 0; j < 4; j++) expect(vectors[i * d + j]).toBeNaN();
+  });
 });
 
 describe('topEigenvector4 (QCP: Newton on the characteristic polynomial, an adjugate column)', () => {
