@@ -284,36 +284,56 @@ fn find_betas_relin(L: ptr<function, EpnpL>, rho: EpnpRho, nc: u32) -> vec4<f32>
   return betas;
 }
 
-// Gauss-Newton on the betas (paper eq. 15): min sum_q (rho_q - L_q . b(betas))^2.
+// The quadratic form of row q of L: betas^T Q betas = L_q . b(betas), Q_ii = L[p(i,i)], Q_ij = L[p(i,j)] / 2
+// (entries past nc are 0, as compute_l leaves them).
+fn beta_form(L: ptr<function, EpnpL>, q: u32) -> mat4x4<f32> {
+  let o = q * 10u;
+  let l0 = (*L)[o];
+  let l1 = 0.5 * (*L)[o + 1u];
+  let l2 = (*L)[o + 2u];
+  let l3 = 0.5 * (*L)[o + 3u];
+  let l4 = 0.5 * (*L)[o + 4u];
+  let l5 = (*L)[o + 5u];
+  let l6 = 0.5 * (*L)[o + 6u];
+  let l7 = 0.5 * (*L)[o + 7u];
+  let l8 = 0.5 * (*L)[o + 8u];
+  let l9 = (*L)[o + 9u];
+  return mat4x4<f32>(vec4<f32>(l0, l1, l3, l6), vec4<f32>(l1, l2, l4, l7), vec4<f32>(l3, l4, l5, l8), vec4<f32>(l6, l7, l8, l9));
+}
+
+// Gauss-Newton on the betas (paper eq. 15): min sum_q (rho_q - L_q . b(betas))^2. f32 difference: each step
+// solves the normal equations (J^T J) delta = J^T r by Cholesky in registers (chol_solve6, the unused unknowns
+// pinned to 0) where float64 solves J delta = r by QR; the fixed point, J^T r = 0, is the same, and a step the
+// Cholesky cannot take (J^T J not positive definite in f32) ends the refinement there.
 fn gauss_newton(L: ptr<function, EpnpL>, rho: EpnpRho, nc: u32, betas_in: vec4<f32>, iters: u32) -> vec4<f32> {
   var betas = betas_in;
   let np = pair_count(nc);
   for (var it = 0u; it < iters; it++) {
-    var jac: EpnpLsMat;
-    var res: EpnpLsVec;
+    // J row q = 2 Q_q betas (the gradient of betas^T Q_q betas), residual rho_q - betas^T Q_q betas.
+    var jtj = mat4x4<f32>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+    var jtr = vec4<f32>(0.0);
     for (var q = 0u; q < np; q++) {
-      // L_q . b = betas^T Q betas, Q_ii = L[p(i,i)], Q_ij = L[p(i,j)] / 2; gradient 2 Q betas.
-      var val = 0.0;
-      for (var i = 0u; i < nc; i++) {
-        var g = 0.0;
-        for (var j = 0u; j < nc; j++) {
-          let lij = (*L)[q * 10u + beta_product_index(i, j)];
-          g += select(lij, 2.0 * lij, i == j) * betas[j];
-        }
-        jac[q * nc + i] = g;
-        val += 0.5 * g * betas[i];
-      }
-      res[q] = rho[q] - val;
+      let qb = beta_form(L, q) * betas;
+      let jq = 2.0 * qb;
+      let r = rho[q] - dot(betas, qb);
+      jtj += mat4x4<f32>(jq * jq.x, jq * jq.y, jq * jq.z, jq * jq.w);
+      jtr += r * jq;
     }
-    let delta = solve_least_squares(&jac, np, nc, &res);
-    var step = 0.0;
-    var size = 0.0;
-    for (var i = 0u; i < nc; i++) {
-      betas[i] += delta[i];
-      step += delta[i] * delta[i];
-      size += betas[i] * betas[i];
+    var A: array<f32, 36>;
+    A[0] = jtj[0][0];
+    A[6] = jtj[0][1]; A[7] = jtj[1][1];
+    A[12] = jtj[0][2]; A[13] = jtj[1][2]; A[14] = jtj[2][2];
+    A[18] = jtj[0][3]; A[19] = jtj[1][3]; A[20] = jtj[2][3]; A[21] = select(1.0, jtj[3][3], nc == 4u);
+    A[1] = A[6]; A[2] = A[12]; A[3] = A[18]; A[8] = A[13]; A[9] = A[19]; A[15] = A[20];
+    A[28] = 1.0;
+    A[35] = 1.0;
+    let sol = chol_solve6(A, array<f32, 6>(jtr.x, jtr.y, jtr.z, select(0.0, jtr.w, nc == 4u), 0.0, 0.0));
+    if (!sol.ok) {
+      break;
     }
-    if (!(step > 1e-14 * size)) {
+    let delta = vec4<f32>(sol.x[0], sol.x[1], sol.x[2], sol.x[3]);
+    betas += delta;
+    if (!(dot(delta, delta) > 1e-14 * dot(betas, betas))) {
       break;
     }
   }
