@@ -31,9 +31,10 @@ struct LmResult {
 struct NormalEquations {
   A: array<f32, 36>,
   g: array<f32, 6>,
+  cost: f32,
 }
 
-// J^T J and -J^T e of the scaled residuals, with J_k = [Y x p_k | p_k] for pixel row k
+// J^T J, -J^T e and the cost (lm_cost's) of the scaled residuals, with J_k = [Y x p_k | p_k] for pixel row k
 // (docs/pnp-maths.md, "Forward"). Accumulated as 3x3 blocks (rotation-rotation, rotation-translation,
 // translation-translation) of outer products and packed once: no array indexed by a loop counter in the
 // per-point loop, which SwiftShader would lower to per-lane gathers.
@@ -44,6 +45,7 @@ fn lm_normal_equations(R: mat3x3<f32>, tn: vec3<f32>, fbar: f32) -> NormalEquati
   var att = zero;
   var gr = vec3<f32>(0.0);
   var gt = vec3<f32>(0.0);
+  var cost = 0.0;
   for (var i = 0u; i < params.n; i++) {
     let w = load_weight(i);
     if (w > 0.0) {
@@ -63,11 +65,13 @@ fn lm_normal_equations(R: mat3x3<f32>, tn: vec3<f32>, fbar: f32) -> NormalEquati
       att += outer3(wp0, p0) + outer3(wp1, p1);
       gr -= wr0 * e.x + wr1 * e.y;
       gt -= wp0 * e.x + wp1 * e.y;
+      cost += w * dot(e, e);
     }
   }
   var ne: NormalEquations;
   ne.A = pack_sym6(arr, art, att);
   ne.g = array<f32, 6>(gr.x, gr.y, gr.z, gt.x, gt.y, gt.z);
+  ne.cost = cost;
   return ne;
 }
 
@@ -86,18 +90,41 @@ fn step_norm(x: array<f32, 6>) -> f32 {
   return sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2] + x[3] * x[3] + x[4] * x[4] + x[5] * x[5]);
 }
 
-// LM from (R0, tn0) for at most max_iters iterations, then (when polish) the Gauss-Newton polish.
+// Twin of modelDecrease: the decrease -(2 g.d + d^T A d) the Gauss-Newton model promises for step d, with
+// g = J^T e = -ne.g.
+fn model_decrease(ne: NormalEquations, d: array<f32, 6>) -> f32 {
+  var gd = 0.0;
+  var dAd = 0.0;
+  for (var a = 0u; a < 6u; a++) {
+    gd += ne.g[a] * d[a];
+    var r = 0.0;
+    for (var b = 0u; b < 6u; b++) {
+      r += ne.A[6u * a + b] * d[b];
+    }
+    dAd += d[a] * r;
+  }
+  return 2.0 * gd - dAd;
+}
+
+// LM from (R0, tn0) for at most max_iters iterations, then (when polish) the Gauss-Newton polish. The loop is
+// lmRefine's (src/solver/lm.ts): the normal equations are formed once per accepted step; it has converged
+// when the model promises no decrease the cost can tell from rounding (undamped too), when an accepted step
+// lowers the cost by no more than cost_tol of it, or when a step below step_tol is accepted or rejected.
 fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>, max_iters: u32, polish: bool) -> LmResult {
   let fbar = 0.5 * (g_cam.k0.x + g_cam.k1.y);
   var R = R0;
   var tn = tn0;
-  var cost = lm_cost(R, tn, fbar);
+  var ne = lm_normal_equations(R, tn, fbar);
   var lambda = 1e-3;
   var res: LmResult;
   res.converged = false;
   var it = 0u;
-  for (; it < max_iters; it++) {
-    let sol = damped_solve(lm_normal_equations(R, tn, fbar), lambda);
+  loop {
+    if (it >= max_iters) {
+      break;
+    }
+    it++;
+    let sol = damped_solve(ne, lambda);
     if (!sol.ok) {
       lambda *= 10.0;
       if (lambda > 1e32) {
@@ -105,26 +132,34 @@ fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>, max_iters: u32, polish: bool) -> L
       }
       continue;
     }
-    let stepNorm = step_norm(sol.x);
+    if (model_decrease(ne, sol.x) <= params.cost_tol * ne.cost) {
+      // The undamped step -A^-1 g lowers the model by g . A^-1 g.
+      let gn = chol_solve6(ne.A, ne.g);
+      let gAg = ne.g[0] * gn.x[0] + ne.g[1] * gn.x[1] + ne.g[2] * gn.x[2] + ne.g[3] * gn.x[3] + ne.g[4] * gn.x[4] + ne.g[5] * gn.x[5];
+      if (gn.ok && gAg <= params.cost_tol * ne.cost) {
+        res.converged = true;
+        break;
+      }
+    }
+    let small = step_norm(sol.x) < params.step_tol * (1.0 + length(tn));
     let Rn = so3_exp(vec3<f32>(sol.x[0], sol.x[1], sol.x[2])) * R;
     let tnn = tn + vec3<f32>(sol.x[3], sol.x[4], sol.x[5]);
     let newCost = lm_cost(Rn, tnn, fbar);
-    if (newCost < cost) {
+    if (newCost < ne.cost) {
+      let tiny = ne.cost - newCost <= params.cost_tol * ne.cost;
       R = Rn;
       tn = tnn;
-      cost = newCost;
       lambda = lambda * 0.1;
-      if (stepNorm < params.step_tol * (1.0 + length(tn))) {
+      ne = lm_normal_equations(R, tn, fbar);
+      if (small || tiny) {
         res.converged = true;
-        it++;
         break;
       }
     } else {
       // In f32 a step at the optimum can fail to lower the cost by rounding alone: a tiny rejected step
       // means there is nowhere better to go.
-      if (stepNorm < params.step_tol * (1.0 + length(tn))) {
+      if (small) {
         res.converged = true;
-        it++;
         break;
       }
       lambda *= 10.0;
@@ -139,7 +174,10 @@ fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>, max_iters: u32, polish: bool) -> L
   // kept only while they shrink, which is how Gauss-Newton behaves inside its basin.
   var prevNorm = 3.0e38;
   for (var k = 0u; k < select(0u, 4u, polish); k++) {
-    let sol = damped_solve(lm_normal_equations(R, tn, fbar), 1e-7);
+    if (k > 0u) {
+      ne = lm_normal_equations(R, tn, fbar);
+    }
+    let sol = damped_solve(ne, 1e-7);
     let stepNorm = step_norm(sol.x);
     if (!sol.ok || !(stepNorm < 0.5 * prevNorm) || stepNorm > 1e-2 * (1.0 + length(tn))) {
       break;
