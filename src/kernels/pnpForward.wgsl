@@ -1,7 +1,8 @@
-// Forward PnP for all B problems in one dispatch, one invocation per problem: input checks and
+// Forward PnP for all B problems in two dispatches (main, then screen_main), one invocation per problem: input checks and
 // normalisation (problem.wgsl), the EPnP initialiser (epnp.wgsl) or the given initial pose, then
 // Levenberg-Marquardt on (R, tn) in the left-perturbation chart (twin of src/solver/lm.ts), from several
-// rotations of the EPnP pose when there are few points (refine_multi_start, twin of src/solver/multiStart.ts).
+// rotations of the EPnP pose when there are few points and the first result is in doubt (screen_multi_start
+// in a second entry point, screen_main; together the twin of refineMultiStart in src/solver/multiStart.ts).
 // Prepended by the host: common.wgsl, problem.wgsl, eigen.wgsl, the EPnP library (epnpWgsl.ts).
 
 @group(0) @binding(5) var<storage, read> init_pose: array<f32>;
@@ -276,46 +277,71 @@ fn multi_start_better(front: bool, cost: f32, best_front: bool, best_cost: f32) 
   return is_finite_f(cost);
 }
 
-// LM from (R0, tn0), then the multi-start screen when multi, few points and the result is in doubt. Stage
-// k = 0 is the full LM from (R0, tn0), 1 .. kMultiStartCount - 1 the screens, kMultiStartCount the full LM
-// from the best screened start. One call site of lm_refine (in the loop) keeps the shader small:
-// SwiftShader inlines every call.
-fn refine_multi_start(R0: mat3x3<f32>, tn0: vec3<f32>, multi: bool) -> LmResult {
-  let few = multi && effective_points() <= kMultiStartMaxPoints;
+// Problems whose first LM result is in doubt, as the forward entry (main) hands them to the screening entry
+// (screen_main), so that only the lanes of doubtful problems run the screens: in one dispatch, a SIMD group
+// (or warp) with one doubtful problem would run its ten LMs while the others idle. count: how many; data[k]:
+// the problem of slot k, for k < count; then, from kScreenListLength on, kScreenStateWords words a slot (f32 as
+// bits, below). The host sizes it per chunk: 1 + count + kScreenStateWords x count words, zeroed.
+struct ScreenState {
+  count: atomic<u32>,
+  data: array<u32>,
+}
+@group(0) @binding(8) var<storage, read_write> screen: ScreenState;
+
+// EPnP's R0 [9] and tn0 [3], the first LM result's R [9], tn [3], converged, lm_cost and in_front_of_camera.
+const kScreenStateWords: u32 = 27u;
+
+fn screen_state_offset(k: u32) -> u32 {
+  return params.B + k * kScreenStateWords;
+}
+
+fn store_mat3(o: u32, m: mat3x3<f32>) {
+  for (var c = 0u; c < 3u; c++) {
+    screen.data[o + 3u * c] = bitcast<u32>(m[c].x);
+    screen.data[o + 3u * c + 1u] = bitcast<u32>(m[c].y);
+    screen.data[o + 3u * c + 2u] = bitcast<u32>(m[c].z);
+  }
+}
+
+fn load_vec3(o: u32) -> vec3<f32> {
+  return vec3<f32>(bitcast<f32>(screen.data[o]), bitcast<f32>(screen.data[o + 1u]), bitcast<f32>(screen.data[o + 2u]));
+}
+
+fn store_vec3(o: u32, v: vec3<f32>) {
+  screen.data[o] = bitcast<u32>(v.x);
+  screen.data[o + 1u] = bitcast<u32>(v.y);
+  screen.data[o + 2u] = bitcast<u32>(v.z);
+}
+
+fn load_mat3(o: u32) -> mat3x3<f32> {
+  return mat3x3<f32>(load_vec3(o), load_vec3(o + 3u), load_vec3(o + 6u));
+}
+
+// The multi-start's screens of one problem in doubt, from its EPnP pose (R0, tn0) and its first LM result
+// (first, with first_cost from lm_cost and first_front). Stages k = 1 .. kMultiStartCount - 1 are the screens,
+// kMultiStartCount the full LM from the best screened start. One call site of lm_refine (in the loop) keeps the
+// shader small: SwiftShader inlines every call.
+fn screen_multi_start(R0: mat3x3<f32>, tn0: vec3<f32>, first: LmResult, first_cost: f32, first_front: bool) -> LmResult {
   let fbar = 0.5 * (g_cam.k0.x + g_cam.k1.y);
-  var first: LmResult;
-  var first_cost = 0.0;
-  var first_front = false;
   var best_R = R0;
   var best_tn = tn0;
-  var best_cost = 0.0;
-  var best_front = false;
+  var best_cost = first_cost;
+  var best_front = first_front;
   var best_k = 0u;
   var res: LmResult;
-  for (var k = 0u; k <= kMultiStartCount; k++) {
-    let full = k == 0u || k == kMultiStartCount;
-    var R = R0;
+  for (var k = 1u; k <= kMultiStartCount; k++) {
+    let full = k == kMultiStartCount;
+    var R = multi_start_rotation(k, R0);
     var tn = tn0;
-    if (k == kMultiStartCount) {
+    if (full) {
       R = best_R;
       tn = best_tn;
-    } else if (k > 0u) {
-      R = multi_start_rotation(k, R0);
     }
     res = lm_refine(R, tn, select(min(kMultiStartScreenIters, params.max_iters), params.max_iters, full), full);
     // lm_cost is the pixel cost over fbar^2.
     let cost = lm_cost(res.R, res.tn, fbar);
     let front = in_front_of_camera(res.R, res.tn);
-    if (k == 0u) {
-      first = res;
-      first_cost = cost;
-      first_front = front;
-      best_cost = cost;
-      best_front = front;
-      if (!few || (res.converged && front && cost * fbar * fbar <= multi_start_doubt_cost() && !(g_flatness < kMultiStartFlatRatio))) {
-        break;
-      }
-    } else if (k < kMultiStartCount) {
+    if (!full) {
       if (multi_start_better(front, cost, best_front, best_cost)) {
         best_k = k;
         best_R = res.R;
@@ -344,6 +370,28 @@ fn write_pose(b: u32, r: vec3<f32>, t: vec3<f32>, status: i32) {
   status_out[b] = status;
 }
 
+// The refined pose of problem b in the caller's frame, with its status.
+fn finish_problem(b: u32, lm: LmResult) {
+  var status = select(PNP_NOT_CONVERGED, PNP_CONVERGED, lm.converged);
+  if (!in_front_of_camera(lm.R, lm.tn)) {
+    status = PNP_BEHIND_CAMERA;
+  }
+  let r = so3_log(lm.R);
+  let t = g_s * lm.tn - lm.R * g_c;
+  if (!(is_finite_f(r.x) && is_finite_f(r.y) && is_finite_f(r.z) && is_finite_f(t.x) && is_finite_f(t.y) && is_finite_f(t.z))) {
+    write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_NOT_CONVERGED);
+    return;
+  }
+  // The rounding of the input, not the solver, then limits the pose: say so rather than "converged".
+  if (kF32InputEps * input_rounding_ratio() > kInputResolutionTol) {
+    status = PNP_ILL_CONDITIONED;
+  }
+  write_pose(b, r, t, status);
+}
+
+// The forward: input checks, the initial pose (EPnP or the caller's), LM from it; a problem whose result is in
+// doubt (twin of refineMultiStart's test: few points, and not converged, a point behind the camera, a pixel cost
+// above multi_start_doubt_cost, or flat points) goes to the screen list, the others are written here.
 @compute @workgroup_size(kWorkgroupSize)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   if (!enter_problem(gid, nwg)) {
@@ -377,21 +425,46 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     R = init.R;
     tn = init.t;
   }
+  let first = lm_refine(R, tn, params.max_iters, true);
+  let fbar = 0.5 * (g_cam.k0.x + g_cam.k1.y);
+  // lm_cost is the pixel cost over fbar^2.
+  let cost = lm_cost(first.R, first.tn, fbar);
+  let front = in_front_of_camera(first.R, first.tn);
   // A given start is the caller's choice of basin: LM from it alone.
-  let lm = refine_multi_start(R, tn, !has_flag(FLAG_INIT_POSE));
-  var status = select(PNP_NOT_CONVERGED, PNP_CONVERGED, lm.converged);
-  if (!in_front_of_camera(lm.R, lm.tn)) {
-    status = PNP_BEHIND_CAMERA;
-  }
-  let r = so3_log(lm.R);
-  let t = g_s * lm.tn - lm.R * g_c;
-  if (!(is_finite_f(r.x) && is_finite_f(r.y) && is_finite_f(r.z) && is_finite_f(t.x) && is_finite_f(t.y) && is_finite_f(t.z))) {
-    write_pose(b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_NOT_CONVERGED);
+  let few = !has_flag(FLAG_INIT_POSE) && effective_points() <= kMultiStartMaxPoints;
+  if (few && !(first.converged && front && cost * fbar * fbar <= multi_start_doubt_cost() && !(g_flatness < kMultiStartFlatRatio))) {
+    let k = atomicAdd(&screen.count, 1u);
+    screen.data[k] = b;
+    let o = screen_state_offset(k);
+    store_mat3(o, R);
+    store_vec3(o + 9u, tn);
+    store_mat3(o + 12u, first.R);
+    store_vec3(o + 21u, first.tn);
+    screen.data[o + 24u] = select(0u, 1u, first.converged);
+    screen.data[o + 25u] = bitcast<u32>(cost);
+    screen.data[o + 26u] = select(0u, 1u, front);
     return;
   }
-  // The rounding of the input, not the solver, then limits the pose: say so rather than "converged".
-  if (kF32InputEps * input_rounding_ratio() > kInputResolutionTol) {
-    status = PNP_ILL_CONDITIONED;
+  finish_problem(b, first);
+}
+
+// The screens of the problems main left in doubt, one per invocation, slot k of the list.
+@compute @workgroup_size(kWorkgroupSize)
+fn screen_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let k = problem_index(gid, nwg);
+  if (k >= atomicLoad(&screen.count)) {
+    return;
   }
-  write_pose(b, r, t, status);
+  g_b = screen.data[k];
+  // Passed in main; run again for the problem's normalisation (g_cam, g_c, g_s, g_flatness).
+  if (check_problem() >= 0) {
+    return;
+  }
+  let o = screen_state_offset(k);
+  var first: LmResult;
+  first.R = load_mat3(o + 12u);
+  first.tn = load_vec3(o + 21u);
+  first.converged = screen.data[o + 24u] != 0u;
+  let lm = screen_multi_start(load_mat3(o), load_vec3(o + 9u), first, bitcast<f32>(screen.data[o + 25u]), screen.data[o + 26u] != 0u);
+  finish_problem(g_b, lm);
 }

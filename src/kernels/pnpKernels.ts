@@ -19,6 +19,8 @@ import { kLmDefaultsF32, type LmOptions } from '../solver/lm';
 
 export const kWorkgroupSize = 64;
 const kChunkAlign = 64;
+/** The forward's screen list, words per problem: its slot in the list and kScreenStateWords (pnpForward.wgsl). */
+const kScreenWordsPerProblem = 1 + 27;
 
 /** Per-problem status, the numbers of src/solver/status.ts. */
 export interface PnpShape {
@@ -52,6 +54,8 @@ type Binding = { buffer: GPUBuffer; offset: number; size: number };
 
 interface Pipelines {
   forward: GPUComputePipeline;
+  /** the multi-start's screens of the problems `forward` left in doubt (pnpForward.wgsl, screen_main) */
+  forwardScreen: GPUComputePipeline;
   forwardLayout: GPUBindGroupLayout;
   backward: GPUComputePipeline;
   backwardLayout: GPUBindGroupLayout;
@@ -75,7 +79,7 @@ function getPipelines(device: GPUDevice): Pipelines {
   const constants = { kWorkgroupSize };
   const forwardLayout = device.createBindGroupLayout({
     label: 'PnpForwardKernel.bindGroupLayout',
-    entries: layoutEntries([1, 2, 3, 4, 5], [6, 7]),
+    entries: layoutEntries([1, 2, 3, 4, 5], [6, 7, 8]),
   });
   const backwardLayout = device.createBindGroupLayout({
     label: 'PnpBackwardKernel.bindGroupLayout',
@@ -89,13 +93,19 @@ function getPipelines(device: GPUDevice): Pipelines {
     label: 'PnpBackwardKernel.shader',
     code: [commonWgsl, problemWgsl, backwardWgsl].join('\n'),
   });
+  const forwardPipelineLayout = device.createPipelineLayout({ label: 'PnpForwardKernel.pipelineLayout', bindGroupLayouts: [forwardLayout] });
   const pipelines: Pipelines = {
     forwardLayout,
     backwardLayout,
     forward: device.createComputePipeline({
       label: 'PnpForwardKernel.pipeline',
-      layout: device.createPipelineLayout({ label: 'PnpForwardKernel.pipelineLayout', bindGroupLayouts: [forwardLayout] }),
+      layout: forwardPipelineLayout,
       compute: { module: forwardModule, entryPoint: 'main', constants },
+    }),
+    forwardScreen: device.createComputePipeline({
+      label: 'PnpForwardKernel.screenPipeline',
+      layout: forwardPipelineLayout,
+      compute: { module: forwardModule, entryPoint: 'screen_main', constants },
     }),
     backward: device.createComputePipeline({
       label: 'PnpBackwardKernel.pipeline',
@@ -110,7 +120,7 @@ function getPipelines(device: GPUDevice): Pipelines {
 
 /** Problems per dispatch so that the largest per-problem binding fits the device's binding limit. */
 function chunkSize(device: GPUDevice, shape: PnpShape): number {
-  const perProblemBytes = Math.max(shape.n * 6 * 4, 13 * 4);
+  const perProblemBytes = Math.max(shape.n * 6 * 4, 13 * 4, kScreenWordsPerProblem * 4);
   const fit = Math.floor(device.limits.maxStorageBufferBindingSize / perProblemBytes);
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension * kWorkgroupSize;
   const c = Math.min(fit, maxGroups * 65535);
@@ -174,6 +184,7 @@ function encodeChunks(
   flags: number,
   lm: LmOptions,
   bindings: (start: number, count: number) => Binding[],
+  screen?: GPUComputePipeline,
 ): void {
   const encoder = device.createCommandEncoder({ label: `${label}.encoder` });
   const temporaries: GPUBuffer[] = [];
@@ -184,12 +195,23 @@ function encodeChunks(
     temporaries.push(params);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: params } }];
     bindings(start, count).forEach((b, i) => entries.push({ binding: i + 1, resource: b }));
+    if (screen) {
+      // The screen list's count, slots and state (ScreenState), zeroed as every new buffer is.
+      const list = device.createBuffer({ label: `${label}.screenList`, size: 4 * (1 + count * kScreenWordsPerProblem), usage: GPUBufferUsage.STORAGE });
+      temporaries.push(list);
+      entries.push({ binding: entries.length, resource: { buffer: list } });
+    }
     const bindGroup = device.createBindGroup({ label: `${label}.bindGroup`, layout, entries });
     const pass = encoder.beginComputePass({ label: `${label}.pass` });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y] = dispatchGeometry(device, count);
     pass.dispatchWorkgroups(x, y);
+    if (screen) {
+      // The same geometry: invocations past the list's count return at once.
+      pass.setPipeline(screen);
+      pass.dispatchWorkgroups(x, y);
+    }
     pass.end();
   }
   device.queue.submit([encoder.finish()]);
@@ -216,7 +238,7 @@ export function encodePnpForward(
       perProblem(inputs.initPose, start, count, 6, p.dummy),
       perProblem(outputs.pose, start, count, 6, p.dummy),
       perProblem(outputs.status, start, count, 1, p.dummy),
-    ]);
+    ], p.forwardScreen);
 }
 
 /**
