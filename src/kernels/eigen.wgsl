@@ -412,3 +412,67 @@ fn top_eigenvector4(a: mat4x4<f32>) -> TopEigenvector4 {
   res.ok = true;
   return res;
 }
+
+struct Sym3Eigen {
+  values: vec3<f32>,
+  axes: mat3x3<f32>,
+}
+
+// One Jacobi rotation of the pair (p, q) in registers: a <- G^T a G, v <- v G, with G[p][p] = G[q][q] = c,
+// G[q][p] = s, G[p][q] = -s (G[col][row]); g_pq built by the caller with constant p, q.
+fn jacobi3_rotate(e: ptr<function, Sym3Eigen>, a: ptr<function, mat3x3<f32>>, G: mat3x3<f32>) {
+  *a = transpose(G) * (*a) * G;
+  (*e).axes = (*e).axes * G;
+}
+
+fn jacobi3_cs(app: f32, aqq: f32, apq: f32) -> vec2<f32> {
+  let t = jacobi_tangent(app, aqq, apq);
+  let c = inverseSqrt(t * t + 1.0);
+  return vec2<f32>(c, t * c);
+}
+
+// jacobi_eigen_sym at d = 3 in registers (the same rotations, the same stop; no array indexed by a counter,
+// which SwiftShader keeps in memory): the eigenvalues ascending and the unit eigenvectors as the columns of
+// axes. For the covariances of check_problem and EPnP's point_spread.
+fn jacobi_eigen_sym3(m: mat3x3<f32>, max_sweeps: u32) -> Sym3Eigen {
+  var e: Sym3Eigen;
+  e.axes = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
+  var a = m;
+  let frob = dot(a[0], a[0]) + dot(a[1], a[1]) + dot(a[2], a[2]);
+  for (var sweep = 0u; sweep < max_sweeps; sweep++) {
+    let off = a[1][0] * a[1][0] + a[2][0] * a[2][0] + a[2][1] * a[2][1];
+    if (off <= 1e-15 * frob || off < 1e-36) {
+      break;
+    }
+    if (abs(a[1][0]) >= 1e-30) {
+      let cs = jacobi3_cs(a[0][0], a[1][1], a[1][0]);
+      jacobi3_rotate(&e, &a, mat3x3<f32>(vec3<f32>(cs.x, -cs.y, 0.0), vec3<f32>(cs.y, cs.x, 0.0), vec3<f32>(0.0, 0.0, 1.0)));
+    }
+    if (abs(a[2][0]) >= 1e-30) {
+      let cs = jacobi3_cs(a[0][0], a[2][2], a[2][0]);
+      jacobi3_rotate(&e, &a, mat3x3<f32>(vec3<f32>(cs.x, 0.0, -cs.y), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(cs.y, 0.0, cs.x)));
+    }
+    if (abs(a[2][1]) >= 1e-30) {
+      let cs = jacobi3_cs(a[1][1], a[2][2], a[2][1]);
+      jacobi3_rotate(&e, &a, mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, cs.x, -cs.y), vec3<f32>(0.0, cs.y, cs.x)));
+    }
+  }
+  // Ascending, the axes along (a sorting network of three compare-and-swaps).
+  var v = vec3<f32>(a[0][0], a[1][1], a[2][2]);
+  var ax = e.axes;
+  if (v.y < v.x) {
+    v = v.yxz;
+    ax = mat3x3<f32>(ax[1], ax[0], ax[2]);
+  }
+  if (v.z < v.y) {
+    v = v.xzy;
+    ax = mat3x3<f32>(ax[0], ax[2], ax[1]);
+  }
+  if (v.y < v.x) {
+    v = v.yxz;
+    ax = mat3x3<f32>(ax[1], ax[0], ax[2]);
+  }
+  e.values = v;
+  e.axes = ax;
+  return e;
+}

@@ -21,35 +21,19 @@ fn point_spread() -> EpnpSpread {
     return out;
   }
   c = c / w_sum;
-  var cov: JacobiMat;
+  var cov = mat3x3<f32>(vec3<f32>(0.0), vec3<f32>(0.0), vec3<f32>(0.0));
   for (var i = 0u; i < n; i++) {
     let wi = point_w(i);
     if (!(wi > 0.0)) {
       continue;
     }
     let d = point_xn(i) - c;
-    cov[0] += wi * d.x * d.x;
-    cov[1] += wi * d.x * d.y;
-    cov[2] += wi * d.x * d.z;
-    cov[4] += wi * d.y * d.y;
-    cov[5] += wi * d.y * d.z;
-    cov[8] += wi * d.z * d.z;
+    cov += mat3x3<f32>(d * (wi * d.x), d * (wi * d.y), d * (wi * d.z));
   }
-  cov[3] = cov[1];
-  cov[6] = cov[2];
-  cov[7] = cov[5];
-  for (var k = 0u; k < 9u; k++) {
-    cov[k] = cov[k] / w_sum;
-  }
-  var vals: JacobiVec;
-  var vecs: JacobiMat;
-  jacobi_eigen_sym(&cov, 3u, &vals, &vecs, kEpnpJacobiSweeps);
+  let eig = jacobi_eigen_sym3(cov * (1.0 / w_sum), kEpnpJacobiSweeps);
   out.c = c;
-  out.vars = vec3<f32>(vals[0], vals[1], vals[2]);
-  out.axes = mat3x3<f32>(
-    vec3<f32>(vecs[0], vecs[3], vecs[6]),
-    vec3<f32>(vecs[1], vecs[4], vecs[7]),
-    vec3<f32>(vecs[2], vecs[5], vecs[8]));
+  out.vars = eig.values;
+  out.axes = eig.axes;
   return out;
 }
 

@@ -2,7 +2,7 @@
 // src/solver/backward.ts): dL/dz = -(d2f/dtheta dz)^T H^-1 dL/dtheta at the optimum, with H the exact
 // Hessian of f = sum_i w_i |pi(K, R X_i + t) - x_i|^2, taken in the local chart (docs/pnp-maths.md,
 // "Backward"). Failed problems (status != 0, or H not positive definite) get zero gradients.
-// Prepended by the host: common.wgsl, problem.wgsl.
+// Prepended by the host: common.wgsl, problem.wgsl, eigen.wgsl.
 
 // Packed to stay within the 8 storage buffers a stage may bind by default (the device is tfjs's):
 // pose_state [B,13] = (pose [6], dL/dpose [6], status as f32); grad_point [B,n,6] = (dL/dx [2],

@@ -91,7 +91,7 @@ function getPipelines(device: GPUDevice): Pipelines {
   });
   const backwardModule = device.createShaderModule({
     label: 'PnpBackwardKernel.shader',
-    code: [commonWgsl, problemWgsl, backwardWgsl].join('\n'),
+    code: [commonWgsl, problemWgsl, eigenWgsl, backwardWgsl].join('\n'),
   });
   const forwardPipelineLayout = device.createPipelineLayout({ label: 'PnpForwardKernel.pipelineLayout', bindGroupLayouts: [forwardLayout] });
   const pipelines: Pipelines = {

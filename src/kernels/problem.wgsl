@@ -133,6 +133,8 @@ fn camera_scale(k2: vec3<f32>) -> f32 {
 // coordinate by up to 2^-24 of itself, i.e. by 2^-24 times this ratio of the spread: the forward reports
 // PNP_ILL_CONDITIONED when that exceeds kInputResolutionTol. Called after check_problem passed.
 const kF32InputEps: f32 = 5.9604645e-8;
+// Jacobi sweeps allowed for the 3x3 covariance (it stops at f32 resolution, after about 4).
+const kSym3Sweeps: u32 = 15u;
 const kInputResolutionTol: f32 = 1e-4;
 
 fn input_rounding_ratio() -> f32 {
@@ -169,37 +171,6 @@ fn input_rounding_ratio() -> f32 {
     }
   }
   return max(max3 / sqrt(s3 / sw), max2 / sqrt(s2 / sw));
-}
-
-// Eigenvalues of a symmetric 3x3 matrix, descending, by cyclic Jacobi: accurate small eigenvalues are
-// what the collinearity test needs, which the closed-form trigonometric solution loses in f32.
-fn sym3_eigenvalues(m: mat3x3<f32>) -> vec3<f32> {
-  var a = m;
-  for (var sweep = 0u; sweep < 8u; sweep++) {
-    for (var p = 0u; p < 2u; p++) {
-      for (var q = p + 1u; q < 3u; q++) {
-        let apq = a[q][p];
-        if (abs(apq) < 1e-30) {
-          continue;
-        }
-        let theta = (a[q][q] - a[p][p]) / (2.0 * apq);
-        let t = select(-1.0, 1.0, theta >= 0.0) / (abs(theta) + sqrt(theta * theta + 1.0));
-        let c = 1.0 / sqrt(t * t + 1.0);
-        let s = t * c;
-        var G = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
-        G[p][p] = c;
-        G[q][q] = c;
-        G[q][p] = s;
-        G[p][q] = -s;
-        a = transpose(G) * a * G;
-      }
-    }
-  }
-  var e = vec3<f32>(a[0][0], a[1][1], a[2][2]);
-  if (e.x < e.y) { e = e.yxz; }
-  if (e.y < e.z) { e = e.xzy; }
-  if (e.x < e.y) { e = e.yxz; }
-  return e;
 }
 
 // Loads the current problem's camera (times camera_scale) and normalisation into the private state and returns the status
@@ -262,10 +233,12 @@ fn check_problem() -> i32 {
     return PNP_DEGENERATE;
   }
   g_s = sqrt(trace / sw);
-  let ev = sym3_eigenvalues(cov * (1.0 / trace));
-  if (!(ev.y >= 1e-6 * ev.x)) {
+  // Jacobi for its accurate small eigenvalues, which the collinearity test needs and the closed-form
+  // trigonometric solution loses in f32. Ascending: ev.z is the largest.
+  let ev = jacobi_eigen_sym3(cov * (1.0 / trace), kSym3Sweeps).values;
+  if (!(ev.y >= 1e-6 * ev.z)) {
     return PNP_DEGENERATE;
   }
-  g_flatness = ev.z / ev.x;
+  g_flatness = ev.x / ev.z;
   return -1;
 }
