@@ -10,10 +10,9 @@ import commonWgsl from '../../src/kernels/common.wgsl?raw';
 import eigenWgsl from '../../src/kernels/eigen.wgsl?raw';
 import { jacobiEigenSym, tridiagonalQlEigenSym } from '../../src/solver/eigen';
 import { gaussian, makeRng } from '../helpers/epnpProblems';
-import { epnpTestDevice } from './epnpGpu';
+import { harnessBuffer, harnessDevice, harnessPipeline, runHarness } from './harness';
 import harnessWgsl from './eigenHarness.wgsl?raw';
 
-const kWorkgroupSize = 64;
 /** What the harness fills `vectors` with before the call (kSentinel in eigenHarness.wgsl). */
 const kSentinel = 7;
 /** The least distance between consecutive eigenvalues among the five smallest (see randomSpectrum). */
@@ -49,26 +48,7 @@ const pipelines = new Map<string, Promise<GPUComputePipeline>>();
 function eigenPipeline(device: GPUDevice, eigenSource: string): Promise<GPUComputePipeline> {
   let pipe = pipelines.get(eigenSource);
   if (!pipe) {
-    pipe = (async () => {
-      const module = device.createShaderModule({
-        label: 'EigenHarness.module',
-        code: [commonWgsl, eigenSource, harnessWgsl].join('\n'),
-      });
-      const info = await module.getCompilationInfo();
-      const errors = info.messages.filter((msg) => msg.type === 'error');
-      if (errors.length) {
-        throw new Error(`eigen harness WGSL: ${errors.map((e) => `line ${e.lineNum}:${e.linePos} ${e.message}`).join('\n')}`);
-      }
-      device.pushErrorScope('validation');
-      const p = await device.createComputePipelineAsync({
-        label: 'EigenHarness.pipeline',
-        layout: 'auto',
-        compute: { module, entryPoint: 'main', constants: { kWorkgroupSize } },
-      });
-      const err = await device.popErrorScope();
-      if (err) throw new Error(`eigen harness pipeline: ${err.message}`);
-      return p;
-    })();
+    pipe = harnessPipeline(device, 'EigenHarness', [commonWgsl, eigenSource, harnessWgsl].join('\n'));
     pipelines.set(eigenSource, pipe);
   }
   return pipe;
@@ -76,39 +56,16 @@ function eigenPipeline(device: GPUDevice, eigenSource: string): Promise<GPUCompu
 
 /** tridiagonal_ql_eigen_sym on every d x d matrix of `mats` (f32, row-major), `count` eigenvectors wanted. */
 async function eigenGpu(mats: Float32Array[], d: number, count: number, eigenSource = eigenWgsl): Promise<EigenGpuResult[]> {
-  const device = await epnpTestDevice();
+  const device = await harnessDevice();
   const pipe = await eigenPipeline(device, eigenSource);
   const B = mats.length;
   const input = new Float32Array(B * d * d);
   mats.forEach((m, b) => input.set(m, b * d * d));
   const stride = 1 + d + d * d;
-  const outSize = 4 * stride * B;
-  device.pushErrorScope('validation');
-  const params = device.createBuffer({ label: 'EigenHarness.params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(params, 0, new Uint32Array([B, d, count, 0]));
-  const matsBuf = device.createBuffer({ label: 'EigenHarness.mats', size: input.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(matsBuf, 0, input);
-  const out = device.createBuffer({ label: 'EigenHarness.out', size: outSize, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-  const read = device.createBuffer({ label: 'EigenHarness.read', size: outSize, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const bindGroup = device.createBindGroup({
-    label: 'EigenHarness.bindGroup',
-    layout: pipe.getBindGroupLayout(0),
-    entries: [params, matsBuf, out].map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-  const enc = device.createCommandEncoder({ label: 'EigenHarness.encoder' });
-  const pass = enc.beginComputePass({ label: 'EigenHarness.pass' });
-  pass.setPipeline(pipe);
-  pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(Math.ceil(B / kWorkgroupSize));
-  pass.end();
-  enc.copyBufferToBuffer(out, 0, read, 0, outSize);
-  device.queue.submit([enc.finish()]);
-  const err = await device.popErrorScope();
-  if (err) throw new Error(`eigen harness dispatch: ${err.message}`);
-  await read.mapAsync(GPUMapMode.READ);
-  const res = new Float32Array(read.getMappedRange().slice(0));
-  read.unmap();
-  for (const buf of [params, matsBuf, out, read]) buf.destroy();
+  const res = await runHarness(device, pipe, 'EigenHarness', [
+    harnessBuffer(device, 'EigenHarness.params', new Uint32Array([B, d, count, 0]), GPUBufferUsage.UNIFORM),
+    harnessBuffer(device, 'EigenHarness.mats', input),
+  ], stride * B, B);
   return mats.map((_, b) => {
     const o = b * stride;
     return { ret: res[o], values: res.slice(o + 1, o + 1 + d), vectors: res.slice(o + 1 + d, o + stride) };
@@ -275,7 +232,7 @@ function checkBatch(label: string, mats: Float32Array[], d: number, count: numbe
 
 describe('tridiagonal_ql_eigen_sym (eigen.wgsl) on WebGPU against the float64 tridiagonalQlEigenSym', () => {
   it('finds a WebGPU adapter (fails loudly, never skips)', async () => {
-    const device = await epnpTestDevice();
+    const device = await harnessDevice();
     expect(device).toBeTruthy();
   });
 

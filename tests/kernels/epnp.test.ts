@@ -7,7 +7,8 @@ import { epnpInit } from '../../src/solver/epnp';
 import { createLmResult } from '../../src/solver/lm';
 import { refineMultiStart } from '../../src/solver/multiStart';
 import { kLinemodK, makeEpnpProblem, makeRng, relativeError, rotationAngle, type EpnpProblem } from '../helpers/epnpProblems';
-import { epnpInitGpu, epnpTestDevice } from './epnpGpu';
+import { epnpInitGpu } from './epnpGpu';
+import { harnessDevice } from './harness';
 
 const kSizes = [4, 5, 6, 8, 9, 32, 256];
 
@@ -32,7 +33,7 @@ function summarise(label: string, problems: EpnpProblem[], gpu: { R: Float64Arra
 
 describe('epnp.wgsl on WebGPU against the float64 epnpInit', () => {
   it('finds a WebGPU adapter (fails loudly, never skips)', async () => {
-    const device = await epnpTestDevice();
+    const device = await harnessDevice();
     expect(device).toBeTruthy();
   });
 

@@ -6,7 +6,7 @@ import commonWgsl from '../../src/kernels/common.wgsl?raw';
 import eigenWgsl from '../../src/kernels/eigen.wgsl?raw';
 import { kEpnpWgsl } from '../../src/kernels/epnpWgsl';
 import harnessWgsl from './epnpHarness.wgsl?raw';
-import { nodeGpu } from '../../src/node/webgpu';
+import { harnessBuffer, harnessDevice, harnessPipeline, runHarness } from './harness';
 
 export interface EpnpGpuProblem {
   n: number;
@@ -25,58 +25,16 @@ export interface EpnpGpuResult {
   ok: boolean;
 }
 
-const kWorkgroupSize = 64;
-let devicePromise: Promise<GPUDevice> | null = null;
-let pipeline: GPUComputePipeline | null = null;
+let pipeline: Promise<GPUComputePipeline> | null = null;
 
-/** The Dawn device; throws (never skips) when WebGPU has no adapter. */
-export function epnpTestDevice(): Promise<GPUDevice> {
-  devicePromise ??= (async () => {
-    const gpu = await nodeGpu();
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) {
-      throw new Error('WebGPU: no adapter found; set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader)');
-    }
-    return adapter.requestDevice();
-  })();
-  return devicePromise;
-}
-
-async function epnpPipeline(device: GPUDevice): Promise<GPUComputePipeline> {
-  if (pipeline) return pipeline;
-  const module = device.createShaderModule({
-    label: 'EpnpHarness.module',
-    code: [commonWgsl, eigenWgsl, kEpnpWgsl, harnessWgsl].join('\n'),
-  });
-  const info = await module.getCompilationInfo();
-  const errors = info.messages.filter((msg) => msg.type === 'error');
-  if (errors.length) {
-    throw new Error(`epnp harness WGSL: ${errors.map((e) => `line ${e.lineNum}:${e.linePos} ${e.message}`).join('\n')}`);
-  }
-  device.pushErrorScope('validation');
-  pipeline = await device.createComputePipelineAsync({
-    label: 'EpnpHarness.pipeline',
-    layout: 'auto',
-    compute: { module, entryPoint: 'main', constants: { kWorkgroupSize } },
-  });
-  const err = await device.popErrorScope();
-  if (err) throw new Error(`epnp harness pipeline: ${err.message}`);
+function epnpPipeline(device: GPUDevice): Promise<GPUComputePipeline> {
+  pipeline ??= harnessPipeline(device, 'EpnpHarness', [commonWgsl, eigenWgsl, kEpnpWgsl, harnessWgsl].join('\n'));
   return pipeline;
-}
-
-function storage(device: GPUDevice, label: string, data: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>, usage = 0): GPUBuffer {
-  const buf = device.createBuffer({
-    label,
-    size: Math.max(16, data.byteLength),
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | usage,
-  });
-  device.queue.writeBuffer(buf, 0, data);
-  return buf;
 }
 
 /** epnp_init on every problem (inputs rounded to f32). */
 export async function epnpInitGpu(problems: EpnpGpuProblem[]): Promise<EpnpGpuResult[]> {
-  const device = await epnpTestDevice();
+  const device = await harnessDevice();
   const pipe = await epnpPipeline(device);
   const B = problems.length;
   const offsets = new Uint32Array(B + 1);
@@ -92,35 +50,12 @@ export async function epnpInitGpu(problems: EpnpGpuProblem[]): Promise<EpnpGpuRe
     for (let i = 0; i < 2 * p.n; i++) m[2 * o + i] = p.m[i];
     for (let i = 0; i < p.n; i++) w[o + i] = p.w ? p.w[i] : 1;
   }
-  device.pushErrorScope('validation');
-  const bufs = [
-    storage(device, 'EpnpHarness.offsets', offsets),
-    storage(device, 'EpnpHarness.xn', xn),
-    storage(device, 'EpnpHarness.m', m),
-    storage(device, 'EpnpHarness.w', w),
-  ];
-  const outSize = 16 * 4 * B;
-  const out = device.createBuffer({ label: 'EpnpHarness.out', size: outSize, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-  const read = device.createBuffer({ label: 'EpnpHarness.read', size: outSize, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const bindGroup = device.createBindGroup({
-    label: 'EpnpHarness.bindGroup',
-    layout: pipe.getBindGroupLayout(0),
-    entries: [...bufs, out].map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-  const enc = device.createCommandEncoder({ label: 'EpnpHarness.encoder' });
-  const pass = enc.beginComputePass({ label: 'EpnpHarness.pass' });
-  pass.setPipeline(pipe);
-  pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(Math.ceil(B / kWorkgroupSize));
-  pass.end();
-  enc.copyBufferToBuffer(out, 0, read, 0, outSize);
-  device.queue.submit([enc.finish()]);
-  const err = await device.popErrorScope();
-  if (err) throw new Error(`epnp harness dispatch: ${err.message}`);
-  await read.mapAsync(GPUMapMode.READ);
-  const res = new Float32Array(read.getMappedRange().slice(0));
-  read.unmap();
-  for (const b of [...bufs, out, read]) b.destroy();
+  const res = await runHarness(device, pipe, 'EpnpHarness', [
+    harnessBuffer(device, 'EpnpHarness.offsets', offsets),
+    harnessBuffer(device, 'EpnpHarness.xn', xn),
+    harnessBuffer(device, 'EpnpHarness.m', m),
+    harnessBuffer(device, 'EpnpHarness.w', w),
+  ], 16 * B, B);
   const results: EpnpGpuResult[] = [];
   for (let b = 0; b < B; b++) {
     const o = 16 * b;
