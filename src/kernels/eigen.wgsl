@@ -1,12 +1,15 @@
-// Symmetric eigendecompositions, f32, one problem per thread, in private arrays; twins of src/solver/eigen.ts:
-// cyclic Jacobi rotations (jacobi_eigen_sym, G&VL 8.5) and Householder + implicit QL with only the smallest
-// eigenvectors formed (tridiagonal_ql_eigen_sym, G&VL 8.3), several times fewer operations at d = 12.
+// Symmetric eigendecompositions, f32, one problem per thread; twins of src/solver/eigen.ts: cyclic Jacobi
+// rotations (jacobi_eigen_sym, G&VL 8.5; jacobi_eigen_sym3, the same at d = 3 in registers), Householder +
+// implicit QL with only the smallest eigenvectors formed (tridiagonal_ql_eigen_sym, G&VL 8.3: several times
+// fewer operations at d = 12), and the top eigenvector of a 4x4 by the QCP route (top_eigenvector4).
 //
-// A library: concatenated into a kernel by the host (common + eigen.wgsl + the EPnP library of epnpWgsl.ts + kernel); it declares
-// no bindings and no overrides.
+// A library: concatenated into a kernel by the host after common.wgsl (the forward: common, problem, eigen, the
+// EPnP library of epnpWgsl.ts, the kernel; the backward: common, problem, eigen, the kernel); it declares no
+// bindings and no overrides.
 //
-// Storage: a d x d matrix (d <= 12) lives row-major in a JacobiMat with stride d: entry (i, j) at i*d + j.
-// Eigenvectors are the columns: component i of vector j at i*d + j (as in the TypeScript twin).
+// Storage of jacobi_eigen_sym and tridiagonal_ql_eigen_sym: a d x d matrix (d <= 12) lives row-major in a
+// JacobiMat with stride d: entry (i, j) at i*d + j. Eigenvectors are the columns: component i of vector j at
+// i*d + j (as in the TypeScript twin). The 3x3 and 4x4 ones take and return matrices in registers.
 
 const kJacobiMaxDim: u32 = 12u;
 alias JacobiMat = array<f32, 144>;

@@ -11,7 +11,8 @@
 //   fn point_m(i: u32) -> vec2<f32>      normalised image coordinates dehom(K^-1 [x, 1])
 //   fn point_w(i: u32) -> f32            weight (1 when none; w <= 0: the point does not exist)
 // The points are streamed: every pass re-reads them through the accessors, nothing per point is kept.
-// Uses is_finite_f (common.wgsl) and jacobi_eigen_sym (eigen.wgsl).
+// Uses is_finite_f and chol_solve6 (common.wgsl), and jacobi_eigen_sym, jacobi_eigen_sym3,
+// tridiagonal_ql_eigen_sym and top_eigenvector4 (eigen.wgsl).
 //
 // Entry: epnp_init(thorough) -> EpnpResult. WGSL matrices are column-major: R[col][row], so R[j] is column j and
 // Xc / s = R * xn + t. ok is false only when no finite pose comes out (no weight, collinear or coincident
@@ -49,8 +50,8 @@ const kGaussNewtonIters: u32 = 10u;
 const kGaussNewtonItersQuick: u32 = 5u;
 const kEpnpBehindPenalty: f32 = 1.0;
 const kEpnpJacobiSweeps: u32 = 15u;
-// The non-planar M^T M goes to tridiagonal_ql_eigen_sym from this many points (w > 0) on, as in float64; below
-// it, and for the planar 9x9, Jacobi (see "f32 differences" above).
+// The non-planar M^T M goes to tridiagonal_ql_eigen_sym (float64's method at every count) from this many
+// points (w > 0) on; below it, and for the planar 9x9, Jacobi (see "f32 differences" above).
 const kQlMinPoints: u32 = 6u;
 const kEpnpHuge: f32 = 3.0e38;
 

@@ -280,7 +280,7 @@ fn multi_start_better(front: bool, cost: f32, best_front: bool, best_cost: f32) 
 // Problems whose first LM result is in doubt, as the forward entry (main) hands them to the screening entry
 // (screen_main), so that only the lanes of doubtful problems run the screens: in one dispatch, a SIMD group
 // (or warp) with one doubtful problem would run its ten LMs while the others idle. count: how many; data[k]:
-// the problem of slot k, for k < count; then, from kScreenListLength on, kScreenStateWords words a slot (f32 as
+// the problem of slot k, for k < count; then, from params.B on, kScreenStateWords words a slot (f32 as
 // bits, below). The host sizes it per chunk: 1 + count + kScreenStateWords x count words, zeroed.
 struct ScreenState {
   count: atomic<u32>,
@@ -456,8 +456,10 @@ fn screen_main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     return;
   }
   g_b = screen.data[k];
-  // Passed in main; run again for the problem's normalisation (g_cam, g_c, g_s, g_flatness).
+  // Passed in main; run again for the problem's normalisation (g_cam, g_c, g_s, g_flatness). The same
+  // input gives the same answer, but a listed problem must never be left unwritten.
   if (check_problem() >= 0) {
+    write_pose(g_b, vec3<f32>(0.0), vec3<f32>(0.0), PNP_NOT_CONVERGED);
     return;
   }
   let o = screen_state_offset(k);

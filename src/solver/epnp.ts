@@ -18,10 +18,11 @@
  *     (j, k) of `M^T M` is `sum_i w_i a_ij a_ik [[1, 0, -u], [0, 1, -v], [-u, -v, u^2 + v^2]]`, so four
  *     weighted moments of `a_j a_k` suffice: no per-point storage (the WGSL twin streams the points).
  *  4. `tridiagonalQlEigenSym`: the `nc` smallest eigenvectors of `M^T M` span the camera control points
- *     (only those are computed: eigenvalues by QL, the vectors by inverse iteration).
- *     (The f32 twin keeps `jacobi_eigen_sym`: QL's accuracy is absolute, eps |A|, and in f32 that lost the
- *     null space of 5 noise-free points on 2% of problems, where Jacobi's relative accuracy keeps it; in
- *     float64 QL resolves it and costs a third of Jacobi's sweeps at d = 12.)
+ *     (only those are formed: QL's recorded rotations replayed on their unit vectors, then the reflectors).
+ *     (The f32 twin uses `tridiagonal_ql_eigen_sym` for the non-planar 12x12 from 6 points on and keeps
+ *     `jacobi_eigen_sym` below and for the planar 9x9: QL's accuracy is absolute, eps |A|, and in f32 that
+ *     lost the null space there, where Jacobi's relative accuracy keeps it; in float64 QL resolves it and
+ *     costs a third of Jacobi's sweeps at d = 12.)
  *  5. `computeL` / `computeRho`: the distance constraints between control points, linear in the
  *     products `b_i b_j` (paper eq. 13; OpenCV epnp.cpp compute_L_6x10 / compute_rho).
  *  6. Linearised betas, each refined by `gaussNewton` on all betas (paper Sec. 3.3, eq. 15). General:

@@ -40,7 +40,7 @@ export async function harnessPipeline(device: GPUDevice, label: string, code: st
   return pipeline;
 }
 
-/** A buffer holding `data`, at least 16 bytes; `usage` is added to STORAGE | COPY_DST. */
+/** A buffer holding `data`, at least 16 bytes, of `usage` (STORAGE unless given) plus COPY_DST. */
 export function harnessBuffer(device: GPUDevice, label: string, data: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>, usage = GPUBufferUsage.STORAGE): GPUBuffer {
   const buf = device.createBuffer({ label, size: Math.max(16, data.byteLength), usage: usage | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(buf, 0, data);

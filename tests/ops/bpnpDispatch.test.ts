@@ -1,6 +1,7 @@
 /**
  * What the README promises of the PnP layer on WebGPU, counted on the device itself (Dawn on SwiftShader):
- * the forward pass is one compute dispatch, the backward pass one more (plus tfjs's own kernels for the
+ * the forward pass is two compute dispatches (the second for the multi-start's screens of the problems in
+ * doubt), the backward pass one more (plus tfjs's own kernels for the
  * batch sums and the reprojection), and nothing is read back to the CPU between the inputs and the
  * gradients. The counts come from wrapping the WebGPU objects' methods, so every dispatch and every buffer
  * mapping on the device is seen, whoever issues it.

@@ -1,7 +1,7 @@
 /**
  * The WGSL path at the largest batch the op promises, B = 65,536 (n = 8): every problem solved and
  * differentiated (dL/dpts2d, dL/dpts3d, dL/dK, dL/dweights, each problem with its own points, K and
- * weights) in one forward and one backward dispatch, checked on a sample against the float64 reference. Warm-started (initPose) so that SwiftShader spends its time on the batch size rather
+ * weights) in one forward (two dispatches) and one backward dispatch, checked on a sample against the float64 reference. Warm-started (initPose) so that SwiftShader spends its time on the batch size rather
  * than on 65,536 EPnP runs; EPnP itself is held against the reference in tests/kernels.
  */
 import * as tf from '@tensorflow/tfjs';
