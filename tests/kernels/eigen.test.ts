@@ -252,6 +252,55 @@ describe('tridiagonal_ql_eigen_sym (eigen.wgsl) on WebGPU against the float64 tr
     expect(bad.length, bad.slice(0, 5).join('\n')).toBe(0);
   });
 
+  it('d=12, a near null space (M^T M-like: four eigenvalues within 1e-6 of 0, the rest in [0.05, 1]): the four vectors span float64\'s', async () => {
+    const d = 12;
+    const rng = makeRng(2024);
+    const mats = Array.from({ length: kMatrices }, () => {
+      const Q = randomOrthogonal(rng, d);
+      const lambda = Float64Array.from({ length: d }, (_, k) => (k < 4 ? 1e-6 * rng() : 0.05 + 0.95 * rng())).sort();
+      const A = new Float32Array(d * d);
+      for (let i = 0; i < d; i++) {
+        for (let j = i; j < d; j++) {
+          let v = 0;
+          for (let k = 0; k < d; k++) v += Q[i * d + k] * lambda[k] * Q[j * d + k];
+          A[i * d + j] = v;
+          A[j * d + i] = v;
+        }
+      }
+      return A;
+    });
+    const gpu = await eigenGpu(mats, d, 4);
+    const bad: string[] = [];
+    let worstSpan = 0;
+    let worstValue = 0;
+    mats.forEach((a, m) => {
+      const frob = frobenius(a);
+      const ref = reference(a, d);
+      const g = gpu[m];
+      if (!(g.ret >= 0)) bad.push(`#${m}: returned ${g.ret}`);
+      for (let i = 0; i < d; i++) worstValue = Math.max(worstValue, Math.abs(g.values[i] - ref.values[i]) / frob);
+      // Within the cluster the vectors are not determined, their span is: each float64 cluster vector u must lie
+      // in the span of the four returned (sin = |u - V V^T u|), to |E| / gap by Davis-Kahan, gap = lambda_5 - lambda_4.
+      const gap = ref.values[4] - ref.values[3];
+      for (let k = 0; k < 4; k++) {
+        const u = Float64Array.from({ length: d }, (_, i) => ref.vectors[i * d + k]);
+        const r = u.slice();
+        for (let j = 0; j < 4; j++) {
+          let c = 0;
+          for (let i = 0; i < d; i++) c += g.vectors[i * d + j] * u[i];
+          for (let i = 0; i < d; i++) r[i] -= c * g.vectors[i * d + j];
+        }
+        const sin = Math.hypot(...r);
+        worstSpan = Math.max(worstSpan, (sin * gap) / frob);
+        if (!(sin <= (kTolAngle * frob) / gap)) bad.push(`#${m}: float64 vector ${k} is ${sin.toExponential(2)} out of the span (gap ${gap.toFixed(3)})`);
+      }
+    });
+    console.log(`[eigen wgsl] d=12, near null space of 4: max |dlambda| ${worstValue.toExponential(2)} |A|_F, span sin(angle) ${worstSpan.toExponential(2)} |A|_F / gap` +
+      (bad.length ? `; failures (first 5): ${bad.slice(0, 5).join('; ')}` : ''));
+    expect(worstValue).toBeLessThanOrEqual(kTolValue);
+    expect(bad.length, bad.slice(0, 5).join('\n')).toBe(0);
+  });
+
   it('rotation record overflow (kQlMaxRotations = 4): returns -1 and still writes the eigenvalues', async () => {
     const d = 12;
     const original = 'const kQlMaxRotations: u32 = 320u;';
