@@ -30,7 +30,7 @@ fn point_spread() -> EpnpSpread {
     let d = point_xn(i) - c;
     cov += mat3x3<f32>(d * (wi * d.x), d * (wi * d.y), d * (wi * d.z));
   }
-  let eig = jacobi_eigen_sym3(cov * (1.0 / w_sum), kEpnpJacobiSweeps);
+  let eig = jacobi_eigen_sym3(cov * (1.0 / w_sum));
   out.c = c;
   out.vars = eig.values;
   out.axes = eig.axes;

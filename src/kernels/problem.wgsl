@@ -133,8 +133,6 @@ fn camera_scale(k2: vec3<f32>) -> f32 {
 // coordinate by up to 2^-24 of itself, i.e. by 2^-24 times this ratio of the spread: the forward reports
 // PNP_ILL_CONDITIONED when that exceeds kInputResolutionTol. Called after check_problem passed.
 const kF32InputEps: f32 = 5.9604645e-8;
-// Jacobi sweeps allowed for the 3x3 covariance (it stops at f32 resolution, after about 4).
-const kSym3Sweeps: u32 = 15u;
 const kInputResolutionTol: f32 = 1e-4;
 
 fn input_rounding_ratio() -> f32 {
@@ -235,7 +233,7 @@ fn check_problem() -> i32 {
   g_s = sqrt(trace / sw);
   // Jacobi for its accurate small eigenvalues, which the collinearity test needs and the closed-form
   // trigonometric solution loses in f32. Ascending: ev.z is the largest.
-  let ev = jacobi_eigen_sym3(cov * (1.0 / trace), kSym3Sweeps).values;
+  let ev = jacobi_eigen_sym3(cov * (1.0 / trace)).values;
   if (!(ev.y >= 1e-6 * ev.z)) {
     return PNP_DEGENERATE;
   }
