@@ -7,6 +7,7 @@ import { epnpInit } from '../../src/solver/epnp';
 import { createLmResult } from '../../src/solver/lm';
 import { refineMultiStart } from '../../src/solver/multiStart';
 import { kLinemodK, makeEpnpProblem, makeRng, relativeError, rotationAngle, type EpnpProblem } from '../helpers/epnpProblems';
+import { kEpnpWgsl } from '../../src/kernels/epnpWgsl';
 import { epnpInitGpu } from './epnpGpu';
 import { harnessDevice } from './harness';
 
@@ -80,6 +81,19 @@ describe('epnp.wgsl on WebGPU against the float64 epnpInit', () => {
       expect(agree / problems.length).toBeGreaterThanOrEqual(0.99);
     });
   }
+
+  it('where QL gives up, Jacobi takes the 12x12 afresh (QL leaves M^T M destroyed): general n=8 noise-free agrees with f64 on >= 99% of 500', async () => {
+    // The fallback forced: QL runs, then its result is refused as if it had returned -1.
+    const call = 'tridiagonal_ql_eigen_sym(&mtm, d, &vals, &vecs, nc) < 0';
+    expect(kEpnpWgsl.split(call).length - 1, 'the call the test forces to fail').toBe(1);
+    const forced = kEpnpWgsl.replace(call, `(${call} || true)`);
+    const n = 8;
+    const rng = makeRng(31 * n);
+    const problems = Array.from({ length: 500 }, () => makeEpnpProblem(rng, n, false, 0));
+    const gpu = await epnpInitGpu(problems.map((p) => ({ n, xn: p.xn, m: p.m, w: null })), forced);
+    const { agree } = summarise('general n=8 noise-free, QL refused (Jacobi fallback)', problems, gpu, 1e-3, 1e-3);
+    expect(agree / problems.length).toBeGreaterThanOrEqual(0.99);
+  });
 
   it('2 px noise, general n=32: agrees with f64 within 1e-2 rad on >= 95% of 500', async () => {
     const rng = makeRng(77);

@@ -25,17 +25,22 @@ export interface EpnpGpuResult {
   ok: boolean;
 }
 
-let pipeline: Promise<GPUComputePipeline> | null = null;
+// One pipeline per EPnP library text: a test compiles a variant of it.
+const pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
-function epnpPipeline(device: GPUDevice): Promise<GPUComputePipeline> {
-  pipeline ??= harnessPipeline(device, 'EpnpHarness', [commonWgsl, eigenWgsl, kEpnpWgsl, harnessWgsl].join('\n'));
-  return pipeline;
+function epnpPipeline(device: GPUDevice, epnpSource: string): Promise<GPUComputePipeline> {
+  let pipe = pipelines.get(epnpSource);
+  if (!pipe) {
+    pipe = harnessPipeline(device, 'EpnpHarness', [commonWgsl, eigenWgsl, epnpSource, harnessWgsl].join('\n'));
+    pipelines.set(epnpSource, pipe);
+  }
+  return pipe;
 }
 
-/** epnp_init on every problem (inputs rounded to f32). */
-export async function epnpInitGpu(problems: EpnpGpuProblem[]): Promise<EpnpGpuResult[]> {
+/** epnp_init on every problem (inputs rounded to f32); epnpSource: the EPnP library's WGSL (kEpnpWgsl). */
+export async function epnpInitGpu(problems: EpnpGpuProblem[], epnpSource = kEpnpWgsl): Promise<EpnpGpuResult[]> {
   const device = await harnessDevice();
-  const pipe = await epnpPipeline(device);
+  const pipe = await epnpPipeline(device, epnpSource);
   const B = problems.length;
   const offsets = new Uint32Array(B + 1);
   for (let b = 0; b < B; b++) offsets[b + 1] = offsets[b] + problems[b].n;
