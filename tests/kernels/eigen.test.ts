@@ -104,24 +104,25 @@ function randomSpectrum(rng: () => number, d: number): Float64Array {
   }
 }
 
-/** kMatrices random Q diag(lambda) Q^T, formed in float64 and then rounded to f32 (seeded by d). */
+/** Q diag(lambda) Q^T (Q [d*d] row-major orthogonal), formed in float64 and then rounded to f32. */
+function symmetricFrom(Q: Float64Array, lambda: Float64Array, d: number): Float32Array {
+  const A = new Float32Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = i; j < d; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += Q[i * d + k] * lambda[k] * Q[j * d + k];
+      // Mirrored before rounding, so that the f32 matrix is exactly symmetric.
+      A[i * d + j] = s;
+      A[j * d + i] = s;
+    }
+  }
+  return A;
+}
+
+/** kMatrices random Q diag(lambda) Q^T with randomSpectrum's lambda (seeded by d). */
 function randomSymmetric(d: number): Float32Array[] {
   const rng = makeRng(1000 + d);
-  return Array.from({ length: kMatrices }, () => {
-    const Q = randomOrthogonal(rng, d);
-    const lambda = randomSpectrum(rng, d);
-    const A = new Float32Array(d * d);
-    for (let i = 0; i < d; i++) {
-      for (let j = i; j < d; j++) {
-        let s = 0;
-        for (let k = 0; k < d; k++) s += Q[i * d + k] * lambda[k] * Q[j * d + k];
-        // Mirrored before rounding, so that the f32 matrix is exactly symmetric.
-        A[i * d + j] = s;
-        A[j * d + i] = s;
-      }
-    }
-    return A;
-  });
+  return Array.from({ length: kMatrices }, () => symmetricFrom(randomOrthogonal(rng, d), randomSpectrum(rng, d), d));
 }
 
 function frobenius(a: ArrayLike<number>): number {
@@ -257,17 +258,7 @@ describe('tridiagonal_ql_eigen_sym (eigen.wgsl) on WebGPU against the float64 tr
     const rng = makeRng(2024);
     const mats = Array.from({ length: kMatrices }, () => {
       const Q = randomOrthogonal(rng, d);
-      const lambda = Float64Array.from({ length: d }, (_, k) => (k < 4 ? 1e-6 * rng() : 0.05 + 0.95 * rng())).sort();
-      const A = new Float32Array(d * d);
-      for (let i = 0; i < d; i++) {
-        for (let j = i; j < d; j++) {
-          let v = 0;
-          for (let k = 0; k < d; k++) v += Q[i * d + k] * lambda[k] * Q[j * d + k];
-          A[i * d + j] = v;
-          A[j * d + i] = v;
-        }
-      }
-      return A;
+      return symmetricFrom(Q, Float64Array.from({ length: d }, (_, k) => (k < 4 ? 1e-6 * rng() : 0.05 + 0.95 * rng())).sort(), d);
     });
     const gpu = await eigenGpu(mats, d, 4);
     const bad: string[] = [];
