@@ -42,16 +42,8 @@ interface EigenGpuResult {
   vectors: Float32Array;
 }
 
-// One pipeline per eigen.wgsl text: the overflow test compiles a variant of it.
-const pipelines = new Map<string, Promise<GPUComputePipeline>>();
-
 function eigenPipeline(device: GPUDevice, eigenSource: string): Promise<GPUComputePipeline> {
-  let pipe = pipelines.get(eigenSource);
-  if (!pipe) {
-    pipe = harnessPipeline(device, 'EigenHarness', [commonWgsl, eigenSource, harnessWgsl].join('\n'));
-    pipelines.set(eigenSource, pipe);
-  }
-  return pipe;
+  return harnessPipeline(device, 'EigenHarness', [commonWgsl, eigenSource, harnessWgsl].join('\n'));
 }
 
 /** tridiagonal_ql_eigen_sym on every d x d matrix of `mats` (f32, row-major), `count` eigenvectors wanted. */

@@ -25,16 +25,8 @@ export interface EpnpGpuResult {
   ok: boolean;
 }
 
-// One pipeline per EPnP library text: a test compiles a variant of it.
-const pipelines = new Map<string, Promise<GPUComputePipeline>>();
-
 function epnpPipeline(device: GPUDevice, epnpSource: string): Promise<GPUComputePipeline> {
-  let pipe = pipelines.get(epnpSource);
-  if (!pipe) {
-    pipe = harnessPipeline(device, 'EpnpHarness', [commonWgsl, eigenWgsl, epnpSource, harnessWgsl].join('\n'));
-    pipelines.set(epnpSource, pipe);
-  }
-  return pipe;
+  return harnessPipeline(device, 'EpnpHarness', [commonWgsl, eigenWgsl, epnpSource, harnessWgsl].join('\n'));
 }
 
 /** epnp_init on every problem (inputs rounded to f32); epnpSource: the EPnP library's WGSL (kEpnpWgsl). */

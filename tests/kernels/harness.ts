@@ -21,8 +21,20 @@ export function harnessDevice(): Promise<GPUDevice> {
   return devicePromise;
 }
 
-/** The pipeline of `code`'s entry point main; a WGSL or validation error throws, naming `label`. */
-export async function harnessPipeline(device: GPUDevice, label: string, code: string): Promise<GPUComputePipeline> {
+// One pipeline per WGSL text: tests compile variants of a library beside it.
+const pipelines = new Map<string, Promise<GPUComputePipeline>>();
+
+/** The pipeline of `code`'s entry point main, compiled once per text; a WGSL or validation error throws, naming `label`. */
+export function harnessPipeline(device: GPUDevice, label: string, code: string): Promise<GPUComputePipeline> {
+  let pipe = pipelines.get(code);
+  if (!pipe) {
+    pipe = compilePipeline(device, label, code);
+    pipelines.set(code, pipe);
+  }
+  return pipe;
+}
+
+async function compilePipeline(device: GPUDevice, label: string, code: string): Promise<GPUComputePipeline> {
   const module = device.createShaderModule({ label: `${label}.module`, code });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((msg) => msg.type === 'error');
