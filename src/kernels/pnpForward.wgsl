@@ -9,6 +9,11 @@
 @group(0) @binding(6) var<storage, read_write> pose_out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> status_out: array<i32>;
 
+// Twin of focalScale: fbar = (K00 + K11) / 2 of the problem's camera (g_cam), the residuals' scale.
+fn focal_scale() -> f32 {
+  return 0.5 * (g_cam.k0.x + g_cam.k1.y);
+}
+
 // Scaled cost sum_i w_i |pi - x_i|^2 / fbar^2 (the 1/fbar^2 keeps f32 sums near 1).
 fn lm_cost(R: mat3x3<f32>, tn: vec3<f32>, fbar: f32) -> f32 {
   var cost = 0.0;
@@ -112,7 +117,7 @@ fn model_decrease(ne: NormalEquations, d: array<f32, 6>) -> f32 {
 // when the model promises no decrease the cost can tell from rounding (undamped too), when an accepted step
 // lowers the cost by no more than cost_tol of it, or when a step below step_tol is accepted or rejected.
 fn lm_refine(R0: mat3x3<f32>, tn0: vec3<f32>, max_iters: u32, polish: bool) -> LmResult {
-  let fbar = 0.5 * (g_cam.k0.x + g_cam.k1.y);
+  let fbar = focal_scale();
   var R = R0;
   var tn = tn0;
   var ne = lm_normal_equations(R, tn, fbar);
@@ -295,13 +300,6 @@ fn screen_state_offset(k: u32) -> u32 {
   return params.B + k * kScreenStateWords;
 }
 
-fn store_mat3(o: u32, m: mat3x3<f32>) {
-  for (var c = 0u; c < 3u; c++) {
-    screen.data[o + 3u * c] = bitcast<u32>(m[c].x);
-    screen.data[o + 3u * c + 1u] = bitcast<u32>(m[c].y);
-    screen.data[o + 3u * c + 2u] = bitcast<u32>(m[c].z);
-  }
-}
 
 fn load_vec3(o: u32) -> vec3<f32> {
   return vec3<f32>(bitcast<f32>(screen.data[o]), bitcast<f32>(screen.data[o + 1u]), bitcast<f32>(screen.data[o + 2u]));
@@ -317,12 +315,19 @@ fn load_mat3(o: u32) -> mat3x3<f32> {
   return mat3x3<f32>(load_vec3(o), load_vec3(o + 3u), load_vec3(o + 6u));
 }
 
+// Column by column, as load_mat3 reads it.
+fn store_mat3(o: u32, m: mat3x3<f32>) {
+  store_vec3(o, m[0]);
+  store_vec3(o + 3u, m[1]);
+  store_vec3(o + 6u, m[2]);
+}
+
 // The multi-start's screens of one problem in doubt, from its EPnP pose (R0, tn0) and its first LM result
 // (first, with first_cost from lm_cost and first_front). Stages k = 1 .. kMultiStartCount - 1 are the screens,
 // kMultiStartCount the full LM from the best screened start. One call site of lm_refine (in the loop) keeps the
 // shader small: SwiftShader inlines every call.
 fn screen_multi_start(R0: mat3x3<f32>, tn0: vec3<f32>, first: LmResult, first_cost: f32, first_front: bool) -> LmResult {
-  let fbar = 0.5 * (g_cam.k0.x + g_cam.k1.y);
+  let fbar = focal_scale();
   var best_R = R0;
   var best_tn = tn0;
   var best_cost = first_cost;
@@ -426,7 +431,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     tn = init.t;
   }
   let first = lm_refine(R, tn, params.max_iters, true);
-  let fbar = 0.5 * (g_cam.k0.x + g_cam.k1.y);
+  let fbar = focal_scale();
   // lm_cost is the pixel cost over fbar^2.
   let cost = lm_cost(first.R, first.tn, fbar);
   let front = in_front_of_camera(first.R, first.tn);
