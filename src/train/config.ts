@@ -266,7 +266,7 @@ export function configProblems(c: TrainConfig): ConfigProblem[] {
   };
   model('model', c.model);
   if (!Number.isInteger(c.optim.batchSize) || c.optim.batchSize < 1) bad('optim.batchSize', c.optim.batchSize, 'must be >= 1');
-  if (!Number.isInteger(c.optim.steps) || c.optim.steps < 0) bad('optim.steps', c.optim.steps, 'must be >= 0');
+  if (!Number.isInteger(c.optim.steps) || c.optim.steps < 1) bad('optim.steps', c.optim.steps, 'must be >= 1 (a run of no steps trains nothing)');
   if (!(c.optim.lr > 0)) bad('optim.lr', c.optim.lr, 'must be > 0');
   if (!Number.isInteger(c.data.keypoints) || c.data.keypoints < 3) bad('data.keypoints', c.data.keypoints, 'must be >= 3 (plus the centre: >= 4 points for PnP)');
   if (!(c.loss.sigmaCells > 0)) bad('loss.sigmaCells', c.loss.sigmaCells, 'must be > 0');

@@ -85,6 +85,7 @@ describe('config files', () => {
   it('names the path and the value of a field out of range, for checks of this file and of config.ts alike', () => {
     expect(errorsOf({ optim: { lr: -1 } })).toEqual(['my.json: optim.lr = -1: must be > 0']);
     expect(errorsOf({ optim: { beta2: 1 } })).toEqual(['my.json: optim.beta2 = 1: expected a number in [0, 1)']);
+    expect(errorsOf({ optim: { steps: 0 } })).toEqual(['my.json: optim.steps = 0: must be >= 1 (a run of no steps trains nothing)']);
     expect(errorsOf({ optim: { epsilon: 0 } })).toEqual(['my.json: optim.epsilon = 0: expected a number > 0']);
     expect(errorsOf({ localiser: { minScore: 1.5 } })).toEqual(['my.json: localiser.minScore = 1.5: expected a number in [0, 1]']);
     expect(errorsOf({ seed: -1 })).toEqual([`my.json: seed = -1: expected an integer in 0..${2 ** 32 - 1}`]);
