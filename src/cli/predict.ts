@@ -128,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
   // The output's folder is made once every argument is known good: a usage error leaves nothing behind.
   if (values.out) await prepareOutputFile(values.out, '--out');
   for (const s of skipped) console.error(`skipped ${s.reason}`);
-  console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} image${images.length === 1 ? '' : 's'}, ${backend} backend`);
+  console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} image file${images.length === 1 ? '' : 's'} (one that cannot be decoded is skipped and counted at the end), ${backend} backend`);
   if (!bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined');
 
   const predictor = bundlePredictor(bundle);
