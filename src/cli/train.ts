@@ -62,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
   const seed = parseInteger('seed', values.seed, 0, kMaxSeed);
   const backend = parseBackend(values.backend);
 
+  // The backend first: a resumed bundle's networks are built on it.
+  const backendName = await selectBackend(backend);
   let resume: Checkpoint | undefined;
   let config: TrainConfig;
   let keypointsMm: Float64Array | undefined;
@@ -93,7 +95,6 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!values.dataset) throw new UsageError('--dataset is required');
 
-  const backendName = await selectBackend(backend);
   const ds = await openDataset(values.dataset);
   let data;
   try {

@@ -24,5 +24,16 @@ export async function useBackend(b: BackendName): Promise<{ backend: string; not
   if (b === 'webgpu') await useNodeWebgpu();
   else if (b !== 'auto') await useCpuBackend(b);
   else ({ notice } = await useFastestCpuBackend());
+  if (tf.getBackend() === 'cpu') quietCpuBanner();
   return { backend: tf.getBackend(), notice };
+}
+
+/**
+ * tfjs's cpu backend prints, on its first tensor in Node, a banner advising its native Node backend, which
+ * this project does not use (its fast paths are wasm and WebGPU; the backend chosen, and why, is already on
+ * stderr). Marking that first use as done keeps the output to what the command itself says.
+ */
+function quietCpuBanner(): void {
+  const cpu = tf.findBackend('cpu') as (tf.KernelBackend & { firstUse?: boolean }) | null;
+  if (cpu && cpu.firstUse === true) cpu.firstUse = false;
 }

@@ -5,14 +5,15 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { parentPort } from 'node:worker_threads';
-import { useCpuBackend, type CpuBackendName } from '../kernels/setup';
+import type { CpuBackendName } from '../kernels/setup';
 import type { LocaliserConfig, OptimConfig } from '../train/config';
 import { LocaliserService } from '../train/localiserService';
+import { useBackend } from './backend';
 
 export class LocaliserThreadService extends LocaliserService {
-  /** Selects the backend, then builds the localiser. */
+  /** Selects the backend (as the command line does), then builds the localiser. */
   async start(backend: CpuBackendName, cfg: LocaliserConfig, optim: OptimConfig): Promise<void> {
-    await useCpuBackend(backend);
+    await useBackend(backend);
     this.init(cfg, optim);
   }
 }

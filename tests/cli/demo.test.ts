@@ -1,5 +1,5 @@
 /**
- * `npm run demo` end to end on the cpu backend: the curve's format and final line, and bad arguments
+ * `npm run demo` end to end on the cpu backend: the curve's format and final line, stderr free of tfjs's banner, and bad arguments
  * answered with a message and exit 2 before any demo runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ describe('npm run demo', () => {
   it('prints the curve every K iterations and a final line with the accuracy', () => {
     const r = runCli(['calib', '--backend', 'cpu', '--seed', '2', '--iterations', '30', '--every', '10']);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr, "tfjs's first-use banner advising its Node backend is not printed").not.toMatch(/tfjs-node|looks like you are running/);
     const rows = r.stdout.split('\n').filter((l) => /^\s+\d+\s/.test(l)).map((l) => l.trim().split(/\s+/).map(Number));
     expect(rows.map((row) => row[0]), 'iterations printed').toEqual([0, 10, 20, 29]);
     for (const row of rows) expect(row.every(Number.isFinite), `finite iteration, loss, error, failedPnp: ${row}`).toBe(true);

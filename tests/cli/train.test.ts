@@ -84,6 +84,8 @@ describe('train and eval command lines', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/4\/4 ETA/);
     expect(r.stderr).not.toMatch(/ 1\/4 /);
+    // Both threads on the cpu backend: tfjs's first-use banner (advising its Node backend) is not printed.
+    expect(r.stderr).not.toMatch(/tfjs-node|looks like you are running/);
 
     const csv = join(dir, 'results.csv');
     const e = cli('eval', ['--model', zip, '--dataset', dataset, '--csv', csv, '--backend', 'cpu', '--json']);
