@@ -59,8 +59,9 @@ export interface EpnpProblem {
  * One LINEMOD-like problem: an object of diameter 50..300 mm (a box of random extents, or a random plane
  * through it when `planar`), its model origin off its centroid, at depth 400..1500 mm, centred on a random
  * pixel of the 640x480 image, in a random rotation; pixel noise of `noisePx` (standard deviation, px).
+ * With `planar` and `thickness` > 0 the points lie within +-thickness times the plane's larger half-extent of it.
  */
-export function makeEpnpProblem(rng: () => number, n: number, planar: boolean, noisePx = 0): EpnpProblem {
+export function makeEpnpProblem(rng: () => number, n: number, planar: boolean, noisePx = 0, thickness = 0): EpnpProblem {
   const K = kLinemodK;
   const diam = 50 + 250 * rng();
   const half = [0, 1, 2].map(() => (0.3 + 0.7 * rng()) * diam * 0.5);
@@ -68,7 +69,8 @@ export function makeEpnpProblem(rng: () => number, n: number, planar: boolean, n
   const pts3dMm = new Float64Array(3 * n);
   for (let i = 0; i < n; i++) {
     for (let r = 0; r < 3; r++) pts3dMm[3 * i + r] = off[r] + (2 * rng() - 1) * half[r];
-    if (planar) pts3dMm[3 * i + 2] = off[2];
+    // A nearly planar object (thickness > 0): the plane's normal spread is thickness times its largest half-extent.
+    if (planar) pts3dMm[3 * i + 2] = off[2] + (thickness > 0 ? thickness * Math.max(half[0], half[1]) * (2 * rng() - 1) : 0);
   }
   const rGt = randomRotation(rng);
   const z = 400 + 1100 * rng();
