@@ -262,3 +262,47 @@ fn chol_solve6(A: array<f32, 36>, b: array<f32, 6>) -> Chol6 {
   out.ok = true;
   return out;
 }
+
+// Twin of cholesky4 (linalg.ts): the lower Cholesky factor L of a symmetric positive definite 4x4, L[col][row]
+// (read from a's lower triangle, a[col][row], row >= col); NaN entries where a is not positive definite.
+fn cholesky4(a: mat4x4<f32>) -> mat4x4<f32> {
+  let l00 = sqrt(a[0][0]);
+  let l10 = a[0][1] / l00;
+  let l20 = a[0][2] / l00;
+  let l30 = a[0][3] / l00;
+  let l11 = sqrt(a[1][1] - l10 * l10);
+  let l21 = (a[1][2] - l20 * l10) / l11;
+  let l31 = (a[1][3] - l30 * l10) / l11;
+  let l22 = sqrt(a[2][2] - l20 * l20 - l21 * l21);
+  let l32 = (a[2][3] - l30 * l20 - l31 * l21) / l22;
+  let l33 = sqrt(a[3][3] - l30 * l30 - l31 * l31 - l32 * l32);
+  return mat4x4<f32>(vec4<f32>(l00, l10, l20, l30), vec4<f32>(0.0, l11, l21, l31), vec4<f32>(0.0, 0.0, l22, l32), vec4<f32>(0.0, 0.0, 0.0, l33));
+}
+
+// Twin of lowerSolve4: L^-1 B, column by column (forward substitution); L from cholesky4.
+fn lower_solve4(L: mat4x4<f32>, B: mat4x4<f32>) -> mat4x4<f32> {
+  var X: mat4x4<f32>;
+  for (var c = 0u; c < 4u; c++) {
+    let b = B[c];
+    let x0 = b.x / L[0][0];
+    let x1 = (b.y - L[0][1] * x0) / L[1][1];
+    let x2 = (b.z - L[0][2] * x0 - L[1][2] * x1) / L[2][2];
+    let x3 = (b.w - L[0][3] * x0 - L[1][3] * x1 - L[2][3] * x2) / L[3][3];
+    X[c] = vec4<f32>(x0, x1, x2, x3);
+  }
+  return X;
+}
+
+// Twin of upperSolve4: L^-T B, column by column (back substitution); L from cholesky4.
+fn upper_solve4(L: mat4x4<f32>, B: mat4x4<f32>) -> mat4x4<f32> {
+  var X: mat4x4<f32>;
+  for (var c = 0u; c < 4u; c++) {
+    let b = B[c];
+    let x3 = b.w / L[3][3];
+    let x2 = (b.z - L[2][3] * x3) / L[2][2];
+    let x1 = (b.y - L[1][2] * x2 - L[1][3] * x3) / L[1][1];
+    let x0 = (b.x - L[0][1] * x1 - L[0][2] * x2 - L[0][3] * x3) / L[0][0];
+    X[c] = vec4<f32>(x0, x1, x2, x3);
+  }
+  return X;
+}

@@ -1,15 +1,14 @@
 // Symmetric eigendecompositions, f32, one problem per thread; twins of src/solver/eigen.ts: cyclic Jacobi
-// rotations (jacobi_eigen_sym, G&VL 8.5; jacobi_eigen_sym3, the same at d = 3 in registers), Householder +
-// implicit QL with only the smallest eigenvectors formed (tridiagonal_ql_eigen_sym, G&VL 8.3: several times
-// fewer operations at d = 12), and the top eigenvector of a 4x4 by the QCP route (top_eigenvector4).
+// rotations (jacobi_eigen_sym, G&VL 8.5; jacobi_eigen_sym3 and jacobi_eigen_sym4, the same at d = 3 and 4 in
+// registers) and the top eigenvector of a 4x4 by the QCP route (top_eigenvector4).
 //
 // A library: concatenated into a kernel by the host after common.wgsl (the forward: common, problem, eigen, the
 // EPnP library of epnpWgsl.ts, the kernel; the backward: common, problem, eigen, the kernel); it declares no
 // bindings and no overrides.
 //
-// Storage of jacobi_eigen_sym and tridiagonal_ql_eigen_sym: a d x d matrix (d <= 12) lives row-major in a
-// JacobiMat with stride d: entry (i, j) at i*d + j. Eigenvectors are the columns: component i of vector j at
-// i*d + j (as in the TypeScript twin). The 3x3 and 4x4 ones take and return matrices in registers.
+// Storage of jacobi_eigen_sym: a d x d matrix (d <= 12) lives row-major in a JacobiMat with stride d: entry
+// (i, j) at i*d + j. Eigenvectors are the columns: component i of vector j at i*d + j (as in the TypeScript
+// twin). The 3x3 and 4x4 ones take and return matrices in registers.
 
 const kJacobiMaxDim: u32 = 12u;
 alias JacobiMat = array<f32, 144>;
@@ -105,212 +104,6 @@ fn jacobi_eigen_sym(a: ptr<function, JacobiMat>, d: u32, values: ptr<function, J
       }
     }
   }
-}
-
-// Implicit QL iterations allowed per eigenvalue (kQlMaxIterations in eigen.ts) and QL rotations recorded
-// (the float64 twin grows its record; a 12x12 M^T M takes about 150): beyond either the call returns -1.
-const kQlMaxIterations: u32 = 30u;
-const kQlMaxRotations: u32 = 320u;
-const kF32Epsilon: f32 = 1.1920929e-7;
-
-// sqrt(a^2 + b^2) without overflow or underflow of the squares (twin of hypot2, linalg.ts).
-fn hypot2(a: f32, b: f32) -> f32 {
-  let s = a * a + b * b;
-  if (s > 1e-36 && s < 1e36) {
-    return sqrt(s);
-  }
-  let m = max(abs(a), abs(b));
-  if (m == 0.0) {
-    return 0.0;
-  }
-  return m * length(vec2<f32>(a / m, b / m));
-}
-
-// Twin of tridiagonalQlEigenSym (src/solver/eigen.ts), which gives the method: Householder to tridiagonal
-// form, implicit QL with Wilkinson shifts, the `count` smallest eigenvectors formed from their unit vectors
-// by QL's recorded rotations (the last first) and then the reflectors kept in a. Here count <= 4, and the
-// count columns are carried together as the lanes of one vec4 per row, so that each recorded rotation
-// costs two loads and two stores of private memory for all of them.
-// a: DESTROYED (holds the reflectors). Writes every eigenvalue ascending to values[0 .. d) and the count
-// smallest unit eigenvectors to columns 0 .. count of vectors (stride d; the other columns are left as they
-// were). Returns the QL iterations run, or -1 when an eigenvalue did not converge (non-finite input) or the
-// rotations overflowed kQlMaxRotations; the outputs are then not to be used.
-fn tridiagonal_ql_eigen_sym(a: ptr<function, JacobiMat>, d: u32, values: ptr<function, JacobiVec>,
-                            vectors: ptr<function, JacobiMat>, count: u32) -> i32 {
-  var diag: JacobiVec;
-  var off: JacobiVec;
-  var p: JacobiVec;
-  var h: JacobiVec;
-  // Householder: column k's reflector I - v v^T / h (|v|^2 = 2h) zeroes a[k+2.., k]; the trailing block
-  // becomes A - v w^T - w v^T with w = p - (v.p / 2h) v, p = A v / h; v stays in column k.
-  for (var k = 0u; k + 2u < d; k++) {
-    var norm2 = 0.0;
-    for (var i = k + 1u; i < d; i++) {
-      norm2 += (*a)[i * d + k] * (*a)[i * d + k];
-    }
-    // A non-finite column would pass the guard below as already reduced and be dropped: stop here.
-    if (!is_finite_f(norm2)) {
-      return -1;
-    }
-    let x0 = (*a)[(k + 1u) * d + k];
-    if (!(norm2 - x0 * x0 > 0.0)) {
-      off[k] = x0;
-      continue;
-    }
-    let alpha = select(sqrt(norm2), -sqrt(norm2), x0 > 0.0);
-    let hk = norm2 - alpha * x0;
-    h[k] = hk;
-    (*a)[(k + 1u) * d + k] = x0 - alpha;
-    var vp = 0.0;
-    for (var i = k + 1u; i < d; i++) {
-      var s = 0.0;
-      for (var j = k + 1u; j < d; j++) {
-        s += (*a)[i * d + j] * (*a)[j * d + k];
-      }
-      p[i] = s / hk;
-      vp += (*a)[i * d + k] * p[i];
-    }
-    let c = vp / (2.0 * hk);
-    for (var i = k + 1u; i < d; i++) {
-      p[i] -= c * (*a)[i * d + k];
-    }
-    for (var i = k + 1u; i < d; i++) {
-      let vi = (*a)[i * d + k];
-      let wi = p[i];
-      for (var j = k + 1u; j <= i; j++) {
-        let u = (*a)[i * d + j] - vi * p[j] - wi * (*a)[j * d + k];
-        (*a)[i * d + j] = u;
-        (*a)[j * d + i] = u;
-      }
-    }
-    off[k] = alpha;
-  }
-  for (var i = 0u; i < d; i++) {
-    diag[i] = (*a)[i * d + i];
-  }
-  if (d >= 2u) {
-    off[d - 2u] = (*a)[(d - 1u) * d + d - 2u];
-  }
-  off[d - 1u] = 0.0;
-  // Implicit QL on the tridiagonal (off[i] joins i and i + 1), its rotations recorded.
-  var rot_i: array<u32, kQlMaxRotations>;
-  var rot_cs: array<vec2<f32>, kQlMaxRotations>;
-  var rotations = 0u;
-  var iterations = 0;
-  var failed = false;
-  for (var l = 0u; l < d; l++) {
-    for (var iter = 0u; ; iter++) {
-      var m = l;
-      for (; m + 1u < d; m++) {
-        if (abs(off[m]) <= kF32Epsilon * (abs(diag[m]) + abs(diag[m + 1u]))) {
-          break;
-        }
-      }
-      if (m == l) {
-        break;
-      }
-      if (iter == kQlMaxIterations || !is_finite_f(off[m])) {
-        failed = true;
-        break;
-      }
-      iterations++;
-      // Wilkinson's shift from the leading 2x2, then the bulge chased from m up to l.
-      var g = (diag[l + 1u] - diag[l]) / (2.0 * off[l]);
-      var r = hypot2(g, 1.0);
-      g = diag[m] - diag[l] + off[l] / (g + select(-r, r, g >= 0.0));
-      var s = 1.0;
-      var c = 1.0;
-      var shift = 0.0;
-      var split = false;
-      for (var ii = m; ii > l; ii--) {
-        let i = ii - 1u;
-        let f = s * off[i];
-        let b = c * off[i];
-        r = hypot2(f, g);
-        off[i + 1u] = r;
-        if (r == 0.0) {
-          // Underflow: the matrix split; deflate and go on from the top.
-          diag[i + 1u] -= shift;
-          off[m] = 0.0;
-          split = true;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = diag[i + 1u] - shift;
-        r = (diag[i] - g) * s + 2.0 * c * b;
-        shift = s * r;
-        diag[i + 1u] = g + shift;
-        g = c * r - b;
-        if (rotations < kQlMaxRotations) {
-          rot_i[rotations] = i;
-          rot_cs[rotations] = vec2<f32>(c, s);
-        }
-        rotations++;
-      }
-      if (split) {
-        continue;
-      }
-      diag[l] -= shift;
-      off[l] = g;
-      off[m] = 0.0;
-    }
-  }
-  // Ascending eigenvalues (a selection sort of their indices).
-  var order: array<u32, kJacobiMaxDim>;
-  for (var i = 0u; i < d; i++) {
-    order[i] = i;
-  }
-  for (var j = 0u; j < d; j++) {
-    var best = j;
-    for (var k = j + 1u; k < d; k++) {
-      if (diag[order[k]] < diag[order[best]]) {
-        best = k;
-      }
-    }
-    let t = order[j];
-    order[j] = order[best];
-    order[best] = t;
-    (*values)[j] = diag[order[j]];
-  }
-  if (failed || rotations > kQlMaxRotations) {
-    return -1;
-  }
-  // The wanted columns of G_1 ... G_m as the lanes of x: e_order[j] in lane j, then G_m, ..., G_1.
-  var x: array<vec4<f32>, kJacobiMaxDim>;
-  for (var j = 0u; j < min(count, 4u); j++) {
-    x[order[j]][j] = 1.0;
-  }
-  for (var q = rotations; q > 0u; q--) {
-    let i = rot_i[q - 1u];
-    let cs = rot_cs[q - 1u];
-    let xi = x[i];
-    let xi1 = x[i + 1u];
-    x[i] = cs.x * xi + cs.y * xi1;
-    x[i + 1u] = cs.x * xi1 - cs.y * xi;
-  }
-  // Then H_0 ... H_(d-3), the last first.
-  for (var kk = 0u; kk + 2u < d; kk++) {
-    let k = d - 3u - kk;
-    let hk = h[k];
-    if (!(hk > 0.0)) {
-      continue;
-    }
-    var dotv = vec4<f32>(0.0);
-    for (var i = k + 1u; i < d; i++) {
-      dotv += (*a)[i * d + k] * x[i];
-    }
-    dotv = dotv / hk;
-    for (var i = k + 1u; i < d; i++) {
-      x[i] -= dotv * (*a)[i * d + k];
-    }
-  }
-  for (var i = 0u; i < d; i++) {
-    for (var j = 0u; j < min(count, 4u); j++) {
-      (*vectors)[i * d + j] = x[i][j];
-    }
-  }
-  return iterations;
 }
 
 struct TopEigenvector4 {
@@ -480,5 +273,59 @@ fn jacobi_eigen_sym3(m: mat3x3<f32>) -> Sym3Eigen {
   }
   e.values = v;
   e.axes = ax;
+  return e;
+}
+
+struct Sym4Eigen {
+  values: vec4<f32>,
+  vectors: mat4x4<f32>,
+}
+
+// jacobi3_rotate at d = 4.
+fn jacobi4_rotate(e: ptr<function, Sym4Eigen>, a: ptr<function, mat4x4<f32>>, G: mat4x4<f32>) {
+  *a = transpose(G) * (*a) * G;
+  (*e).vectors = (*e).vectors * G;
+}
+
+// The rotation of the pair (p, q), p < q, as jacobi3_rotate takes it (G[col][row]).
+fn givens4(p: u32, q: u32, cs: vec2<f32>) -> mat4x4<f32> {
+  var G = mat4x4<f32>(vec4<f32>(1.0, 0.0, 0.0, 0.0), vec4<f32>(0.0, 1.0, 0.0, 0.0), vec4<f32>(0.0, 0.0, 1.0, 0.0), vec4<f32>(0.0, 0.0, 0.0, 1.0));
+  G[p][p] = cs.x;
+  G[q][q] = cs.x;
+  G[q][p] = cs.y;
+  G[p][q] = -cs.y;
+  return G;
+}
+
+// jacobi_eigen_sym at d = 4 in registers, as jacobi_eigen_sym3 is at d = 3: the same cyclic rotations, the
+// same stop (after kJacobi3MaxSweeps at most); the eigenvalues ascending and the unit eigenvectors as the
+// columns of vectors. For EPnP's null space from 6 points (mtm_null_space4, epnpControlPoints.wgsl).
+fn jacobi_eigen_sym4(m: mat4x4<f32>) -> Sym4Eigen {
+  var e: Sym4Eigen;
+  e.vectors = mat4x4<f32>(vec4<f32>(1.0, 0.0, 0.0, 0.0), vec4<f32>(0.0, 1.0, 0.0, 0.0), vec4<f32>(0.0, 0.0, 1.0, 0.0), vec4<f32>(0.0, 0.0, 0.0, 1.0));
+  var a = m;
+  let frob = dot(a[0], a[0]) + dot(a[1], a[1]) + dot(a[2], a[2]) + dot(a[3], a[3]);
+  for (var sweep = 0u; sweep < kJacobi3MaxSweeps; sweep++) {
+    let off = a[1][0] * a[1][0] + a[2][0] * a[2][0] + a[3][0] * a[3][0] + a[2][1] * a[2][1] + a[3][1] * a[3][1] + a[3][2] * a[3][2];
+    if (off <= 1e-15 * frob || off < 1e-36) {
+      break;
+    }
+    if (abs(a[1][0]) >= 1e-30) { jacobi4_rotate(&e, &a, givens4(0u, 1u, jacobi3_cs(a[0][0], a[1][1], a[1][0]))); }
+    if (abs(a[2][0]) >= 1e-30) { jacobi4_rotate(&e, &a, givens4(0u, 2u, jacobi3_cs(a[0][0], a[2][2], a[2][0]))); }
+    if (abs(a[3][0]) >= 1e-30) { jacobi4_rotate(&e, &a, givens4(0u, 3u, jacobi3_cs(a[0][0], a[3][3], a[3][0]))); }
+    if (abs(a[2][1]) >= 1e-30) { jacobi4_rotate(&e, &a, givens4(1u, 2u, jacobi3_cs(a[1][1], a[2][2], a[2][1]))); }
+    if (abs(a[3][1]) >= 1e-30) { jacobi4_rotate(&e, &a, givens4(1u, 3u, jacobi3_cs(a[1][1], a[3][3], a[3][1]))); }
+    if (abs(a[3][2]) >= 1e-30) { jacobi4_rotate(&e, &a, givens4(2u, 3u, jacobi3_cs(a[2][2], a[3][3], a[3][2]))); }
+  }
+  var v = vec4<f32>(a[0][0], a[1][1], a[2][2], a[3][3]);
+  var ax = e.vectors;
+  // Ascending: a sorting network of five compare-and-swaps, (0,1) (2,3) (0,2) (1,3) (1,2).
+  if (v.y < v.x) { v = v.yxzw; ax = mat4x4<f32>(ax[1], ax[0], ax[2], ax[3]); }
+  if (v.w < v.z) { v = v.xywz; ax = mat4x4<f32>(ax[0], ax[1], ax[3], ax[2]); }
+  if (v.z < v.x) { v = v.zyxw; ax = mat4x4<f32>(ax[2], ax[1], ax[0], ax[3]); }
+  if (v.w < v.y) { v = v.xwzy; ax = mat4x4<f32>(ax[0], ax[3], ax[2], ax[1]); }
+  if (v.z < v.y) { v = v.xzyw; ax = mat4x4<f32>(ax[0], ax[2], ax[1], ax[3]); }
+  e.values = v;
+  e.vectors = ax;
   return e;
 }

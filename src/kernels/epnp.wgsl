@@ -11,8 +11,8 @@
 //   fn point_m(i: u32) -> vec2<f32>      normalised image coordinates dehom(K^-1 [x, 1])
 //   fn point_w(i: u32) -> f32            weight (1 when none; w <= 0: the point does not exist)
 // The points are streamed: every pass re-reads them through the accessors, nothing per point is kept.
-// Uses is_finite_f and chol_solve6 (common.wgsl), and jacobi_eigen_sym, jacobi_eigen_sym3,
-// tridiagonal_ql_eigen_sym and top_eigenvector4 (eigen.wgsl).
+// Uses is_finite_f, chol_solve6, cholesky4, lower_solve4 and upper_solve4 (common.wgsl), and jacobi_eigen_sym,
+// jacobi_eigen_sym3, jacobi_eigen_sym4 and top_eigenvector4 (eigen.wgsl).
 //
 // Entry: epnp_init(thorough) -> EpnpResult. WGSL matrices are column-major: R[col][row], so R[j] is column j and
 // Xc / s = R * xn + t. ok is false only when no finite pose comes out (no weight, collinear or coincident
@@ -26,13 +26,12 @@
 //    noise-free: 444/500 within 1e-3 of the float64 twin at 1e-6, 459/500 at 1e-7). Relinearisation
 //    eigenvalue floor 1e-6 (1e-14),
 //    Gauss-Newton early stop at a step below 1e-7 of the betas (1e-15).
-//  - the 12x12 M^T M goes to QL only with kQlMinPoints points or more; Jacobi takes it below, and the planar
-//    9x9 always, as it takes relinearisation's 10x10 L^T L (tridiagonal_ql_eigen_sym in float64). In f32, QL
-//    resolves the null space to absolute accuracy only, Jacobi to relative accuracy: with QL throughout,
-//    noise-free general n = 5 agreed with the float64 twin to 1e-3 on 490/500 problems (Jacobi 495/500) and
-//    planar n = 5 to 32 on 491 to 498/500 (Jacobi 500/500); from 6 points general, 499 to 500/500 either way
-//    (tests/kernels/epnp.test.ts). On SwiftShader, B = 1,024 and n = 8, QL took the forward from about 190 to
-//    110 ms.
+//  - where float64 takes the eigenvectors of M^T M (below kNullSpaceMinPoints points, and the planar 9x9) by
+//    Householder + QL, and relinearisation's 10x10 L^T L too, f32 takes them by Jacobi: QL's accuracy is
+//    absolute, eps |A|, and in f32 it lost the null space (noise-free general n = 5 agreed with the float64
+//    twin to 1e-3 on 490/500 problems, Jacobi 495/500; planar n = 5 to 32 on 491 to 498/500, Jacobi 500/500),
+//    where Jacobi's relative accuracy keeps it. From kNullSpaceMinPoints points both twins take the general
+//    null space by mtm_null_space4 (4x4 steps in registers; 500/500 agree from 6 points, tests/kernels/epnp.test.ts).
 
 struct EpnpResult {
   R: mat3x3<f32>,
@@ -50,9 +49,8 @@ const kGaussNewtonIters: u32 = 10u;
 const kGaussNewtonItersQuick: u32 = 5u;
 const kEpnpBehindPenalty: f32 = 1.0;
 const kEpnpJacobiSweeps: u32 = 15u;
-// The non-planar M^T M goes to tridiagonal_ql_eigen_sym (float64's method at every count) from this many
-// points (w > 0) on; below it, and for the planar 9x9, Jacobi (see "f32 differences" above).
-const kQlMinPoints: u32 = 6u;
+// From this many points (w > 0) the general null space comes from mtm_null_space4 (kNullSpaceMinPoints, epnp.ts).
+const kNullSpaceMinPoints: u32 = 6u;
 const kEpnpHuge: f32 = 3.0e38;
 
 // Least-squares scratch: up to 20 rows x 14 columns (the relinearisation), row-major with stride cols.
@@ -109,18 +107,17 @@ fn epnp_pose_is_finite(pose: EpnpPose) -> bool {
 }
 
 // One solve with nc control points: every beta candidate, refined, as a pose; keeps the best in *best.
-fn solve_with_control_points(spread: EpnpSpread, nc: u32, thorough: bool, use_ql: bool, best: ptr<function, EpnpBest>) {
+fn solve_with_control_points(spread: EpnpSpread, nc: u32, thorough: bool, use_null_space4: bool, best: ptr<function, EpnpBest>) {
   let ctrl = choose_control_points(spread, nc);
   let mom = accumulate_moments(ctrl, nc);
-  let d = 3u * nc;
-  var mtm: JacobiMat;
-  assemble_mtm(mom, nc, &mtm);
-  var vals: JacobiVec;
   var vecs: JacobiMat;
-  // QL where f32 resolves the null space as Jacobi does (kQlMinPoints); Jacobi also where QL gives up.
-  if (!use_ql || tridiagonal_ql_eigen_sym(&mtm, d, &vals, &vecs, nc) < 0) {
+  // From kNullSpaceMinPoints points the general null space in registers; the eigenvectors of M^T M by Jacobi
+  // below, for the planar 9x9, and where a value of mtm_null_space4 is not finite.
+  if (!use_null_space4 || !mtm_null_space4(mom, &vecs)) {
+    var mtm: JacobiMat;
+    var vals: JacobiVec;
     assemble_mtm(mom, nc, &mtm);
-    jacobi_eigen_sym(&mtm, d, &vals, &vecs, kEpnpJacobiSweeps);
+    jacobi_eigen_sym(&mtm, 3u * nc, &vals, &vecs, kEpnpJacobiSweeps);
   }
   var L: EpnpL;
   compute_l(&vecs, nc, &L);
@@ -176,7 +173,7 @@ fn epnp_init(thorough: bool) -> EpnpResult {
     solve_with_control_points(spread, 3u, thorough, false, &best);
   }
   if (ratio >= kEpnpNearPlanarRatio) {
-    solve_with_control_points(spread, 4u, thorough, spread.count >= kQlMinPoints, &best);
+    solve_with_control_points(spread, 4u, thorough, spread.count >= kNullSpaceMinPoints, &best);
   }
   if (!(best.err < kEpnpHuge)) {
     return res;

@@ -117,3 +117,40 @@ fn assemble_mtm(mom: EpnpMoments, nc: u32, mtm: ptr<function, JacobiMat>) {
     }
   }
 }
+
+// Twin of momentMatrix4: the symmetric 4x4 of one moment (s1, su, sv or suv), entry (j, k) at
+// beta_product_index(j, k).
+fn moment_matrix4(s: array<f32, 10>) -> mat4x4<f32> {
+  return mat4x4<f32>(vec4<f32>(s[0], s[1], s[3], s[6]), vec4<f32>(s[1], s[2], s[4], s[7]),
+                     vec4<f32>(s[3], s[4], s[5], s[8]), vec4<f32>(s[6], s[7], s[8], s[9]));
+}
+
+// Twin of mtmNullSpace4 (epnpControlPoints.ts), which gives the derivation: the four vectors of the general
+// M^T M's least-squares null space by the Schur complement on the control points' depths, all in registers.
+// Writes them to columns 0 .. 3 of vecs (stride 12), the smallest first; false when a value is not finite
+// (the caller then takes the 12x12 eigenproblem).
+fn mtm_null_space4(mom: EpnpMoments, vecs: ptr<function, JacobiMat>) -> bool {
+  let I = mat4x4<f32>(vec4<f32>(1.0, 0.0, 0.0, 0.0), vec4<f32>(0.0, 1.0, 0.0, 0.0), vec4<f32>(0.0, 0.0, 1.0, 0.0), vec4<f32>(0.0, 0.0, 0.0, 1.0));
+  let L = cholesky4(moment_matrix4(mom.s1));
+  let Au = lower_solve4(L, moment_matrix4(mom.su));
+  let Av = lower_solve4(L, moment_matrix4(mom.sv));
+  let S = moment_matrix4(mom.suv) - (transpose(Au) * Au + transpose(Av) * Av);
+  let Pu = upper_solve4(L, Au);
+  let Pv = upper_solve4(L, Av);
+  let LG = cholesky4(I + transpose(Pu) * Pu + transpose(Pv) * Pv);
+  let C = lower_solve4(LG, transpose(lower_solve4(LG, S)));
+  let e = jacobi_eigen_sym4(0.5 * (C + transpose(C)));
+  let Z = upper_solve4(LG, e.vectors);
+  let X = Pu * Z;
+  let Y = Pv * Z;
+  var ok = true;
+  for (var k = 0u; k < 4u; k++) {
+    for (var j = 0u; j < 4u; j++) {
+      (*vecs)[(3u * j) * 12u + k] = X[k][j];
+      (*vecs)[(3u * j + 1u) * 12u + k] = Y[k][j];
+      (*vecs)[(3u * j + 2u) * 12u + k] = Z[k][j];
+    }
+    ok = ok && is_finite_f(dot(X[k], X[k]) + dot(Y[k], Y[k]) + dot(Z[k], Z[k]));
+  }
+  return ok;
+}

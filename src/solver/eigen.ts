@@ -1,10 +1,9 @@
 /**
  * Symmetric eigendecompositions, two ways. Cyclic Jacobi rotations (Golub & Van Loan, Matrix Computations,
  * 8.5): branch-light, accurate small eigenvalues (relative accuracy), which the degeneracy tests depend on, and
- * which the f32 twin (kernels/eigen.wgsl) keeps for EPnP's planar 9x9 and below 6 points. Householder plus
- * implicit QL (tridiagonalQlEigenSym): absolute accuracy eps |A|, ample in float64, and several times fewer
- * operations at d = 10 and 12, so the float64 EPnP uses it for M^T M and relinearisation's L^T L, and the f32
- * twin for the non-planar M^T M from 6 points.
+ * which the f32 twin (kernels/eigen.wgsl) uses wherever float64 takes QL. Householder plus implicit QL
+ * (tridiagonalQlEigenSym): absolute accuracy eps |A|, ample in float64, and several times fewer operations at
+ * d = 10 and 12, so the float64 EPnP uses it for M^T M (planar, and below 6 points) and relinearisation's L^T L.
  */
 
 import { hypot2 } from './linalg';

@@ -17,12 +17,12 @@
  *  3. `accumulateMoments` + `assembleMtM`: `M^T M` (12x12 or 9x9) streamed over the points. The 3x3 block
  *     (j, k) of `M^T M` is `sum_i w_i a_ij a_ik [[1, 0, -u], [0, 1, -v], [-u, -v, u^2 + v^2]]`, so four
  *     weighted moments of `a_j a_k` suffice: no per-point storage (the WGSL twin streams the points).
- *  4. `tridiagonalQlEigenSym`: the `nc` smallest eigenvectors of `M^T M` span the camera control points
- *     (only those are formed: QL's recorded rotations replayed on their unit vectors, then the reflectors).
- *     (The f32 twin uses `tridiagonal_ql_eigen_sym` for the non-planar 12x12 from 6 points on and keeps
- *     `jacobi_eigen_sym` below and for the planar 9x9: QL's accuracy is absolute, eps |A|, and in f32 that
- *     lost the null space there, where Jacobi's relative accuracy keeps it; in float64 QL resolves it and
- *     costs a third of Jacobi's sweeps at d = 12.)
+ *  4. `mtmNullSpace4` (general, from `kNullSpaceMinPoints` points): four orthonormal vectors spanning the
+ *     null space of `M^T M` from 4x4 steps (the Schur complement on the control points' depths; the function
+ *     and docs/pnp-maths.md give the derivation); else `tridiagonalQlEigenSym`: the `nc` smallest eigenvectors
+ *     of `M^T M` (only those formed: QL's recorded rotations replayed on their unit vectors, then the
+ *     reflectors). (The f32 twin takes those by `jacobi_eigen_sym`: QL's accuracy is absolute, eps |A|, and in
+ *     f32 that lost the null space, where Jacobi's relative accuracy keeps it.)
  *  5. `computeL` / `computeRho`: the distance constraints between control points, linear in the
  *     products `b_i b_j` (paper eq. 13; OpenCV epnp.cpp compute_L_6x10 / compute_rho).
  *  6. Linearised betas, each refined by `gaussNewton` on all betas (paper Sec. 3.3, eq. 15). General:
@@ -40,7 +40,7 @@ import {
   computeL, computeRho, findBetasApprox1, findBetasApprox2, findBetasApprox3, findBetasN1, findBetasRelin, gaussNewton, kGaussNewtonIters,
   kGaussNewtonItersQuick,
 } from './epnpBetas';
-import { accumulateMoments, assembleMtM, chooseControlPoints, pointSpread, type EpnpMoments } from './epnpControlPoints';
+import { accumulateMoments, assembleMtM, chooseControlPoints, mtmNullSpace4, pointSpread, type EpnpMoments } from './epnpControlPoints';
 import { computeCcs, estimateRt, reprojectionError, solveForSign } from './epnpPose';
 import { tridiagonalQlEigenSym } from './eigen';
 
@@ -76,6 +76,13 @@ export const kDegenerateRatio = 1e-12;
  * 3,600 (20 of them planar); for 4 and 5 points, 5 iterations cost one of 1,200. The thorough EPnP stays there.
  */
 export const kRelinMinPoints = 6;
+/**
+ * From this many points (w > 0) the general null space comes from mtmNullSpace4 (4x4 steps, the Schur
+ * complement on the depths), below it from tridiagonalQlEigenSym on the 12x12: with 5 points the noise-free
+ * null space has two dimensions, and the f32 twin's Schur complement resolved it less well than its 12x12
+ * Jacobi (489 against 497 of 500 noise-free problems within 1e-3 of float64; from 6 points 500/500).
+ */
+export const kNullSpaceMinPoints = 6;
 
 // Module-level scratch (no allocation per call beyond the result).
 const sMtM = new Float64Array(144);
@@ -111,7 +118,8 @@ const sAlphaMap = new Float64Array(12);
 /**
  * One EPnP solve with nc control points (4 general, 3 planar): every beta candidate, refined, turned into
  * a pose; the best pose by reprojection error is written to R, t when its error is below bestErr.
- * Returns the new best error.
+ * useNullSpace4 (nc = 4, kNullSpaceMinPoints points or more): the null space by mtmNullSpace4, else (and where
+ * that fails) by the eigenvectors of M^T M. Returns the new best error.
  */
 export function solveWithControlPoints(
   xn: ArrayLike<number>,
@@ -123,13 +131,16 @@ export function solveWithControlPoints(
   R: Float64Array,
   t: Float64Array,
   thorough = true,
+  useNullSpace4 = false,
 ): number {
   chooseControlPoints(sCentroid, sVars, sAxes, nc, sCw, sAlphaMap);
   const mom = accumulateMoments(xn, m, w, n, sAlphaMap, nc, sMoments);
   const d = 3 * nc;
-  assembleMtM(mom, nc, sMtM);
-  // Only the nc smallest eigenvectors are read (computeL, computeCcs).
-  tridiagonalQlEigenSym(sMtM.subarray(0, d * d), d, sVal12.subarray(0, d), sVec12.subarray(0, d * d), nc);
+  if (!useNullSpace4 || !mtmNullSpace4(mom, sVec12)) {
+    assembleMtM(mom, nc, sMtM);
+    // Only the nc smallest eigenvectors are read (computeL, computeCcs).
+    tridiagonalQlEigenSym(sMtM.subarray(0, d * d), d, sVal12.subarray(0, d), sVec12.subarray(0, d * d), nc);
+  }
   computeL(sVec12, nc, sL);
   computeRho(sCw, nc, sRho);
   for (const approx of nc === 4 ? (thorough ? kApproxNonPlanar : kApproxNonPlanarLinear) : kApproxPlanar) {
@@ -169,7 +180,11 @@ export function epnpInit(xn: Float64Array, m: Float64Array, w: Float64Array | nu
   const ratio = sVars[0] / vMax;
   let bestErr = Infinity;
   if (ratio < kPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 3, bestErr, R, t, thorough);
-  if (ratio >= kNearPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 4, bestErr, R, t, thorough);
+  if (ratio >= kNearPlanarRatio) {
+    let count = 0;
+    for (let i = 0; i < n; i++) if ((w ? w[i] : 1) > 0) count++;
+    bestErr = solveWithControlPoints(xn, m, w, n, 4, bestErr, R, t, thorough, count >= kNullSpaceMinPoints);
+  }
   if (!(bestErr < Infinity)) {
     R.set([1, 0, 0, 0, 1, 0, 0, 0, 1]);
     t.fill(0);

@@ -5,6 +5,7 @@
  */
 import { betaProductIndex } from './epnpBetas';
 import { jacobiEigenSym } from './eigen';
+import { cholesky4, lowerSolve4, upperSolve4 } from './linalg';
 
 // Module-level scratch (no allocation per call beyond the result).
 const sCov = new Float64Array(9);
@@ -191,4 +192,89 @@ export function assembleMtM(mom: EpnpMoments, nc: number, mtm: Float64Array): Fl
     }
   }
   return mtm;
+}
+
+/** The symmetric 4x4 [16] row-major of one moment (s1, su, sv or suv): entry (j, k) = s[betaProductIndex(j, k)]. */
+export function momentMatrix4(s: ArrayLike<number>, out: Float64Array): Float64Array {
+  for (let j = 0; j < 4; j++) for (let k = 0; k < 4; k++) out[4 * j + k] = s[betaProductIndex(j, k)];
+  return out;
+}
+
+const sS1 = new Float64Array(16);
+const sL = new Float64Array(16);
+const sAu = new Float64Array(16);
+const sAv = new Float64Array(16);
+const sPu = new Float64Array(16);
+const sPv = new Float64Array(16);
+const sS = new Float64Array(16);
+const sG = new Float64Array(16);
+const sLG = new Float64Array(16);
+const sT = new Float64Array(16);
+const sC = new Float64Array(16);
+const sEigVal = new Float64Array(4);
+const sEigVec = new Float64Array(16);
+const sZ = new Float64Array(16);
+
+/**
+ * The four vectors that span the general (nc = 4) M^T M's least-squares null space, from the moments, without
+ * the 12x12 eigenproblem. Ordered by unknown, x = (X, Y, Z) with X, Y, Z [4] the control points' camera x, y
+ * and z, M^T M = [[S1, 0, -Su], [0, S1, -Sv], [-Su, -Sv, Suv]] (the moment matrices, momentMatrix4). For
+ * given depths Z the least-squares X and Y are Pu Z and Pv Z, Pu = S1^-1 Su, Pv = S1^-1 Sv, and the cost
+ * left is Z^T S Z with the Schur complement S = Suv - Su S1^-1 Su - Sv S1^-1 Sv. The vectors are the
+ * Rayleigh-Ritz vectors of M^T M on that 4-dimensional space W = {(Pu Z, Pv Z, Z)}: S z = mu G z with
+ * G = I + Pu^T Pu + Pv^T Pv (|x|^2 = z^T G z), solved as the 4x4 eigenproblem of LG^-1 S LG^-T (G = LG LG^T).
+ * They are orthonormal in R^12; noise-free, the null space lies in W and they span it exactly; with noise an
+ * eigenvector of eigenvalue lambda is off W by O(lambda / S1's smallest eigenvalue), and S1, the moments of
+ * alphas whitened by chooseControlPoints, is well conditioned. S1 and G are 4x4 Cholesky factors (G >= I),
+ * and every step is a 4x4, which the f32 twin keeps in registers.
+ * Writes the vectors as columns 0..3 of vecs [144] row-major with stride 12, the smallest Ritz value first (as
+ * tridiagonalQlEigenSym with count = 4 does; the other columns are left as they were). Returns false when S1
+ * is not positive definite or a value is not finite (vecs is then not to be used).
+ */
+export function mtmNullSpace4(mom: EpnpMoments, vecs: Float64Array): boolean {
+  if (!cholesky4(sL, momentMatrix4(mom.s1, sS1))) return false;
+  lowerSolve4(sAu, sL, momentMatrix4(mom.su, sT));
+  lowerSolve4(sAv, sL, momentMatrix4(mom.sv, sT));
+  momentMatrix4(mom.suv, sS);
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 4; j++) {
+      let v = 0;
+      for (let k = 0; k < 4; k++) v += sAu[4 * k + i] * sAu[4 * k + j] + sAv[4 * k + i] * sAv[4 * k + j];
+      sS[4 * i + j] -= v;
+    }
+  }
+  upperSolve4(sPu, sL, sAu);
+  upperSolve4(sPv, sL, sAv);
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 4; j++) {
+      let v = i === j ? 1 : 0;
+      for (let k = 0; k < 4; k++) v += sPu[4 * k + i] * sPu[4 * k + j] + sPv[4 * k + i] * sPv[4 * k + j];
+      sG[4 * i + j] = v;
+    }
+  }
+  if (!cholesky4(sLG, sG)) return false;
+  // C = LG^-1 S LG^-T: T = LG^-1 S, then LG^-1 T^T (S symmetric), symmetrised against rounding.
+  lowerSolve4(sT, sLG, sS);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) sC[4 * i + j] = sT[4 * j + i];
+  lowerSolve4(sT, sLG, sC);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) sC[4 * i + j] = 0.5 * (sT[4 * i + j] + sT[4 * j + i]);
+  jacobiEigenSym(sC, 4, sEigVal, sEigVec);
+  upperSolve4(sZ, sLG, sEigVec);
+  let ok = true;
+  for (let k = 0; k < 4; k++) {
+    for (let j = 0; j < 4; j++) {
+      let x = 0;
+      let y = 0;
+      for (let l = 0; l < 4; l++) {
+        x += sPu[4 * j + l] * sZ[4 * l + k];
+        y += sPv[4 * j + l] * sZ[4 * l + k];
+      }
+      const z = sZ[4 * j + k];
+      vecs[(3 * j) * 12 + k] = x;
+      vecs[(3 * j + 1) * 12 + k] = y;
+      vecs[(3 * j + 2) * 12 + k] = z;
+      ok = ok && Number.isFinite(x + y + z);
+    }
+  }
+  return ok;
 }

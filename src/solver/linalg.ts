@@ -167,3 +167,49 @@ export function cholSolve6(out: Float64Array, a: Vec, b: Vec): boolean {
   return true;
 }
 
+
+/**
+ * The lower Cholesky factor L of a symmetric positive definite 4x4 (row-major, only the lower triangle read;
+ * Golub & Van Loan 4.2), written to out [16] row-major with zeros above the diagonal. Returns false when a
+ * pivot is not strictly positive or not finite (out then holds what was formed). out must not alias a.
+ */
+export function cholesky4(out: Float64Array, a: Vec): boolean {
+  out.fill(0, 0, 16);
+  for (let j = 0; j < 4; j++) {
+    let d = a[4 * j + j];
+    for (let k = 0; k < j; k++) d -= out[4 * j + k] * out[4 * j + k];
+    if (!(d > 0) || !Number.isFinite(d)) return false;
+    const ljj = Math.sqrt(d);
+    out[4 * j + j] = ljj;
+    for (let i = j + 1; i < 4; i++) {
+      let v = a[4 * i + j];
+      for (let k = 0; k < j; k++) v -= out[4 * i + k] * out[4 * j + k];
+      out[4 * i + j] = v / ljj;
+    }
+  }
+  return true;
+}
+
+/** out = L^-1 B (4x4 row-major; L lower triangular, from cholesky4), column by column. out must not alias L; may alias B. */
+export function lowerSolve4(out: Float64Array, L: Vec, B: Vec): Float64Array {
+  for (let c = 0; c < 4; c++) {
+    for (let i = 0; i < 4; i++) {
+      let v = B[4 * i + c];
+      for (let k = 0; k < i; k++) v -= L[4 * i + k] * out[4 * k + c];
+      out[4 * i + c] = v / L[4 * i + i];
+    }
+  }
+  return out;
+}
+
+/** out = L^-T B (4x4 row-major; L lower triangular, from cholesky4), column by column. out must not alias L; may alias B. */
+export function upperSolve4(out: Float64Array, L: Vec, B: Vec): Float64Array {
+  for (let c = 0; c < 4; c++) {
+    for (let i = 3; i >= 0; i--) {
+      let v = B[4 * i + c];
+      for (let k = i + 1; k < 4; k++) v -= L[4 * k + i] * out[4 * k + c];
+      out[4 * i + c] = v / L[4 * i + i];
+    }
+  }
+  return out;
+}

@@ -1,20 +1,17 @@
-// Test-only kernel for tridiagonal_ql_eigen_sym (tests/kernels/eigen.test.ts): one symmetric matrix per
-// invocation, copied into a JacobiMat, decomposed, and everything the call writes copied out.
+// Test-only kernel for jacobi_eigen_sym4 (tests/kernels/eigen.test.ts): one symmetric 4x4 per invocation,
+// decomposed in registers, its eigenvalues and eigenvectors copied out.
 // Prepended by the test: common.wgsl (is_finite_f), eigen.wgsl.
 
 struct Params {
   batch: u32,  // B, the matrices in mats
-  d: u32,      // the dimension, <= kJacobiMaxDim
-  count: u32,  // the eigenvectors wanted, <= 4
-  pad: u32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
 }
 
-// The value vectors is filled with before the call: the columns count .. d must still hold it after.
-const kSentinel: f32 = 7.0;
-
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> mats: array<f32>;             // [B, d*d] row-major symmetric
-@group(0) @binding(2) var<storage, read_write> out_buf: array<f32>;    // [B, 1 + d + d*d]: return, values, vectors
+@group(0) @binding(1) var<storage, read> mats: array<f32>;             // [B, 16] row-major symmetric
+@group(0) @binding(2) var<storage, read_write> out_buf: array<f32>;    // [B, 20]: values [4], vectors [16] row-major
 
 override kWorkgroupSize: u32 = 64u;
 
@@ -24,22 +21,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (b >= params.batch) {
     return;
   }
-  let d = params.d;
-  var a: JacobiMat;
-  var values: JacobiVec;
-  var vectors: JacobiMat;
-  for (var i = 0u; i < d * d; i++) {
-    a[i] = mats[b * d * d + i];
-    vectors[i] = kSentinel;
+  var a: mat4x4<f32>;
+  for (var r = 0u; r < 4u; r++) {
+    for (var c = 0u; c < 4u; c++) {
+      a[c][r] = mats[b * 16u + 4u * r + c];
+    }
   }
-  let ret = tridiagonal_ql_eigen_sym(&a, d, &values, &vectors, params.count);
-  // The whole of vectors goes out, not only the wanted columns, so that the test sees what was left alone.
-  let o = b * (1u + d + d * d);
-  out_buf[o] = f32(ret);
-  for (var i = 0u; i < d; i++) {
-    out_buf[o + 1u + i] = values[i];
-  }
-  for (var i = 0u; i < d * d; i++) {
-    out_buf[o + 1u + d + i] = vectors[i];
+  let e = jacobi_eigen_sym4(a);
+  let o = b * 20u;
+  for (var i = 0u; i < 4u; i++) {
+    out_buf[o + i] = e.values[i];
+    for (var j = 0u; j < 4u; j++) {
+      // Component i of vector j at 4i + j: vector j is column j, e.vectors[j].
+      out_buf[o + 4u + 4u * i + j] = e.vectors[j][i];
+    }
   }
 }

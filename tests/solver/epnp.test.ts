@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { epnpInit } from '../../src/solver/epnp';
+import { accumulateMoments, assembleMtM, chooseControlPoints, mtmNullSpace4, pointSpread } from '../../src/solver/epnpControlPoints';
+import { tridiagonalQlEigenSym } from '../../src/solver/eigen';
 import { betaProductIndex, findBetasRelin, kRelinConstraints, solveLeastSquares } from '../../src/solver/epnpBetas';
 import {
   makeEpnpProblem,
@@ -215,5 +217,56 @@ describe('epnp building blocks', () => {
       }
       expect(Math.abs(s)).toBeLessThan(1e-12);
     }
+  });
+
+  it('mtmNullSpace4: orthonormal vectors; noise-free the first spans the null space of M^T M; with 2 px noise the smallest eigenvector lies in their span', () => {
+    const rng = makeRng(13);
+    let worstNull = 0;
+    let worstSpan = 0;
+    for (const noisePx of [0, 2]) {
+      for (let k = 0; k < 200; k++) {
+        const n = [6, 8, 32][k % 3];
+        const p = makeEpnpProblem(rng, n, false, noisePx);
+        const c = new Float64Array(3), vars = new Float64Array(3), axes = new Float64Array(9);
+        pointSpread(p.xn, null, n, c, vars, axes);
+        const cw = new Float64Array(12), alphaMap = new Float64Array(12);
+        chooseControlPoints(c, vars, axes, 4, cw, alphaMap);
+        const mom = accumulateMoments(p.xn, p.m, null, n, alphaMap, 4, {
+          s1: new Float64Array(10), su: new Float64Array(10), sv: new Float64Array(10), suv: new Float64Array(10), alphaSum: new Float64Array(4), wSum: 0,
+        });
+        const V = new Float64Array(144);
+        expect(mtmNullSpace4(mom, V)).toBe(true);
+        const Q = assembleMtM(mom, 4, new Float64Array(144));
+        const vals = new Float64Array(12), E = new Float64Array(144);
+        tridiagonalQlEigenSym(Q.slice(), 12, vals, E, 4);
+        const col = (A: Float64Array, j: number) => Float64Array.from({ length: 12 }, (_, i) => A[12 * i + j]);
+        const dot = (a: Float64Array, b: Float64Array) => a.reduce((t, ai, i) => t + ai * b[i], 0);
+        const vs = [0, 1, 2, 3].map((j) => col(V, j));
+        for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) expect(Math.abs(dot(vs[i], vs[j]) - (i === j ? 1 : 0))).toBeLessThan(1e-10);
+        const quad = (v: Float64Array) => dot(v, Float64Array.from({ length: 12 }, (_, i) => dot(col(Q, i), v)));
+        const scale = vals[11];
+        if (noisePx === 0) {
+          // One exact null vector from 6 points: the smallest Ritz vector, v^T M^T M v = 0 to rounding.
+          worstNull = Math.max(worstNull, quad(vs[0]) / scale);
+        } else {
+          // Rayleigh-Ritz: each Ritz value bounds its eigenvalue from above. The smallest eigenvector (the
+          // noise-free null space, perturbed) lies in the span, up to O(lambda / S1's smallest eigenvalue); the
+          // other three eigenvalues need not be small, and those eigenvectors need not lie in W.
+          for (let j = 0; j < 4; j++) expect(quad(vs[j]) / scale).toBeGreaterThanOrEqual(vals[j] / scale - 1e-12);
+          for (let j = 0; j < 1; j++) {
+            const u = col(E, j);
+            const r = u.slice();
+            for (const v of vs) {
+              const cu = dot(v, u);
+              for (let i = 0; i < 12; i++) r[i] -= cu * v[i];
+            }
+            worstSpan = Math.max(worstSpan, Math.hypot(...r));
+          }
+        }
+      }
+    }
+    console.log(`[epnp f64] mtmNullSpace4: noise-free v^T M^T M v up to ${worstNull.toExponential(1)} |M^T M|; 2 px: QL's smallest eigenvector out of their span by sin up to ${worstSpan.toExponential(1)}`);
+    expect(worstNull).toBeLessThan(1e-12);
+    expect(worstSpan).toBeLessThan(1e-4);
   });
 });

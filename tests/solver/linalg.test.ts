@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cholSolve6, cross3, mat3Apply, mat3ApplyT, mat3Inverse, mat3Mul, mat3Transpose, skew,
+  cholesky4, cholSolve6, cross3, lowerSolve4, upperSolve4, mat3Apply, mat3ApplyT, mat3Inverse, mat3Mul, mat3Transpose, skew,
 } from '../../src/solver/linalg';
 import { makeRng } from '../helpers/rng';
 
@@ -96,5 +96,42 @@ describe('cholSolve6', () => {
       expect(cholSolve6(out, A, [1, 1, 1, 1, 1, 1]), `cholSolve6 on a ${name} matrix`).toBe(false);
       expect(Array.from(out), `out after failing on a ${name} matrix`).toEqual([7, 7, 7, 7, 7, 7]);
     }
+  });
+});
+
+describe('cholesky4, lowerSolve4, upperSolve4', () => {
+  it('L L^T = A, L^-1 B and L^-T B solve their systems, and a matrix that is not positive definite is refused', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const M = randomMat(200 + seed, 4);
+      const A = new Float64Array(16);
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) {
+        let v = i === j ? 0.1 : 0;
+        for (let k = 0; k < 4; k++) v += M[4 * i + k] * M[4 * j + k];
+        A[4 * i + j] = v;
+      }
+      const L = new Float64Array(16);
+      expect(cholesky4(L, A)).toBe(true);
+      const LLt = new Float64Array(16);
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) {
+        for (let k = 0; k < 4; k++) LLt[4 * i + j] += L[4 * i + k] * L[4 * j + k];
+        if (j > i) expect(L[4 * i + j], 'zero above the diagonal').toBe(0);
+      }
+      expect(maxAbsDiff(LLt, A)).toBeLessThan(1e-12);
+      const B = randomMat(300 + seed, 4);
+      const X = lowerSolve4(new Float64Array(16), L, B);
+      const Y = upperSolve4(new Float64Array(16), L, B);
+      const LX = new Float64Array(16), LtY = new Float64Array(16);
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 4; k++) {
+        LX[4 * i + j] += L[4 * i + k] * X[4 * k + j];
+        LtY[4 * i + j] += L[4 * k + i] * Y[4 * k + j];
+      }
+      expect(maxAbsDiff(LX, B), 'L (L^-1 B) = B').toBeLessThan(1e-12);
+      expect(maxAbsDiff(LtY, B), 'L^T (L^-T B) = B').toBeLessThan(1e-12);
+      // In place (out = B) gives the same.
+      expect(maxAbsDiff(lowerSolve4(B.slice(), L, B.slice()), X)).toBe(0);
+    }
+    const indefinite = Float64Array.from([1, 2, 0, 0, 2, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    expect(cholesky4(new Float64Array(16), indefinite)).toBe(false);
+    expect(cholesky4(new Float64Array(16), Float64Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? NaN : 0)))).toBe(false);
   });
 });
