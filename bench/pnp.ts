@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useBackend } from '../src/node/backend';
 import { adapterName, useNodeWebgpu } from '../src/node/webgpu';
 import { bpnp } from '../src/ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../src/solver/pnp';
@@ -140,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
       const gradPose = Float64Array.from({ length: 6 * B }, (_, i) => Math.sin(i));
       const impls: (() => Promise<Row>)[] = [
         async () => {
-          await tf.setBackend('cpu');
+          await useBackend('cpu');
           return benchOp(p, Float32Array.from(gradPose), 'op-cpu');
         },
         () => benchFloat64(p, gradPose),

@@ -17,6 +17,7 @@ describe('npm run bench:pnp', () => {
     const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'bench/pnp.ts', '--quick', '--B', '1,2', '--n', '8', '--out', `${out}/`],
       { cwd: kRepo, encoding: 'utf8', timeout: 300_000 });
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr, "tfjs's first-use banner on the cpu backend is not printed").not.toMatch(/tfjs-node|looks like you are running/);
     const files = readdirSync(out);
     expect(files).toHaveLength(1);
     const res = JSON.parse(readFileSync(join(out, files[0]), 'utf8')) as { rows: { B: number; n: number; impl: string; forward: { ms: number } }[] };
