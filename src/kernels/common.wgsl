@@ -263,7 +263,7 @@ fn chol_solve6(A: array<f32, 36>, b: array<f32, 6>) -> Chol6 {
   return out;
 }
 
-// Twin of cholesky4 (linalg.ts): the lower Cholesky factor L of a symmetric positive definite 4x4, L[col][row]
+// Twin of cholesky at d = 4 (linalg.ts): the lower Cholesky factor L of a symmetric positive definite 4x4, L[col][row]
 // (read from a's lower triangle, a[col][row], row >= col); NaN entries where a is not positive definite.
 fn cholesky4(a: mat4x4<f32>) -> mat4x4<f32> {
   let l00 = sqrt(a[0][0]);

@@ -5,7 +5,7 @@
  */
 import { betaProductIndex } from './epnpBetas';
 import { jacobiEigenSym } from './eigen';
-import { cholesky4, lowerSolve4, upperSolve4 } from './linalg';
+import { cholesky, lowerSolve4, upperSolve4 } from './linalg';
 
 // Module-level scratch (no allocation per call beyond the result).
 const sCov = new Float64Array(9);
@@ -232,7 +232,7 @@ const sZ = new Float64Array(16);
  * is not positive definite or a value is not finite (vecs is then not to be used).
  */
 export function mtmNullSpace4(mom: EpnpMoments, vecs: Float64Array): boolean {
-  if (!cholesky4(sL, momentMatrix4(mom.s1, sS1))) return false;
+  if (!cholesky(sL, momentMatrix4(mom.s1, sS1), 4)) return false;
   lowerSolve4(sAu, sL, momentMatrix4(mom.su, sT));
   lowerSolve4(sAv, sL, momentMatrix4(mom.sv, sT));
   momentMatrix4(mom.suv, sS);
@@ -252,7 +252,7 @@ export function mtmNullSpace4(mom: EpnpMoments, vecs: Float64Array): boolean {
       sG[4 * i + j] = v;
     }
   }
-  if (!cholesky4(sLG, sG)) return false;
+  if (!cholesky(sLG, sG, 4)) return false;
   // C = LG^-1 S LG^-T: T = LG^-1 S, then LG^-1 T^T (S symmetric), symmetrised against rounding.
   lowerSolve4(sT, sLG, sS);
   for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) sC[4 * i + j] = sT[4 * j + i];

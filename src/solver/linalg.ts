@@ -138,19 +138,7 @@ const cholY = new Float64Array(6);
  * strictly positive (A not positive definite) or not finite. out may alias b.
  */
 export function cholSolve6(out: Float64Array, a: Vec, b: Vec): boolean {
-  for (let j = 0; j < 6; j++) {
-    let d = a[6 * j + j];
-    for (let k = 0; k < j; k++) d -= cholL[6 * j + k] * cholL[6 * j + k];
-    // !(d > 0) also rejects NaN pivots.
-    if (!(d > 0) || !Number.isFinite(d)) return false;
-    const ljj = Math.sqrt(d);
-    cholL[6 * j + j] = ljj;
-    for (let i = j + 1; i < 6; i++) {
-      let v = a[6 * i + j];
-      for (let k = 0; k < j; k++) v -= cholL[6 * i + k] * cholL[6 * j + k];
-      cholL[6 * i + j] = v / ljj;
-    }
-  }
+  if (!cholesky(cholL, a, 6)) return false;
   // Forward: L y = b.
   for (let i = 0; i < 6; i++) {
     let v = b[i];
@@ -169,28 +157,30 @@ export function cholSolve6(out: Float64Array, a: Vec, b: Vec): boolean {
 
 
 /**
- * The lower Cholesky factor L of a symmetric positive definite 4x4 (row-major, only the lower triangle read;
- * Golub & Van Loan 4.2), written to out [16] row-major with zeros above the diagonal. Returns false when a
+ * The lower Cholesky factor L of a symmetric positive definite d x d (row-major, only the lower triangle read;
+ * Golub & Van Loan 4.2), written to out [d*d] row-major with zeros above the diagonal. Returns false when a
  * pivot is not strictly positive or not finite (out then holds what was formed). out must not alias a.
+ * The WGSL twins: cholesky4 (d = 4, in registers) and the factorisation inside chol_solve6.
  */
-export function cholesky4(out: Float64Array, a: Vec): boolean {
-  out.fill(0, 0, 16);
-  for (let j = 0; j < 4; j++) {
-    let d = a[4 * j + j];
-    for (let k = 0; k < j; k++) d -= out[4 * j + k] * out[4 * j + k];
-    if (!(d > 0) || !Number.isFinite(d)) return false;
-    const ljj = Math.sqrt(d);
-    out[4 * j + j] = ljj;
-    for (let i = j + 1; i < 4; i++) {
-      let v = a[4 * i + j];
-      for (let k = 0; k < j; k++) v -= out[4 * i + k] * out[4 * j + k];
-      out[4 * i + j] = v / ljj;
+export function cholesky(out: Float64Array, a: Vec, d: number): boolean {
+  out.fill(0, 0, d * d);
+  for (let j = 0; j < d; j++) {
+    let v = a[d * j + j];
+    for (let k = 0; k < j; k++) v -= out[d * j + k] * out[d * j + k];
+    // !(v > 0) also rejects NaN pivots.
+    if (!(v > 0) || !Number.isFinite(v)) return false;
+    const ljj = Math.sqrt(v);
+    out[d * j + j] = ljj;
+    for (let i = j + 1; i < d; i++) {
+      let x = a[d * i + j];
+      for (let k = 0; k < j; k++) x -= out[d * i + k] * out[d * j + k];
+      out[d * i + j] = x / ljj;
     }
   }
   return true;
 }
 
-/** out = L^-1 B (4x4 row-major; L lower triangular, from cholesky4), column by column. out must not alias L; may alias B. */
+/** out = L^-1 B (4x4 row-major; L lower triangular, from cholesky at d = 4), column by column. out must not alias L; may alias B. */
 export function lowerSolve4(out: Float64Array, L: Vec, B: Vec): Float64Array {
   for (let c = 0; c < 4; c++) {
     for (let i = 0; i < 4; i++) {
@@ -202,7 +192,7 @@ export function lowerSolve4(out: Float64Array, L: Vec, B: Vec): Float64Array {
   return out;
 }
 
-/** out = L^-T B (4x4 row-major; L lower triangular, from cholesky4), column by column. out must not alias L; may alias B. */
+/** out = L^-T B (4x4 row-major; L lower triangular, from cholesky at d = 4), column by column. out must not alias L; may alias B. */
 export function upperSolve4(out: Float64Array, L: Vec, B: Vec): Float64Array {
   for (let c = 0; c < 4; c++) {
     for (let i = 3; i >= 0; i--) {

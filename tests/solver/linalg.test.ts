@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cholesky4, cholSolve6, cross3, lowerSolve4, upperSolve4, mat3Apply, mat3ApplyT, mat3Inverse, mat3Mul, mat3Transpose, skew,
+  cholesky, cholSolve6, cross3, lowerSolve4, upperSolve4, mat3Apply, mat3ApplyT, mat3Inverse, mat3Mul, mat3Transpose, skew,
 } from '../../src/solver/linalg';
 import { makeRng } from '../helpers/rng';
 
@@ -99,7 +99,7 @@ describe('cholSolve6', () => {
   });
 });
 
-describe('cholesky4, lowerSolve4, upperSolve4', () => {
+describe('cholesky (d = 4), lowerSolve4, upperSolve4', () => {
   it('L L^T = A, L^-1 B and L^-T B solve their systems, and a matrix that is not positive definite is refused', () => {
     for (let seed = 1; seed <= 10; seed++) {
       const M = randomMat(200 + seed, 4);
@@ -110,7 +110,7 @@ describe('cholesky4, lowerSolve4, upperSolve4', () => {
         A[4 * i + j] = v;
       }
       const L = new Float64Array(16);
-      expect(cholesky4(L, A)).toBe(true);
+      expect(cholesky(L, A, 4)).toBe(true);
       const LLt = new Float64Array(16);
       for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) {
         for (let k = 0; k < 4; k++) LLt[4 * i + j] += L[4 * i + k] * L[4 * j + k];
@@ -131,7 +131,7 @@ describe('cholesky4, lowerSolve4, upperSolve4', () => {
       expect(maxAbsDiff(lowerSolve4(B.slice(), L, B.slice()), X)).toBe(0);
     }
     const indefinite = Float64Array.from([1, 2, 0, 0, 2, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
-    expect(cholesky4(new Float64Array(16), indefinite)).toBe(false);
-    expect(cholesky4(new Float64Array(16), Float64Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? NaN : 0)))).toBe(false);
+    expect(cholesky(new Float64Array(16), indefinite, 4)).toBe(false);
+    expect(cholesky(new Float64Array(16), Float64Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? NaN : 0)), 4)).toBe(false);
   });
 });
