@@ -263,20 +263,46 @@ fn chol_solve6(A: array<f32, 36>, b: array<f32, 6>) -> Chol6 {
   return out;
 }
 
-// Twin of cholesky at d = 4 (linalg.ts): the lower Cholesky factor L of a symmetric positive definite 4x4, L[col][row]
-// (read from a's lower triangle, a[col][row], row >= col); NaN entries where a is not positive definite.
-fn cholesky4(a: mat4x4<f32>) -> mat4x4<f32> {
-  let l00 = sqrt(a[0][0]);
+// Twin of cholesky at d = 4 (linalg.ts): the lower Cholesky factor L of a symmetric positive definite 4x4,
+// L[col][row] (read from a's lower triangle, a[col][row], row >= col). ok is false when a pivot is not strictly
+// positive (checked before its square root, as chol_solve6 does: WGSL does not promise NaN from sqrt(-1)).
+struct Cholesky4 {
+  L: mat4x4<f32>,
+  ok: bool,
+}
+
+fn cholesky4(a: mat4x4<f32>) -> Cholesky4 {
+  var out: Cholesky4;
+  out.ok = false;
+  let d0 = a[0][0];
+  if (!(d0 > 0.0)) {
+    return out;
+  }
+  let l00 = sqrt(d0);
   let l10 = a[0][1] / l00;
   let l20 = a[0][2] / l00;
   let l30 = a[0][3] / l00;
-  let l11 = sqrt(a[1][1] - l10 * l10);
+  let d1 = a[1][1] - l10 * l10;
+  if (!(d1 > 0.0)) {
+    return out;
+  }
+  let l11 = sqrt(d1);
   let l21 = (a[1][2] - l20 * l10) / l11;
   let l31 = (a[1][3] - l30 * l10) / l11;
-  let l22 = sqrt(a[2][2] - l20 * l20 - l21 * l21);
+  let d2 = a[2][2] - l20 * l20 - l21 * l21;
+  if (!(d2 > 0.0)) {
+    return out;
+  }
+  let l22 = sqrt(d2);
   let l32 = (a[2][3] - l30 * l20 - l31 * l21) / l22;
-  let l33 = sqrt(a[3][3] - l30 * l30 - l31 * l31 - l32 * l32);
-  return mat4x4<f32>(vec4<f32>(l00, l10, l20, l30), vec4<f32>(0.0, l11, l21, l31), vec4<f32>(0.0, 0.0, l22, l32), vec4<f32>(0.0, 0.0, 0.0, l33));
+  let d3 = a[3][3] - l30 * l30 - l31 * l31 - l32 * l32;
+  if (!(d3 > 0.0)) {
+    return out;
+  }
+  let l33 = sqrt(d3);
+  out.L = mat4x4<f32>(vec4<f32>(l00, l10, l20, l30), vec4<f32>(0.0, l11, l21, l31), vec4<f32>(0.0, 0.0, l22, l32), vec4<f32>(0.0, 0.0, 0.0, l33));
+  out.ok = is_finite_f(l00 + l11 + l22 + l33);
+  return out;
 }
 
 // Twin of lowerSolve4: L^-1 B, column by column (forward substitution); L from cholesky4.

@@ -127,23 +127,32 @@ fn moment_matrix4(s: array<f32, 10>) -> mat4x4<f32> {
 
 // Twin of mtmNullSpace4 (epnpControlPoints.ts), which gives the derivation: the four vectors of the general
 // M^T M's least-squares null space by the Schur complement on the control points' depths, all in registers.
-// Writes them to columns 0 .. 3 of vecs (stride 12), the smallest first; false when a value is not finite
-// (the caller then takes the 12x12 eigenproblem).
+// Writes them to columns 0 .. 3 of vecs (stride 12), the smallest first; false when S1 or G is not positive
+// definite or a value (the Ritz values, the vectors) is not finite: the caller then takes the 12x12 eigenproblem.
 fn mtm_null_space4(mom: EpnpMoments, vecs: ptr<function, JacobiMat>) -> bool {
   let I = mat4x4<f32>(vec4<f32>(1.0, 0.0, 0.0, 0.0), vec4<f32>(0.0, 1.0, 0.0, 0.0), vec4<f32>(0.0, 0.0, 1.0, 0.0), vec4<f32>(0.0, 0.0, 0.0, 1.0));
-  let L = cholesky4(moment_matrix4(mom.s1));
+  let chol = cholesky4(moment_matrix4(mom.s1));
+  if (!chol.ok) {
+    return false;
+  }
+  let L = chol.L;
   let Au = lower_solve4(L, moment_matrix4(mom.su));
   let Av = lower_solve4(L, moment_matrix4(mom.sv));
   let S = moment_matrix4(mom.suv) - (transpose(Au) * Au + transpose(Av) * Av);
   let Pu = upper_solve4(L, Au);
   let Pv = upper_solve4(L, Av);
-  let LG = cholesky4(I + transpose(Pu) * Pu + transpose(Pv) * Pv);
+  let cholG = cholesky4(I + transpose(Pu) * Pu + transpose(Pv) * Pv);
+  if (!cholG.ok) {
+    return false;
+  }
+  let LG = cholG.L;
   let C = lower_solve4(LG, transpose(lower_solve4(LG, S)));
   let e = jacobi_eigen_sym4(0.5 * (C + transpose(C)));
   let Z = upper_solve4(LG, e.vectors);
   let X = Pu * Z;
   let Y = Pv * Z;
-  var ok = true;
+  // Jacobi skips the rotations of a non-finite C and leaves finite vectors: its values tell.
+  var ok = is_finite_f(dot(e.values, e.values));
   for (var k = 0u; k < 4u; k++) {
     for (var j = 0u; j < 4u; j++) {
       (*vecs)[(3u * j) * 12u + k] = X[k][j];

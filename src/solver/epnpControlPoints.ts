@@ -229,7 +229,8 @@ const sZ = new Float64Array(16);
  * and every step is a 4x4, which the f32 twin keeps in registers.
  * Writes the vectors as columns 0..3 of vecs [144] row-major with stride 12, the smallest Ritz value first (as
  * tridiagonalQlEigenSym with count = 4 does; the other columns are left as they were). Returns false when S1
- * is not positive definite or a value is not finite (vecs is then not to be used).
+ * or G is not positive definite or a value (the Ritz values, the vectors) is not finite (vecs is then not to be
+ * used).
  */
 export function mtmNullSpace4(mom: EpnpMoments, vecs: Float64Array): boolean {
   if (!cholesky(sL, momentMatrix4(mom.s1, sS1), 4)) return false;
@@ -260,7 +261,8 @@ export function mtmNullSpace4(mom: EpnpMoments, vecs: Float64Array): boolean {
   for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) sC[4 * i + j] = 0.5 * (sT[4 * i + j] + sT[4 * j + i]);
   jacobiEigenSym(sC, 4, sEigVal, sEigVec);
   upperSolve4(sZ, sLG, sEigVec);
-  let ok = true;
+  // Jacobi leaves finite vectors beside non-finite values (a non-finite C): the values tell.
+  let ok = Number.isFinite(sEigVal[0] + sEigVal[1] + sEigVal[2] + sEigVal[3]);
   for (let k = 0; k < 4; k++) {
     for (let j = 0; j < 4; j++) {
       let x = 0;

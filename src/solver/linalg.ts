@@ -163,6 +163,7 @@ export function cholSolve6(out: Float64Array, a: Vec, b: Vec): boolean {
  * The WGSL twins: cholesky4 (d = 4, in registers) and the factorisation inside chol_solve6.
  */
 export function cholesky(out: Float64Array, a: Vec, d: number): boolean {
+  if (!(Number.isInteger(d) && d > 0)) throw new Error(`cholesky: d must be a positive integer, got ${d}`);
   out.fill(0, 0, d * d);
   for (let j = 0; j < d; j++) {
     let v = a[d * j + j];

@@ -96,6 +96,20 @@ describe('epnp.wgsl on WebGPU against the float64 epnpInit', () => {
     expect(agree / problems.length).toBeGreaterThanOrEqual(0.99);
   });
 
+  it('mtm_null_space4 alone (its Jacobi fallback removed): general n=6, 8, 32 noise-free agree with f64 on >= 99% of 500 each', async () => {
+    // Without the fallback a refused or wrong 4x4 route shows: the kernel suite must see the route itself work.
+    const call = '!mtm_null_space4(mom, &vecs)';
+    expect(kEpnpWgsl.split(call).length - 1, 'the call the test isolates').toBe(1);
+    const alone = kEpnpWgsl.replace(call, `(${call} && !use_null_space4)`);
+    for (const n of [6, 8, 32]) {
+      const rng = makeRng(31 * n + 7);
+      const problems = Array.from({ length: 500 }, () => makeEpnpProblem(rng, n, false, 0));
+      const gpu = await epnpInitGpu(problems.map((p) => ({ n, xn: p.xn, m: p.m, w: null })), alone);
+      const { agree } = summarise(`general n=${n} noise-free, mtm_null_space4 alone`, problems, gpu, 1e-3, 1e-3);
+      expect(agree / problems.length).toBeGreaterThanOrEqual(0.99);
+    }
+  });
+
   it('where QCP gives up (a double top eigenvalue), Jacobi gives the quaternion: general and planar n=8 noise-free agree with f64 on >= 99% of 500 each', async () => {
     // The fallback forced: QCP's answer is refused as if it had reported no unique top eigenvector.
     const call = 'if (!top.ok) {';

@@ -269,4 +269,38 @@ describe('epnp building blocks', () => {
     expect(worstNull).toBeLessThan(1e-12);
     expect(worstSpan).toBeLessThan(1e-4);
   });
+
+  it('mtmNullSpace4 refuses moments whose S1 or G is not positive definite, or that are not finite', () => {
+    const rng = makeRng(14);
+    const p = makeEpnpProblem(rng, 8, false, 0);
+    const c = new Float64Array(3), vars = new Float64Array(3), axes = new Float64Array(9);
+    pointSpread(p.xn, null, 8, c, vars, axes);
+    const cw = new Float64Array(12), alphaMap = new Float64Array(12);
+    chooseControlPoints(c, vars, axes, 4, cw, alphaMap);
+    const fresh = () => accumulateMoments(p.xn, p.m, null, 8, alphaMap, 4, {
+      s1: new Float64Array(10), su: new Float64Array(10), sv: new Float64Array(10), suv: new Float64Array(10), alphaSum: new Float64Array(4), wSum: 0,
+    });
+    const V = new Float64Array(144);
+    expect(mtmNullSpace4(fresh(), V)).toBe(true);
+    const indefinite = fresh();
+    indefinite.s1[0] = -1;
+    expect(mtmNullSpace4(indefinite, V)).toBe(false);
+    for (const [field, index, value] of [['su', 3, NaN], ['suv', 5, Infinity], ['suv', 9, Infinity], ['sv', 0, -Infinity]] as const) {
+      const mom = fresh();
+      mom[field][index] = value;
+      expect(mtmNullSpace4(mom, V), `${field}[${index}] = ${value}`).toBe(false);
+    }
+  });
+
+  it('the 4x4 null space from 6 points with w > 0 (kNullSpaceMinPoints), counted as epnpInit counts them: 6 points, one of weight 0, solve as the 5 (by the 12x12) bit for bit', () => {
+    const rng = makeRng(15);
+    for (let k = 0; k < 50; k++) {
+      const p = makeEpnpProblem(rng, 6, false, 1);
+      const w = Float64Array.from([1, 1, 1, 1, 1, 0]);
+      const five = epnpInit(p.xn.slice(0, 15), p.m.slice(0, 10), null, 5);
+      const sixW = epnpInit(p.xn, p.m, w, 6);
+      expect(Array.from(sixW.R)).toEqual(Array.from(five.R));
+      expect(Array.from(sixW.t)).toEqual(Array.from(five.t));
+    }
+  });
 });

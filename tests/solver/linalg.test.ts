@@ -110,7 +110,9 @@ describe('cholesky (d = 4), lowerSolve4, upperSolve4', () => {
         A[4 * i + j] = v;
       }
       const L = new Float64Array(16);
-      expect(cholesky(L, A, 4)).toBe(true);
+      // Only the lower triangle is read: garbage above it changes nothing.
+      const Agarbage = A.map((v, i) => (i % 4 > Math.floor(i / 4) ? NaN : v));
+      expect(cholesky(L, Agarbage, 4)).toBe(true);
       const LLt = new Float64Array(16);
       for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) {
         for (let k = 0; k < 4; k++) LLt[4 * i + j] += L[4 * i + k] * L[4 * j + k];
@@ -128,10 +130,14 @@ describe('cholesky (d = 4), lowerSolve4, upperSolve4', () => {
       expect(maxAbsDiff(LX, B), 'L (L^-1 B) = B').toBeLessThan(1e-12);
       expect(maxAbsDiff(LtY, B), 'L^T (L^-T B) = B').toBeLessThan(1e-12);
       // In place (out = B) gives the same.
-      expect(maxAbsDiff(lowerSolve4(B.slice(), L, B.slice()), X)).toBe(0);
+      const Bl = B.slice();
+      expect(maxAbsDiff(lowerSolve4(Bl, L, Bl), X)).toBe(0);
+      const Bu = B.slice();
+      expect(maxAbsDiff(upperSolve4(Bu, L, Bu), Y)).toBe(0);
     }
     const indefinite = Float64Array.from([1, 2, 0, 0, 2, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
     expect(cholesky(new Float64Array(16), indefinite, 4)).toBe(false);
+    expect(() => cholesky(new Float64Array(16), indefinite, 0)).toThrow(/d must be a positive integer, got 0/);
     expect(cholesky(new Float64Array(16), Float64Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? NaN : 0)), 4)).toBe(false);
   });
 });
