@@ -230,15 +230,15 @@ fn jacobi3_cs(app: f32, aqq: f32, apq: f32) -> vec2<f32> {
 // jacobi_eigen_sym at d = 3 in registers (the same rotations, the same stop; no array indexed by a counter,
 // which SwiftShader keeps in memory): the eigenvalues ascending and the unit eigenvectors as the columns of
 // axes. For the covariances of check_problem and EPnP's point_spread; it stops at f32 resolution, after about
-// 4 sweeps, and after kJacobi3MaxSweeps at most.
-const kJacobi3MaxSweeps: u32 = 15u;
+// 4 sweeps, and after kJacobiRegistersMaxSweeps at most (jacobi_eigen_sym4's cap too).
+const kJacobiRegistersMaxSweeps: u32 = 15u;
 
 fn jacobi_eigen_sym3(m: mat3x3<f32>) -> Sym3Eigen {
   var e: Sym3Eigen;
   e.axes = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
   var a = m;
   let frob = dot(a[0], a[0]) + dot(a[1], a[1]) + dot(a[2], a[2]);
-  for (var sweep = 0u; sweep < kJacobi3MaxSweeps; sweep++) {
+  for (var sweep = 0u; sweep < kJacobiRegistersMaxSweeps; sweep++) {
     let off = a[1][0] * a[1][0] + a[2][0] * a[2][0] + a[2][1] * a[2][1];
     if (off <= 1e-15 * frob || off < 1e-36) {
       break;
@@ -298,14 +298,14 @@ fn givens4(p: u32, q: u32, cs: vec2<f32>) -> mat4x4<f32> {
 }
 
 // jacobi_eigen_sym at d = 4 in registers, as jacobi_eigen_sym3 is at d = 3: the same cyclic rotations, the
-// same stop (after kJacobi3MaxSweeps at most); the eigenvalues ascending and the unit eigenvectors as the
+// same stop (after kJacobiRegistersMaxSweeps at most); the eigenvalues ascending and the unit eigenvectors as the
 // columns of vectors. For EPnP's null space from 6 points (mtm_null_space4, epnpControlPoints.wgsl).
 fn jacobi_eigen_sym4(m: mat4x4<f32>) -> Sym4Eigen {
   var e: Sym4Eigen;
   e.vectors = mat4x4<f32>(vec4<f32>(1.0, 0.0, 0.0, 0.0), vec4<f32>(0.0, 1.0, 0.0, 0.0), vec4<f32>(0.0, 0.0, 1.0, 0.0), vec4<f32>(0.0, 0.0, 0.0, 1.0));
   var a = m;
   let frob = dot(a[0], a[0]) + dot(a[1], a[1]) + dot(a[2], a[2]) + dot(a[3], a[3]);
-  for (var sweep = 0u; sweep < kJacobi3MaxSweeps; sweep++) {
+  for (var sweep = 0u; sweep < kJacobiRegistersMaxSweeps; sweep++) {
     let off = a[1][0] * a[1][0] + a[2][0] * a[2][0] + a[3][0] * a[3][0] + a[2][1] * a[2][1] + a[3][1] * a[3][1] + a[3][2] * a[3][2];
     if (off <= 1e-15 * frob || off < 1e-36) {
       break;
