@@ -60,6 +60,9 @@ async function main(argv: string[]): Promise<number> {
   let csvPath: string | undefined;
   if (values.csv) {
     const isDir = await isFolderPath(values.csv);
+    if (!isDir && !/\.csv$/i.test(values.csv)) {
+      throw new UsageError(`--csv ${values.csv}: expected a .csv file name, or a folder (an existing one, or a path ending in /) for the BOP-named file`);
+    }
     const evalSplitName = ds.images.find((im) => im.split !== 'all' && !im.split.startsWith('train'))?.split ?? 'test';
     // Oracle-crop results carry it in the method name, so that a folder of CSVs tells them from honest ones.
     const method = cropsFrom === 'oracle' ? 'poselab-oracle' : 'poselab';

@@ -135,6 +135,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     problems = parsePnpProblems(JSON.parse(text));
   } catch (e) {
+    if (e instanceof SyntaxError && /\b(NaN|-?Infinity)\b/.test(text)) {
+      throw new UsageError(`${values.in}: ${e.message} (JSON has no NaN or Infinity: write null for a value that is missing)`);
+    }
     if (e instanceof PnpInputError || e instanceof SyntaxError) throw new UsageError(`${values.in}: ${e.message}`);
     throw e;
   }

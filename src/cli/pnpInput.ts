@@ -54,8 +54,12 @@ function flatten(v: unknown, shape: number[], field: string): Float64Array {
       out[k++] = x;
       return;
     }
-    if (!Array.isArray(x) || x.length !== shape[depth]) {
-      throw new PnpInputError(`${field}${path}: expected an array of ${shape[depth]}, got ${Array.isArray(x) ? `an array of ${x.length}` : JSON.stringify(x)}`);
+    if (Array.isArray(x) && x.length !== shape[depth]) {
+      // The shape was read along the first entries: name that entry, the one that set the length.
+      throw new PnpInputError(`${field}${path}: an array of ${x.length}, where ${field}${'[0]'.repeat(depth)} has ${shape[depth]}: every entry at one level must have the same length`);
+    }
+    if (!Array.isArray(x)) {
+      throw new PnpInputError(`${field}${path}: expected an array of ${shape[depth]}, got ${JSON.stringify(x)}`);
     }
     x.forEach((y, i) => walk(y, depth + 1, `${path}[${i}]`));
   };

@@ -69,7 +69,7 @@ async function listImages(args: string[]): Promise<{ images: ImageFile[]; skippe
     for (const p of src.problems) skipped.push({ file: named(p.file), reason: `${named(p.file)}: ${p.message}` });
     const notPhotos = src.paths.filter((p) => kNotPhotos.test(p));
     if (notPhotos.length > 0) {
-      console.error(`--images ${a}: ${notPhotos.length} files under mask/, mask_visib/, depth/ or models*/ folders left out (masks, depth maps, models and their textures, not photos)`);
+      console.error(`--images ${a}: ${notPhotos.length} file${notPhotos.length === 1 ? '' : 's'} under mask/, mask_visib/, depth/ or models*/ folders left out (masks, depth maps, models and their textures, not photos)`);
     }
     let found = 0;
     for (const p of src.paths) {
@@ -128,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
   // The output's folder is made once every argument is known good: a usage error leaves nothing behind.
   if (values.out) await prepareOutputFile(values.out, '--out');
   for (const s of skipped) console.error(`skipped ${s.reason}`);
-  console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} image file${images.length === 1 ? '' : 's'} (one that cannot be decoded is skipped and counted at the end), ${backend} backend`);
+  console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} image file${images.length === 1 ? '' : 's'} (any that cannot be decoded are skipped and counted at the end), ${backend} backend`);
   if (!bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined');
 
   const predictor = bundlePredictor(bundle);
@@ -181,7 +181,7 @@ async function main(argv: string[]): Promise<number> {
   bundle.model.dispose();
   bundle.localiser.dispose();
   if (results.length === 0) {
-    console.error(`no image could be used: all ${skipped.length} files given were skipped (listed above${values.out ? ` and in ${values.out}` : ' and in the output'})`);
+    console.error(`no image could be used: ${skipped.length === 1 ? 'the one file' : `all ${skipped.length} files`} given ${skipped.length === 1 ? 'was' : 'were'} skipped (listed above${values.out ? ` and in ${values.out}` : ' and in the output'})`);
     return 1;
   }
   return 0;

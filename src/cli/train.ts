@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { exportEngine, importBundle } from '../train/bundle';
+import { learningRateAt } from '../train/schedule';
 import { bundleResume } from '../train/bundleRuns';
 import type { Checkpoint } from '../train/checkpoint';
 import { applyOverrides, isConfigName, kConfigs, type ConfigName, type ConfigOverrides, type TrainConfig } from '../train/config';
@@ -74,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
       throw e instanceof UsageError ? e : new UsageError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
     });
     // --steps names the run's new total; everything else stays as trained.
+    const oldOptim = b.meta.config.optim;
     const r = await bundleResume(b, steps);
     b.model.dispose();
     b.localiser?.dispose();
@@ -82,6 +84,15 @@ async function main(argv: string[]): Promise<number> {
     keypointsMm = r.keypointsMm;
     resumeObj = r.objId;
     resumeExact = r.exact;
+    // The learning rate's cosine decay runs to the run's total: a new total moves the rest of the curve, and a
+    // finished run (at its floor) starts again from higher up. Said, not silently done.
+    if (oldOptim.steps !== config.optim.steps && resume.step > 0) {
+      const before = learningRateAt(resume.step - 1, oldOptim);
+      const after = learningRateAt(resume.step, config.optim);
+      console.error(`the learning-rate schedule now decays over ${config.optim.steps} steps instead of ${oldOptim.steps}: ` +
+        `the rate goes from ${before.toExponential(1)} at step ${resume.step} to ${after.toExponential(1)} at step ${resume.step + 1}` +
+        `${after > 1.5 * before ? ' (a warm restart)' : ''}`);
+    }
     if (objId !== undefined && objId !== resumeObj) throw new UsageError(`--object ${objId}: the bundle was trained for object ${resumeObj}`);
   } else {
     const preset = values.config !== undefined && isConfigName(values.config) ? values.config : undefined;

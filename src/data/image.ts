@@ -36,15 +36,37 @@ export async function readImageFile(path: string, read: () => Promise<Uint8Array
     throw new Error(`${path}: cannot be read (${words(e)})`);
   }
   if (bytes.length === 0) throw new Error(`${path}: an empty file (0 bytes)`);
-  // What the bytes are, where they say so (PNG's signature, JPEG's SOI), wins over the name, as in browsers:
-  // a PNG saved as .jpg decodes, and the name's kind is said only when the content is neither.
+  // What the bytes are (PNG's signature, JPEG's SOI) wins over the name, as in browsers: a PNG saved as .jpg
+  // decodes; a file that is neither is named for what it is.
   const content = contentKindOf(bytes);
-  const as = content ?? kind;
+  // Neither: no decoder here can read it, whatever its name says (a phone's HEIC saved as .jpg, say).
+  if (!content) throw new Error(`${path}: cannot be decoded: ${foreignContent(bytes)}`);
   try {
-    return await decode(bytes, as);
+    return await decode(bytes, content);
   } catch (e) {
-    throw new Error(`${path}: cannot be decoded as a ${as === 'png' ? 'PNG' : 'JPEG'} image, truncated or corrupt (the decoder: ${words(e)})`);
+    throw new Error(`${path}: cannot be decoded as a ${content === 'png' ? 'PNG' : 'JPEG'} image, truncated or corrupt (the decoder: ${words(e)})`);
   }
+}
+
+const ascii = (bytes: Uint8Array, from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
+
+/**
+ * What a file that is neither PNG nor JPEG is, from its first bytes (the other image formats a camera or
+ * phone writes: HEIF/AVIF's ISO-BMFF 'ftyp' box, WebP's RIFF header, GIF, BMP, TIFF), for the message.
+ */
+function foreignContent(bytes: Uint8Array): string {
+  const convert = ', not a JPEG or PNG: convert it to JPEG or PNG';
+  if (bytes.length >= 12 && ascii(bytes, 4, 8) === 'ftyp') {
+    const brand = ascii(bytes, 8, 12);
+    const name = /^(heic|heix|heim|heis|hevc|hevx|mif1|msf1)$/.test(brand) ? 'a HEIC/HEIF image' : /^avi[fs]$/.test(brand) ? 'an AVIF image' : `an ISO media file (brand '${brand}')`;
+    return `its content is ${name}${convert}`;
+  }
+  if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return `its content is a WebP image${convert}`;
+  if (bytes.length >= 4 && ascii(bytes, 0, 4).startsWith('GIF8')) return `its content is a GIF image${convert}`;
+  if (bytes.length >= 2 && ascii(bytes, 0, 2) === 'BM') return `its content is a BMP image${convert}`;
+  if (bytes.length >= 4 && (ascii(bytes, 0, 4) === 'II*\0' || ascii(bytes, 0, 4) === 'MM\0*')) return `its content is a TIFF image${convert}`;
+  const hex = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
+  return `its first bytes (${hex}) are neither JPEG's start marker (FF D8 FF) nor PNG's signature (89 50 4E 47 0D 0A 1A 0A)`;
 }
 
 /** PNG's 8-byte signature (PNG spec 5.2). */

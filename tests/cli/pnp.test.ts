@@ -204,6 +204,10 @@ describe('npm run pnp', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--backend cuda: expected auto (the fastest CPU path: wasm, else cpu), webgpu, wasm or cpu');
     expect(r.stderr).toContain('usage: npm run pnp');
+    // A NaN written as Python writes it: JSON has none, and the message says what to write instead.
+    const nan = runCli('{"pts2d": [[[1, 2], [3, NaN], [5, 6], [7, 8]]], "pts3d": [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], "K": [[500, 0, 320], [0, 500, 240], [0, 0, 1]]}', ['--backend', 'cpu']);
+    expect(nan.code).toBe(2);
+    expect(nan.stderr).toContain('(JSON has no NaN or Infinity: write null for a value that is missing)');
     // --out is a .json name other than --in's: neither a slip of extension nor the input is written over.
     const problem = { pts2d, pts3d: [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], K };
     const inPath = join(dir, 'self.json');

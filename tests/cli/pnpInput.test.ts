@@ -54,7 +54,10 @@ describe('parsePnpProblems', () => {
     [{ pts2d, pts3d, K, weights: [[1, 1, null, 1]] }, 'weights[0][2]: expected a finite number, got null'],
     [{ pts2d, pts3d, K, weights: [[1, 1, 1, JSON.parse('1e999')]] }, 'weights[0][3]: expected a finite number, got Infinity'],
     [{ pts2d: [[[1, 2], [3, 'x'], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1][1]: expected a number, got "x"'],
-    [{ pts2d: [[[1, 2], [3], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1]: expected an array of 2, got an array of 1'],
+    [{ pts2d: [[[1, 2], [3], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1]: an array of 1, where pts2d[0][0] has 2: every entry at one level must have the same length'],
+    // Problems of unequal n: the entry that set the length is named, not blamed.
+    [{ pts2d: [[[1, 2], [3, 4], [5, 6]], [[1, 2], [3, 4], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[1]: an array of 4, where pts2d[0] has 3: every entry at one level must have the same length'],
+    [{ pts2d: [[[1, 2], 7, [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1]: expected an array of 2, got 7'],
     [{ pts2d, pts3d, K, extra: 1 }, 'extra: unknown field'],
   ];
   for (const [input, message] of cases) {

@@ -160,10 +160,10 @@ describe('predict command line', () => {
     writeFileSync(join(mixed, 'notes.txt'), 'shot on a phone');
     const r = cli('predict', ['--model', bundle, '--images', mixed, '--camera', join(kBundled, 'camera.json'), '--min-score', '0']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/skipped broken\.jpg: cannot be decoded as a JPEG image/);
+    expect(r.stderr).toMatch(/skipped broken\.jpg: cannot be decoded: its first bytes \(6E 6F 74 20 61 20 6A 70\) are neither JPEG's start marker/);
     expect(r.stderr).toMatch(/skipped texture\.png: .*camera\.json is for 640x480 images, this one is \d+x\d+/);
     // The count at the start is of image files; the end says how many could be used.
-    expect(r.stderr).toMatch(/ on 4 image files \(one that cannot be decoded is skipped and counted at the end\)/);
+    expect(r.stderr).toMatch(/ on 4 image files \(any that cannot be decoded are skipped and counted at the end\)/);
     expect(r.stderr).toMatch(/\d of 1 images with a detection; 4 skipped/);
     const out = JSON.parse(r.stdout) as { images: { file: string }[]; skipped: { file: string; reason: string }[] };
     expect(out.images.map((i) => i.file)).toEqual(['good.jpg']);

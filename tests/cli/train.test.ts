@@ -84,6 +84,8 @@ describe('train and eval command lines', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/4\/4 ETA/);
     expect(r.stderr).not.toMatch(/ 1\/4 /);
+    // A new total moves the learning rate's decay: said on stderr.
+    expect(r.stderr).toMatch(/the learning-rate schedule now decays over 4 steps instead of 3: the rate goes from \d\.\de-\d+ at step 3 to \d\.\de-\d+ at step 4/);
     // Both threads on the cpu backend: tfjs's first-use banner (advising its Node backend) is not printed.
     expect(r.stderr).not.toMatch(/tfjs-node|looks like you are running/);
 
