@@ -67,6 +67,10 @@ async function listImages(args: string[]): Promise<{ images: ImageFile[]; skippe
     // so that two folders' IMG_0001.jpg are told apart.
     const named = (p: string) => (args.length > 1 ? join(a, p) : p);
     for (const p of src.problems) skipped.push({ file: named(p.file), reason: `${named(p.file)}: ${p.message}` });
+    const litter = src.ignored;
+    if (litter && litter.count > 0) {
+      console.error(`--images ${a}: ${litter.count} hidden or system file${litter.count === 1 ? '' : 's'} ignored (${litter.examples.slice(0, 3).join(', ')}${litter.count > 3 ? ', ...' : ''})`);
+    }
     const notPhotos = src.paths.filter((p) => kNotPhotos.test(p));
     if (notPhotos.length > 0) {
       console.error(`--images ${a}: ${notPhotos.length} file${notPhotos.length === 1 ? '' : 's'} under mask/, mask_visib/, depth/ or models*/ folders left out (masks, depth maps, models and their textures, not photos)`);

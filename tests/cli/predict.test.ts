@@ -158,6 +158,7 @@ describe('predict command line', () => {
     const png = readFileSync(join(kBundled, 'models', 'obj_000001.png'));
     writeFileSync(join(mixed, 'cut.png'), png.subarray(0, png.length - 100));
     writeFileSync(join(mixed, 'notes.txt'), 'shot on a phone');
+    copyFileSync(join(kBundled, 'test', '000001', 'rgb', '000001.jpg'), join(mixed, '.hidden.jpg'));
     const r = cli('predict', ['--model', bundle, '--images', mixed, '--camera', join(kBundled, 'camera.json'), '--min-score', '0']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/skipped broken\.jpg: cannot be decoded: its first bytes \(6E 6F 74 20 61 20 6A 70\) are neither JPEG's start marker/);
@@ -165,6 +166,8 @@ describe('predict command line', () => {
     // The count at the start is of image files; the end says how many could be used.
     expect(r.stderr).toMatch(/ on 4 image files \(any that cannot be decoded are skipped and counted at the end\)/);
     expect(r.stderr).toMatch(/\d of 1 images with a detection; 4 skipped/);
+    // A hidden file is left out as everywhere, and counted.
+    expect(r.stderr).toMatch(/--images .*mixed: 1 hidden or system file ignored \(\.hidden\.jpg\)/);
     const out = JSON.parse(r.stdout) as { images: { file: string }[]; skipped: { file: string; reason: string }[] };
     expect(out.images.map((i) => i.file)).toEqual(['good.jpg']);
     const reasons = Object.fromEntries(out.skipped.map((s) => [s.file, s.reason]));
