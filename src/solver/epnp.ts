@@ -174,17 +174,14 @@ export function epnpInit(xn: Float64Array, m: Float64Array, w: Float64Array | nu
   const R = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   const t = new Float64Array(3);
   const fail: EpnpResult = { ok: false, R, t };
-  if (!(pointSpread(xn, w, n, sCentroid, sVars, sAxes) > 0)) return fail;
+  const count = pointSpread(xn, w, n, sCentroid, sVars, sAxes);
+  if (!(count > 0)) return fail;
   const vMax = sVars[2];
   if (!(vMax > 0) || !Number.isFinite(vMax) || !(sVars[1] > kDegenerateRatio * vMax)) return fail;
   const ratio = sVars[0] / vMax;
   let bestErr = Infinity;
   if (ratio < kPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 3, bestErr, R, t, thorough);
-  if (ratio >= kNearPlanarRatio) {
-    let count = 0;
-    for (let i = 0; i < n; i++) if ((w ? w[i] : 1) > 0) count++;
-    bestErr = solveWithControlPoints(xn, m, w, n, 4, bestErr, R, t, thorough, count >= kNullSpaceMinPoints);
-  }
+  if (ratio >= kNearPlanarRatio) bestErr = solveWithControlPoints(xn, m, w, n, 4, bestErr, R, t, thorough, count >= kNullSpaceMinPoints);
   if (!(bestErr < Infinity)) {
     R.set([1, 0, 0, 0, 1, 0, 0, 0, 1]);
     t.fill(0);

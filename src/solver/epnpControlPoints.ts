@@ -28,7 +28,8 @@ export interface EpnpMoments {
 
 /**
  * Weighted centroid c [3] and covariance eigen-decomposition of xn [n,3] (points with w <= 0 ignored):
- * variances ascending in `vars` [3], unit axes as the columns of `axes` [9] row-major. Returns the weight sum.
+ * variances ascending in `vars` [3], unit axes as the columns of `axes` [9] row-major. Returns the number of
+ * points with w > 0 (as the twin's EpnpSpread.count), or 0 when their weights do not sum above 0.
  */
 export function pointSpread(
   xn: ArrayLike<number>,
@@ -39,6 +40,7 @@ export function pointSpread(
   axes: Float64Array,
 ): number {
   let wSum = 0;
+  let count = 0;
   let cx = 0;
   let cy = 0;
   let cz = 0;
@@ -46,6 +48,7 @@ export function pointSpread(
     const wi = w ? w[i] : 1;
     if (!(wi > 0)) continue;
     wSum += wi;
+    count++;
     cx += wi * xn[3 * i];
     cy += wi * xn[3 * i + 1];
     cz += wi * xn[3 * i + 2];
@@ -76,7 +79,7 @@ export function pointSpread(
   c[0] = cx;
   c[1] = cy;
   c[2] = cz;
-  return wSum;
+  return count;
 }
 
 /**
