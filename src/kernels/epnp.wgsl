@@ -56,6 +56,11 @@ const kEpnpHuge: f32 = 3.0e38;
 // Least-squares scratch: up to 20 rows x 14 columns (the relinearisation), row-major with stride cols.
 alias EpnpLsMat = array<f32, 280>;
 alias EpnpLsVec = array<f32, 20>;
+// The least squares' scratch, one per invocation. WGSL zero-fills a function's `var` at every call: as locals
+// of the solves these 300 floats were filled three to four times per problem, and on SwiftShader that took
+// about a tenth of the forward pass (B = 2,048, n = 8); module-scope private memory is filled once.
+var<private> g_ls_a: EpnpLsMat;
+var<private> g_ls_b: EpnpLsVec;
 alias EpnpLsSol = array<f32, 14>;
 // L [npairs, products] row-major with stride 10; rho [npairs].
 alias EpnpL = array<f32, 60>;

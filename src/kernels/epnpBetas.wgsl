@@ -55,8 +55,9 @@ fn compute_rho(ctrl: EpnpControl, nc: u32) -> EpnpRho {
 }
 
 // min |A x - b| by Householder QR; a (rows x cols, stride cols) and b are overwritten; rows >= cols <= 14.
+// The callers pass the scratch g_ls_a and g_ls_b (epnp.wgsl), each filling the rows and columns it reads.
 // A pivot below 1e-7 of the largest column norm (f32 resolution) is rank deficient: its unknown is 0.
-fn solve_least_squares(a: ptr<function, EpnpLsMat>, rows: u32, cols: u32, b: ptr<function, EpnpLsVec>) -> EpnpLsSol {
+fn solve_least_squares(a: ptr<private, EpnpLsMat>, rows: u32, cols: u32, b: ptr<private, EpnpLsVec>) -> EpnpLsSol {
   var diag: EpnpLsSol;
   var x: EpnpLsSol;
   var max_diag = 0.0;
@@ -113,15 +114,13 @@ fn solve_least_squares(a: ptr<function, EpnpLsMat>, rows: u32, cols: u32, b: ptr
 
 // Least squares over the columns cols_idx[0 .. ncols) of L against rho.
 fn solve_l_columns(L: ptr<function, EpnpL>, rho: EpnpRho, np: u32, cols_idx: array<u32, 5>, ncols: u32) -> EpnpLsSol {
-  var a: EpnpLsMat;
-  var b: EpnpLsVec;
   for (var q = 0u; q < np; q++) {
     for (var c = 0u; c < ncols; c++) {
-      a[q * ncols + c] = (*L)[q * 10u + cols_idx[c]];
+      g_ls_a[q * ncols + c] = (*L)[q * 10u + cols_idx[c]];
     }
-    b[q] = rho[q];
+    g_ls_b[q] = rho[q];
   }
-  return solve_least_squares(&a, np, ncols, &b);
+  return solve_least_squares(&g_ls_a, np, ncols, &g_ls_b);
 }
 
 // OpenCV's find_betas_approx_1: unknowns b_0 b_j for all j (columns 0 1 3 6, or 0 1 3 for nc = 3).
@@ -226,8 +225,6 @@ fn find_betas_relin(L: ptr<function, EpnpL>, rho: EpnpRho, nc: u32) -> vec4<f32>
       p[i] += c * vecs[i * 10u + k];
     }
   }
-  var a: EpnpLsMat;
-  var b: EpnpLsVec;
   var cons = kEpnpRelinConstraints;
   for (var e = 0u; e < 20u; e++) {
     let xy = cons[e];
@@ -236,13 +233,13 @@ fn find_betas_relin(L: ptr<function, EpnpL>, rho: EpnpRho, nc: u32) -> vec4<f32>
     let pY = p[xy.y];
     let pX2 = p[xy.z];
     let pY2 = p[xy.w];
-    b[e] = -(pX * pY - pX2 * pY2);
+    g_ls_b[e] = -(pX * pY - pX2 * pY2);
     for (var k = 0u; k < 4u; k++) {
       let nXk = vecs[xy.x * 10u + k];
       let nYk = vecs[xy.y * 10u + k];
       let nX2k = vecs[xy.z * 10u + k];
       let nY2k = vecs[xy.w * 10u + k];
-      a[row + k] = pX * nYk + pY * nXk - (pX2 * nY2k + pY2 * nX2k);
+      g_ls_a[row + k] = pX * nYk + pY * nXk - (pX2 * nY2k + pY2 * nX2k);
       for (var l = k; l < 4u; l++) {
         let nXl = vecs[xy.x * 10u + l];
         let nYl = vecs[xy.y * 10u + l];
@@ -252,11 +249,11 @@ fn find_betas_relin(L: ptr<function, EpnpL>, rho: EpnpRho, nc: u32) -> vec4<f32>
         if (l != k) {
           qkl += nXl * nYk - nX2l * nY2k;
         }
-        a[row + 4u + beta_product_index(k, l)] = qkl;
+        g_ls_a[row + 4u + beta_product_index(k, l)] = qkl;
       }
     }
   }
-  let lambda = solve_least_squares(&a, 20u, 14u, &b);
+  let lambda = solve_least_squares(&g_ls_a, 20u, 14u, &g_ls_b);
   for (var i = 0u; i < 10u; i++) {
     var s = p[i];
     for (var k = 0u; k < 4u; k++) {
