@@ -32,9 +32,38 @@ export async function nodeGpu(): Promise<GPU> {
   }
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
+  pollDawnOnTimers();
   const gpu = create([]) as GPU;
   Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true, writable: true });
   return gpu;
+}
+
+const kPollPatched = Symbol.for('poselab.dawnPollsOnTimers');
+
+/**
+ * dawn.node settles its promises (mapAsync, onSubmittedWorkDone, requestDevice) by polling: while one is
+ * pending it hands the global setImmediate a native callback that processes Dawn's events and queues itself
+ * again, a busy loop on the main thread for as long as the GPU works. On SwiftShader the GPU is the same CPU
+ * cores, so that loop took one of a two-core machine's cores from the kernels it was waiting for (the PnP
+ * forward at B = 1,024, n = 8: median 65 ms with the loop, 40 ms without; README, "PnP speed"). Those
+ * callbacks, and only those (native and anonymous; a JavaScript function's source is never native code), go
+ * through setTimeout(fn, 0) instead: one poll per timer tick (1 ms in Node), a delay of at most that per
+ * settled promise. Every other caller gets the original setImmediate.
+ */
+function pollDawnOnTimers(): void {
+  const g = globalThis as unknown as Record<PropertyKey, unknown> & { setImmediate: typeof setImmediate };
+  if (g[kPollPatched]) return;
+  g[kPollPatched] = true;
+  const original = g.setImmediate;
+  const isDawnPoll = (fn: unknown): boolean =>
+    typeof fn === 'function' && fn.name === '' && fn.length === 0 && /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn));
+  const patched = function (this: unknown, fn: unknown, ...args: unknown[]) {
+    if (isDawnPoll(fn)) return globalThis.setTimeout(fn as () => void, 0, ...args);
+    return (original as (...a: unknown[]) => unknown).call(this, fn, ...args);
+  };
+  // Keeps util.promisify's custom form and the rest of setImmediate's own properties.
+  Object.defineProperties(patched, Object.getOwnPropertyDescriptors(original));
+  g.setImmediate = patched as unknown as typeof setImmediate;
 }
 
 /**
