@@ -45,11 +45,12 @@ const kPollPatched = Symbol.for('poselab.dawnPollsOnTimers');
  * pending it hands the global setImmediate a native callback that processes Dawn's events and queues itself
  * again, a busy loop on the main thread for as long as the GPU works. On SwiftShader the GPU is the same CPU
  * cores, so that loop took one of a two-core machine's cores from the kernels it was waiting for (the PnP
- * forward at B = 1,024, n = 8: median 65 ms with the loop, 40 ms without; README, "Benchmark (`npm run
- * bench:pnp`)"). Those callbacks, and only those, go through setTimeout(fn, 0) instead: one poll per timer
- * tick (1 ms in Node), a delay of at most that per settled promise. They are told apart as native, anonymous and parameterless: a
- * JavaScript function's source is never native code, and a promise's resolve function, the other native
- * callback often handed to setImmediate, takes one parameter. Every other caller gets the original.
+ * forward at B = 1,024, n = 8, scratch runs: median 65 ms with the loop, 40 and 51 ms without; README,
+ * "Benchmark (`npm run bench:pnp`)"). Those callbacks, and only those, go through setTimeout(fn, 0) instead:
+ * one poll per timer tick (1 ms in Node), a delay of at most that per settled promise. They are told apart as
+ * native, anonymous and parameterless: a JavaScript function's source is never native code, and a promise's
+ * resolve function, the other native callback often handed to setImmediate, takes one parameter. Every other
+ * caller gets the original.
  */
 function pollDawnOnTimers(): void {
   const g = globalThis as unknown as Record<PropertyKey, unknown> & { setImmediate: typeof setImmediate };
