@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { clearTimeout as clearTimer, setTimeout as setTimer } from 'node:timers';
+import { types } from 'node:util';
 import { startWebgpu } from '../kernels/setup';
 
 let ready: Promise<WebGPUBackend> | null = null;
@@ -39,33 +41,61 @@ export async function nodeGpu(): Promise<GPU> {
 }
 
 const kPollPatched = Symbol.for('poselab.dawnPollsOnTimers');
+/**
+ * How long a wait for the GPU polls without pause before it polls once per timer tick: what a GPU finishes
+ * within it settles as soon as before (a 16-byte readback took 0.07 ms on SwiftShader, a timer tick 1.2 ms).
+ */
+const kDawnSpinMs = 1;
 
 /**
  * dawn.node settles its promises (mapAsync, onSubmittedWorkDone, requestDevice) by polling: while one is
  * pending it hands the global setImmediate a native callback that processes Dawn's events and queues itself
  * again, a busy loop on the main thread for as long as the GPU works. On SwiftShader the GPU is the same CPU
- * cores, so that loop took one of a two-core machine's cores from the kernels it was waiting for (the PnP
- * forward at B = 1,024, n = 8, scratch runs: median 65 ms with the loop, 40 and 51 ms without; README,
- * "Benchmark (`npm run bench:pnp`)"). Those callbacks, and only those, go through setTimeout(fn, 0) instead:
- * one poll per timer tick (1 ms in Node), a delay of at most that per settled promise. They are told apart as
- * native, anonymous and parameterless: a JavaScript function's source is never native code, and a promise's
- * resolve function, the other native callback often handed to setImmediate, takes one parameter. Every other
- * caller gets the original.
+ * cores, so that loop took one of a two-core machine's cores from the kernels it was waiting for (README,
+ * "Benchmark (`npm run bench:pnp`)"). Here each wait polls without pause for its first kDawnSpinMs, then once
+ * per timer tick (setTimeout 0: about 1.2 ms in Node here). A wait begins with a poll that is not queued from
+ * inside a poll. Polls are told apart as native, anonymous, parameterless functions that are not proxies (a
+ * JavaScript function's source is never native code; a promise's resolve function, the other native callback
+ * often handed to setImmediate, takes one parameter); every other caller gets the original setImmediate. This
+ * replaces the process's global setImmediate and clearImmediate (a handle that is a timer is cleared as one).
  */
 function pollDawnOnTimers(): void {
-  const g = globalThis as unknown as Record<PropertyKey, unknown> & { setImmediate: typeof setImmediate };
+  const g = globalThis as typeof globalThis & { [kPollPatched]?: true };
   if (g[kPollPatched]) return;
   g[kPollPatched] = true;
-  const original = g.setImmediate;
-  const isDawnPoll = (fn: unknown): boolean =>
-    typeof fn === 'function' && fn.name === '' && fn.length === 0 && /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn));
-  const patched = function (this: unknown, fn: unknown, ...args: unknown[]) {
-    if (isDawnPoll(fn)) return globalThis.setTimeout(fn as () => void, 0, ...args);
-    return (original as (...a: unknown[]) => unknown).call(this, fn, ...args);
-  };
+  const originalSet = g.setImmediate;
+  const originalClear = g.clearImmediate;
+  const timerHandles = new WeakSet<object>();
+  let inPoll = false;
+  let waitStart = 0;
+  const isDawnPoll = (fn: unknown): fn is () => void =>
+    typeof fn === 'function' && fn !== Function.prototype && !types.isProxy(fn) && fn.name === '' && fn.length === 0 &&
+    /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn));
+  function setImmediate(this: unknown, fn: unknown, ...args: unknown[]): unknown {
+    if (!isDawnPoll(fn)) return Reflect.apply(originalSet, this, [fn, ...args]);
+    const now = performance.now();
+    if (!inPoll) waitStart = now;
+    const poll = (): void => {
+      inPoll = true;
+      try {
+        fn();
+      } finally {
+        inPoll = false;
+      }
+    };
+    if (now - waitStart < kDawnSpinMs) return Reflect.apply(originalSet, this, [poll]);
+    const handle = setTimer(poll, 0);
+    timerHandles.add(handle);
+    return handle;
+  }
+  function clearImmediate(this: unknown, handle: unknown): void {
+    if (typeof handle === 'object' && handle !== null && timerHandles.has(handle)) clearTimer(handle as NodeJS.Timeout);
+    else Reflect.apply(originalClear, this, [handle]);
+  }
   // Keeps util.promisify's custom form and the rest of setImmediate's own properties.
-  Object.defineProperties(patched, Object.getOwnPropertyDescriptors(original));
-  g.setImmediate = patched as unknown as typeof setImmediate;
+  Object.defineProperties(setImmediate, Object.getOwnPropertyDescriptors(originalSet));
+  g.setImmediate = setImmediate as typeof g.setImmediate;
+  g.clearImmediate = clearImmediate as typeof g.clearImmediate;
 }
 
 /**

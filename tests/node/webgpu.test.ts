@@ -2,7 +2,8 @@
  * src/node/webgpu.ts: WebGPU in Node starts on SwiftShader without lines of its own on stderr. Without
  * XDG_RUNTIME_DIR the Vulkan loader's Wayland support printed "XDG_RUNTIME_DIR is invalid or not set"
  * at every start of every command that uses WebGPU. dawn.node's polls wait a timer tick instead of
- * spinning through setImmediate (a busy loop that took a core from SwiftShader's kernels).
+ * spinning through setImmediate (a busy loop that took a core from SwiftShader's kernels); the probe is
+ * dawnPollsProbe.mts, run in a process of its own since it replaces timers.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -29,34 +30,23 @@ describe('WebGPU in Node', () => {
     expect(existsSync(out.xdg), 'the stand-in folder is removed at exit').toBe(false);
   });
 
-  it("routes dawn.node's event polls through setTimeout, not setImmediate, and a readback still arrives", () => {
-    const script = join(mkdtempSync(join(tmpdir(), 'poselab-webgpu-test-')), 'poll.mts');
-    // Counters installed before nodeGpu(): the patch wraps them, so they see what reaches each timer.
-    writeFileSync(script, `import { nodeGpu } from ${JSON.stringify(join(kRepo, 'src', 'node', 'webgpu.ts'))};\n` +
-      // A poll: native, anonymous, no parameters (what dawn.node hands over).
-      'const poll = (fn) => typeof fn === "function" && fn.name === "" && fn.length === 0 && /\\[native code\\]/.test(Function.prototype.toString.call(fn));\n' +
-      'const count = { immediatePoll: 0, immediateOther: 0, timeoutPoll: 0 };\n' +
-      'const si = globalThis.setImmediate, st = globalThis.setTimeout;\n' +
-      'globalThis.setImmediate = (fn, ...a) => { if (poll(fn)) count.immediatePoll++; else count.immediateOther++; return si(fn, ...a); };\n' +
-      'globalThis.setTimeout = (fn, ms, ...a) => { if (poll(fn)) count.timeoutPoll++; return st(fn, ms, ...a); };\n' +
-      'const device = await (await (await nodeGpu()).requestAdapter()).requestDevice();\n' +
-      'const src = device.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });\n' +
-      'device.queue.writeBuffer(src, 0, new Float32Array([1.5, -2, 3.25, 4e6]));\n' +
-      'const dst = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });\n' +
-      'const enc = device.createCommandEncoder(); enc.copyBufferToBuffer(src, 0, dst, 0, 16); device.queue.submit([enc.finish()]);\n' +
-      'await dst.mapAsync(GPUMapMode.READ);\n' +
-      'const data = Array.from(new Float32Array(dst.getMappedRange()));\n' +
-      // Two other callers: a JavaScript function and a promise's resolve function (native, one parameter).
-      'await new Promise((r) => setImmediate(() => r()));\n' +
-      'await new Promise((r) => setImmediate(r));\n' +
-      'console.log(JSON.stringify({ data, ...count }));\n' +
-      'process.exit(0);\n');
-    const r = spawnSync('npx', ['tsx', script], { cwd: kRepo, encoding: 'utf8', timeout: 120_000 });
+  it("dawn.node's polls wait timer ticks after the first millisecond of a wait; other setImmediate callers are untouched", () => {
+    const r = spawnSync('npx', ['tsx', join(__dirname, 'dawnPollsProbe.mts')], { cwd: kRepo, encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { data: number[]; immediatePoll: number; immediateOther: number; timeoutPoll: number };
-    expect(out.data, 'the buffer read back through mapAsync').toEqual([1.5, -2, 3.25, 4e6]);
-    expect(out.timeoutPoll, "dawn.node's polls went to setTimeout").toBeGreaterThan(0);
-    expect(out.immediatePoll, 'none reached setImmediate').toBe(0);
-    expect(out.immediateOther, 'the other two callers still reach the original setImmediate').toBe(2);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      roundTrip: number[]; waitMs: number; immediateSpanMs: number; timeouts: number;
+      proxyReachedOriginal: boolean; resolveReachedOriginal: boolean; afterClear: boolean; promisified: number;
+    };
+    expect(out.roundTrip, 'a readback through mapAsync').toEqual([1.5, -2, 3.25, 4e6]);
+    // The kernel must outlast the spin phase by far for the rest to say anything.
+    expect(out.waitMs, 'the long kernel took long enough to tell').toBeGreaterThan(10);
+    // kDawnSpinMs (1 ms) of back-to-back polls, then timers: the Immediates span about a millisecond (with the
+    // busy loop they spanned the whole wait).
+    expect(out.immediateSpanMs, 'ms from the first Immediate to the last').toBeLessThan(5);
+    expect(out.timeouts, 'polls by timer tick').toBeGreaterThan(0);
+    expect(out.proxyReachedOriginal, "a proxy (its source reads as native code) keeps setImmediate").toBe(true);
+    expect(out.resolveReachedOriginal, "a promise's resolve function keeps setImmediate").toBe(true);
+    expect(out.afterClear, 'setImmediate works after clearImmediate of a native parameterless callback').toBe(true);
+    expect(out.promisified, 'util.promisify(setImmediate)').toBe(7);
   });
 });
