@@ -56,15 +56,17 @@ const kEpnpHuge: f32 = 3.0e38;
 // Least-squares scratch: up to 20 rows x 14 columns (the relinearisation), row-major with stride cols.
 alias EpnpLsMat = array<f32, 280>;
 alias EpnpLsVec = array<f32, 20>;
-// The least squares' scratch, one per invocation. WGSL zero-fills a function's `var` at every call: as locals
-// of the solves these 300 floats were filled three to four times per problem, and on SwiftShader that took
-// about a tenth of the forward pass (B = 2,048, n = 8); module-scope private memory is filled once.
-var<private> g_ls_a: EpnpLsMat;
-var<private> g_ls_b: EpnpLsVec;
 alias EpnpLsSol = array<f32, 14>;
 // L [npairs, products] row-major with stride 10; rho [npairs].
 alias EpnpL = array<f32, 60>;
 alias EpnpRho = array<f32, 6>;
+// The least squares' scratch, one per invocation. WGSL zero-fills a function's `var` at every call: as locals
+// of the solves these 300 floats were filled three or four times per problem (up to seven where both the
+// planar and the general solve run); module-scope private memory is filled once. On SwiftShader that took the
+// forward's median from 73 to 66 ms (B = 1,024, n = 8, the two kernels alternating in one process; README,
+// "Benchmark (`npm run bench:pnp`)").
+var<private> g_ls_a: EpnpLsMat;
+var<private> g_ls_b: EpnpLsVec;
 
 // Weighted centroid, covariance variances ascending and unit axes (axes[e] is the axis of vars[e]); the
 // points with w > 0 and their weight.
