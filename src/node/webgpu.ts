@@ -42,22 +42,25 @@ export async function nodeGpu(): Promise<GPU> {
 
 const kPollPatched = Symbol.for('poselab.dawnPollsOnTimers');
 /**
- * How long a wait for the GPU polls without pause before it polls once per timer tick: what a GPU finishes
- * within it settles as soon as before (a 16-byte readback took 0.07 ms on SwiftShader, a timer tick 1.2 ms).
+ * How long a run of Dawn's poll loop polls without pause before it polls once per timer tick: what a GPU
+ * finishes within it settles as soon as before (a 16-byte readback took 0.07 to 0.27 ms on SwiftShader, a timer
+ * tick 1.1 to 1.2 ms).
  */
 const kDawnSpinMs = 1;
 
 /**
- * dawn.node settles its promises (mapAsync, onSubmittedWorkDone, requestDevice) by polling: while one is
- * pending it hands the global setImmediate a native callback that processes Dawn's events and queues itself
- * again, a busy loop on the main thread for as long as the GPU works. On SwiftShader the GPU is the same CPU
- * cores, so that loop took one of a two-core machine's cores from the kernels it was waiting for (README,
- * "Benchmark (`npm run bench:pnp`)"). Here each wait polls without pause for its first kDawnSpinMs, then once
- * per timer tick (setTimeout 0: about 1.2 ms in Node here). A wait begins with a poll that is not queued from
- * inside a poll. Polls are told apart as native, anonymous, parameterless functions that are not proxies (a
- * JavaScript function's source is never native code; a promise's resolve function, the other native callback
- * often handed to setImmediate, takes one parameter); every other caller gets the original setImmediate. This
- * replaces the process's global setImmediate and clearImmediate (a handle that is a timer is cleared as one).
+ * dawn.node settles its promises (mapAsync, onSubmittedWorkDone, requestDevice, and their rejections) by
+ * polling: while one is pending it hands the global setImmediate a native callback that processes Dawn's
+ * events and queues a new such callback, a busy loop on the main thread for as long as the GPU works. On
+ * SwiftShader the GPU is the same CPU cores, so that loop took one of a two-core machine's cores from the
+ * kernels it was waiting for (README, "Benchmark (`npm run bench:pnp`)"). Here a run of that loop (begun by a
+ * poll queued from outside a poll) polls without pause for kDawnSpinMs from its first poll, then once per timer
+ * tick (setTimeout 0); an operation started while a run is on timers joins it. Polls are told apart as
+ * native, anonymous functions given no arguments that take no parameters and are not proxies: a JavaScript
+ * function's source never ends in `{ [native code] }`, and a promise's resolve function, the other native
+ * callback often handed to setImmediate, takes one parameter. Every other call gets the original setImmediate
+ * with its arguments. This replaces the process's global setImmediate and clearImmediate (a handle that is a
+ * timer is cleared as one); the clock is shared by every GPU instance of the process.
  */
 function pollDawnOnTimers(): void {
   const g = globalThis as typeof globalThis & { [kPollPatched]?: true };
@@ -67,23 +70,24 @@ function pollDawnOnTimers(): void {
   const originalClear = g.clearImmediate;
   const timerHandles = new WeakSet<object>();
   let inPoll = false;
-  let waitStart = 0;
+  let spinUntil = 0;
   const isDawnPoll = (fn: unknown): fn is () => void =>
-    typeof fn === 'function' && fn !== Function.prototype && !types.isProxy(fn) && fn.name === '' && fn.length === 0 &&
-    /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn));
+    typeof fn === 'function' && fn.name === '' && fn.length === 0 && fn !== Function.prototype && !types.isProxy(fn) &&
+    Function.prototype.toString.call(fn).endsWith('{ [native code] }');
   function setImmediate(this: unknown, fn: unknown, ...args: unknown[]): unknown {
-    if (!isDawnPoll(fn)) return Reflect.apply(originalSet, this, [fn, ...args]);
-    const now = performance.now();
-    if (!inPoll) waitStart = now;
+    if (args.length > 0 || !isDawnPoll(fn)) return Reflect.apply(originalSet, this, [fn, ...args]);
+    const starts = !inPoll;
     const poll = (): void => {
+      if (starts) spinUntil = performance.now() + kDawnSpinMs;
+      const outer = inPoll;
       inPoll = true;
       try {
         fn();
       } finally {
-        inPoll = false;
+        inPoll = outer;
       }
     };
-    if (now - waitStart < kDawnSpinMs) return Reflect.apply(originalSet, this, [poll]);
+    if (starts || performance.now() < spinUntil) return Reflect.apply(originalSet, this, [poll]);
     const handle = setTimer(poll, 0);
     timerHandles.add(handle);
     return handle;
