@@ -3,7 +3,7 @@
  * expected and got, so a person can fix the file.
  *
  * {"pts2d": [B][n][2] px, "pts3d": [n][3] or [B][n][3], "K": [3][3] or [B][3][3],
- *  "grad"?: [B][6], "weights"?: [B][n] finite (a negative one: that problem's status InvalidInput), "initPose"?: [B][6]}
+ *  "grad"?: [B][6] finite, "weights"?: [B][n] finite (a negative one: that problem's status InvalidInput), "initPose"?: [B][6]}
  *
  * Numbers stay float64 (JSON's own precision): coordinates such as UTM metres need all of it, and only
  * the command line knows where it may centre them before any float32 step (centrePts3d).
@@ -102,19 +102,27 @@ export function parsePnpProblems(json: unknown): PnpProblemsJson {
     K: K.data,
     sharedK: K.shape.length === 2,
   };
-  if (o.grad !== undefined) out.grad = expectShape(o.grad, 'grad', [[B, 6]]).data;
+  if (o.grad !== undefined) {
+    out.grad = expectShape(o.grad, 'grad', [[B, 6]]).data;
+    // A non-finite upstream gradient would make every gradient of a shared pts3d or K NaN, not one problem's.
+    requireFinite(out.grad, o.grad, 'grad', 6);
+  }
   if (o.weights !== undefined) {
     out.weights = expectShape(o.weights, 'weights', [[B, n]]).data;
     // Any finite weight reaches the solver: a negative one is its problem's InvalidInput status, as in the op.
-    const bad = out.weights.findIndex((w) => !Number.isFinite(w));
-    if (bad >= 0) {
-      const b = Math.floor(bad / n), i = bad % n;
-      const given = (o.weights as unknown[][])[b][i];
-      throw new PnpInputError(`weights[${b}][${i}]: expected a finite number, got ${given === null ? 'null' : String(given)}`);
-    }
+    requireFinite(out.weights, o.weights, 'weights', n);
   }
   if (o.initPose !== undefined) out.initPose = expectShape(o.initPose, 'initPose', [[B, 6]]).data;
   return out;
+}
+
+/** Throws naming the first entry of field [B][m] that is not a finite number (JSON's null, or 1e999 read as Infinity). */
+function requireFinite(data: Float64Array, raw: unknown, field: string, m: number): void {
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad < 0) return;
+  const b = Math.floor(bad / m), i = bad % m;
+  const given = (raw as unknown[][])[b][i];
+  throw new PnpInputError(`${field}[${b}][${i}]: expected a finite number, got ${given === null ? 'null' : String(given)}`);
 }
 
 /**

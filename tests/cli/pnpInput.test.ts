@@ -53,6 +53,8 @@ describe('parsePnpProblems', () => {
     [{ pts2d, pts3d, K, grad: [[1, 2, 3]] }, 'grad: expected shape [1][6], got [1][3]'],
     [{ pts2d, pts3d, K, weights: [[1, 1, null, 1]] }, 'weights[0][2]: expected a finite number, got null'],
     [{ pts2d, pts3d, K, weights: [[1, 1, 1, JSON.parse('1e999')]] }, 'weights[0][3]: expected a finite number, got Infinity'],
+    [{ pts2d, pts3d, K, grad: [[0, 0, 0, 0, 0, null]] }, 'grad[0][5]: expected a finite number, got null'],
+    [{ pts2d, pts3d, K, grad: [[0, JSON.parse('-1e999'), 0, 0, 0, 0]] }, 'grad[0][1]: expected a finite number, got -Infinity'],
     [{ pts2d: [[[1, 2], [3, 'x'], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1][1]: expected a number, got "x"'],
     [{ pts2d: [[[1, 2], [3], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1]: an array of 1, where pts2d[0][0] has 2: every entry at one level must have the same length'],
     // Problems of unequal n: the entry that set the length is named, not blamed.
