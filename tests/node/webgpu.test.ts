@@ -36,7 +36,7 @@ describe('WebGPU in Node', () => {
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
       roundTrip: number[]; shortWaitTimeouts: number[]; longWaitMs: number; longImmediates: number;
-      longImmediateSpanMs: number; longTimeouts: number; othersReachedOriginal: boolean[];
+      longImmediateSpanMs: number; longOrder: string; longTimeouts: number; othersReachedOriginal: boolean[];
       withArgumentReachedOriginal: boolean; afterClear: boolean; promisified: number;
     };
     expect(out.roundTrip, 'a readback through mapAsync').toEqual([1.5, -2, 3.25, 4e6]);
@@ -45,10 +45,13 @@ describe('WebGPU in Node', () => {
     expect(out.shortWaitTimeouts.filter((t) => t === 0).length, 'warm readbacks settled without a timer').toBeGreaterThan(0);
     // The long kernel's loop count doubles until the wait passes 20 ms, on any adapter.
     expect(out.longWaitMs, 'the long wait, ms').toBeGreaterThan(20);
-    // kDawnSpinMs (1 ms) of back-to-back polls, then timers: the Immediates span about a millisecond (with the
-    // busy loop they spanned the whole wait; with the first poll alone back to back there was one).
+    // kDawnSpinMs (1 ms) of back-to-back polls from the run's first poll, then timers: the Immediates queued by
+    // polls span under a millisecond (with the busy loop they spanned the whole wait; with the first poll alone
+    // back to back there was one).
     expect(out.longImmediates, 'back-to-back polls').toBeGreaterThan(1);
-    expect(out.longImmediateSpanMs, 'ms from the first Immediate to the last').toBeLessThan(3);
+    expect(out.longOrder, 'Immediates first, then Timeouts only').toMatch(/^I+T+$/);
+    // About 1 ms; the bound leaves room for the process being switched out on a loaded machine.
+    expect(out.longImmediateSpanMs, 'ms from the second Immediate (the first queued by a poll) to the last').toBeLessThan(10);
     expect(out.longTimeouts, 'polls by timer tick').toBeGreaterThan(0);
     expect(out.othersReachedOriginal, "an arrow, Date.now, Function.prototype, a proxy and a promise's resolve keep setImmediate")
       .toEqual([true, true, true, true, true]);
