@@ -175,6 +175,30 @@ fn input_rounding_ratio() -> f32 {
 // of its input: -1 when it is usable, else PNP_INVALID_INPUT, PNP_TOO_FEW_POINTS or PNP_DEGENERATE, checked
 // in that order (twin of checkProblem and normalizePoints). Points with w = 0 do not exist for the
 // problem, whatever their coordinates hold; c and s are weighted by w.
+// How many of the points with w > 0 are distinct, counted up to 4 (check_problem's need): a point is
+// new when its squared distance from each point kept so far exceeds min_dist2 (kCoincidentRatio^2 = 1e-6
+// of the squared RMS spread: twin of distinctPoints).
+fn distinct_points(min_dist2: f32) -> u32 {
+  var kept: array<vec3<f32>, 4>;
+  var count = 0u;
+  for (var i = 0u; i < params.n && count < 4u; i++) {
+    if (!(load_weight(i) > 0.0)) {
+      continue;
+    }
+    let X = load_pt3(i);
+    var is_new = true;
+    for (var j = 0u; j < count; j++) {
+      let d = X - kept[j];
+      is_new = is_new && dot(d, d) > min_dist2;
+    }
+    if (is_new) {
+      kept[count] = X;
+      count += 1u;
+    }
+  }
+  return count;
+}
+
 fn check_problem() -> i32 {
   let cam = load_camera();
   g_kscale = camera_scale(cam.k2);
@@ -231,6 +255,9 @@ fn check_problem() -> i32 {
     return PNP_DEGENERATE;
   }
   g_s = sqrt(trace / sw);
+  if (distinct_points(1e-6 * g_s * g_s) < 4u) {
+    return PNP_DEGENERATE;
+  }
   // Jacobi for its accurate small eigenvalues, which the collinearity test needs and the closed-form
   // trigonometric solution loses in f32. Ascending: ev.z is the largest.
   let ev = jacobi_eigen_sym3(cov * (1.0 / trace)).values;

@@ -14,7 +14,8 @@ export const PnpStatus = {
   InvalidInput: 2,
   /** fewer than 4 points with w > 0 */
   TooFewPoints: 3,
-  /** 3D points coincident or collinear: second covariance eigenvalue < 1e-6 of the first */
+  /** 3D points with w > 0 coincident or collinear (second covariance eigenvalue < 1e-6 of the first), or
+   * fewer than 4 of them distinct (kCoincidentRatio): 3 distinct points have up to 4 exact poses (P3P) */
   Degenerate: 4,
   /** a point with w > 0 has Xc.z <= 0 at the solution */
   BehindCamera: 5,
@@ -37,6 +38,12 @@ export function pnpStatusName(code: number): string {
 export const kMinPoints = 4;
 /** Degenerate when lambda_2 < kDegenerateRatio lambda_1 (normalised covariance, descending eigenvalues). */
 export const kDegenerateRatio = 1e-6;
+/**
+ * Two 3D points are one when they lie within this fraction of the points' RMS spread about their centroid
+ * (the length ratio of kDegenerateRatio, an eigenvalue ratio): a repeated row of a correspondence list, or a
+ * point measured twice, adds no constraint on the pose.
+ */
+export const kCoincidentRatio = Math.sqrt(kDegenerateRatio);
 
 const sCov = new Float64Array(9);
 const sVal = new Float64Array(3);
@@ -44,7 +51,8 @@ const sVec = new Float64Array(9);
 
 /**
  * Checks one problem before solving: pts2d [n,2] px, pts3d [n,3], K [9], w [n] or null (all 1).
- * Returns PnpStatus.InvalidInput, TooFewPoints or Degenerate (checked in that order), or -1 when the problem
+ * Returns PnpStatus.InvalidInput, TooFewPoints or Degenerate (checked in that order; Degenerate: a zero
+ * spread, fewer than 4 distinct points (distinctPoints), or collinear points), or -1 when the problem
  * can be solved. Points with w = 0 do not exist for the problem, whatever their coordinates hold.
  * When the problem can be solved and spread [3] is given, writes the eigenvalues of the normalised
  * covariance to it, ascending (they sum to 1; spread[0] / spread[2] is how flat the points are).
@@ -80,6 +88,7 @@ export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: n
   // Normalised covariance: divide by sum w s^2 = trace, so its eigenvalues sum to 1.
   const tr = sCov[0] + sCov[4] + sCov[8];
   if (!(tr > 0) || !Number.isFinite(tr)) return PnpStatus.Degenerate;
+  if (distinctPoints(pts3d, w, n, kCoincidentRatio * kCoincidentRatio * (tr / sw)) < kMinPoints) return PnpStatus.Degenerate;
   sCov[0] /= tr; sCov[1] /= tr; sCov[2] /= tr; sCov[4] /= tr; sCov[5] /= tr; sCov[8] /= tr;
   sCov[3] = sCov[1]; sCov[6] = sCov[2]; sCov[7] = sCov[5];
   jacobiEigenSym(sCov, 3, sVal, sVec);
@@ -87,6 +96,28 @@ export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: n
   if (!(sVal[1] >= kDegenerateRatio * sVal[2])) return PnpStatus.Degenerate;
   spread?.set(sVal);
   return -1;
+}
+
+const sKept = new Int32Array(kMinPoints);
+
+/**
+ * How many of the points with w > 0 of pts3d [n,3] are distinct, counted up to kMinPoints (the answer
+ * checkProblem needs): a point is new when its squared distance from each point kept so far exceeds
+ * minDist2 (same units squared). O(kMinPoints n).
+ */
+export function distinctPoints(pts3d: Vec, w: Vec | null, n: number, minDist2: number): number {
+  let kept = 0;
+  for (let i = 0; i < n && kept < kMinPoints; i++) {
+    if (!((w === null ? 1 : w[i]) > 0)) continue;
+    let isNew = true;
+    for (let j = 0; j < kept && isNew; j++) {
+      const q = sKept[j];
+      const dx = pts3d[3 * i] - pts3d[3 * q], dy = pts3d[3 * i + 1] - pts3d[3 * q + 1], dz = pts3d[3 * i + 2] - pts3d[3 * q + 2];
+      isNew = dx * dx + dy * dy + dz * dz > minDist2;
+    }
+    if (isNew) sKept[kept++] = i;
+  }
+  return kept;
 }
 
 /** Unit roundoff of float32 input (2^-24): what a coordinate loses when it becomes a float32 tensor. */

@@ -127,6 +127,21 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       }
     });
 
+    it('reports fewer than 4 distinct 3D points as Degenerate, whatever the number of rows', async () => {
+      // Three problems of 5 rows, noise-free: (0) rows 1 and 3 the same point and rows 2 and 4 the same: 3
+      // distinct points, whose P3P has up to 4 exact poses; (1) rows 3 and 4 copies of rows 1 and 0 moved by 0.004
+      // and 0.005 mm, about 1e-4 of the points' RMS spread (30 to 50 mm; kCoincidentRatio is 1e-3); (2)
+      // untouched: solvable.
+      const p = makeProblems({ B: 3, n: 5, seed: 41, noisePx: 0, sharedPts3d: false });
+      const X3 = Float64Array.from(p.pts3d);
+      const n = 5;
+      const copy = (b: number, from: number, to: number, dx = 0) => X3.set([X3[(b * n + from) * 3] + dx, X3[(b * n + from) * 3 + 1], X3[(b * n + from) * 3 + 2]], (b * n + to) * 3);
+      copy(0, 1, 3); copy(0, 2, 4);
+      copy(1, 1, 3, 0.004); copy(1, 0, 4, 0.005);
+      const { status } = bpnp(tf.tensor3d(Float32Array.from(p.pts2d), [3, n, 2]), tf.tensor3d(Float32Array.from(X3), [3, n, 3]), tf.tensor2d(Float32Array.from(p.K), [3, 3]));
+      expect(Array.from(await status.data()), 'status per problem').toEqual([PnpStatus.Degenerate, PnpStatus.Degenerate, PnpStatus.Converged]);
+    });
+
     it('reports n < 4 as too few points', async () => {
       const p = makeProblems({ B: 2, n: 3, seed: 31 });
       const t = tensors(p);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkProblem, inputRoundingRatio, kF32InputEps, kF64InputEps, kInputResolutionTol, PnpStatus, pnpStatusName } from '../../src/solver/status';
+import { checkProblem, distinctPoints, inputRoundingRatio, kCoincidentRatio, kF32InputEps, kF64InputEps, kInputResolutionTol, PnpStatus, pnpStatusName } from '../../src/solver/status';
 import { cameraScale } from '../../src/solver/normalize';
 import { kLinemodK, makeProblems } from '../../src/synthetic/pnpProblems';
 
@@ -65,6 +65,50 @@ describe('checkProblem', () => {
     expect(checkProblem(x, line, K, null, 8), 'collinear points').toBe(PnpStatus.Degenerate);
     line[4] += 1e-3; // 1 um off a ~100 mm line: still degenerate by the 1e-6 ratio
     expect(checkProblem(x, line, K, null, 8), 'nearly collinear points').toBe(PnpStatus.Degenerate);
+  });
+
+  it('Degenerate for fewer than 4 distinct points with w > 0, however many rows', () => {
+    // Four rows, two of them the same point (a repeated correspondence): 3 distinct points, P3P's up to 4 poses.
+    const p4 = makeProblems({ B: 1, n: 4, seed: 2 });
+    const X4 = p4.pts3d.slice(); X4.set(X4.subarray(3, 6), 9);
+    const x4 = p4.pts2d.slice(); x4.set(x4.subarray(2, 4), 6);
+    expect(checkProblem(x4, X4, K, null, 4), 'points 1 and 3 the same').toBe(PnpStatus.Degenerate);
+    // Eight rows at three places, each place seen with its own 2D noise.
+    const X8 = new Float64Array(24), x8 = x.slice();
+    for (let i = 0; i < 8; i++) X8.set(X.subarray(3 * (i % 3), 3 * (i % 3) + 3), 3 * i);
+    x8[6] += 0.5;
+    expect(checkProblem(x8, X8, K, null, 8), 'eight rows at three places').toBe(PnpStatus.Degenerate);
+    // A fourth place with weight 0 does not exist; with a weight it makes the problem solvable.
+    X8.set([X[9], X[10], X[11]], 21);
+    const w = Float64Array.of(1, 1, 1, 1, 1, 1, 1, 0);
+    expect(checkProblem(x8, X8, K, w, 8), 'the fourth place weighted 0').toBe(PnpStatus.Degenerate);
+    w[7] = 0.2;
+    expect(checkProblem(x8, X8, K, w, 8), 'the fourth place weighted 0.2').toBe(-1);
+  });
+
+  it('counts points within kCoincidentRatio of the RMS spread as one, and points beyond it as two', () => {
+    // Unit tetrahedron-like set, RMS spread about 0.66; the fourth point is first 0.5x, then 2x the tolerance from point 0.
+    const base = Float64Array.of(0, 0, 0, 1, 0, 0, 0, 1, 0);
+    const minDist2 = 1e-6;
+    for (const [f, want] of [[0.5, 3], [2, 4]] as const) {
+      const d = f * Math.sqrt(minDist2);
+      const pts = Float64Array.of(...base, d, 0, 0);
+      expect(distinctPoints(pts, null, 4, minDist2), `fourth point ${f} x the tolerance away`).toBe(want);
+    }
+    // Counted up to 4 only: checkProblem needs no more.
+    expect(distinctPoints(X, null, 8, minDist2), 'eight distinct points').toBe(4);
+    expect(kCoincidentRatio, 'the length ratio of the 1e-6 eigenvalue ratio').toBeCloseTo(1e-3, 15);
+    // Through checkProblem: a fourth point 0.3 x or 3 x kCoincidentRatio of the RMS spread from point 1 (the
+    // spread of the three points and a copy of point 1: a step of 3e-3 of it changes it by far less than those factors).
+    const p4 = makeProblems({ B: 1, n: 4, seed: 3 });
+    const rows = [0, 1, 2, 1].map((i) => Array.from(p4.pts3d.subarray(3 * i, 3 * i + 3)));
+    const c = [0, 1, 2].map((a) => rows.reduce((acc, r) => acc + r[a], 0) / 4);
+    const rms = Math.sqrt(rows.reduce((acc, r) => acc + (r[0] - c[0]) ** 2 + (r[1] - c[1]) ** 2 + (r[2] - c[2]) ** 2, 0) / 4);
+    for (const [f, want] of [[0.3, PnpStatus.Degenerate], [3, -1]] as const) {
+      const X4 = p4.pts3d.slice();
+      X4.set([X4[3] + f * kCoincidentRatio * rms, X4[4], X4[5]], 9);
+      expect(checkProblem(p4.pts2d, X4, K, null, 4), `fourth point ${f} x kCoincidentRatio of the spread from point 1`).toBe(want);
+    }
   });
 });
 
