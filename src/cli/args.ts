@@ -4,7 +4,7 @@
  * 1 failure, 2 usage error: printed with the usage; `--help` prints the usage and exits 0). It imports
  * nothing but Node, so that a script which needs no tfjs (make-dataset) starts without it.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 
 /** A problem with what the user asked for: printed with the usage, exit status 2. */
@@ -125,17 +125,18 @@ export function parseChoiceList<T extends string>(name: string, s: string | unde
 }
 
 /**
- * Runs a command's main, mapping a UsageError to exit 2 with the usage, anything else to exit 1. Exits
+ * Runs a command's main, mapping a UsageError to exit 2 with the usage, anything else to exit 1, and
+ * --help to `help` (the usage when not given) on stdout with exit 0. Exits
  * only once stdout and stderr have drained: a pipe takes output in 64 KiB pieces, and an exit before
  * the last one cuts the output short.
  */
-export function runMain(main: () => Promise<number>, usage: string): void {
+export function runMain(main: () => Promise<number>, usage: string, help = usage): void {
   const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   main().then(
     (code) => exit(code),
     (e: unknown) => {
       if (e instanceof HelpRequest) {
-        console.log(usage);
+        console.log(help);
         exit(0);
         return;
       }
@@ -169,6 +170,18 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
     await mkdir(dirname(path), { recursive: true });
   } catch (e) {
     throw new UsageError(`${flag} ${path}: cannot create its folder (${e instanceof Error ? e.message : String(e)})`);
+  }
+  // Opened as the run will open it, so that a read-only file or folder, or a path no file can have (under
+  // /proc, say), is refused now: an existing file for writing without truncating it, a new one created
+  // and removed again.
+  try {
+    if (s) await (await open(path, 'r+')).close();
+    else {
+      await (await open(path, 'wx')).close();
+      await unlink(path);
+    }
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: cannot be written (${e instanceof Error ? e.message : String(e)})`);
   }
 }
 

@@ -6,9 +6,11 @@
  *
  * The JSON's numbers stay float64 up to the solver: on the CPU (auto, wasm, cpu) they go to the float64
  * solver (src/solver) as they are, which is what the bpnp op runs on any backend but webgpu; --backend
- * webgpu centres pts3d in float64 first (centrePts3d), so that the float32 tensors of the bpnp op hold
- * small coordinates (UTM metres would otherwise round by up to 0.25 m), and moves the pose and dL/dpose
- * between the two frames in float64.
+ * webgpu centres pts3d and pts2d in float64 first (centrePts3d, centrePts2d), so that the float32 tensors
+ * of the bpnp op hold small coordinates (UTM metres would otherwise round by up to 0.25 m, pixels of a
+ * small patch of a large image lose their spread), and moves the pose, dL/dpose and dL/dK between the
+ * frames in float64. Beside each pose: its RMS reprojection error and, for a failed problem, why
+ * (pnpReport.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
@@ -16,10 +18,27 @@ import { bpnp } from '../ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../solver/pnp';
 import { so3Exp, so3LeftJacobian } from '../solver/so3';
 import { kF64InputEps, PnpStatus, pnpStatusName } from '../solver/status';
-import { centrePts3d, parsePnpProblems, PnpInputError, type PnpProblemsJson } from './pnpInput';
+import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, PnpInputError, type PnpProblemsJson } from './pnpInput';
+import { pnpReport } from './pnpReport';
 import { parseBackend, parseFlags, prepareOutputFile, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run pnp -- --in problems.json --out result.json [--backend auto|webgpu|wasm|cpu]';
+
+const kHelp = `${kUsage}
+
+Solves B PnP problems of n points each (the pose minimising the weighted squared reprojection error, px^2).
+Input JSON: {"pts2d": [B][n][2] px, "pts3d": [n][3] or [B][n][3] (any unit), "K": [3][3] or [B][3][3] px,
+             "weights"?: [B][n] >= 0, "initPose"?: [B][6] [r, t], "grad"?: [B][6] dL/dpose}
+            null stands for a missing value (JSON has no NaN): that problem's status is InvalidInput.
+Output JSON: "pose" [B][6] (axis-angle r, rad, and t in pts3d's unit; model to camera), "status" [B],
+             "status_name" [B], "status_why" [B] (null when Converged), "rms_px" [B] (the RMS reprojection
+             error of the pose, over the points with weight > 0), and with "grad": "grad_pts2d", "grad_pts3d",
+             "grad_K" in the input's shapes, "grad_weights" when weights are given.
+Statuses: 0 Converged (a minimum of the cost: check rms_px), 1 NotConverged, 2 InvalidInput, 3 TooFewPoints
+          (fewer than 4 with weight > 0), 4 Degenerate (coincident, collinear, or fewer than 4 distinct 3D
+          points), 5 BehindCamera, 6 IllConditioned (coordinates too large against their spread).
+--backend: auto (default), wasm or cpu: the float64 solver; webgpu: the WGSL kernels (float32, centred in
+           float64 first). Exit codes: 0 solved (whatever the statuses), 1 failure, 2 bad arguments or input.`;
 
 function nest(data: ArrayLike<number>, shape: number[]): unknown {
   if (shape.length === 1) return Array.from(data as ArrayLike<number>).slice(0, shape[0]);
@@ -28,10 +47,13 @@ function nest(data: ArrayLike<number>, shape: number[]): unknown {
 }
 
 function pnpOutput(p: PnpProblemsJson, pose: ArrayLike<number>, status: ArrayLike<number>): Record<string, unknown> {
+  const report = pnpReport(p, pose, status);
   return {
     pose: nest(pose, [p.B, 6]),
     status: Array.from(status),
     status_name: Array.from(status, (s) => pnpStatusName(s)),
+    status_why: report.why,
+    rms_px: report.rmsPx,
   };
 }
 
@@ -64,11 +86,13 @@ const sJ = new Float64Array(9);
 async function runPnpOp(p: PnpProblemsJson): Promise<Record<string, unknown>> {
   const { B, n } = p;
   const centred = centrePts3d(p);
-  const pts2d = tf.tensor3d(Float32Array.from(p.pts2d), [B, n, 2]);
+  // Each problem's pixels about their own centroid, K moved with them (so K is per problem from here on).
+  const centred2d = centrePts2d(p);
+  const pts2d = tf.tensor3d(Float32Array.from(centred2d.pts2d), [B, n, 2]);
   const pts3dShape: number[] = p.sharedPts3d ? [n, 3] : [B, n, 3];
   const kShape: number[] = p.sharedK ? [3, 3] : [B, 3, 3];
   const pts3d = tf.tensor<tf.Rank>(Float32Array.from(centred.pts3d), pts3dShape) as tf.Tensor2D | tf.Tensor3D;
-  const K = tf.tensor<tf.Rank>(Float32Array.from(p.K), kShape) as tf.Tensor2D | tf.Tensor3D;
+  const K = tf.tensor3d(Float32Array.from(centred2d.K), [B, 3, 3]);
   const weights = p.weights ? tf.tensor2d(Float32Array.from(p.weights), [B, n]) : undefined;
   let initPose: tf.Tensor2D | undefined;
   if (p.initPose) {
@@ -110,14 +134,30 @@ async function runPnpOp(p: PnpProblemsJson): Promise<Record<string, unknown>> {
     const dy = tf.tensor2d(Float32Array.from(gradC), [B, 6]);
     const args: tf.Tensor[] = weights ? [pts2d, pts3d, K, weights] : [pts2d, pts3d, K];
     const f = (...xs: tf.Tensor[]) =>
-      bpnp(xs[0] as tf.Tensor3D, xs[1] as tf.Tensor2D, xs[2] as tf.Tensor2D, { weights: xs[3] as tf.Tensor2D | undefined, initPose }).pose;
+      bpnp(xs[0] as tf.Tensor3D, xs[1] as tf.Tensor2D, xs[2] as tf.Tensor3D, { weights: xs[3] as tf.Tensor2D | undefined, initPose }).pose;
     const grads = tf.grads(f)(args, dy);
     out.grad_pts2d = nest(await grads[0].data(), [B, n, 2]);
     out.grad_pts3d = nest(await grads[1].data(), pts3dShape);
-    out.grad_K = nest(await grads[2].data(), kShape);
+    out.grad_K = nest(centredGradK(await grads[2].data(), centred2d.c, B, p.sharedK), kShape);
     if (weights) out.grad_weights = nest(await grads[3].data(), [B, n]);
   }
   return out;
+}
+
+/** The converged problems' RMS reprojection errors in a few words: their median and the largest, naming
+ * its problem (a converged problem far above the others is the one whose correspondences to check). */
+function rmsSummary(result: Record<string, unknown>): string {
+  const status = result.status as number[];
+  const rms = result.rms_px as (number | null)[];
+  const conv = status.flatMap((s, b) => (s === PnpStatus.Converged && rms[b] !== null ? [{ b, e: rms[b]! }] : []));
+  if (conv.length === 0) return '';
+  const sorted = conv.map((c) => c.e).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const worst = conv.reduce((a, c) => (c.e > a.e ? c : a));
+  const px = (x: number) => `${x < 0.01 ? x.toExponential(1) : x.toFixed(2)} px`;
+  return conv.length === 1 ? `; RMS reprojection error ${px(worst.e)}`
+    : `; RMS reprojection error of the converged: median ${px(median)}, largest ${px(worst.e)} (problem ${worst.b})`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -153,8 +193,8 @@ async function main(argv: string[]): Promise<number> {
   for (const st of status) counts.set(st, (counts.get(st) ?? 0) + 1);
   const byStatus = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([st, c]) => `${c} ${pnpStatusName(st)}`).join(', ');
   const solver = backend === 'webgpu' ? 'the WGSL kernels (webgpu)' : `the float64 solver (on the CPU; tfjs backend ${backend})`;
-  console.log(`pnp: ${problems.B} problems of ${problems.n} points on ${solver}: ${byStatus} (${ms.toFixed(1)} ms) -> ${values.out}`);
+  console.log(`pnp: ${problems.B} problems of ${problems.n} points on ${solver}: ${byStatus}${rmsSummary(result)} (${ms.toFixed(1)} ms) -> ${values.out}`);
   return 0;
 }
 
-runMain(() => main(process.argv.slice(2)), kUsage);
+runMain(() => main(process.argv.slice(2)), kUsage, kHelp);

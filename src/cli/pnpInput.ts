@@ -156,3 +156,49 @@ export function centrePts3d(p: PnpProblemsJson): { pts3d: Float64Array; c: Float
   }
   return { pts3d, c };
 }
+
+/**
+ * pts2d moved to each problem's own centroid, in float64, and K moved with it so that the problem is the
+ * same: x' = x - c and K' = T K with T = [[1, 0, -cx], [0, 1, -cy], [0, 0, 1]] project every point to
+ * x - c, so the pose is unchanged. Returns pts2d' [B,n,2], K' [B,9] (per problem even when K is shared:
+ * each problem has its own c) and c [B,2]. The mean runs over the finite points with w > 0 (0 when there
+ * are none). Pixel coordinates far from the origin (a small patch of a large image) then keep their
+ * spread in float32. dL/dK = T^T dL/dK' (centredGradK).
+ */
+export function centrePts2d(p: PnpProblemsJson): { pts2d: Float64Array; K: Float64Array; c: Float64Array } {
+  const { B, n } = p;
+  const pts2d = p.pts2d.slice();
+  const K = new Float64Array(9 * B);
+  const c = new Float64Array(2 * B);
+  for (let b = 0; b < B; b++) {
+    let m = 0, ux = 0, uy = 0;
+    for (let i = 0; i < n; i++) {
+      const u = pts2d[2 * (n * b + i)], v = pts2d[2 * (n * b + i) + 1];
+      if ((p.weights !== undefined && !(p.weights[n * b + i] > 0)) || !(Number.isFinite(u) && Number.isFinite(v))) continue;
+      m++; ux += u; uy += v;
+    }
+    if (m > 0) { ux /= m; uy /= m; }
+    for (let i = 0; i < n; i++) { pts2d[2 * (n * b + i)] -= ux; pts2d[2 * (n * b + i) + 1] -= uy; }
+    const k = p.K.subarray(p.sharedK ? 0 : 9 * b, p.sharedK ? 9 : 9 * b + 9);
+    K.set([k[0] - ux * k[6], k[1] - ux * k[7], k[2] - ux * k[8], k[3] - uy * k[6], k[4] - uy * k[7], k[5] - uy * k[8], k[6], k[7], k[8]], 9 * b);
+    c[2 * b] = ux; c[2 * b + 1] = uy;
+  }
+  return { pts2d, K, c };
+}
+
+/**
+ * dL/dK [B,9] from dL/dK' [B,9] of centrePts2d's K' = T K: dL/dK = T^T dL/dK' (rows 0 and 1 unchanged,
+ * row 2 gains -cx row 0 - cy row 1), summed over the batch into [9] when K is shared.
+ */
+export function centredGradK(gradKc: ArrayLike<number>, c: Float64Array, B: number, sharedK: boolean): Float64Array {
+  const out = new Float64Array(sharedK ? 9 : 9 * B);
+  for (let b = 0; b < B; b++) {
+    const o = sharedK ? 0 : 9 * b;
+    for (let j = 0; j < 9; j++) {
+      const row = Math.floor(j / 3), col = j % 3;
+      const g = gradKc[9 * b + j] + (row === 2 ? -c[2 * b] * gradKc[9 * b + col] - c[2 * b + 1] * gradKc[9 * b + 3 + col] : 0);
+      out[o + j] += g;
+    }
+  }
+  return out;
+}

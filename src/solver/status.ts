@@ -45,6 +45,18 @@ export const kDegenerateRatio = 1e-6;
  */
 export const kCoincidentRatio = Math.sqrt(kDegenerateRatio);
 
+/**
+ * Which of checkProblem's checks a problem failed: a non-finite value or a negative weight (field, and
+ * index: the entry of K [9] row-major or the point), a singular K, fewer than kMinPoints points with
+ * w > 0, a zero spread, fewer than kMinPoints distinct points, collinear points (field '' and index -1
+ * where no one value is at fault).
+ */
+export interface ProblemFault {
+  check: 'nonFinite' | 'negativeWeight' | 'singularK' | 'tooFewPoints' | 'zeroSpread' | 'fewDistinct' | 'collinear' | '';
+  field: 'K' | 'weights' | 'pts2d' | 'pts3d' | '';
+  index: number;
+}
+
 const sCov = new Float64Array(9);
 const sVal = new Float64Array(3);
 const sVec = new Float64Array(9);
@@ -56,26 +68,28 @@ const sVec = new Float64Array(9);
  * can be solved. Points with w = 0 do not exist for the problem, whatever their coordinates hold.
  * When the problem can be solved and spread [3] is given, writes the eigenvalues of the normalised
  * covariance to it, ascending (they sum to 1; spread[0] / spread[2] is how flat the points are).
+ * When it cannot and fault is given, writes there which check failed and on what.
  */
-export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: number, spread?: Float64Array): number {
-  for (let j = 0; j < 9; j++) if (!Number.isFinite(K[j])) return PnpStatus.InvalidInput;
+export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: number, spread?: Float64Array, fault?: ProblemFault): number {
+  for (let j = 0; j < 9; j++) if (!Number.isFinite(K[j])) return failed(fault, PnpStatus.InvalidInput, 'nonFinite', 'K', j);
   // A singular K has no K^-1 for the initialiser's normalised image points.
   const det = K[0] * (K[4] * K[8] - K[5] * K[7]) - K[1] * (K[3] * K[8] - K[5] * K[6]) + K[2] * (K[3] * K[7] - K[4] * K[6]);
-  if (!(Math.abs(det) > 0) || !Number.isFinite(1 / det)) return PnpStatus.InvalidInput;
+  if (!(Math.abs(det) > 0) || !Number.isFinite(1 / det)) return failed(fault, PnpStatus.InvalidInput, 'singularK', 'K');
   let count = 0;
   let sw = 0, cx = 0, cy = 0, cz = 0;
   for (let i = 0; i < n; i++) {
     const wi = w === null ? 1 : w[i];
-    if (!Number.isFinite(wi) || wi < 0) return PnpStatus.InvalidInput;
+    if (!Number.isFinite(wi)) return failed(fault, PnpStatus.InvalidInput, 'nonFinite', 'weights', i);
+    if (wi < 0) return failed(fault, PnpStatus.InvalidInput, 'negativeWeight', 'weights', i);
     if (wi === 0) continue;
     const X = pts3d[3 * i], Y = pts3d[3 * i + 1], Z = pts3d[3 * i + 2];
-    if (!(Number.isFinite(pts2d[2 * i]) && Number.isFinite(pts2d[2 * i + 1]))) return PnpStatus.InvalidInput;
-    if (!(Number.isFinite(X) && Number.isFinite(Y) && Number.isFinite(Z))) return PnpStatus.InvalidInput;
+    if (!(Number.isFinite(pts2d[2 * i]) && Number.isFinite(pts2d[2 * i + 1]))) return failed(fault, PnpStatus.InvalidInput, 'nonFinite', 'pts2d', i);
+    if (!(Number.isFinite(X) && Number.isFinite(Y) && Number.isFinite(Z))) return failed(fault, PnpStatus.InvalidInput, 'nonFinite', 'pts3d', i);
     count++;
     sw += wi;
     cx += wi * X; cy += wi * Y; cz += wi * Z;
   }
-  if (count < kMinPoints) return PnpStatus.TooFewPoints;
+  if (count < kMinPoints) return failed(fault, PnpStatus.TooFewPoints, 'tooFewPoints');
   cx /= sw; cy /= sw; cz /= sw;
   sCov.fill(0);
   for (let i = 0; i < n; i++) {
@@ -87,18 +101,24 @@ export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: n
   }
   // Normalised covariance: divide by sum w s^2 = trace, so its eigenvalues sum to 1.
   const tr = sCov[0] + sCov[4] + sCov[8];
-  if (!(tr > 0) || !Number.isFinite(tr)) return PnpStatus.Degenerate;
-  if (distinctPoints(pts3d, w, n, kCoincidentRatio * kCoincidentRatio * (tr / sw)) < kMinPoints) return PnpStatus.Degenerate;
+  if (!(tr > 0) || !Number.isFinite(tr)) return failed(fault, PnpStatus.Degenerate, 'zeroSpread');
+  if (distinctPoints(pts3d, w, n, kCoincidentRatio * kCoincidentRatio * (tr / sw)) < kMinPoints) return failed(fault, PnpStatus.Degenerate, 'fewDistinct');
   sCov[0] /= tr; sCov[1] /= tr; sCov[2] /= tr; sCov[4] /= tr; sCov[5] /= tr; sCov[8] /= tr;
   sCov[3] = sCov[1]; sCov[6] = sCov[2]; sCov[7] = sCov[5];
   jacobiEigenSym(sCov, 3, sVal, sVec);
   // Ascending: sVal[2] is the first (largest), sVal[1] the second.
-  if (!(sVal[1] >= kDegenerateRatio * sVal[2])) return PnpStatus.Degenerate;
+  if (!(sVal[1] >= kDegenerateRatio * sVal[2])) return failed(fault, PnpStatus.Degenerate, 'collinear');
   spread?.set(sVal);
   return -1;
 }
 
 const sKept = new Int32Array(kMinPoints);
+
+/** status, with what failed written to fault when there is one. */
+function failed(fault: ProblemFault | undefined, status: number, check: ProblemFault['check'], field: ProblemFault['field'] = '', index = -1): number {
+  if (fault) { fault.check = check; fault.field = field; fault.index = index; }
+  return status;
+}
 
 /**
  * How many of the points with w > 0 of pts3d [n,3] are distinct, counted up to kMinPoints (the answer

@@ -5,10 +5,11 @@
  * usage the README shows.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, UsageError } from '../../src/cli/common';
+import { parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareOutputFile, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -54,6 +55,21 @@ describe('command-line arguments', () => {
     expect(() => parseIntegerList('B', '1,,2', 1)).toThrow('--B 1,,2: an empty item; expected a comma list of integers >= 1');
     expect(parseChoiceList('variants', 'heatmap,pose-kp', ['heatmap', 'pose-kp', 'pose-mesh'])).toEqual(['heatmap', 'pose-kp']);
     expect(() => parseChoiceList('variants', 'heatmap,pose', ['heatmap', 'pose-kp'])).toThrow('--variants heatmap,pose: pose is not one of heatmap, pose-kp');
+  });
+
+  it('prepareOutputFile refuses, before any work, a path that cannot be written, and leaves no file and no change behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poselab-out-'));
+    // /proc takes no new files: the command would have failed only when writing its result.
+    await expect(prepareOutputFile('/proc/poselab-result.json', '--out')).rejects.toThrow(/^--out \/proc\/poselab-result\.json: cannot be written \(ENOENT/);
+    await expect(prepareOutputFile('/proc/poselab-result.json', '--out')).rejects.toBeInstanceOf(UsageError);
+    const fresh = join(dir, 'sub', 'result.json');
+    await prepareOutputFile(fresh, '--out');
+    expect(existsSync(fresh), 'the probe of a new file is removed').toBe(false);
+    expect(existsSync(join(dir, 'sub')), 'its folder is made').toBe(true);
+    const old = join(dir, 'old.json');
+    writeFileSync(old, '{"kept": true}');
+    await prepareOutputFile(old, '--out');
+    expect(readFileSync(old, 'utf8'), 'an existing file is opened, not truncated').toBe('{"kept": true}');
   });
 
   it('every command prints its usage on --help and exits 0, and the README shows that usage', () => {

@@ -139,7 +139,7 @@ describe('npm run pnp', () => {
       expect((r.out!.grad_weights as number[][])[0].some((g) => g !== 0)).toBe(true);
       const unweighted = runCli(input, ['--backend', backend]);
       expect(unweighted.code, unweighted.stderr).toBe(0);
-      expect(Object.keys(unweighted.out!).sort(), 'no grad_weights without weights').toEqual(['grad_K', 'grad_pts2d', 'grad_pts3d', 'pose', 'status', 'status_name']);
+      expect(Object.keys(unweighted.out!).sort(), 'no grad_weights without weights').toEqual(['grad_K', 'grad_pts2d', 'grad_pts3d', 'pose', 'rms_px', 'status', 'status_name', 'status_why']);
     }
     const nan = runCli({ ...input, weights: [[1, 1, 1, 1, 1, 1], [1, null, 1, 1, 1, 1]] }, ['--backend', 'cpu']);
     expect(nan.code).toBe(2);
@@ -180,10 +180,10 @@ describe('npm run pnp', () => {
     for (const [backend, ran] of [['webgpu', 'the WGSL kernels \\(webgpu\\)'], ['cpu', 'the float64 solver \\(on the CPU; tfjs backend cpu\\)']]) {
       const r = runCli(input, ['--backend', backend]);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^pnp: 2 problems of 6 points on ${ran}: 2 Converged \\(`));
+      expect(r.stdout).toMatch(new RegExp(`^pnp: 2 problems of 6 points on ${ran}: 2 Converged; RMS reprojection error of the converged: median 0\\.\\d\\d px, largest 0\\.\\d\\d px \\(problem [01]\\) \\(`));
       // A problem that fails on its input is counted by its status, not as "not converged".
       const oneBad = runCli({ ...input, weights: [[1, 1, 1, 1, 1, 1], [1, 1, -1, 1, 1, 1]] }, ['--backend', backend]);
-      expect(oneBad.stdout).toMatch(new RegExp(`^pnp: 2 problems of 6 points on ${ran}: 1 Converged, 1 InvalidInput \\(`));
+      expect(oneBad.stdout).toMatch(new RegExp(`^pnp: 2 problems of 6 points on ${ran}: 1 Converged, 1 InvalidInput; RMS reprojection error 0\\.\\d\\d px \\(`));
     }
     // A Vulkan loader pointed at a driver that does not exist: Dawn offers no adapter, as on a machine
     // without a GPU or SwiftShader. No fallback to the CPU.
@@ -192,6 +192,69 @@ describe('npm run pnp', () => {
     expect(none.stderr).toMatch(/--backend webgpu: WebGPU: no adapter found \(is libvulkan1 installed and VK_ICD_FILENAMES pointing at a Vulkan driver/);
     expect(none.stdout).not.toMatch(/problems of/);
     expect(existsSync(none.outPath), 'no result file').toBe(false);
+  });
+
+  it('says why each failed problem failed, naming the value at fault, and gives every pose its RMS reprojection error (both backends)', () => {
+    const n = 6;
+    const p = makeProblems({ B: 7, n, noisePx: 0.5, seed: 43, sharedPts3d: false });
+    const pts2d = nest(p.pts2d, [7, n, 2]) as (number | null)[][][];
+    const pts3d = nest(p.pts3d, [7, n, 3]) as number[][][];
+    const weights = Array.from({ length: 7 }, () => new Array(n).fill(1));
+    pts2d[1][2][1] = null; // 1: a missing pixel coordinate
+    weights[2][4] = -0.25; // 2: a negative weight
+    pts3d[3][3] = [...pts3d[3][1]]; pts3d[3][4] = [...pts3d[3][0]]; pts3d[3][5] = [...pts3d[3][2]]; // 3: 3 distinct points in 6 rows
+    for (let i = 0; i < n; i++) pts3d[4][i] = [10 * i, 5 * i, -3 * i]; // 4: collinear
+    weights[5] = [1, 1, 1, 0, 0, 0]; // 5: three points with weight > 0
+    pts2d[6].reverse(); // 6: correspondences shuffled: converges, far from the points
+    for (const backend of ['cpu', 'webgpu']) {
+      const r = runCli({ pts2d, pts3d, K: nest(p.K, [3, 3]), weights }, ['--backend', backend]);
+      expect(r.code, `--backend ${backend}: ${r.stderr}`).toBe(0);
+      const out = r.out as unknown as { status_name: string[]; status_why: (string | null)[]; rms_px: (number | null)[] };
+      expect(out.status_name, `--backend ${backend}`).toEqual(['Converged', 'InvalidInput', 'InvalidInput', 'Degenerate', 'Degenerate', 'TooFewPoints', 'Converged']);
+      expect(out.status_why[0], 'a converged problem has no why').toBeNull();
+      expect(out.status_why[1]).toBe(`pts2d[1][2] is [${pts2d[1][2][0]}, null] (a point with weight > 0 must be finite)`);
+      expect(out.status_why[2]).toBe('weights[2][4] is -0.25: weights must be >= 0');
+      expect(out.status_why[3]).toMatch(/^fewer than 4 distinct 3D points among the 6 with weight > 0/);
+      expect(out.status_why[4]).toMatch(/^the 3D points with weight > 0 are collinear/);
+      expect(out.status_why[5]).toBe('3 points with weight > 0; at least 4 are needed');
+      expect(out.status_why[6]).toBeNull();
+      // With 0.5 px of noise the fit's RMS error is under 1 px (0.49 here); the shuffled problem's over 10 (17.6 here).
+      expect(out.rms_px[0], `--backend ${backend}: RMS of the good problem`).toBeLessThan(1);
+      expect(out.rms_px[0]).toBeGreaterThan(0.1);
+      expect(out.rms_px[6], `--backend ${backend}: RMS of the shuffled problem`).toBeGreaterThan(10);
+      expect(out.rms_px.slice(1, 6), 'no pose, no RMS error').toEqual([null, null, null, null, null]);
+      expect(r.stdout).toContain(`largest ${out.rms_px[6]!.toFixed(2)} px (problem 6)`);
+    }
+  });
+
+  it('solves pixels far from the origin (a small patch of a large image) on webgpu as on the CPU, shared K gradients included', () => {
+    // The same problems with the pixels and K's principal point moved by (300,000, 200,000) px: the same
+    // poses. In float32 the pixels would keep a 50th of a pixel (IllConditioned); centred in float64, they
+    // keep their spread.
+    const B = 3, n = 8;
+    const p = makeProblems({ B, n, noisePx: 0.5, seed: 47 });
+    const pts2d = p.pts2d.map((v, j) => v + (j % 2 === 0 ? 3e5 : 2e5));
+    const K = Float64Array.from(p.K);
+    K[2] += 3e5 * K[8]; K[5] += 2e5 * K[8];
+    const input = { pts2d: nest(pts2d, [B, n, 2]), pts3d: nest(p.pts3d, [n, 3]), K: nest(K, [3, 3]), grad: nest(Float64Array.from({ length: 6 * B }, (_, j) => Math.sin(j + 1)), [B, 6]) };
+    const cpu = runCli(input, ['--backend', 'cpu']);
+    const gpu = runCli(input, ['--backend', 'webgpu']);
+    for (const r of [cpu, gpu]) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.out!.status_name).toEqual(['Converged', 'Converged', 'Converged']);
+    }
+    const poseCpu = (cpu.out!.pose as number[][]).flat(), poseGpu = (gpu.out!.pose as number[][]).flat();
+    for (let b = 0; b < B; b++) {
+      for (let a = 0; a < 3; a++) expect(Math.abs(poseGpu[6 * b + a] - poseCpu[6 * b + a]), `problem ${b}: r[${a}]`).toBeLessThan(1e-4);
+      const t = poseCpu.slice(6 * b + 3, 6 * b + 6), dt = poseGpu.slice(6 * b + 3, 6 * b + 6).map((v, a) => v - t[a]);
+      expect(Math.hypot(...dt) / Math.hypot(...t), `problem ${b}: t`).toBeLessThan(1e-4);
+    }
+    const relErr = (a: number[], b: number[]) => Math.sqrt(a.reduce((s, v, j) => s + (v - b[j]) ** 2, 0) / b.reduce((s, v) => s + v * v, 0));
+    for (const f of ['grad_pts2d', 'grad_K'] as const) {
+      const g = (gpu.out![f] as number[][]).flat(2) as number[], c = (cpu.out![f] as number[][]).flat(2) as number[];
+      expect(relErr(g, c), `${f}: webgpu against the float64 solver`).toBeLessThan(1e-2);
+    }
+    expect((gpu.out!.grad_K as number[][]).length, 'grad_K is [3][3] like K').toBe(3);
   });
 
   it('answers bad input with the field and exit code 2', () => {

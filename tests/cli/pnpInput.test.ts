@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { centrePts3d, parsePnpProblems } from '../../src/cli/pnpInput';
+import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems } from '../../src/cli/pnpInput';
+import { projectPoints } from '../../src/solver/projection';
 
 const K = [[500, 0, 320], [0, 500, 240], [0, 0, 1]];
 const pts2d = [[[1, 2], [3, 4], [5, 6], [7, 8]]];
@@ -30,6 +31,41 @@ describe('parsePnpProblems', () => {
     expect(Array.from(pts3d.subarray(0, 9))).toEqual([-2, -2, -2, 0, 0, 0, 2, 2, 2]);
     expect(Array.from(pts3d.subarray(12, 15))).toEqual([-2, -2, -2]);
     expect(Array.from(p.pts3d.subarray(0, 3)), 'the input is left alone').toEqual([7405000.25, 1, 2]);
+  });
+
+  it('centrePts2d moves each problem\'s pixels to their weighted centroid and K with them: every projection moves by the same c', () => {
+    const x = [[[300001, 200002], [300005, 200004], [300009, 200012], [1e9, 1e9]], [[10, 20], [30, 40], [50, 60], [70, 80]]];
+    const Kb = [[800, 0.5, 300010], [0, 790, 200020], [0, 0, 1]];
+    const p = parsePnpProblems({ pts2d: x, pts3d, K: Kb, weights: [[1, 1, 1, 0], [1, 1, 1, 1]] });
+    const { pts2d: xc, K: Kc, c } = centrePts2d(p);
+    expect(Array.from(c), 'problem 0: points 0-2 (point 3 has weight 0); problem 1: all four').toEqual([300005, 200006, 40, 50]);
+    expect(Array.from(xc.subarray(0, 6))).toEqual([-4, -4, 0, -2, 4, 6]);
+    expect(Kc.length, 'a K per problem, K being shared').toBe(18);
+    // Any pose: pi(K', R X + t) = pi(K, R X + t) - c, problem by problem.
+    const pose = Float64Array.of(0.1, -0.2, 0.3, 5, -3, 900, -0.4, 0.2, 0.1, -2, 1, 700);
+    const before = projectPoints(new Float64Array(16), p.pts3d, pose, p.K, 2, 4, true, true);
+    const after = projectPoints(new Float64Array(16), p.pts3d, pose, Kc, 2, 4, true, false);
+    for (let j = 0; j < 16; j++) {
+      const b = Math.floor(j / 8);
+      expect(after[j], `coordinate ${j}`).toBeCloseTo(before[j] - c[2 * b + (j % 2)], 6);
+    }
+  });
+
+  it('centredGradK is T^T dL/dK\': the chain rule through K\' = T K, summed over the batch for a shared K', () => {
+    // <dL/dK', T dK> = <T^T dL/dK', dK> for every dK: checked on random dK, per problem and shared.
+    const c = Float64Array.of(3e5, 2e5, -40, 7);
+    const g = Float64Array.from({ length: 18 }, (_, j) => Math.sin(3 * j + 1));
+    const dK = Float64Array.from({ length: 9 }, (_, j) => Math.cos(5 * j + 2));
+    const TdK = (b: number) => [0, 1, 2, 3, 4, 5, 6, 7, 8].map((j) => dK[j] - (j < 3 ? c[2 * b] * dK[6 + j] : j < 6 ? c[2 * b + 1] * dK[3 + j] : 0));
+    const lhs = (b: number) => TdK(b).reduce((s, v, j) => s + g[9 * b + j] * v, 0);
+    const per = centredGradK(g, c, 2, false);
+    for (let b = 0; b < 2; b++) {
+      const rhs = Array.from(per.subarray(9 * b, 9 * b + 9)).reduce((s, v, j) => s + v * dK[j], 0);
+      expect(rhs, `problem ${b}`).toBeCloseTo(lhs(b), 4);
+    }
+    const shared = centredGradK(g, c, 2, true);
+    expect(shared.length).toBe(9);
+    expect(Array.from(shared).reduce((s, v, j) => s + v * dK[j], 0), 'shared K: the sum over problems').toBeCloseTo(lhs(0) + lhs(1), 4);
   });
 
   it('passes a negative weight to the solver, whose status for that problem is InvalidInput', () => {
