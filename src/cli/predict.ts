@@ -17,6 +17,7 @@ import { bopIdsOf } from '../data/bopNames';
 import { decodePure } from '../data/decode/pure';
 import { CameraError, cameraFromFxFyCxCy, cameraMismatch, parseCameraJson, type CameraK } from '../data/camera';
 import { imageKindOf, readImageFile, type RgbaImage } from '../data/image';
+import { ignoredMessage } from '../data/source/paths';
 import { bopCsv, type BopResult } from '../train/bopCsv';
 import { importBundle, type LoadedBundle } from '../train/bundle';
 import { detectionsJson, posesJsonText } from '../train/posesJson';
@@ -69,7 +70,7 @@ async function listImages(args: string[]): Promise<{ images: ImageFile[]; skippe
     for (const p of src.problems) skipped.push({ file: named(p.file), reason: `${named(p.file)}: ${p.message}` });
     const litter = src.ignored;
     if (litter && litter.count > 0) {
-      console.error(`--images ${a}: ${litter.count} hidden or system file${litter.count === 1 ? '' : 's'} ignored (${litter.examples.slice(0, 3).join(', ')}${litter.count > 3 ? ', ...' : ''})`);
+      console.error(`--images ${a}: ${ignoredMessage(litter)}`);
     }
     const notPhotos = src.paths.filter((p) => kNotPhotos.test(p));
     if (notPhotos.length > 0) {

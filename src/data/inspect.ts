@@ -1,6 +1,7 @@
 import { camerasOf, countBySplit, isUsable, type Dataset } from './dataset';
 import { vertexCount } from './mesh';
 import { problemLine, type Problem } from './problems';
+import { ignoredMessage } from './source/paths';
 
 /** What `npm run dataset -- inspect` prints: a plain summary of a loaded dataset, as data and as text. */
 export interface DatasetReport {
@@ -59,7 +60,7 @@ export function reportText(r: DatasetReport): string {
   lines.push(`source:  ${r.source}`);
   const layoutName: Record<string, string> = { bop: 'BOP', pvnet: 'PVNet LINEMOD', 'pvnet-custom': 'clean-pvnet custom', unknown: 'unknown' };
   lines.push(r.format === 'unknown' ? 'format:  unknown' : `format:  ${layoutName[r.format] ?? r.format} (${r.name})`);
-  if (r.ignored.count > 0) lines.push(`ignored: ${r.ignored.count} OS or tool files (${r.ignored.examples.slice(0, 3).join(', ')}${r.ignored.count > 3 ? ', …' : ''})`);
+  if (r.ignored.count > 0) lines.push(`litter:  ${ignoredMessage(r.ignored)}`);
   lines.push(`objects: ${r.objects.length}`);
   for (const o of r.objects) {
     const model = o.hasModel ? `${o.vertices} vertices, ${o.faces} faces` : 'no model';

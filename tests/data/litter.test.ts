@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { countBySplit } from '../../src/data/dataset';
-import { reportOf } from '../../src/data/inspect';
+import { reportOf, reportText } from '../../src/data/inspect';
 import { loadDataset } from '../../src/data/load';
 import { problemLine } from '../../src/data/problems';
 import { openDropped } from '../../src/data/source/dropped';
@@ -62,6 +62,8 @@ describe('OS and tool litter', () => {
     const r = reportOf(ds);
     expect(r.ignored.count).toBe(2 * clean.size + 4);
     expect(r.ignored.examples.length).toBeGreaterThan(0);
+    // `npm run dataset` says it in the page's words (one formatter, src/data/source/paths.ts).
+    expect(reportText(r)).toMatch(new RegExp(`^litter: {2}${2 * clean.size + 4} OS or tool files ignored \\(__MACOSX/, .*\\), e\\.g\\. __MACOSX/`, 'm'));
   });
 
   it('a macOS zip of a BOP dataset loads with no spurious second root and no problem', async () => {

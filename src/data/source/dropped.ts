@@ -1,5 +1,5 @@
 import type { Problem } from '../problems';
-import { LitterTally, safePath, type IgnoredLitter } from './paths';
+import { ignoredMessage, LitterTally, safePath, type IgnoredLitter } from './paths';
 import { blobAccess } from './randomAccess';
 import { MergedSource, type ByteSource } from './source';
 import { ZipSource, ZipError, type ZipLimits, kDefaultZipLimits } from './zip';
@@ -193,11 +193,6 @@ export async function collectDrop(roots: readonly EntryLike[], plain: readonly F
   }
   const label = roots.length === 1 ? roots[0].name : files.length === 1 ? files[0].path : `${files.length} dropped files`;
   return { label, files, problems, ignored };
-}
-
-/** One line saying what litter was left out, e.g. for the page's problem list and the CLI report. */
-export function ignoredMessage(ignored: IgnoredLitter): string {
-  return `${ignored.count} OS or tool file${ignored.count === 1 ? '' : 's'} ignored (__MACOSX/, ._*, .DS_Store, Thumbs.db, desktop.ini, hidden entries), e.g. ${ignored.examples.slice(0, 3).join(', ')}`;
 }
 
 /** A loaded dataset's summary with the drop's own problems first (they happened before the load). */

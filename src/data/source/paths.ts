@@ -59,6 +59,14 @@ export interface IgnoredLitter {
   examples: string[];
 }
 
+/**
+ * What a source left out, in one line, wherever it is said (the page's problem list, `npm run dataset`,
+ * `npm run predict`): "2 OS or tool files ignored (__MACOSX/, ...), e.g. a/.DS_Store, a/__MACOSX".
+ */
+export function ignoredMessage(ignored: IgnoredLitter): string {
+  return `${ignored.count} OS or tool file${ignored.count === 1 ? '' : 's'} ignored (__MACOSX/, ._*, .DS_Store, Thumbs.db, desktop.ini, hidden entries), e.g. ${ignored.examples.slice(0, 3).join(', ')}`;
+}
+
 export class LitterTally implements IgnoredLitter {
   count = 0;
   examples: string[] = [];
