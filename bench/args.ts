@@ -18,13 +18,17 @@ import { isConfigName, kConfigs, type ConfigName } from '../src/train/config';
 
 const kConfigNames = Object.keys(kConfigs) as ConfigName[];
 
-export const kPnpBenchUsage = 'usage: npm run bench:pnp -- [--quick] [--B 1,64,1024] [--n 8,64] [--out <file.json|folder/>]\n' +
+export const kPnpBenchUsage = 'usage: npm run bench:pnp -- [--quick] [--B 1,64,1024] [--n 8,64] [--impls wgsl,op-cpu,float64,opencv,opencv-sqpnp] [--out <file.json|folder/>]\n' +
   '  --quick  B in 1, 64, 1024 and shorter timings; --B: batch sizes, integers >= 1; --n: points per problem, integers >= 4\n' +
-  '  --out    default bench/results/pnp-<device>[-quick][-B<B>-n<n>].json (the sizes when --B or --n is given); a folder gets that name inside it';
+  '  --impls  the implementations timed (default all; at large B the CPU ones take minutes a call)\n' +
+  '  --out    default bench/results/pnp-<device>[-quick][-B<B>-n<n>][-<impls>].json (the sizes when --B or --n is given, the implementations when --impls is); ' +
+  'a folder gets that name inside it';
 
 export const kTrainBenchUsage = 'usage: npm run bench:train -- [--configs tiny@32,small@8,small,default,large] [--backends wasm,cpu,webgpu] ' +
-  '[--steps N] [--warmup N] [--machine name] [--all] [--no-torch] [--out <file.json|folder/>]\n' +
+  '[--steps N] [--warmup N] [--machine name] [--all] [--no-torch] [--torch-device auto|cpu|cuda] [--python <path>] [--out <file.json|folder/>]\n' +
   '  --configs  <tiny|small|default|large>[@batch]; --steps: measured steps >= 1 (5); --warmup: steps left out >= 0 (2)\n' +
+  '  --torch-device  where the PyTorch peer runs: auto (cuda where torch.cuda.is_available(), else cpu), cpu or cuda\n' +
+  '  --python   the Python that runs it (default /usr/bin/python3, Debian\'s, given python3-torch when missing)\n' +
   '  --out      default bench/results/train-<machine>.json (rows of the same config, batch and backend replaced); a folder gets that name inside it';
 
 export const kAccuracyBenchUsage = 'usage: npm run bench:accuracy -- [--dataset <folder|zip>] [--config tiny|small|default|large] [--steps N] ' +
@@ -94,15 +98,25 @@ function parseMachine(s: string | undefined): string | undefined {
   return s;
 }
 
+/** bench:pnp's implementations, in the order each configuration times them. */
+export type PnpImpl = 'op-cpu' | 'float64' | 'opencv' | 'opencv-sqpnp' | 'wgsl';
+export const kPnpImpls: readonly PnpImpl[] = ['op-cpu', 'float64', 'opencv', 'opencv-sqpnp', 'wgsl'];
+
 export interface PnpBenchArgs {
   quick: boolean; batches: number[]; points: number[]; out?: string;
-  /** The default file name's suffix: `-B<B>-n<n>` when --B or --n chose the sizes, else ''. */
+  /** The implementations timed, in kPnpImpls' order (all by default). */
+  impls: PnpImpl[];
+  /** The default file name's suffix: `-B<B>-n<n>` when --B or --n chose the sizes, then `-<impls>` when --impls chose them; else ''. */
   sizes: string;
 }
 
 export function parsePnpBenchArgs(argv: readonly string[]): PnpBenchArgs {
-  const v = parseFlags(argv, { quick: { type: 'boolean' }, B: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } });
+  const v = parseFlags(argv, { quick: { type: 'boolean' }, B: { type: 'string' }, n: { type: 'string' }, impls: { type: 'string' }, out: { type: 'string' } });
   const quick = v.quick ?? false;
+  const chosen = parseChoiceList('impls', v.impls, kPnpImpls);
+  const twice = chosen?.find((x, i) => chosen.indexOf(x) !== i);
+  if (twice !== undefined) throw new UsageError(`--impls ${v.impls}: ${twice} is given twice; give each once`);
+  const impls = kPnpImpls.filter((x) => chosen === undefined || chosen.includes(x));
   const batches = parseIntegerList('B', v.B, 1) ?? (quick ? [1, 64, 1024] : [1, 64, 1024, 16384]);
   const points = parseIntegerList('n', v.n, 4, ' (PnP needs at least 4 points)') ?? [8, 64];
   const most = Math.max(...batches) * Math.max(...points);
@@ -111,12 +125,18 @@ export function parsePnpBenchArgs(argv: readonly string[]): PnpBenchArgs {
       `at most ${kPnpBenchMaxPoints.toLocaleString('en-US')} (B x n: every implementation holds its problems in memory)`);
   }
   // A run of chosen sizes is named by them, so that it does not overwrite the full run's file.
-  const sizes = v.B !== undefined || v.n !== undefined ? `-B${batches.join('_')}-n${points.join('_')}` : '';
-  return { quick, batches, points, out: v.out, sizes };
+  // A run of some implementations is named by them too, so that it does not overwrite a run of all of them.
+  const sizes = (v.B !== undefined || v.n !== undefined ? `-B${batches.join('_')}-n${points.join('_')}` : '') + (chosen ? `-${impls.join('_')}` : '');
+  return { quick, batches, points, impls, out: v.out, sizes };
 }
 
 /** The most points (B x n) one bench:pnp configuration may have: 1.6 GB of float64 image points alone. */
 export const kPnpBenchMaxPoints = 100_000_000;
+
+/** Where bench:train's PyTorch peer runs: auto is cuda where torch.cuda.is_available(), else cpu (decided by bench/train_torch.py). */
+export type TorchDevice = 'auto' | 'cpu' | 'cuda';
+export const kTorchDevices: readonly TorchDevice[] = ['auto', 'cpu', 'cuda'];
+const isTorchDevice = (s: string): s is TorchDevice => (kTorchDevices as readonly string[]).includes(s);
 
 export interface TrainBenchArgs {
   cases: { name: ConfigName; batch?: number }[];
@@ -126,14 +146,25 @@ export interface TrainBenchArgs {
   machine?: string;
   all: boolean;
   noTorch: boolean;
+  torchDevice: TorchDevice;
+  /** The Python that runs bench/train_torch.py: given, or undefined for Debian's /usr/bin/python3. */
+  python?: string;
   out?: string;
 }
 
 export function parseTrainBenchArgs(argv: readonly string[]): TrainBenchArgs {
   const v = parseFlags(argv, {
     configs: { type: 'string' }, backends: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' }, machine: { type: 'string' },
-    all: { type: 'boolean' }, 'no-torch': { type: 'boolean' }, out: { type: 'string' },
+    all: { type: 'boolean' }, 'no-torch': { type: 'boolean' }, 'torch-device': { type: 'string' }, python: { type: 'string' }, out: { type: 'string' },
   });
+  const torchDevice = v['torch-device'] ?? 'auto';
+  if (!isTorchDevice(torchDevice)) {
+    throw new UsageError(`--torch-device ${torchDevice}: expected auto (cuda where PyTorch sees a CUDA device, else cpu), cpu or cuda`);
+  }
+  if (v['no-torch'] && (v['torch-device'] !== undefined || v.python !== undefined)) {
+    throw new UsageError(`--no-torch leaves the PyTorch peer out: --${v['torch-device'] !== undefined ? `torch-device ${v['torch-device']}` : `python ${v.python}`} would say nothing`);
+  }
+  if (v.python !== undefined && v.python.trim() === '') throw new UsageError('--python needs the path of a Python');
   const configs = v.configs ?? 'tiny@32,small@8,small,default,large';
   const cases = configs.split(',').map((c) => {
     const [name, b, extra] = c.split('@');
@@ -151,6 +182,8 @@ export function parseTrainBenchArgs(argv: readonly string[]): TrainBenchArgs {
     machine: parseMachine(v.machine),
     all: v.all ?? false,
     noTorch: v['no-torch'] ?? false,
+    torchDevice,
+    python: v.python,
     out: v.out,
   };
 }

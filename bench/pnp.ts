@@ -1,12 +1,14 @@
 /**
- * `npm run bench:pnp [-- --quick] [--B 1024] [--n 8] [--out <file.json|folder/>]`: batched PnP throughput, forward and
- * forward+backward, for the WGSL kernels (the bpnp op on tfjs's webgpu backend), the bpnp op on tfjs's cpu
- * backend (the float64 solver, with the tensors' conversions), the float64 solver called directly
+ * `npm run bench:pnp [-- --quick] [--B 1024] [--n 8] [--impls wgsl,...] [--out <file.json|folder/>]`: batched PnP
+ * throughput, forward and forward+backward, for the WGSL kernels (the bpnp op on tfjs's webgpu backend), the bpnp op
+ * on tfjs's cpu backend (the float64 solver, with the tensors' conversions), the float64 solver called directly
  * (src/solver), and loops over OpenCV.js solvePnP ITERATIVE and SQPnP (forward only, one problem per call
  * as the public BPnP code does; SQPnP alone, without a refinement), all in one run on one machine, so the
- * ratios compare like with like. --B and --n run one configuration alone (each may be a comma list).
- * Prints a table and writes bench/results/pnp-<device>[-B<B>-n<n>].json (or --out: a .json file, or a folder to
- * write that name in). Arguments are checked before the run (bench/args.ts): exit 2 naming the flag.
+ * ratios compare like with like. --B and --n run one configuration alone (each may be a comma list); --impls
+ * times only the implementations it names (at B = 10^6 a CPU implementation takes minutes a call), and a ratio
+ * whose reference row was not timed is '-'. Prints a table and writes bench/results/pnp-<device>[-B<B>-n<n>][-<impls>].json
+ * (or --out: a .json file, or a folder to write that name in). Arguments are checked before the run
+ * (bench/args.ts): exit 2 naming the flag.
  */
 import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { bpnp } from '../src/ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../src/solver/pnp';
 import { makeProblems, type Problems } from '../src/synthetic/pnpProblems';
 import { prepareOutputFile, runMain } from '../src/cli/args';
-import { benchOutPath, kPnpBenchUsage, parsePnpBenchArgs, prepareBenchOut } from './args';
+import { benchOutPath, kPnpBenchUsage, parsePnpBenchArgs, prepareBenchOut, type PnpImpl } from './args';
 import { deviceSlug } from './device';
 import { loadOpenCv, solvePnpOpenCv, type OpenCv } from './opencv';
 
@@ -51,7 +53,7 @@ async function time(fn: () => Promise<void> | void): Promise<Timing> {
 interface Row {
   B: number;
   n: number;
-  impl: 'wgsl' | 'op-cpu' | 'float64' | 'opencv' | 'opencv-sqpnp';
+  impl: PnpImpl;
   forward: Timing;
   forwardBackward?: Timing;
 }
@@ -120,12 +122,13 @@ const fmtMs = (t?: Timing) => (t ? t.ms.toFixed(t.ms < 10 ? 2 : 1) : '-');
 const fmtRate = (B: number, t?: Timing) => (t ? Math.round((1000 * B) / t.ms).toLocaleString('en-US') : '-');
 
 async function main(argv: string[]): Promise<number> {
-  const { quick, batches: kBatches, points: kPoints, out: outArg, sizes } = parsePnpBenchArgs(argv);
+  const { quick, batches: kBatches, points: kPoints, impls: chosen, out: outArg, sizes } = parsePnpBenchArgs(argv);
   if (quick) minMs = 300;
   // Where the results go is settled before the run: a bad --out is a usage error, not a lost benchmark.
   const outTo = await prepareBenchOut(outArg);
-  await useNodeWebgpu();
-  const cv = await loadOpenCv();
+  // WebGPU and OpenCV.js only where a chosen row needs them: a run of the CPU rows runs where no adapter is.
+  if (chosen.includes('wgsl')) await useNodeWebgpu();
+  const cv = chosen.includes('opencv') || chosen.includes('opencv-sqpnp') ? await loadOpenCv() : undefined;
   const machine = {
     cpu: `${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length}`,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
@@ -139,32 +142,33 @@ async function main(argv: string[]): Promise<number> {
     for (const B of kBatches) {
       const p = makeProblems({ B, n, noisePx: 1, seed: 1000 + B + n });
       const gradPose = Float64Array.from({ length: 6 * B }, (_, i) => Math.sin(i));
-      const impls: (() => Promise<Row>)[] = [
-        async () => {
+      const impls: Record<PnpImpl, () => Promise<Row>> = {
+        'op-cpu': async () => {
           await useBackend('cpu');
           return benchOp(p, Float32Array.from(gradPose), 'op-cpu');
         },
-        () => benchFloat64(p, gradPose),
-        () => benchOpenCv(cv, p),
-        () => benchSqpnp(cv, p),
-        async () => {
+        float64: () => benchFloat64(p, gradPose),
+        opencv: () => benchOpenCv(cv!, p),
+        'opencv-sqpnp': () => benchSqpnp(cv!, p),
+        wgsl: async () => {
           // useNodeWebgpu starts the backend once; the cpu rows above switched away from it since.
           await useNodeWebgpu();
           await tf.setBackend('webgpu');
           return benchOp(p, Float32Array.from(gradPose), 'wgsl');
         },
-      ];
-      for (const run of impls) {
-        const row = await run();
+      };
+      for (const impl of chosen) {
+        const row = await impls[impl]();
         rows.push(row);
         process.stderr.write(`  B=${B} n=${n} ${row.impl}: ${fmtMs(row.forward)} ms forward\n`);
       }
     }
   }
   const table = rows.map((r) => {
-    const cvRow = rows.find((c) => c.impl === 'opencv' && c.B === r.B && c.n === r.n)!;
-    const sqRow = rows.find((c) => c.impl === 'opencv-sqpnp' && c.B === r.B && c.n === r.n)!;
-    const vs = (ref: Row, t?: Timing) => (t ? (ref.forward.ms / t.ms).toFixed(2) : '-');
+    const cvRow = rows.find((c) => c.impl === 'opencv' && c.B === r.B && c.n === r.n);
+    const sqRow = rows.find((c) => c.impl === 'opencv-sqpnp' && c.B === r.B && c.n === r.n);
+    // A reference --impls left out has no ratio.
+    const vs = (ref: Row | undefined, t?: Timing) => (ref && t ? (ref.forward.ms / t.ms).toFixed(2) : '-');
     return {
       B: r.B, n: r.n, impl: r.impl,
       'fwd ms': fmtMs(r.forward), 'fwd problems/s': fmtRate(r.B, r.forward),

@@ -1,13 +1,17 @@
 /**
  * `npm run bench:train [-- --configs tiny@32,small@8,small,default,large] [--backends wasm,cpu,webgpu] [--steps N]
- *                       [--warmup N] [--machine name] [--all] [--no-torch] [--out <file.json|folder/>]`
+ *                       [--warmup N] [--machine name] [--all] [--no-torch] [--torch-device auto|cpu|cuda] [--python <path>]
+ *                       [--out <file.json|folder/>]`
  *
  * Training throughput per config and backend, against PyTorch in the same run:
  * - the engine's whole step (data, network, heatmap and keypoint losses, the pose loss through bpnp,
  *   Adam): images/s and the share of a step spent in the PnP layer;
  * - the network alone (forward, a heatmap MSE, backward, Adam) beside the same network in PyTorch
- *   (bench/train_torch.py with Debian's python3-torch, installed here when missing and run as root; same
- *   layers, batch, input size and Adam, as many threads as cores), and their ratio.
+ *   (bench/train_torch.py with Debian's python3-torch, installed here when missing and run as root, or the
+ *   Python --python names; same layers, batch, input size and Adam, as many threads as cores), and their
+ *   ratio. --torch-device says where PyTorch runs: auto (the default) is cuda where torch.cuda.is_available(),
+ *   else cpu, so on a machine with a GPU the peer of tfjs's webgpu backend is PyTorch on that GPU, and here,
+ *   without one, the CPU as before; each row records the device its peer ran on.
  * The PnP share (bpnp forward + implicit backward + the reprojection loss, timed between syncs by the
  * engine's 'split' timing; the aim is < 5% at batch 32). Synthetic crops (seeded noise, a 100 mm cube
  * at LINEMOD-like distances), so only compute is measured; the pose loss is on from the first step.
@@ -40,7 +44,7 @@ import type { LocaliserSteps } from '../src/train/localiser';
 import { placeLocaliser } from '../src/node/localiserThread';
 import { buildModel, parameterCount, runModel, trainableVariables } from '../src/train/model';
 import { Adam } from '../src/ops/adam';
-import { benchOutPath, kTrainBenchUsage, parseTrainBenchArgs, prepareBenchOut } from './args';
+import { benchOutPath, kTrainBenchUsage, parseTrainBenchArgs, prepareBenchOut, type TorchDevice } from './args';
 import { deviceSlug } from './device';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -112,27 +116,50 @@ interface Row {
   netOnlyImagesPerSec: number;
   /** The same network and step in PyTorch, this run (null where PyTorch could not run). */
   torchImagesPerSec: number | null;
+  /** Where that PyTorch step ran: 'cpu', or 'cuda (<device name>; cuDNN TF32 on|off)' (null where PyTorch could not run). */
+  torchDevice: string | null;
   /** netOnlyImagesPerSec / torchImagesPerSec */
   vsTorch: number | null;
 }
 
-interface TorchResult { torch: string; threads: number; parameters: number; stepMs: number; imagesPerSec: number }
+interface TorchResult { torch: string; device: string; threads: number; parameters: number; stepMs: number; imagesPerSec: number }
 const kDebianPython = '/usr/bin/python3';
 
-/** Debian's python3-torch importable, installing it as root when missing; else the reason it is not. */
-function ensureTorch(): string | null {
-  const probe = () => spawnSync(kDebianPython, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-  if (probe()) return null;
-  if (process.getuid?.() !== 0) return `python3-torch is not installed (as root: apt-get install -y python3-torch)`;
-  process.stderr.write('installing python3-torch from Debian\'s packages\n');
-  const r = spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch'], { stdio: 'inherit' });
-  return r.status === 0 && probe() ? null : 'apt-get install python3-torch failed';
+/**
+ * PyTorch importable by `python`, else the reason it is not. Debian's python3 is given python3-torch when
+ * missing (as root); a Python named with --python that cannot import torch, or --torch-device cuda where
+ * PyTorch sees no CUDA device, is a usage error before the run (the peer asked for would not be measured).
+ */
+function ensureTorch(python: string | undefined, device: TorchDevice): string | null {
+  const exe = python ?? kDebianPython;
+  // What is printed, not the exit status alone: a program that is not a Python can exit 0 too.
+  const probe = () => spawnSync(exe, ['-c', 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())'], { encoding: 'utf8' });
+  const imports = (r: ReturnType<typeof probe>) => r.status === 0 && r.stdout.trim() !== '';
+  let p = probe();
+  if (!imports(p) && python !== undefined) {
+    const why = p.error?.message ?? (p.stderr.trim().split('\n').pop() || `exit ${p.status}, no version printed`);
+    throw new UsageError(`--python ${python}: cannot import torch (${why})`);
+  }
+  if (!imports(p)) {
+    if (process.getuid?.() !== 0) return `python3-torch is not installed (as root: apt-get install -y python3-torch)`;
+    process.stderr.write('installing python3-torch from Debian\'s packages\n');
+    const r = spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch'], { stdio: 'inherit' });
+    p = probe();
+    if (r.status !== 0 || !imports(p)) return 'apt-get install python3-torch failed';
+  }
+  if (device === 'cuda') {
+    const [version, built, available] = p.stdout.trim().split(' ');
+    if (available !== 'True') {
+      throw new UsageError(`--torch-device cuda: PyTorch ${version ?? '?'} at ${exe} sees no CUDA device (torch.cuda.is_available() is ${available ?? '?'}; built for CUDA ${built ?? '?'})`);
+    }
+  }
+  return null;
 }
 
-function torchPeer(cfg: TrainConfig, heatmaps: number, steps: number, warmup: number): TorchResult {
+function torchPeer(python: string, device: TorchDevice, cfg: TrainConfig, heatmaps: number, steps: number, warmup: number): TorchResult {
   const script = join(here, 'train_torch.py');
-  const args = [script, JSON.stringify(cfg.model), String(heatmaps), String(cfg.optim.batchSize), String(Math.max(steps, 5)), String(Math.max(warmup, 2)), String(cpus().length)];
-  const r = spawnSync(kDebianPython, args, { encoding: 'utf8' });
+  const args = [script, JSON.stringify(cfg.model), String(heatmaps), String(cfg.optim.batchSize), String(Math.max(steps, 5)), String(Math.max(warmup, 2)), String(cpus().length), device];
+  const r = spawnSync(python, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bench/train_torch.py failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
 }
@@ -207,7 +234,8 @@ async function benchOne(name: ConfigName, backend: string, steps: number, warmup
     imagesPerSec: (1000 * cfg.optim.batchSize) / stepMs, stepMs, localiser: threaded ? 'second thread' : 'same thread',
     stepMsLocaliserSameThread: sameThread ?? (cpu ? stepMs : null), netMs: mean((r) => r.netMs), pnpMs, pnpShare: pnpMs / stepMs,
     pnpFailuresPerStep: mean((r) => r.fails),
-    netOnlyImagesPerSec: netOnly, torchImagesPerSec: peer?.imagesPerSec ?? null, vsTorch: peer ? netOnly / peer.imagesPerSec : null,
+    netOnlyImagesPerSec: netOnly, torchImagesPerSec: peer?.imagesPerSec ?? null, torchDevice: peer?.device ?? null,
+    vsTorch: peer ? netOnly / peer.imagesPerSec : null,
   };
 }
 
@@ -234,13 +262,13 @@ async function main(argv: string[]): Promise<number> {
   const skipped: string[] = [];
   let adapter = 'none';
   // PyTorch once per (config, batch): the same peer for every backend's row.
-  const torchWhy = values.noTorch ? '--no-torch' : ensureTorch();
+  const torchWhy = values.noTorch ? '--no-torch' : ensureTorch(values.python, values.torchDevice);
   if (torchWhy) skipped.push(`PyTorch peer: ${torchWhy}`);
   const torchRuns = new Map<string, TorchResult>();
   const torch = (cfg: TrainConfig, heatmaps: number): TorchResult | null => {
     if (torchWhy) return null;
     const key = JSON.stringify([cfg.model, heatmaps, cfg.optim.batchSize]);
-    if (!torchRuns.has(key)) torchRuns.set(key, torchPeer(cfg, heatmaps, steps, warmup));
+    if (!torchRuns.has(key)) torchRuns.set(key, torchPeer(values.python ?? kDebianPython, values.torchDevice, cfg, heatmaps, steps, warmup));
     return torchRuns.get(key)!;
   };
   for (const backend of backends) {
@@ -279,8 +307,10 @@ async function main(argv: string[]): Promise<number> {
     node: process.version,
     tfjs: tf.version.tfjs,
     torch: [...torchRuns.values()][0]?.torch ?? null,
+    torchDevice: values.noTorch ? null : values.torchDevice,
     note: 'imagesPerSec: the engine step with the pose loss, the localiser where npm run train puts it (localiser; stepMsLocaliserSameThread: the step with it on the same thread, this run); pnpShare: bpnp forward + backward + pose loss over that step (split timing, syncs on both sides); ' +
-      'netOnlyImagesPerSec vs torchImagesPerSec: the network alone (forward, heatmap MSE, backward, Adam) in PoseLab and in PyTorch on the same CPU, this run; warm-up steps left out',
+      'netOnlyImagesPerSec vs torchImagesPerSec: the network alone (forward, heatmap MSE, backward, Adam) in PoseLab and in PyTorch on this machine, this run, ' +
+      'PyTorch on the device its row names (torchDevice: cpu, or cuda with the GPU\'s name; --torch-device auto picks cuda where PyTorch sees one); warm-up steps left out',
     results,
     skipped,
   };
@@ -295,13 +325,13 @@ async function main(argv: string[]): Promise<number> {
     if (adapter === 'none' && old.webgpuAdapter) report.webgpuAdapter = old.webgpuAdapter;
   }
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log('config   backend  batch  input  params   step img/s  step ms  localiser      1-thread ms  pnp share   net img/s  torch img/s  net/torch');
+  console.log('config   backend  batch  input  params   step img/s  step ms  localiser      1-thread ms  pnp share   net img/s  torch img/s  net/torch  torch on');
   for (const r of results) {
     console.log(`${r.config.padEnd(8)} ${r.backend.padEnd(8)} ${String(r.batch).padStart(5)} ${String(r.inputPx).padStart(6)} ${String(r.parameters).padStart(7)} ` +
       `${r.imagesPerSec.toPrecision(3).padStart(11)} ${r.stepMs.toFixed(0).padStart(8)}  ${(r.localiser ?? 'same thread').padEnd(13)} ` +
       `${r.stepMsLocaliserSameThread == null ? '          -' : r.stepMsLocaliserSameThread.toFixed(0).padStart(11)} ${(100 * r.pnpShare).toFixed(1).padStart(9)}% ` +
       `${(r.netOnlyImagesPerSec ?? NaN).toPrecision(3).padStart(11)} ${r.torchImagesPerSec === null || r.torchImagesPerSec === undefined ? '          -' : r.torchImagesPerSec.toPrecision(3).padStart(12)} ` +
-      `${r.vsTorch === null || r.vsTorch === undefined ? '        -' : r.vsTorch.toFixed(2).padStart(10)}`);
+      `${r.vsTorch === null || r.vsTorch === undefined ? '        -' : r.vsTorch.toFixed(2).padStart(10)}  ${r.torchDevice ?? '-'}`);
   }
   for (const s of skipped) console.log(`skipped ${s}`);
   console.log(`wrote ${out}`);

@@ -1,11 +1,16 @@
 """The PyTorch peer of `npm run bench:train`: src/train/model.ts's network rebuilt layer for layer in
-PyTorch, trained with Adam on the same batch and input size, timed per step on this machine's CPU.
+PyTorch, trained with Adam on the same batch and input size, timed per step on this machine's CPU or GPU.
 
-    python3 bench/train_torch.py '<model config JSON>' <keypoints> <batch> <steps> <warmup> <threads>
+    python3 bench/train_torch.py '<model config JSON>' <keypoints> <batch> <steps> <warmup> <threads> [auto|cpu|cuda]
 
-Prints one JSON line: {"torch": version, "threads": T, "parameters": P, "stepMs": mean, "imagesPerSec": B/step}.
+The device (default cpu, as before the argument existed): auto is cuda where torch.cuda.is_available(),
+else cpu; cuda where PyTorch sees no CUDA device is an error (exit 2), never the CPU in its place.
+Prints one JSON line: {"torch": version, "device": "cpu" or "cuda (<GPU name>; cuDNN TF32 on|off)", "threads": T,
+"parameters": P, "stepMs": mean, "imagesPerSec": B/step}.
 The loss is the mean squared error of the heatmap logits against fixed targets (the network's work
-per step; PoseLab's side of the comparison times the same network-only step)."""
+per step; PoseLab's side of the comparison times the same network-only step). On cuda each step ends
+with torch.cuda.synchronize(): kernels are queued asynchronously, and a step is timed to its end, as
+PoseLab's side ends each step by reading the gradient norm back."""
 import json
 import sys
 import time
@@ -72,17 +77,35 @@ class Net(nn.Module):
         return heat, conf
 
 
+def pick_device(asked):
+    """torch.device for auto|cpu|cuda; exits 2 naming the argument when it cannot be had."""
+    if asked not in ("auto", "cpu", "cuda"):
+        print(f"train_torch.py: device {asked!r}: expected auto, cpu or cuda", file=sys.stderr)
+        sys.exit(2)
+    if asked == "cuda" and not torch.cuda.is_available():
+        print(f"train_torch.py: device cuda: PyTorch {torch.__version__} sees no CUDA device "
+              f"(torch.cuda.is_available() is False; built for CUDA {torch.version.cuda})", file=sys.stderr)
+        sys.exit(2)
+    if asked == "auto":
+        asked = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(asked)
+
+
 def main():
     cfg = json.loads(sys.argv[1])
     k, batch, steps, warmup, threads = (int(a) for a in sys.argv[2:7])
+    device = pick_device(sys.argv[7] if len(sys.argv) > 7 else "cpu")
+    cuda = device.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    net = Net(cfg, k)
+    net = Net(cfg, k).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     s = cfg["inputPx"]
-    x = torch.randn(batch, 3, s, s)
-    target = torch.rand(batch, k, s // 4, s // 4)
+    x = torch.randn(batch, 3, s, s).to(device)
+    target = torch.rand(batch, k, s // 4, s // 4).to(device)
     times = []
+    sync()
     for i in range(warmup + steps):
         t0 = time.perf_counter()
         opt.zero_grad()
@@ -90,11 +113,16 @@ def main():
         loss = F.mse_loss(heat, target) + (conf.mean() if conf is not None else 0)
         loss.backward()
         opt.step()
+        sync()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     step_ms = 1000 * sum(times) / len(times)
     print(json.dumps({
-        "torch": torch.__version__, "threads": threads, "parameters": sum(p.numel() for p in net.parameters()),
+        "torch": torch.__version__,
+        # cuDNN may run float32 convolutions in TF32 on Ampere and later (PyTorch's default): said with the device,
+        # since PoseLab's WebGPU side computes in float32 throughout.
+        "device": f"cuda ({torch.cuda.get_device_name(device)}; cuDNN TF32 {'on' if torch.backends.cudnn.allow_tf32 else 'off'})" if cuda else "cpu",
+        "threads": threads, "parameters": sum(p.numel() for p in net.parameters()),
         "stepMs": step_ms, "imagesPerSec": 1000 * batch / step_ms,
     }))
 

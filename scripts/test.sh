@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# `npm test`: installs what the tests need (Debian's chromium for its SwiftShader Vulkan driver, and
-# libvulkan1 for Dawn in Node), then runs every test. WebGPU tests fail loudly when no adapter is found.
+# `npm test`: installs what the tests need (Debian's chromium for its SwiftShader Vulkan driver, libvulkan1 for
+# Dawn in Node, binutils for strip), then runs every test. WebGPU tests fail loudly when no adapter is found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || need+=(libvulkan1)
+# strip, for the GPU kit's bundles (tests/scripts/kit.test.ts strips dawn.node as npm run kit does).
+command -v strip >/dev/null || need+=(binutils)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "[test] installing ${need[*]} from Debian's packages"

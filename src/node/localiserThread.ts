@@ -29,12 +29,22 @@ export async function placeLocaliser(backend: string, cfg: LocaliserConfig, opti
   }
 }
 
+/**
+ * The file name of localiserThread.worker.ts's own bundle, beside this code's, in the kit's bundles (set there by
+ * esbuild's define, scripts/kit/bundle.ts); undefined when this runs from source (tsx, vitest).
+ */
+declare const __POSELAB_LOCALISER_THREAD_BUNDLE__: string | undefined;
+
 /** Starts the thread on `backend` with a localiser of `cfg`; resolves once it is ready, else rejects saying why. */
 export async function startLocaliserThread(backend: CpuBackendName, cfg: LocaliserConfig, optim: OptimConfig): Promise<LocaliserSteps> {
-  const worker = new Worker(new URL('../../scripts/ts-worker.mjs', import.meta.url), {
-    workerData: { entry: new URL('./localiserThread.worker.ts', import.meta.url).href },
-    execArgv: [],
-  });
+  // From source a thread gets none of the first thread's module hooks, so scripts/ts-worker.mjs registers tsx
+  // and the ?raw loader before importing the TypeScript entry; a bundle needs neither and starts as it is.
+  const worker = typeof __POSELAB_LOCALISER_THREAD_BUNDLE__ === 'string'
+    ? new Worker(new URL(`./${__POSELAB_LOCALISER_THREAD_BUNDLE__}`, import.meta.url), { execArgv: [] })
+    : new Worker(new URL('../../scripts/ts-worker.mjs', import.meta.url), {
+      workerData: { entry: new URL('./localiserThread.worker.ts', import.meta.url).href },
+      execArgv: [],
+    });
   let stopped = false;
   const failed = new Promise<never>((_, reject) => {
     worker.once('error', (e) => reject(new Error(`the localiser's thread failed: ${e.message}`)));

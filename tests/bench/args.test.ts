@@ -21,8 +21,9 @@ function expectUsageError(f: () => unknown, message: string): void {
 
 describe('benchmark arguments', () => {
   it('bench:pnp: batch and point lists, at least 4 points', () => {
-    expect(parsePnpBenchArgs([])).toEqual({ quick: false, batches: [1, 64, 1024, 16384], points: [8, 64], out: undefined, sizes: '' });
-    expect(parsePnpBenchArgs(['--quick', '--B', '1024', '--n=8,9'])).toEqual({ quick: true, batches: [1024], points: [8, 9], out: undefined, sizes: '-B1024-n8_9' });
+    const all = ['op-cpu', 'float64', 'opencv', 'opencv-sqpnp', 'wgsl'];
+    expect(parsePnpBenchArgs([])).toEqual({ quick: false, batches: [1, 64, 1024, 16384], points: [8, 64], impls: all, out: undefined, sizes: '' });
+    expect(parsePnpBenchArgs(['--quick', '--B', '1024', '--n=8,9'])).toEqual({ quick: true, batches: [1024], points: [8, 9], impls: all, out: undefined, sizes: '-B1024-n8_9' });
     expect(parsePnpBenchArgs(['--n', '6']).sizes).toBe('-B1_64_1024_16384-n6');
     expectUsageError(() => parsePnpBenchArgs(['--B', '0']), '--B 0: 0 is not an integer >= 1; expected a comma list of integers >= 1');
     expectUsageError(() => parsePnpBenchArgs(['--B', 'abc']), '--B abc: abc is not an integer >= 1');
@@ -34,12 +35,18 @@ describe('benchmark arguments', () => {
     expectUsageError(() => parsePnpBenchArgs(['--B', '99999999999', '--n', '8']),
       '--B 99999999999 with --n 8: 799,999,999,992 points in one configuration; at most 100,000,000');
     expect(parsePnpBenchArgs(['--B', '1000000', '--n', '8,64']).batches, '10^6 problems of 64 points fit').toEqual([1000000]);
+    // --impls: a subset, timed in the benchmark's own order, and named in the default file name.
+    expect(parsePnpBenchArgs(['--impls', 'wgsl,float64'])).toMatchObject({ impls: ['float64', 'wgsl'], sizes: '-float64_wgsl' });
+    expect(parsePnpBenchArgs(['--B', '1048576', '--n', '8', '--impls', 'wgsl']).sizes).toBe('-B1048576-n8-wgsl');
+    expectUsageError(() => parsePnpBenchArgs(['--impls', 'wgsl,cuda']), '--impls wgsl,cuda: cuda is not one of op-cpu, float64, opencv, opencv-sqpnp, wgsl');
+    expectUsageError(() => parsePnpBenchArgs(['--impls', 'wgsl,']), '--impls wgsl,: an empty item');
+    expectUsageError(() => parsePnpBenchArgs(['--impls', 'wgsl,wgsl']), '--impls wgsl,wgsl: wgsl is given twice; give each once');
   });
 
   it('bench:train: configs with batches, backends, steps and warm-up', () => {
     const d = parseTrainBenchArgs([]);
     expect(d.cases).toEqual([{ name: 'tiny', batch: 32 }, { name: 'small', batch: 8 }, { name: 'small' }, { name: 'default' }, { name: 'large' }]);
-    expect([d.backends, d.steps, d.warmup, d.all, d.noTorch]).toEqual([['wasm', 'cpu', 'webgpu'], 5, 2, false, false]);
+    expect([d.backends, d.steps, d.warmup, d.all, d.noTorch, d.torchDevice, d.python]).toEqual([['wasm', 'cpu', 'webgpu'], 5, 2, false, false, 'auto', undefined]);
     const r = parseTrainBenchArgs(['--configs', 'tiny@4', '--backends', 'cpu', '--steps', '3', '--warmup', '0', '--no-torch', '--machine', 'my-box', '--out', 'x.json']);
     expect(r).toMatchObject({ cases: [{ name: 'tiny', batch: 4 }], backends: ['cpu'], steps: 3, warmup: 0, noTorch: true, machine: 'my-box', out: 'x.json' });
     expectUsageError(() => parseTrainBenchArgs(['--configs', 'tiny@0']), '--configs tiny@0: tiny@0 is not <tiny|small|default|large>[@batch] (batch an integer >= 1)');
@@ -49,6 +56,13 @@ describe('benchmark arguments', () => {
     expectUsageError(() => parseTrainBenchArgs(['--steps', '0']), '--steps 0: expected a positive integer');
     expectUsageError(() => parseTrainBenchArgs(['--warmup', '-1']), '--warmup -1: expected an integer >= 0');
     expectUsageError(() => parseTrainBenchArgs(['--machine', '../x']), "--machine ../x: expected a name of letters, digits, '.', '_' and '-'");
+    // Where the PyTorch peer runs, and which Python runs it.
+    expect(parseTrainBenchArgs(['--torch-device', 'cuda', '--python', '/opt/py/bin/python3'])).toMatchObject({ torchDevice: 'cuda', python: '/opt/py/bin/python3' });
+    expect(parseTrainBenchArgs(['--torch-device', 'cpu']).torchDevice).toBe('cpu');
+    expectUsageError(() => parseTrainBenchArgs(['--torch-device', 'gpu']), '--torch-device gpu: expected auto (cuda where PyTorch sees a CUDA device, else cpu), cpu or cuda');
+    expectUsageError(() => parseTrainBenchArgs(['--python', ' ']), '--python needs the path of a Python');
+    expectUsageError(() => parseTrainBenchArgs(['--no-torch', '--torch-device', 'cuda']), '--no-torch leaves the PyTorch peer out: --torch-device cuda would say nothing');
+    expectUsageError(() => parseTrainBenchArgs(['--no-torch', '--python', 'python3']), '--no-torch leaves the PyTorch peer out: --python python3 would say nothing');
   });
 
   it('bench:accuracy: steps, seeds, variants, and a pose loss that starts before the last step', () => {
@@ -105,6 +119,9 @@ describe('benchmark arguments', () => {
     const cases: [string, string[], string][] = [
       ['pnp', ['--n', '3'], '--n 3: 3 is not an integer >= 4'],
       ['train', ['--steps', 'abc'], '--steps abc: expected a positive integer'],
+      // Checked before the run: a --python that cannot import torch (a program that exits 0 is not enough).
+      ['train', ['--configs', 'tiny@4', '--backends', 'cpu', '--python', '/bin/true'], '--python /bin/true: cannot import torch (exit 0, no version printed)'],
+      ['train', ['--configs', 'tiny@4', '--backends', 'cpu', '--python', '/no/such/python'], '--python /no/such/python: cannot import torch (spawnSync /no/such/python ENOENT)'],
       ['accuracy', ['--pose-after', '50', '--steps', '10'], '--pose-after 50: the pose loss would start after the run\'s last step'],
     ];
     for (const [bench, bad, message] of cases) {
