@@ -6,10 +6,9 @@
  * --out of every benchmark: a .json file name, or a folder (an existing one, or a path ending in '/') in
  * which the benchmark writes its default file name; checked, and its folder made, before the run.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  isFolderPath, kMaxSeed, parseChoiceList, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareOutputFile, UsageError,
+  kMaxSeed, parseChoiceList, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, UsageError,
 } from '../src/cli/args';
 import { parseBackend } from '../src/cli/common';
 import { decimal } from '../src/data/decimal';
@@ -76,20 +75,9 @@ export function benchOutPath(out: BenchOut, resultsDir: string, defaultName: str
   return out.file ?? join(out.folder ?? resultsDir, defaultName);
 }
 
-/** Checks --out before the run: a .json name (its folder made) or a folder (made); anything else is a usage error. */
+/** Checks --out before the run: a .json name (its folder made) or a folder (made, found writable); anything else is a usage error. */
 export async function prepareBenchOut(out: string | undefined): Promise<BenchOut> {
-  if (out === undefined) return {};
-  if (await isFolderPath(out)) {
-    try {
-      await mkdir(out, { recursive: true });
-    } catch (e) {
-      throw new UsageError(`--out ${out}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
-    }
-    return { folder: out };
-  }
-  if (!/\.json$/i.test(out)) throw new UsageError(`--out ${out}: expected a .json file name or a folder (an existing one, or a path ending in /)`);
-  await prepareOutputFile(out, '--out');
-  return { file: out };
+  return out === undefined ? {} : prepareFileOrFolder(out, '--out', '.json');
 }
 
 /** --machine names the results file: a word of letters, digits, '.', '_' and '-'. */

@@ -5,7 +5,7 @@
  * nothing but Node, so that a script which needs no tfjs (make-dataset) starts without it.
  */
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 
 /** A problem with what the user asked for: printed with the usage, exit status 2. */
 export class UsageError extends Error {}
@@ -183,6 +183,35 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
   } catch (e) {
     throw new UsageError(`${flag} ${path}: cannot be written (${e instanceof Error ? e.message : String(e)})`);
   }
+}
+
+/**
+ * An output given either as a file name ending in `extension` (lower case, with the dot; checked as
+ * prepareOutputFile checks it) or as a folder, an existing one or a path ending in /, in which the command
+ * writes a file of the name it chooses (created now, and found writable now: a probe file is made and
+ * removed). Returns which; a UsageError naming the flag otherwise.
+ */
+export async function prepareFileOrFolder(path: string, flag: string, extension: string): Promise<{ file: string } | { folder: string }> {
+  if (!(await isFolderPath(path))) {
+    if (extname(path).toLowerCase() !== extension) {
+      throw new UsageError(`${flag} ${path}: expected a ${extension} file name, or a folder (an existing one, or a path ending in /) for a file named by the command`);
+    }
+    await prepareOutputFile(path, flag);
+    return { file: path };
+  }
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const probe = join(path, `.poselab-write-probe-${process.pid}`);
+  try {
+    await (await open(probe, 'wx')).close();
+    await unlink(probe);
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: no file can be written in this folder (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return { folder: path };
 }
 
 /** Whether `path` names a folder: an existing one, or a path written with a trailing slash. */

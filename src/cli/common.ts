@@ -17,7 +17,7 @@ import { kPoselabJson, unzipBundle, zipBundle, type BundleFiles } from '../train
 import { prepareOutputFile, UsageError } from './args';
 
 export {
-  isFolderPath, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareOutputFile, runMain, UsageError,
+  isFolderPath, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, runMain, UsageError,
   type FlagSpec,
 } from './args';
 

@@ -17,7 +17,7 @@ import { bopCsv } from '../train/bopCsv';
 import { bundleCrops, importBundle } from '../train/bundle';
 import { bundleData, evaluateBundle } from '../train/bundleRuns';
 import { metricsLine } from '../train/metrics';
-import { isFolderPath, openDataset, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
+import { openDataset, parseBackend, parseFlags, prepareFileOrFolder, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv|folder/] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
 
@@ -59,15 +59,12 @@ async function main(argv: string[]): Promise<number> {
   // Where the CSV goes is settled before the evaluation: a bad path is a usage error, not a lost run.
   let csvPath: string | undefined;
   if (values.csv) {
-    const isDir = await isFolderPath(values.csv);
-    if (!isDir && !/\.csv$/i.test(values.csv)) {
-      throw new UsageError(`--csv ${values.csv}: expected a .csv file name, or a folder (an existing one, or a path ending in /) for the BOP-named file`);
-    }
+    const where = await prepareFileOrFolder(values.csv, '--csv', '.csv');
     const evalSplitName = ds.images.find((im) => im.split !== 'all' && !im.split.startsWith('train'))?.split ?? 'test';
     // Oracle-crop results carry it in the method name, so that a folder of CSVs tells them from honest ones.
     const method = cropsFrom === 'oracle' ? 'poselab-oracle' : 'poselab';
-    csvPath = isDir ? join(values.csv, bopResultsName(method, ds.name, split === 'train' ? 'train' : evalSplitName)) : values.csv;
-    await prepareOutputFile(csvPath, '--csv', { extensions: ['.csv'] });
+    csvPath = 'file' in where ? where.file : join(where.folder, bopResultsName(method, ds.name, split === 'train' ? 'train' : evalSplitName));
+    if ('folder' in where) await prepareOutputFile(csvPath, '--csv');
   }
   const r = await evaluateBundle(bundle, data, {
     crops: cropsFrom,

@@ -110,7 +110,7 @@ describe('benchmark arguments', () => {
     expect(benchOutPath(await prepareBenchOut(join(dir, 'results')), '/results', 'pnp-x.json')).toBe(join(dir, 'results', 'pnp-x.json'));
     expect(benchOutPath(await prepareBenchOut(`${join(dir, 'fresh')}/`), '/results', 'pnp-x.json')).toBe(join(dir, 'fresh', 'pnp-x.json'));
     expect(existsSync(join(dir, 'fresh'))).toBe(true);
-    await expect(prepareBenchOut(join(dir, 'results.txt'))).rejects.toThrow(`--out ${join(dir, 'results.txt')}: expected a .json file name or a folder`);
+    await expect(prepareBenchOut(join(dir, 'results.txt'))).rejects.toThrow(`--out ${join(dir, 'results.txt')}: expected a .json file name, or a folder (an existing one, or a path ending in /)`);
     writeFileSync(join(dir, 'blocker'), 'a file');
     await expect(prepareBenchOut(join(dir, 'blocker', 'x.json'))).rejects.toThrow(UsageError);
   });

@@ -5,11 +5,11 @@
  * usage the README shows.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareOutputFile, UsageError } from '../../src/cli/common';
+import { parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareFileOrFolder, prepareOutputFile, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -70,6 +70,17 @@ describe('command-line arguments', () => {
     writeFileSync(old, '{"kept": true}');
     await prepareOutputFile(old, '--out');
     expect(readFileSync(old, 'utf8'), 'an existing file is opened, not truncated').toBe('{"kept": true}');
+  });
+
+  it('prepareFileOrFolder takes a file of the extension or a folder, made and found writable now, and names the flag otherwise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poselab-out-'));
+    await expect(prepareFileOrFolder(join(dir, 'a.csv'), '--csv', '.csv')).resolves.toEqual({ file: join(dir, 'a.csv') });
+    await expect(prepareFileOrFolder(join(dir, 'new', 'deeper') + '/', '--out', '.json')).resolves.toEqual({ folder: join(dir, 'new', 'deeper') + '/' });
+    expect(existsSync(join(dir, 'new', 'deeper')), 'the folder is made').toBe(true);
+    expect(readdirSync(join(dir, 'new', 'deeper')), 'and the probe removed').toEqual([]);
+    await expect(prepareFileOrFolder(join(dir, 'a.txt'), '--csv', '.csv')).rejects.toThrow(`--csv ${join(dir, 'a.txt')}: expected a .csv file name, or a folder (an existing one, or a path ending in /)`);
+    // /proc/self is a folder no file can be made in: refused now, not after the run.
+    await expect(prepareFileOrFolder('/proc/self/', '--out', '.json')).rejects.toThrow(/^--out \/proc\/self\/: no file can be written in this folder/);
   });
 
   it('every command prints its usage on --help and exits 0, and the README shows that usage', () => {
