@@ -18,8 +18,9 @@ import { bpnp } from '../ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../solver/pnp';
 import { so3Exp, so3LeftJacobian } from '../solver/so3';
 import { kF64InputEps, PnpStatus, pnpStatusName } from '../solver/status';
-import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, PnpInputError, type PnpProblemsJson } from './pnpInput';
-import { pnpReport } from './pnpReport';
+import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, PnpInputError, sumOverBatch, type PnpProblemsJson } from './pnpInput';
+import { pnpReport, type SolvedAsFloat32 } from './pnpReport';
+import { median } from '../train/metrics';
 import { parseBackend, parseFlags, prepareOutputFile, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run pnp -- --in problems.json --out result.json [--backend auto|webgpu|wasm|cpu]';
@@ -46,8 +47,8 @@ function nest(data: ArrayLike<number>, shape: number[]): unknown {
   return Array.from({ length: shape[0] }, (_, i) => nest(Array.prototype.slice.call(data, i * stride, (i + 1) * stride), shape.slice(1)));
 }
 
-function pnpOutput(p: PnpProblemsJson, pose: ArrayLike<number>, status: ArrayLike<number>): Record<string, unknown> {
-  const report = pnpReport(p, pose, status);
+function pnpOutput(p: PnpProblemsJson, pose: ArrayLike<number>, status: ArrayLike<number>, gpu?: SolvedAsFloat32): Record<string, unknown> {
+  const report = pnpReport(p, pose, status, gpu);
   return {
     pose: nest(pose, [p.B, 6]),
     status: Array.from(status),
@@ -91,7 +92,8 @@ async function runPnpOp(p: PnpProblemsJson): Promise<Record<string, unknown>> {
   const pts2d = tf.tensor3d(Float32Array.from(centred2d.pts2d), [B, n, 2]);
   const pts3dShape: number[] = p.sharedPts3d ? [n, 3] : [B, n, 3];
   const kShape: number[] = p.sharedK ? [3, 3] : [B, 3, 3];
-  const pts3d = tf.tensor<tf.Rank>(Float32Array.from(centred.pts3d), pts3dShape) as tf.Tensor2D | tf.Tensor3D;
+  // Per problem, like K: each problem's points about its own centroid.
+  const pts3d = tf.tensor3d(Float32Array.from(centred.pts3d), [B, n, 3]);
   const K = tf.tensor3d(Float32Array.from(centred2d.K), [B, 3, 3]);
   const weights = p.weights ? tf.tensor2d(Float32Array.from(p.weights), [B, n]) : undefined;
   let initPose: tf.Tensor2D | undefined;
@@ -120,7 +122,7 @@ async function runPnpOp(p: PnpProblemsJson): Promise<Record<string, unknown>> {
     if (poseArr.subarray(6 * b, 6 * b + 6).every((v) => v === 0)) continue;
     for (let a = 0; a < 3; a++) poseOut[6 * b + 3 + a] -= rc[3 * b + a];
   }
-  const out = pnpOutput(p, poseOut, statusArr);
+  const out = pnpOutput(p, poseOut, statusArr, { pts2d: centred2d.pts2d, pts3d: centred.pts3d });
   if (p.grad) {
     const gradC = Float64Array.from(p.grad);
     for (let b = 0; b < B; b++) {
@@ -134,11 +136,11 @@ async function runPnpOp(p: PnpProblemsJson): Promise<Record<string, unknown>> {
     const dy = tf.tensor2d(Float32Array.from(gradC), [B, 6]);
     const args: tf.Tensor[] = weights ? [pts2d, pts3d, K, weights] : [pts2d, pts3d, K];
     const f = (...xs: tf.Tensor[]) =>
-      bpnp(xs[0] as tf.Tensor3D, xs[1] as tf.Tensor2D, xs[2] as tf.Tensor3D, { weights: xs[3] as tf.Tensor2D | undefined, initPose }).pose;
+      bpnp(xs[0] as tf.Tensor3D, xs[1] as tf.Tensor3D, xs[2] as tf.Tensor3D, { weights: xs[3] as tf.Tensor2D | undefined, initPose }).pose;
     const grads = tf.grads(f)(args, dy);
     out.grad_pts2d = nest(await grads[0].data(), [B, n, 2]);
-    out.grad_pts3d = nest(await grads[1].data(), pts3dShape);
-    out.grad_K = nest(centredGradK(await grads[2].data(), centred2d.c, B, p.sharedK), kShape);
+    out.grad_pts3d = nest(sumOverBatch(await grads[1].data(), B, p.sharedPts3d), pts3dShape);
+    out.grad_K = nest(sumOverBatch(centredGradK(await grads[2].data(), centred2d.c, B), B, p.sharedK), kShape);
     if (weights) out.grad_weights = nest(await grads[3].data(), [B, n]);
   }
   return out;
@@ -151,13 +153,10 @@ function rmsSummary(result: Record<string, unknown>): string {
   const rms = result.rms_px as (number | null)[];
   const conv = status.flatMap((s, b) => (s === PnpStatus.Converged && rms[b] !== null ? [{ b, e: rms[b]! }] : []));
   if (conv.length === 0) return '';
-  const sorted = conv.map((c) => c.e).sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   const worst = conv.reduce((a, c) => (c.e > a.e ? c : a));
   const px = (x: number) => `${x < 0.01 ? x.toExponential(1) : x.toFixed(2)} px`;
   return conv.length === 1 ? `; RMS reprojection error ${px(worst.e)}`
-    : `; RMS reprojection error of the converged: median ${px(median)}, largest ${px(worst.e)} (problem ${worst.b})`;
+    : `; RMS reprojection error of the converged: median ${px(median(conv.map((c) => c.e)))}, largest ${px(worst.e)} (problem ${worst.b})`;
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -126,25 +126,23 @@ function requireFinite(data: Float64Array, raw: unknown, field: string, m: numbe
 }
 
 /**
- * pts3d moved to its centroid, in float64: returns the centred copy and c [B,3] (the same c for every
- * problem when pts3d is shared). The mean runs over the finite points with w > 0 (0 when there are none),
- * so that a NaN in a point that does not exist never spreads. Any constant c keeps the problem's optimum:
- * for the centred points X - c the pose is (R, t + R c), and moving back is t = t' - R c.
+ * pts3d moved to each problem's own centroid, in float64: returns the centred points [B,n,3] (per problem
+ * even when pts3d is shared: problems may weight different points of it) and c [B,3]. The mean runs over
+ * the problem's finite points with w > 0 (0 when there are none), so that a NaN in a point that does not
+ * exist never spreads. Any constant c keeps the problem's optimum: for the centred points X - c the pose is
+ * (R, t + R c), and moving back is t = t' - R c; dL/dX = dL/dX' (summed over the batch for a shared pts3d).
  */
 export function centrePts3d(p: PnpProblemsJson): { pts3d: Float64Array; c: Float64Array } {
   const { B, n } = p;
   const c = new Float64Array(3 * B);
-  const pts3d = p.pts3d.slice();
-  const groups = p.sharedPts3d ? 1 : B;
-  for (let g = 0; g < groups; g++) {
-    const o = 3 * n * g;
+  const pts3d = new Float64Array(3 * n * B);
+  for (let b = 0; b < B; b++) {
+    pts3d.set(p.sharedPts3d ? p.pts3d : p.pts3d.subarray(3 * n * b, 3 * n * (b + 1)), 3 * n * b);
+    const o = 3 * n * b;
     let m = 0, cx = 0, cy = 0, cz = 0;
     for (let i = 0; i < n; i++) {
       const X = pts3d[o + 3 * i], Y = pts3d[o + 3 * i + 1], Z = pts3d[o + 3 * i + 2];
-      // A shared point exists for the mean when some problem weights it; per-problem points by their own weight.
-      const used = p.weights === undefined ? true
-        : p.sharedPts3d ? Array.from({ length: B }, (_, b) => p.weights![n * b + i]).some((w) => w > 0)
-        : p.weights[n * g + i] > 0;
+      const used = p.weights === undefined || p.weights[n * b + i] > 0;
       if (!used || !(Number.isFinite(X) && Number.isFinite(Y) && Number.isFinite(Z))) continue;
       m++; cx += X; cy += Y; cz += Z;
     }
@@ -152,9 +150,18 @@ export function centrePts3d(p: PnpProblemsJson): { pts3d: Float64Array; c: Float
     for (let i = 0; i < n; i++) {
       pts3d[o + 3 * i] -= cx; pts3d[o + 3 * i + 1] -= cy; pts3d[o + 3 * i + 2] -= cz;
     }
-    for (let b = p.sharedPts3d ? 0 : g; b < (p.sharedPts3d ? B : g + 1); b++) c.set([cx, cy, cz], 3 * b);
+    c.set([cx, cy, cz], 3 * b);
   }
   return { pts3d, c };
+}
+
+/** [B, m] per-problem values summed over the batch into [m] when `shared`, else as they are. */
+export function sumOverBatch(g: ArrayLike<number>, B: number, shared: boolean): Float64Array {
+  if (!shared) return Float64Array.from(g);
+  const m = g.length / B;
+  const out = new Float64Array(m);
+  for (let b = 0; b < B; b++) for (let j = 0; j < m; j++) out[j] += g[m * b + j];
+  return out;
 }
 
 /**
@@ -188,16 +195,14 @@ export function centrePts2d(p: PnpProblemsJson): { pts2d: Float64Array; K: Float
 
 /**
  * dL/dK [B,9] from dL/dK' [B,9] of centrePts2d's K' = T K: dL/dK = T^T dL/dK' (rows 0 and 1 unchanged,
- * row 2 gains -cx row 0 - cy row 1), summed over the batch into [9] when K is shared.
+ * row 2 gains -cx row 0 - cy row 1); sumOverBatch gives a shared K's.
  */
-export function centredGradK(gradKc: ArrayLike<number>, c: Float64Array, B: number, sharedK: boolean): Float64Array {
-  const out = new Float64Array(sharedK ? 9 : 9 * B);
+export function centredGradK(gradKc: ArrayLike<number>, c: Float64Array, B: number): Float64Array {
+  const out = new Float64Array(9 * B);
   for (let b = 0; b < B; b++) {
-    const o = sharedK ? 0 : 9 * b;
     for (let j = 0; j < 9; j++) {
-      const row = Math.floor(j / 3), col = j % 3;
-      const g = gradKc[9 * b + j] + (row === 2 ? -c[2 * b] * gradKc[9 * b + col] - c[2 * b + 1] * gradKc[9 * b + 3 + col] : 0);
-      out[o + j] += g;
+      const col = j % 3;
+      out[9 * b + j] = gradKc[9 * b + j] + (j >= 6 ? -c[2 * b] * gradKc[9 * b + col] - c[2 * b + 1] * gradKc[9 * b + 3 + col] : 0);
     }
   }
   return out;

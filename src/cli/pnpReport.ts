@@ -12,14 +12,31 @@ import type { PnpProblemsJson } from './pnpInput';
 
 export interface PnpReport {
   /** [B] px: sqrt(mean over the points with w > 0 of |pi(K, R X + t) - x|^2), unweighted; null where the
-   * problem has no pose to measure (statuses 2 to 4, the all-zero pose) or a point lies at or behind the camera. */
+   * problem has no pose to measure (statuses InvalidInput, TooFewPoints, Degenerate) or a point lies at or
+   * behind the camera. */
   rmsPx: (number | null)[];
   /** [B]: null for a converged problem, else one sentence saying why it is not. */
   why: (string | null)[];
 }
 
-/** p's problems with their returned poses [B,6] ([r, t] in pts3d's unit) and statuses [B] (PnpStatus). */
-export function pnpReport(p: PnpProblemsJson, pose: ArrayLike<number>, status: ArrayLike<number>): PnpReport {
+/**
+ * What the GPU solved, where it was not the JSON's numbers as they are: pts2d [B,n,2] and pts3d [B,n,3]
+ * centred in float64 (centrePts2d, centrePts3d) before they became float32. The IllConditioned reason is
+ * measured on these.
+ */
+export interface SolvedAsFloat32 {
+  pts2d: Float64Array;
+  pts3d: Float64Array;
+}
+
+/** Statuses that reject a problem before it is solved: no pose to measure. */
+const kRejected: readonly number[] = [PnpStatus.InvalidInput, PnpStatus.TooFewPoints, PnpStatus.Degenerate];
+
+/**
+ * p's problems with their returned poses [B,6] ([r, t] in pts3d's unit) and statuses [B] (PnpStatus);
+ * gpu: what the float32 kernels were given (absent for the float64 solver, which takes the JSON as it is).
+ */
+export function pnpReport(p: PnpProblemsJson, pose: ArrayLike<number>, status: ArrayLike<number>, gpu?: SolvedAsFloat32): PnpReport {
   const { B, n } = p;
   const proj = projectPoints(new Float64Array(2 * n * B), p.pts3d, pose, p.K, B, n, p.sharedPts3d, p.sharedK);
   const rmsPx: (number | null)[] = [];
@@ -38,10 +55,9 @@ export function pnpReport(p: PnpProblemsJson, pose: ArrayLike<number>, status: A
       sum += (proj[2 * (n * b + i)] - v.pts2d[2 * i]) ** 2 + (proj[2 * (n * b + i) + 1] - v.pts2d[2 * i + 1]) ** 2;
       m++;
     }
-    const noPose = poseB.every((x) => x === 0);
     const rms = Math.sqrt(sum / m);
-    rmsPx.push(noPose || behind.length > 0 || !Number.isFinite(rms) ? null : rms);
-    why.push(status[b] === PnpStatus.Converged ? null : whyNot(p, b, status[b], v, behind));
+    rmsPx.push(kRejected.includes(status[b]) || behind.length > 0 || !Number.isFinite(rms) ? null : rms);
+    why.push(status[b] === PnpStatus.Converged ? null : whyNot(p, b, status[b], v, behind, gpu));
   }
   return { rmsPx, why };
 }
@@ -63,13 +79,14 @@ function views(p: PnpProblemsJson, b: number): ProblemView {
   };
 }
 
-function whyNot(p: PnpProblemsJson, b: number, status: number, v: ProblemView, behind: number[]): string {
+function whyNot(p: PnpProblemsJson, b: number, status: number, v: ProblemView, behind: number[], gpu?: SolvedAsFloat32): string {
   const { n } = p;
-  const fault: ProblemFault = { check: '', field: '', index: -1 };
+  const fault: ProblemFault = { check: '', field: '', index: -1, count: -1 };
   const pre = checkProblem(v.pts2d, v.pts3d, v.K, v.w, n, undefined, fault);
   const used = v.w === null ? n : v.w.reduce((c, x) => c + (x > 0 ? 1 : 0), 0);
   const point = (field: 'pts2d' | 'pts3d', i: number) => (field === 'pts3d' && p.sharedPts3d ? `pts3d[${i}]` : `${field}[${b}][${i}]`);
-  if (pre !== -1) {
+  // The float64 checks explain the status only where they reach it too: near a limit, float32 may not.
+  if (pre === status) {
     switch (fault.check) {
       case 'nonFinite': {
         if (fault.field === 'K') {
@@ -86,11 +103,13 @@ function whyNot(p: PnpProblemsJson, b: number, status: number, v: ProblemView, b
       case 'singularK':
         return `K${p.sharedK ? '' : `[${b}]`} is singular (determinant 0): it has no inverse for the image points`;
       case 'tooFewPoints':
-        return `${used} point${used === 1 ? '' : 's'} with weight > 0; at least ${kMinPoints} are needed`;
+        return `${fault.count} point${fault.count === 1 ? '' : 's'} with weight > 0; at least ${kMinPoints} are needed`;
       case 'zeroSpread':
         return `all ${used} 3D points with weight > 0 are the same point`;
+      case 'spreadOverflow':
+        return 'the 3D points\' spread overflows: their coordinates square to infinity (beyond about 1e154)';
       case 'fewDistinct':
-        return `fewer than ${kMinPoints} distinct 3D points among the ${used} with weight > 0 (points within ${kCoincidentRatio} of their RMS spread of each other count as one): 3 points have up to 4 exact poses`;
+        return `only ${fault.count} distinct 3D point${fault.count === 1 ? '' : 's'} among the ${used} with weight > 0 (points within ${kCoincidentRatio} of their RMS spread of each other count as one); at least ${kMinPoints} are needed${fault.count === 3 ? ': 3 points have up to 4 exact poses' : ''}`;
       case 'collinear':
         return `the 3D points with weight > 0 are collinear (second eigenvalue of their covariance below ${kDegenerateRatio} of the first): the rotation about their line is free`;
       default:
@@ -103,7 +122,7 @@ function whyNot(p: PnpProblemsJson, b: number, status: number, v: ProblemView, b
     return 'invalid once rounded to float32 for the GPU (a value beyond float32\'s range, or K singular once rounded)';
   }
   if (status === PnpStatus.TooFewPoints || status === PnpStatus.Degenerate) {
-    return `${status === PnpStatus.Degenerate ? 'degenerate' : 'too few points'} once rounded to float32 for the GPU (in float64 the problem passes the checks, near their limits)`;
+    return `${status === PnpStatus.Degenerate ? 'degenerate' : 'too few points'} once rounded to float32 for the GPU (in float64 the problem passes the checks: near their limits, or coordinates whose squares overflow float32, beyond about 1e19)`;
   }
   if (status === PnpStatus.BehindCamera) {
     if (behind.length === 0) return 'a point with weight > 0 was at or behind the camera at the solution (the float32 solve\'s pose; in float64 none is)';
@@ -111,8 +130,12 @@ function whyNot(p: PnpProblemsJson, b: number, status: number, v: ProblemView, b
     return `${point('pts3d', behind[0])}${more} at or behind the camera (z <= 0) at the solution: the correspondences fit no pose with every point in front`;
   }
   if (status === PnpStatus.IllConditioned) {
+    if (gpu) {
+      const ratio = inputRoundingRatio(gpu.pts2d.subarray(2 * n * b, 2 * n * (b + 1)), gpu.pts3d.subarray(3 * n * b, 3 * n * (b + 1)), v.w, n);
+      return `centred in float64 and then rounded to float32 for the GPU, coordinates still reach ${ratio.toPrecision(3)} times the points' spread: float32 moves the points by more than 1e-4 of their spread`;
+    }
     const ratio = inputRoundingRatio(v.pts2d, v.pts3d, v.w, n);
-    return `coordinates up to ${ratio.toPrecision(3)} times the points' spread: the solver's rounding of the input moves the points by more than 1e-4 of their spread (centre them first)`;
+    return `coordinates reach ${ratio.toPrecision(3)} times the points' spread: float64 moves the points by more than 1e-4 of their spread`;
   }
   if (status === PnpStatus.NotConverged) {
     return 'LM stopped short of a minimum: the iteration cap was reached, or no step lowered the cost any more';

@@ -171,13 +171,12 @@ fn input_rounding_ratio() -> f32 {
   return max(max3 / sqrt(s3 / sw), max2 / sqrt(s2 / sw));
 }
 
-// Loads the current problem's camera (times camera_scale) and normalisation into the private state and returns the status
-// of its input: -1 when it is usable, else PNP_INVALID_INPUT, PNP_TOO_FEW_POINTS or PNP_DEGENERATE, checked
-// in that order (twin of checkProblem and normalizePoints). Points with w = 0 do not exist for the
-// problem, whatever their coordinates hold; c and s are weighted by w.
+// Two 3D points within this fraction of the points' RMS spread are one (kCoincidentRatio, squared).
+const kCoincidentRatio2: f32 = 1e-6;
+
 // How many of the points with w > 0 are distinct, counted up to 4 (check_problem's need): a point is
-// new when its squared distance from each point kept so far exceeds min_dist2 (kCoincidentRatio^2 = 1e-6
-// of the squared RMS spread: twin of distinctPoints).
+// new when its squared distance from each point kept so far exceeds min_dist2 (twin of distinctPoints;
+// greedy in row order, as the twin, so that both count the same where points lie near the tolerance).
 fn distinct_points(min_dist2: f32) -> u32 {
   var kept: array<vec3<f32>, 4>;
   var count = 0u;
@@ -199,6 +198,10 @@ fn distinct_points(min_dist2: f32) -> u32 {
   return count;
 }
 
+// Loads the current problem's camera (times camera_scale) and normalisation into the private state and returns the status
+// of its input: -1 when it is usable, else PNP_INVALID_INPUT, PNP_TOO_FEW_POINTS or PNP_DEGENERATE, checked
+// in that order (twin of checkProblem and normalizePoints). Points with w = 0 do not exist for the
+// problem, whatever their coordinates hold; c and s are weighted by w.
 fn check_problem() -> i32 {
   let cam = load_camera();
   g_kscale = camera_scale(cam.k2);
@@ -255,7 +258,7 @@ fn check_problem() -> i32 {
     return PNP_DEGENERATE;
   }
   g_s = sqrt(trace / sw);
-  if (distinct_points(1e-6 * g_s * g_s) < 4u) {
+  if (distinct_points(kCoincidentRatio2 * g_s * g_s) < 4u) {
     return PNP_DEGENERATE;
   }
   // Jacobi for its accurate small eigenvalues, which the collinearity test needs and the closed-form

@@ -48,13 +48,15 @@ export const kCoincidentRatio = Math.sqrt(kDegenerateRatio);
 /**
  * Which of checkProblem's checks a problem failed: a non-finite value or a negative weight (field, and
  * index: the entry of K [9] row-major or the point), a singular K, fewer than kMinPoints points with
- * w > 0, a zero spread, fewer than kMinPoints distinct points, collinear points (field '' and index -1
- * where no one value is at fault).
+ * w > 0, a zero spread or one whose square overflows, fewer than kMinPoints distinct points, collinear
+ * points (field '' and index -1 where no one value is at fault).
  */
 export interface ProblemFault {
-  check: 'nonFinite' | 'negativeWeight' | 'singularK' | 'tooFewPoints' | 'zeroSpread' | 'fewDistinct' | 'collinear' | '';
+  check: 'nonFinite' | 'negativeWeight' | 'singularK' | 'tooFewPoints' | 'zeroSpread' | 'spreadOverflow' | 'fewDistinct' | 'collinear' | '';
   field: 'K' | 'weights' | 'pts2d' | 'pts3d' | '';
   index: number;
+  /** tooFewPoints: the points with w > 0; fewDistinct: the distinct ones among them; else -1. */
+  count: number;
 }
 
 const sCov = new Float64Array(9);
@@ -89,7 +91,7 @@ export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: n
     sw += wi;
     cx += wi * X; cy += wi * Y; cz += wi * Z;
   }
-  if (count < kMinPoints) return failed(fault, PnpStatus.TooFewPoints, 'tooFewPoints');
+  if (count < kMinPoints) return failed(fault, PnpStatus.TooFewPoints, 'tooFewPoints', '', -1, count);
   cx /= sw; cy /= sw; cz /= sw;
   sCov.fill(0);
   for (let i = 0; i < n; i++) {
@@ -101,8 +103,10 @@ export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: n
   }
   // Normalised covariance: divide by sum w s^2 = trace, so its eigenvalues sum to 1.
   const tr = sCov[0] + sCov[4] + sCov[8];
-  if (!(tr > 0) || !Number.isFinite(tr)) return failed(fault, PnpStatus.Degenerate, 'zeroSpread');
-  if (distinctPoints(pts3d, w, n, kCoincidentRatio * kCoincidentRatio * (tr / sw)) < kMinPoints) return failed(fault, PnpStatus.Degenerate, 'fewDistinct');
+  if (!Number.isFinite(tr)) return failed(fault, PnpStatus.Degenerate, 'spreadOverflow');
+  if (!(tr > 0)) return failed(fault, PnpStatus.Degenerate, 'zeroSpread');
+  const distinct = distinctPoints(pts3d, w, n, kCoincidentRatio * kCoincidentRatio * (tr / sw));
+  if (distinct < kMinPoints) return failed(fault, PnpStatus.Degenerate, 'fewDistinct', '', -1, distinct);
   sCov[0] /= tr; sCov[1] /= tr; sCov[2] /= tr; sCov[4] /= tr; sCov[5] /= tr; sCov[8] /= tr;
   sCov[3] = sCov[1]; sCov[6] = sCov[2]; sCov[7] = sCov[5];
   jacobiEigenSym(sCov, 3, sVal, sVec);
@@ -115,15 +119,18 @@ export function checkProblem(pts2d: Vec, pts3d: Vec, K: Vec, w: Vec | null, n: n
 const sKept = new Int32Array(kMinPoints);
 
 /** status, with what failed written to fault when there is one. */
-function failed(fault: ProblemFault | undefined, status: number, check: ProblemFault['check'], field: ProblemFault['field'] = '', index = -1): number {
-  if (fault) { fault.check = check; fault.field = field; fault.index = index; }
+function failed(fault: ProblemFault | undefined, status: number, check: ProblemFault['check'], field: ProblemFault['field'] = '', index = -1,
+  count = -1): number {
+  if (fault) { fault.check = check; fault.field = field; fault.index = index; fault.count = count; }
   return status;
 }
 
 /**
  * How many of the points with w > 0 of pts3d [n,3] are distinct, counted up to kMinPoints (the answer
  * checkProblem needs): a point is new when its squared distance from each point kept so far exceeds
- * minDist2 (same units squared). O(kMinPoints n).
+ * minDist2 (same units squared). Greedy in row order (WGSL distinct_points keeps the same order, so the
+ * twins agree): points within twice the tolerance of one another may count once or twice by their order.
+ * O(kMinPoints n).
  */
 export function distinctPoints(pts3d: Vec, w: Vec | null, n: number, minDist2: number): number {
   let kept = 0;

@@ -15,6 +15,7 @@ import { makeRng } from '../helpers/rng';
 import { makeProblems } from '../../src/synthetic/pnpProblems';
 import { kUtmOffset, makeGcpProblems } from '../helpers/gcpProblems';
 import { projectPoints } from '../../src/solver/projection';
+import { so3Exp } from '../../src/solver/so3';
 
 const dir = mkdtempSync(join(tmpdir(), 'poselab-pnp-'));
 
@@ -214,7 +215,7 @@ describe('npm run pnp', () => {
       expect(out.status_why[0], 'a converged problem has no why').toBeNull();
       expect(out.status_why[1]).toBe(`pts2d[1][2] is [${pts2d[1][2][0]}, null] (a point with weight > 0 must be finite)`);
       expect(out.status_why[2]).toBe('weights[2][4] is -0.25: weights must be >= 0');
-      expect(out.status_why[3]).toMatch(/^fewer than 4 distinct 3D points among the 6 with weight > 0/);
+      expect(out.status_why[3]).toMatch(/^only 3 distinct 3D points among the 6 with weight > 0 .*; at least 4 are needed: 3 points have up to 4 exact poses$/);
       expect(out.status_why[4]).toMatch(/^the 3D points with weight > 0 are collinear/);
       expect(out.status_why[5]).toBe('3 points with weight > 0; at least 4 are needed');
       expect(out.status_why[6]).toBeNull();
@@ -255,6 +256,42 @@ describe('npm run pnp', () => {
       expect(relErr(g, c), `${f}: webgpu against the float64 solver`).toBeLessThan(1e-2);
     }
     expect((gpu.out!.grad_K as number[][]).length, 'grad_K is [3][3] like K').toBe(3);
+  });
+
+  it('centres a shared pts3d per problem on webgpu: problems weighting points 10^6 mm apart both converge, as on the CPU', () => {
+    // One shared model of two copies of an object, the second 10^6 mm away; problem 0 weights the first copy,
+    // problem 1 the second. One centroid for both would leave each problem's points 5 x 10^5 mm from it.
+    const n = 8;
+    const p = makeProblems({ B: 2, n, noisePx: 0.5, seed: 53 });
+    const off = [1e6, -2e5, 3e5];
+    const X = [...nest(p.pts3d, [n, 3]) as number[][], ...(nest(p.pts3d, [n, 3]) as number[][]).map((r) => r.map((v, a) => v + off[a]))];
+    const img = nest(p.pts2d, [2, n, 2]) as number[][][];
+    // The second copy seen from problem 1's camera moved by -R off: the same pixels as the first copy from problem 1's pose.
+    const pts2d = [[...img[0], ...img[0]], [...img[1], ...img[1]]];
+    const weights = [[...new Array(n).fill(1), ...new Array(n).fill(0)], [...new Array(n).fill(0), ...new Array(n).fill(1)]];
+    const input = { pts2d, pts3d: X, K: nest(p.K, [3, 3]), weights, grad: nest(new Float64Array(12).fill(0.1), [2, 6]) };
+    const cpu = runCli(input, ['--backend', 'cpu']);
+    const gpu = runCli(input, ['--backend', 'webgpu']);
+    for (const r of [cpu, gpu]) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.out!.status_name).toEqual(['Converged', 'Converged']);
+    }
+    // Compared by camera centre C = -R^T t (t is 10^6 mm for problem 1, where a microradian moves it a millimetre).
+    const centre = (pose: number[]) => {
+      const R = so3Exp(new Float64Array(9), pose);
+      return [0, 1, 2].map((a) => -(R[a] * pose[3] + R[3 + a] * pose[4] + R[6 + a] * pose[5]));
+    };
+    for (let b = 0; b < 2; b++) {
+      const pc = (cpu.out!.pose as number[][])[b], pg = (gpu.out!.pose as number[][])[b];
+      for (let a = 0; a < 3; a++) expect(Math.abs(pg[a] - pc[a]), `problem ${b}: r[${a}]`).toBeLessThan(1e-4);
+      const cc = centre(pc), cg = centre(pg);
+      const offB = b === 0 ? [0, 0, 0] : off;
+      expect(Math.hypot(...cg.map((v, a) => v - cc[a])), `problem ${b}: camera centre, mm`).toBeLessThan(1e-4 * Math.hypot(...cc.map((v, a) => v - offB[a])));
+    }
+    const relErr = (a: number[], b: number[]) => Math.sqrt(a.reduce((s, v, j) => s + (v - b[j]) ** 2, 0) / b.reduce((s, v) => s + v * v, 0));
+    const g = (gpu.out!.grad_pts3d as number[][]).flat(), c = (cpu.out!.grad_pts3d as number[][]).flat();
+    expect((gpu.out!.grad_pts3d as number[][]).length, 'grad_pts3d is [n][3] like pts3d').toBe(2 * n);
+    expect(relErr(g, c), 'grad_pts3d of the shared model: webgpu against the float64 solver').toBeLessThan(1e-2);
   });
 
   it('answers bad input with the field and exit code 2', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems } from '../../src/cli/pnpInput';
+import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, sumOverBatch } from '../../src/cli/pnpInput';
 import { projectPoints } from '../../src/solver/projection';
 
 const K = [[500, 0, 320], [0, 500, 240], [0, 0, 1]];
@@ -22,7 +22,7 @@ describe('parsePnpProblems', () => {
     expect(Array.from(p.pts3d.subarray(0, 3))).toEqual([316603.457, 7405071.551, 928.907]);
   });
 
-  it('centrePts3d moves each problem to the mean of its finite, weighted points, in float64', () => {
+  it('centrePts3d moves each problem to the mean of its finite points with w > 0, in float64', () => {
     const X = [[7405000.25, 1, 2], [7405002.25, 3, 4], [7405004.25, 5, 6], [NaN, 0, 0]];
     const p = parsePnpProblems({ pts2d: [[[1, 2], [3, 4], [5, 6], [7, 8]], [[1, 2], [3, 4], [5, 6], [7, 8]]],
       pts3d: [X, X.map((r) => r.map((v) => v + 10))], K, weights: [[1, 1, 1, 0], [1, 0, 1, 0]] });
@@ -31,6 +31,14 @@ describe('parsePnpProblems', () => {
     expect(Array.from(pts3d.subarray(0, 9))).toEqual([-2, -2, -2, 0, 0, 0, 2, 2, 2]);
     expect(Array.from(pts3d.subarray(12, 15))).toEqual([-2, -2, -2]);
     expect(Array.from(p.pts3d.subarray(0, 3)), 'the input is left alone').toEqual([7405000.25, 1, 2]);
+    // A shared pts3d whose problems weight different points: each problem about its own points' mean.
+    const two = [[0, 0, 0], [2, 0, 0], [1e6, 0, 0], [1e6 + 4, 0, 0]];
+    const q = parsePnpProblems({ pts2d: [[[1, 2], [3, 4], [5, 6], [7, 8]], [[1, 2], [3, 4], [5, 6], [7, 8]]],
+      pts3d: two, K, weights: [[1, 1, 0, 0], [0, 0, 1, 1]] });
+    const qc = centrePts3d(q);
+    expect(Array.from(qc.c), 'problem 0 about (1, 0, 0), problem 1 about (1e6 + 2, 0, 0)').toEqual([1, 0, 0, 1e6 + 2, 0, 0]);
+    expect(qc.pts3d.length, 'per problem: [B][n][3]').toBe(24);
+    expect(Array.from(qc.pts3d.subarray(12, 24))).toEqual([-1e6 - 2, 0, 0, -1e6, 0, 0, -2, 0, 0, 2, 0, 0]);
   });
 
   it('centrePts2d moves each problem\'s pixels to their weighted centroid and K with them: every projection moves by the same c', () => {
@@ -58,12 +66,12 @@ describe('parsePnpProblems', () => {
     const dK = Float64Array.from({ length: 9 }, (_, j) => Math.cos(5 * j + 2));
     const TdK = (b: number) => [0, 1, 2, 3, 4, 5, 6, 7, 8].map((j) => dK[j] - (j < 3 ? c[2 * b] * dK[6 + j] : j < 6 ? c[2 * b + 1] * dK[3 + j] : 0));
     const lhs = (b: number) => TdK(b).reduce((s, v, j) => s + g[9 * b + j] * v, 0);
-    const per = centredGradK(g, c, 2, false);
+    const per = centredGradK(g, c, 2);
     for (let b = 0; b < 2; b++) {
       const rhs = Array.from(per.subarray(9 * b, 9 * b + 9)).reduce((s, v, j) => s + v * dK[j], 0);
       expect(rhs, `problem ${b}`).toBeCloseTo(lhs(b), 4);
     }
-    const shared = centredGradK(g, c, 2, true);
+    const shared = sumOverBatch(centredGradK(g, c, 2), 2, true);
     expect(shared.length).toBe(9);
     expect(Array.from(shared).reduce((s, v, j) => s + v * dK[j], 0), 'shared K: the sum over problems').toBeCloseTo(lhs(0) + lhs(1), 4);
   });

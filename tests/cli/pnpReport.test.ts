@@ -43,6 +43,20 @@ describe('pnpReport', () => {
     expect(pnpReport(shared, new Float64Array(6), [PnpStatus.InvalidInput]).why[0]).toBe('pts3d[3] is [0, null, 40] (a point with weight > 0 must be finite)');
   });
 
+  it('words a degenerate problem by what it is: how many distinct points, a spread that overflows; the float64 fault only where it is the status', () => {
+    const x = [seen(new Array(10).fill(0))];
+    // Two places in five rows: 2 distinct points (before: read as collinear).
+    const twoPlaces = parsePnpProblems({ pts2d: x, pts3d: [X[0], X[1], X[0], X[1], X[0]], K });
+    expect(pnpReport(twoPlaces, new Float64Array(6), [PnpStatus.Degenerate]).why[0]).toMatch(/^only 2 distinct 3D points among the 5 with weight > 0 .*; at least 4 are needed$/);
+    // Coordinates of 1e200 square to infinity: not "the same point".
+    const huge = parsePnpProblems({ pts2d: x, pts3d: X.map(([a, b, c], i) => [a + i * 1e200, b, c]), K });
+    expect(pnpReport(huge, new Float64Array(6), [PnpStatus.Degenerate]).why[0]).toMatch(/^the 3D points' spread overflows/);
+    // A GPU status that float64 does not reach is not explained by a float64 fault it did not report.
+    const ok = parsePnpProblems({ pts2d: x, pts3d: X, K });
+    expect(pnpReport(ok, new Float64Array(6), [PnpStatus.Degenerate]).why[0]).toMatch(/^degenerate once rounded to float32 for the GPU/);
+    expect(pnpReport(ok, new Float64Array(6), [PnpStatus.Degenerate]).rmsPx[0], 'no pose for a rejected problem').toBeNull();
+  });
+
   it('says which point is behind the camera, how ill-conditioned the input is, and what NotConverged means', () => {
     const x = [seen(new Array(10).fill(0))];
     const p = parsePnpProblems({ pts2d: x, pts3d: X, K });
@@ -55,7 +69,20 @@ describe('pnpReport', () => {
     // max |X| / RMS distance from the centroid: 1e9 + 60 over the RMS spread of X (the 2D ratio is far smaller).
     const c = [0, 1, 2].map((a) => X.reduce((s, r) => s + r[a], 0) / 5);
     const rms = Math.sqrt(X.reduce((s, r) => s + (r[0] - c[0]) ** 2 + (r[1] - c[1]) ** 2 + (r[2] - c[2]) ** 2, 0) / 5);
-    expect(pnpReport(far, pose, [PnpStatus.IllConditioned]).why[0]).toContain(`coordinates up to ${((1e9 + 60) / rms).toPrecision(3)} times the points' spread`);
+    expect(pnpReport(far, pose, [PnpStatus.IllConditioned]).why[0]).toBe(`coordinates reach ${((1e9 + 60) / rms).toPrecision(3)} times the points' spread: float64 moves the points by more than 1e-4 of their spread`);
+    // On the GPU the ratio is that of what the kernels were given (centred), not of the JSON's numbers.
+    // Each set about its own centroid; the ratio is max |coordinate| over the RMS spread, the larger of 2D and 3D.
+    const about = (pts: number[][]) => {
+      const m = pts[0].map((_, a) => pts.reduce((acc, r) => acc + r[a], 0) / pts.length);
+      const d = pts.map((r) => r.map((v, a) => v - m[a]));
+      const spread = Math.sqrt(d.reduce((acc, r) => acc + r.reduce((q, v) => q + v * v, 0), 0) / pts.length);
+      return { flat: Float64Array.from(d.flat()), ratio: Math.max(...d.flat().map(Math.abs)) / spread };
+    };
+    const c2 = about(x[0]), c3 = about(X);
+    const centred = { pts2d: c2.flat, pts3d: c3.flat };
+    const gpuRatio = Math.max(c2.ratio, c3.ratio);
+    expect(pnpReport(far, pose, [PnpStatus.IllConditioned], centred).why[0]).toMatch(
+      new RegExp(`^centred in float64 and then rounded to float32 for the GPU, coordinates still reach ${gpuRatio.toPrecision(3).replace('.', '\\.')} times`));
     expect(pnpReport(p, pose, [PnpStatus.NotConverged]).why[0]).toMatch(/^LM stopped short of a minimum/);
   });
 });

@@ -127,19 +127,31 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       }
     });
 
-    it('reports fewer than 4 distinct 3D points as Degenerate, whatever the number of rows', async () => {
-      // Three problems of 5 rows, noise-free: (0) rows 1 and 3 the same point and rows 2 and 4 the same: 3
-      // distinct points, whose P3P has up to 4 exact poses; (1) rows 3 and 4 copies of rows 1 and 0 moved by 0.004
-      // and 0.005 mm, about 1e-4 of the points' RMS spread (30 to 50 mm; kCoincidentRatio is 1e-3); (2)
-      // untouched: solvable.
-      const p = makeProblems({ B: 3, n: 5, seed: 41, noisePx: 0, sharedPts3d: false });
+    it('reports fewer than 4 distinct 3D points as Degenerate, whatever the number of rows, at kCoincidentRatio of the spread', async () => {
+      // Five problems of 5 rows, noise-free (each row's pixels the projection of its own 3D point): (0) rows 3
+      // and 4 the same 3D points as rows 1 and 2: 3 distinct points; (1) rows 3 and 4 moved 0.3 x kCoincidentRatio
+      // of the points' RMS spread from rows 1 and 0: still 3; (2) the same at 3 x: 5 distinct points, solvable;
+      // (3) rows 2, 3 and 4 one point: 2 distinct; (4) untouched.
+      const B = 5, n = 5;
+      const p = makeProblems({ B, n, seed: 41, noisePx: 0, sharedPts3d: false });
       const X3 = Float64Array.from(p.pts3d);
-      const n = 5;
-      const copy = (b: number, from: number, to: number, dx = 0) => X3.set([X3[(b * n + from) * 3] + dx, X3[(b * n + from) * 3 + 1], X3[(b * n + from) * 3 + 2]], (b * n + to) * 3);
+      const rmsSpread = (b: number) => {
+        const pts = Array.from({ length: n }, (_, i) => Array.from(p.pts3d.subarray((b * n + i) * 3, (b * n + i) * 3 + 3)));
+        const m = [0, 1, 2].map((a) => pts.reduce((acc, r) => acc + r[a], 0) / n);
+        return Math.sqrt(pts.reduce((acc, r) => acc + (r[0] - m[0]) ** 2 + (r[1] - m[1]) ** 2 + (r[2] - m[2]) ** 2, 0) / n);
+      };
+      // The spread once the rows are moved is within a few percent of this one: the factors 0.3 and 3 leave room.
+      const copy = (b: number, from: number, to: number, f = 0) => X3.set([X3[(b * n + from) * 3] + f * 1e-3 * rmsSpread(b), X3[(b * n + from) * 3 + 1], X3[(b * n + from) * 3 + 2]], (b * n + to) * 3);
       copy(0, 1, 3); copy(0, 2, 4);
-      copy(1, 1, 3, 0.004); copy(1, 0, 4, 0.005);
-      const { status } = bpnp(tf.tensor3d(Float32Array.from(p.pts2d), [3, n, 2]), tf.tensor3d(Float32Array.from(X3), [3, n, 3]), tf.tensor2d(Float32Array.from(p.K), [3, 3]));
-      expect(Array.from(await status.data()), 'status per problem').toEqual([PnpStatus.Degenerate, PnpStatus.Degenerate, PnpStatus.Converged]);
+      copy(1, 1, 3, 0.3); copy(1, 0, 4, 0.3);
+      copy(2, 1, 3, 3); copy(2, 0, 4, 3);
+      copy(3, 2, 3); copy(3, 2, 4);
+      const X = tf.tensor3d(Float32Array.from(X3), [B, n, 3]);
+      const pts2d = await projectPoints(tf.tensor2d(Float32Array.from(p.poseGT), [B, 6]), X, tf.tensor3d(new Float32Array(9 * B).map((_, j) => p.K[j % 9]), [B, 3, 3])).data();
+      const { status } = bpnp(tf.tensor3d(Float32Array.from(pts2d), [B, n, 2]), X, tf.tensor2d(Float32Array.from(p.K), [3, 3]));
+      expect(Array.from(await status.data()), 'status per problem').toEqual([
+        PnpStatus.Degenerate, PnpStatus.Degenerate, PnpStatus.Converged, PnpStatus.Degenerate, PnpStatus.Converged,
+      ]);
     });
 
     it('reports n < 4 as too few points', async () => {
