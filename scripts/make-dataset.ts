@@ -18,11 +18,11 @@ import { build } from 'esbuild';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { existsSync, mkdirSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { kMaxSeed, parseFlags, parseInteger, runMain, UsageError } from '../src/cli/args';
+import { kMaxSeed, makeFolders, parseFlags, parseInteger, runMain, UsageError } from '../src/cli/args';
 import { boundsOf, diameterOf } from '../src/data/mesh';
 import { writePly } from '../src/data/ply';
 import { hashSeed, Rng } from '../src/data/rng';
@@ -146,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
   // Rendered beside --out and moved into place once complete: a run that fails leaves --out as it was.
   let stage: string;
   try {
-    await mkdir(dirname(outDir), { recursive: true });
+    await makeFolders(dirname(outDir));
     stage = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.partial-`));
   } catch (e) {
     throw new UsageError(`--out ${outDir}: cannot create a folder beside it to render into (${e instanceof Error ? e.message : String(e)})`);

@@ -152,6 +152,33 @@ export function runMain(main: () => Promise<number>, usage: string, help = usage
 }
 
 /**
+ * mkdir -p for a path a user gave: the missing folders made one by one from the nearest one that exists.
+ * Node's own recursive mkdir loops forever where a parent refuses new entries without reporting it as
+ * read-only (under /proc it keeps retrying ENOENT); one level at a time, the first failure is thrown.
+ */
+export async function makeFolders(path: string): Promise<void> {
+  const missing: string[] = [];
+  let d = resolve(path);
+  for (;;) {
+    const s = await stat(d).catch(() => undefined);
+    if (s) {
+      if (!s.isDirectory()) throw new Error(`ENOTDIR: ${d} is a file, not a folder`);
+      break;
+    }
+    missing.push(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) {
+    await mkdir(m).catch((e: NodeJS.ErrnoException) => {
+      // Made meanwhile by someone else: what was wanted.
+      if (e.code !== 'EEXIST') throw e;
+    });
+  }
+}
+
+/**
  * Checks before any long work that `path` can be written as a file (flag names the option in the
  * message), creating its folder: a run should not end in an error about where to put its result.
  * `opts.extensions` (lower case, with the dot) are the names it may have, so that a slip such as
@@ -164,10 +191,14 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
   if (opts.extensions && !opts.extensions.includes(extname(path).toLowerCase())) {
     throw new UsageError(`${flag} ${path}: expected a ${opts.extensions.join(' or ')} file name`);
   }
-  const input = opts.inputs?.find((f) => f !== undefined && resolve(f) === resolve(path));
-  if (input !== undefined) throw new UsageError(`${flag} ${path}: is the file this run reads; give another name`);
+  // The same file by another name too (a symbolic or hard link): the same device and inode.
+  const sameFile = async (f: string) => resolve(f) === resolve(path)
+    || (s !== undefined && await stat(f).then((fs) => fs.dev === s.dev && fs.ino === s.ino, () => false));
+  for (const f of opts.inputs ?? []) {
+    if (f !== undefined && await sameFile(f)) throw new UsageError(`${flag} ${path}: is the file this run reads${resolve(f) === resolve(path) ? '' : ` (${f}, by a link)`}; give another name`);
+  }
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await makeFolders(dirname(path));
   } catch (e) {
     throw new UsageError(`${flag} ${path}: cannot create its folder (${e instanceof Error ? e.message : String(e)})`);
   }
@@ -200,7 +231,7 @@ export async function prepareFileOrFolder(path: string, flag: string, extension:
     return { file: path };
   }
   try {
-    await mkdir(path, { recursive: true });
+    await makeFolders(path);
   } catch (e) {
     throw new UsageError(`${flag} ${path}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
   }

@@ -5,7 +5,7 @@
  * the commands around training, opening a dataset from a folder or zip and reading and writing bundles
  * as folders or zips. Everything about training itself stays in src/train.
  */
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isUsable, type Dataset } from '../data/dataset';
@@ -14,7 +14,7 @@ import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
 import { kPoselabJson, unzipBundle, zipBundle, type BundleFiles } from '../train/bundle';
-import { prepareOutputFile, UsageError } from './args';
+import { makeFolders, prepareOutputFile, UsageError } from './args';
 
 export {
   isFolderPath, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, runMain, UsageError,
@@ -114,7 +114,7 @@ export async function prepareBundlePath(out: string, replaces?: string): Promise
     if (entries.length > 0) throw new UsageError(`--out ${out}: is a folder with ${entries.length} other entries; give a new or empty folder for the bundle`);
   }
   try {
-    await mkdir(out, { recursive: true });
+    await makeFolders(out);
   } catch (e) {
     throw new UsageError(`--out ${out}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
   }
@@ -123,11 +123,11 @@ export async function prepareBundlePath(out: string, replaces?: string): Promise
 /** Writes a bundle as a .zip when out ends in .zip, else as a folder; returns what was written. */
 export async function writeBundlePath(files: BundleFiles, out: string): Promise<string> {
   if (out.toLowerCase().endsWith('.zip')) {
-    await mkdir(dirname(out), { recursive: true });
+    await makeFolders(dirname(out));
     await writeFile(out, zipBundle(files));
     return out;
   }
-  await mkdir(out, { recursive: true });
+  await makeFolders(out);
   for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
   return out;
 }

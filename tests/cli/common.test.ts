@@ -5,7 +5,7 @@
  * usage the README shows.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -70,7 +70,15 @@ describe('command-line arguments', () => {
     writeFileSync(old, '{"kept": true}');
     await prepareOutputFile(old, '--out');
     expect(readFileSync(old, 'utf8'), 'an existing file is opened, not truncated').toBe('{"kept": true}');
-  });
+    // A folder to make under /proc: Node's recursive mkdir retries it forever; refused at once, naming it.
+    await expect(prepareOutputFile('/proc/poselab-new/result.json', '--out')).rejects.toThrow(/^--out \/proc\/poselab-new\/result\.json: cannot create its folder \(ENOENT/);
+    // The input by another name, through a symbolic or a hard link, is the input.
+    symlinkSync(old, join(dir, 'soft.json'));
+    linkSync(old, join(dir, 'hard.json'));
+    for (const alias of ['soft.json', 'hard.json']) {
+      await expect(prepareOutputFile(join(dir, alias), '--out', { inputs: [old] })).rejects.toThrow(`--out ${join(dir, alias)}: is the file this run reads (${old}, by a link); give another name`);
+    }
+  }, 20_000);
 
   it('prepareFileOrFolder takes a file of the extension or a folder, made and found writable now, and names the flag otherwise', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'poselab-out-'));
