@@ -112,10 +112,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let dxc = cross(om, Y) + vt;
     let q = vec2<f32>(dot(pd.p0, dxc), dot(pd.p1, dxc));
     let gp = (b * n + i) * 6u;
-    grad_point[gp + 5u] = -2.0 * dot(rho, q);
+    let gw = -2.0 * dot(rho, q);
     if (!(w > 0.0)) {
+      // A point with w = 0 has dL/dw only where it lies in front of the camera with finite data (its pixel
+      // may be NaN: it does not exist for the problem): 0 otherwise, as backward.ts gives it.
+      grad_point[gp + 5u] = select(0.0, gw, xc.z > 0.0 && is_finite_f(gw));
       continue;
     }
+    grad_point[gp + 5u] = gw;
     grad_point[gp] = 2.0 * w * q.x;
     grad_point[gp + 1u] = 2.0 * w * q.y;
     let dpiTq = pd.p0 * q.x + pd.p1 * q.y;

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bpnp } from '../../src/ops/bpnp';
 import { projectPoints } from '../../src/ops/projectPoints';
+import { so3Exp } from '../../src/solver/so3';
 import { PnpStatus } from '../../src/solver/status';
 import { makeProblems, type Problems } from '../../src/synthetic/pnpProblems';
 import { rotationErrorRad, translationRelError } from '../helpers/poseError';
@@ -152,6 +153,30 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       expect(Array.from(await status.data()), 'status per problem').toEqual([
         PnpStatus.Degenerate, PnpStatus.Degenerate, PnpStatus.Converged, PnpStatus.Degenerate, PnpStatus.Converged,
       ]);
+    });
+
+    it('gives a point with weight 0 dL/dw where it exists, in front of the camera with finite data, and 0 (never NaN) elsewhere', async () => {
+      // One problem of 8 points, weights 1 but for: point 5 (w = 0, its pixel NaN), point 6 (w = 0, moved
+      // behind the camera) and point 7 (w = 0, an ordinary point). The float64 solver gives point 7 the
+      // derivative of the pose through a weight that grows from 0; both backends must agree on it.
+      const n = 8;
+      const p = makeProblems({ B: 1, n, seed: 59, noisePx: 0.5 });
+      const x2 = Float32Array.from(p.pts2d);
+      x2[10] = NaN; x2[11] = NaN;
+      const X3 = Float32Array.from(p.pts3d);
+      // Point 6 at camera-frame (0, 0, -500) mm under the true pose, X = R^T (Xc - t): behind the camera.
+      const R = so3Exp(new Float64Array(9), p.poseGT);
+      const d = [0 - p.poseGT[3], 0 - p.poseGT[4], -500 - p.poseGT[5]];
+      X3.set([0, 1, 2].map((a) => R[a] * d[0] + R[3 + a] * d[1] + R[6 + a] * d[2]), 18);
+      const w = Float32Array.of(1, 1, 1, 1, 1, 0, 0, 0);
+      const out = await solveWithGrads(tf.tensor3d(x2, [1, n, 2]), tf.tensor2d(X3, [n, 3]), tf.tensor2d(Float32Array.from(p.K), [3, 3]),
+        tf.tensor2d([[0.3, -0.2, 0.1, 0.01, 0.02, -0.03]]), tf.tensor2d(w, [1, n]));
+      expect(out.status, 'status').toEqual([PnpStatus.Converged]);
+      const gw = Array.from(out.grads[3]);
+      expect(gw.every(Number.isFinite), `dL/dw finite: ${gw}`).toBe(true);
+      expect(gw[5], 'point 5: its pixel is NaN').toBe(0);
+      expect(gw[6], 'point 6: behind the camera').toBe(0);
+      expect(gw[7], 'point 7: an ordinary point with w = 0 still has dL/dw').not.toBe(0);
     });
 
     it('reports n < 4 as too few points', async () => {
