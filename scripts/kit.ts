@@ -1,13 +1,16 @@
 /**
  * `npm run kit`: builds .kit/, what a machine with a GPU but without Node, npm or a network needs to run the
- * benchmarks and the `default` training from this repository (scripts/device-check.sh runs them there):
+ * `default` training and the benchmarks from this repository (scripts/device-check.sh runs them there):
  *
  *   .kit/poselab-kit.tar.xz   bin/node: this machine's Node, stripped of its debugging symbols (it links only glibc
  *                             and libstdc++, checked here with ldd); app/: the bundles and what they load at run time
  *                             (scripts/kit/bundle.ts)
  *   .kit/libvulkan1_*.deb     Debian's Vulkan loader (`apt-get download libvulkan1`), for a machine with NVIDIA's
  *                             driver but no libvulkan.so.1
- *   .kit/manifest.json        what is in it: versions, sizes, the archive's sha256 (device-check.sh checks it), the commit
+ *   .kit/manifest.json        what is in it: versions, sizes, the archive's sha256 (device-check.sh checks it), the commit,
+ *                             and the digest of the sources the bundles were built from (scripts/kit/sources.ts)
+ *   .kit/sources.sha256       those sources, one `<sha256>  <path>` line a file: device-check.sh recomputes the digest on
+ *                             the tree it is carried with and refuses a stale kit before anything else
  *
  * Then it unpacks the archive into a temporary folder with no node_modules above it and runs the bundles there
  * with the stripped Node and a PATH without Node (--help, a tiny bench:pnp on the CPU rows, the adapter check on
@@ -22,10 +25,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, runMain } from '../src/cli/args';
 import { bundleKit, listFiles, strip } from './kit/bundle';
+import { changedSources, kitSources, kSourcePathspecs } from './kit/sources';
 
 const kRepo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const kKitDir = join(kRepo, '.kit');
 const kArchiveName = 'poselab-kit.tar.xz';
+/** The list of the kit's sources (scripts/kit/sources.ts); device-check.sh knows it by this name. */
+const kSourcesName = 'sources.sha256';
 /** The GPU machine takes 64 MiB of tracked files and carried paths; the tracked files leave about this much. */
 const kMaxKitBytes = 35e6;
 /** The only libraries the shipped Node may link: glibc's and the C++ runtime, which any Linux with PyTorch has. */
@@ -109,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
   const libs = checkLinks(node);
   console.log(`Node ${process.version} (${node}) links ${libs.join(', ')}`);
   rmSync(kKitDir, { recursive: true, force: true });
+  // Read before the bundles and again after the archive: a file edited meanwhile may or may not be in the bundles.
+  const sources = kitSources(kRepo);
   const stage = join(kKitDir, 'stage');
   mkdirSync(join(stage, 'bin'), { recursive: true });
   const bundles = await bundleKit(join(stage, 'app'));
@@ -124,11 +132,18 @@ async function main(argv: string[]): Promise<number> {
   run('apt-get', ['download', 'libvulkan1'], { cwd: kKitDir });
   const deb = readdirSync(kKitDir).find((f) => /^libvulkan1_.*\.deb$/.test(f));
   if (!deb) throw new Error(`apt-get download libvulkan1 left no libvulkan1_*.deb in ${kKitDir}`);
+  const changed = changedSources(sources.list, kitSources(kRepo).list);
+  if (changed.length) {
+    throw new Error(`${changed.join(', ')}: changed while the kit was built, so the bundles may hold either version; run npm run kit again`);
+  }
+  writeFileSync(join(kKitDir, kSourcesName), sources.list);
   const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: kRepo, encoding: 'utf8' }).stdout.trim();
   const dirty = spawnSync('git', ['status', '--porcelain'], { cwd: kRepo, encoding: 'utf8' }).stdout.trim() !== '';
   writeFileSync(join(kKitDir, 'manifest.json'), `${JSON.stringify({
     built: new Date().toISOString(),
     commit: commit + (dirty ? ' (with uncommitted changes)' : ''),
+    // device-check.sh reads sha256 from this block (sed, no JSON parser there): keep it an object of its own.
+    sources: { list: kSourcesName, files: sources.files, sha256: sources.sha256, of: `git ls-files -- ${kSourcePathspecs.join(' ')}` },
     node: process.version,
     archive: { name: kArchiveName, bytes: statSync(archive).size, sha256: sha256(archive) },
     libvulkan1: { name: deb, bytes: statSync(join(kKitDir, deb)).size, depends: run('dpkg-deb', ['-f', join(kKitDir, deb), 'Depends']).stdout.trim() },
