@@ -6,7 +6,8 @@
  *
  * The JSON's numbers stay float64 up to the solver: on the CPU (auto, wasm, cpu) they go to the float64
  * solver (src/solver) as they are, which is what the bpnp op runs on any backend but webgpu; --backend
- * webgpu centres pts3d and pts2d in float64 first (centrePts3d, centrePts2d), so that the float32 tensors
+ * webgpu centres pts3d and pts2d and scales the weights in float64 first (centrePts3d, centrePts2d,
+ * scaleWeights), so that the float32 tensors
  * of the bpnp op hold small coordinates (UTM metres would otherwise round by up to 0.25 m, pixels of a
  * small patch of a large image lose their spread), and moves the pose, dL/dpose and dL/dK between the
  * frames in float64. Beside each pose: its RMS reprojection error and, for a failed problem, why
@@ -18,7 +19,7 @@ import { bpnp } from '../ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../solver/pnp';
 import { so3Exp, so3LeftJacobian } from '../solver/so3';
 import { kF64InputEps, PnpStatus, pnpStatusName } from '../solver/status';
-import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, PnpInputError, sumOverBatch, type PnpProblemsJson } from './pnpInput';
+import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, PnpInputError, scaleWeights, sumOverBatch, type PnpProblemsJson } from './pnpInput';
 import { pnpReport, type SolvedAsFloat32 } from './pnpReport';
 import { median } from '../train/metrics';
 import { parseBackend, parseFlags, prepareOutputFile, runMain, selectBackend, UsageError } from './common';
@@ -95,7 +96,8 @@ async function runPnpOp(p: PnpProblemsJson): Promise<Record<string, unknown>> {
   // Per problem, like K: each problem's points about its own centroid.
   const pts3d = tf.tensor3d(Float32Array.from(centred.pts3d), [B, n, 3]);
   const K = tf.tensor3d(Float32Array.from(centred2d.K), [B, 3, 3]);
-  const weights = p.weights ? tf.tensor2d(Float32Array.from(p.weights), [B, n]) : undefined;
+  const scaled = p.weights ? scaleWeights(p.weights, B, n) : undefined;
+  const weights = scaled ? tf.tensor2d(Float32Array.from(scaled.weights), [B, n]) : undefined;
   let initPose: tf.Tensor2D | undefined;
   if (p.initPose) {
     // The caller's start in the centred frame: t' = t + R c.
@@ -141,7 +143,11 @@ async function runPnpOp(p: PnpProblemsJson): Promise<Record<string, unknown>> {
     out.grad_pts2d = nest(await grads[0].data(), [B, n, 2]);
     out.grad_pts3d = nest(sumOverBatch(await grads[1].data(), B, p.sharedPts3d), pts3dShape);
     out.grad_K = nest(sumOverBatch(centredGradK(await grads[2].data(), centred2d.c, B), B, p.sharedK), kShape);
-    if (weights) out.grad_weights = nest(await grads[3].data(), [B, n]);
+    if (weights) {
+      const gw = Float64Array.from(await grads[3].data());
+      for (let j = 0; j < gw.length; j++) gw[j] *= scaled!.factor[Math.floor(j / n)];
+      out.grad_weights = nest(gw, [B, n]);
+    }
   }
   return out;
 }
@@ -192,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
   for (const st of status) counts.set(st, (counts.get(st) ?? 0) + 1);
   const byStatus = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([st, c]) => `${c} ${pnpStatusName(st)}`).join(', ');
   const solver = backend === 'webgpu' ? 'the WGSL kernels (webgpu)' : `the float64 solver (on the CPU; tfjs backend ${backend})`;
-  console.log(`pnp: ${problems.B} problems of ${problems.n} points on ${solver}: ${byStatus}${rmsSummary(result)} (${ms.toFixed(1)} ms) -> ${values.out}`);
+  console.log(`pnp: ${problems.B} problem${problems.B === 1 ? '' : 's'} of ${problems.n} points on ${solver}: ${byStatus}${rmsSummary(result)} (${ms.toFixed(1)} ms) -> ${values.out}`);
   return 0;
 }
 

@@ -207,3 +207,22 @@ export function centredGradK(gradKc: ArrayLike<number>, c: Float64Array, B: numb
   }
   return out;
 }
+
+/**
+ * Each problem's weights times a power of two that brings the largest to [0.5, 1) (exact in float64; the pose
+ * does not change with a common factor of the weights): float32 squares weights of 1e-20 to zero and those of
+ * 1e20 to infinity, and the kernels' weighted sums lose them. Returns the scaled weights [B,n] and each
+ * problem's factor [B]: dL/dw = factor dL/dw'. Problems without a finite positive weight keep factor 1.
+ */
+export function scaleWeights(weights: Float64Array, B: number, n: number): { weights: Float64Array; factor: Float64Array } {
+  const out = weights.slice();
+  const factor = new Float64Array(B).fill(1);
+  for (let b = 0; b < B; b++) {
+    let max = 0;
+    for (let i = 0; i < n; i++) if (weights[n * b + i] > max) max = weights[n * b + i];
+    if (!(max > 0) || !Number.isFinite(max)) continue;
+    factor[b] = 2 ** -(Math.floor(Math.log2(max)) + 1);
+    for (let i = 0; i < n; i++) out[n * b + i] *= factor[b];
+  }
+  return { weights: out, factor };
+}

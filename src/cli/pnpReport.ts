@@ -127,15 +127,17 @@ function whyNot(p: PnpProblemsJson, b: number, status: number, v: ProblemView, b
   if (status === PnpStatus.BehindCamera) {
     if (behind.length === 0) return 'a point with weight > 0 was at or behind the camera at the solution (the float32 solve\'s pose; in float64 none is)';
     const more = behind.length > 1 ? ` and ${behind.length - 1} more` : '';
-    return `${point('pts3d', behind[0])}${more} at or behind the camera (z <= 0) at the solution: the correspondences fit no pose with every point in front`;
+    // LM keeps the side of the camera it starts on: from a given start, the start may be what put them there.
+    const cause = p.initPose ? `LM started from initPose[${b}]; without it EPnP chooses the start` : 'the correspondences fit no pose with every point in front';
+    return `${point('pts3d', behind[0])}${more} at or behind the camera (z <= 0) at the solution: ${cause}`;
   }
   if (status === PnpStatus.IllConditioned) {
     if (gpu) {
       const ratio = inputRoundingRatio(gpu.pts2d.subarray(2 * n * b, 2 * n * (b + 1)), gpu.pts3d.subarray(3 * n * b, 3 * n * (b + 1)), v.w, n);
-      return `centred in float64 and then rounded to float32 for the GPU, coordinates still reach ${ratio.toPrecision(3)} times the points' spread: float32 moves the points by more than 1e-4 of their spread`;
+      return `centred in float64 and then rounded to float32 for the GPU, coordinates still reach ${ratio.toPrecision(3)} times the points' weighted RMS spread (one point weighted far above the others shrinks it): float32 moves the points by more than 1e-4 of their spread`;
     }
     const ratio = inputRoundingRatio(v.pts2d, v.pts3d, v.w, n);
-    return `coordinates reach ${ratio.toPrecision(3)} times the points' spread: float64 moves the points by more than 1e-4 of their spread`;
+    return `coordinates reach ${ratio.toPrecision(3)} times the points' weighted RMS spread: float64 moves the points by more than 1e-4 of their spread`;
   }
   if (status === PnpStatus.NotConverged) {
     return 'LM stopped short of a minimum: the iteration cap was reached, or no step lowered the cost any more';

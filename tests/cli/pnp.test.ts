@@ -294,6 +294,24 @@ describe('npm run pnp', () => {
     expect(relErr(g, c), 'grad_pts3d of the shared model: webgpu against the float64 solver').toBeLessThan(1e-2);
   });
 
+  it('solves weights of any scale on webgpu as on the CPU: 1e-20 and 1e20 (scaled in float64 first), dL/dw scaled back', () => {
+    const B = 2, n = 8;
+    const p = makeProblems({ B, n, noisePx: 0.5, seed: 61 });
+    const base = Array.from({ length: B * n }, (_, j) => 0.5 + ((j * 7) % 5) / 8);
+    for (const scale of [1e-20, 1e20]) {
+      const weights = nest(base.map((v) => v * scale), [B, n]);
+      const input = { pts2d: nest(p.pts2d, [B, n, 2]), pts3d: nest(p.pts3d, [n, 3]), K: nest(p.K, [3, 3]), weights, grad: nest(new Float64Array(12).fill(0.1), [B, 6]) };
+      const cpu = runCli(input, ['--backend', 'cpu']);
+      const gpu = runCli(input, ['--backend', 'webgpu']);
+      for (const r of [cpu, gpu]) expect(r.out?.status_name, `weights x ${scale}: ${r.stderr}`).toEqual(['Converged', 'Converged']);
+      const pc = (cpu.out!.pose as number[][]).flat(), pg = (gpu.out!.pose as number[][]).flat();
+      for (let j = 0; j < 12; j++) expect(Math.abs(pg[j] - pc[j]), `weights x ${scale}: pose[${j}]`).toBeLessThan(j % 6 < 3 ? 1e-4 : 1e-4 * Math.abs(pc[j]) + 1e-3);
+      const gwc = (cpu.out!.grad_weights as number[][]).flat(), gwg = (gpu.out!.grad_weights as number[][]).flat();
+      const err = Math.sqrt(gwg.reduce((s, v, j) => s + (v - gwc[j]) ** 2, 0) / gwc.reduce((s, v) => s + v * v, 0));
+      expect(err, `weights x ${scale}: grad_weights against the float64 solver`).toBeLessThan(1e-2);
+    }
+  });
+
   it('answers bad input with the field and exit code 2', () => {
     const K = [[500, 0, 320], [0, 500, 240], [0, 0, 1]];
     const pts2d = [[[1, 2], [3, 4], [5, 6], [7, 8]]];

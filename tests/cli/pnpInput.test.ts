@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, sumOverBatch } from '../../src/cli/pnpInput';
+import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, scaleWeights, sumOverBatch } from '../../src/cli/pnpInput';
 import { projectPoints } from '../../src/solver/projection';
 
 const K = [[500, 0, 320], [0, 500, 240], [0, 0, 1]];
@@ -74,6 +74,20 @@ describe('parsePnpProblems', () => {
     const shared = sumOverBatch(centredGradK(g, c, 2), 2, true);
     expect(shared.length).toBe(9);
     expect(Array.from(shared).reduce((s, v, j) => s + v * dK[j], 0), 'shared K: the sum over problems').toBeCloseTo(lhs(0) + lhs(1), 4);
+  });
+
+  it('scaleWeights brings each problem\'s largest weight into [0.5, 1) by an exact power of two', () => {
+    const w = Float64Array.of(1e-20, 3e-20, 0, 2e-20, 5, 1e20, 1, 0, -1, 0, 0, 0);
+    const { weights, factor } = scaleWeights(w, 3, 4);
+    expect(Math.max(...weights.subarray(0, 4))).toBeGreaterThanOrEqual(0.5);
+    expect(Math.max(...weights.subarray(0, 4))).toBeLessThan(1);
+    expect(Math.max(...weights.subarray(4, 8))).toBeGreaterThanOrEqual(0.5);
+    expect(Math.max(...weights.subarray(4, 8))).toBeLessThan(1);
+    for (let b = 0; b < 2; b++) expect(Number.isInteger(Math.log2(factor[b])), `factor ${factor[b]} a power of two`).toBe(true);
+    // Exact: scaled back, every weight is the one given.
+    for (let j = 0; j < 8; j++) expect(weights[j] / factor[Math.floor(j / 4)], `weight ${j}`).toBe(w[j]);
+    expect(factor[2], 'no positive weight: left alone (the solver reports the problem)').toBe(1);
+    expect(Array.from(weights.subarray(8))).toEqual([-1, 0, 0, 0]);
   });
 
   it('passes a negative weight to the solver, whose status for that problem is InvalidInput', () => {

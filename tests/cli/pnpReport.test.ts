@@ -65,11 +65,14 @@ describe('pnpReport', () => {
     const r = pnpReport(p, behindPose, [PnpStatus.BehindCamera]);
     expect(r.why[0]).toBe('pts3d[1] and 1 more at or behind the camera (z <= 0) at the solution: the correspondences fit no pose with every point in front');
     expect(r.rmsPx[0], 'no RMS error where a point is behind the camera').toBeNull();
+    // From a given start, the start is named: LM stays on the side of the camera it starts on.
+    const fromInit = parsePnpProblems({ pts2d: x, pts3d: X, K, initPose: [[0, 0, 0, 0, 0, -1000]] });
+    expect(pnpReport(fromInit, behindPose, [PnpStatus.BehindCamera]).why[0]).toMatch(/at the solution: LM started from initPose\[0\]; without it EPnP chooses the start$/);
     const far = parsePnpProblems({ pts2d: x, pts3d: X.map(([a, b, c]) => [a + 1e9, b, c]), K });
     // max |X| / RMS distance from the centroid: 1e9 + 60 over the RMS spread of X (the 2D ratio is far smaller).
     const c = [0, 1, 2].map((a) => X.reduce((s, r) => s + r[a], 0) / 5);
     const rms = Math.sqrt(X.reduce((s, r) => s + (r[0] - c[0]) ** 2 + (r[1] - c[1]) ** 2 + (r[2] - c[2]) ** 2, 0) / 5);
-    expect(pnpReport(far, pose, [PnpStatus.IllConditioned]).why[0]).toBe(`coordinates reach ${((1e9 + 60) / rms).toPrecision(3)} times the points' spread: float64 moves the points by more than 1e-4 of their spread`);
+    expect(pnpReport(far, pose, [PnpStatus.IllConditioned]).why[0]).toBe(`coordinates reach ${((1e9 + 60) / rms).toPrecision(3)} times the points' weighted RMS spread: float64 moves the points by more than 1e-4 of their spread`);
     // On the GPU the ratio is that of what the kernels were given (centred), not of the JSON's numbers.
     // Each set about its own centroid; the ratio is max |coordinate| over the RMS spread, the larger of 2D and 3D.
     const about = (pts: number[][]) => {
