@@ -12,12 +12,12 @@
  * on stderr; usage errors exit 2; no image left to predict on exits 1, the output still written.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { bopIdsOf } from '../data/bopNames';
 import { decodePure } from '../data/decode/pure';
 import { CameraError, cameraFromFxFyCxCy, cameraMismatch, parseCameraJson, type CameraK } from '../data/camera';
 import { imageKindOf, readImageFile, type RgbaImage } from '../data/image';
-import { ignoredMessage } from '../data/source/paths';
+import { ignoredMessage, litterReason } from '../data/source/paths';
 import { bopCsv, type BopResult } from '../train/bopCsv';
 import { importBundle, type LoadedBundle } from '../train/bundle';
 import { detectionsJson, posesJsonText } from '../train/posesJson';
@@ -58,8 +58,15 @@ async function listImages(args: string[]): Promise<{ images: ImageFile[]; skippe
   const images: ImageFile[] = [];
   const skipped: Skipped[] = [];
   for (const a of args) {
+    const isFile = await stat(a).then((s) => s.isFile(), () => false);
+    // Litter given by name (a macOS ._ twin of a photo, say) is skipped as litter, as in a folder or zip.
+    const litterWhy = isFile ? litterReason(basename(a)) : undefined;
+    if (litterWhy) {
+      skipped.push({ file: a, reason: `${a}: ${litterWhy}, not a photo` });
+      continue;
+    }
     // A single image given directly is listed under its own path.
-    if (imageKindOf(a) && (await stat(a).then((s) => s.isFile(), () => false))) {
+    if (imageKindOf(a) && isFile) {
       images.push({ file: a, read: () => readFile(a) });
       continue;
     }

@@ -227,6 +227,12 @@ describe('predict command line', () => {
     const scene = cli('predict', ['--model', bundle, '--images', one, '--camera', join(kBundled, 'test', '000001', 'scene_camera.json')]);
     expect(scene.code).toBe(2);
     expect(scene.stderr).toMatch(/a whole scene_camera\.json \(entries keyed by image id 0, 1, 2, \.\.\.\); give one entry/);
+    // Litter given by name is skipped as litter (its bytes are no image), as it is inside a folder.
+    writeFileSync(join(mixed, '._good.jpg'), new Uint8Array([0x00, 0x05, 0x16, 0x07, 0, 2, 0, 0]));
+    const named = cli('predict', ['--model', bundle, '--images', join(mixed, 'good.jpg'), '--images', join(mixed, '._good.jpg'), '--camera', join(kBundled, 'camera.json'), '--min-score', '0']);
+    expect(named.code, named.stderr).toBe(0);
+    const namedOut = JSON.parse(named.stdout) as { images: { file: string }[]; skipped: { file: string; reason: string }[] };
+    expect(namedOut.skipped).toEqual([{ file: join(mixed, '._good.jpg'), reason: `${join(mixed, '._good.jpg')}: macOS AppleDouble file ('._' prefix), not a photo` }]);
   });
 
   it('writes its whole JSON through a pipe (the output is not cut at the pipe buffer)', () => {
