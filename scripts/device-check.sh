@@ -78,8 +78,12 @@ want=()
 while [ $# -gt 0 ]; do
   case $1 in
     -h|--help) usage; exit 0 ;;
+    --*=*) die_usage "$1: give the value after a space (${1%%=*} ${1#*=})" ;;
     --out|--kit|--unpacked|--config|--train-seconds|--resume|--steps|--model|--dataset|--pnp-B|--deadline)
       [ $# -ge 2 ] || die_usage "$1 needs a value"
+      # Each once: a second value would silently win.
+      case " ${seen_flags:-} " in *" $1 "*) die_usage "$1 is given twice" ;; esac
+      seen_flags="${seen_flags:-} $1"
       case $1 in
         --out) out=$2 ;; --kit) kit=$2 ;; --unpacked) unpacked=$2 ;; --config) config=$2 ;; --train-seconds) train_seconds=$2 ;;
         --resume) resume=$2 ;; --steps) steps=$2 ;; --model) model=$2 ;; --dataset) dataset=$2 ;; --pnp-B) pnp_b=$2 ;;
@@ -101,6 +105,7 @@ done
 [ -z "$steps" ] || [[ $steps =~ ^[1-9][0-9]*$ ]] || die_usage "--steps $steps: expected a positive integer"
 [[ $pnp_b =~ ^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})*$ ]] || die_usage "--pnp-B $pnp_b: expected a comma list of batch sizes (whole numbers >= 1)"
 [ -z "$unpacked" ] || [ -d "$unpacked" ] || die_usage "--unpacked $unpacked: no such folder"
+[[ " ${seen_flags:-} " == *" --kit "* && " ${seen_flags:-} " == *" --unpacked "* ]] && die_usage "--kit and --unpacked: give one (a packed kit, or one already unpacked)"
 [ -z "$resume" ] || [ -e "$resume" ] || die_usage "--resume $resume: no such file or folder"
 [ -z "$model" ] || [ -e "$model" ] || die_usage "--model $model: no such file or folder"
 [ ${#want[@]} -gt 0 ] || want=("${kOrder[@]}")

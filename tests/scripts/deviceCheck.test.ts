@@ -185,6 +185,10 @@ describe('scripts/device-check.sh', () => {
       [['--config', 'huge'], /--config huge: expected tiny, small, default or large/],
       [['--pnp-B', '0,64'], /--pnp-B 0,64: expected a comma list of batch sizes/],
       [['--dataset', join(dir, 'missing')], /--dataset .*missing: no such folder or file/],
+      // (every call here gives --unpacked and --out already)
+      [['--kit', join(dir, 'kit')], /--kit and --unpacked: give one/],
+      [['--out', join(dir, 'elsewhere')], /--out is given twice/],
+      [['--deadline=300'], /--deadline=300: give the value after a space \(--deadline 300\)/],
     ];
     for (const [args, message] of cases) {
       const out = join(dir, `usage-${cases.findIndex((c) => c[0] === args)}`);
