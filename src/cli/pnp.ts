@@ -6,12 +6,11 @@
  *
  * The JSON's numbers stay float64 up to the solver: on the CPU (auto, wasm, cpu) they go to the float64
  * solver (src/solver) as they are, which is what the bpnp op runs on any backend but webgpu; --backend
- * webgpu centres pts3d and pts2d and scales the weights in float64 first (centrePts3d, centrePts2d,
- * scaleWeights), so that the float32 tensors
- * of the bpnp op hold small coordinates (UTM metres would otherwise round by up to 0.25 m, pixels of a
- * small patch of a large image lose their spread), and moves the pose, dL/dpose and dL/dK between the
- * frames in float64. Beside each pose: its RMS reprojection error and, for a failed problem, why
- * (pnpReport.ts).
+ * webgpu centres each problem's pts3d and pts2d and scales its weights in float64 first (centrePts3d,
+ * centrePts2d, scaleWeights), so that the float32 tensors of the bpnp op hold small coordinates and
+ * weights near 1 (UTM metres would otherwise round by up to 0.25 m, pixels of a small patch of a large
+ * image lose their spread, weights of 1e-20 square to zero), and moves the pose and the gradients back in
+ * float64. Beside each pose: its RMS reprojection error and, for a failed problem, why (pnpReport.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
