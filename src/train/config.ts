@@ -162,8 +162,8 @@ export const kConfigs: Record<ConfigName, TrainConfig> = {
     evalSamples: 2,
     checkpointEvery: 0,
   },
-  // 96 px crops and 32 keypoints, 6,000 steps: ADD-0.1d 50% with detected crops on the bundled dataset in
-  // 24.5 minutes on two CPU cores (README, "What training reaches").
+  // 96 px crops and 32 keypoints, 6,000 steps: ADD-0.1d 44 to 53% (a mean of 48.4% over 5 seeds) with detected
+  // crops on the bundled dataset in 24 to 26.5 minutes on two CPU cores (README, "What training reaches").
   small: {
     ...base,
     name: 'small',
