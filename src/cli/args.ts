@@ -207,10 +207,7 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
   // and removed again.
   try {
     if (s) await (await open(path, 'r+')).close();
-    else {
-      await (await open(path, 'wx')).close();
-      await unlink(path);
-    }
+    else await createAndRemove(path);
   } catch (e) {
     throw new UsageError(`${flag} ${path}: cannot be written (${e instanceof Error ? e.message : String(e)})`);
   }
@@ -235,14 +232,18 @@ export async function prepareFileOrFolder(path: string, flag: string, extension:
   } catch (e) {
     throw new UsageError(`${flag} ${path}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
   }
-  const probe = join(path, `.poselab-write-probe-${process.pid}`);
   try {
-    await (await open(probe, 'wx')).close();
-    await unlink(probe);
+    await createAndRemove(join(path, `.poselab-write-probe-${process.pid}`));
   } catch (e) {
     throw new UsageError(`${flag} ${path}: no file can be written in this folder (${e instanceof Error ? e.message : String(e)})`);
   }
   return { folder: path };
+}
+
+/** Makes the file `path`, which must not exist, and removes it: whether a file can be written there. */
+async function createAndRemove(path: string): Promise<void> {
+  await (await open(path, 'wx')).close();
+  await unlink(path);
 }
 
 /** Whether `path` names a folder: an existing one, or a path written with a trailing slash. */
