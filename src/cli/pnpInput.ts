@@ -127,32 +127,36 @@ function requireFinite(data: Float64Array, raw: unknown, field: string, m: numbe
 
 /**
  * pts3d moved to each problem's own centroid, in float64: returns the centred points [B,n,3] (per problem
- * even when pts3d is shared: problems may weight different points of it) and c [B,3]. The mean runs over
- * the problem's finite points with w > 0 (0 when there are none), so that a NaN in a point that does not
- * exist never spreads. Any constant c keeps the problem's optimum: for the centred points X - c the pose is
- * (R, t + R c), and moving back is t = t' - R c; dL/dX = dL/dX' (summed over the batch for a shared pts3d).
+ * even when pts3d is shared: problems may weight different points of it) and c [B,3] (centreRows). Any
+ * constant c keeps the problem's optimum: for the centred points X - c the pose is (R, t + R c), and moving
+ * back is t = t' - R c; dL/dX = dL/dX' (summed over the batch for a shared pts3d).
  */
 export function centrePts3d(p: PnpProblemsJson): { pts3d: Float64Array; c: Float64Array } {
   const { B, n } = p;
-  const c = new Float64Array(3 * B);
-  const pts3d = new Float64Array(3 * n * B);
+  const rows = p.sharedPts3d ? new Float64Array(3 * n * B).map((_, j) => p.pts3d[j % (3 * n)]) : p.pts3d;
+  const { centred, c } = centreRows(rows, p.weights, B, n, 3);
+  return { pts3d: centred, c };
+}
+
+/**
+ * rows [B,n,d] moved, each problem's to the mean of its finite rows with w > 0 (0 when there are none, so
+ * that a NaN in a point that does not exist never spreads), in float64: the centred copy and c [B,d].
+ */
+function centreRows(rows: Float64Array, weights: Float64Array | undefined, B: number, n: number, d: number): { centred: Float64Array; c: Float64Array } {
+  const centred = rows.slice();
+  const c = new Float64Array(d * B);
   for (let b = 0; b < B; b++) {
-    pts3d.set(p.sharedPts3d ? p.pts3d : p.pts3d.subarray(3 * n * b, 3 * n * (b + 1)), 3 * n * b);
-    const o = 3 * n * b;
-    let m = 0, cx = 0, cy = 0, cz = 0;
+    let m = 0;
     for (let i = 0; i < n; i++) {
-      const X = pts3d[o + 3 * i], Y = pts3d[o + 3 * i + 1], Z = pts3d[o + 3 * i + 2];
-      const used = p.weights === undefined || p.weights[n * b + i] > 0;
-      if (!used || !(Number.isFinite(X) && Number.isFinite(Y) && Number.isFinite(Z))) continue;
-      m++; cx += X; cy += Y; cz += Z;
+      const row = centred.subarray(d * (n * b + i), d * (n * b + i + 1));
+      if ((weights !== undefined && !(weights[n * b + i] > 0)) || !row.every(Number.isFinite)) continue;
+      m++;
+      for (let a = 0; a < d; a++) c[d * b + a] += row[a];
     }
-    if (m > 0) { cx /= m; cy /= m; cz /= m; }
-    for (let i = 0; i < n; i++) {
-      pts3d[o + 3 * i] -= cx; pts3d[o + 3 * i + 1] -= cy; pts3d[o + 3 * i + 2] -= cz;
-    }
-    c.set([cx, cy, cz], 3 * b);
+    for (let a = 0; a < d; a++) c[d * b + a] = m > 0 ? c[d * b + a] / m : 0;
+    for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) centred[d * (n * b + i) + a] -= c[d * b + a];
   }
-  return { pts3d, c };
+  return { centred, c };
 }
 
 /** [B, m] per-problem values summed over the batch into [m] when `shared`, else as they are. */
@@ -168,29 +172,19 @@ export function sumOverBatch(g: ArrayLike<number>, B: number, shared: boolean): 
  * pts2d moved to each problem's own centroid, in float64, and K moved with it so that the problem is the
  * same: x' = x - c and K' = T K with T = [[1, 0, -cx], [0, 1, -cy], [0, 0, 1]] project every point to
  * x - c, so the pose is unchanged. Returns pts2d' [B,n,2], K' [B,9] (per problem even when K is shared:
- * each problem has its own c) and c [B,2]. The mean runs over the finite points with w > 0 (0 when there
- * are none). Pixel coordinates far from the origin (a small patch of a large image) then keep their
+ * each problem has its own c) and c [B,2] (centreRows). Pixel coordinates far from the origin (a small patch of a large image) then keep their
  * spread in float32. dL/dK = T^T dL/dK' (centredGradK).
  */
 export function centrePts2d(p: PnpProblemsJson): { pts2d: Float64Array; K: Float64Array; c: Float64Array } {
-  const { B, n } = p;
-  const pts2d = p.pts2d.slice();
+  const { B } = p;
+  const { centred, c } = centreRows(p.pts2d, p.weights, B, p.n, 2);
   const K = new Float64Array(9 * B);
-  const c = new Float64Array(2 * B);
   for (let b = 0; b < B; b++) {
-    let m = 0, ux = 0, uy = 0;
-    for (let i = 0; i < n; i++) {
-      const u = pts2d[2 * (n * b + i)], v = pts2d[2 * (n * b + i) + 1];
-      if ((p.weights !== undefined && !(p.weights[n * b + i] > 0)) || !(Number.isFinite(u) && Number.isFinite(v))) continue;
-      m++; ux += u; uy += v;
-    }
-    if (m > 0) { ux /= m; uy /= m; }
-    for (let i = 0; i < n; i++) { pts2d[2 * (n * b + i)] -= ux; pts2d[2 * (n * b + i) + 1] -= uy; }
     const k = p.K.subarray(p.sharedK ? 0 : 9 * b, p.sharedK ? 9 : 9 * b + 9);
+    const ux = c[2 * b], uy = c[2 * b + 1];
     K.set([k[0] - ux * k[6], k[1] - ux * k[7], k[2] - ux * k[8], k[3] - uy * k[6], k[4] - uy * k[7], k[5] - uy * k[8], k[6], k[7], k[8]], 9 * b);
-    c[2 * b] = ux; c[2 * b + 1] = uy;
   }
-  return { pts2d, K, c };
+  return { pts2d: centred, K, c };
 }
 
 /**
