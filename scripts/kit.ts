@@ -18,14 +18,13 @@
  * machine receives the tracked files and the kit, 64 MiB in all.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, runMain } from '../src/cli/args';
 import { bundleKit, listFiles, strip } from './kit/bundle';
-import { changedSources, kitSources, kSourcePathspecs } from './kit/sources';
+import { changedSources, kitSources, kSourcePathspecs, sha256File } from './kit/sources';
 
 const kRepo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const kKitDir = join(kRepo, '.kit');
@@ -63,10 +62,6 @@ function symbolVersions(binary: string): { glibc: string; glibcxx: string } {
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
     .pop() ?? 'none';
   return { glibc: newest('GLIBC'), glibcxx: newest('GLIBCXX') };
-}
-
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -145,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
     // device-check.sh reads sha256 from this block (sed, no JSON parser there): keep it an object of its own.
     sources: { list: kSourcesName, files: sources.files, sha256: sources.sha256, of: `git ls-files -- ${kSourcePathspecs.join(' ')}` },
     node: process.version,
-    archive: { name: kArchiveName, bytes: statSync(archive).size, sha256: sha256(archive) },
+    archive: { name: kArchiveName, bytes: statSync(archive).size, sha256: sha256File(archive) },
     libvulkan1: { name: deb, bytes: statSync(join(kKitDir, deb)).size, depends: run('dpkg-deb', ['-f', join(kKitDir, deb), 'Depends']).stdout.trim() },
     needs,
     app: Object.fromEntries(bundles.files),

@@ -38,8 +38,13 @@ export function kitSources(repo: string): KitSources {
   const paths = r.stdout.split('\0').filter((p) => p !== '' && existsSync(join(repo, p)));
   const odd = paths.find((p) => /[\\\n\r]/.test(p));
   if (odd !== undefined) throw new Error(`${JSON.stringify(odd)}: a source path with a backslash or a line break, which sha256sum's list cannot hold as it is; rename it`);
-  const list = paths.map((p) => `${createHash('sha256').update(readFileSync(join(repo, p))).digest('hex')}  ${p}\n`).join('');
+  const list = paths.map((p) => `${sha256File(join(repo, p))}  ${p}\n`).join('');
   return { list, sha256: createHash('sha256').update(list).digest('hex'), files: paths.length };
+}
+
+/** A file's sha256, hex, as sha256sum prints it. */
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /** The paths whose line differs between two lists (changed, added or gone), for a message. */
