@@ -1,6 +1,7 @@
 /**
- * projectPoints(pose [B,6], pts3d [n,3] | [B,n,3], K [3,3] | [B,3,3]) -> pts2d [B,n,2] px.
- * Built from tfjs ops, so it is differentiable in all three inputs on every backend.
+ * projectPoints(pose [B,6], pts3d [n,3] | [B,n,3], K [3,3] | [B,3,3]) -> pts2d [B,n,2] px, and
+ * transformPoints(pose, pts3d) -> the camera-frame points [B,n,3] (the units of pts3d and t) it projects.
+ * Built from tfjs ops, so both are differentiable in all their inputs on every backend.
  * Pose convention: [rx, ry, rz, tx, ty, tz], axis-angle, model to camera, Xc = R X + t.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -41,22 +42,41 @@ function mul3T(X: tf.Tensor3D, M: tf.Tensor3D): tf.Tensor3D {
   return tf.sum(tf.mul(X.reshape([B, n, 1, 3]), M.reshape([M.shape[0], 1, 3, 3])), 3) as tf.Tensor3D;
 }
 
+export function transformPoints(pose: tf.Tensor2D, pts3d: tf.Tensor2D | tf.Tensor3D): tf.Tensor3D {
+  checkPosePoints('transformPoints', pose, pts3d);
+  return cameraPoints(pose, pts3d);
+}
+
 export function projectPoints(pose: tf.Tensor2D, pts3d: tf.Tensor2D | tf.Tensor3D, K: tf.Tensor2D | tf.Tensor3D): tf.Tensor3D {
-  checkShape('projectPoints', 'pose', pose, [-1, 6]);
-  const B = pose.shape[0];
-  checkRank('projectPoints', 'pts3d', pts3d, [2, 3]);
-  const n = pts3d.shape[pts3d.rank - 2];
-  checkShape('projectPoints', 'pts3d', pts3d, pts3d.rank === 2 ? [n, 3] : [B, n, 3]);
+  const { B, n } = checkPosePoints('projectPoints', pose, pts3d);
   checkShape('projectPoints', 'K', K, K.rank === 2 ? [3, 3] : [B, 3, 3]);
+  return tf.tidy(() => {
+    // Row vectors: p^T = Xc^T K^T.
+    const p = mul3T(cameraPoints(pose, pts3d), (K.rank === 2 ? K.reshape([1, 3, 3]) : K) as tf.Tensor3D);
+    const xy = tf.slice(p, [0, 0, 0], [B, n, 2]);
+    const z = tf.slice(p, [0, 0, 2], [B, n, 1]);
+    return tf.div(xy, z) as tf.Tensor3D;
+  });
+}
+
+function checkPosePoints(fn: string, pose: tf.Tensor2D, pts3d: tf.Tensor2D | tf.Tensor3D): { B: number; n: number } {
+  checkShape(fn, 'pose', pose, [-1, 6]);
+  const B = pose.shape[0];
+  checkRank(fn, 'pts3d', pts3d, [2, 3]);
+  const n = pts3d.shape[pts3d.rank - 2];
+  checkShape(fn, 'pts3d', pts3d, pts3d.rank === 2 ? [n, 3] : [B, n, 3]);
+  return { B, n };
+}
+
+/** Xc = R X + t [B,n,3] for checked shapes. */
+function cameraPoints(pose: tf.Tensor2D, pts3d: tf.Tensor2D | tf.Tensor3D): tf.Tensor3D {
+  const B = pose.shape[0];
+  const n = pts3d.shape[pts3d.rank - 2];
   return tf.tidy(() => {
     const R = rodrigues(tf.slice(pose, [0, 0], [B, 3]));
     const t = tf.slice(pose, [0, 3], [B, 3]).reshape([B, 1, 3]);
     const X = pts3d.rank === 2 ? tf.broadcastTo(pts3d.reshape([1, n, 3]), [B, n, 3]) : pts3d;
-    // Row vectors: Xc^T = X^T R^T + t^T, then p^T = Xc^T K^T.
-    const Xc = tf.add(mul3T(X as tf.Tensor3D, R), t) as tf.Tensor3D;
-    const p = mul3T(Xc, (K.rank === 2 ? K.reshape([1, 3, 3]) : K) as tf.Tensor3D);
-    const xy = tf.slice(p, [0, 0, 0], [B, n, 2]);
-    const z = tf.slice(p, [0, 0, 2], [B, n, 1]);
-    return tf.div(xy, z) as tf.Tensor3D;
+    // Row vectors: Xc^T = X^T R^T + t^T.
+    return tf.add(mul3T(X as tf.Tensor3D, R), t) as tf.Tensor3D;
   });
 }

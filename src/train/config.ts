@@ -44,6 +44,14 @@ export interface LossConfig {
   posePoints: number;
   /** Initial pose of the training-time PnP: 'epnp' (bpnp's own initialiser) or 'gt' (LM starts at the GT pose). */
   pnpInit: 'epnp' | 'gt';
+  /**
+   * What L_pose measures between the pose points under the solved and the GT pose: 'reprojection' (their
+   * 2D projections, BPnP's loss) or '3d' (their 3D distance in the camera frame, the point-matching loss of
+   * PoseCNN and DeepIM, ADD's own error, scaled by fx / t_z of the GT pose to crop px at the object's
+   * distance: the unit of 'reprojection' where an error is lateral, but a depth error counts in full
+   * instead of foreshortened to nearly nothing).
+   */
+  poseError: 'reprojection' | '3d';
 }
 
 export interface OptimConfig {
@@ -139,7 +147,7 @@ const base: Omit<TrainConfig, 'name'> = {
     sigmaCells: 1, sizeWeight: 1, batchSize: 8, minScore: 0.1,
   },
   evalCrops: 'detected',
-  loss: { sigmaCells: 1.5, keypointWeight: 0.1, betaMax: 0.01, warmupSteps: 2000, betaRampSteps: 2000, posePoints: 0, pnpInit: 'epnp' },
+  loss: { sigmaCells: 1.5, keypointWeight: 0.1, betaMax: 0.01, warmupSteps: 2000, betaRampSteps: 2000, posePoints: 0, pnpInit: 'epnp', poseError: 'reprojection' },
   optim: { batchSize: 16, steps: 20_000, lr: 1e-3, lrWarmupSteps: 200, minLrFactor: 0.05, clipNorm: 5, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
   data: { padding: 0.15, scaleJitter: 0.25, shiftJitter: 0.15, rotationDeg: 0, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
   evalEvery: 2000,
@@ -295,6 +303,8 @@ export function upgradeConfig(c: TrainConfig): { config: TrainConfig; hasLocalis
     model: stride4(c.model),
     localiser: { ...localiser, model: stride4(localiser.model) },
     evalCrops: c.evalCrops ?? (hasLocaliser ? 'detected' : 'oracle'),
+    // Before poseError existed every pose loss was BPnP's reprojection error.
+    loss: { ...c.loss, poseError: c.loss.poseError ?? 'reprojection' },
     data: { ...c.data, scaleJitter: c.data.scaleJitter ?? kDefaultAugment.scaleJitter, shiftJitter: c.data.shiftJitter ?? kDefaultAugment.shiftJitter, rotationDeg: c.data.rotationDeg ?? 0 },
   };
   return { config, hasLocaliser };

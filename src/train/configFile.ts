@@ -57,6 +57,7 @@ const kLoss: Fields<LossConfig> = {
   betaRampSteps: int(0),
   posePoints: int(0),
   pnpInit: { kind: 'enum', values: ['epnp', 'gt'] satisfies LossConfig['pnpInit'][] },
+  poseError: { kind: 'enum', values: ['reprojection', '3d'] satisfies LossConfig['poseError'][] },
 };
 
 const kOptim: Fields<OptimConfig> = {

@@ -5,14 +5,16 @@
  *   softmax of the heatmaps (heatmaps.ts).
  * L_keypoint: mean squared distance of the soft-argmax keypoints to the GT keypoints, in heatmap cells^2
  *   (DSNT's coordinate term; it keeps the soft-argmax's expectation on the heatmap's mode).
- * L_pose: the model's points reprojected with the pose bpnp solves from the predicted keypoints, against
- *   their projection with the GT pose; mean squared distance in heatmap cells^2 (px / stride). Problems
- *   bpnp failed on (status != 0) count 0: their predicted pose is swapped for the GT pose before
- *   projecting, so neither a value nor a gradient comes from them.
+ * L_pose: the model's points under the pose bpnp solves from the predicted keypoints against the same
+ *   points under the GT pose (loss.poseError): 'reprojection', their 2D projections in the crop (the
+ *   paper's); '3d', their camera-frame positions (PoseCNN's and DeepIM's point-matching loss, ADD's error),
+ *   in mm times fx / t_z of the GT pose, so crop px at the object's distance. Mean squared distance in
+ *   loss units^2 (kLossUnitPx). Problems bpnp failed on (status != 0) count 0: their predicted pose is
+ *   swapped for the GT pose first, so neither a value nor a gradient comes from them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
-import { projectPoints } from '../ops/projectPoints';
+import { projectPoints, transformPoints } from '../ops/projectPoints';
 import { kLossUnitPx, type LossConfig } from './config';
 import { heatmapLoss, softArgmax } from './heatmaps';
 import type { NetOutputs } from './model';
@@ -62,7 +64,7 @@ export interface PoseTerm {
  * L_pose from keypoints kpPx [B, k, 2] and optional confidences [B, k] (bpnp's weights).
  */
 export function poseTerm(kpPx: tf.Tensor3D, confidence: tf.Tensor2D | undefined, batch: LossBatch, pts: LossPoints,
-  cfg: Pick<LossConfig, 'pnpInit'>): PoseTerm {
+  cfg: Pick<LossConfig, 'pnpInit' | 'poseError'>): PoseTerm {
   const { pose, status } = bpnp(kpPx, pts.keypointsMm, batch.kCrop, {
     weights: confidence,
     initPose: cfg.pnpInit === 'gt' ? batch.poseGt : undefined,
@@ -71,6 +73,12 @@ export function poseTerm(kpPx: tf.Tensor3D, confidence: tf.Tensor2D | undefined,
     const ok = tf.equal(status, 0);
     const B = kpPx.shape[0];
     const safePose = tf.where(tf.reshape(ok, [B, 1]).tile([1, 6]), pose, batch.poseGt) as tf.Tensor2D;
+    if (cfg.poseError === '3d') {
+      const d2Mm = tf.sum(tf.squaredDifference(transformPoints(safePose, pts.posePointsMm), transformPoints(batch.poseGt, pts.posePointsMm)), 2); // [B, m]
+      // mm to crop px at the object's distance: fx / t_z of the GT pose, per problem.
+      const pxPerMm = tf.div(tf.reshape(tf.slice(batch.kCrop, [0, 0, 0], [B, 1, 1]), [B, 1]), tf.slice(batch.poseGt, [0, 5], [B, 1]));
+      return tf.div(tf.mean(tf.mul(d2Mm, tf.square(pxPerMm))), kLossUnitPx ** 2) as tf.Scalar;
+    }
     const pHat = projectPoints(safePose, pts.posePointsMm, batch.kCrop);
     const pGt = projectPoints(batch.poseGt, pts.posePointsMm, batch.kCrop);
     const d2 = tf.sum(tf.squaredDifference(pHat, pGt), 2); // [B, m]

@@ -73,7 +73,7 @@ describe('bpnp on WebGPU: dispatches and readbacks', () => {
     await Promise.all([kp, conf, pts, ...Object.values(batch)].map((t) => t.data()));
     reset();
     const { value, grads } = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor) =>
-      poseTerm(a as tf.Tensor3D, c as tf.Tensor2D, batch, { keypointsMm: pts, posePointsMm: pts }, { pnpInit: 'epnp' }).loss)([kp, conf]);
+      poseTerm(a as tf.Tensor3D, c as tf.Tensor2D, batch, { keypointsMm: pts, posePointsMm: pts }, { pnpInit: 'epnp', poseError: 'reprojection' }).loss)([kp, conf]);
     // Everything is encoded and submitted; nothing has been read.
     const during = { dispatches: new Map(counts.dispatches), maps: counts.maps };
     const [loss, gKp, gConf] = await Promise.all([value.data(), grads[0].data(), grads[1].data()]);

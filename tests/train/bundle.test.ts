@@ -168,4 +168,16 @@ describe('bundle', () => {
     expect(old.outlineMm).toBeUndefined();
     expect(bundlePredictor(old).outlineMm).toBeUndefined();
   });
+
+  it('a bundle written before loss.poseError existed trains on with the reprojection loss it was trained with', async () => {
+    const cfg = tinyConfig({ loss: { poseError: '3d' } });
+    const engine = new TrainingEngine(await fixtureData(cfg), cfg);
+    const files = await exportEngine(engine);
+    engine.dispose();
+    const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
+    expect(meta.config.loss.poseError).toBe('3d');
+    delete (meta.config.loss as Partial<typeof meta.config.loss>).poseError;
+    const old = await importBundle(new Map(files).set(kPoselabJson, new TextEncoder().encode(JSON.stringify(meta))));
+    expect(old.meta.config.loss.poseError).toBe('reprojection');
+  });
 });

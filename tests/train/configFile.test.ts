@@ -77,7 +77,7 @@ describe('config files', () => {
     expect(errorsOf({ localiser: { model: { width: 2.5 } } })).toEqual(['my.json: localiser.model.width = 2.5: expected an integer']);
     expect(errorsOf({ data: { std: [0.2, 0.2] } })).toEqual(['my.json: data.std = [0.2,0.2]: expected an array of 3 numbers > 0']);
     expect(errorsOf({ loss: null })).toEqual([
-      'my.json: loss = null: expected an object with any of sigmaCells, keypointWeight, betaMax, warmupSteps, betaRampSteps, posePoints, pnpInit',
+      'my.json: loss = null: expected an object with any of sigmaCells, keypointWeight, betaMax, warmupSteps, betaRampSteps, posePoints, pnpInit, poseError',
     ]);
     expect(errorsOf({ evalCrops: 0 })).toEqual(['my.json: evalCrops = 0: expected a string']);
   });

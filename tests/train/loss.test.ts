@@ -1,8 +1,9 @@
 /**
  * The loss terms of src/train/loss.ts against float64 computed here: the keypoint term (mean squared
  * distance of the soft-argmax keypoints, in heatmap cells^2) from the logits' softmax by hand; the pose term
- * from the float64 solver's pose and a float64 projection, a failed problem counting zero; its gradient in
- * the keypoints against central differences of that float64 pose term; the 'gt' initialiser.
+ * from the float64 solver's pose and a float64 projection (poseError 'reprojection') or float64 camera-frame
+ * points scaled by fx / t_z (poseError '3d'), a failed problem counting zero; its gradient in the keypoints
+ * against central differences of that float64 pose term; the 'gt' initialiser.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,8 @@ import { useCpuBackend } from '../../src/kernels/setup';
 import { projectPoints } from '../../src/solver/projection';
 import { solvePnpBatch } from '../../src/solver/pnp';
 import { PnpStatus } from '../../src/solver/status';
-import { kLossUnitPx } from '../../src/train/config';
+import { so3Exp } from '../../src/solver/so3';
+import { kLossUnitPx, type LossConfig } from '../../src/train/config';
 import { networkTerms, poseTerm, type LossBatch } from '../../src/train/loss';
 import { solveExact } from '../helpers/exactSolve';
 import { makeProblems, type Problems } from '../../src/synthetic/pnpProblems';
@@ -49,20 +51,39 @@ describe('keypoint term', () => {
   });
 });
 
-/** Float64 pose term of a batch: mean over problems and points of |proj(pose) - proj(gt)|^2 / s^2, failures 0. */
-function poseTerm64(p: Problems, kp: Float64Array, w: Float64Array, posePts: Float64Array): { loss: number; status: Int32Array } {
-  const { B, n } = p;
-  const out = solvePnpBatch({ ...p, pts2d: kp, weights: w });
+/**
+ * Float64 pose term of solved poses: mean over problems and points of |proj(pose) - proj(gt)|^2 / s^2
+ * ('reprojection') or |Xc(pose) - Xc(gt)|^2 (fx / t_z,gt)^2 / s^2 ('3d'), failed problems 0.
+ */
+function poseLoss64(p: Problems, pose: Float64Array, status: ArrayLike<number>, poseGt: Float64Array, posePts: Float64Array,
+  poseError: LossConfig['poseError']): number {
+  const { B } = p;
   const m = posePts.length / 3;
-  const a = projectPoints(new Float64Array(B * m * 2), posePts, out.pose, p.K, B, m, true, true);
-  const g = projectPoints(new Float64Array(B * m * 2), posePts, p.poseGT, p.K, B, m, true, true);
+  const a = poseError === '3d' ? cameraPoints64(posePts, pose, B, m) : projectPoints(new Float64Array(B * m * 2), posePts, pose, p.K, B, m, true, true);
+  const g = poseError === '3d' ? cameraPoints64(posePts, poseGt, B, m) : projectPoints(new Float64Array(B * m * 2), posePts, poseGt, p.K, B, m, true, true);
+  const d = a.length / (B * m);
   let sum = 0;
   for (let b = 0; b < B; b++) {
-    if (out.status[b] !== PnpStatus.Converged) continue;
-    for (let j = 2 * m * b; j < 2 * m * (b + 1); j++) sum += (a[j] - g[j]) ** 2;
+    if (status[b] !== PnpStatus.Converged) continue;
+    const scale2 = poseError === '3d' ? (p.K[0] / poseGt[6 * b + 5]) ** 2 : 1;
+    for (let j = d * m * b; j < d * m * (b + 1); j++) sum += (a[j] - g[j]) ** 2 * scale2;
   }
-  expect(n).toBe(kp.length / (2 * B));
-  return { loss: sum / (B * m * s * s), status: Int32Array.from(out.status) };
+  return sum / (B * m * s * s);
+}
+
+/** R X + t for each problem's pose [B,6] and the points [m,3]: [B,m,3]. */
+function cameraPoints64(pts: Float64Array, pose: Float64Array, B: number, m: number): Float64Array {
+  const out = new Float64Array(B * m * 3);
+  const R = new Float64Array(9);
+  for (let b = 0; b < B; b++) {
+    so3Exp(R, pose, 6 * b);
+    for (let i = 0; i < m; i++) {
+      for (let r = 0; r < 3; r++) {
+        out[3 * (b * m + i) + r] = R[3 * r] * pts[3 * i] + R[3 * r + 1] * pts[3 * i + 1] + R[3 * r + 2] * pts[3 * i + 2] + pose[6 * b + 3 + r];
+      }
+    }
+  }
+  return out;
 }
 
 function lossBatch(p: Problems): LossBatch {
@@ -86,34 +107,45 @@ describe('pose term', () => {
   const mesh = Float64Array.from({ length: 60 }, () => rng.uniform(-60, 60));
   const pts = () => ({ keypointsMm: tf.tensor2d(Float32Array.from(p.pts3d), [n, 3]), posePointsMm: tf.tensor2d(Float32Array.from(mesh), [20, 3]) });
 
-  it('equals the float64 solver\'s pose reprojected in float64, with a failed problem counting zero', () => {
-    const ref = poseTerm64(p, kp32, w32, Float64Array.from(Float32Array.from(mesh)));
-    expect(Array.from(ref.status)).toEqual([0, 0, PnpStatus.TooFewPoints, 0]);
-    const t = poseTerm(tf.tensor3d(Float32Array.from(kp32), [B, n, 2]), tf.tensor2d(Float32Array.from(w32), [B, n]), lossBatch(p), pts(), { pnpInit: 'epnp' });
-    expect(Array.from(t.status.dataSync())).toEqual(Array.from(ref.status));
+  const poseGt32 = Float64Array.from(Float32Array.from(p.poseGT));
+  const mesh32 = Float64Array.from(Float32Array.from(mesh));
+
+  it.each(['reprojection', '3d'] as const)('poseError %s: equals the float64 solver\'s pose measured in float64, with a failed problem counting zero', (poseError) => {
+    const out = solvePnpBatch({ ...p, pts2d: kp32, weights: w32 });
+    expect(Array.from(out.status)).toEqual([0, 0, PnpStatus.TooFewPoints, 0]);
+    const ref = poseLoss64(p, out.pose, out.status, poseGt32, mesh32, poseError);
+    const t = poseTerm(tf.tensor3d(Float32Array.from(kp32), [B, n, 2]), tf.tensor2d(Float32Array.from(w32), [B, n]), lossBatch(p), pts(), { pnpInit: 'epnp', poseError });
+    expect(Array.from(t.status.dataSync())).toEqual(Array.from(out.status));
     const got = t.loss.dataSync()[0];
-    console.log(`[pose term] ${got} against float64 ${ref.loss}`);
-    expect(ref.loss, 'the noisy keypoints give a pose loss').toBeGreaterThan(0.01);
-    // float32 projections of 20 points at ~1 m: measured relative difference 6.2e-7; bound 10 times.
-    expect(Math.abs(got - ref.loss) / ref.loss).toBeLessThan(6e-6);
+    console.log(`[pose term, ${poseError}] ${got} against float64 ${ref}`);
+    expect(ref, 'the noisy keypoints give a pose loss').toBeGreaterThan(0.01);
+    // float32 points of 20 points at ~1 m: measured relative difference 6.2e-7 (reprojection); bound 10 times.
+    expect(Math.abs(got - ref) / ref).toBeLessThan(6e-6);
   });
 
-  it('its gradient in the keypoints equals central differences of the float64 pose term', () => {
+  it("poseError '3d' counts a depth error the reprojection nearly hides: a pose pushed 2% further along its line of sight", () => {
+    // Every point moved away from the camera by 2% of its depth: its projection moves only by the change in
+    // scale, its 3D position by 2% of about 1 m (20 mm, 20 mm x fx / t_z px).
+    const far = Float64Array.from(poseGt32);
+    for (let b = 0; b < B; b++) for (let r = 0; r < 3; r++) far[6 * b + 3 + r] *= 1.02;
+    const ok = [0, 0, 0, 0];
+    const re = poseLoss64(p, far, ok, poseGt32, mesh32, 'reprojection');
+    const d3 = poseLoss64(p, far, ok, poseGt32, mesh32, '3d');
+    console.log(`[pose term] a 2% depth error: reprojection ${re.toFixed(4)}, 3d ${d3.toFixed(4)} (loss units^2)`);
+    expect(d3 / re).toBeGreaterThan(20);
+  });
+
+  it.each(['reprojection', '3d'] as const)('poseError %s: its gradient in the keypoints equals central differences of the float64 pose term', (poseError) => {
     const kpT = tf.tensor3d(Float32Array.from(kp32), [B, n, 2]);
     const wT = tf.tensor2d(Float32Array.from(w32), [B, n]);
     const batch = lossBatch(p);
     const P = pts();
-    const [g] = tf.grads((a: tf.Tensor) => poseTerm(a as tf.Tensor3D, wT, batch, P, { pnpInit: 'epnp' }).loss)([kpT]);
+    const [g] = tf.grads((a: tf.Tensor) => poseTerm(a as tf.Tensor3D, wT, batch, P, { pnpInit: 'epnp', poseError }).loss)([kpT]);
     const got = g.dataSync();
-    const meshD = Float64Array.from(Float32Array.from(mesh));
     // The float64 loss with each solve polished to machine precision (tests/helpers/exactSolve.ts).
     const loss = (x: Float64Array) => {
       const out = solveExact({ ...p, pts2d: x, weights: w32 });
-      const a = projectPoints(new Float64Array(B * 40), meshD, out.pose, p.K, B, 20, true, true);
-      const gt = projectPoints(new Float64Array(B * 40), meshD, Float64Array.from(Float32Array.from(p.poseGT)), p.K, B, 20, true, true);
-      let sum = 0;
-      for (let b = 0; b < B; b++) if (out.status[b] === 0) for (let j = 40 * b; j < 40 * (b + 1); j++) sum += (a[j] - gt[j]) ** 2;
-      return sum / (B * 20 * s * s);
+      return poseLoss64(p, out.pose, out.status, poseGt32, mesh32, poseError);
     };
     const h = 1e-3;
     const fd = new Float64Array(kp32.length);
@@ -135,8 +167,8 @@ describe('pose term', () => {
   it("with pnpInit 'gt' the solve starts from the batch's ground-truth pose, with 'epnp' it does not look at it", () => {
     const kpT = tf.tensor3d(Float32Array.from(kp32), [B, n, 2]);
     const wT = tf.tensor2d(Float32Array.from(w32), [B, n]);
-    const a = poseTerm(kpT, wT, lossBatch(p), pts(), { pnpInit: 'epnp' });
-    const b = poseTerm(kpT, wT, lossBatch(p), pts(), { pnpInit: 'gt' });
+    const a = poseTerm(kpT, wT, lossBatch(p), pts(), { pnpInit: 'epnp', poseError: 'reprojection' });
+    const b = poseTerm(kpT, wT, lossBatch(p), pts(), { pnpInit: 'gt', poseError: 'reprojection' });
     expect(b.loss.dataSync()[0], 'from the truth: the same optimum').toBeCloseTo(a.loss.dataSync()[0], 5);
     // A start behind the camera (the object turned half round and pushed behind it): LM from there
     // cannot reach the optimum EPnP finds, so the solved poses differ; EPnP's solve ignores the start.
@@ -144,8 +176,8 @@ describe('pose term', () => {
     const behind = Float32Array.from(p.poseGT);
     for (let i = 0; i < B; i++) behind.set([Math.PI, 0, 0, 0, 0, -800], 6 * i);
     far.poseGt = tf.tensor2d(behind, [B, 6]);
-    const aFar = poseTerm(kpT, wT, far, pts(), { pnpInit: 'epnp' });
-    const bFar = poseTerm(kpT, wT, far, pts(), { pnpInit: 'gt' });
+    const aFar = poseTerm(kpT, wT, far, pts(), { pnpInit: 'epnp', poseError: 'reprojection' });
+    const bFar = poseTerm(kpT, wT, far, pts(), { pnpInit: 'gt', poseError: 'reprojection' });
     expect(Array.from(aFar.pose.dataSync()), "'epnp' ignores the start").toEqual(Array.from(a.pose.dataSync()));
     const moved = Array.from(bFar.pose.dataSync()).some((v, i) => Math.abs(v - a.pose.dataSync()[i]) > 1e-2) ||
       Array.from(bFar.status.dataSync()).some((v, i) => v !== a.status.dataSync()[i]);
