@@ -94,6 +94,7 @@ export function parsePnpProblems(json: unknown): PnpProblemsJson {
   const [B, n] = pts2d.shape;
   const pts3d = expectShape(o.pts3d, 'pts3d', [[n, 3], [B, n, 3]]);
   const K = expectShape(o.K, 'K', [[3, 3], [B, 3, 3]]);
+  requirePinholeK(K.data, K.shape.length === 2);
   const out: PnpProblemsJson = {
     B, n,
     pts2d: pts2d.data,
@@ -114,6 +115,28 @@ export function parsePnpProblems(json: unknown): PnpProblemsJson {
   }
   if (o.initPose !== undefined) out.initPose = expectShape(o.initPose, 'initPose', [[B, 6]]).data;
   return out;
+}
+
+/**
+ * Every K [3,3] or [B,3,3] must be a pinhole camera's, as OpenCV's K (and BOP's cam_K): [[fx, s, cx],
+ * [0, fy, cy], [0, 0, 1]] with fx, fy > 0. Any other invertible matrix would still give the solver a
+ * problem, the wrong one: a transposed K, or a negative focal length, places the object elsewhere, and
+ * the poses come back with a status and no sign of the mistake. Non-finite entries are left to the
+ * solver (that problem's InvalidInput, named in status_why).
+ */
+function requirePinholeK(K: Float64Array, shared: boolean): void {
+  const rule: [number, string, (v: number) => boolean][] = [
+    [0, 'fx must be > 0', (v) => v > 0], [4, 'fy must be > 0', (v) => v > 0],
+    [3, 'must be 0', (v) => v === 0], [6, 'must be 0', (v) => v === 0], [7, 'must be 0', (v) => v === 0], [8, 'must be 1', (v) => v === 1],
+  ];
+  for (let b = 0; b < K.length / 9; b++) {
+    for (const [j, what, ok] of rule) {
+      const v = K[9 * b + j];
+      if (!Number.isFinite(v) || ok(v)) continue;
+      const at = `${shared ? '' : `[${b}]`}[${Math.floor(j / 3)}][${j % 3}]`;
+      throw new PnpInputError(`K${at}: ${what}, got ${v}; K is a pinhole camera's [[fx, s, cx], [0, fy, cy], [0, 0, 1]] px (OpenCV's, BOP's cam_K)${j === 6 || j === 7 ? ': a transposed K?' : ''}`);
+    }
+  }
 }
 
 /** Throws naming the first entry of field [B][m] that is not a finite number (JSON's null, or 1e999 read as Infinity). */

@@ -119,6 +119,12 @@ describe('parsePnpProblems', () => {
     [{ pts2d: [[[1, 2], [3, 4], [5, 6]], [[1, 2], [3, 4], [5, 6], [7, 8]]], pts3d, K }, 'pts2d[1]: an array of 4, where pts2d[0] has 3: every entry at one level must have the same length'],
     [{ pts2d: [[[1, 2], 7, [5, 6], [7, 8]]], pts3d, K }, 'pts2d[0][1]: expected an array of 2, got 7'],
     [{ pts2d, pts3d, K, extra: 1 }, 'extra: unknown field'],
+    // K is a pinhole camera's: OpenCV's and BOP's form, each entry that breaks it named with its value.
+    [{ pts2d, pts3d, K: [[-500, 0, 320], [0, 500, 240], [0, 0, 1]] }, 'K[0][0]: fx must be > 0, got -500'],
+    [{ pts2d, pts3d, K: [[[500, 0, 320], [0, 0, 240], [0, 0, 1]]] }, 'K[0][1][1]: fy must be > 0, got 0'],
+    [{ pts2d, pts3d, K: [[500, 0, 0], [0, 500, 0], [320, 240, 1]] }, 'K[2][0]: must be 0, got 320; K is a pinhole camera\'s [[fx, s, cx], [0, fy, cy], [0, 0, 1]] px (OpenCV\'s, BOP\'s cam_K): a transposed K?'],
+    [{ pts2d, pts3d, K: [[500, 0, 320], [0, 500, 240], [0, 0, 2]] }, 'K[2][2]: must be 1, got 2'],
+    [{ pts2d, pts3d, K: [[500, 0, 320], [1e-3, 500, 240], [0, 0, 1]] }, 'K[1][0]: must be 0, got 0.001'],
   ];
   for (const [input, message] of cases) {
     it(`rejects ${JSON.stringify(input).slice(0, 60)} naming the field`, () => {
