@@ -104,6 +104,10 @@ done
 [[ $deadline =~ ^[0-9]+$ ]] && [ "$deadline" -ge 1 ] || die_usage "--deadline $deadline: expected a whole number of seconds >= 1"
 [ -z "$steps" ] || [[ $steps =~ ^[1-9][0-9]*$ ]] || die_usage "--steps $steps: expected a positive integer"
 [[ $pnp_b =~ ^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})*$ ]] || die_usage "--pnp-B $pnp_b: expected a comma list of batch sizes (whole numbers >= 1)"
+# bench:pnp's own bound (bench/args.ts kPnpBenchMaxPoints: B x n <= 100,000,000), here with n = 8.
+for b in ${pnp_b//,/ }; do
+  [ "$b" -le 12500000 ] || die_usage "--pnp-B $pnp_b: $b problems of 8 points exceed bench:pnp's 100,000,000 points in one configuration (B <= 12,500,000)"
+done
 [ -z "$unpacked" ] || [ -d "$unpacked" ] || die_usage "--unpacked $unpacked: no such folder"
 [[ " ${seen_flags:-} " == *" --kit "* && " ${seen_flags:-} " == *" --unpacked "* ]] && die_usage "--kit and --unpacked: give one (a packed kit, or one already unpacked)"
 [ -z "$resume" ] || [ -e "$resume" ] || die_usage "--resume $resume: no such file or folder"

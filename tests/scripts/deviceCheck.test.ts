@@ -184,6 +184,7 @@ describe('scripts/device-check.sh', () => {
       [['--steps', '0'], /--steps 0: expected a positive integer/],
       [['--config', 'huge'], /--config huge: expected tiny, small, default or large/],
       [['--pnp-B', '0,64'], /--pnp-B 0,64: expected a comma list of batch sizes/],
+      [['--pnp-B', '1024,12500001'], /--pnp-B 1024,12500001: 12500001 problems of 8 points exceed bench:pnp's 100,000,000 points/],
       [['--dataset', join(dir, 'missing')], /--dataset .*missing: no such folder or file/],
       // (every call here gives --unpacked and --out already)
       [['--kit', join(dir, 'kit')], /--kit and --unpacked: give one/],
