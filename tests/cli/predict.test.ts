@@ -167,7 +167,7 @@ describe('predict command line', () => {
     expect(r.stderr).toMatch(/ on 4 image files \(any that cannot be decoded are skipped and counted at the end\)/);
     expect(r.stderr).toMatch(/\d of 1 images with a detection; 4 skipped/);
     // A hidden file is left out as everywhere, and counted.
-    expect(r.stderr).toMatch(/--images .*mixed: 1 OS or tool file ignored \(__MACOSX\/, .*\), e\.g\. \.hidden\.jpg\n/);
+    expect(r.stderr).toMatch(/--images .*mixed: 1 OS or tool entry ignored \(__MACOSX\/, .*\), e\.g\. \.hidden\.jpg\n/);
     const out = JSON.parse(r.stdout) as { images: { file: string }[]; skipped: { file: string; reason: string }[] };
     expect(out.images.map((i) => i.file)).toEqual(['good.jpg']);
     const reasons = Object.fromEntries(out.skipped.map((s) => [s.file, s.reason]));

@@ -60,10 +60,11 @@ describe('OS and tool litter', () => {
     expect(countBySplit(ds)).toEqual(countBySplit(folder));
     expect(ds.objects.map((o) => [o.id, !!o.mesh])).toEqual([[6, true], [11, true]]);
     const r = reportOf(ds);
-    expect(r.ignored.count).toBe(2 * clean.size + 4);
+    // __MACOSX/ once, a ._ twin beside every file, .DS_Store, Thumbs.db, desktop.ini and .git/ once.
+    expect(r.ignored.count).toBe(clean.size + 5);
     expect(r.ignored.examples.length).toBeGreaterThan(0);
     // `npm run dataset` says it in the page's words (one formatter, src/data/source/paths.ts).
-    expect(reportText(r)).toMatch(new RegExp(`^litter: {2}${2 * clean.size + 4} OS or tool files ignored \\(__MACOSX/, .*\\), e\\.g\\. __MACOSX/`, 'm'));
+    expect(reportText(r)).toMatch(new RegExp(`^litter: {2}${clean.size + 5} OS or tool entries ignored \\(__MACOSX/, .*; a folder counts once\\), e\\.g\\. __MACOSX/,`, 'm'));
   });
 
   it('a macOS zip of a BOP dataset loads with no spurious second root and no problem', async () => {
@@ -84,6 +85,24 @@ describe('OS and tool litter', () => {
     expect(dropped.paths.some((p) => litterReason(p))).toBe(false);
     expect(dropped.paths).toHaveLength(bopFixture('mydata/').size);
     expect((await loadDataset(dropped)).problems).toEqual([]);
+  });
+
+  it('counts the same litter entries whether the dataset is a folder, its zip, its drop or its files: a litter folder once', async () => {
+    const files = withMacLitter(bopFixture('mydata/'));
+    // The folder source never enters __MACOSX/ or .git/; the zip and the file list hold every file in them.
+    const sources = {
+      folder: await openNodePath(writeTree(files)),
+      zip: await ZipSource.open('mydata.zip', bytesAccess(zipOf(files))),
+      drop: await openDropped(fakeTree(files)),
+      files: new MemorySource('files', files),
+    };
+    const want = new Set(['__MACOSX/', 'mydata/.DS_Store', 'mydata/Thumbs.db', 'mydata/desktop.ini', 'mydata/.git/',
+      ...[...bopFixture('mydata/').keys()].map((p) => p.replace(/[^/]+$/, (b) => `._${b}`))]);
+    for (const [name, s] of Object.entries(sources)) {
+      expect(s.ignored?.count, name).toBe(want.size);
+      expect(s.ignored?.examples.length, name).toBe(5);
+      for (const e of s.ignored?.examples ?? []) expect(want.has(e), `${name}: ${e}`).toBe(true);
+    }
   });
 });
 

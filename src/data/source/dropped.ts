@@ -50,7 +50,7 @@ export async function walkEntries(roots: readonly EntryLike[], problems: Problem
   const visit = async (entry: EntryLike, prefix: string): Promise<void> => {
     const path = prefix ? `${prefix}/${entry.name}` : entry.name;
     // A litter folder (__MACOSX/, .git/) is not walked at all: it can hold thousands of entries.
-    if (ignored.skip(path)) return;
+    if (ignored.skip(path, entry.isDirectory)) return;
     if (entry.isDirectory) {
       let children: EntryLike[];
       try {

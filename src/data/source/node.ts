@@ -65,7 +65,7 @@ export class NodeFolderSource implements ByteSource {
       for (const e of entries) {
         const full = join(dir, e.name);
         const rel = relOf(full);
-        if (ignored.skip(rel)) continue;
+        if (ignored.skip(rel, e.isDirectory())) continue;
         let isDir = e.isDirectory();
         let isFile = e.isFile();
         if (e.isSymbolicLink()) {

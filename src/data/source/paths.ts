@@ -39,21 +39,33 @@ export function stem(path: string): string {
  * counts them (ByteSource.ignored) instead of reporting each as a problem.
  */
 export function litterReason(path: string): string | undefined {
+  return litterAt(path)?.reason;
+}
+
+/** The first segment of path that makes it litter: its index among the segments, and why. */
+function litterAt(path: string): { parts: string[]; index: number; reason: string } | undefined {
   const parts = path.split('/').filter((p) => p !== '');
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
     const last = i === parts.length - 1;
-    if (p === '__MACOSX') return 'macOS resource-fork folder (__MACOSX/)';
-    if (p.startsWith('._')) return "macOS AppleDouble file ('._' prefix)";
-    if (p === '.DS_Store') return 'macOS Finder file (.DS_Store)';
-    if (last && /^thumbs\.db$/i.test(p)) return 'Windows thumbnail cache (Thumbs.db)';
-    if (last && /^desktop\.ini$/i.test(p)) return 'Windows folder settings (desktop.ini)';
-    if (p.startsWith('.') && p !== '.' && p !== '..') return `hidden ${last ? 'file' : 'folder'} ('.' prefix)`;
+    const reason = p === '__MACOSX' ? 'macOS resource-fork folder (__MACOSX/)'
+      : p.startsWith('._') ? "macOS AppleDouble file ('._' prefix)"
+      : p === '.DS_Store' ? 'macOS Finder file (.DS_Store)'
+      : last && /^thumbs\.db$/i.test(p) ? 'Windows thumbnail cache (Thumbs.db)'
+      : last && /^desktop\.ini$/i.test(p) ? 'Windows folder settings (desktop.ini)'
+      : p.startsWith('.') && p !== '.' && p !== '..' ? `hidden ${last ? 'file' : 'folder'} ('.' prefix)`
+      : undefined;
+    if (reason) return { parts, index: i, reason };
   }
   return undefined;
 }
 
-/** What a source left out as litter: how many entries, and a few of them to show. */
+/**
+ * What a source left out as litter: how many entries, and a few of them to show. An entry is a litter
+ * file, or a litter folder (`a/__MACOSX/`, `a/.git/`) counted once whatever it holds, so that a folder, its
+ * zip and its drop onto the page give one count: a folder source never walks a litter folder, a zip
+ * lists every file in it.
+ */
 export interface IgnoredLitter {
   count: number;
   examples: string[];
@@ -61,20 +73,30 @@ export interface IgnoredLitter {
 
 /**
  * What a source left out, in one line, wherever it is said (the page's problem list, `npm run dataset`,
- * `npm run predict`): "2 OS or tool files ignored (__MACOSX/, ...), e.g. a/.DS_Store, a/__MACOSX".
+ * `npm run predict`): "2 OS or tool entries ignored (__MACOSX/, ...), e.g. a/.DS_Store, a/__MACOSX/".
  */
 export function ignoredMessage(ignored: IgnoredLitter): string {
-  return `${ignored.count} OS or tool file${ignored.count === 1 ? '' : 's'} ignored (__MACOSX/, ._*, .DS_Store, Thumbs.db, desktop.ini, hidden entries), e.g. ${ignored.examples.slice(0, 3).join(', ')}`;
+  return `${ignored.count} OS or tool ${ignored.count === 1 ? 'entry' : 'entries'} ignored (__MACOSX/, ._*, .DS_Store, Thumbs.db, desktop.ini, hidden entries; a folder counts once), e.g. ${ignored.examples.slice(0, 3).join(', ')}`;
 }
 
 export class LitterTally implements IgnoredLitter {
   count = 0;
   examples: string[] = [];
-  /** True (and counted) when path is litter. */
-  skip(path: string): boolean {
-    if (!litterReason(path)) return false;
-    this.count++;
-    if (this.examples.length < 5) this.examples.push(path);
+  private readonly seen = new Set<string>();
+  /**
+   * True when path is litter, counted by its litter entry: the path up to its first litter segment,
+   * with a '/' where that is a folder (a segment with more below it, or `folder` for the path itself).
+   */
+  skip(path: string, folder = false): boolean {
+    const at = litterAt(path);
+    if (!at) return false;
+    const isFolder = at.index < at.parts.length - 1 || folder;
+    const entry = at.parts.slice(0, at.index + 1).join('/') + (isFolder ? '/' : '');
+    if (!this.seen.has(entry)) {
+      this.seen.add(entry);
+      this.count++;
+      if (this.examples.length < 5) this.examples.push(entry);
+    }
     return true;
   }
 }

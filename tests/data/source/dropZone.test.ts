@@ -57,7 +57,7 @@ describe("the page's drop path keeps what it could not read", () => {
     expect(drop.problems.map(problemLine)).toEqual([
       'mydata/broken.png: could not be read (NotReadableError: A requested file could not be read)',
       'mydata/locked: folder: could not be listed (SecurityError: permission denied); its files are left out',
-      'mydata: 2 OS or tool files ignored (__MACOSX/, ._*, .DS_Store, Thumbs.db, desktop.ini, hidden entries), e.g. mydata/.DS_Store, mydata/__MACOSX',
+      'mydata: 2 OS or tool entries ignored (__MACOSX/, ._*, .DS_Store, Thumbs.db, desktop.ini, hidden entries; a folder counts once), e.g. mydata/.DS_Store, mydata/__MACOSX/',
     ]);
     // What the worker then loads, and what the page shows: the drop's problems first, then the dataset's.
     const ds = await loadDataset(await openDroppedFiles(drop.files));
@@ -71,7 +71,7 @@ describe("the page's drop path keeps what it could not read", () => {
     const files = [...bopFixture('mydata/')].map(([p, b]) => Object.defineProperty(new File([b as Uint8Array<ArrayBuffer>], p.split('/').pop()!), 'webkitRelativePath', { value: p }));
     const drop = await collectDrop([], [...files, new File([new Uint8Array(1)], 'Thumbs.db')]);
     expect(drop.files).toHaveLength(files.length);
-    expect(drop.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^1 OS or tool file ignored/)]);
+    expect(drop.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^1 OS or tool entry ignored/)]);
   });
 
   it('DropZone hands collectDrop\'s problems to loadDropped, which shows them with the dataset\'s', () => {
