@@ -134,7 +134,8 @@ function requirePinholeK(K: Float64Array, shared: boolean): void {
       const v = K[9 * b + j];
       if (!Number.isFinite(v) || ok(v)) continue;
       const at = `${shared ? '' : `[${b}]`}[${Math.floor(j / 3)}][${j % 3}]`;
-      throw new PnpInputError(`K${at}: ${what}, got ${v}; K is a pinhole camera's [[fx, s, cx], [0, fy, cy], [0, 0, 1]] px (OpenCV's, BOP's cam_K)${j === 6 || j === 7 ? ': a transposed K?' : ''}`);
+      const got = Object.is(v, -0) ? '-0' : String(v);
+      throw new PnpInputError(`K${at}: ${what}, got ${got}; K is a pinhole camera's [[fx, s, cx], [0, fy, cy], [0, 0, 1]] px (OpenCV's, BOP's cam_K)${j === 3 || j === 6 || j === 7 ? ': a transposed K?' : ''}`);
     }
   }
 }

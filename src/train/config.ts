@@ -278,6 +278,9 @@ export function configProblems(c: TrainConfig): ConfigProblem[] {
   if (!(c.optim.lr > 0)) bad('optim.lr', c.optim.lr, 'must be > 0');
   if (!Number.isInteger(c.data.keypoints) || c.data.keypoints < 3) bad('data.keypoints', c.data.keypoints, 'must be >= 3 (plus the centre: >= 4 points for PnP)');
   if (!(c.loss.sigmaCells > 0)) bad('loss.sigmaCells', c.loss.sigmaCells, 'must be > 0');
+  // Checked here too, not only in config files: a bundle's or checkpoint's config is read without them.
+  if (c.loss.pnpInit !== 'epnp' && c.loss.pnpInit !== 'gt') bad('loss.pnpInit', c.loss.pnpInit, "must be 'epnp' or 'gt'");
+  if (c.loss.poseError !== 'reprojection' && c.loss.poseError !== '3d') bad('loss.poseError', c.loss.poseError, "must be 'reprojection' or '3d'");
   model('localiser.model', c.localiser.model);
   if (!Number.isInteger(c.localiser.batchSize) || c.localiser.batchSize < 1) bad('localiser.batchSize', c.localiser.batchSize, 'must be >= 1');
   if (!(c.localiser.sigmaCells > 0)) bad('localiser.sigmaCells', c.localiser.sigmaCells, 'must be > 0');

@@ -125,6 +125,7 @@ describe('parsePnpProblems', () => {
     [{ pts2d, pts3d, K: [[500, 0, 0], [0, 500, 0], [320, 240, 1]] }, 'K[2][0]: must be 0, got 320; K is a pinhole camera\'s [[fx, s, cx], [0, fy, cy], [0, 0, 1]] px (OpenCV\'s, BOP\'s cam_K): a transposed K?'],
     [{ pts2d, pts3d, K: [[500, 0, 320], [0, 500, 240], [0, 0, 2]] }, 'K[2][2]: must be 1, got 2'],
     [{ pts2d, pts3d, K: [[500, 0, 320], [1e-3, 500, 240], [0, 0, 1]] }, 'K[1][0]: must be 0, got 0.001'],
+    [{ pts2d, pts3d, K: [[-0, 0, 320], [0, 500, 240], [0, 0, 1]] }, 'K[0][0]: fx must be > 0, got -0;'],
   ];
   for (const [input, message] of cases) {
     it(`rejects ${JSON.stringify(input).slice(0, 60)} naming the field`, () => {

@@ -103,6 +103,13 @@ describe('OS and tool litter', () => {
       expect(s.ignored?.examples.length, name).toBe(5);
       for (const e of s.ignored?.examples ?? []) expect(want.has(e), `${name}: ${e}`).toBe(true);
     }
+    // An empty litter folder: a folder lists it, a zip holds it as a directory entry; both count it once.
+    const dir = writeTree(bopFixture('mydata/'));
+    mkdirSync(join(dir, 'mydata', '.empty'));
+    const zipped = { ...Object.fromEntries(bopFixture('mydata/')), 'mydata/.empty/': new Uint8Array(0) };
+    for (const s of [await openNodePath(dir), await ZipSource.open('empty.zip', bytesAccess(zipSync(zipped)))]) {
+      expect([s.ignored?.count, s.ignored?.examples], s.label).toEqual([1, ['mydata/.empty/']]);
+    }
   });
 });
 

@@ -169,7 +169,7 @@ describe('bundle', () => {
     expect(bundlePredictor(old).outlineMm).toBeUndefined();
   });
 
-  it('a bundle written before loss.poseError existed trains on with the reprojection loss it was trained with', async () => {
+  it('a bundle written before loss.poseError existed imports with the reprojection loss it was trained with', async () => {
     const cfg = tinyConfig({ loss: { poseError: '3d' } });
     const engine = new TrainingEngine(await fixtureData(cfg), cfg);
     const files = await exportEngine(engine);
@@ -179,5 +179,9 @@ describe('bundle', () => {
     delete (meta.config.loss as Partial<typeof meta.config.loss>).poseError;
     const old = await importBundle(new Map(files).set(kPoselabJson, new TextEncoder().encode(JSON.stringify(meta))));
     expect(old.meta.config.loss.poseError).toBe('reprojection');
+    // A value that is neither is named, not read as either.
+    (meta.config.loss as { poseError: string }).poseError = '3D';
+    await expect(importBundle(new Map(files).set(kPoselabJson, new TextEncoder().encode(JSON.stringify(meta))))).rejects.toThrow(
+      'config.loss.poseError = "3D": must be \'reprojection\' or \'3d\'');
   });
 });

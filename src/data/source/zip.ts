@@ -109,7 +109,9 @@ export class ZipSource implements ByteSource {
         e += 4 + len;
       }
       p = extraEnd + commentLen;
-      if (rawName.endsWith('/')) continue; // a directory
+      // A directory: its files come as entries of their own, but an empty litter folder is counted here as
+      // a folder source counts it (the key its files would give: once either way).
+      if (rawName.endsWith('/')) { ignored.skip(rawName.replace(/\\/g, '/'), true); continue; }
       // Litter is left out before the limits: a __MACOSX/ twin is not counted against the dataset's size.
       if (ignored.skip(rawName.replace(/\\/g, '/'))) continue;
       const safe = safePath(rawName);
