@@ -29,7 +29,8 @@ const kHelp = `${kUsage}
 
 Solves B PnP problems of n points each (the pose minimising the weighted squared reprojection error, px^2).
 Input JSON: {"pts2d": [B][n][2] px, "pts3d": [n][3] or [B][n][3] (any unit), "K": [3][3] or [B][3][3] px
-             ([[fx, s, cx], [0, fy, cy], [0, 0, 1]], fx and fy > 0), "weights"?: [B][n] >= 0, "initPose"?: [B][6] [r, t], "grad"?: [B][6] dL/dpose}
+             ([[fx, s, cx], [0, fy, cy], [0, 0, 1]] up to a positive scale, fx and fy > 0), "weights"?: [B][n]
+             (a negative weight: that problem InvalidInput), "initPose"?: [B][6] [r, t], "grad"?: [B][6] dL/dpose}
             null stands for a missing value (JSON has no NaN): that problem's status is InvalidInput.
 Output JSON: "pose" [B][6] (axis-angle r, rad, and t in pts3d's unit; model to camera), "status" [B],
              "status_name" [B], "status_why" [B] (null when Converged), "rms_px" [B] (the RMS reprojection

@@ -118,24 +118,31 @@ export function parsePnpProblems(json: unknown): PnpProblemsJson {
 }
 
 /**
- * Every K [3,3] or [B,3,3] must be a pinhole camera's, as OpenCV's K (and BOP's cam_K): [[fx, s, cx],
- * [0, fy, cy], [0, 0, 1]] with fx, fy > 0. Any other invertible matrix would still give the solver a
- * problem, the wrong one: a transposed K, or a negative focal length, places the object elsewhere, and
- * the poses come back with a status and no sign of the mistake. Non-finite entries are left to the
- * solver (that problem's InvalidInput, named in status_why).
+ * Every K [3,3] or [B,3,3] must be a pinhole camera's, as OpenCV's K (and BOP's cam_K), up to a positive
+ * scale (pi divides it out): [[fx, s, cx], [0, fy, cy], [0, 0, 1]] times lambda > 0, with fx, fy > 0. Any
+ * other invertible matrix would still give the solver a problem, the wrong one: a transposed K, or a
+ * negative focal length, places the object elsewhere, and the poses come back with a status and no sign of
+ * the mistake. The zeros may be off by rounding (a K that went through arithmetic): within 1e-9 of
+ * |fx| + |fy|. Non-finite entries are left to the solver (that problem's InvalidInput, named in status_why).
  */
 function requirePinholeK(K: Float64Array, shared: boolean): void {
-  const rule: [number, string, (v: number) => boolean][] = [
-    [0, 'fx must be > 0', (v) => v > 0], [4, 'fy must be > 0', (v) => v > 0],
-    [3, 'must be 0', (v) => v === 0], [6, 'must be 0', (v) => v === 0], [7, 'must be 0', (v) => v === 0], [8, 'must be 1', (v) => v === 1],
-  ];
   for (let b = 0; b < K.length / 9; b++) {
-    for (const [j, what, ok] of rule) {
-      const v = K[9 * b + j];
-      if (!Number.isFinite(v) || ok(v)) continue;
-      const at = `${shared ? '' : `[${b}]`}[${Math.floor(j / 3)}][${j % 3}]`;
-      const got = Object.is(v, -0) ? '-0' : String(v);
-      throw new PnpInputError(`K${at}: ${what}, got ${got}; K is a pinhole camera's [[fx, s, cx], [0, fy, cy], [0, 0, 1]] px (OpenCV's, BOP's cam_K)${j === 3 || j === 6 || j === 7 ? ': a transposed K?' : ''}`);
+    const k = K.subarray(9 * b, 9 * b + 9);
+    const at = (j: number) => `K${shared ? '' : `[${b}]`}[${Math.floor(j / 3)}][${j % 3}]`;
+    const form = "K is a pinhole camera's [[fx, s, cx], [0, fy, cy], [0, 0, 1]] px, up to a positive scale (OpenCV's, BOP's cam_K)";
+    const got = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
+    const fail = (j: number, what: string, hint = '') => {
+      throw new PnpInputError(`${at(j)}: ${what}, got ${got(k[j])}; ${form}${hint}`);
+    };
+    if (Number.isFinite(k[8]) && !(k[8] > 0)) fail(8, 'must be > 0');
+    if (Number.isFinite(k[0]) && !(k[0] > 0)) fail(0, 'fx must be > 0');
+    if (Number.isFinite(k[4]) && !(k[4] > 0)) fail(4, 'fy must be > 0');
+    const scale = Math.abs(k[0]) + Math.abs(k[4]);
+    if (!Number.isFinite(scale)) continue;
+    for (const j of [3, 6, 7]) {
+      if (!Number.isFinite(k[j]) || Math.abs(k[j]) <= 1e-9 * scale) continue;
+      // A principal point's size where a zero belongs is the mark of a transposed K.
+      fail(j, `must be 0 (within 1e-9 of |fx| + |fy| = ${scale})`, Math.abs(k[j]) > 0.01 * scale ? ': a transposed K?' : '');
     }
   }
 }

@@ -100,6 +100,14 @@ describe('parsePnpProblems', () => {
     expect(Number.isNaN(p.pts2d[1])).toBe(true);
   });
 
+  it('takes a pinhole K up to a positive scale, with its zeros off by rounding (a K that went through arithmetic)', () => {
+    for (const k of [[[1000, 0, 640], [0, 1000, 480], [0, 0, 2]], [[500, 0, 320], [2.7e-17, 500, 240], [-1.1e-16, 1e-12, 0.9999999999999999]]]) {
+      expect(Array.from(parsePnpProblems({ pts2d, pts3d, K: k }).K), JSON.stringify(k)).toEqual(k.flat());
+    }
+    // Beyond rounding and far below a principal point's size: refused, without the transposed-K hint.
+    expect(() => parsePnpProblems({ pts2d, pts3d, K: [[500, 0, 320], [1e-3, 500, 240], [0, 0, 1]] })).toThrow(/cam_K\)$/);
+  });
+
   const cases: [unknown, string][] = [
     [[], 'input: expected a JSON object with fields pts2d, pts3d, K'],
     [{ pts2d: [], pts3d, K }, 'pts2d: expected at least one problem, got an empty array'],
@@ -122,9 +130,10 @@ describe('parsePnpProblems', () => {
     // K is a pinhole camera's: OpenCV's and BOP's form, each entry that breaks it named with its value.
     [{ pts2d, pts3d, K: [[-500, 0, 320], [0, 500, 240], [0, 0, 1]] }, 'K[0][0]: fx must be > 0, got -500'],
     [{ pts2d, pts3d, K: [[[500, 0, 320], [0, 0, 240], [0, 0, 1]]] }, 'K[0][1][1]: fy must be > 0, got 0'],
-    [{ pts2d, pts3d, K: [[500, 0, 0], [0, 500, 0], [320, 240, 1]] }, 'K[2][0]: must be 0, got 320; K is a pinhole camera\'s [[fx, s, cx], [0, fy, cy], [0, 0, 1]] px (OpenCV\'s, BOP\'s cam_K): a transposed K?'],
-    [{ pts2d, pts3d, K: [[500, 0, 320], [0, 500, 240], [0, 0, 2]] }, 'K[2][2]: must be 1, got 2'],
-    [{ pts2d, pts3d, K: [[500, 0, 320], [1e-3, 500, 240], [0, 0, 1]] }, 'K[1][0]: must be 0, got 0.001'],
+    [{ pts2d, pts3d, K: [[500, 0, 0], [0, 500, 0], [320, 240, 1]] }, 'K[2][0]: must be 0 (within 1e-9 of |fx| + |fy| = 1000), got 320; K is a pinhole camera\'s [[fx, s, cx], [0, fy, cy], [0, 0, 1]] px, up to a positive scale (OpenCV\'s, BOP\'s cam_K): a transposed K?'],
+    [{ pts2d, pts3d, K: [[500, 0, 320], [0, 500, 240], [0, 0, -1]] }, 'K[2][2]: must be > 0, got -1'],
+    [{ pts2d, pts3d, K: [[-500, 0, -320], [0, -500, -240], [0, 0, -1]] }, 'K[2][2]: must be > 0, got -1'],
+    [{ pts2d, pts3d, K: [[500, 0, 320], [1e-3, 500, 240], [0, 0, 1]] }, 'K[1][0]: must be 0 (within 1e-9 of |fx| + |fy| = 1000), got 0.001; K is a pinhole camera\'s [[fx, s, cx], [0, fy, cy], [0, 0, 1]] px, up to a positive scale (OpenCV\'s, BOP\'s cam_K)'],
     [{ pts2d, pts3d, K: [[-0, 0, 320], [0, 500, 240], [0, 0, 1]] }, 'K[0][0]: fx must be > 0, got -0;'],
   ];
   for (const [input, message] of cases) {
