@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   const v = parseAccuracyBenchArgs(argv);
   const { config: name, steps, evalEvery, poseAfter, seeds, variants } = v;
   const dataset = v.dataset ?? join(here, '..', 'public', 'datasets', 'poselab-toy');
-  // Where the results go is settled before the run: a bad --out is a usage error, not a lost benchmark.
+  // Where the results go is settled before the run: a bad --out is an input error, not a lost benchmark.
   const outTo = await prepareBenchOut(v.out);
   const backend = await selectBackend(v.backend);
   const ds = await openDataset(dataset);

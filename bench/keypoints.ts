@@ -15,7 +15,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodePure } from '../src/data/decode/pure';
 import { Rng } from '../src/data/rng';
-import { openDataset, readBundlePath, runMain, selectBackend, UsageError } from '../src/cli/common';
+import { InputError, openDataset, readBundlePath, runMain, selectBackend, UsageError } from '../src/cli/common';
 import { solvePnpBatch } from '../src/solver/pnp';
 import { so3Exp } from '../src/solver/so3';
 import { projectKeypoints } from '../src/train/batch';
@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   const outTo = await prepareBenchOut(a.out);
   const backend = await selectBackend(a.backend);
   const bundle = await importBundle(await readBundlePath(a.model)).catch((e: unknown) => {
-    throw new UsageError(`--model ${a.model}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new InputError(`--model ${a.model}: ${e instanceof Error ? e.message : String(e)}`);
   });
   const datasetPath = a.dataset ?? join(here, '..', 'public', 'datasets', 'poselab-toy');
   const ds = await openDataset(datasetPath);

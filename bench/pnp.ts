@@ -124,7 +124,7 @@ const fmtRate = (B: number, t?: Timing) => (t ? Math.round((1000 * B) / t.ms).to
 async function main(argv: string[]): Promise<number> {
   const { quick, batches: kBatches, points: kPoints, impls: chosen, out: outArg, sizes } = parsePnpBenchArgs(argv);
   if (quick) minMs = 300;
-  // Where the results go is settled before the run: a bad --out is a usage error, not a lost benchmark.
+  // Where the results go is settled before the run: a bad --out is an input error, not a lost benchmark.
   const outTo = await prepareBenchOut(outArg);
   // WebGPU and OpenCV.js only where a chosen row needs them: a run of the CPU rows runs where no adapter is.
   if (chosen.includes('wgsl')) await useNodeWebgpu();

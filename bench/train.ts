@@ -36,7 +36,7 @@ import { hashSeed, Rng } from '../src/data/rng';
 import { so3Exp } from '../src/solver/so3';
 import { useBackend } from '../src/node/backend';
 import { adapterName } from '../src/node/webgpu';
-import { prepareOutputFile, runMain, UsageError } from '../src/cli/args';
+import { InputError, prepareOutputFile, runMain, UsageError } from '../src/cli/args';
 import { makeConfig, type ConfigName, type TrainConfig } from '../src/train/config';
 import type { TrainingData, TrainingSample } from '../src/train/trainingData';
 import { TrainingEngine } from '../src/train/engine';
@@ -128,7 +128,7 @@ const kDebianPython = '/usr/bin/python3';
 /**
  * PyTorch importable by `python`, else the reason it is not. Debian's python3 is given python3-torch when
  * missing (as root); a Python named with --python that cannot import torch, or --torch-device cuda where
- * PyTorch sees no CUDA device, is a usage error before the run (the peer asked for would not be measured).
+ * PyTorch sees no CUDA device, is an input error before the run (the peer asked for would not be measured).
  */
 function ensureTorch(python: string | undefined, device: TorchDevice): string | null {
   const exe = python ?? kDebianPython;
@@ -138,7 +138,7 @@ function ensureTorch(python: string | undefined, device: TorchDevice): string | 
   let p = probe();
   if (!imports(p) && python !== undefined) {
     const why = p.error?.message ?? (p.stderr.trim().split('\n').pop() || `exit ${p.status}, no version printed`);
-    throw new UsageError(`--python ${python}: cannot import torch (${why})`);
+    throw new InputError(`--python ${python}: cannot import torch (${why})`);
   }
   if (!imports(p)) {
     if (process.getuid?.() !== 0) return `python3-torch is not installed (as root: apt-get install -y python3-torch)`;
@@ -150,7 +150,7 @@ function ensureTorch(python: string | undefined, device: TorchDevice): string | 
   if (device === 'cuda') {
     const [version, built, available] = p.stdout.trim().split(' ');
     if (available !== 'True') {
-      throw new UsageError(`--torch-device cuda: PyTorch ${version ?? '?'} at ${exe} sees no CUDA device (torch.cuda.is_available() is ${available ?? '?'}; built for CUDA ${built ?? '?'})`);
+      throw new InputError(`--torch-device cuda: PyTorch ${version ?? '?'} at ${exe} sees no CUDA device (torch.cuda.is_available() is ${available ?? '?'}; built for CUDA ${built ?? '?'})`);
     }
   }
   return null;
@@ -239,7 +239,7 @@ async function benchOne(name: ConfigName, backend: string, steps: number, warmup
   };
 }
 
-/** The earlier results in the file this run merges into, if it exists; a file that is not one is a usage error, not overwritten. */
+/** The earlier results in the file this run merges into, if it exists; a file that is not one is an input error, not overwritten. */
 function earlierResults(path: string): { results?: Row[]; webgpuAdapter?: string } | undefined {
   if (!existsSync(path)) return undefined;
   let old: unknown;
@@ -249,13 +249,13 @@ function earlierResults(path: string): { results?: Row[]; webgpuAdapter?: string
     old = undefined;
   }
   if (typeof old === 'object' && old !== null && (old as { benchmark?: unknown }).benchmark === 'train') return old as { results?: Row[]; webgpuAdapter?: string };
-  throw new UsageError(`--out ${path}: exists and is not a bench:train results file (this run's rows would be merged into it); give another name`);
+  throw new InputError(`--out ${path}: exists and is not a bench:train results file (this run's rows would be merged into it); give another name`);
 }
 
 async function main(argv: string[]): Promise<number> {
   const values = parseTrainBenchArgs(argv);
   const { cases, backends, steps, warmup } = values;
-  // Where the results go is settled before the run: a bad --out is a usage error, not a lost benchmark.
+  // Where the results go is settled before the run: a bad --out is an input error, not a lost benchmark.
   const outTo = await prepareBenchOut(values.out);
   if (outTo.file) earlierResults(outTo.file);
   const results: Row[] = [];

@@ -22,7 +22,7 @@ import { chmod, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/pro
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { kMaxSeed, makeFolders, parseFlags, parseInteger, runMain, UsageError } from '../src/cli/args';
+import { InputError, kMaxSeed, makeFolders, parseFlags, parseInteger, runMain, UsageError } from '../src/cli/args';
 import { boundsOf, diameterOf } from '../src/data/mesh';
 import { writePly } from '../src/data/ply';
 import { hashSeed, Rng } from '../src/data/rng';
@@ -69,12 +69,12 @@ function parseOptions(argv: string[]): Options {
 async function checkOutDir(out: string): Promise<void> {
   const s = await stat(out).catch(() => undefined);
   if (!s) return;
-  if (!s.isDirectory()) throw new UsageError(`--out ${out}: is a file, not a folder; nothing was changed`);
+  if (!s.isDirectory()) throw new InputError(`--out ${out}: is a file, not a folder; nothing was changed`);
   if ((await readdir(out)).length === 0) return;
   const manifest = await readFile(join(out, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
   const name = typeof manifest === 'object' && manifest !== null ? (manifest as { name?: unknown }).name : undefined;
   if (name !== kDatasetName) {
-    throw new UsageError(`--out ${out}: the folder exists, is not empty and is not a dataset make-dataset wrote (no manifest.json naming ${kDatasetName}); ` +
+    throw new InputError(`--out ${out}: the folder exists, is not empty and is not a dataset make-dataset wrote (no manifest.json naming ${kDatasetName}); ` +
       'it is left as it is: give a new or empty folder, or one make-dataset wrote');
   }
 }
@@ -149,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
     await makeFolders(dirname(outDir));
     stage = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}.partial-`));
   } catch (e) {
-    throw new UsageError(`--out ${outDir}: cannot create a folder beside it to render into (${e instanceof Error ? e.message : String(e)})`);
+    throw new InputError(`--out ${outDir}: cannot create a folder beside it to render into (${e instanceof Error ? e.message : String(e)})`);
   }
   await chmod(stage, 0o755); // mkdtemp's folder is private; the dataset is served and shipped
   process.once('SIGINT', () => {

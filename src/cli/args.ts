@@ -1,14 +1,22 @@
 /**
  * The one command-line style of every command (src/cli, the benchmarks, scripts/make-dataset.ts): the
  * argument syntax, the checks of numbers and lists, the output-path check and the exit codes (0 done,
- * 1 failure, 2 usage error: printed with the usage; `--help` prints the usage and exits 0). It imports
+ * 1 failure, 2 bad arguments: a usage error printed with the usage, or an input error alone; `--help`
+ * prints the usage and exits 0). It imports
  * nothing but Node, so that a script which needs no tfjs (make-dataset) starts without it.
  */
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 
-/** A problem with what the user asked for: printed with the usage, exit status 2. */
+/** A mistake in the command line itself (a flag unknown, missing, repeated or malformed): printed with the usage, exit status 2. */
 export class UsageError extends Error {}
+
+/**
+ * A well-formed command line naming something that cannot be used (a file that is missing or unreadable,
+ * a file's contents, an output that cannot be written, a backend that cannot start): exit status 2 like a
+ * usage error, printed alone, since the usage would not say what to change.
+ */
+export class InputError extends Error {}
 
 /** `--help` or `-h`: runMain prints the usage and exits 0. */
 class HelpRequest extends Error {}
@@ -125,8 +133,8 @@ export function parseChoiceList<T extends string>(name: string, s: string | unde
 }
 
 /**
- * Runs a command's main, mapping a UsageError to exit 2 with the usage, anything else to exit 1, and
- * --help to `help` (the usage when not given) on stdout with exit 0. Exits
+ * Runs a command's main, mapping a UsageError to exit 2 with the usage, an InputError to exit 2 without
+ * it, anything else to exit 1, and --help to `help` (the usage when not given) on stdout with exit 0. Exits
  * only once stdout and stderr have drained: a pipe takes output in 64 KiB pieces, and an exit before
  * the last one cuts the output short.
  */
@@ -140,8 +148,8 @@ export function runMain(main: () => Promise<number>, usage: string, help = usage
         exit(0);
         return;
       }
-      if (e instanceof UsageError) {
-        console.error(`${e.message}\n${usage}`);
+      if (e instanceof UsageError || e instanceof InputError) {
+        console.error(e instanceof UsageError ? `${e.message}\n${usage}` : e.message);
         exit(2);
         return;
       }
@@ -195,12 +203,12 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
   const sameFile = async (f: string) => resolve(f) === resolve(path)
     || (s !== undefined && await stat(f).then((fs) => fs.dev === s.dev && fs.ino === s.ino, () => false));
   for (const f of opts.inputs ?? []) {
-    if (f !== undefined && await sameFile(f)) throw new UsageError(`${flag} ${path}: is the file this run reads${resolve(f) === resolve(path) ? '' : ` (${f}, by a link)`}; give another name`);
+    if (f !== undefined && await sameFile(f)) throw new InputError(`${flag} ${path}: is the file this run reads${resolve(f) === resolve(path) ? '' : ` (${f}, by a link)`}; give another name`);
   }
   try {
     await makeFolders(dirname(path));
   } catch (e) {
-    throw new UsageError(`${flag} ${path}: cannot create its folder (${e instanceof Error ? e.message : String(e)})`);
+    throw new InputError(`${flag} ${path}: cannot create its folder (${e instanceof Error ? e.message : String(e)})`);
   }
   // Opened as the run will open it, so that a read-only file or folder, or a path no file can have (under
   // /proc, say), is refused now: an existing file for writing without truncating it, a new one created
@@ -209,7 +217,7 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
     if (s) await (await open(path, 'r+')).close();
     else await createAndRemove(path);
   } catch (e) {
-    throw new UsageError(`${flag} ${path}: cannot be written (${e instanceof Error ? e.message : String(e)})`);
+    throw new InputError(`${flag} ${path}: cannot be written (${e instanceof Error ? e.message : String(e)})`);
   }
 }
 
@@ -217,7 +225,7 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
  * An output given either as a file name ending in `extension` (lower case, with the dot; checked as
  * prepareOutputFile checks it) or as a folder, an existing one or a path ending in /, in which the command
  * writes a file of the name it chooses (created now, and found writable now: a probe file is made and
- * removed). Returns which; a UsageError naming the flag otherwise.
+ * removed). Returns which; otherwise a UsageError (the name's form) or an InputError (the place) naming the flag.
  */
 export async function prepareFileOrFolder(path: string, flag: string, extension: string): Promise<{ file: string } | { folder: string }> {
   if (!(await isFolderPath(path))) {
@@ -230,12 +238,12 @@ export async function prepareFileOrFolder(path: string, flag: string, extension:
   try {
     await makeFolders(path);
   } catch (e) {
-    throw new UsageError(`${flag} ${path}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
+    throw new InputError(`${flag} ${path}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
   }
   try {
     await createAndRemove(join(path, `.poselab-write-probe-${process.pid}`));
   } catch (e) {
-    throw new UsageError(`${flag} ${path}: no file can be written in this folder (${e instanceof Error ? e.message : String(e)})`);
+    throw new InputError(`${flag} ${path}: no file can be written in this folder (${e instanceof Error ? e.message : String(e)})`);
   }
   return { folder: path };
 }

@@ -1,7 +1,7 @@
 /**
  * What every command of the command line shares: one argument syntax, one usage format, the same
- * exit codes (0 done, 1 failure, 2 usage error: printed with the usage; `--help` prints the usage and
- * exits 0; all in args.ts, re-exported here), the same --backend choice and default (auto), and, for
+ * exit codes (0 done, 1 failure, 2 bad arguments: a usage error printed with the usage, an input error
+ * alone; `--help` prints the usage and exits 0; all in args.ts, re-exported here), the same --backend choice and default (auto), and, for
  * the commands around training, opening a dataset from a folder or zip and reading and writing bundles
  * as folders or zips. Everything about training itself stays in src/train.
  */
@@ -14,10 +14,10 @@ import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
 import { kPoselabJson, unzipBundle, zipBundle, type BundleFiles } from '../train/bundle';
-import { makeFolders, prepareOutputFile, UsageError } from './args';
+import { InputError, makeFolders, prepareOutputFile, UsageError } from './args';
 
 export {
-  isFolderPath, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, runMain, UsageError,
+  InputError, isFolderPath, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, runMain, UsageError,
   type FlagSpec,
 } from './args';
 
@@ -32,7 +32,7 @@ export function parseBackend(s: string | undefined): BackendName {
 
 /**
  * Selects the backend and returns tfjs's name for it (printed by every command). A backend named
- * explicitly that cannot start is a usage error (no silent fallback); 'auto' says on stderr when wasm
+ * explicitly that cannot start is an input error (no silent fallback); 'auto' says on stderr when wasm
  * could not start and tfjs's slower cpu backend is used instead.
  */
 export async function selectBackend(b: BackendName): Promise<string> {
@@ -41,27 +41,27 @@ export async function selectBackend(b: BackendName): Promise<string> {
     if (notice) console.error(notice);
     return backend;
   } catch (e) {
-    throw new UsageError(`--backend ${b}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new InputError(`--backend ${b}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
-/** A folder or zip given to `flag`, or a UsageError naming the flag and the path as given (once). */
+/** A folder or zip given to `flag`, or an InputError naming the flag and the path as given (once). */
 export async function openSource(path: string, flag: string): Promise<ByteSource> {
   try {
     return await openNodePath(path);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    throw new UsageError(`${flag} ${path}: ${message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message}`);
+    throw new InputError(`${flag} ${path}: ${message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message}`);
   }
 }
 
-/** Loads a dataset, or throws a UsageError listing why nothing trainable is in it. */
+/** Loads a dataset, or throws an InputError listing why nothing trainable is in it. */
 export async function openDataset(path: string): Promise<Dataset> {
   const ds = await loadDataset(await openSource(path, '--dataset'));
   if (!isUsable(ds)) {
     const lines = ds.problems.slice(0, 10).map((p) => `  ${p.file}${p.field ? ` (${p.field})` : ''}: ${p.message}`);
     const more = ds.problems.length > 10 ? [`  ... and ${ds.problems.length - 10} more`] : [];
-    throw new UsageError([`--dataset ${path}: nothing to train or evaluate on (no object with a model and an instance in an image)`, ...lines, ...more].join('\n'));
+    throw new InputError([`--dataset ${path}: nothing to train or evaluate on (no object with a model and an instance in an image)`, ...lines, ...more].join('\n'));
   }
   return ds;
 }
@@ -72,13 +72,13 @@ export async function readBundlePath(path: string, flag = '--model'): Promise<Bu
   try {
     s = await stat(path);
   } catch {
-    throw new UsageError(`${flag} ${path}: no such file or folder`);
+    throw new InputError(`${flag} ${path}: no such file or folder`);
   }
   if (!s.isDirectory()) {
     try {
       return unzipBundle(new Uint8Array(await readFile(path)));
     } catch (e) {
-      throw new UsageError(`${flag} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new InputError(`${flag} ${path}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   const files: BundleFiles = new Map();
@@ -94,7 +94,7 @@ export async function readBundlePath(path: string, flag = '--model'): Promise<Bu
 }
 
 /**
- * Settles a bundle's --out before training, so that a bad one is a usage error, not a lost run: a new .zip
+ * Settles a bundle's --out before training, so that a bad one is an input error, not a lost run: a new .zip
  * name (its folder created), or a folder, created now, that is new or empty. The bundle a resumed run
  * continues (`replaces`) may be written over in place; any other bundle, or a folder of other files, is
  * refused, named: a run never overwrites or mixes into what it was not given.
@@ -104,19 +104,19 @@ export async function prepareBundlePath(out: string, replaces?: string): Promise
   const again = `give a new one (or continue that bundle in place: --resume ${out} --out ${out})`;
   const s = await stat(out).catch(() => undefined);
   if (out.toLowerCase().endsWith('.zip')) {
-    if (s?.isFile() && !inPlace) throw new UsageError(`--out ${out}: exists; ${again}`);
+    if (s?.isFile() && !inPlace) throw new InputError(`--out ${out}: exists; ${again}`);
     return prepareOutputFile(out, '--out');
   }
-  if (s && !s.isDirectory()) throw new UsageError(`--out ${out}: is an existing file; give a folder or a .zip name for the bundle`);
+  if (s && !s.isDirectory()) throw new InputError(`--out ${out}: is an existing file; give a folder or a .zip name for the bundle`);
   if (s && !inPlace) {
     const entries = await readdir(out);
-    if (entries.includes(kPoselabJson)) throw new UsageError(`--out ${out}: holds a bundle already; ${again}`);
-    if (entries.length > 0) throw new UsageError(`--out ${out}: is a folder with ${entries.length} other entries; give a new or empty folder for the bundle`);
+    if (entries.includes(kPoselabJson)) throw new InputError(`--out ${out}: holds a bundle already; ${again}`);
+    if (entries.length > 0) throw new InputError(`--out ${out}: is a folder with ${entries.length} other entries; give a new or empty folder for the bundle`);
   }
   try {
     await makeFolders(out);
   } catch (e) {
-    throw new UsageError(`--out ${out}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
+    throw new InputError(`--out ${out}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
   }
 }
 

@@ -17,7 +17,7 @@ import { bopCsv } from '../train/bopCsv';
 import { bundleCrops, importBundle } from '../train/bundle';
 import { bundleData, evaluateBundle } from '../train/bundleRuns';
 import { metricsLine } from '../train/metrics';
-import { openDataset, parseBackend, parseFlags, prepareFileOrFolder, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
+import { InputError, openDataset, parseBackend, parseFlags, prepareFileOrFolder, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv|folder/] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
 
@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   if (cropsFrom !== 'detected' && cropsFrom !== 'oracle') throw new UsageError(`--crops ${cropsFrom}: expected detected (the bundle's localiser) or oracle (the ground truth's box)`);
   const backend = await selectBackend(parseBackend(values.backend));
   const bundle = await importBundle(await readBundlePath(values.model)).catch((e: unknown) => {
-    throw e instanceof UsageError ? e : new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
+    throw e instanceof UsageError || e instanceof InputError ? e : new InputError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   });
   const { meta } = bundle;
   const ds = await openDataset(values.dataset);
@@ -42,21 +42,21 @@ async function main(argv: string[]): Promise<number> {
   try {
     data = bundleData(ds, bundle, { decode: decodePure, evalSplit: split });
   } catch (e) {
-    throw new UsageError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new InputError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
   }
   console.error(`evaluating ${meta.class.name} (object ${meta.class.id}, step ${meta.step}) on ${data.testCount} ${split} instances, ${backend} backend`);
   if (data.split.automatic) console.error(`split: ${data.split.how}`);
   console.error(`evaluation set: ${data.evalSet}`);
   try {
-    // Checked before the CSV's path and the evaluation: a bundle without a localiser is a usage error.
+    // Checked before the CSV's path and the evaluation: a bundle without a localiser is an input error.
     bundleCrops(bundle, cropsFrom);
   } catch (e) {
-    throw new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new InputError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (cropsFrom === 'oracle') console.error('crops: ORACLE (around the ground truth\'s box, cut once, not refined: a reference an image without ground truth cannot have)');
   else if (bundle.outlineMm) console.error('crops: from the bundle\'s localiser, refined around the first pose');
   else console.error('crops: from the bundle\'s localiser; this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined, as `predict` gives them');
-  // Where the CSV goes is settled before the evaluation: a bad path is a usage error, not a lost run.
+  // Where the CSV goes is settled before the evaluation: a bad path is an input error, not a lost run.
   let csvPath: string | undefined;
   if (values.csv) {
     const where = await prepareFileOrFolder(values.csv, '--csv', '.csv');

@@ -18,10 +18,10 @@ import { bpnp } from '../ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../solver/pnp';
 import { so3Exp, so3LeftJacobian } from '../solver/so3';
 import { kF64InputEps, PnpStatus, pnpStatusName } from '../solver/status';
-import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, PnpInputError, scaleWeights, sumOverBatch, type PnpProblemsJson } from './pnpInput';
+import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, PnpInputError, type PnpProblemsJson, scaleWeights, sumOverBatch } from './pnpInput';
 import { pnpReport, type SolvedAsFloat32 } from './pnpReport';
 import { median } from '../train/metrics';
-import { parseBackend, parseFlags, prepareOutputFile, runMain, selectBackend, UsageError } from './common';
+import { parseBackend, parseFlags, prepareOutputFile, runMain, selectBackend, UsageError, InputError } from './common';
 
 const kUsage = 'usage: npm run pnp -- --in problems.json --out result.json [--backend auto|webgpu|wasm|cpu]';
 
@@ -174,16 +174,16 @@ async function main(argv: string[]): Promise<number> {
   try {
     text = await readFile(values.in, 'utf8');
   } catch (e) {
-    throw new UsageError(`--in ${values.in}: cannot read it (${e instanceof Error ? e.message : String(e)})`);
+    throw new InputError(`--in ${values.in}: cannot read it (${e instanceof Error ? e.message : String(e)})`);
   }
   let problems: PnpProblemsJson;
   try {
     problems = parsePnpProblems(JSON.parse(text));
   } catch (e) {
     if (e instanceof SyntaxError && /\b(NaN|-?Infinity)\b/.test(text)) {
-      throw new UsageError(`${values.in}: ${e.message} (JSON has no NaN or Infinity: write null for a value that is missing)`);
+      throw new InputError(`${values.in}: ${e.message} (JSON has no NaN or Infinity: write null for a value that is missing)`);
     }
-    if (e instanceof PnpInputError || e instanceof SyntaxError) throw new UsageError(`${values.in}: ${e.message}`);
+    if (e instanceof PnpInputError || e instanceof SyntaxError) throw new InputError(`${values.in}: ${e.message}`);
     throw e;
   }
   await prepareOutputFile(values.out, '--out', { extensions: ['.json'], inputs: [values.in] });

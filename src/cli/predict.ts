@@ -6,10 +6,10 @@
  * PNG of any size; the camera as BOP's scene_camera entry ({"cam_K": [9 numbers]}) or BOP's camera.json
  * ({"fx", "fy", "cx", "cy"}, optionally "width", "height"). Output: JSON (the default, to stdout
  * without --out) or, for a .csv, BOP's results format with scene_id and im_id parsed from BOP paths
- * (<scene>/rgb/<im>.png; an image outside such a path is a usage error with .csv). Files that are not images, and
+ * (<scene>/rgb/<im>.png; an image outside such a path is an input error with .csv). Files that are not images, and
  * images that cannot be decoded or do not fit the camera, are named on stderr, listed under "skipped"
  * with a reason naming the file, and left out (which files a folder gives: listImages); a progress bar
- * on stderr; usage errors exit 2; no image left to predict on exits 1, the output still written.
+ * on stderr; bad arguments exit 2; no image left to predict on exits 1, the output still written.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -22,7 +22,7 @@ import { bopCsv, type BopResult } from '../train/bopCsv';
 import { importBundle, type LoadedBundle } from '../train/bundle';
 import { detectionsJson, posesJsonText } from '../train/posesJson';
 import { bundlePredictor, predictImages, type ImagePose } from '../train/predict';
-import { openSource, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
+import { InputError, openSource, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
 import { decimal } from '../data/decimal';
 
 const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
@@ -34,7 +34,9 @@ export function parseCamera(text: string | undefined, kFlag: string | undefined,
   try {
     return kFlag !== undefined ? cameraFromFxFyCxCy(kFlag) : parseCameraJson(text!, cameraPath);
   } catch (e) {
-    throw e instanceof CameraError ? new UsageError(e.message) : e;
+    // --K's value is the command line's own (usage); a camera file's contents are input.
+    if (e instanceof CameraError) throw kFlag !== undefined ? new UsageError(e.message) : new InputError(e.message);
+    throw e;
   }
 }
 
@@ -111,16 +113,16 @@ async function main(argv: string[]): Promise<number> {
   if (values.out !== undefined && !/\.(json|csv)$/i.test(values.out)) throw new UsageError(`--out ${values.out}: expected a .json or .csv file name`);
   let cameraText: string | undefined;
   if (values.camera !== undefined) {
-    cameraText = await readFile(values.camera, 'utf8').catch(() => { throw new UsageError(`--camera ${values.camera}: no such file`); });
+    cameraText = await readFile(values.camera, 'utf8').catch(() => { throw new InputError(`--camera ${values.camera}: no such file`); });
   }
   const camera = parseCamera(cameraText, values.K, values.camera && `--camera ${values.camera}`);
   const backend = await selectBackend(parseBackend(values.backend));
   const bundle: LoadedBundle = await importBundle(await readBundlePath(values.model)).catch((e: unknown) => {
-    throw e instanceof UsageError ? e : new UsageError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
+    throw e instanceof UsageError || e instanceof InputError ? e : new InputError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   });
-  if (!bundle.localiser) throw new UsageError(`--model ${values.model}: this bundle has no localiser (its run trained none), so it cannot find the object in a new image`);
+  if (!bundle.localiser) throw new InputError(`--model ${values.model}: this bundle has no localiser (its run trained none), so it cannot find the object in a new image`);
   const { images, skipped } = await listImages(values.images);
-  if (images.length === 0 && skipped.length === 0) throw new UsageError(`--images ${values.images.join(' ')}: no image to predict on`);
+  if (images.length === 0 && skipped.length === 0) throw new InputError(`--images ${values.images.join(' ')}: no image to predict on`);
   if (values.out && /\.csv$/i.test(values.out)) {
     // BOP's CSV names an image by scene_id and im_id alone: two images with the same ids (a dataset root's
     // train and test splits) would be two lines no reader can tell apart, and an image outside a BOP path
@@ -128,16 +130,16 @@ async function main(argv: string[]): Promise<number> {
     const seen = new Map<string, string>();
     for (const f of images) {
       const ids = bopIdsOf(f.idPath ?? f.file);
-      if (!ids) throw new UsageError(`--out ${values.out}: ${f.file} is not in a BOP path (<scene>/rgb/<im>.png or .jpg), so it has no scene_id and im_id, which is all a BOP CSV line says of its image; write JSON (--out poses.json), which names each file`);
+      if (!ids) throw new InputError(`--out ${values.out}: ${f.file} is not in a BOP path (<scene>/rgb/<im>.png or .jpg), so it has no scene_id and im_id, which is all a BOP CSV line says of its image; write JSON (--out poses.json), which names each file`);
       const key = `${ids.sceneId}/${ids.imId}`;
       const other = seen.get(key);
       if (other !== undefined) {
-        throw new UsageError(`--out ${values.out}: ${other} and ${f.file} both have scene_id ${ids.sceneId}, im_id ${ids.imId}, which is all a BOP CSV line says of its image; give one split's folder to --images, or write JSON`);
+        throw new InputError(`--out ${values.out}: ${other} and ${f.file} both have scene_id ${ids.sceneId}, im_id ${ids.imId}, which is all a BOP CSV line says of its image; give one split's folder to --images, or write JSON`);
       }
       seen.set(key, f.file);
     }
   }
-  // The output's folder is made once every argument is known good: a usage error leaves nothing behind.
+  // The output's folder is made once every argument is known good: a bad argument leaves nothing behind.
   if (values.out) await prepareOutputFile(values.out, '--out');
   for (const s of skipped) console.error(`skipped ${s.reason}`);
   console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} image file${images.length === 1 ? '' : 's'} (any that cannot be decoded are skipped and counted at the end), ${backend} backend`);

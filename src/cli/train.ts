@@ -27,8 +27,8 @@ import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { placeLocaliser } from '../node/localiserThread';
 import { metricsLine } from '../train/metrics';
 import {
-  formatDuration, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath, runMain, selectBackend, trainingImageCacheBytes, UsageError,
-  writeBundlePath,
+  formatDuration, InputError, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath,
+  runMain, selectBackend, trainingImageCacheBytes, UsageError, writeBundlePath,
 } from './common';
 
 const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|small|default|large] [--config-file my.json] [--steps N] ' +
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
   let resumeExact = true;
   if (values.resume) {
     const b = await importBundle(await readBundlePath(values.resume, '--resume')).catch((e: unknown) => {
-      throw e instanceof UsageError ? e : new UsageError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
+      throw e instanceof UsageError || e instanceof InputError ? e : new InputError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
     });
     // --steps names the run's new total; everything else stays as trained.
     const oldOptim = b.meta.config.optim;
@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
         `the rate goes from ${before.toExponential(1)} at step ${resume.step} to ${after.toExponential(1)} at step ${resume.step + 1}` +
         `${after > 1.5 * before ? ' (a warm restart)' : ''}`);
     }
-    if (objId !== undefined && objId !== resumeObj) throw new UsageError(`--object ${objId}: the bundle was trained for object ${resumeObj}`);
+    if (objId !== undefined && objId !== resumeObj) throw new InputError(`--object ${objId}: the bundle was trained for object ${resumeObj}`);
   } else {
     const preset = values.config !== undefined && isConfigName(values.config) ? values.config : undefined;
     const base = values['config-file'] !== undefined ? await configFromFile(values['config-file'], preset) : structuredClone(kConfigs[preset ?? 'default']);
@@ -111,13 +111,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     data = datasetTrainingData(ds, config, { decode: decodePure, objId: resumeObj ?? objId, keypointsMm, cacheBytes: trainingImageCacheBytes(), onUnreadable: (reason) => console.error(`\nskipped in training (samples drawn from the next image): ${reason}`) });
   } catch (e) {
-    throw new UsageError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new InputError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
   }
   console.error(`dataset ${ds.name} (${ds.format}): object ${data.object.id} ${data.object.name}, ${data.trainCount} train / ${data.testCount} test instances; ${data.split.how}`);
-  // Where the bundle goes is settled before training: a bad --out is a usage error, not a lost run.
+  // Where the bundle goes is settled before training: a bad --out is an input error, not a lost run.
   const out = values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`;
   if (resume && resume.step >= config.optim.steps) {
-    throw new UsageError(steps === undefined
+    throw new InputError(steps === undefined
       ? `--resume ${values.resume}: the bundle is already at step ${resume.step}, its run's total; give --steps with a larger total to train further`
       : `--steps ${steps}: the bundle is already at step ${resume.step}; give a larger total to train further`);
   }
@@ -130,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     engine = new TrainingEngine(data, config, { resume, localiserSteps: localiser.steps });
   } catch (e) {
-    throw new UsageError(`${resume ? `--resume ${values.resume}` : '--config'}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new InputError(`${resume ? `--resume ${values.resume}` : '--config'}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const bar = new ProgressBar();
   engine.on((e) => bar.onEvent(e));
@@ -168,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** A config file merged onto its preset; its problems, all of them, are the usage error. */
+/** A config file merged onto its preset; its problems, all of them, are the input error. */
 async function configFromFile(path: string, preset: ConfigName | undefined): Promise<TrainConfig> {
   let text: string;
   try {
@@ -176,13 +176,13 @@ async function configFromFile(path: string, preset: ConfigName | undefined): Pro
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder; give a JSON config file' : e instanceof Error ? e.message : String(e);
-    throw new UsageError(`--config-file ${path}: ${why}`);
+    throw new InputError(`--config-file ${path}: ${why}`);
   }
   const r = resolveConfigText(text, { file: path, preset });
-  if (!r.ok) throw new UsageError(r.errors.join('\n'));
+  if (!r.ok) throw new InputError(r.errors.join('\n'));
   // Two presets asked for: which one the person meant cannot be guessed.
   if (preset !== undefined && r.presetFromFile && r.preset !== preset) {
-    throw new UsageError(`--config ${preset}: ${path} is for preset ${r.preset}; give one of the two`);
+    throw new InputError(`--config ${preset}: ${path} is for preset ${r.preset}; give one of the two`);
   }
   return r.config;
 }

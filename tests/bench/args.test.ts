@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { benchOutPath, parseAccuracyBenchArgs, parseKeypointsBenchArgs, parsePnpBenchArgs, parseTrainBenchArgs, prepareBenchOut } from '../../bench/args';
-import { UsageError } from '../../src/cli/args';
+import { InputError, UsageError } from '../../src/cli/args';
 
 const kRepo = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -110,26 +110,29 @@ describe('benchmark arguments', () => {
     expect(benchOutPath(await prepareBenchOut(join(dir, 'results')), '/results', 'pnp-x.json')).toBe(join(dir, 'results', 'pnp-x.json'));
     expect(benchOutPath(await prepareBenchOut(`${join(dir, 'fresh')}/`), '/results', 'pnp-x.json')).toBe(join(dir, 'fresh', 'pnp-x.json'));
     expect(existsSync(join(dir, 'fresh'))).toBe(true);
+    // The name's form is the command line's mistake (with the usage); a place no file can be made is the input's.
+    await expect(prepareBenchOut(join(dir, 'results.txt'))).rejects.toThrow(UsageError);
     await expect(prepareBenchOut(join(dir, 'results.txt'))).rejects.toThrow(`--out ${join(dir, 'results.txt')}: expected a .json file name, or a folder (an existing one, or a path ending in /)`);
     writeFileSync(join(dir, 'blocker'), 'a file');
-    await expect(prepareBenchOut(join(dir, 'blocker', 'x.json'))).rejects.toThrow(UsageError);
+    await expect(prepareBenchOut(join(dir, 'blocker', 'x.json'))).rejects.toThrow(InputError);
   });
 
   it('each benchmark answers a bad value with exit 2 and its usage, before any work (--help: tests/cli/common.test.ts)', () => {
-    const cases: [string, string[], string][] = [
-      ['pnp', ['--n', '3'], '--n 3: 3 is not an integer >= 4'],
-      ['train', ['--steps', 'abc'], '--steps abc: expected a positive integer'],
+    // 'usage': the command line is wrong, and the usage follows; 'input': a well-formed one names what cannot be used.
+    const cases: [string, string[], string, 'usage' | 'input'][] = [
+      ['pnp', ['--n', '3'], '--n 3: 3 is not an integer >= 4', 'usage'],
+      ['train', ['--steps', 'abc'], '--steps abc: expected a positive integer', 'usage'],
       // Checked before the run: a --python that cannot import torch (a program that exits 0 is not enough).
-      ['train', ['--configs', 'tiny@4', '--backends', 'cpu', '--python', '/bin/true'], '--python /bin/true: cannot import torch (exit 0, no version printed)'],
-      ['train', ['--configs', 'tiny@4', '--backends', 'cpu', '--python', '/no/such/python'], '--python /no/such/python: cannot import torch (spawnSync /no/such/python ENOENT)'],
-      ['accuracy', ['--pose-after', '50', '--steps', '10'], '--pose-after 50: the pose loss would start after the run\'s last step'],
+      ['train', ['--configs', 'tiny@4', '--backends', 'cpu', '--python', '/bin/true'], '--python /bin/true: cannot import torch (exit 0, no version printed)', 'input'],
+      ['train', ['--configs', 'tiny@4', '--backends', 'cpu', '--python', '/no/such/python'], '--python /no/such/python: cannot import torch (spawnSync /no/such/python ENOENT)', 'input'],
+      ['accuracy', ['--pose-after', '50', '--steps', '10'], '--pose-after 50: the pose loss would start after the run\'s last step', 'usage'],
     ];
-    for (const [bench, bad, message] of cases) {
+    for (const [bench, bad, message, kind] of cases) {
       const run = (args: string[]) => spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', `bench/${bench}.ts`, ...args], { cwd: kRepo, encoding: 'utf8', timeout: 120_000 });
       const b = run(bad);
       expect(b.status, `${bench}: ${b.stderr}`).toBe(2);
       expect(b.stderr).toContain(message);
-      expect(b.stderr).toMatch(new RegExp(`\\nusage: npm run bench:${bench} -- `));
+      expect({ bad, usage: new RegExp(`\\nusage: npm run bench:${bench} -- `).test(b.stderr) }).toEqual({ bad, usage: kind === 'usage' });
       expect(b.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
     }
   });

@@ -9,7 +9,7 @@ import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, symlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareFileOrFolder, prepareOutputFile, UsageError } from '../../src/cli/common';
+import { InputError, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareFileOrFolder, prepareOutputFile, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -61,7 +61,8 @@ describe('command-line arguments', () => {
     const dir = mkdtempSync(join(tmpdir(), 'poselab-out-'));
     // /proc takes no new files: the command would have failed only when writing its result.
     await expect(prepareOutputFile('/proc/poselab-result.json', '--out')).rejects.toThrow(/^--out \/proc\/poselab-result\.json: cannot be written \(ENOENT/);
-    await expect(prepareOutputFile('/proc/poselab-result.json', '--out')).rejects.toBeInstanceOf(UsageError);
+    // A well-formed path that cannot be written: an input error (printed without the usage), not a usage error.
+    await expect(prepareOutputFile('/proc/poselab-result.json', '--out')).rejects.toBeInstanceOf(InputError);
     const fresh = join(dir, 'sub', 'result.json');
     await prepareOutputFile(fresh, '--out');
     expect(existsSync(fresh), 'the probe of a new file is removed').toBe(false);

@@ -318,6 +318,8 @@ describe('npm run pnp', () => {
     const bad = runCli({ pts2d, pts3d: [[0, 0, 0], [1, 0, 0]], K }, ['--backend', 'cpu']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('pts3d: expected shape [4][3] or [1][4][3], got [2][3]');
+    // The file's contents are at fault, not the command line: the message alone, without the usage.
+    expect(bad.stderr).not.toContain('usage:');
     const r = runCli({ pts2d, pts3d: [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], K }, ['--backend', 'cuda']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--backend cuda: expected auto (the fastest CPU path: wasm, else cpu), webgpu, wasm or cpu');
@@ -326,6 +328,7 @@ describe('npm run pnp', () => {
     const nan = runCli('{"pts2d": [[[1, 2], [3, NaN], [5, 6], [7, 8]]], "pts3d": [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], "K": [[500, 0, 320], [0, 500, 240], [0, 0, 1]]}', ['--backend', 'cpu']);
     expect(nan.code).toBe(2);
     expect(nan.stderr).toContain('(JSON has no NaN or Infinity: write null for a value that is missing)');
+    expect(nan.stderr).not.toContain('usage:');
     // --out is a .json name other than --in's: neither a slip of extension nor the input is written over.
     const problem = { pts2d, pts3d: [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], K };
     const inPath = join(dir, 'self.json');

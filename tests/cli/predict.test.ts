@@ -113,17 +113,20 @@ describe('predict command line', () => {
     expect(out.images.every((im) => typeof im.detections[0]?.refined === 'boolean')).toBe(true);
   });
 
-  it('names bad input: usage errors exit 2, unreadable or mismatched images are skipped by name', () => {
+  it('names bad input: bad arguments exit 2, unreadable or mismatched images are skipped by name', () => {
     for (const script of ['predict', 'train', 'eval'] as const) {
       const h = cli(script, ['--help']);
       expect(h.code, script).toBe(0);
       expect(h.stdout).toMatch(new RegExp(`^usage: npm run ${script} -- `));
     }
-    const bad: [string[], RegExp][] = [
+    // The usage is printed for a wrong command line, not for a well-formed one naming what cannot be used.
+    const usage: [string[], RegExp][] = [
       [['--images', images, '--K', '1,2,3,4'], /--model is required/],
       [['--model', bundle, '--images', images], /give exactly one of --camera <camera.json> and --K fx,fy,cx,cy/],
       [['--model', bundle, '--images', images, '--K', '500,500,320'], /--K 500,500,320: expected four numbers fx,fy,cx,cy/],
       [['--model', bundle, '--images', images, '--K', '500,500,320,240', '--out', 'x.txt'], /--out x.txt: expected a .json or .csv file name/],
+    ];
+    const bad: [string[], RegExp][] = [
       // A dataset root's train and test images share scene and image ids, which are all a BOP CSV line has.
       [['--model', bundle, '--images', kBundled, '--K', '500,500,320,240', '--out', join(dir, 'root.csv')],
         /(train|test)\/000001\/rgb\/(\d+)\.\w+ and \S*(train|test)\/000001\/rgb\/\2\.\w+ both have scene_id 1, im_id \d+, which is all a BOP CSV line says/],
@@ -141,13 +144,13 @@ describe('predict command line', () => {
     const noCy = join(dir, 'no-cy.json');
     writeFileSync(noCy, JSON.stringify({ fx: 572, fy: 573, cx: 325 }));
     bad.push([['--model', bundle, '--images', images, '--camera', noCy], /no-cy\.json: cy missing: expected a number \(or give cam_K\)/]);
-    for (const [args, message] of bad) {
+    for (const [args, message, isUsage] of [...usage.map((u) => [...u, true] as const), ...bad.map((b) => [...b, false] as const)]) {
       const r = cli('predict', args);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(message);
-      expect(r.stderr).toMatch(/usage: npm run predict/);
+      expect({ args, usage: /usage: npm run predict/.test(r.stderr) }).toEqual({ args, usage: isUsage });
     }
-    expect(existsSync(join(dir, 'not-made')), 'a usage error leaves no output folder behind').toBe(false);
+    expect(existsSync(join(dir, 'not-made')), 'a bad argument leaves no output folder behind').toBe(false);
     // A folder with a corrupt JPEG, a truncated PNG, a PNG of another size than the camera's, a text file
     // and one good image: every file that is not used is in "skipped", its reason naming it.
     const mixed = join(dir, 'mixed');
