@@ -111,6 +111,21 @@ describe('OS and tool litter', () => {
       expect([s.ignored?.count, s.ignored?.examples], s.label).toEqual([1, ['mydata/.empty/']]);
     }
   });
+
+  it('split zips dropped together count their litter as one tree: an entry both hold (__MACOSX/, .git/) once', async () => {
+    // BOP's way: one dataset in two zips rooted at one folder, each zipped on a Mac.
+    const all = [...bopFixture('mydata/')];
+    const half = (keep: (p: string) => boolean) => withMacLitter(new Map(all.filter(([p]) => keep(p))));
+    const models = half((p) => p.includes('/models/')), rest = half((p) => !p.includes('/models/'));
+    const entriesOf = (files: Files) => new Set([...files.keys()].map((p) => p.replace(/^(__MACOSX|mydata\/\.git)\/.*$/, '$1/')).filter((p) => litterReason(p)));
+    const want = new Set([...entriesOf(models), ...entriesOf(rest)]);
+    expect(want.has('__MACOSX/') && want.has('mydata/.git/')).toBe(true);
+    const source = await openDropped(fakeTree(new Map([['mydata_models.zip', zipOf(models)], ['mydata_test.zip', zipOf(rest)]])));
+    expect(source.ignored?.count).toBe(want.size);
+    expect(new Set(source.ignored?.examples).size, 'no entry shown twice').toBe(source.ignored?.examples.length);
+    for (const e of source.ignored?.examples ?? []) expect(want.has(e), e).toBe(true);
+    expect((await loadDataset(source)).problems).toEqual([]);
+  });
 });
 
 describe('symbolic links in a Node folder', () => {
@@ -130,5 +145,15 @@ describe('symbolic links in a Node folder', () => {
     const lines = ds.problems.map(problemLine);
     expect(lines).toContain('broken.png: symbolic link: its target does not exist; left out');
     expect(lines).toContainEqual(expect.stringMatching(/^loop\/again: symbolic link: leads back to loop .*not followed$/));
+  });
+
+  it('names a link to a litter folder as a folder, like the folder itself', async () => {
+    const dir = writeTree(bopFixture('mydata/'));
+    mkdirSync(join(dir, 'cache-store'));
+    writeFileSync(join(dir, 'cache-store', 'x.bin'), 'x');
+    symlinkSync(join(dir, 'cache-store'), join(dir, 'mydata', '.cache'), 'dir');
+    symlinkSync(join(dir, 'cache-store', 'x.bin'), join(dir, 'mydata', '.settings'));
+    const s = await openNodePath(join(dir, 'mydata'));
+    expect([s.ignored?.count, [...(s.ignored?.examples ?? [])].sort()]).toEqual([2, ['.cache/', '.settings']]);
   });
 });

@@ -65,20 +65,25 @@ export class NodeFolderSource implements ByteSource {
       for (const e of entries) {
         const full = join(dir, e.name);
         const rel = relOf(full);
-        if (ignored.skip(rel, e.isDirectory())) continue;
         let isDir = e.isDirectory();
         let isFile = e.isFile();
+        let linkError: unknown;
         if (e.isSymbolicLink()) {
           try {
             const target = await stat(full);
             isDir = target.isDirectory();
             isFile = target.isFile();
           } catch (err) {
-            const code = (err as { code?: string }).code;
-            const why = code === 'ELOOP' ? 'a link loop' : code === 'ENOENT' ? 'its target does not exist' : `its target cannot be read (${code ?? String(err)})`;
-            problems.push({ file: rel, field: 'symbolic link', message: `${why}; left out` });
-            continue;
+            linkError = err;
           }
+        }
+        // After the link is followed: a link to a litter folder is named as the folder it stands for.
+        if (ignored.skip(rel, isDir)) continue;
+        if (linkError !== undefined) {
+          const code = (linkError as { code?: string }).code;
+          const why = code === 'ELOOP' ? 'a link loop' : code === 'ENOENT' ? 'its target does not exist' : `its target cannot be read (${code ?? String(linkError)})`;
+          problems.push({ file: rel, field: 'symbolic link', message: `${why}; left out` });
+          continue;
         }
         if (isDir) await walk(full);
         else if (isFile) {

@@ -91,12 +91,27 @@ export class LitterTally implements IgnoredLitter {
     const at = litterAt(path);
     if (!at) return false;
     const isFolder = at.index < at.parts.length - 1 || folder;
-    const entry = at.parts.slice(0, at.index + 1).join('/') + (isFolder ? '/' : '');
-    if (!this.seen.has(entry)) {
-      this.seen.add(entry);
-      this.count++;
-      if (this.examples.length < 5) this.examples.push(entry);
-    }
+    this.note(at.parts.slice(0, at.index + 1).join('/') + (isFolder ? '/' : ''));
     return true;
+  }
+
+  /**
+   * Counts another source's litter into this one, as the entries of one merged tree: an entry both hold
+   * (the __MACOSX/ of each of two split zips rooted at one folder) counts once, as their files merge.
+   */
+  add(other: IgnoredLitter): void {
+    if (other instanceof LitterTally) {
+      for (const e of other.seen) this.note(e);
+      return;
+    }
+    this.count += other.count;
+    this.examples.push(...other.examples.slice(0, 5 - this.examples.length));
+  }
+
+  private note(entry: string): void {
+    if (this.seen.has(entry)) return;
+    this.seen.add(entry);
+    this.count++;
+    if (this.examples.length < 5) this.examples.push(entry);
   }
 }

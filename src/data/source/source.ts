@@ -52,15 +52,12 @@ export class MemorySource implements ByteSource {
 export class MergedSource implements ByteSource {
   readonly paths: string[];
   readonly problems: Problem[] = [];
-  readonly ignored: IgnoredLitter = { count: 0, examples: [] };
+  readonly ignored = new LitterTally();
   private readonly owner = new Map<string, ByteSource>();
   constructor(readonly label: string, sources: readonly ByteSource[]) {
     for (const s of sources) {
       this.problems.push(...s.problems);
-      if (s.ignored) {
-        this.ignored.count += s.ignored.count;
-        this.ignored.examples.push(...s.ignored.examples.slice(0, 5 - this.ignored.examples.length));
-      }
+      if (s.ignored) this.ignored.add(s.ignored);
       for (const p of s.paths) {
         const first = this.owner.get(p);
         if (first) this.problems.push({ file: p, field: 'path', message: `also in ${s.label}; the copy in ${first.label} is used` });
