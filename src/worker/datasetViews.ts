@@ -7,6 +7,7 @@ import { keypointsOf } from '../data/keypoints';
 import { loadDataset } from '../data/load';
 import { decodeMask } from '../data/mask';
 import { openDroppedFiles, type DroppedFile } from '../data/source/dropped';
+import { ignoredMessage } from '../data/source/paths';
 import { UrlSource } from '../data/source/url';
 import type { DatasetSummary, DroppedBlob, ImageView, ObjectGeometry, ProgressCallback } from './protocol';
 
@@ -62,7 +63,12 @@ export function summaryOf(l: LoadedDataset, label?: string): DatasetSummary {
     label: label ?? ds.source.label, name: ds.name, format: ds.layout ?? ds.format, origin: l.origin,
     images: ds.images.length, instances: splits.reduce((n, s) => n + s.instances, 0), splits,
     objects: ds.objects.map((o) => ({ id: o.id, name: o.name, diameterMm: o.diameterMm, symmetric: o.symmetric, hasMesh: !!o.mesh, instances: counts.get(o.id) ?? 0 })),
-    problems: ds.problems.map((p) => ({ file: p.file, field: p.field, message: p.message })),
+    // The litter the source left out (a dropped zip's __MACOSX/, split zips counted as their one tree) is
+    // said first, in the line `npm run dataset` prints; the drop's own folder walk says its own (collectDrop).
+    problems: [
+      ...(ds.source.ignored && ds.source.ignored.count > 0 ? [{ file: label ?? ds.source.label, field: '', message: ignoredMessage(ds.source.ignored) }] : []),
+      ...ds.problems.map((p) => ({ file: p.file, field: p.field, message: p.message })),
+    ],
     usable: isUsable(ds),
     imageKeys: ds.images.map((im) => im.key),
   };

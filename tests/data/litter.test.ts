@@ -118,11 +118,10 @@ describe('OS and tool litter', () => {
     const half = (keep: (p: string) => boolean) => withMacLitter(new Map(all.filter(([p]) => keep(p))));
     const models = half((p) => p.includes('/models/')), rest = half((p) => !p.includes('/models/'));
     const entriesOf = (files: Files) => new Set([...files.keys()].map((p) => p.replace(/^(__MACOSX|mydata\/\.git)\/.*$/, '$1/')).filter((p) => litterReason(p)));
+    for (const half of [models, rest]) expect([...entriesOf(half)]).toEqual(expect.arrayContaining(['__MACOSX/', 'mydata/.git/', 'mydata/.DS_Store']));
     const want = new Set([...entriesOf(models), ...entriesOf(rest)]);
-    expect(want.has('__MACOSX/') && want.has('mydata/.git/')).toBe(true);
     const source = await openDropped(fakeTree(new Map([['mydata_models.zip', zipOf(models)], ['mydata_test.zip', zipOf(rest)]])));
     expect(source.ignored?.count).toBe(want.size);
-    expect(new Set(source.ignored?.examples).size, 'no entry shown twice').toBe(source.ignored?.examples.length);
     for (const e of source.ignored?.examples ?? []) expect(want.has(e), e).toBe(true);
     expect((await loadDataset(source)).problems).toEqual([]);
   });

@@ -4,6 +4,7 @@
  * a saved run whose dataset was too large says so and asks for the drop again. The store is held in
  * memory here (Node has no IndexedDB); what the host decides to keep is what is tested.
  */
+import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineHost } from '../../src/worker/host';
 import type { DroppedBlob } from '../../src/worker/protocol';
@@ -82,3 +83,25 @@ describe('dropped datasets kept across reloads', () => {
     await expect(new EngineHost().resumeSaved(noProgress)).rejects.toThrow(`the run's dataset (${label}) was too large to keep: drop it again, then resume`);
   });
 });
+
+describe('litter in dropped zips', () => {
+  it('is said on the page once, for split zips as the one tree they merge into', async () => {
+    // Each half of the fixture zipped as macOS's Archive Utility zips: a __MACOSX/ twin of every file.
+    const twin = new Uint8Array([0x00, 0x05, 0x16, 0x07, 0, 2, 0, 0]);
+    const half = (keep: (p: string) => boolean) => {
+      const files = [...bopFixture()].filter(([p]) => keep(p));
+      return zipSync(Object.fromEntries([...files, ...files.map(([p]) => [`__MACOSX/${p.replace(/[^/]+$/, (b) => `._${b}`)}`, twin] as const)]));
+    };
+    const zips: DroppedBlob[] = [
+      { path: 'lmfix_models.zip', file: new Blob([half((p) => p.includes('/models/'))]) },
+      { path: 'lmfix_test.zip', file: new Blob([half((p) => !p.includes('/models/'))]) },
+    ];
+    const s = await new EngineHost().loadFiles('2 zips', zips, noProgress);
+    expect(s.usable).toBe(true);
+    const litter = s.problems.filter((p) => /OS or tool entr(y|ies) ignored/.test(p.message));
+    expect(litter.map((p) => p.file)).toEqual(['2 zips']);
+    // One __MACOSX/ for both zips: the merged tree's one folder.
+    expect(litter[0].message).toMatch(/^1 OS or tool entry ignored \(.*\), e\.g\. __MACOSX\/$/);
+  });
+});
+
