@@ -75,7 +75,7 @@ export function benchOutPath(out: BenchOut, resultsDir: string, defaultName: str
   return out.file ?? join(out.folder ?? resultsDir, defaultName);
 }
 
-/** Checks --out before the run: a .json name (its folder made) or a folder (made, found writable); anything else is a usage error. */
+/** Checks --out before the run: a .json name (its folder made) or a folder (made, found writable); another name is a usage error, an unwritable place an input error. */
 export async function prepareBenchOut(out: string | undefined): Promise<BenchOut> {
   return out === undefined ? {} : prepareFileOrFolder(out, '--out', '.json');
 }

@@ -20,7 +20,7 @@ import { adapterName, useNodeWebgpu } from '../src/node/webgpu';
 import { bpnp } from '../src/ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../src/solver/pnp';
 import { makeProblems, type Problems } from '../src/synthetic/pnpProblems';
-import { prepareOutputFile, runMain } from '../src/cli/args';
+import { InputError, prepareOutputFile, runMain } from '../src/cli/args';
 import { benchOutPath, kPnpBenchUsage, parsePnpBenchArgs, prepareBenchOut, type PnpImpl } from './args';
 import { deviceSlug } from './device';
 import { loadOpenCv, solvePnpOpenCv, type OpenCv } from './opencv';
@@ -127,7 +127,11 @@ async function main(argv: string[]): Promise<number> {
   // Where the results go is settled before the run: a bad --out is an input error, not a lost benchmark.
   const outTo = await prepareBenchOut(outArg);
   // WebGPU and OpenCV.js only where a chosen row needs them: a run of the CPU rows runs where no adapter is.
-  if (chosen.includes('wgsl')) await useNodeWebgpu();
+  if (chosen.includes('wgsl')) {
+    await useNodeWebgpu().catch((e: unknown) => {
+      throw new InputError(`--impls ${chosen.join(',')}: wgsl needs WebGPU: ${e instanceof Error ? e.message : String(e)} (leave wgsl out to run the CPU rows)`);
+    });
+  }
   const cv = chosen.includes('opencv') || chosen.includes('opencv-sqpnp') ? await loadOpenCv() : undefined;
   const machine = {
     cpu: `${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length}`,

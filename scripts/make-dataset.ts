@@ -142,7 +142,7 @@ function listFiles(dir: string): string[] {
 async function main(argv: string[]): Promise<number> {
   const { outDir, nTrain, nTest, seed, quality } = parseOptions(argv);
   await checkOutDir(outDir);
-  if (!existsSync(kChromium)) throw new Error(`make-dataset renders in Debian's Chromium, not found at ${kChromium} (as root: apt-get install -y chromium); nothing was changed`);
+  if (!existsSync(kChromium)) throw new InputError(`make-dataset renders in Debian's Chromium, not found at ${kChromium} (as root: apt-get install -y chromium); nothing was changed`);
   // Rendered beside --out and moved into place once complete: a run that fails leaves --out as it was.
   let stage: string;
   try {

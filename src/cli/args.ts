@@ -5,7 +5,7 @@
  * prints the usage and exits 0). It imports
  * nothing but Node, so that a script which needs no tfjs (make-dataset) starts without it.
  */
-import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 
 /** A mistake in the command line itself (a flag unknown, missing, repeated or malformed): printed with the usage, exit status 2. */
@@ -195,7 +195,7 @@ export async function makeFolders(path: string): Promise<void> {
  */
 export async function prepareOutputFile(path: string, flag: string, opts: { extensions?: readonly string[]; inputs?: readonly (string | undefined)[] } = {}): Promise<void> {
   const s = await stat(path).catch(() => undefined);
-  if (s?.isDirectory()) throw new UsageError(`${flag} ${path}: is a folder, a file name is expected`);
+  if (s?.isDirectory()) throw new InputError(`${flag} ${path}: is a folder, a file name is expected`);
   if (opts.extensions && !opts.extensions.includes(extname(path).toLowerCase())) {
     throw new UsageError(`${flag} ${path}: expected a ${opts.extensions.join(' or ')} file name`);
   }
@@ -218,6 +218,20 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
     else await createAndRemove(path);
   } catch (e) {
     throw new InputError(`${flag} ${path}: cannot be written (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/**
+ * The text of a file a flag names (`what` says what file is wanted: 'a JSON config file'), or an InputError
+ * naming the flag, the path and why: no such file, a folder, or the system's reason it cannot be read.
+ */
+export async function readInputText(path: string, flag: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? `is a folder; give ${what}` : `cannot be read (${e instanceof Error ? e.message : String(e)})`;
+    throw new InputError(`${flag} ${path}: ${why}`);
   }
 }
 

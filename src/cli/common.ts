@@ -17,7 +17,8 @@ import { kPoselabJson, unzipBundle, zipBundle, type BundleFiles } from '../train
 import { InputError, makeFolders, prepareOutputFile, UsageError } from './args';
 
 export {
-  InputError, isFolderPath, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, runMain, UsageError,
+  InputError, isFolderPath, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, readInputText, runMain,
+  UsageError,
   type FlagSpec,
 } from './args';
 

@@ -2,7 +2,7 @@
  * `npm run dataset -- inspect <folder-or-zip> [--json] [--deep] [--models <models folder>]`
  * Loads a BOP or PVNet-LINEMOD dataset from a folder or a .zip and prints its format, objects, splits,
  * counts, cameras and every problem found. Exit 0 when something usable loaded, 1 when nothing did,
- * 2 on a usage error or a path that cannot be opened. Every image's and mask's header is read; --deep
+ * 2 on bad arguments (a usage error, a path that cannot be opened, a --models folder that is not there). Every image's and mask's header is read; --deep
  * decodes them all (slow). --models names the BOP model folder at the dataset's root to take meshes from
  * (models_reconst instead of T-LESS's models_cad); a name that is not there is an input error.
  */

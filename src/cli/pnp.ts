@@ -12,7 +12,7 @@
  * image lose their spread, weights of 1e-20 square to zero), and moves the pose and the gradients back in
  * float64. Beside each pose: its RMS reprojection error and, for a failed problem, why (pnpReport.ts).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { bpnp } from '../ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../solver/pnp';
@@ -21,7 +21,7 @@ import { kF64InputEps, PnpStatus, pnpStatusName } from '../solver/status';
 import { centredGradK, centrePts2d, centrePts3d, parsePnpProblems, PnpInputError, type PnpProblemsJson, scaleWeights, sumOverBatch } from './pnpInput';
 import { pnpReport, type SolvedAsFloat32 } from './pnpReport';
 import { median } from '../train/metrics';
-import { parseBackend, parseFlags, prepareOutputFile, runMain, selectBackend, UsageError, InputError } from './common';
+import { InputError, parseBackend, parseFlags, prepareOutputFile, readInputText, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run pnp -- --in problems.json --out result.json [--backend auto|webgpu|wasm|cpu]';
 
@@ -170,20 +170,15 @@ async function main(argv: string[]): Promise<number> {
   if (!values.in) throw new UsageError('--in is required');
   if (!values.out) throw new UsageError('--out is required');
   const backendChoice = parseBackend(values.backend);
-  let text: string;
-  try {
-    text = await readFile(values.in, 'utf8');
-  } catch (e) {
-    throw new InputError(`--in ${values.in}: cannot read it (${e instanceof Error ? e.message : String(e)})`);
-  }
+  const text = await readInputText(values.in, '--in', 'a problems JSON file');
   let problems: PnpProblemsJson;
   try {
     problems = parsePnpProblems(JSON.parse(text));
   } catch (e) {
     if (e instanceof SyntaxError && /\b(NaN|-?Infinity)\b/.test(text)) {
-      throw new InputError(`${values.in}: ${e.message} (JSON has no NaN or Infinity: write null for a value that is missing)`);
+      throw new InputError(`--in ${values.in}: ${e.message} (JSON has no NaN or Infinity: write null for a value that is missing)`);
     }
-    if (e instanceof PnpInputError || e instanceof SyntaxError) throw new InputError(`${values.in}: ${e.message}`);
+    if (e instanceof PnpInputError || e instanceof SyntaxError) throw new InputError(`--in ${values.in}: ${e.message}`);
     throw e;
   }
   await prepareOutputFile(values.out, '--out', { extensions: ['.json'], inputs: [values.in] });

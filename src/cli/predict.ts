@@ -22,7 +22,7 @@ import { bopCsv, type BopResult } from '../train/bopCsv';
 import { importBundle, type LoadedBundle } from '../train/bundle';
 import { detectionsJson, posesJsonText } from '../train/posesJson';
 import { bundlePredictor, predictImages, type ImagePose } from '../train/predict';
-import { InputError, openSource, parseBackend, parseFlags, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
+import { InputError, openSource, parseBackend, parseFlags, prepareOutputFile, readBundlePath, readInputText, runMain, selectBackend, UsageError } from './common';
 import { decimal } from '../data/decimal';
 
 const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
@@ -113,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.out !== undefined && !/\.(json|csv)$/i.test(values.out)) throw new UsageError(`--out ${values.out}: expected a .json or .csv file name`);
   let cameraText: string | undefined;
   if (values.camera !== undefined) {
-    cameraText = await readFile(values.camera, 'utf8').catch(() => { throw new InputError(`--camera ${values.camera}: no such file`); });
+    cameraText = await readInputText(values.camera, '--camera', 'a camera JSON file');
   }
   const camera = parseCamera(cameraText, values.K, values.camera && `--camera ${values.camera}`);
   const backend = await selectBackend(parseBackend(values.backend));

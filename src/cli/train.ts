@@ -13,7 +13,6 @@
  * --resume trains on with the bundle's own config: --config, --config-file and --seed are usage errors
  * there, and --steps gives the run's new total.
  */
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { exportEngine, importBundle } from '../train/bundle';
@@ -28,7 +27,7 @@ import { placeLocaliser } from '../node/localiserThread';
 import { metricsLine } from '../train/metrics';
 import {
   formatDuration, InputError, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath,
-  runMain, selectBackend, trainingImageCacheBytes, UsageError, writeBundlePath,
+  readInputText, runMain, selectBackend, trainingImageCacheBytes, UsageError, writeBundlePath,
 } from './common';
 
 const kUsage = 'usage: npm run train -- --dataset <folder|zip> [--config tiny|small|default|large] [--config-file my.json] [--steps N] ' +
@@ -71,12 +70,13 @@ async function main(argv: string[]): Promise<number> {
   let resumeObj: number | undefined;
   let resumeExact = true;
   if (values.resume) {
-    const b = await importBundle(await readBundlePath(values.resume, '--resume')).catch((e: unknown) => {
+    const asInput = (e: unknown) => {
       throw e instanceof UsageError || e instanceof InputError ? e : new InputError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
-    });
+    };
+    const b = await importBundle(await readBundlePath(values.resume, '--resume')).catch(asInput);
     // --steps names the run's new total; everything else stays as trained.
     const oldOptim = b.meta.config.optim;
-    const r = await bundleResume(b, steps);
+    const r = await bundleResume(b, steps).catch(asInput);
     b.model.dispose();
     b.localiser?.dispose();
     resume = r.checkpoint;
@@ -130,7 +130,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     engine = new TrainingEngine(data, config, { resume, localiserSteps: localiser.steps });
   } catch (e) {
-    throw new InputError(`${resume ? `--resume ${values.resume}` : '--config'}: ${e instanceof Error ? e.message : String(e)}`);
+    const from = resume ? `--resume ${values.resume}` : values['config-file'] !== undefined ? `--config-file ${values['config-file']}` : `--config ${config.name}`;
+    throw new InputError(`${from}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const bar = new ProgressBar();
   engine.on((e) => bar.onEvent(e));
@@ -170,16 +171,9 @@ async function main(argv: string[]): Promise<number> {
 
 /** A config file merged onto its preset; its problems, all of them, are the input error. */
 async function configFromFile(path: string, preset: ConfigName | undefined): Promise<TrainConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder; give a JSON config file' : e instanceof Error ? e.message : String(e);
-    throw new InputError(`--config-file ${path}: ${why}`);
-  }
+  const text = await readInputText(path, '--config-file', 'a JSON config file');
   const r = resolveConfigText(text, { file: path, preset });
-  if (!r.ok) throw new InputError(r.errors.join('\n'));
+  if (!r.ok) throw new InputError(r.errors.map((e) => `--config-file ${e}`).join('\n'));
   // Two presets asked for: which one the person meant cannot be guessed.
   if (preset !== undefined && r.presetFromFile && r.preset !== preset) {
     throw new InputError(`--config ${preset}: ${path} is for preset ${r.preset}; give one of the two`);

@@ -9,7 +9,7 @@
  * so a bundle can carry it beside the model.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { upgradeConfig, type TrainConfig } from './config';
+import { configProblems, upgradeConfig, type TrainConfig } from './config';
 import type { Localiser, LocaliserState, LocaliserSteps } from './localiser';
 import { assignArray, type Adam, type AdamState } from '../ops/adam';
 
@@ -88,6 +88,7 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
   if (meta.format !== 'poselab-checkpoint' || meta.version !== 1) {
     throw new Error(`checkpoint: ${kCheckpointJson} is not a version 1 PoseLab checkpoint (format ${String(meta.format)}, version ${String(meta.version)})`);
   }
+  checkFields(meta);
   const sizesOf = (s: ModelStateJson) => s.weights.map((w) => w.shape.reduce((a, x) => a * x, 1));
   const need = [meta, meta.localiser].reduce((n, s) => n + (s ? 3 * sizesOf(s).reduce((a, x) => a + x, 0) : 0), 0);
   if (b.byteLength !== 4 * need) throw new Error(`checkpoint: ${kCheckpointBin} has ${b.byteLength} bytes, ${4 * need} expected`);
@@ -103,7 +104,31 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
   const main = read(meta);
   // Older checkpoints' configs lack fields added since; they get today's defaults (engine.ts refuses to
   // continue one without a localiser, saying so).
-  return { ...rest, config: upgradeConfig(rest.config).config, ...main, ...(localiser ? { localiser: read(localiser) } : {}) };
+  const config = upgradeConfig(rest.config).config;
+  const p = configProblems(config)[0];
+  if (p) throw new Error(`checkpoint: ${kCheckpointJson}: config.${p.field} = ${JSON.stringify(p.value)}: ${p.why}`);
+  return { ...rest, config, ...main, ...(localiser ? { localiser: read(localiser) } : {}) };
+}
+
+/** Throws naming the first field of checkpoint.json that is missing or of the wrong kind (a hand-edited or cut file). */
+function checkFields(meta: CheckpointJson): void {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  const state = (s: unknown, at: string): string | undefined => {
+    if (!isObject(s)) return at;
+    const ws = s.weights;
+    if (!Array.isArray(ws)) return `${at}weights`;
+    const i = ws.findIndex((w) => !isObject(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || !w.shape.every(isCount));
+    if (i >= 0) return `${at}weights[${i}]`;
+    return isObject(s.optimizer) && isCount(s.optimizer.t) ? undefined : `${at}optimizer.t`;
+  };
+  const m = meta as unknown as Record<string, unknown>;
+  const bad = !isObject(m.config) ? 'config'
+    : !isCount(m.step) ? 'step'
+    : !isObject(m.rng) || !isCount(m.rng.seed) || !isCount(m.rng.samplesSeen) ? 'rng'
+    : !Array.isArray(m.keypointsMm) || !m.keypointsMm.every(Number.isFinite) ? 'keypointsMm'
+    : state(m, '') ?? (m.localiser === undefined ? undefined : state(m.localiser, 'localiser.'));
+  if (bad !== undefined) throw new Error(`checkpoint: ${kCheckpointJson}: ${bad} is missing or malformed`);
 }
 
 /** What a checkpoint holds of a run: the keypoint network with its variables and Adam, and the localiser. */

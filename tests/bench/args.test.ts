@@ -135,5 +135,11 @@ describe('benchmark arguments', () => {
       expect({ bad, usage: new RegExp(`\\nusage: npm run bench:${bench} -- `).test(b.stderr) }).toEqual({ bad, usage: kind === 'usage' });
       expect(b.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
     }
+    // --impls wgsl where Dawn finds no adapter (a Vulkan loader pointed at no driver): an input error, the CPU rows named.
+    const noGpu = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'bench/pnp.ts', '--impls', 'wgsl', '--B', '4', '--n', '8', '--out', join(mkdtempSync(join(tmpdir(), 'poselab-bench-')), 'r.json')],
+      { cwd: kRepo, encoding: 'utf8', timeout: 120_000, env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' } });
+    expect(noGpu.status, noGpu.stderr).toBe(2);
+    expect(noGpu.stderr).toMatch(/\n--impls wgsl: wgsl needs WebGPU: WebGPU: no adapter found .*\(leave wgsl out to run the CPU rows\)\n$/);
+    expect(noGpu.stderr).not.toMatch(/usage: npm run/);
   });
 });

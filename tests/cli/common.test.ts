@@ -9,7 +9,7 @@ import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, symlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareFileOrFolder, prepareOutputFile, UsageError } from '../../src/cli/common';
+import { InputError, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -80,6 +80,15 @@ describe('command-line arguments', () => {
       await expect(prepareOutputFile(join(dir, alias), '--out', { inputs: [old] })).rejects.toThrow(`--out ${join(dir, alias)}: is the file this run reads (${old}, by a link); give another name`);
     }
   }, 20_000);
+
+  it('readInputText names the flag, the path and why a file cannot be read: missing, a folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poselab-in-'));
+    writeFileSync(join(dir, 'cam.json'), '{"fx": 1}');
+    await expect(readInputText(join(dir, 'cam.json'), '--camera', 'a camera JSON file')).resolves.toBe('{"fx": 1}');
+    await expect(readInputText(join(dir, 'none.json'), '--camera', 'a camera JSON file')).rejects.toThrow(`--camera ${join(dir, 'none.json')}: no such file`);
+    await expect(readInputText(dir, '--in', 'a problems JSON file')).rejects.toThrow(`--in ${dir}: is a folder; give a problems JSON file`);
+    await expect(readInputText(dir, '--in', 'a problems JSON file')).rejects.toBeInstanceOf(InputError);
+  });
 
   it('prepareFileOrFolder takes a file of the extension or a folder, made and found writable now, and names the flag otherwise', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'poselab-out-'));

@@ -90,6 +90,15 @@ describe('train and eval command lines', () => {
     // Both threads on the cpu backend: tfjs's first-use banner (advising its Node backend) is not printed.
     expect(r.stderr).not.toMatch(/tfjs-node|looks like you are running/);
 
+    // A bundle whose checkpoint.json was edited by hand: the field named, exit 2, no stack trace and no usage.
+    const edited = join(dir, 'edited');
+    cpSync(run, edited, { recursive: true });
+    const ck = JSON.parse(readFileSync(join(edited, 'checkpoint.json'), 'utf8')) as { config: { optim: { lr: number } } };
+    ck.config.optim.lr = -1;
+    writeFileSync(join(edited, 'checkpoint.json'), JSON.stringify(ck));
+    const bad = cli('train', ['--dataset', dataset, '--resume', edited, '--steps', '4', '--backend', 'cpu', '--out', join(dir, 'never')]);
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: `--resume ${edited}: checkpoint: checkpoint.json: config.optim.lr = -1: must be > 0\n` });
+
     const csv = join(dir, 'results.csv');
     const e = cli('eval', ['--model', zip, '--dataset', dataset, '--csv', csv, '--backend', 'cpu', '--json']);
     expect(e.code, e.stderr).toBe(0);

@@ -31,4 +31,24 @@ describe('checkpoint files', () => {
     const short = new Map(files).set(kCheckpointBin, files.get(kCheckpointBin)!.subarray(0, 8));
     expect(() => checkpointFromFiles(short)).toThrow(/^checkpoint: checkpoint\.bin has 8 bytes, \d+ expected$/);
   });
+
+  it('a checkpoint.json missing a field, or with one of the wrong kind, or with a config that cannot train, is named by the field', () => {
+    const files = checkpointToFiles(sample());
+    const edited = (edit: (j: Record<string, any>) => void) => {
+      const j = JSON.parse(new TextDecoder().decode(files.get(kCheckpointJson))) as Record<string, any>;
+      edit(j);
+      return new Map(files).set(kCheckpointJson, new TextEncoder().encode(JSON.stringify(j)));
+    };
+    const cases: [(j: Record<string, any>) => void, string][] = [
+      [(j) => { delete j.weights; }, 'weights is missing or malformed'],
+      [(j) => { j.weights[1].shape = [3, -1]; }, 'weights[1] is missing or malformed'],
+      [(j) => { delete j.config; }, 'config is missing or malformed'],
+      [(j) => { j.step = 'seven'; }, 'step is missing or malformed'],
+      [(j) => { delete j.optimizer; }, 'optimizer.t is missing or malformed'],
+      [(j) => { j.localiser.weights = {}; }, 'localiser.weights is missing or malformed'],
+      [(j) => { j.keypointsMm = [1, null, 3]; }, 'keypointsMm is missing or malformed'],
+      [(j) => { j.config.optim.lr = -1; }, 'config.optim.lr = -1: must be > 0'],
+    ];
+    for (const [edit, message] of cases) expect(() => checkpointFromFiles(edited(edit))).toThrow(`checkpoint: checkpoint.json: ${message}`);
+  });
 });
