@@ -15,19 +15,19 @@
  * and prints the final table. --out: a .json file (the .svg beside it), or a folder to write those
  * names in. Arguments and the dataset are checked before the run (bench/args.ts): exit 2 naming the flag.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { decodePure } from '../src/data/decode/pure';
-import { openDataset, prepareOutputFile, runMain, selectBackend } from '../src/cli/common';
+import { InputError, openDataset, prepareOutputFile, runMain, selectBackend } from '../src/cli/common';
 import { makeConfig, type TrainConfig } from '../src/train/config';
 import { datasetTrainingData } from '../src/train/datasetTrainingData';
 import { placeLocaliser } from '../src/node/localiserThread';
 import { TrainingEngine } from '../src/train/engine';
 import type { PoseMetrics } from '../src/train/metrics';
-import { benchOutPath, kAccuracyBenchUsage, kVariants, parseAccuracyBenchArgs, prepareBenchOut, type Variant } from './args';
+import { benchOutPath, kAccuracyBenchUsage, kVariants, parseAccuracyBenchArgs, prepareBenchOut, refuseForeignResults, type Variant } from './args';
 import { deviceSlug } from './device';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -49,6 +49,12 @@ async function main(argv: string[]): Promise<number> {
   // Where the results go is settled before the run: a bad --out is an input error, not a lost benchmark.
   const outTo = await prepareBenchOut(v.out);
   const backend = await selectBackend(v.backend);
+  const machine = v.machine ?? (backend === 'webgpu' ? deviceSlug('gpu') : `cpu-${backend}`);
+  const outJson = benchOutPath(outTo, join(here, 'results'), `accuracy-${machine}.json`);
+  const outSvg = outJson.replace(/\.json$/i, '.svg');
+  refuseForeignResults(outJson, 'accuracy', (j) => j.benchmark === 'accuracy');
+  // The plot beside it is replaced only with the results it belongs to.
+  if (existsSync(outSvg) && !existsSync(outJson)) throw new InputError(`--out ${outJson}: ${outSvg} exists beside it, and this run writes its plot there; give another name`);
   const ds = await openDataset(dataset);
   const runs: Run[] = [];
   for (const variant of variants) {
@@ -77,10 +83,7 @@ async function main(argv: string[]): Promise<number> {
         `5cm5deg ${(100 * final!.cm5deg5).toFixed(1)}%  detected ${(100 * final!.detectionRecall).toFixed(1)}%  (${wallS.toFixed(0)} s)\x1b[K\n`);
     }
   }
-  const machine = v.machine ?? (backend === 'webgpu' ? deviceSlug('gpu') : `cpu-${backend}`);
-  const outJson = benchOutPath(outTo, join(here, 'results'), `accuracy-${machine}.json`);
   await prepareOutputFile(outJson, '--out');
-  const outSvg = outJson.replace(/\.json$/i, '.svg');
   writeFileSync(outJson, `${JSON.stringify({
     benchmark: 'accuracy', machine, date: new Date().toISOString(), cpu: `${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}`,
     memoryGiB: Math.round(totalmem() / 2 ** 30), backend, tfjs: tf.version.tfjs, dataset, config: name, steps, evalEvery, poseAfter,

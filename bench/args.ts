@@ -4,11 +4,13 @@
  * benchmarks themselves so that the tests check them without running one.
  *
  * --out of every benchmark: a .json file name, or a folder (an existing one, or a path ending in '/') in
- * which the benchmark writes its default file name; checked, and its folder made, before the run.
+ * which the benchmark writes its default file name; checked, and its folder made, before the run; an
+ * existing file is written over only when it holds that benchmark's own results.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  kMaxSeed, parseChoiceList, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, UsageError,
+  InputError, kMaxSeed, parseChoiceList, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, UsageError,
 } from '../src/cli/args';
 import { parseBackend } from '../src/cli/common';
 import { decimal } from '../src/data/decimal';
@@ -78,6 +80,23 @@ export function benchOutPath(out: BenchOut, resultsDir: string, defaultName: str
 /** Checks --out before the run: a .json name (its folder made) or a folder (made, found writable); another name is a usage error, an unwritable place an input error. */
 export async function prepareBenchOut(out: string | undefined): Promise<BenchOut> {
   return out === undefined ? {} : prepareFileOrFolder(out, '--out', '.json');
+}
+
+/**
+ * Refuses to write a benchmark's results over a file that is not that benchmark's own results (a problem
+ * file, another benchmark's results): `isOwn` recognises the parsed JSON; a missing file is fine. Call it
+ * before the run, once the file's name is known.
+ */
+export function refuseForeignResults(path: string, benchmark: string, isOwn: (json: Record<string, unknown>) => boolean): void {
+  if (!existsSync(path)) return;
+  let old: unknown;
+  try {
+    old = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    old = undefined;
+  }
+  if (typeof old === 'object' && old !== null && !Array.isArray(old) && isOwn(old as Record<string, unknown>)) return;
+  throw new InputError(`--out ${path}: exists and is not a bench:${benchmark} results file, which this run writes; give another name`);
 }
 
 /** --machine names the results file: a word of letters, digits, '.', '_' and '-'. */

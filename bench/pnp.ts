@@ -21,7 +21,7 @@ import { bpnp } from '../src/ops/bpnp';
 import { pnpBackwardBatch, solvePnpBatch } from '../src/solver/pnp';
 import { makeProblems, type Problems } from '../src/synthetic/pnpProblems';
 import { InputError, prepareOutputFile, runMain } from '../src/cli/args';
-import { benchOutPath, kPnpBenchUsage, parsePnpBenchArgs, prepareBenchOut, type PnpImpl } from './args';
+import { benchOutPath, kPnpBenchUsage, parsePnpBenchArgs, prepareBenchOut, refuseForeignResults, type PnpImpl } from './args';
 import { deviceSlug } from './device';
 import { loadOpenCv, solvePnpOpenCv, type OpenCv } from './opencv';
 
@@ -140,6 +140,9 @@ async function main(argv: string[]): Promise<number> {
     node: process.version,
     date: new Date().toISOString(),
   };
+  const out = benchOutPath(outTo, join(dirname(fileURLToPath(import.meta.url)), 'results'), `pnp-${deviceSlug(machine.adapter)}${quick ? '-quick' : ''}${sizes}.json`);
+  // Results of before carry no benchmark field: their machine, rows and table tell them.
+  refuseForeignResults(out, 'pnp', (j) => j.benchmark === 'pnp' || (j.benchmark === undefined && 'machine' in j && 'rows' in j && 'table' in j));
   console.log(`PnP benchmark on ${machine.cpu}; WebGPU adapter: ${machine.adapter}`);
   const rows: Row[] = [];
   for (const n of kPoints) {
@@ -181,11 +184,10 @@ async function main(argv: string[]): Promise<number> {
     };
   });
   console.table(table);
-  const out = benchOutPath(outTo, join(dirname(fileURLToPath(import.meta.url)), 'results'), `pnp-${deviceSlug(machine.adapter)}${quick ? '-quick' : ''}${sizes}.json`);
   await prepareOutputFile(out, '--out');
   const note = 'median wall time per call; wgsl timings end with one readback of the results; op-cpu is the bpnp op on ' +
     "tfjs's cpu backend (the float64 solver plus tensor conversions); opencv-sqpnp is SQPnP alone, without refinement";
-  writeFileSync(out, JSON.stringify({ machine, note, argv, rows, table }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ benchmark: 'pnp', machine, note, argv, rows, table }, null, 2) + '\n');
   console.log(`wrote ${out}`);
   return 0;
 }

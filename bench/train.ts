@@ -44,7 +44,7 @@ import type { LocaliserSteps } from '../src/train/localiser';
 import { placeLocaliser } from '../src/node/localiserThread';
 import { buildModel, parameterCount, runModel, trainableVariables } from '../src/train/model';
 import { Adam } from '../src/ops/adam';
-import { benchOutPath, kTrainBenchUsage, parseTrainBenchArgs, prepareBenchOut, type TorchDevice } from './args';
+import { benchOutPath, kTrainBenchUsage, parseTrainBenchArgs, prepareBenchOut, refuseForeignResults, type TorchDevice } from './args';
 import { deviceSlug } from './device';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -241,15 +241,8 @@ async function benchOne(name: ConfigName, backend: string, steps: number, warmup
 
 /** The earlier results in the file this run merges into, if it exists; a file that is not one is an input error, not overwritten. */
 function earlierResults(path: string): { results?: Row[]; webgpuAdapter?: string } | undefined {
-  if (!existsSync(path)) return undefined;
-  let old: unknown;
-  try {
-    old = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    old = undefined;
-  }
-  if (typeof old === 'object' && old !== null && (old as { benchmark?: unknown }).benchmark === 'train') return old as { results?: Row[]; webgpuAdapter?: string };
-  throw new InputError(`--out ${path}: exists and is not a bench:train results file (this run's rows would be merged into it); give another name`);
+  refuseForeignResults(path, 'train', (j) => j.benchmark === 'train');
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) as { results?: Row[]; webgpuAdapter?: string } : undefined;
 }
 
 async function main(argv: string[]): Promise<number> {

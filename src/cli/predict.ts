@@ -117,7 +117,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const camera = parseCamera(cameraText, values.K, values.camera && `--camera ${values.camera}`);
   const backend = await selectBackend(parseBackend(values.backend));
-  const bundle: LoadedBundle = await importBundle(await readBundlePath(values.model)).catch((e: unknown) => {
+  const bundleFiles = await readBundlePath(values.model);
+  const bundle: LoadedBundle = await importBundle(bundleFiles).catch((e: unknown) => {
     throw e instanceof UsageError || e instanceof InputError ? e : new InputError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   });
   if (!bundle.localiser) throw new InputError(`--model ${values.model}: this bundle has no localiser (its run trained none), so it cannot find the object in a new image`);
@@ -140,7 +141,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   // The output's folder is made once every argument is known good: a bad argument leaves nothing behind.
-  if (values.out) await prepareOutputFile(values.out, '--out');
+  // Nothing this run reads is written over: the camera file, the bundle's files, the images.
+  const inputs = [values.camera, values.model, ...[...bundleFiles.keys()].map((p) => join(values.model!, p)), ...values.images, ...images.map((i) => i.idPath ?? i.file)];
+  if (values.out) await prepareOutputFile(values.out, '--out', { inputs });
   for (const s of skipped) console.error(`skipped ${s.reason}`);
   console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} image file${images.length === 1 ? '' : 's'} (any that cannot be decoded are skipped and counted at the end), ${backend} backend`);
   if (!bundle.outlineMm) console.error('this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined');

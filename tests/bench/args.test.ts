@@ -4,12 +4,12 @@
  * benchmark's answer to a bad value (exit 2), which returns before any work.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { benchOutPath, parseAccuracyBenchArgs, parseKeypointsBenchArgs, parsePnpBenchArgs, parseTrainBenchArgs, prepareBenchOut } from '../../bench/args';
+import { benchOutPath, parseAccuracyBenchArgs, parseKeypointsBenchArgs, parsePnpBenchArgs, parseTrainBenchArgs, prepareBenchOut, refuseForeignResults } from '../../bench/args';
 import { InputError, UsageError } from '../../src/cli/args';
 
 const kRepo = fileURLToPath(new URL('../..', import.meta.url));
@@ -115,6 +115,25 @@ describe('benchmark arguments', () => {
     await expect(prepareBenchOut(join(dir, 'results.txt'))).rejects.toThrow(`--out ${join(dir, 'results.txt')}: expected a .json file name, or a folder (an existing one, or a path ending in /)`);
     writeFileSync(join(dir, 'blocker'), 'a file');
     await expect(prepareBenchOut(join(dir, 'blocker', 'x.json'))).rejects.toThrow(InputError);
+  });
+
+  it('an existing --out is written over only when it holds that benchmark\'s results; bench:pnp refuses a problem file before any work', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poselab-bench-own-'));
+    const file = (name: string, text: string) => { writeFileSync(join(dir, name), text); return join(dir, name); };
+    const isPnp = (j: Record<string, unknown>) => j.benchmark === 'pnp';
+    expect(() => refuseForeignResults(join(dir, 'new.json'), 'pnp', isPnp)).not.toThrow();
+    expect(() => refuseForeignResults(file('own.json', '{"benchmark": "pnp"}'), 'pnp', isPnp)).not.toThrow();
+    for (const [name, text] of [['problems.json', '{"pts2d": []}'], ['list.json', '[1, 2]'], ['notes.json', 'not json'], ['train.json', '{"benchmark": "train"}']]) {
+      const path = file(name, text);
+      expect(() => refuseForeignResults(path, 'pnp', isPnp)).toThrow(`--out ${path}: exists and is not a bench:pnp results file, which this run writes; give another name`);
+      expect(() => refuseForeignResults(path, 'pnp', isPnp)).toThrow(InputError);
+    }
+    const problems = file('p.json', '{"pts2d": [[[1, 2]]]}');
+    const r = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'bench/pnp.ts', '--impls', 'float64', '--B', '1', '--n', '4', '--out', problems], { cwd: kRepo, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`--out ${problems}: exists and is not a bench:pnp results file`);
+    expect(r.stdout, 'nothing timed').not.toMatch(/fwd/);
+    expect(readFileSync(problems, 'utf8')).toBe('{"pts2d": [[[1, 2]]]}');
   });
 
   it('each benchmark answers a bad value with exit 2 and its usage, before any work (--help: tests/cli/common.test.ts)', () => {
