@@ -133,7 +133,7 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
 export async function exportEngine(engine: TrainingEngine,
   opts: { withCheckpoint?: boolean; metrics?: PoseMetrics; split?: { how: string; automatic: boolean } } = {}): Promise<BundleFiles> {
   return exportBundle({
-    model: engine.model,
+    model: engine.inferenceModel,
     localiser: engine.localiser.model,
     object: engine.object,
     config: engine.config,
@@ -353,6 +353,8 @@ export async function resumeCheckpoint(b: LoadedBundle): Promise<Checkpoint> {
     weights,
     optimizer: fresh(weights),
     localiser: loc && { weights: loc, optimizer: fresh(loc) },
+    // The bundle's network is the average already: it goes on from there.
+    average: b.meta.config.optim.emaDecay > 0 ? weights.map((w) => w.values.slice()) : undefined,
   };
 }
 

@@ -5,13 +5,14 @@
  * src/data/samples.ts makeSample), so the RNG state is the seed and the number of samples drawn.
  *
  * Files: checkpoint.json (everything but the numbers) and checkpoint.bin (float32 little-endian:
- * weights, then m, then v, each in weight order; then the same for the localiser, where there is one),
- * so a bundle can carry it beside the model.
+ * weights, then m, then v, each in weight order; then the same for the localiser, where there is one;
+ * then the weights' moving average, where the run keeps one), so a bundle can carry it beside the model.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { configProblems, upgradeConfig, type TrainConfig } from './config';
 import type { Localiser, LocaliserState, LocaliserSteps } from './localiser';
 import { assignArray, type Adam, type AdamState } from '../ops/adam';
+import type { WeightAverage } from './weightAverage';
 
 export interface NamedArray {
   name: string;
@@ -38,6 +39,8 @@ export interface Checkpoint {
   optimizer: AdamState;
   /** The localiser's weights and Adam state (absent in checkpoints of runs that trained none). */
   localiser?: LocaliserState;
+  /** The keypoint network's weight average (weightAverage.ts), in weight order; present when optim.emaDecay > 0. */
+  average?: Float32Array[];
 }
 
 interface ModelStateJson {
@@ -45,8 +48,10 @@ interface ModelStateJson {
   optimizer: { t: number };
 }
 
-interface CheckpointJson extends Omit<Checkpoint, 'weights' | 'optimizer' | 'localiser'>, ModelStateJson {
+interface CheckpointJson extends Omit<Checkpoint, 'weights' | 'optimizer' | 'localiser' | 'average'>, ModelStateJson {
   localiser?: ModelStateJson;
+  /** Whether checkpoint.bin ends with the weight average (shaped as `weights`). */
+  average?: boolean;
 }
 
 function stateJson(weights: NamedArray[], optimizer: AdamState): ModelStateJson {
@@ -57,14 +62,15 @@ export const kCheckpointJson = 'checkpoint.json';
 export const kCheckpointBin = 'checkpoint.bin';
 
 export function checkpointToFiles(c: Checkpoint): Map<string, Uint8Array> {
-  const { localiser, ...rest } = c;
+  const { localiser, average, ...rest } = c;
   const meta: CheckpointJson = {
     ...rest,
     ...stateJson(c.weights, c.optimizer),
     ...(localiser ? { localiser: stateJson(localiser.weights, localiser.optimizer) } : {}),
+    ...(average ? { average: true } : {}),
   };
   const arrays = [c.weights.map((w) => w.values), c.optimizer.m, c.optimizer.v,
-    localiser?.weights.map((w) => w.values) ?? [], localiser?.optimizer.m ?? [], localiser?.optimizer.v ?? []].flat();
+    localiser?.weights.map((w) => w.values) ?? [], localiser?.optimizer.m ?? [], localiser?.optimizer.v ?? [], average ?? []].flat();
   const total = arrays.reduce((n, a) => n + a.length, 0);
   const bin = new Float32Array(total);
   let off = 0;
@@ -90,7 +96,8 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
   }
   checkFields(meta);
   const sizesOf = (s: ModelStateJson) => s.weights.map((w) => w.shape.reduce((a, x) => a * x, 1));
-  const need = [meta, meta.localiser].reduce((n, s) => n + (s ? 3 * sizesOf(s).reduce((a, x) => a + x, 0) : 0), 0);
+  const total = (s: ModelStateJson) => sizesOf(s).reduce((a, x) => a + x, 0);
+  const need = [meta, meta.localiser].reduce((n, s) => n + (s ? 3 * total(s) : 0), 0) + (meta.average === true ? total(meta) : 0);
   if (b.byteLength !== 4 * need) throw new Error(`checkpoint: ${kCheckpointBin} has ${b.byteLength} bytes, ${4 * need} expected`);
   const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   let off = 0;
@@ -100,14 +107,19 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
     const weights = s.weights.map((w, i) => ({ ...w, values: take(sizes[i]) }));
     return { weights, optimizer: { t: s.optimizer.t, m: sizes.map(take), v: sizes.map(take) } };
   };
-  const { localiser, ...rest } = meta;
+  const { localiser, average, ...rest } = meta;
   const main = read(meta);
+  const loc = localiser ? { localiser: read(localiser) } : {};
+  const avg = average === true ? { average: sizesOf(meta).map(take) } : {};
   // Older checkpoints' configs lack fields added since; they get today's defaults (engine.ts refuses to
   // continue one without a localiser, saying so).
   const config = upgradeConfig(rest.config).config;
   const p = configProblems(config)[0];
   if (p) throw new Error(`checkpoint: ${kCheckpointJson}: config.${p.field} = ${JSON.stringify(p.value)}: ${p.why}`);
-  return { ...rest, config, ...main, ...(localiser ? { localiser: read(localiser) } : {}) };
+  if ((config.optim.emaDecay > 0) !== (average === true)) {
+    throw new Error(`checkpoint: ${kCheckpointJson}: config.optim.emaDecay = ${config.optim.emaDecay} but the weight average is ${average === true ? 'present' : 'absent'}`);
+  }
+  return { ...rest, config, ...main, ...loc, ...avg };
 }
 
 /** Throws naming the first field of checkpoint.json that is missing or of the wrong kind (a hand-edited or cut file). */
@@ -139,6 +151,8 @@ export interface TrainedParts {
   adam: Adam;
   /** Where the localiser's state is read: the thread that trains it. */
   localiser: Pick<LocaliserSteps, 'getState'>;
+  /** The weights' moving average, when the run keeps one (optim.emaDecay > 0). */
+  average?: WeightAverage;
 }
 
 /** Everything needed to continue exactly from `step` (keypointsMm [k, 3]: the run's). */
@@ -156,6 +170,7 @@ export async function takeCheckpoint(p: TrainedParts, config: TrainConfig, step:
     weights,
     optimizer: await p.adam.getState(),
     localiser: await p.localiser.getState(),
+    average: await p.average?.getState(),
   };
 }
 
@@ -172,4 +187,6 @@ export function restoreCheckpoint(p: TrainedParts & { localiser: Localiser }, c:
   c.weights.forEach((w, i) => assignArray(p.vars[i], w.values, `weight ${w.name}`));
   p.adam.setState(c.optimizer);
   p.localiser.setState(c.localiser);
+  // checkpointFromFiles pairs an average with emaDecay > 0, and the engine keeps one then.
+  if (c.average) p.average?.setState(c.average);
 }

@@ -65,6 +65,12 @@ export interface OptimConfig {
   minLrFactor: number;
   /** Gradients are scaled down to this global L2 norm when larger (0 = off). */
   clipNorm: number;
+  /**
+   * Decay of the moving average of the keypoint network's weights that evaluation, prediction and export
+   * use (weightAverage.ts; the average of about the last 1 / (1 - decay) steps); 0 = the trained weights
+   * as they are. The localiser is used as trained.
+   */
+  emaDecay: number;
   beta1: number;
   beta2: number;
   epsilon: number;
@@ -148,7 +154,7 @@ const base: Omit<TrainConfig, 'name'> = {
   },
   evalCrops: 'detected',
   loss: { sigmaCells: 1.5, keypointWeight: 0.1, betaMax: 0.01, warmupSteps: 2000, betaRampSteps: 2000, posePoints: 0, pnpInit: 'epnp', poseError: 'reprojection' },
-  optim: { batchSize: 16, steps: 20_000, lr: 1e-3, lrWarmupSteps: 200, minLrFactor: 0.05, clipNorm: 5, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+  optim: { batchSize: 16, steps: 20_000, lr: 1e-3, lrWarmupSteps: 200, minLrFactor: 0.05, clipNorm: 5, emaDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
   data: { padding: 0.15, scaleJitter: 0.25, shiftJitter: 0.15, rotationDeg: 0, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
   evalEvery: 2000,
   evalMaxInstances: 200,
@@ -276,6 +282,7 @@ export function configProblems(c: TrainConfig): ConfigProblem[] {
   if (!Number.isInteger(c.optim.batchSize) || c.optim.batchSize < 1) bad('optim.batchSize', c.optim.batchSize, 'must be >= 1');
   if (!Number.isInteger(c.optim.steps) || c.optim.steps < 1) bad('optim.steps', c.optim.steps, 'must be >= 1 (a run of no steps trains nothing)');
   if (!(c.optim.lr > 0)) bad('optim.lr', c.optim.lr, 'must be > 0');
+  if (!(c.optim.emaDecay >= 0 && c.optim.emaDecay < 1)) bad('optim.emaDecay', c.optim.emaDecay, 'must be in [0, 1) (0: no average)');
   if (!Number.isInteger(c.data.keypoints) || c.data.keypoints < 3) bad('data.keypoints', c.data.keypoints, 'must be >= 3 (plus the centre: >= 4 points for PnP)');
   if (!(c.loss.sigmaCells > 0)) bad('loss.sigmaCells', c.loss.sigmaCells, 'must be > 0');
   // Checked here too, not only in config files: a bundle's or checkpoint's config is read without them.
@@ -308,6 +315,8 @@ export function upgradeConfig(c: TrainConfig): { config: TrainConfig; hasLocalis
     evalCrops: c.evalCrops ?? (hasLocaliser ? 'detected' : 'oracle'),
     // Before poseError existed every pose loss was BPnP's reprojection error.
     loss: { ...c.loss, poseError: c.loss.poseError ?? 'reprojection' },
+    // Before emaDecay existed every network was used as trained.
+    optim: { ...c.optim, emaDecay: c.optim.emaDecay ?? 0 },
     data: { ...c.data, scaleJitter: c.data.scaleJitter ?? kDefaultAugment.scaleJitter, shiftJitter: c.data.shiftJitter ?? kDefaultAugment.shiftJitter, rotationDeg: c.data.rotationDeg ?? 0 },
   };
   return { config, hasLocaliser };

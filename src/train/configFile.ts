@@ -67,6 +67,7 @@ const kOptim: Fields<OptimConfig> = {
   lrWarmupSteps: int(0),
   minLrFactor: num(0, { max: 1 }),
   clipNorm: num(0),
+  emaDecay: num(0, { max: 1, maxOpen: true }),
   beta1: num(0, { max: 1, maxOpen: true }),
   beta2: num(0, { max: 1, maxOpen: true }),
   epsilon: num(0, { minOpen: true }),

@@ -26,6 +26,7 @@ import { Adam } from '../ops/adam';
 import { betaAt, learningRateAt } from './schedule';
 import { TrainBatches, type TrainBatch } from './trainBatches';
 import { trainStep, type Losses, type StepNetwork } from './trainStep';
+import { WeightAverage } from './weightAverage';
 
 export type { Losses };
 
@@ -108,9 +109,15 @@ type State = (typeof kState)[keyof typeof kState];
 export class TrainingEngine {
   readonly config: TrainConfig;
   readonly model: tf.LayersModel;
+  /**
+   * The keypoint network that evaluation, prediction and export use: the weights' moving average
+   * (optim.emaDecay > 0, weightAverage.ts), else the trained network itself.
+   */
+  readonly inferenceModel: tf.LayersModel;
   readonly localiser: Localiser;
   private readonly vars: tf.Variable[];
   private readonly adam: Adam;
+  private readonly average?: WeightAverage;
   /** Where the localiser's steps run: this.localiser, or opts.localiserSteps once given its state. */
   private readonly localiserSteps: LocaliserSteps;
   private localiserSynced: boolean;
@@ -133,6 +140,10 @@ export class TrainingEngine {
     this.model = buildModel(this.config.model, k, this.config.seed);
     this.vars = trainableVariables(this.model);
     this.adam = new Adam(this.vars, this.config.optim);
+    const decay = this.config.optim.emaDecay;
+    // The copy is built as the network is (its seeded start is overwritten with the network's weights).
+    this.average = decay > 0 ? new WeightAverage(buildModel(this.config.model, k, this.config.seed), this.vars, decay) : undefined;
+    this.inferenceModel = this.average?.copy ?? this.model;
     this.localiser = new Localiser(this.config.localiser, this.config.optim, this.config.seed);
     this.localiserSteps = opts.localiserSteps ?? this.localiser;
     this.localiserSynced = this.localiserSteps === this.localiser;
@@ -222,6 +233,7 @@ export class TrainingEngine {
         if (loc.weights) this.localiser.setWeights(loc.weights);
         s.losses.localiser = loc.centre + this.config.localiser.sizeWeight * loc.size;
         this.stepCount++;
+        this.average?.update(this.stepCount);
         const stepMs = performance.now() - t0;
         const B = this.config.optim.batchSize;
         this.emit({
@@ -277,7 +289,7 @@ export class TrainingEngine {
 
   /** Evaluates the current weights on the test split (maxInstances 0 = all), with the config's crops. */
   evaluate(maxInstances = 0): Promise<EvalResult> {
-    return evaluate(this.model, this.data, {
+    return evaluate(this.inferenceModel, this.data, {
       norm: this.config.data,
       batchSize: this.config.optim.batchSize,
       maxInstances,
@@ -304,10 +316,11 @@ export class TrainingEngine {
     if (this.localiserSteps !== this.localiser) this.localiserSteps.dispose();
     tf.dispose([this.points.keypointsMm, this.points.posePointsMm]);
     this.model.dispose();
+    this.average?.copy.dispose();
   }
 
   private parts(): TrainedParts & { localiser: Localiser } {
-    return { model: this.model, vars: this.vars, adam: this.adam, localiser: this.localiser };
+    return { model: this.model, vars: this.vars, adam: this.adam, localiser: this.localiser, average: this.average };
   }
 
   private network(timing: StepNetwork['timing']): StepNetwork {

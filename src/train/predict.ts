@@ -58,7 +58,7 @@ export function bundlePredictor(b: LoadedBundle): Predictor {
 export function enginePredictor(e: TrainingEngine): Predictor {
   const c = e.config;
   return {
-    model: e.model, localiser: e.localiser.model, keypointsMm: e.object.keypointsMm, norm: c.data, padding: c.data.padding,
+    model: e.inferenceModel, localiser: e.localiser.model, keypointsMm: e.object.keypointsMm, norm: c.data, padding: c.data.padding,
     outlineMm: e.object.outlineMm,
     inputPx: c.model.inputPx, localiserPx: c.localiser.model.inputPx, minScore: c.localiser.minScore,
     object: { id: e.object.id, name: e.object.name }, step: e.step,

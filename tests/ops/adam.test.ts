@@ -15,7 +15,7 @@ beforeAll(async () => {
   await useCpuBackend('cpu');
 });
 
-const kCfg: OptimConfig = { batchSize: 1, steps: 10, lr: 1e-2, lrWarmupSteps: 0, minLrFactor: 1, clipNorm: 2, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+const kCfg: OptimConfig = { batchSize: 1, steps: 10, lr: 1e-2, lrWarmupSteps: 0, minLrFactor: 1, clipNorm: 2, emaDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
 const kShapes = [[3, 2], [4], [1]];
 
 interface State64 { t: number; w: Float64Array[]; m: Float64Array[]; v: Float64Array[] }

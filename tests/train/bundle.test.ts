@@ -11,6 +11,7 @@ import {
   type BundleMeta,
 } from '../../src/train/bundle';
 import { TrainingEngine } from '../../src/train/engine';
+import { bundleResume } from '../../src/train/bundleRuns';
 import { predictBatch } from '../../src/train/evaluate';
 import { detectObjects } from '../../src/train/localiser';
 import { fixtureData, tinyConfig } from './fixtureData';
@@ -183,5 +184,29 @@ describe('bundle', () => {
     (meta.config.loss as { poseError: string }).poseError = '3D';
     await expect(importBundle(new Map(files).set(kPoselabJson, new TextEncoder().encode(JSON.stringify(meta))))).rejects.toThrow(
       'config.loss.poseError = "3D": must be \'reprojection\' or \'3d\'');
+  });
+
+  it('a bundle and checkpoint written before optim.emaDecay existed import as runs without a weight average, and continue', async () => {
+    const cfg = tinyConfig({ optim: { steps: 2 } });
+    const engine = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
+    await engine.start();
+    const files = await exportEngine(engine, { withCheckpoint: true });
+    engine.dispose();
+    const strip = (name: string, at: (j: any) => any) => {
+      const j = JSON.parse(new TextDecoder().decode(files.get(name)));
+      delete at(j).emaDecay;
+      return new TextEncoder().encode(JSON.stringify(j));
+    };
+    const old = new Map(files).set(kPoselabJson, strip(kPoselabJson, (j) => j.config.optim)).set('checkpoint.json', strip('checkpoint.json', (j) => j.config.optim));
+    const b = await importBundle(old);
+    expect([b.meta.config.optim.emaDecay, b.checkpoint?.config.optim.emaDecay, b.checkpoint?.average]).toEqual([0, 0, undefined]);
+    const r = await bundleResume(b, 3);
+    const more = new TrainingEngine(await fixtureData(cfg), r.checkpoint.config, { resume: r.checkpoint, finalEval: false });
+    expect(more.inferenceModel).toBe(more.model);
+    await more.start();
+    expect(more.step).toBe(3);
+    more.dispose();
+    b.model.dispose();
+    b.localiser?.dispose();
   });
 });

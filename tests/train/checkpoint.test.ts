@@ -24,6 +24,22 @@ describe('checkpoint files', () => {
     expect(checkpointFromFiles(checkpointToFiles(c))).toEqual(c);
   });
 
+  it('a run that keeps a weight average carries it after everything else, and a checkpoint whose config and average disagree is refused', () => {
+    const c = sample();
+    c.config.optim.emaDecay = 0.99;
+    c.average = c.weights.map((w) => w.values.map((v) => v - 0.125));
+    const files = checkpointToFiles(c);
+    expect(checkpointFromFiles(files)).toEqual(c);
+    // The average is the last thing in checkpoint.bin: what came before reads as it did without one.
+    const all = new Float32Array(files.get(kCheckpointBin)!.slice().buffer);
+    expect(Array.from(all.slice(-9))).toEqual(c.average.flatMap((a) => Array.from(a)));
+    const without = sample();
+    expect(Array.from(all.slice(0, -9))).toEqual(Array.from(new Float32Array(checkpointToFiles(without).get(kCheckpointBin)!.slice().buffer)));
+    const noDecay = { ...c, config: { ...c.config, optim: { ...c.config.optim, emaDecay: 0 } } };
+    expect(() => checkpointFromFiles(checkpointToFiles(noDecay))).toThrow('checkpoint: checkpoint.json: config.optim.emaDecay = 0 but the weight average is present');
+    expect(() => checkpointFromFiles(checkpointToFiles({ ...c, average: undefined }))).toThrow('config.optim.emaDecay = 0.99 but the weight average is absent');
+  });
+
   it('a checkpoint.json that is not JSON, or a checkpoint.bin of the wrong size, is named', () => {
     const files = checkpointToFiles(sample());
     const badJson = new Map(files).set(kCheckpointJson, new TextEncoder().encode('{ not json'));

@@ -85,6 +85,7 @@ describe('config files', () => {
   it('names the path and the value of a field out of range, for checks of this file and of config.ts alike', () => {
     expect(errorsOf({ optim: { lr: -1 } })).toEqual(['my.json: optim.lr = -1: must be > 0']);
     expect(errorsOf({ optim: { beta2: 1 } })).toEqual(['my.json: optim.beta2 = 1: expected a number in [0, 1)']);
+    expect(errorsOf({ optim: { emaDecay: 1 } })).toEqual(['my.json: optim.emaDecay = 1: expected a number in [0, 1)']);
     expect(errorsOf({ optim: { steps: 0 } })).toEqual(['my.json: optim.steps = 0: must be >= 1 (a run of no steps trains nothing)']);
     expect(errorsOf({ optim: { epsilon: 0 } })).toEqual(['my.json: optim.epsilon = 0: expected a number > 0']);
     expect(errorsOf({ localiser: { minScore: 1.5 } })).toEqual(['my.json: localiser.minScore = 1.5: expected a number in [0, 1]']);
@@ -104,7 +105,7 @@ describe('config files', () => {
 
   it('names unknown keys at any depth, with the keys that are known there', () => {
     expect(errorsOf({ optim: { learningRate: 0.1 } })).toEqual([
-      'my.json: optim.learningRate = 0.1: unknown key (optim has batchSize, steps, lr, lrWarmupSteps, minLrFactor, clipNorm, beta1, beta2, epsilon)',
+      'my.json: optim.learningRate = 0.1: unknown key (optim has batchSize, steps, lr, lrWarmupSteps, minLrFactor, clipNorm, emaDecay, beta1, beta2, epsilon)',
     ]);
     expect(errorsOf({ localiser: { model: { witdh: 8 } } })[0]).toMatch(/^my\.json: localiser\.model\.witdh = 8: unknown key \(localiser\.model has inputPx, width, /);
     expect(errorsOf({ epochs: 3 })[0]).toMatch(/^my\.json: epochs = 3: unknown key \(known keys: preset, name, seed, model, /);

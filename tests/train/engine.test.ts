@@ -16,6 +16,8 @@ import { gaussianTargets } from '../../src/train/heatmaps';
 import { networkTerms, poseTerm } from '../../src/train/loss';
 import { buildModel, normalise, runModel, trainableVariables } from '../../src/train/model';
 import { exportEngine, kPoselabJson, importBundle } from '../../src/train/bundle';
+import { evaluateBundle } from '../../src/train/bundleRuns';
+import { evaluate, type EvalResult } from '../../src/train/evaluate';
 import { so3Log } from '../../src/solver/so3';
 import { fixtureData, tinyConfig } from './fixtureData';
 
@@ -30,7 +32,8 @@ for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${back
   });
 
   it('tiny trains on the fixture: the loss falls and the tensor count stays flat (step 3 = step 10 = step 45)', async () => {
-    const cfg = tinyConfig({ loss: { warmupSteps: 15, betaRampSteps: 15 }, optim: { steps: 45 } });
+    // With the weight average kept: its update makes no tensor either.
+    const cfg = tinyConfig({ loss: { warmupSteps: 15, betaRampSteps: 15 }, optim: { steps: 45, emaDecay: 0.9 } });
     const e = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
     const totals: number[] = [];
     const tensors = new Map<number, number>();
@@ -89,8 +92,9 @@ for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${back
     const cfg = tinyConfig({ loss: { warmupSteps: 1, betaRampSteps: 1 }, optim: { steps: 3 } });
     const data = await fixtureData(cfg);
     const before = tf.memory().numTensors;
-    for (let run = 0; run < 3; run++) {
-      const e = new TrainingEngine(data, cfg, { finalEval: true });
+    for (let run = 0; run < 4; run++) {
+      // The last runs keep a weight average: its copy of the network goes with the engine too.
+      const e = new TrainingEngine(data, { ...cfg, optim: { ...cfg.optim, emaDecay: run < 2 ? 0 : 0.5 } }, { finalEval: true });
       await e.start();
       e.dispose();
       expect(tf.memory().numTensors).toBe(before);
@@ -200,12 +204,56 @@ for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${back
     expect(r.step, 'steps taken before the stop was seen').toBeLessThanOrEqual(3);
   });
 
-  it('pause, resume, stop; a run continued from its checkpoint equals the uninterrupted run (weights equal)', async () => {
-    const cfg = tinyConfig({ optim: { steps: 8 } });
+  it('the weight average follows the trained weights as TensorFlow\'s ExponentialMovingAverage does; evaluation and export read it', async () => {
+    const decay = 0.8;
+    const cfg = tinyConfig({ optim: { steps: 6, emaDecay: decay } });
+    const e = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
+    expect(e.inferenceModel).not.toBe(e.model);
+    // The float64 reference, from the weights before the first step and after each.
+    let avg = (await weightsOf(e)).map((w) => Float64Array.from(w));
+    e.on((ev) => {
+      if (ev.type !== 'step') return;
+      const d = Math.min(decay, (1 + ev.step) / (10 + ev.step));
+      const w = trainableVariables(e.model).map((v) => v.dataSync());
+      avg = avg.map((a, i) => a.map((x, j) => d * x + (1 - d) * w[i][j]));
+    });
+    await e.start();
+    const raw = await weightsOf(e);
+    const got = await Promise.all(trainableVariables(e.inferenceModel).map(async (v) => Float32Array.from(await v.data())));
+    let err = 0, moved = 0;
+    got.forEach((g, i) => g.forEach((x, j) => {
+      err = Math.max(err, Math.abs(x - avg[i][j]));
+      moved = Math.max(moved, Math.abs(raw[i][j] - avg[i][j]));
+    }));
+    expect(err).toBeLessThan(1e-6);
+    expect(moved, 'the average is not the trained weights').toBeGreaterThan(1e3 * err);
+    // Export: the bundle's network is the average, its checkpoint keeps the trained weights and the average.
+    const b = await importBundle(await exportEngine(e, { withCheckpoint: true }));
+    const bundled = await Promise.all(trainableVariables(b.model).map(async (v) => Float32Array.from(await v.data())));
+    bundled.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(got[i])));
+    b.checkpoint!.weights.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(raw[i])));
+    b.checkpoint!.average!.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(got[i])));
+    // Evaluation reads the average: its poses are the bundle's, not the trained network's.
+    const posesOf = (r: EvalResult) => r.instances.map((x) => [...x.R, ...x.tMm]);
+    const data = await fixtureData(cfg);
+    const ev = posesOf(await e.evaluate(0));
+    expect(ev).toEqual(posesOf(await evaluateBundle(b, data, { crops: 'detected' })));
+    const crops = { from: 'detected', localiser: e.localiser.model, minScore: cfg.localiser.minScore } as const;
+    const trained = posesOf(await evaluate(e.model, data, { norm: cfg.data, batchSize: cfg.optim.batchSize, crops }));
+    expect(trained).not.toEqual(ev);
+    b.model.dispose();
+    b.localiser?.dispose();
+    e.dispose();
+  });
+
+  it('pause, resume, stop; a run continued from its checkpoint equals the uninterrupted run (weights and their average equal)', async () => {
+    const cfg = tinyConfig({ optim: { steps: 8, emaDecay: 0.9 } });
     const data = await fixtureData(cfg);
     const whole = new TrainingEngine(data, cfg, { finalEval: false });
     await whole.start();
     const expected = await weightsOf(whole);
+    const averageOf = (e: TrainingEngine) => Promise.all(trainableVariables(e.inferenceModel).map(async (v) => Array.from(await v.data())));
+    const expectedAverage = await averageOf(whole);
     whole.dispose();
 
     const first = new TrainingEngine(data, cfg, { finalEval: false });
@@ -232,8 +280,10 @@ for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${back
     const r2 = await second.start();
     expect(r2).toMatchObject({ step: 8, reason: 'finished' });
     const got = await weightsOf(second);
+    const gotAverage = await averageOf(second);
     second.dispose();
     expect(got.length).toBe(expected.length);
     got.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(expected[i])));
+    expect(gotAverage).toEqual(expectedAverage);
   });
 });
