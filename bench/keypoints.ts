@@ -15,11 +15,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodePure } from '../src/data/decode/pure';
 import { Rng } from '../src/data/rng';
-import { InputError, openDataset, readBundlePath, runMain, selectBackend, UsageError } from '../src/cli/common';
+import { loadBundle, openDataset, runMain, selectBackend } from '../src/cli/common';
 import { solvePnpBatch } from '../src/solver/pnp';
 import { so3Exp } from '../src/solver/so3';
 import { projectKeypoints } from '../src/train/batch';
-import { importBundle } from '../src/train/bundle';
 import { bundleData } from '../src/train/bundleRuns';
 import { predictBatch } from '../src/train/evaluate';
 import { KdTree3 } from '../src/train/kdtree';
@@ -77,9 +76,7 @@ async function main(argv: string[]): Promise<number> {
   const a = parseKeypointsBenchArgs(argv);
   const outTo = await prepareBenchOut(a.out);
   const backend = await selectBackend(a.backend);
-  const bundle = await importBundle(await readBundlePath(a.model)).catch((e: unknown) => {
-    throw new InputError(`--model ${a.model}: ${e instanceof Error ? e.message : String(e)}`);
-  });
+  const bundle = await loadBundle(a.model);
   const datasetPath = a.dataset ?? join(here, '..', 'public', 'datasets', 'poselab-toy');
   const ds = await openDataset(datasetPath);
   const data = bundleData(ds, bundle, { decode: decodePure, evalSplit: a.split });

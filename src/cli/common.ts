@@ -13,7 +13,7 @@ import { loadDataset } from '../data/load';
 import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
-import { kPoselabJson, unzipBundle, zipBundle, type BundleFiles } from '../train/bundle';
+import { importBundle, kPoselabJson, unzipBundle, zipBundle, type BundleFiles, type LoadedBundle } from '../train/bundle';
 import { InputError, makeFolders, prepareOutputFile, UsageError } from './args';
 
 export {
@@ -92,6 +92,20 @@ export async function readBundlePath(path: string, flag = '--model'): Promise<Bu
   };
   await walk(path, 0);
   return files;
+}
+
+/**
+ * A bundle to predict or evaluate with, read from a folder or zip (readBundlePath) and imported; its
+ * problems are InputErrors naming the flag. A checkpoint it carries that cannot be read is said on stderr
+ * and set aside: only continuing the run needs it.
+ */
+export async function loadBundle(path: string, flag = '--model'): Promise<LoadedBundle> {
+  const files = await readBundlePath(path, flag);
+  const b = await importBundle(files).catch((e: unknown) => {
+    throw new InputError(`${flag} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  if (b.checkpointProblem) console.error(`${flag} ${path}: ${b.checkpointProblem}; its weights are used as they are (only continuing the run needs the checkpoint)`);
+  return b;
 }
 
 /**

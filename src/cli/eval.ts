@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { bopResultsName } from '../data/bopNames';
 import { bopCsv } from '../train/bopCsv';
-import { bundleCrops, importBundle } from '../train/bundle';
+import { bundleCrops } from '../train/bundle';
 import { bundleData, evaluateBundle } from '../train/bundleRuns';
 import { metricsLine } from '../train/metrics';
-import { InputError, openDataset, parseBackend, parseFlags, prepareFileOrFolder, prepareOutputFile, readBundlePath, runMain, selectBackend, UsageError } from './common';
+import { InputError, loadBundle, openDataset, parseBackend, parseFlags, prepareFileOrFolder, prepareOutputFile, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv|folder/] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
 
@@ -33,9 +33,7 @@ async function main(argv: string[]): Promise<number> {
   const cropsFrom = values.crops ?? 'detected';
   if (cropsFrom !== 'detected' && cropsFrom !== 'oracle') throw new UsageError(`--crops ${cropsFrom}: expected detected (the bundle's localiser) or oracle (the ground truth's box)`);
   const backend = await selectBackend(parseBackend(values.backend));
-  const bundle = await importBundle(await readBundlePath(values.model)).catch((e: unknown) => {
-    throw e instanceof UsageError || e instanceof InputError ? e : new InputError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
-  });
+  const bundle = await loadBundle(values.model);
   const { meta } = bundle;
   const ds = await openDataset(values.dataset);
   let data;

@@ -12,17 +12,17 @@
  * on stderr; bad arguments exit 2; no image left to predict on exits 1, the output still written.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { bopIdsOf } from '../data/bopNames';
 import { decodePure } from '../data/decode/pure';
 import { CameraError, cameraFromFxFyCxCy, cameraMismatch, parseCameraJson, type CameraK } from '../data/camera';
 import { imageKindOf, readImageFile, type RgbaImage } from '../data/image';
 import { ignoredMessage, litterReason } from '../data/source/paths';
 import { bopCsv, type BopResult } from '../train/bopCsv';
-import { importBundle, type LoadedBundle } from '../train/bundle';
+import type { LoadedBundle } from '../train/bundle';
 import { detectionsJson, posesJsonText } from '../train/posesJson';
 import { bundlePredictor, predictImages, type ImagePose } from '../train/predict';
-import { InputError, openSource, parseBackend, parseFlags, prepareOutputFile, readBundlePath, readInputText, runMain, selectBackend, UsageError } from './common';
+import { InputError, loadBundle, openSource, parseBackend, parseFlags, prepareOutputFile, readInputText, runMain, selectBackend, UsageError } from './common';
 import { decimal } from '../data/decimal';
 
 const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
@@ -117,10 +117,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const camera = parseCamera(cameraText, values.K, values.camera && `--camera ${values.camera}`);
   const backend = await selectBackend(parseBackend(values.backend));
-  const bundleFiles = await readBundlePath(values.model);
-  const bundle: LoadedBundle = await importBundle(bundleFiles).catch((e: unknown) => {
-    throw e instanceof UsageError || e instanceof InputError ? e : new InputError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
-  });
+  const bundle = await loadBundle(values.model);
   if (!bundle.localiser) throw new InputError(`--model ${values.model}: this bundle has no localiser (its run trained none), so it cannot find the object in a new image`);
   const { images, skipped } = await listImages(values.images);
   if (images.length === 0 && skipped.length === 0) throw new InputError(`--images ${values.images.join(' ')}: no image to predict on`);
@@ -141,8 +138,11 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   // The output's folder is made once every argument is known good: a bad argument leaves nothing behind.
-  // Nothing this run reads is written over: the camera file, the bundle's files, the images.
-  const inputs = [values.camera, values.model, ...[...bundleFiles.keys()].map((p) => join(values.model!, p)), ...values.images, ...images.map((i) => i.idPath ?? i.file)];
+  // Nothing this run reads is written over or mixed into: the camera file, the bundle (its folder), the images.
+  if (values.out && !relative(resolve(values.model), resolve(values.out)).startsWith('..')) {
+    throw new InputError(`--out ${values.out}: is inside the bundle --model ${values.model}, which this run reads; give a path outside it`);
+  }
+  const inputs = [values.camera, values.model, ...values.images, ...images.map((i) => i.idPath ?? i.file)];
   if (values.out) await prepareOutputFile(values.out, '--out', { inputs });
   for (const s of skipped) console.error(`skipped ${s.reason}`);
   console.error(`predicting ${bundle.meta.class.name} (object ${bundle.meta.class.id}, step ${bundle.meta.step}) on ${images.length} image file${images.length === 1 ? '' : 's'} (any that cannot be decoded are skipped and counted at the end), ${backend} backend`);

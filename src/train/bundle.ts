@@ -179,6 +179,11 @@ export interface LoadedBundle {
   /** [e, 3] mm: meta.crop.outlineMm, when the bundle has it. */
   outlineMm?: Float64Array;
   checkpoint?: Checkpoint;
+  /**
+   * Why the checkpoint the bundle carries cannot be read (one of its two files missing, a field malformed):
+   * prediction and evaluation need none and go on, saying so; continuing the run refuses (resumeCheckpoint).
+   */
+  checkpointProblem?: string;
 }
 
 /** Reads a bundle's files back into a model, its metadata and (when present) its checkpoint. */
@@ -205,8 +210,19 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
     throw new Error(`bundle: ${kPoselabJson} outputs.stride = ${String(meta.outputs.stride)}, but the model's ${String(heat[1])}-cell heatmaps of a ${meta.input.sizePx} px input are at stride ${meta.input.sizePx / heat[1]!}`);
   }
   const outline = meta.crop.outlineMm;
-  const checkpoint = files.has(kCheckpointJson) && files.has(kCheckpointBin) ? checkpointFromFiles(files) : undefined;
-  return { model, localiser, meta, keypointsMm: Float64Array.from(meta.keypointsMm.flat()), outlineMm: outline && Float64Array.from(outline.flat()), checkpoint };
+  let checkpoint: Checkpoint | undefined;
+  let checkpointProblem: string | undefined;
+  const [hasJson, hasBin] = [files.has(kCheckpointJson), files.has(kCheckpointBin)];
+  try {
+    if (hasJson !== hasBin) throw new Error(`checkpoint: ${hasJson ? kCheckpointBin : kCheckpointJson} missing beside ${hasJson ? kCheckpointJson : kCheckpointBin}`);
+    if (hasJson) checkpoint = checkpointFromFiles(files);
+  } catch (e) {
+    checkpointProblem = e instanceof Error ? e.message : String(e);
+  }
+  return {
+    model, localiser, meta, keypointsMm: Float64Array.from(meta.keypointsMm.flat()), outlineMm: outline && Float64Array.from(outline.flat()),
+    checkpoint, checkpointProblem,
+  };
 }
 
 /**
@@ -336,6 +352,7 @@ export function predictWithBundle(b: LoadedBundle, samples: readonly TrainingSam
  * where they were).
  */
 export async function resumeCheckpoint(b: LoadedBundle): Promise<Checkpoint> {
+  if (b.checkpointProblem) throw new Error(`${b.checkpointProblem} (remove checkpoint.json and checkpoint.bin to continue from the weights alone, with fresh Adam moments)`);
   if (b.checkpoint) return b.checkpoint;
   const weightsOf = (m: tf.LayersModel) => Promise.all(m.trainableWeights.map(async (w) => ({
     name: w.originalName, shape: w.shape as number[], values: Float32Array.from(await w.read().data()),

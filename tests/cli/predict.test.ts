@@ -144,12 +144,14 @@ describe('predict command line', () => {
     const noCy = join(dir, 'no-cy.json');
     writeFileSync(noCy, JSON.stringify({ fx: 572, fy: 573, cx: 325 }));
     bad.push([['--model', bundle, '--images', images, '--camera', noCy], /no-cy\.json: cy missing: expected a number \(or give cam_K\)/]);
-    // Nothing the run reads is written over: its camera file, a file of its bundle.
+    // Nothing the run reads is written over or mixed into: its camera file, its bundle's folder.
     const goodCam = join(dir, 'good-cam.json');
     writeFileSync(goodCam, JSON.stringify({ cam_K: [572.4, 0, 325.3, 0, 573.6, 242.0, 0, 0, 1] }));
     const reads = (out: string) => new RegExp(`--out ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is the file this run reads`);
     bad.push([['--model', bundle, '--images', images, '--camera', goodCam, '--out', goodCam], reads(goodCam)]);
-    bad.push([['--model', bundle, '--images', images, '--K', '500,500,320,240', '--out', join(bundle, 'poselab.json')], reads(join(bundle, 'poselab.json'))]);
+    for (const out of [join(bundle, 'poselab.json'), join(bundle, 'poses.json')]) {
+      bad.push([['--model', bundle, '--images', images, '--K', '500,500,320,240', '--out', out], new RegExp(`--out ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is inside the bundle --model ${bundle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, which this run reads; give a path outside it`)]);
+    }
     for (const [args, message, isUsage] of [...usage.map((u) => [...u, true] as const), ...bad.map((b) => [...b, false] as const)]) {
       const r = cli('predict', args);
       expect(r.code, r.stderr).toBe(2);

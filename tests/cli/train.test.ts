@@ -97,7 +97,17 @@ describe('train and eval command lines', () => {
     ck.config.optim.lr = -1;
     writeFileSync(join(edited, 'checkpoint.json'), JSON.stringify(ck));
     const bad = cli('train', ['--dataset', dataset, '--resume', edited, '--steps', '4', '--backend', 'cpu', '--out', join(dir, 'never')]);
-    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: `--resume ${edited}: checkpoint: checkpoint.json: config.optim.lr = -1: must be > 0\n` });
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: `--resume ${edited}: checkpoint: checkpoint.json: config.optim.lr = -1: must be > 0 (remove checkpoint.json and checkpoint.bin to continue from the weights alone, with fresh Adam moments)\n` });
+    // Half a checkpoint is not taken for none: continuing refuses, naming the missing file; evaluating needs none and says so.
+    const half = join(dir, 'half');
+    cpSync(run, half, { recursive: true });
+    rmSync(join(half, 'checkpoint.bin'));
+    const noBin = cli('train', ['--dataset', dataset, '--resume', half, '--steps', '4', '--backend', 'cpu', '--out', join(dir, 'never2')]);
+    expect(noBin.code).toBe(2);
+    expect(noBin.stderr).toMatch(/^--resume \S+half: checkpoint: checkpoint\.bin missing beside checkpoint\.json \(remove checkpoint\.json/);
+    const ev = cli('eval', ['--model', half, '--dataset', dataset, '--backend', 'cpu']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stderr).toMatch(/--model \S+half: checkpoint: checkpoint\.bin missing beside checkpoint\.json; its weights are used as they are/);
 
     const csv = join(dir, 'results.csv');
     const e = cli('eval', ['--model', zip, '--dataset', dataset, '--csv', csv, '--backend', 'cpu', '--json']);
