@@ -223,16 +223,19 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
 
 /**
  * The text of a file a flag names (`what` says what file is wanted: 'a JSON config file'), or an InputError
- * naming the flag, the path and why: no such file, a folder, or the system's reason it cannot be read.
+ * naming the flag, the path and why: no such file, a folder, empty, or the system's reason it cannot be read.
  */
 export async function readInputText(path: string, flag: string, what: string): Promise<string> {
+  let text: string;
   try {
-    return await readFile(path, 'utf8');
+    text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? `is a folder; give ${what}` : `cannot be read (${e instanceof Error ? e.message : String(e)})`;
     throw new InputError(`${flag} ${path}: ${why}`);
   }
+  if (text.trim() === '') throw new InputError(`${flag} ${path}: is empty; give ${what}`);
+  return text;
 }
 
 /**

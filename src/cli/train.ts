@@ -121,10 +121,6 @@ async function main(argv: string[]): Promise<number> {
       ? `--resume ${values.resume}: the bundle is already at step ${resume.step}, its run's total; give --steps with a larger total to train further`
       : `--steps ${steps}: the bundle is already at step ${resume.step}; give a larger total to train further`);
   }
-  await prepareBundlePath(out, values.resume);
-  if (resume) {
-    console.error(`resuming from step ${resume.step}${resumeExact ? '' : ' (the bundle has no checkpoint: its weights with fresh Adam moments, not an exact continuation)'}`);
-  }
   const localiser = await placeLocaliser(backendName, config.localiser, config.optim);
   let engine: TrainingEngine;
   try {
@@ -132,6 +128,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const from = resume ? `--resume ${values.resume}` : values['config-file'] !== undefined ? `--config-file ${values['config-file']}` : `--config ${config.name}`;
     throw new InputError(`${from}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  // Made once the run is known to start: a refused bundle or config leaves no empty folder behind.
+  await prepareBundlePath(out, values.resume);
+  if (resume) {
+    console.error(`resuming from step ${resume.step}${resumeExact ? '' : ' (the bundle has no checkpoint: its weights with fresh Adam moments, not an exact continuation)'}`);
   }
   const bar = new ProgressBar();
   engine.on((e) => bar.onEvent(e));

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync, zipSync } from 'fflate';
 import { checkpointFromFiles, checkpointToFiles, kCheckpointBin, kCheckpointJson, type Checkpoint, type NamedArray } from './checkpoint';
-import { upgradeConfig, validateConfig, type TrainConfig } from './config';
+import { configProblems, upgradeConfig, type TrainConfig } from './config';
 import type { PoseObject, TrainingSample } from './trainingData';
 import { predictBatch, type EvalOptions, type Prediction } from './evaluate';
 import type { TrainingEngine } from './engine';
@@ -200,7 +200,8 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   }
   checkMeta(meta);
   meta.config = upgradeConfig(meta.config).config;
-  validateConfig(meta.config);
+  const bad = configProblems(meta.config)[0];
+  if (bad) throw new Error(`bundle: ${kPoselabJson}: config.${bad.field} = ${JSON.stringify(bad.value)}: ${bad.why}`);
   const model = await loadModel(kModelJson, need);
   const localiser = meta.localiser ? await loadModel(meta.localiser.model, need) : undefined;
   const k = meta.keypointsMm.length;
@@ -215,7 +216,9 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   const [hasJson, hasBin] = [files.has(kCheckpointJson), files.has(kCheckpointBin)];
   try {
     if (hasJson !== hasBin) throw new Error(`checkpoint: ${hasJson ? kCheckpointBin : kCheckpointJson} missing beside ${hasJson ? kCheckpointJson : kCheckpointBin}`);
-    if (hasJson) checkpoint = checkpointFromFiles(files);
+    const c = hasJson ? checkpointFromFiles(files) : undefined;
+    if (c && c.step !== meta.step) throw new Error(`checkpoint: ${kCheckpointJson} is at step ${c.step}, ${kPoselabJson} at step ${meta.step}: they are not of one export`);
+    checkpoint = c;
   } catch (e) {
     checkpointProblem = e instanceof Error ? e.message : String(e);
   }
@@ -248,6 +251,7 @@ function checkMeta(meta: BundleMeta): void {
     return v as number[][];
   };
   num('class.id', (v) => Number.isInteger(v) && v >= 0, 'an integer obj_id >= 0');
+  num('step', (v) => Number.isInteger(v) && v >= 0, 'the training steps done, an integer >= 0');
   num('class.diameterMm', (v) => v > 0, 'a diameter > 0 mm');
   pointRows('keypointsMm', 4);
   num('input.sizePx', (v) => Number.isInteger(v) && v > 0, 'a positive integer');

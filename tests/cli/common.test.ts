@@ -88,6 +88,8 @@ describe('command-line arguments', () => {
     await expect(readInputText(join(dir, 'none.json'), '--camera', 'a camera JSON file')).rejects.toThrow(`--camera ${join(dir, 'none.json')}: no such file`);
     await expect(readInputText(dir, '--in', 'a problems JSON file')).rejects.toThrow(`--in ${dir}: is a folder; give a problems JSON file`);
     await expect(readInputText(dir, '--in', 'a problems JSON file')).rejects.toBeInstanceOf(InputError);
+    writeFileSync(join(dir, 'blank.json'), ' \n');
+    await expect(readInputText(join(dir, 'blank.json'), '--config-file', 'a JSON config file')).rejects.toThrow(`--config-file ${join(dir, 'blank.json')}: is empty; give a JSON config file`);
   });
 
   it('prepareFileOrFolder takes a file of the extension or a folder, made and found writable now, and names the flag otherwise', async () => {

@@ -98,6 +98,16 @@ describe('train and eval command lines', () => {
     writeFileSync(join(edited, 'checkpoint.json'), JSON.stringify(ck));
     const bad = cli('train', ['--dataset', dataset, '--resume', edited, '--steps', '4', '--backend', 'cpu', '--out', join(dir, 'never')]);
     expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: `--resume ${edited}: checkpoint: checkpoint.json: config.optim.lr = -1: must be > 0 (remove checkpoint.json and checkpoint.bin to continue from the weights alone, with fresh Adam moments)\n` });
+    // Keypoints of another object in the checkpoint: refused when the run is set up, before its --out folder is made.
+    const moved = join(dir, 'moved');
+    cpSync(run, moved, { recursive: true });
+    const mk = JSON.parse(readFileSync(join(moved, 'checkpoint.json'), 'utf8')) as { keypointsMm: number[] };
+    mk.keypointsMm = mk.keypointsMm.map((v) => v + 10);
+    writeFileSync(join(moved, 'checkpoint.json'), JSON.stringify(mk));
+    const movedRun = cli('train', ['--dataset', dataset, '--resume', moved, '--steps', '4', '--backend', 'cpu', '--out', join(dir, 'never-moved')]);
+    expect(movedRun.code, movedRun.stderr).toBe(2);
+    expect(movedRun.stderr).toMatch(/\n--resume \S+moved: checkpoint: its keypoints differ/);
+    expect(existsSync(join(dir, 'never-moved')), 'no --out folder is left by a refused run').toBe(false);
     // Half a checkpoint is not taken for none: continuing refuses, naming the missing file; evaluating needs none and says so.
     const half = join(dir, 'half');
     cpSync(run, half, { recursive: true });

@@ -186,6 +186,26 @@ describe('bundle', () => {
       'config.loss.poseError = "3D": must be \'reprojection\' or \'3d\'');
   });
 
+  it('poselab.json\'s step and config are checked, naming the file; a checkpoint of another step is not taken for the bundle\'s', async () => {
+    const cfg = tinyConfig({ optim: { steps: 2 } });
+    const engine = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
+    await engine.start();
+    const files = await exportEngine(engine, { withCheckpoint: true });
+    engine.dispose();
+    const edit = (name: string, change: (j: any) => void) => {
+      const j = JSON.parse(new TextDecoder().decode(files.get(name)));
+      change(j);
+      return new Map(files).set(name, new TextEncoder().encode(JSON.stringify(j)));
+    };
+    await expect(importBundle(edit(kPoselabJson, (j) => { j.step = -5; }))).rejects.toThrow('step = -5: expected the training steps done, an integer >= 0');
+    await expect(importBundle(edit(kPoselabJson, (j) => { j.config.optim.lr = 0; }))).rejects.toThrow('bundle: poselab.json: config.optim.lr = 0: must be > 0');
+    const other = await importBundle(edit('checkpoint.json', (j) => { j.step = 99; }));
+    expect(other.checkpoint).toBeUndefined();
+    expect(other.checkpointProblem).toBe('checkpoint: checkpoint.json is at step 99, poselab.json at step 2: they are not of one export');
+    await expect(bundleResume(other)).rejects.toThrow(/^checkpoint: checkpoint\.json is at step 99, .*\(remove checkpoint\.json and checkpoint\.bin to continue from the weights alone/);
+    for (const b of [other]) { b.model.dispose(); b.localiser?.dispose(); }
+  });
+
   it('a bundle and checkpoint written before optim.emaDecay existed import as runs without a weight average, and continue', async () => {
     const cfg = tinyConfig({ optim: { steps: 2 } });
     const engine = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
