@@ -21,6 +21,20 @@ import { InputError, loadBundle, openDataset, parseBackend, parseFlags, prepareF
 
 const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv|folder/] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
 
+const kHelp = `${kUsage}
+
+Evaluates a bundle on a dataset's split with the bundle's own keypoints, normalisation and crops, and prints
+detection recall (IoU >= 0.5), ADD(-S)-0.1d, 2D-5px, 5cm5deg, the rotation and translation errors, PnP failures
+and the time per image.
+--model    a bundle folder or .zip written by npm run train or the page.
+--dataset  a BOP or PVNet-LINEMOD dataset, folder or .zip, holding the bundle's object.
+--split    test (default: the dataset's test split, or exactly its test_targets_bop19.json) or train.
+--crops    detected (default: the bundle's localiser, then the crop refined around the first pose; a miss counts
+           as a failure) or oracle (around the ground truth's box, for reference: labelled so).
+--csv      the poses as a BOP results CSV; a folder gets poselab_<dataset>-<split>.csv.
+--json     the metrics as JSON on stdout.
+Exit codes: 0 done, 1 failure, 2 bad arguments.`;
+
 async function main(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     model: { type: 'string' }, dataset: { type: 'string' }, split: { type: 'string' }, csv: { type: 'string' },
@@ -85,4 +99,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-runMain(() => main(process.argv.slice(2)), kUsage);
+runMain(() => main(process.argv.slice(2)), kUsage, kHelp);

@@ -28,6 +28,23 @@ import { decimal } from '../data/decimal';
 const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
   '[--out poses.json|results.csv] [--backend auto|webgpu|wasm|cpu] [--min-score S]';
 
+const kHelp = `${kUsage}
+
+Finds the bundle's object in photos without ground truth and gives its 6-DoF pose: the localiser's box, the
+keypoint network on the crop (refined around the first pose), then PnP.
+--model    a bundle folder or .zip written by npm run train or the page.
+--images   a photo (.jpg, .jpeg, .png), or a folder or zip of them at any depth (masks, depth maps and model
+           textures under mask*/, depth/ and models*/ folders are left out); repeat for more.
+--camera   BOP's scene_camera entry {"cam_K": [9 numbers]} or BOP's camera.json {"fx", "fy", "cx", "cy"}
+           (with "width" and "height", checked against each photo); or --K fx,fy,cx,cy in px.
+--out      poses.json (default: JSON on stdout; use npm run -s to redirect it) or results.csv (BOP's results
+           format: photos must lie in BOP paths, <scene>/rgb/<im>.png). Never a file the run reads, nor inside
+           the bundle's folder.
+--min-score  replaces the bundle's localiser.minScore: a best box scoring below it is no detection.
+JSON: {"model", "camera", "images": [{file, width, height, ms, "detections": [{obj_id, score, box_xywh_px,
+      R (9, row-major), t_mm, keypoints_px, status, refined}]}], "skipped": [{file, reason}]}.
+Exit codes: 0 done, 1 no photo could be used (the output still written), 2 bad arguments.`;
+
 /** --camera file text or --K value -> K; errors name the file or flag, the field and the value. */
 export function parseCamera(text: string | undefined, kFlag: string | undefined, cameraPath = '--camera'): CameraK {
   if ((text === undefined) === (kFlag === undefined)) throw new UsageError('give exactly one of --camera <camera.json> and --K fx,fy,cx,cy');
@@ -204,4 +221,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-runMain(() => main(process.argv.slice(2)), kUsage);
+runMain(() => main(process.argv.slice(2)), kUsage, kHelp);

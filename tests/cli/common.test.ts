@@ -117,6 +117,12 @@ describe('command-line arguments', () => {
       expect(r.stdout).toMatch(new RegExp(`^usage: npm run ${command} -- `));
       const lines = r.stdout.replace(/^usage: /, '').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('npm run '));
       for (const line of lines) expect(readme, `README shows ${line}`).toContain(line.replace(/\s+/g, ' '));
+      // The commands of a bundle or a dataset explain each of their flags below the usage (--backend: the README's).
+      if (['dataset', 'eval', 'predict'].includes(command)) {
+        const [usage, ...body] = r.stdout.split('\n');
+        const flags = [...new Set(usage.match(/--[a-zA-Z-]+/g))].filter((f) => f !== '--backend');
+        for (const f of flags) expect(body.join('\n'), `${command} --help explains ${f}`).toMatch(new RegExp(`(^|\\s)${f}\\b`));
+      }
     }
   });
 });
