@@ -184,8 +184,7 @@ export const kConfigs: Record<ConfigName, TrainConfig> = {
     model: { inputPx: 96, width: 8, depth: 2, blocks: 1, confidence: true, maxChannels: 64, heatmapStride: 4 },
     localiser: { ...base.localiser, model: { inputPx: 128, width: 8, depth: 2, blocks: 1, confidence: false, maxChannels: 64, heatmapStride: 4 } },
     loss: { ...base.loss, sigmaCells: 1, warmupSteps: 3000, betaRampSteps: 2000 },
-    // The weights' average of about the last 200 steps: +3 and +1 points of ADD-0.1d on seeds 0 and 1 (README).
-    optim: { ...base.optim, batchSize: 16, steps: 6000, lr: 2e-3, lrWarmupSteps: 100, emaDecay: 0.995 },
+    optim: { ...base.optim, batchSize: 16, steps: 6000, lr: 2e-3, lrWarmupSteps: 100 },
     data: { ...base.data, keypoints: 32 },
     evalEvery: 1000,
     evalMaxInstances: 60,

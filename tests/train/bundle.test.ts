@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useCpuBackend } from '../../src/kernels/setup';
 import {
   exportEngine, importBundle, kLocaliserBin, kLocaliserJson, kModelJson, kPoselabJson, kWeightsBin, predictWithBundle, resumeCheckpoint, unzipBundle, zipBundle,
-  type BundleMeta,
+  type BundleFiles, type BundleMeta,
 } from '../../src/train/bundle';
 import { TrainingEngine } from '../../src/train/engine';
 import { bundleResume } from '../../src/train/bundleRuns';
@@ -20,6 +20,23 @@ import { bundlePredictor } from '../../src/train/predict';
 beforeAll(async () => {
   await useCpuBackend();
 });
+
+/** A tiny run of two steps on the fixture, exported with its checkpoint. */
+async function twoStepBundle(): Promise<BundleFiles> {
+  const cfg = tinyConfig({ optim: { steps: 2 } });
+  const engine = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
+  await engine.start();
+  const files = await exportEngine(engine, { withCheckpoint: true });
+  engine.dispose();
+  return files;
+}
+
+/** The bundle's files with the JSON file `name` changed by `change`. */
+function editedJson(files: BundleFiles, name: string, change: (j: any) => void): BundleFiles {
+  const j = JSON.parse(new TextDecoder().decode(files.get(name)));
+  change(j);
+  return new Map(files).set(name, new TextEncoder().encode(JSON.stringify(j)));
+}
 
 describe('bundle', () => {
   it('export -> zip -> import predicts exactly what the model predicted before export; it continues training', async () => {
@@ -187,16 +204,8 @@ describe('bundle', () => {
   });
 
   it('poselab.json\'s step and config are checked, naming the file; a checkpoint of another step is not taken for the bundle\'s', async () => {
-    const cfg = tinyConfig({ optim: { steps: 2 } });
-    const engine = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
-    await engine.start();
-    const files = await exportEngine(engine, { withCheckpoint: true });
-    engine.dispose();
-    const edit = (name: string, change: (j: any) => void) => {
-      const j = JSON.parse(new TextDecoder().decode(files.get(name)));
-      change(j);
-      return new Map(files).set(name, new TextEncoder().encode(JSON.stringify(j)));
-    };
+    const files = await twoStepBundle();
+    const edit = (name: string, change: (j: any) => void) => editedJson(files, name, change);
     await expect(importBundle(edit(kPoselabJson, (j) => { j.step = -5; }))).rejects.toThrow('step = -5: expected the training steps done, an integer >= 0');
     await expect(importBundle(edit(kPoselabJson, (j) => { j.config.optim.lr = 0; }))).rejects.toThrow('bundle: poselab.json: config.optim.lr = 0: must be > 0');
     const other = await importBundle(edit('checkpoint.json', (j) => { j.step = 99; }));
@@ -208,16 +217,9 @@ describe('bundle', () => {
 
   it('a bundle and checkpoint written before optim.emaDecay existed import as runs without a weight average, and continue', async () => {
     const cfg = tinyConfig({ optim: { steps: 2 } });
-    const engine = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
-    await engine.start();
-    const files = await exportEngine(engine, { withCheckpoint: true });
-    engine.dispose();
-    const strip = (name: string, at: (j: any) => any) => {
-      const j = JSON.parse(new TextDecoder().decode(files.get(name)));
-      delete at(j).emaDecay;
-      return new TextEncoder().encode(JSON.stringify(j));
-    };
-    const old = new Map(files).set(kPoselabJson, strip(kPoselabJson, (j) => j.config.optim)).set('checkpoint.json', strip('checkpoint.json', (j) => j.config.optim));
+    const files = await twoStepBundle();
+    const strip = (j: any) => { delete j.config.optim.emaDecay; };
+    const old = editedJson(editedJson(files, kPoselabJson, strip), 'checkpoint.json', strip);
     const b = await importBundle(old);
     expect([b.meta.config.optim.emaDecay, b.checkpoint?.config.optim.emaDecay, b.checkpoint?.average]).toEqual([0, 0, undefined]);
     const r = await bundleResume(b, 3);
