@@ -15,7 +15,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodePure } from '../src/data/decode/pure';
 import { Rng } from '../src/data/rng';
-import { loadBundle, openDataset, runMain, selectBackend } from '../src/cli/common';
+import { InputError, isWithin, loadBundle, openDataset, runMain, selectBackend } from '../src/cli/common';
 import { solvePnpBatch } from '../src/solver/pnp';
 import { so3Exp } from '../src/solver/so3';
 import { projectKeypoints } from '../src/train/batch';
@@ -24,7 +24,7 @@ import { predictBatch } from '../src/train/evaluate';
 import { KdTree3 } from '../src/train/kdtree';
 import { instanceErrors, summarise } from '../src/train/metrics';
 import type { EvalSample, PoseObject } from '../src/train/trainingData';
-import { benchOutPath, kKeypointsBenchUsage, parseKeypointsBenchArgs, prepareBenchOut } from './args';
+import { benchOutPath, kKeypointsBenchUsage, parseKeypointsBenchArgs, prepareBenchOut, refuseForeignResults } from './args';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -75,6 +75,11 @@ export function noisyKeypointScores(obj: PoseObject, samples: readonly EvalSampl
 async function main(argv: string[]): Promise<number> {
   const a = parseKeypointsBenchArgs(argv);
   const outTo = await prepareBenchOut(a.out);
+  const name = basename(resolve(a.model)).replace(/\.zip$/i, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  const file = benchOutPath(outTo, join(here, 'results'), `keypoints-${name}-${a.split}.json`);
+  // Settled before the run: never the bundle read, nor a file other than this benchmark's results.
+  if (isWithin(file, a.model)) throw new InputError(`--out ${file}: is inside the bundle --model ${a.model}, which this run reads; give a path outside it`);
+  refuseForeignResults(file, 'keypoints', (j) => j.benchmark === 'keypoints' || (j.benchmark === undefined && 'noise' in j && 'modelKeypoints' in j));
   const backend = await selectBackend(a.backend);
   const bundle = await loadBundle(a.model);
   const datasetPath = a.dataset ?? join(here, '..', 'public', 'datasets', 'poselab-toy');
@@ -114,10 +119,8 @@ async function main(argv: string[]): Promise<number> {
   console.log(`${'keypoints (crop px)'.padEnd(48)} | ADD-0.1d | 5cm5deg | median t error`);
   for (const n of noise) row(`ground truth + noise, sigma ${n.sigmaPx.toFixed(2)} per coordinate`, n);
   row(`the model's: median ${model.medianPx.toFixed(2)}, rms ${model.rmsPerCoordinatePx.toFixed(2)} per coordinate`, model);
-  const name = basename(resolve(a.model)).replace(/\.zip$/i, '').replace(/[^A-Za-z0-9._-]/g, '_');
-  const file = benchOutPath(outTo, join(here, 'results'), `keypoints-${name}-${a.split}.json`);
   writeFileSync(file, `${JSON.stringify({
-    model: a.model, step: bundle.meta.step, dataset: datasetPath, split: a.split, instances: samples.length, inputPx: bundle.meta.input.sizePx,
+    benchmark: 'keypoints', model: a.model, step: bundle.meta.step, dataset: datasetPath, split: a.split, instances: samples.length, inputPx: bundle.meta.input.sizePx,
     crops: 'oracle', repeats: a.repeats, noise, modelKeypoints: model,
   }, null, 1)}\n`);
   console.error(`results: ${file}`);

@@ -6,7 +6,7 @@
  * nothing but Node, so that a script which needs no tfjs (make-dataset) starts without it.
  */
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** A mistake in the command line itself (a flag unknown, missing, repeated or malformed): printed with the usage, exit status 2. */
 export class UsageError extends Error {}
@@ -219,6 +219,12 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
   } catch (e) {
     throw new InputError(`${flag} ${path}: cannot be written (${e instanceof Error ? e.message : String(e)})`);
   }
+}
+
+/** Whether `path` is `folder` or lies inside it (a name such as `..x` inside it too). */
+export function isWithin(path: string, folder: string): boolean {
+  const rel = relative(resolve(folder), resolve(path));
+  return !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
 }
 
 /**

@@ -17,7 +17,7 @@ import { importBundle, kPoselabJson, unzipBundle, zipBundle, type BundleFiles, t
 import { InputError, makeFolders, prepareOutputFile, UsageError } from './args';
 
 export {
-  InputError, isFolderPath, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, readInputText, runMain,
+  InputError, isFolderPath, isWithin, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, readInputText, runMain,
   UsageError,
   type FlagSpec,
 } from './args';

@@ -12,7 +12,7 @@
  * on stderr; bad arguments exit 2; no image left to predict on exits 1, the output still written.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { bopIdsOf } from '../data/bopNames';
 import { decodePure } from '../data/decode/pure';
 import { CameraError, cameraFromFxFyCxCy, cameraMismatch, parseCameraJson, type CameraK } from '../data/camera';
@@ -22,7 +22,7 @@ import { bopCsv, type BopResult } from '../train/bopCsv';
 import type { LoadedBundle } from '../train/bundle';
 import { detectionsJson, posesJsonText } from '../train/posesJson';
 import { bundlePredictor, predictImages, type ImagePose } from '../train/predict';
-import { InputError, loadBundle, openSource, parseBackend, parseFlags, prepareOutputFile, readInputText, runMain, selectBackend, UsageError } from './common';
+import { InputError, isWithin, loadBundle, openSource, parseBackend, parseFlags, prepareOutputFile, readInputText, runMain, selectBackend, UsageError } from './common';
 import { decimal } from '../data/decimal';
 
 const kUsage = 'usage: npm run predict -- --model <bundle> --images <folder|file|zip> [--images ...] (--camera <camera.json> | --K fx,fy,cx,cy) ' +
@@ -156,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // The output's folder is made once every argument is known good: a bad argument leaves nothing behind.
   // Nothing this run reads is written over or mixed into: the camera file, the bundle (its folder), the images.
-  if (values.out && !relative(resolve(values.model), resolve(values.out)).startsWith('..')) {
+  if (values.out && isWithin(values.out, values.model)) {
     throw new InputError(`--out ${values.out}: is inside the bundle --model ${values.model}, which this run reads; give a path outside it`);
   }
   const inputs = [values.camera, values.model, ...values.images, ...images.map((i) => i.idPath ?? i.file)];

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync, zipSync } from 'fflate';
 import { checkpointFromFiles, checkpointToFiles, kCheckpointBin, kCheckpointJson, type Checkpoint, type NamedArray } from './checkpoint';
-import { configProblems, upgradeConfig, type TrainConfig } from './config';
+import { upgradeConfig, validateConfig, type TrainConfig } from './config';
 import type { PoseObject, TrainingSample } from './trainingData';
 import { predictBatch, type EvalOptions, type Prediction } from './evaluate';
 import type { TrainingEngine } from './engine';
@@ -200,8 +200,11 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   }
   checkMeta(meta);
   meta.config = upgradeConfig(meta.config).config;
-  const bad = configProblems(meta.config)[0];
-  if (bad) throw new Error(`bundle: ${kPoselabJson}: config.${bad.field} = ${JSON.stringify(bad.value)}: ${bad.why}`);
+  try {
+    validateConfig(meta.config);
+  } catch (e) {
+    throw new Error(`bundle: ${kPoselabJson}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const model = await loadModel(kModelJson, need);
   const localiser = meta.localiser ? await loadModel(meta.localiser.model, need) : undefined;
   const k = meta.keypointsMm.length;
@@ -374,8 +377,6 @@ export async function resumeCheckpoint(b: LoadedBundle): Promise<Checkpoint> {
     weights,
     optimizer: fresh(weights),
     localiser: loc && { weights: loc, optimizer: fresh(loc) },
-    // The bundle's network is the average already: it goes on from there.
-    average: b.meta.config.optim.emaDecay > 0 ? weights.map((w) => w.values.slice()) : undefined,
   };
 }
 

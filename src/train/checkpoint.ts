@@ -9,7 +9,7 @@
  * then the weights' moving average, where the run keeps one), so a bundle can carry it beside the model.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { configProblems, upgradeConfig, type TrainConfig } from './config';
+import { upgradeConfig, validateConfig, type TrainConfig } from './config';
 import type { Localiser, LocaliserState, LocaliserSteps } from './localiser';
 import { assignArray, type Adam, type AdamState } from '../ops/adam';
 import type { WeightAverage } from './weightAverage';
@@ -91,8 +91,8 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
   } catch (e) {
     throw new Error(`checkpoint: ${kCheckpointJson} is not JSON (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (meta.format !== 'poselab-checkpoint' || meta.version !== 1) {
-    throw new Error(`checkpoint: ${kCheckpointJson} is not a version 1 PoseLab checkpoint (format ${String(meta.format)}, version ${String(meta.version)})`);
+  if (meta?.format !== 'poselab-checkpoint' || meta.version !== 1) {
+    throw new Error(`checkpoint: ${kCheckpointJson} is not a version 1 PoseLab checkpoint (format ${String(meta?.format)}, version ${String(meta?.version)})`);
   }
   checkFields(meta);
   const sizesOf = (s: ModelStateJson) => s.weights.map((w) => w.shape.reduce((a, x) => a * x, 1));
@@ -114,8 +114,11 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
   // Older checkpoints' configs lack fields added since; they get today's defaults (engine.ts refuses to
   // continue one without a localiser, saying so).
   const config = upgradeConfig(rest.config).config;
-  const p = configProblems(config)[0];
-  if (p) throw new Error(`checkpoint: ${kCheckpointJson}: config.${p.field} = ${JSON.stringify(p.value)}: ${p.why}`);
+  try {
+    validateConfig(config);
+  } catch (e) {
+    throw new Error(`checkpoint: ${kCheckpointJson}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   if ((config.optim.emaDecay > 0) !== (average === true)) {
     throw new Error(`checkpoint: ${kCheckpointJson}: config.optim.emaDecay = ${config.optim.emaDecay} but the weight average is ${average === true ? 'present' : 'absent'}`);
   }
@@ -123,24 +126,32 @@ export function checkpointFromFiles(files: Map<string, Uint8Array>): Checkpoint 
 }
 
 /** Throws naming the first field of checkpoint.json that is missing or of the wrong kind (a hand-edited or cut file). */
-function checkFields(meta: CheckpointJson): void {
+function checkFields(meta: unknown): void {
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
-  const state = (s: unknown, at: string): string | undefined => {
-    if (!isObject(s)) return at;
-    const ws = s.weights;
-    if (!Array.isArray(ws)) return `${at}weights`;
+  const stateOk = (st: unknown, at: string): string | undefined => {
+    if (!isObject(st)) return at;
+    const ws = st.weights;
+    if (!Array.isArray(ws)) return `${at}.weights`;
     const i = ws.findIndex((w) => !isObject(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || !w.shape.every(isCount));
-    if (i >= 0) return `${at}weights[${i}]`;
-    return isObject(s.optimizer) && isCount(s.optimizer.t) ? undefined : `${at}optimizer.t`;
+    if (i >= 0) return `${at}.weights[${i}]`;
+    return isObject(st.optimizer) && isCount(st.optimizer.t) ? undefined : `${at}.optimizer.t`;
   };
-  const m = meta as unknown as Record<string, unknown>;
-  const bad = !isObject(m.config) ? 'config'
-    : !isCount(m.step) ? 'step'
-    : !isObject(m.rng) || !isCount(m.rng.seed) || !isCount(m.rng.samplesSeen) ? 'rng'
-    : !Array.isArray(m.keypointsMm) || !m.keypointsMm.every(Number.isFinite) ? 'keypointsMm'
-    : state(m, '') ?? (m.localiser === undefined ? undefined : state(m.localiser, 'localiser.'));
-  if (bad !== undefined) throw new Error(`checkpoint: ${kCheckpointJson}: ${bad} is missing or malformed`);
+  const m = isObject(meta) ? meta : {};
+  const config = isObject(m.config) ? m.config : undefined;
+  const checks: [string, boolean][] = [
+    ['the whole file (a JSON object)', isObject(meta)],
+    ['config', config !== undefined],
+    ...(['model', 'optim', 'loss', 'data'] as const).map((k): [string, boolean] => [`config.${k}`, config === undefined || isObject(config[k])]),
+    ['step', isCount(m.step)],
+    ['rng', isObject(m.rng) && isCount(m.rng.seed) && isCount(m.rng.samplesSeen)],
+    ['keypointsMm', Array.isArray(m.keypointsMm) && m.keypointsMm.every(Number.isFinite)],
+    ['average (true or absent)', m.average === undefined || m.average === true],
+  ];
+  const bad = checks.find(([, ok]) => !ok)?.[0]
+    ?? stateOk({ weights: m.weights, optimizer: m.optimizer }, '')?.replace(/^\./, '')
+    ?? (m.localiser === undefined ? undefined : stateOk(m.localiser, 'localiser'));
+  if (bad) throw new Error(`checkpoint: ${kCheckpointJson}: ${bad} is missing or malformed`);
 }
 
 /** What a checkpoint holds of a run: the keypoint network with its variables and Adam, and the localiser. */
@@ -187,6 +198,7 @@ export function restoreCheckpoint(p: TrainedParts & { localiser: Localiser }, c:
   c.weights.forEach((w, i) => assignArray(p.vars[i], w.values, `weight ${w.name}`));
   p.adam.setState(c.optimizer);
   p.localiser.setState(c.localiser);
-  // checkpointFromFiles pairs an average with emaDecay > 0, and the engine keeps one then.
-  if (c.average) p.average?.setState(c.average);
+  // A checkpoint without an average (written by a run that kept none, or a bundle's weights alone) starts the
+  // average at its weights, not at the engine's seeded start.
+  p.average?.setState(c.average ?? c.weights.map((w) => w.values));
 }

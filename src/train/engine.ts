@@ -287,7 +287,7 @@ export class TrainingEngine {
     }
   }
 
-  /** Evaluates the current weights on the test split (maxInstances 0 = all), with the config's crops. */
+  /** Evaluates inferenceModel (the weights' average, or the current weights) on the test split (maxInstances 0 = all), with the config's crops. */
   evaluate(maxInstances = 0): Promise<EvalResult> {
     return evaluate(this.inferenceModel, this.data, {
       norm: this.config.data,
@@ -316,7 +316,7 @@ export class TrainingEngine {
     if (this.localiserSteps !== this.localiser) this.localiserSteps.dispose();
     tf.dispose([this.points.keypointsMm, this.points.posePointsMm]);
     this.model.dispose();
-    this.average?.copy.dispose();
+    this.average?.dispose();
   }
 
   private parts(): TrainedParts & { localiser: Localiser } {

@@ -7,8 +7,9 @@
  *
  * so that the first updates follow the weights closely instead of dragging their random start along. The
  * average lives in the variables of a second copy of the network, which evaluation and export read while
- * training steps the first: the average of the last ~1 / (1 - decay) steps scatters less around the optimum
- * than the last step's weights.
+ * training steps the first. Why average: the last step's weights scatter around the optimum while the learning
+ * rate is above its floor, and an average of the last ~1 / (1 - decay) steps may scatter less (on `small` it
+ * measured even: docs/training-experiments.md).
  */
 import * as tf from '@tensorflow/tfjs';
 import { assignArray } from '../ops/adam';
@@ -37,6 +38,11 @@ export class WeightAverage {
   /** The averaged weights, in the network's trainable-weight order (copies). */
   async getState(): Promise<Float32Array[]> {
     return Promise.all(this.avg.map(async (a) => Float32Array.from(await a.data())));
+  }
+
+  /** Frees the copy of the network (the source is its owner's). */
+  dispose(): void {
+    this.copy.dispose();
   }
 
   setState(values: readonly Float32Array[]): void {

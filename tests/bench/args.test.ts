@@ -134,6 +134,10 @@ describe('benchmark arguments', () => {
     expect(r.stderr).toContain(`--out ${problems}: exists and is not a bench:pnp results file`);
     expect(r.stdout, 'nothing timed').not.toMatch(/fwd/);
     expect(readFileSync(problems, 'utf8')).toBe('{"pts2d": [[[1, 2]]]}');
+    // bench:keypoints never writes into the bundle it reads, checked before the bundle is even opened.
+    const kp = spawnSync('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'bench/keypoints.ts', '--model', dir, '--out', join(dir, 'poselab.json')], { cwd: kRepo, encoding: 'utf8', timeout: 120_000 });
+    expect(kp.status, kp.stderr).toBe(2);
+    expect(kp.stderr).toContain(`--out ${join(dir, 'poselab.json')}: is inside the bundle --model ${dir}, which this run reads; give a path outside it`);
   });
 
   it('each benchmark answers a bad value with exit 2 and its usage, before any work (--help: tests/cli/common.test.ts)', () => {

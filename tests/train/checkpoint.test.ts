@@ -64,7 +64,11 @@ describe('checkpoint files', () => {
       [(j) => { j.localiser.weights = {}; }, 'localiser.weights is missing or malformed'],
       [(j) => { j.keypointsMm = [1, null, 3]; }, 'keypointsMm is missing or malformed'],
       [(j) => { j.config.optim.lr = -1; }, 'config.optim.lr = -1: must be > 0'],
+      [(j) => { delete j.config.optim; }, 'config.optim is missing or malformed'],
+      [(j) => { j.localiser = null; }, 'localiser is missing or malformed'],
+      [(j) => { j.average = 'yes'; }, 'average (true or absent) is missing or malformed'],
     ];
     for (const [edit, message] of cases) expect(() => checkpointFromFiles(edited(edit))).toThrow(`checkpoint: checkpoint.json: ${message}`);
+    expect(() => checkpointFromFiles(new Map(files).set(kCheckpointJson, new TextEncoder().encode('null')))).toThrow('checkpoint: checkpoint.json is not a version 1 PoseLab checkpoint (format undefined, version undefined)');
   });
 });
