@@ -250,7 +250,8 @@ async function main(argv: string[]): Promise<number> {
   const { cases, backends, steps, warmup } = values;
   // Where the results go is settled before the run: a bad --out is an input error, not a lost benchmark.
   const outTo = await prepareBenchOut(values.out);
-  if (outTo.file) earlierResults(outTo.file);
+  // The file is known now when named, or when --machine names it inside a folder (else the adapter found names it).
+  if (outTo.file || values.machine !== undefined) earlierResults(benchOutPath(outTo, join(here, 'results'), `train-${values.machine}.json`));
   const results: Row[] = [];
   const skipped: string[] = [];
   let adapter = 'none';
