@@ -1,9 +1,10 @@
 /**
  * What every command of the command line shares: one argument syntax, one usage format, the same
  * exit codes (0 done, 1 failure, 2 bad arguments: a usage error printed with the usage, an input error
- * alone; `--help` prints the usage and exits 0; all in args.ts, re-exported here), the same --backend choice and default (auto), and, for
- * the commands around training, opening a dataset from a folder or zip and reading and writing bundles
- * as folders or zips. Everything about training itself stays in src/train.
+ * alone; `--help` prints the usage and exits 0; all in args.ts, re-exported here), the same --backend
+ * choice and default (auto), and, for the commands around training, opening a dataset from a folder or
+ * zip and reading and writing bundles as folders or zips. Everything about training itself stays in
+ * src/train.
  */
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
