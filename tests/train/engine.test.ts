@@ -18,6 +18,7 @@ import { buildModel, normalise, runModel, trainableVariables } from '../../src/t
 import { exportEngine, kPoselabJson, importBundle } from '../../src/train/bundle';
 import { evaluateBundle } from '../../src/train/bundleRuns';
 import { evaluate, type EvalResult } from '../../src/train/evaluate';
+import { bundlePredictor, enginePredictor, predictImages, type Predictor } from '../../src/train/predict';
 import { so3Log } from '../../src/solver/so3';
 import { fixtureData, tinyConfig } from './fixtureData';
 
@@ -242,6 +243,10 @@ for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${back
     const crops = { from: 'detected', localiser: e.localiser.model, minScore: cfg.localiser.minScore } as const;
     const trained = posesOf(await evaluate(e.model, data, { norm: cfg.data, batchSize: cfg.optim.batchSize, crops }));
     expect(trained).not.toEqual(ev);
+    // The page's predictions on a photo (Try-it, from the live engine) are the exported bundle's.
+    const photo = { image: { widthPx: 80, heightPx: 60, rgba: Uint8Array.from({ length: 80 * 60 * 4 }, (_, i) => (i * 37) % 251) }, kPx: [90, 0, 40, 0, 90, 30, 0, 0, 1] };
+    const keypointsOf = async (p: Predictor) => Array.from((await predictImages(p, [photo]))[0].keypointsImagePx);
+    expect(await keypointsOf(enginePredictor(e))).toEqual(await keypointsOf(bundlePredictor(b)));
     b.model.dispose();
     b.localiser?.dispose();
     // A checkpoint without an average (a run that kept none) starts the average at its weights, not at the seeded start.
