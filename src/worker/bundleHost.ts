@@ -6,7 +6,7 @@
 import type { Dataset } from '../data/dataset';
 import { decodeBrowser } from '../data/decode/browser';
 import { bopCsv } from '../train/bopCsv';
-import { exportEngine, importBundle as readBundle, unzipBundle, zipBundle } from '../train/bundle';
+import { exportEngine, importBundle as readBundle, unzipBundle, zipBundle, type LoadedBundle } from '../train/bundle';
 import { bundleData, bundleObject, bundleResume, evaluateBundle } from '../train/bundleRuns';
 import { settingsOf } from '../train/settings';
 import type { EngineUiEvent, ImportResult, PresetName } from './protocol';
@@ -35,6 +35,15 @@ export interface ImportTarget {
   useKeypoints: (objId: number, keypointsMm: Float64Array) => void;
 }
 
+/**
+ * What an imported bundle holds, in words for the page; a checkpoint that cannot be read is said (evaluation
+ * and Try-it use the weights alone; continuing refuses it, naming the file).
+ */
+export function importSummary(b: LoadedBundle, obj: { id: number; name: string }): string {
+  const model = `model for object ${obj.id} (${obj.name}) at step ${b.meta.step}`;
+  return b.checkpointProblem ? `${model}; its checkpoint cannot be read (${b.checkpointProblem}), so only its weights are used` : model;
+}
+
 /** Reads a bundle; 'evaluate' runs it on the test split (an 'eval' event), 'continue' resumes its training. */
 export async function importRunBundle(bytes: Uint8Array, mode: 'evaluate' | 'continue', t: ImportTarget): Promise<ImportResult> {
   await t.run.stop();
@@ -42,7 +51,7 @@ export async function importRunBundle(bytes: Uint8Array, mode: 'evaluate' | 'con
   try {
     const obj = bundleObject(t.ds, b);
     t.useKeypoints(obj.id, b.keypointsMm);
-    const summary = `model for object ${obj.id} (${obj.name}) at step ${b.meta.step}`;
+    const summary = importSummary(b, obj);
     const config = b.meta.config;
     const result = { summary, step: b.meta.step, hasCheckpoint: !!b.checkpoint };
     if (mode === 'continue') {
