@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
   let resumeExact = true;
   if (values.resume) {
     const asInput = (e: unknown) => {
-      throw e instanceof UsageError || e instanceof InputError ? e : new InputError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new InputError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
     };
     const b = await importBundle(await readBundlePath(values.resume, '--resume')).catch(asInput);
     // --steps names the run's new total; everything else stays as trained.

@@ -110,8 +110,15 @@ export function useNodeWebgpu(): Promise<WebGPUBackend> {
   ready ??= (async () => {
     const gpu = await nodeGpu();
     if (!(await gpu.requestAdapter())) {
-      throw new Error('WebGPU: no adapter found (is libvulkan1 installed and VK_ICD_FILENAMES pointing at a Vulkan driver, e.g. ' +
-        `${kSwiftShaderIcd}?)`);
+      // The Vulkan loader's own warnings (a manifest it could not open, no driver) come first on stderr, from
+      // native code; this line ties them to the setting that caused them.
+      const { existsSync } = await import('node:fs');
+      const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
+      const missing = icd?.split(':').filter((f) => f && !existsSync(f)) ?? [];
+      const now = icd === undefined ? 'VK_ICD_FILENAMES is not set'
+        : `VK_ICD_FILENAMES is ${icd}${missing.length ? `, and ${missing.join(', ')} does not exist` : ''}`;
+      throw new Error(`WebGPU: no adapter found (is libvulkan1 installed and VK_ICD_FILENAMES pointing at a Vulkan driver, e.g. ${kSwiftShaderIcd}? ` +
+        `${now}; the Vulkan loader's warnings above, if any, say why)`);
     }
     // The backend registers itself at import only where navigator.gpu exists, so it is imported now.
     await import('@tensorflow/tfjs-backend-webgpu');

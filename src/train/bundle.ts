@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync, zipSync } from 'fflate';
+import { fileKind, kFileKindHeadBytes } from '../data/source/fileKind';
 import { checkpointFromFiles, checkpointToFiles, kCheckpointBin, kCheckpointJson, type Checkpoint, type NamedArray } from './checkpoint';
 import { upgradeConfig, validateConfig, type TrainConfig } from './config';
 import type { PoseObject, TrainingSample } from './trainingData';
@@ -155,7 +156,8 @@ export function unzipBundle(zip: Uint8Array): BundleFiles {
   try {
     entries = unzipSync(zip);
   } catch (e) {
-    throw new Error(`bundle: not a readable zip (${e instanceof Error ? e.message : String(e)})`);
+    const kind = fileKind(zip.subarray(0, kFileKindHeadBytes));
+    throw new Error(`bundle: not a readable zip (${kind ? `it is ${kind}` : e instanceof Error ? e.message : String(e)})`);
   }
   return rootedBundle(new Map(Object.entries(entries).filter(([n]) => !n.endsWith('/'))));
 }

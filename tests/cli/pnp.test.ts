@@ -191,6 +191,7 @@ describe('npm run pnp', () => {
     const none = runCli(input, ['--backend', 'webgpu'], { ...process.env, VK_ICD_FILENAMES: join(dir, 'no-such-icd.json') });
     expect(none.code, none.stderr).toBe(2);
     expect(none.stderr).toMatch(/--backend webgpu: WebGPU: no adapter found \(is libvulkan1 installed and VK_ICD_FILENAMES pointing at a Vulkan driver/);
+    expect(none.stderr).toContain(`VK_ICD_FILENAMES is ${join(dir, 'no-such-icd.json')}, and ${join(dir, 'no-such-icd.json')} does not exist; the Vulkan loader's warnings above`);
     expect(none.stdout).not.toMatch(/problems of/);
     expect(existsSync(none.outPath), 'no result file').toBe(false);
   });

@@ -202,6 +202,7 @@ describe('train and eval command lines', () => {
       [join(file, 'sub'), /cannot create the folder \(.*ENOTDIR/],
       [run, /holds a bundle already; give a new one \(or continue that bundle in place: --resume .* --out .*\)/],
       [dir, /is a folder with \d+ other entries; give a new or empty folder for the bundle/],
+      [join(dir, 'r.tar.gz'), /a bundle is written as a folder or a \.zip file, not as \.tar\.gz; give a folder or a \.zip name/],
     ] as const) {
       const b = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '2', '--out', out]);
       expect(b.code, b.stderr).toBe(2);
@@ -209,6 +210,7 @@ describe('train and eval command lines', () => {
       expect(b.stderr).not.toMatch(/training tiny/);
     }
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(join(dir, 'r.tar.gz'))).toBe(false);
     const noSteps = cli('train', ['--dataset', dataset, '--resume', run]);
     expect(noSteps.code).toBe(2);
     expect(noSteps.stderr).toMatch(/^--resume .*: the bundle is already at step 3, its run's total; give --steps with a larger total/m);

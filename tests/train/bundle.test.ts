@@ -125,6 +125,8 @@ describe('bundle', () => {
     expect((await importBundle(unzipBundle(wrapped))).meta.class.id).toBe(1);
     await expect(importBundle(new Map([[kPoselabJson, files.get(kPoselabJson)!]]))).rejects.toThrow(/model\.json missing/);
     expect(() => unzipBundle(new Uint8Array([1, 2, 3]))).toThrow(/not a readable zip/);
+    // A JSON file given as the bundle (its poselab.json, say) is named as what it is.
+    expect(() => unzipBundle(files.get(kPoselabJson)!)).toThrow(/^bundle: not a readable zip \(it is text\)$/);
     engine.dispose();
   });
 

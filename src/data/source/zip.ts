@@ -1,6 +1,7 @@
 import { Inflate } from 'fflate';
 import type { Problem } from '../problems';
 import { LitterTally, safePath } from './paths';
+import { fileKind, kFileKindHeadBytes } from './fileKind';
 import type { RandomAccess } from './randomAccess';
 import type { ByteSource } from './source';
 
@@ -224,7 +225,10 @@ async function readEndRecord(label: string, access: RandomAccess): Promise<{ cdO
   for (let i = tail.length - 22; i >= 0; i--) {
     if (tv.getUint32(i, true) === kSigEocd) { at = i; break; }
   }
-  if (at < 0) throw new ZipError(`${label}: not a zip archive (no end-of-central-directory record)`);
+  if (at < 0) {
+    const kind = fileKind(await access.read(0, Math.min(access.sizeBytes, kFileKindHeadBytes)));
+    throw new ZipError(`${label}: not a zip archive (${kind ? `it is ${kind}` : 'no end-of-central-directory record'})`);
+  }
   let count = tv.getUint16(at + 10, true);
   let cdBytes = tv.getUint32(at + 12, true);
   let cdOffset = tv.getUint32(at + 16, true);

@@ -89,8 +89,15 @@ describe('ZipSource', () => {
     expect(crc32(strToU8('123456789'))).toBe(0xcbf43926); // the standard check value
   });
 
-  it('says plainly when a file is not a zip', async () => {
-    await expect(ZipSource.open('n.zip', bytesAccess(strToU8('not a zip at all')))).rejects.toThrow(ZipError);
+  it('says plainly when a file is not a zip, and what it is when its first bytes tell', async () => {
+    await expect(ZipSource.open('n.zip', bytesAccess(strToU8('not a zip at all')))).rejects.toThrow(/^n\.zip: not a zip archive \(it is text\)$/);
+    // A tarball: ustar's magic at offset 257 of a 512-byte header, no zip end record anywhere.
+    const tar = new Uint8Array(1024);
+    tar.set(strToU8('ustar'), 257);
+    await expect(ZipSource.open('d.tar', bytesAccess(tar))).rejects.toThrow(/^d\.tar: not a zip archive \(it is a tar archive\)$/);
+    await expect(ZipSource.open('e.zip', bytesAccess(new Uint8Array(0)))).rejects.toThrow(/^e\.zip: not a zip archive \(it is an empty file\)$/);
+    await expect(ZipSource.open('b.bin', bytesAccess(Uint8Array.from([0, 1, 2, 3, 0xfe])))).rejects
+      .toThrow(/^b\.bin: not a zip archive \(no end-of-central-directory record\)$/);
   });
 
   it('loads a whole BOP dataset from a zip file on disk, reading it at offsets', async () => {
