@@ -17,6 +17,13 @@ export interface AugmentOptions {
   /** Crop centre shift drawn from [-t, t] x the crop side, on each axis. */
   shiftJitter: number;
   /**
+   * Share of the crops jittered by fineScaleJitter and fineShiftJitter instead: crops as close to the object's
+   * box as a refined crop is (train/refine.ts), beside the rest, as far off as a first, detected crop.
+   */
+  fineShare: number;
+  fineScaleJitter: number;
+  fineShiftJitter: number;
+  /**
    * In-plane rotation, degrees: the camera turns by U(-r, r) about the ray through the crop's centre, the
    * crop is cut from the image warped by that exact rotation (a homography) and the pose turns with it.
    */
@@ -32,6 +39,9 @@ export const kDefaultAugment: AugmentOptions = {
   hue: 0.04,
   scaleJitter: 0.15,
   shiftJitter: 0.1,
+  fineShare: 0,
+  fineScaleJitter: 0,
+  fineShiftJitter: 0,
   rotationDeg: 0,
   backgroundProb: 0.5,
 };

@@ -114,9 +114,13 @@ export async function makeSample(
   box ??= modelBox(obj, ins.rM2c, ins.tM2cMm, im.kPx);
   const crop = cropAroundBox(box, opts.padding, opts.outPx);
   if (aug) {
-    crop.sidePx *= rng.uniform(1 - aug.scaleJitter, 1 + aug.scaleJitter);
-    crop.cxPx += crop.sidePx * rng.uniform(-aug.shiftJitter, aug.shiftJitter);
-    crop.cyPx += crop.sidePx * rng.uniform(-aug.shiftJitter, aug.shiftJitter);
+    // No draw for the choice where there is none: runs without fine crops keep their streams.
+    const fine = aug.fineShare > 0 && rng.next() < aug.fineShare;
+    const scale = fine ? aug.fineScaleJitter : aug.scaleJitter;
+    const shift = fine ? aug.fineShiftJitter : aug.shiftJitter;
+    crop.sidePx *= rng.uniform(1 - scale, 1 + scale);
+    crop.cxPx += crop.sidePx * rng.uniform(-shift, shift);
+    crop.cyPx += crop.sidePx * rng.uniform(-shift, shift);
   }
   const turn = aug && aug.rotationDeg > 0 ? cameraTurn(im.kPx, crop, (rng.uniform(-aug.rotationDeg, aug.rotationDeg) * Math.PI) / 180) : undefined;
   const rgb = resampleRgb(rgbImg, crop, turn?.srcFromView);

@@ -87,6 +87,14 @@ export interface DataConfig {
   scaleJitter: number;
   shiftJitter: number;
   /**
+   * Share of the training crops jittered by fineScaleJitter and fineShiftJitter instead (the same uniform
+   * draws): as close to the object's box as the refined crop is at test time (refine.ts), so that the network
+   * that must read a first, detected crop roughly also reads a refined one precisely. 0 = none.
+   */
+  fineShare: number;
+  fineScaleJitter: number;
+  fineShiftJitter: number;
+  /**
    * Training crops turn in the image plane by up to this many degrees, exactly (the camera rotates about
    * the ray through the crop's centre and the GT pose with it; data/samples.ts): every training view is
    * seen at many rolls, so a test view needs a training view near it in viewpoint only, not in roll.
@@ -155,7 +163,7 @@ const base: Omit<TrainConfig, 'name'> = {
   evalCrops: 'detected',
   loss: { sigmaCells: 1.5, keypointWeight: 0.1, betaMax: 0.01, warmupSteps: 2000, betaRampSteps: 2000, posePoints: 0, pnpInit: 'epnp', poseError: 'reprojection' },
   optim: { batchSize: 16, steps: 20_000, lr: 1e-3, lrWarmupSteps: 200, minLrFactor: 0.05, clipNorm: 5, emaDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-  data: { padding: 0.15, scaleJitter: 0.25, shiftJitter: 0.15, rotationDeg: 0, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
+  data: { padding: 0.15, scaleJitter: 0.25, shiftJitter: 0.15, fineShare: 0, fineScaleJitter: 0.05, fineShiftJitter: 0.03, rotationDeg: 0, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
   evalEvery: 2000,
   evalMaxInstances: 200,
   evalSamples: 4,
@@ -294,6 +302,9 @@ export function configProblems(c: TrainConfig): ConfigProblem[] {
   if (c.evalCrops !== 'detected' && c.evalCrops !== 'oracle') bad('evalCrops', c.evalCrops, "must be 'detected' or 'oracle'");
   if (!(c.data.scaleJitter >= 0 && c.data.scaleJitter < 1)) bad('data.scaleJitter', c.data.scaleJitter, 'must be in [0, 1)');
   if (!(c.data.shiftJitter >= 0)) bad('data.shiftJitter', c.data.shiftJitter, 'must be >= 0');
+  if (!(c.data.fineShare >= 0 && c.data.fineShare <= 1)) bad('data.fineShare', c.data.fineShare, 'must be in [0, 1]');
+  if (!(c.data.fineScaleJitter >= 0 && c.data.fineScaleJitter < 1)) bad('data.fineScaleJitter', c.data.fineScaleJitter, 'must be in [0, 1)');
+  if (!(c.data.fineShiftJitter >= 0)) bad('data.fineShiftJitter', c.data.fineShiftJitter, 'must be >= 0');
   if (!(c.data.rotationDeg >= 0 && c.data.rotationDeg <= 180)) bad('data.rotationDeg', c.data.rotationDeg, 'must be in [0, 180]');
   return out;
 }
@@ -317,7 +328,11 @@ export function upgradeConfig(c: TrainConfig): { config: TrainConfig; hasLocalis
     loss: { ...c.loss, poseError: c.loss.poseError ?? 'reprojection' },
     // Before emaDecay existed every network was used as trained.
     optim: { ...c.optim, emaDecay: c.optim.emaDecay ?? 0 },
-    data: { ...c.data, scaleJitter: c.data.scaleJitter ?? kDefaultAugment.scaleJitter, shiftJitter: c.data.shiftJitter ?? kDefaultAugment.shiftJitter, rotationDeg: c.data.rotationDeg ?? 0 },
+    // Before fineShare existed every crop was jittered alike.
+    data: {
+      ...c.data, scaleJitter: c.data.scaleJitter ?? kDefaultAugment.scaleJitter, shiftJitter: c.data.shiftJitter ?? kDefaultAugment.shiftJitter,
+      fineShare: c.data.fineShare ?? 0, fineScaleJitter: c.data.fineScaleJitter ?? 0, fineShiftJitter: c.data.fineShiftJitter ?? 0, rotationDeg: c.data.rotationDeg ?? 0,
+    },
   };
   return { config, hasLocaliser };
 }

@@ -80,7 +80,8 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
   if (train.length === 0 && opts.evalSplit !== 'test') throw new Error(`object ${obj.id} (${obj.name}) has no instance in the training split (${split.how})`);
   const store = new ImageStore(ds.source, opts.decode, opts.cacheBytes);
   const base: SampleOptions = { outPx: config.model.inputPx, padding: config.data.padding, cropFrom: config.data.cropFrom, augment: false };
-  const augment = config.data.augment ? { ...kDefaultAugment, scaleJitter: config.data.scaleJitter, shiftJitter: config.data.shiftJitter, rotationDeg: config.data.rotationDeg } : false;
+  const augment = config.data.augment ? { ...kDefaultAugment, scaleJitter: config.data.scaleJitter, shiftJitter: config.data.shiftJitter,
+    fineShare: config.data.fineShare, fineScaleJitter: config.data.fineScaleJitter, fineShiftJitter: config.data.fineShiftJitter, rotationDeg: config.data.rotationDeg } : false;
   const trainOpts: SampleOptions = { ...base, augment };
   const viewPx = config.localiser.model.inputPx;
   // The projected model's box per instance, once: every view of it in every epoch needs it.

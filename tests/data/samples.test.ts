@@ -8,6 +8,7 @@ import { projectModelPoints } from '../../src/solver/projection';
 import { decodeMask } from '../../src/data/mask';
 import { bopFixture } from './fixtures';
 import { kDefaultAugment } from '../../src/data/augment';
+import { hashSeed, Rng } from '../../src/data/rng';
 import { NodeFolderSource } from '../../src/data/source/node';
 import { join } from 'node:path';
 
@@ -38,7 +39,7 @@ describe('samples', () => {
 
   it('the crop K carries the crop\'s own pixels: K_crop K^-1 maps the image mask\'s centroid onto the crop mask\'s, jittered or not', async () => {
     const { ds, store } = await setup();
-    const aug = { brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0.1, shiftJitter: 0.05, rotationDeg: 0, backgroundProb: 0 };
+    const aug = { brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0.1, shiftJitter: 0.05, fineShare: 0, fineScaleJitter: 0, fineShiftJitter: 0, rotationDeg: 0, backgroundProb: 0 };
     let worst = 0, checked = 0;
     const mean = [0, 0];
     for (const ref of listInstances(ds)) {
@@ -78,6 +79,35 @@ describe('samples', () => {
     expect(worst).toBeLessThan(1);
   });
 
+  it('fine crops: a share of the crops jittered by the fine jitter, read back from each crop\'s K', async () => {
+    const { ds, store } = await setup();
+    const ref = listInstances(ds)[2];
+    const plain = await makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: false }, 7, 0);
+    const still = { brightness: 0, contrast: 0, saturation: 0, hue: 0, rotationDeg: 0, backgroundProb: 0 };
+    // The crop's side and centre from its K: fx_crop = fx outPx / side, and the image's centre of the crop.
+    const geometry = (kCrop: ArrayLike<number>) => ({ side: plain.kCrop[0] / kCrop[0], cx: (plain.outPx / 2 - kCrop[2]) / kCrop[0], cy: (plain.outPx / 2 - kCrop[5]) / kCrop[4] });
+    const g0 = geometry(plain.kCrop);
+    const draw = async (aug: object, n: number) => Promise.all(Array.from({ length: n }, (_, i) =>
+      makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: { ...still, ...aug } as typeof kDefaultAugment }, 7, i).then((s) => geometry(s.kCrop))));
+    const off = (g: { side: number; cx: number; cy: number }) => ({
+      scale: Math.abs(g.side - 1), shift: Math.max(Math.abs(g.cx - g0.cx), Math.abs(g.cy - g0.cy)) * plain.kCrop[0] / plain.outPx });
+    // Every crop fine: the scale within the fine jitter's 5%, the shift within its 3% of the side; the wide jitter unused.
+    for (const g of await draw({ scaleJitter: 0.5, shiftJitter: 0.4, fineShare: 1, fineScaleJitter: 0.05, fineShiftJitter: 0.03 }, 24)) {
+      expect(off(g).scale).toBeLessThanOrEqual(0.05 + 1e-9);
+      expect(off(g).shift).toBeLessThanOrEqual(0.03 * 1.05 + 1e-9);
+    }
+    // Half of them: a fine jitter of 0 leaves the crop as cut (exactly), the others move by the wide jitter.
+    const half = await draw({ scaleJitter: 0.5, shiftJitter: 0.4, fineShare: 0.5, fineScaleJitter: 0, fineShiftJitter: 0 }, 80);
+    const exact = half.filter((g) => Math.abs(g.side - 1) < 1e-9 && Math.abs(g.cx - g0.cx) < 1e-6 && Math.abs(g.cy - g0.cy) < 1e-6).length;
+    expect(exact).toBeGreaterThanOrEqual(26); // Binomial(80, 0.5): 40 +- 4.5; 26 and 54 are 3 standard deviations off
+    expect(exact).toBeLessThanOrEqual(54);
+    expect(half.filter((g) => off(g).scale > 0.05).length).toBeGreaterThanOrEqual(80 - exact - 8);
+    // No fine share: the crop's scale is the sample's first draw, as before fine crops existed (no draw for
+    // the choice), so runs without them keep their streams.
+    const none = await draw({ scaleJitter: 0.5, shiftJitter: 0.4, fineShare: 0, fineScaleJitter: 0, fineShiftJitter: 0 }, 24);
+    none.forEach((g, i) => expect(g.side).toBeCloseTo(new Rng(hashSeed(7, i, ref.image, ref.instance)).uniform(0.5, 1.5), 9));
+  });
+
   it('augmentation is seeded and repeatable, and differs between seeds', async () => {
     const { ds, store } = await setup();
     const ref = listInstances(ds)[3];
@@ -93,7 +123,7 @@ describe('samples', () => {
   it('background replacement changes only pixels outside the mask', async () => {
     const { ds, store } = await setup();
     const ref = listInstances(ds)[0];
-    const aug = { brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0, shiftJitter: 0, rotationDeg: 0, backgroundProb: 1 };
+    const aug = { brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0, shiftJitter: 0, fineShare: 0, fineScaleJitter: 0, fineShiftJitter: 0, rotationDeg: 0, backgroundProb: 1 };
     const plain = await makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: false });
     const repl = await makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: aug }, 1, 0);
     let changedOutside = 0;

@@ -217,13 +217,15 @@ describe('bundle', () => {
     for (const b of [other]) { b.model.dispose(); b.localiser?.dispose(); }
   });
 
-  it('a bundle and checkpoint written before optim.emaDecay existed import as runs without a weight average, and continue', async () => {
+  it('a bundle and checkpoint written before optim.emaDecay and data.fineShare existed import as runs without a weight average or fine crops, and continue', async () => {
     const cfg = tinyConfig({ optim: { steps: 2 } });
     const files = await twoStepBundle();
-    const strip = (j: any) => { delete j.config.optim.emaDecay; };
+    // And before data.fineShare existed: every crop jittered alike.
+    const strip = (j: any) => { delete j.config.optim.emaDecay; delete j.config.data.fineShare; delete j.config.data.fineScaleJitter; delete j.config.data.fineShiftJitter; };
     const old = editedJson(editedJson(files, kPoselabJson, strip), 'checkpoint.json', strip);
     const b = await importBundle(old);
     expect([b.meta.config.optim.emaDecay, b.checkpoint?.config.optim.emaDecay, b.checkpoint?.average]).toEqual([0, 0, undefined]);
+    for (const c of [b.meta.config, b.checkpoint!.config]) expect([c.data.fineShare, c.data.fineScaleJitter, c.data.fineShiftJitter]).toEqual([0, 0, 0]);
     const r = await bundleResume(b, 3);
     const more = new TrainingEngine(await fixtureData(cfg), r.checkpoint.config, { resume: r.checkpoint, finalEval: false });
     expect(more.inferenceModel).toBe(more.model);
