@@ -120,7 +120,7 @@ export async function prepareBundlePath(out: string, replaces?: string): Promise
   const again = `give a new one (or continue that bundle in place: --resume ${out} --out ${out})`;
   const s = await stat(out).catch(() => undefined);
   // A new path named like another kind of archive would be made a folder of that name: not what was asked.
-  const otherArchive = /\.(tar|tgz|tar\.gz|gz|bz2|xz|zst|7z|rar)$/i.exec(out);
+  const otherArchive = /\.(tar\.(gz|bz2|xz|zst|lz)|tar|tgz|tbz2?|txz|gz|bz2|xz|zst|lz|lzma|7z|rar)$/i.exec(out);
   if (otherArchive && !s?.isDirectory()) throw new InputError(`--out ${out}: a bundle is written as a folder or a .zip file, not as ${otherArchive[0]}; give a folder or a .zip name`);
   if (out.toLowerCase().endsWith('.zip')) {
     if (s?.isFile() && !inPlace) throw new InputError(`--out ${out}: exists; ${again}`);

@@ -112,13 +112,8 @@ export function useNodeWebgpu(): Promise<WebGPUBackend> {
     if (!(await gpu.requestAdapter())) {
       // The Vulkan loader's own warnings (a manifest it could not open, no driver) come first on stderr, from
       // native code; this line ties them to the setting that caused them.
-      const { existsSync } = await import('node:fs');
-      const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
-      const missing = icd?.split(':').filter((f) => f && !existsSync(f)) ?? [];
-      const now = icd === undefined ? 'VK_ICD_FILENAMES is not set'
-        : `VK_ICD_FILENAMES is ${icd}${missing.length ? `, and ${missing.join(', ')} does not exist` : ''}`;
       throw new Error(`WebGPU: no adapter found (is libvulkan1 installed and VK_ICD_FILENAMES pointing at a Vulkan driver, e.g. ${kSwiftShaderIcd}? ` +
-        `${now}; the Vulkan loader's warnings above, if any, say why)`);
+        `${await driverSetting()}; the Vulkan loader's warnings above, if any, say why)`);
     }
     // The backend registers itself at import only where navigator.gpu exists, so it is imported now.
     await import('@tensorflow/tfjs-backend-webgpu');
@@ -127,6 +122,37 @@ export function useNodeWebgpu(): Promise<WebGPUBackend> {
     return tf.backend() as WebGPUBackend;
   })();
   return ready;
+}
+
+/**
+ * What the Vulkan loader was told to load, in words: the variable it reads (VK_DRIVER_FILES before
+ * VK_ICD_FILENAMES, as loaders since 1.3.207 do), the manifests it names that do not exist, and for those
+ * that do, a library_path (the driver itself) that does not exist; a bare library name is looked up by the
+ * system's loader and not checked here.
+ */
+async function driverSetting(): Promise<string> {
+  const { existsSync, readFileSync } = await import('node:fs');
+  const { dirname, isAbsolute, resolve } = await import('node:path');
+  const name = process.env.VK_DRIVER_FILES !== undefined ? 'VK_DRIVER_FILES' : 'VK_ICD_FILENAMES';
+  const value = process.env[name];
+  if (value === undefined) return 'neither VK_DRIVER_FILES nor VK_ICD_FILENAMES is set';
+  const problems: string[] = [];
+  for (const manifest of value.split(':').filter(Boolean)) {
+    if (!existsSync(manifest)) { problems.push(`${manifest} does not exist`); continue; }
+    let library: unknown;
+    try {
+      library = (JSON.parse(readFileSync(manifest, 'utf8')) as { ICD?: { library_path?: unknown } }).ICD?.library_path;
+    } catch (e) {
+      problems.push(`${manifest} cannot be read as JSON (${e instanceof Error ? e.message : String(e)})`);
+      continue;
+    }
+    if (typeof library !== 'string') problems.push(`${manifest} has no ICD.library_path`);
+    else if (library.includes('/')) {
+      const path = isAbsolute(library) ? library : resolve(dirname(manifest), library);
+      if (!existsSync(path)) problems.push(`${manifest}'s driver, ${path}, does not exist`);
+    }
+  }
+  return `${name} is ${value}${problems.length ? `; ${problems.join('; ')}` : ''}`;
 }
 
 /** A human name for the adapter, for benchmark tables. */

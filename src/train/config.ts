@@ -163,6 +163,7 @@ const base: Omit<TrainConfig, 'name'> = {
   evalCrops: 'detected',
   loss: { sigmaCells: 1.5, keypointWeight: 0.1, betaMax: 0.01, warmupSteps: 2000, betaRampSteps: 2000, posePoints: 0, pnpInit: 'epnp', poseError: 'reprojection' },
   optim: { batchSize: 16, steps: 20_000, lr: 1e-3, lrWarmupSteps: 200, minLrFactor: 0.05, clipNorm: 5, emaDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+  // The fine jitter is about a refined crop's error (refine.ts: a few % of the box); unused while fineShare is 0.
   data: { padding: 0.15, scaleJitter: 0.25, shiftJitter: 0.15, fineShare: 0, fineScaleJitter: 0.05, fineShiftJitter: 0.03, rotationDeg: 0, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
   evalEvery: 2000,
   evalMaxInstances: 200,

@@ -5,11 +5,11 @@
  * usage the README shows.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
+import { InputError, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -80,6 +80,20 @@ describe('command-line arguments', () => {
       await expect(prepareOutputFile(join(dir, alias), '--out', { inputs: [old] })).rejects.toThrow(`--out ${join(dir, alias)}: is the file this run reads (${old}, by a link); give another name`);
     }
   }, 20_000);
+
+  it('prepareBundlePath refuses a new name of another kind of archive, naming its whole extension, and makes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poselab-bundle-out-'));
+    for (const [name, ext] of [['r.tar', '.tar'], ['r.tar.gz', '.tar.gz'], ['r.tar.bz2', '.tar.bz2'], ['r.TBZ2', '.TBZ2'], ['r.txz', '.txz'], ['r.7z', '.7z']]) {
+      await expect(prepareBundlePath(join(dir, name))).rejects.toThrow(`a bundle is written as a folder or a .zip file, not as ${ext}`);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+    // An existing empty folder that happens to have such a name is a folder, as asked.
+    const folder = join(dir, 'runs.tar');
+    await prepareBundlePath(join(dir, 'runs.tar.d'));
+    expect(existsSync(join(dir, 'runs.tar.d'))).toBe(true);
+    mkdirSync(folder);
+    await expect(prepareBundlePath(folder)).resolves.toBeUndefined();
+  });
 
   it('readInputText names the flag, the path and why a file cannot be read: missing, a folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'poselab-in-'));

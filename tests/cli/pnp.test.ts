@@ -191,7 +191,13 @@ describe('npm run pnp', () => {
     const none = runCli(input, ['--backend', 'webgpu'], { ...process.env, VK_ICD_FILENAMES: join(dir, 'no-such-icd.json') });
     expect(none.code, none.stderr).toBe(2);
     expect(none.stderr).toMatch(/--backend webgpu: WebGPU: no adapter found \(is libvulkan1 installed and VK_ICD_FILENAMES pointing at a Vulkan driver/);
-    expect(none.stderr).toContain(`VK_ICD_FILENAMES is ${join(dir, 'no-such-icd.json')}, and ${join(dir, 'no-such-icd.json')} does not exist; the Vulkan loader's warnings above`);
+    expect(none.stderr).toContain(`VK_ICD_FILENAMES is ${join(dir, 'no-such-icd.json')}; ${join(dir, 'no-such-icd.json')} does not exist; the Vulkan loader's warnings above`);
+    // A manifest that exists but names a driver that does not (a SwiftShader manifest copied without its library).
+    const manifest = join(dir, 'moved-icd.json');
+    writeFileSync(manifest, JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: './libvk_swiftshader.so', api_version: '1.0.5' } }));
+    const moved = runCli(input, ['--backend', 'webgpu'], { ...process.env, VK_ICD_FILENAMES: manifest });
+    expect(moved.code, moved.stderr).toBe(2);
+    expect(moved.stderr).toContain(`VK_ICD_FILENAMES is ${manifest}; ${manifest}'s driver, ${join(dir, 'libvk_swiftshader.so')}, does not exist`);
     expect(none.stdout).not.toMatch(/problems of/);
     expect(existsSync(none.outPath), 'no result file').toBe(false);
   });

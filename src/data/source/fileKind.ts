@@ -1,57 +1,70 @@
 /**
  * What a file that is not a zip archive holds, from its first bytes: said beside "not a zip archive" so that
  * a person who gave a photo, a tarball or a text file where a dataset, a bundle or a zip was wanted reads
- * what they gave. Signatures from each format's own specification (PNG, JFIF/EXIF, RFC 1952 gzip, POSIX
- * ustar, bzip2, xz, Zstandard, 7-Zip, RAR, PDF).
+ * what they gave. Signatures from each format's own specification (PNG, JFIF/EXIF, GIF89a, RIFF WebP, TIFF 6.0,
+ * ISO BMFF's ftyp box for HEIC, APPNOTE's local file header, RFC 1952 gzip, POSIX ustar, bzip2, xz,
+ * Zstandard, 7-Zip, RAR, PDF).
  */
 
 /** Bytes fileKind needs from the file's start (ustar's magic sits at offset 257). */
 export const kFileKindHeadBytes = 512;
 
-const kSignatures: { at: number; bytes: number[]; kind: string }[] = [
-  { at: 0, bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], kind: 'a PNG image' },
-  { at: 0, bytes: [0xff, 0xd8, 0xff], kind: 'a JPEG image' },
-  { at: 0, bytes: [0x1f, 0x8b], kind: 'a gzip file (a .tar.gz?)' },
-  { at: 257, bytes: [0x75, 0x73, 0x74, 0x61, 0x72], kind: 'a tar archive' },
-  { at: 0, bytes: [0x42, 0x5a, 0x68], kind: 'a bzip2 file' },
-  { at: 0, bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], kind: 'an xz file' },
-  { at: 0, bytes: [0x28, 0xb5, 0x2f, 0xfd], kind: 'a Zstandard file' },
-  { at: 0, bytes: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], kind: 'a 7-Zip archive' },
-  { at: 0, bytes: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07], kind: 'a RAR archive' },
-  { at: 0, bytes: [0x25, 0x50, 0x44, 0x46, 0x2d], kind: 'a PDF document' },
+const ascii = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
+const at = (head: Uint8Array, offset: number, bytes: number[]): boolean =>
+  head.length >= offset + bytes.length && bytes.every((b, i) => head[offset + i] === b);
+
+const kSignatures: { kind: string; test: (head: Uint8Array) => boolean }[] = [
+  { kind: 'a PNG image', test: (h) => at(h, 0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  { kind: 'a JPEG image', test: (h) => at(h, 0, [0xff, 0xd8, 0xff]) },
+  { kind: 'a GIF image', test: (h) => at(h, 0, ascii('GIF87a')) || at(h, 0, ascii('GIF89a')) },
+  { kind: 'a WebP image', test: (h) => at(h, 0, ascii('RIFF')) && at(h, 8, ascii('WEBP')) },
+  { kind: 'a TIFF image', test: (h) => at(h, 0, [0x49, 0x49, 0x2a, 0x00]) || at(h, 0, [0x4d, 0x4d, 0x00, 0x2a]) },
+  { kind: 'a HEIC image', test: (h) => at(h, 4, ascii('ftyp')) && ['heic', 'heix', 'mif1', 'msf1'].some((b) => at(h, 8, ascii(b))) },
+  // A zip's first entry with no end record after it: a download or copy that stopped early.
+  { kind: 'a zip archive cut short (its first entry is there, its end record is not)', test: (h) => at(h, 0, [0x50, 0x4b, 0x03, 0x04]) },
+  { kind: 'a gzip file, perhaps a .tar.gz', test: (h) => at(h, 0, [0x1f, 0x8b]) },
+  { kind: 'a tar archive', test: (h) => at(h, 257, ascii('ustar')) },
+  // "BZh" and a block size digit: text that starts with "BZh" is not taken for one.
+  { kind: 'a bzip2 file', test: (h) => at(h, 0, ascii('BZh')) && h.length > 3 && h[3] >= 0x31 && h[3] <= 0x39 },
+  { kind: 'an xz file', test: (h) => at(h, 0, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) },
+  { kind: 'a Zstandard file', test: (h) => at(h, 0, [0x28, 0xb5, 0x2f, 0xfd]) },
+  { kind: 'a 7-Zip archive', test: (h) => at(h, 0, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) },
+  { kind: 'a RAR archive', test: (h) => at(h, 0, [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07]) },
+  { kind: 'a PDF document', test: (h) => at(h, 0, ascii('%PDF-')) },
 ];
 
 /**
- * head: the file's first kFileKindHeadBytes bytes (fewer for a shorter file). Returns the kind in words
+ * head: the file's first kFileKindHeadBytes bytes (all of a shorter file). Returns the kind in words
  * ('a PNG image', 'text', 'an empty file'), or undefined when the bytes match nothing known.
  */
 export function fileKind(head: Uint8Array): string | undefined {
   if (head.length === 0) return 'an empty file';
-  for (const s of kSignatures) {
-    if (head.length >= s.at + s.bytes.length && s.bytes.every((b, i) => head[s.at + i] === b)) return s.kind;
-  }
-  return isText(head) ? 'text' : undefined;
+  return kSignatures.find((s) => s.test(head))?.kind ?? (isText(head) ? 'text' : undefined);
 }
 
 /** UTF-8 without control characters other than tab, newline, carriage return and form feed. */
 function isText(head: Uint8Array): boolean {
   let s: string;
   try {
-    // A multi-byte character cut at the end of head is not a reason to call the file binary.
-    s = new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, lastWholeChar(head)));
+    s = new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, wholeCharacters(head)));
   } catch {
     return false;
   }
   return !/[\u0000-\u0008\u000b\u000e-\u001f\u007f]/.test(s);
 }
 
-/** head's length less a trailing, incomplete UTF-8 sequence. */
-function lastWholeChar(head: Uint8Array): number {
-  let i = head.length;
-  let back = 0;
-  while (i > 0 && back < 3 && (head[i - 1] & 0xc0) === 0x80) { i--; back++; }
-  if (i === 0) return head.length;
-  const lead = head[i - 1];
-  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return need > back + 1 ? i - 1 : head.length;
+/**
+ * head's length less the start of a multi-byte character that the head's end cut (only a full head can
+ * end inside a character; a shorter file ends where it ends, and a partial character there is not text).
+ */
+function wholeCharacters(head: Uint8Array): number {
+  if (head.length < kFileKindHeadBytes) return head.length;
+  let i = head.length - 1;
+  let continuations = 0;
+  while (i >= 0 && continuations < 3 && (head[i] & 0xc0) === 0x80) { i--; continuations++; }
+  if (i < 0) return head.length;
+  const lead = head[i];
+  // UTF-8's lead bytes (RFC 3629): C2-DF start 2 bytes, E0-EF 3, F0-F4 4; any other byte is no lead.
+  const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 1;
+  return length > continuations + 1 ? i : head.length;
 }
