@@ -32,6 +32,7 @@ export async function nodeGpu(): Promise<GPU> {
     process.env.XDG_RUNTIME_DIR = dir;
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
+  await refuseMalformedManifests();
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
   pollDawnOnTimers();
@@ -124,34 +125,63 @@ export function useNodeWebgpu(): Promise<WebGPUBackend> {
   return ready;
 }
 
+/** A driver manifest named by the loader's variable, and what is wrong with it ('' when nothing is). */
+interface ManifestCheck { manifest: string; problem: string; malformed: boolean }
+
 /**
- * What the Vulkan loader was told to load, in words: the variable it reads (VK_DRIVER_FILES before
- * VK_ICD_FILENAMES, as loaders since 1.3.207 do), the manifests it names that do not exist, and for those
- * that do, a library_path (the driver itself) that does not exist; a bare library name is looked up by the
- * system's loader and not checked here.
+ * The Vulkan loader's driver setting (VK_DRIVER_FILES before VK_ICD_FILENAMES, as loaders since 1.3.207 read
+ * them) and each manifest it names, a folder's *.json files included: one that does not exist, one that is
+ * not an ICD manifest (JSON with an ICD object whose library_path is a string), and one whose driver
+ * (library_path) does not exist; a bare library name is looked up by the system's loader and not checked.
  */
-async function driverSetting(): Promise<string> {
-  const { existsSync, readFileSync } = await import('node:fs');
-  const { dirname, isAbsolute, resolve } = await import('node:path');
+async function driverManifests(): Promise<{ name: string; value?: string; checks: ManifestCheck[] }> {
+  const { existsSync, readFileSync, readdirSync, statSync } = await import('node:fs');
+  const { dirname, isAbsolute, join, resolve } = await import('node:path');
   const name = process.env.VK_DRIVER_FILES !== undefined ? 'VK_DRIVER_FILES' : 'VK_ICD_FILENAMES';
   const value = process.env[name];
-  if (value === undefined) return 'neither VK_DRIVER_FILES nor VK_ICD_FILENAMES is set';
-  const problems: string[] = [];
-  for (const manifest of value.split(':').filter(Boolean)) {
-    if (!existsSync(manifest)) { problems.push(`${manifest} does not exist`); continue; }
-    let library: unknown;
+  const checks: ManifestCheck[] = [];
+  const check = (manifest: string): void => {
+    let json: unknown;
     try {
-      library = (JSON.parse(readFileSync(manifest, 'utf8')) as { ICD?: { library_path?: unknown } }).ICD?.library_path;
+      json = JSON.parse(readFileSync(manifest, 'utf8'));
     } catch (e) {
-      problems.push(`${manifest} cannot be read as JSON (${e instanceof Error ? e.message : String(e)})`);
-      continue;
+      checks.push({ manifest, problem: `${manifest} cannot be read as JSON (${e instanceof Error ? e.message : String(e)})`, malformed: true });
+      return;
     }
-    if (typeof library !== 'string') problems.push(`${manifest} has no ICD.library_path`);
-    else if (library.includes('/')) {
-      const path = isAbsolute(library) ? library : resolve(dirname(manifest), library);
-      if (!existsSync(path)) problems.push(`${manifest}'s driver, ${path}, does not exist`);
+    const icd = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as { ICD?: unknown }).ICD : undefined;
+    const library = typeof icd === 'object' && icd !== null && !Array.isArray(icd) ? (icd as { library_path?: unknown }).library_path : undefined;
+    if (typeof library !== 'string') {
+      checks.push({ manifest, problem: `${manifest} is not a Vulkan driver manifest (no ICD.library_path string)`, malformed: true });
+      return;
     }
+    const path = isAbsolute(library) ? library : resolve(dirname(manifest), library);
+    const missing = library.includes('/') && !existsSync(path);
+    checks.push({ manifest, problem: missing ? `${manifest}'s driver, ${path}, does not exist` : '', malformed: false });
+  };
+  for (const entry of (value ?? '').split(':').filter(Boolean)) {
+    if (!existsSync(entry)) checks.push({ manifest: entry, problem: `${entry} does not exist`, malformed: false });
+    else if (statSync(entry).isDirectory()) for (const f of readdirSync(entry).filter((n) => n.endsWith('.json')).sort()) check(join(entry, f));
+    else check(entry);
   }
+  return { name, value, checks };
+}
+
+/**
+ * Refuses, before Dawn starts, a driver manifest that is not one: the Vulkan loader reads such a file
+ * without checking its shape and crashes the process (a JSON array, an ICD that is not an object, a
+ * library_path that is not a string: SIGSEGV or SIGABRT, no message).
+ */
+async function refuseMalformedManifests(): Promise<void> {
+  const { name, value, checks } = await driverManifests();
+  const bad = checks.filter((c) => c.malformed);
+  if (bad.length) throw new Error(`WebGPU: ${name} is ${value}; ${bad.map((c) => c.problem).join('; ')}`);
+}
+
+/** What the loader was told to load and what is wrong with it, in words, for "no adapter found". */
+async function driverSetting(): Promise<string> {
+  const { name, value, checks } = await driverManifests();
+  if (value === undefined) return 'neither VK_DRIVER_FILES nor VK_ICD_FILENAMES is set';
+  const problems = checks.map((c) => c.problem).filter(Boolean);
   return `${name} is ${value}${problems.length ? `; ${problems.join('; ')}` : ''}`;
 }
 

@@ -4,7 +4,7 @@
  * where WebGPU has no adapter: exit 2), and bad input answered with the field's name and exit 2.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -198,6 +198,16 @@ describe('npm run pnp', () => {
     const moved = runCli(input, ['--backend', 'webgpu'], { ...process.env, VK_ICD_FILENAMES: manifest });
     expect(moved.code, moved.stderr).toBe(2);
     expect(moved.stderr).toContain(`VK_ICD_FILENAMES is ${manifest}; ${manifest}'s driver, ${join(dir, 'libvk_swiftshader.so')}, does not exist`);
+    // A manifest that is JSON but not a manifest crashes the Vulkan loader itself (SIGSEGV, no message): refused
+    // before Dawn starts, alone or in a folder the variable names.
+    const folder = join(dir, 'icds');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'array.json'), '[1, 2]');
+    for (const [setting, named] of [[join(folder, 'array.json'), join(folder, 'array.json')], [folder, join(folder, 'array.json')]]) {
+      const crash = runCli(input, ['--backend', 'webgpu'], { ...process.env, VK_ICD_FILENAMES: setting });
+      expect(crash.code, crash.stderr).toBe(2);
+      expect(crash.stderr).toContain(`--backend webgpu: WebGPU: VK_ICD_FILENAMES is ${setting}; ${named} is not a Vulkan driver manifest (no ICD.library_path string)`);
+    }
     expect(none.stdout).not.toMatch(/problems of/);
     expect(existsSync(none.outPath), 'no result file').toBe(false);
   });
