@@ -3,10 +3,12 @@
  * argument syntax, the checks of numbers and lists, the output-path check and the exit codes (0 done,
  * 1 failure, 2 bad arguments: a usage error printed with the usage, or an input error alone; `--help`
  * prints the usage and exits 0). It imports
- * nothing but Node, so that a script which needs no tfjs (make-dataset) starts without it.
+ * nothing but Node and fileKind (which imports nothing), so that a script which needs no tfjs (make-dataset)
+ * starts without it.
  */
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileKind, kFileKindHeadBytes } from '../data/source/fileKind';
 
 /** A mistake in the command line itself (a flag unknown, missing, repeated or malformed): printed with the usage, exit status 2. */
 export class UsageError extends Error {}
@@ -221,6 +223,18 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
   }
 }
 
+/**
+ * "no such file" (or `what`) for a path a person gave, with where a relative path was looked for when npm ran
+ * the command from another folder than the one the person typed it in (npm runs scripts from the project's
+ * root and says where it was called from in INIT_CWD).
+ */
+export function notFound(path: string, what = 'no such file or folder'): string {
+  const from = process.env.INIT_CWD;
+  if (isAbsolute(path) || !from || resolve(from) === process.cwd()) return what;
+  return `${what} (a relative path is read from ${process.cwd()}, the project's root, where npm runs the command, not from ${from}; ` +
+    `give ${relative(process.cwd(), resolve(from, path))} or an absolute path)`;
+}
+
 /** Whether `path` is `folder` or lies inside it (a name such as `..x` inside it too). */
 export function isWithin(path: string, folder: string): boolean {
   const rel = relative(resolve(folder), resolve(path));
@@ -232,14 +246,18 @@ export function isWithin(path: string, folder: string): boolean {
  * naming the flag, the path and why: no such file, a folder, empty, or the system's reason it cannot be read.
  */
 export async function readInputText(path: string, flag: string, what: string): Promise<string> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? `is a folder; give ${what}` : `cannot be read (${e instanceof Error ? e.message : String(e)})`;
+    const why = code === 'ENOENT' ? notFound(path, 'no such file') : code === 'EISDIR' ? `is a folder; give ${what}` : `cannot be read (${e instanceof Error ? e.message : String(e)})`;
     throw new InputError(`${flag} ${path}: ${why}`);
   }
+  // An image or an archive given for a JSON file is named as what it is, not quoted byte by byte in a parse error.
+  const kind = fileKind(bytes.subarray(0, kFileKindHeadBytes));
+  if (kind !== 'text' && kind !== 'an empty file') throw new InputError(`${flag} ${path}: is ${kind ?? 'binary data, not text'}; give ${what}`);
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === '') throw new InputError(`${flag} ${path}: is empty; give ${what}`);
   return text;
 }

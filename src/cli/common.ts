@@ -15,10 +15,10 @@ import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
 import { importBundle, kPoselabJson, unzipBundle, zipBundle, type BundleFiles, type LoadedBundle } from '../train/bundle';
-import { InputError, makeFolders, prepareOutputFile, UsageError } from './args';
+import { InputError, makeFolders, notFound, prepareOutputFile, UsageError } from './args';
 
 export {
-  InputError, isFolderPath, isWithin, kMaxSeed, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, readInputText, runMain,
+  InputError, isFolderPath, isWithin, kMaxSeed, notFound, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, readInputText, runMain,
   UsageError,
   type FlagSpec,
 } from './args';
@@ -53,7 +53,8 @@ export async function openSource(path: string, flag: string): Promise<ByteSource
     return await openNodePath(path);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    throw new InputError(`${flag} ${path}: ${message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message}`);
+    const why = message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message;
+    throw new InputError(`${flag} ${path}: ${why === 'no such file or folder' ? notFound(path) : why}`);
   }
 }
 
@@ -74,7 +75,7 @@ export async function readBundlePath(path: string, flag = '--model'): Promise<Bu
   try {
     s = await stat(path);
   } catch {
-    throw new InputError(`${flag} ${path}: no such file or folder`);
+    throw new InputError(`${flag} ${path}: ${notFound(path)}`);
   }
   if (!s.isDirectory()) {
     try {
@@ -123,7 +124,11 @@ export async function prepareBundlePath(out: string, replaces?: string): Promise
   const otherArchive = /\.(tar\.(gz|bz2|xz|zst|lz)|tar|tgz|tbz2?|txz|gz|bz2|xz|zst|lz|lzma|7z|rar)$/i.exec(out);
   if (otherArchive && !s?.isDirectory()) throw new InputError(`--out ${out}: a bundle is written as a folder or a .zip file, not as ${otherArchive[0]}; give a folder or a .zip name`);
   if (out.toLowerCase().endsWith('.zip')) {
-    if (s?.isFile() && !inPlace) throw new InputError(`--out ${out}: exists; ${again}`);
+    if (s?.isFile() && !inPlace) {
+      // Only a bundle can be continued in place; any other zip (a dataset, say) is named as not one.
+      const holdsBundle = await openNodePath(out).then((z) => z.paths.some((p) => p === kPoselabJson || p.endsWith(`/${kPoselabJson}`)), () => false);
+      throw new InputError(`--out ${out}: exists; ${holdsBundle ? again : 'it is not a bundle, and a run writes over no other file: give a new name'}`);
+    }
     return prepareOutputFile(out, '--out');
   }
   if (s && !s.isDirectory()) throw new InputError(`--out ${out}: is an existing file; give a folder or a .zip name for the bundle`);

@@ -14,7 +14,7 @@ import { reportOf, reportText } from '../data/inspect';
 import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
 import { ZipError } from '../data/source/zip';
-import { InputError, parseCommandLine, runMain, UsageError } from './common';
+import { InputError, notFound, parseCommandLine, runMain, UsageError } from './common';
 
 const kUsage = 'usage: npm run dataset -- inspect <folder-or-zip> [--json] [--deep] [--models <models folder>]';
 
@@ -44,7 +44,8 @@ async function main(argv: string[]): Promise<number> {
     // One clear line (or the JSON report), not the usage: the arguments were well formed.
     // openNodePath's own messages begin with the path; others get it in front.
     const text = e instanceof Error ? e.message : String(e);
-    const message = e instanceof ZipError || text.startsWith(`${path}: `) ? text : `${path}: ${text}`;
+    const message = text === `${path}: no such file or folder` ? `${path}: ${notFound(path)}`
+      : e instanceof ZipError || text.startsWith(`${path}: `) ? text : `${path}: ${text}`;
     if (values.json) console.log(JSON.stringify({ source: path, usable: false, problems: [{ file: path, field: '', message }] }, null, 2));
     else console.error(message);
     return 2;

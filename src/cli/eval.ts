@@ -9,7 +9,7 @@
  * split is the dataset's whole test split even where training split it automatically. Both are said on
  * stderr. Bad arguments, unreadable bundles, unusable datasets: exit 2.
  */
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { bopResultsName } from '../data/bopNames';
@@ -17,7 +17,7 @@ import { bopCsv } from '../train/bopCsv';
 import { bundleCrops } from '../train/bundle';
 import { bundleData, evaluateBundle } from '../train/bundleRuns';
 import { metricsLine } from '../train/metrics';
-import { InputError, loadBundle, openDataset, parseBackend, parseFlags, prepareFileOrFolder, prepareOutputFile, runMain, selectBackend, UsageError } from './common';
+import { InputError, isWithin, loadBundle, openDataset, parseBackend, parseFlags, prepareFileOrFolder, prepareOutputFile, runMain, selectBackend, UsageError } from './common';
 
 const kUsage = 'usage: npm run eval -- --model <bundle> --dataset <folder|zip> [--split test|train] [--csv results.csv|folder/] [--crops detected|oracle] [--backend auto|webgpu|wasm|cpu] [--json]';
 
@@ -56,28 +56,32 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     throw new InputError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  console.error(`evaluating ${meta.class.name} (object ${meta.class.id}, step ${meta.step}) on ${data.testCount} ${split} instances, ${backend} backend`);
-  if (data.split.automatic) console.error(`split: ${data.split.how}`);
-  console.error(`evaluation set: ${data.evalSet}`);
   try {
     // Checked before the CSV's path and the evaluation: a bundle without a localiser is an input error.
     bundleCrops(bundle, cropsFrom);
   } catch (e) {
     throw new InputError(`--model ${values.model}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (cropsFrom === 'oracle') console.error('crops: ORACLE (around the ground truth\'s box, cut once, not refined: a reference an image without ground truth cannot have)');
-  else if (bundle.outlineMm) console.error('crops: from the bundle\'s localiser, refined around the first pose');
-  else console.error('crops: from the bundle\'s localiser; this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined, as `predict` gives them');
   // Where the CSV goes is settled before the evaluation: a bad path is an input error, not a lost run.
   let csvPath: string | undefined;
+  let replaces = false;
   if (values.csv) {
+    // Nothing this run reads is written into: the bundle's folder.
+    if (isWithin(values.csv, values.model)) throw new InputError(`--csv ${values.csv}: is inside the bundle --model ${values.model}, which this run reads; give a path outside it`);
     const where = await prepareFileOrFolder(values.csv, '--csv', '.csv');
     const evalSplitName = ds.images.find((im) => im.split !== 'all' && !im.split.startsWith('train'))?.split ?? 'test';
     // Oracle-crop results carry it in the method name, so that a folder of CSVs tells them from honest ones.
     const method = cropsFrom === 'oracle' ? 'poselab-oracle' : 'poselab';
     csvPath = 'file' in where ? where.file : join(where.folder, bopResultsName(method, ds.name, split === 'train' ? 'train' : evalSplitName));
     if ('folder' in where) await prepareOutputFile(csvPath, '--csv');
+    replaces = (await stat(csvPath).catch(() => undefined))?.isFile() ?? false;
   }
+  console.error(`evaluating ${meta.class.name} (object ${meta.class.id}, step ${meta.step}) on ${data.testCount} ${split} instances, ${backend} backend`);
+  if (data.split.automatic) console.error(`split: ${data.split.how}`);
+  console.error(`evaluation set: ${data.evalSet}`);
+  if (cropsFrom === 'oracle') console.error('crops: ORACLE (around the ground truth\'s box, cut once, not refined: a reference an image without ground truth cannot have)');
+  else if (bundle.outlineMm) console.error('crops: from the bundle\'s localiser, refined around the first pose');
+  else console.error('crops: from the bundle\'s localiser; this bundle has no crop.outlineMm (written before crop refinement): poses from the localiser\'s crop alone, unrefined, as `predict` gives them');
   const r = await evaluateBundle(bundle, data, {
     crops: cropsFrom,
     onProgress: (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total}\x1b[K`); },
@@ -92,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
   if (r.unreadable.length) console.error(`${r.unreadable.length} test instances could not be read and are left out of the metrics and the CSV`);
   if (csvPath) {
     await writeFile(csvPath, bopCsv(r.instances));
-    console.error(`BOP results: ${csvPath} (${r.instances.length} lines)`);
+    console.error(`BOP results: ${csvPath} (${r.instances.length} line${r.instances.length === 1 ? '' : 's'}${replaces ? ', in place of the file of that name' : ''})`);
   }
   console.log(values.json ? JSON.stringify(r.metrics, null, 2) : `${split} (${r.metrics.instances} instances): ${metricsLine(r.metrics)}`);
   bundle.model.dispose();

@@ -26,7 +26,7 @@ import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { placeLocaliser } from '../node/localiserThread';
 import { metricsLine } from '../train/metrics';
 import {
-  formatDuration, InputError, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath,
+  formatDuration, InputError, isWithin, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath,
   readInputText, runMain, selectBackend, trainingImageCacheBytes, UsageError, writeBundlePath,
 } from './common';
 
@@ -86,7 +86,8 @@ async function main(argv: string[]): Promise<number> {
     resumeExact = r.exact;
     // The learning rate's cosine decay runs to the run's total: a new total moves the rest of the curve, and a
     // finished run (at its floor) starts again from higher up. Said, not silently done.
-    if (oldOptim.steps !== config.optim.steps && resume.step > 0) {
+    // (A total the bundle has already reached is refused below, so nothing is said of it here.)
+    if (oldOptim.steps !== config.optim.steps && resume.step > 0 && resume.step < config.optim.steps) {
       const before = learningRateAt(resume.step - 1, oldOptim);
       const after = learningRateAt(resume.step, config.optim);
       console.error(`the learning-rate schedule now decays over ${config.optim.steps} steps instead of ${oldOptim.steps}: ` +
@@ -130,6 +131,8 @@ async function main(argv: string[]): Promise<number> {
     throw new InputError(`${from}: ${e instanceof Error ? e.message : String(e)}`);
   }
   // Made once the run is known to start: a refused bundle or config leaves no empty folder behind.
+  // The dataset is read for the whole run (its images decoded as training needs them): nothing is written into it.
+  if (isWithin(out, values.dataset)) throw new InputError(`--out ${out}: is inside the dataset --dataset ${values.dataset}, which this run reads; give a path outside it`);
   await prepareBundlePath(out, values.resume);
   if (resume) {
     console.error(`resuming from step ${resume.step}${resumeExact ? '' : ' (the bundle has no checkpoint: its weights with fresh Adam moments, not an exact continuation)'}`);

@@ -189,11 +189,22 @@ export interface LoadedBundle {
 }
 
 /** Reads a bundle's files back into a model, its metadata and (when present) its checkpoint. */
+/**
+ * The files found where a bundle was expected, in a line: the first few, how many more, and, for the files
+ * of a dataset (a BOP scene_gt.json or models_info.json, a PVNet-LINEMOD pose folder), that it is one.
+ */
+function filesInWords(names: string[]): string {
+  if (names.length === 0) return 'no files';
+  const dataset = names.some((n) => /(^|\/)(scene_gt\.json|models_info\.json)$|(^|\/)pose\/pose\d+\.npy$/.test(n));
+  const shown = names.slice(0, 8).join(', ') + (names.length > 8 ? `, ... and ${names.length - 8} more` : '');
+  return `${names.length} file${names.length === 1 ? '' : 's'}: ${shown}${dataset ? '; these are a dataset\'s files, not a bundle\'s' : ''}`;
+}
+
 export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   const files = rootedBundle(input);
   const need = (name: string) => {
     const b = files.get(name);
-    if (!b) throw new Error(`bundle: ${name} missing (files: ${[...files.keys()].join(', ') || 'none'})`);
+    if (!b) throw new Error(`bundle: ${name} missing (${filesInWords([...files.keys()])})`);
     return b;
   };
   const meta = parseJson<BundleMeta>(need(kPoselabJson), kPoselabJson);

@@ -9,7 +9,8 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
+import { strToU8, zipSync } from 'fflate';
+import { InputError, notFound, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -93,6 +94,11 @@ describe('command-line arguments', () => {
     expect(existsSync(join(dir, 'runs.tar.d'))).toBe(true);
     mkdirSync(folder);
     await expect(prepareBundlePath(folder)).resolves.toBeUndefined();
+    // An existing zip: a bundle may be continued in place (said), any other zip is named as not a bundle.
+    writeFileSync(join(dir, 'data.zip'), zipSync({ 'lm/test/000001/scene_gt.json': strToU8('{}') }));
+    await expect(prepareBundlePath(join(dir, 'data.zip'))).rejects.toThrow(`--out ${join(dir, 'data.zip')}: exists; it is not a bundle, and a run writes over no other file: give a new name`);
+    writeFileSync(join(dir, 'run.zip'), zipSync({ 'run/poselab.json': strToU8('{}') }));
+    await expect(prepareBundlePath(join(dir, 'run.zip'))).rejects.toThrow(`--out ${join(dir, 'run.zip')}: exists; give a new one (or continue that bundle in place: --resume`);
   });
 
   it('readInputText names the flag, the path and why a file cannot be read: missing, a folder', async () => {
@@ -104,6 +110,28 @@ describe('command-line arguments', () => {
     await expect(readInputText(dir, '--in', 'a problems JSON file')).rejects.toBeInstanceOf(InputError);
     writeFileSync(join(dir, 'blank.json'), ' \n');
     await expect(readInputText(join(dir, 'blank.json'), '--config-file', 'a JSON config file')).rejects.toThrow(`--config-file ${join(dir, 'blank.json')}: is empty; give a JSON config file`);
+    // A photo or other binary file given for a JSON file is named as what it is, not quoted in a parse error.
+    writeFileSync(join(dir, 'photo.json'), Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+    await expect(readInputText(join(dir, 'photo.json'), '--camera', 'a camera JSON file')).rejects.toThrow(`--camera ${join(dir, 'photo.json')}: is a PNG image; give a camera JSON file`);
+    writeFileSync(join(dir, 'bytes.json'), Uint8Array.from([0x7b, 0, 1, 2, 0x7d]));
+    await expect(readInputText(join(dir, 'bytes.json'), '--in', 'a problems JSON file')).rejects.toThrow(`--in ${join(dir, 'bytes.json')}: is binary data, not text; give a problems JSON file`);
+  });
+
+  it('notFound says where npm looked for a relative path when it ran the command from another folder', () => {
+    const before = process.env.INIT_CWD;
+    try {
+      delete process.env.INIT_CWD;
+      expect(notFound('data/x')).toBe('no such file or folder');
+      process.env.INIT_CWD = process.cwd();
+      expect(notFound('data/x')).toBe('no such file or folder');
+      process.env.INIT_CWD = join(process.cwd(), 'public');
+      expect(notFound('datasets/x', 'no such file')).toBe(`no such file (a relative path is read from ${process.cwd()}, the project's root, where npm runs the command, ` +
+        `not from ${join(process.cwd(), 'public')}; give ${join('public', 'datasets', 'x')} or an absolute path)`);
+      expect(notFound('/abs/x')).toBe('no such file or folder');
+    } finally {
+      if (before === undefined) delete process.env.INIT_CWD;
+      else process.env.INIT_CWD = before;
+    }
   });
 
   it('prepareFileOrFolder takes a file of the extension or a folder, made and found writable now, and names the flag otherwise', async () => {

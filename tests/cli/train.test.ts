@@ -189,6 +189,14 @@ describe('train and eval command lines', () => {
     expect(slip.code).toBe(2);
     expect(slip.stderr).toContain(`--csv ${notCsv}: expected a .csv file name`);
     expect(readFileSync(notCsv, 'utf8')).toBe('# mine');
+    // Nor into the bundle it reads, and nothing is evaluated before the output is known good.
+    const intoBundle = cli('eval', ['--model', run, '--dataset', broken, '--csv', join(run, 'x.csv')]);
+    expect(intoBundle.code).toBe(2);
+    expect(intoBundle.stderr).toContain(`--csv ${join(run, 'x.csv')}: is inside the bundle --model ${run}, which this run reads`);
+    expect(intoBundle.stderr).not.toMatch(/evaluating/);
+    expect(slip.stderr).not.toMatch(/evaluating/);
+    const again = cli('eval', ['--model', run, '--dataset', broken, '--csv', csv]);
+    expect(again.stderr).toMatch(/BOP results: .*there\.csv \(1 line, in place of the file of that name\)/);
 
     const file = join(dir, 'a-file.txt');
     writeFileSync(file, 'x');
@@ -203,6 +211,7 @@ describe('train and eval command lines', () => {
       [run, /holds a bundle already; give a new one \(or continue that bundle in place: --resume .* --out .*\)/],
       [dir, /is a folder with \d+ other entries; give a new or empty folder for the bundle/],
       [join(dir, 'r.tar.gz'), /a bundle is written as a folder or a \.zip file, not as \.tar\.gz; give a folder or a \.zip name/],
+      [join(dataset, 'models', 'r.zip'), /is inside the dataset --dataset .*, which this run reads; give a path outside it/],
     ] as const) {
       const b = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '2', '--out', out]);
       expect(b.code, b.stderr).toBe(2);
@@ -217,6 +226,7 @@ describe('train and eval command lines', () => {
     const r = cli('train', ['--dataset', dataset, '--resume', run, '--steps', '2']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--steps 2: the bundle is already at step 3; give a larger total to train further/);
+    expect(r.stderr).not.toMatch(/learning-rate schedule/); // a total that is refused is not described first
     // A bundle whose weights.bin was cut short is named, with the bytes it needs and has.
     const truncated = join(dir, 'truncated-run');
     cpSync(run, truncated, { recursive: true });

@@ -124,6 +124,10 @@ describe('bundle', () => {
     const wrapped = zipSync(Object.fromEntries([...files].map(([n, b]) => [`my-run/${n}`, b])));
     expect((await importBundle(unzipBundle(wrapped))).meta.class.id).toBe(1);
     await expect(importBundle(new Map([[kPoselabJson, files.get(kPoselabJson)!]]))).rejects.toThrow(/model\.json missing/);
+    // A dataset given as a bundle: its first files, how many more, and what it is; never every name.
+    const dataset: BundleFiles = new Map(Array.from({ length: 300 }, (_, i) => [`lm/test/000001/rgb/${String(i).padStart(6, '0')}.png`, new Uint8Array(1)]));
+    dataset.set('lm/test/000001/scene_gt.json', new Uint8Array(1));
+    await expect(importBundle(dataset)).rejects.toThrow(/^bundle: poselab\.json missing \(301 files: lm\/test\/000001\/rgb\/000000\.png, .*, \.\.\. and 293 more; these are a dataset's files, not a bundle's\)$/);
     expect(() => unzipBundle(new Uint8Array([1, 2, 3]))).toThrow(/not a readable zip/);
     // A JSON file given as the bundle (its poselab.json, say) is named as what it is.
     expect(() => unzipBundle(files.get(kPoselabJson)!)).toThrow(/^bundle: not a readable zip \(it is text\)$/);
