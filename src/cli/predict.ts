@@ -113,7 +113,8 @@ async function listImages(args: string[]): Promise<{ images: ImageFile[]; skippe
       // The given folder's path comes first in each file's path, so that BOP ids parse from <scene>/rgb/<im>.
       images.push({ file: named(p), idPath: join(a, p), read: () => src.read(p) });
     }
-    if (found === 0) console.error(`--images ${a}: no .jpg, .jpeg or .png file in it`);
+    // With one --images the run stops on it below, saying so once; with several, the others go on.
+    if (found === 0 && args.length > 1) console.error(`--images ${a}: no .jpg, .jpeg or .png file in it`);
   }
   return { images, skipped };
 }
@@ -137,7 +138,9 @@ async function main(argv: string[]): Promise<number> {
   const bundle = await loadBundle(values.model);
   if (!bundle.localiser) throw new InputError(`--model ${values.model}: this bundle has no localiser (its run trained none), so it cannot find the object in a new image`);
   const { images, skipped } = await listImages(values.images);
-  if (images.length === 0 && skipped.length === 0) throw new InputError(`--images ${values.images.join(' ')}: no image to predict on`);
+  if (images.length === 0 && skipped.length === 0) {
+    throw new InputError(values.images.length === 1 ? `--images ${values.images[0]}: no .jpg, .jpeg or .png file in it` : `--images ${values.images.join(' ')}: no image to predict on`);
+  }
   if (values.out && /\.csv$/i.test(values.out)) {
     // BOP's CSV names an image by scene_id and im_id alone: two images with the same ids (a dataset root's
     // train and test splits) would be two lines no reader can tell apart, and an image outside a BOP path

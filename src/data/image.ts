@@ -3,6 +3,8 @@
  * (decode/pure.ts), the browser with createImageBitmap (decode/browser.ts). Everything is RGBA8,
  * row-major, top row first.
  */
+import { fileKind, kFileKindHeadBytes } from './source/fileKind';
+
 export interface RgbaImage {
   widthPx: number;
   heightPx: number;
@@ -48,23 +50,14 @@ export async function readImageFile(path: string, read: () => Promise<Uint8Array
   }
 }
 
-const ascii = (bytes: Uint8Array, from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
-
 /**
- * What a file that is neither PNG nor JPEG is, from its first bytes (the other image formats a camera or
- * phone writes: HEIF/AVIF's ISO-BMFF 'ftyp' box, WebP's RIFF header, GIF, BMP, TIFF), for the message.
+ * What a file that is neither PNG nor JPEG is, from its first bytes (fileKind: the other image formats a
+ * camera or phone writes, an archive, text), for the message.
  */
 function foreignContent(bytes: Uint8Array): string {
-  const convert = ', not a JPEG or PNG: convert it to JPEG or PNG';
-  if (bytes.length >= 12 && ascii(bytes, 4, 8) === 'ftyp') {
-    const brand = ascii(bytes, 8, 12);
-    const name = /^(heic|heix|heim|heis|hevc|hevx|mif1|msf1)$/.test(brand) ? 'a HEIC/HEIF image' : /^avi[fs]$/.test(brand) ? 'an AVIF image' : `an ISO media file (brand '${brand}')`;
-    return `its content is ${name}${convert}`;
-  }
-  if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return `its content is a WebP image${convert}`;
-  if (bytes.length >= 4 && ascii(bytes, 0, 4).startsWith('GIF8')) return `its content is a GIF image${convert}`;
-  if (bytes.length >= 2 && ascii(bytes, 0, 2) === 'BM') return `its content is a BMP image${convert}`;
-  if (bytes.length >= 4 && (ascii(bytes, 0, 4) === 'II*\0' || ascii(bytes, 0, 4) === 'MM\0*')) return `its content is a TIFF image${convert}`;
+  const kind = fileKind(bytes.subarray(0, kFileKindHeadBytes));
+  if (kind && /image|ISO media/.test(kind)) return `its content is ${kind}, not a JPEG or PNG: convert it to JPEG or PNG`;
+  if (kind) return `its content is ${kind}, not a JPEG or PNG image`;
   const hex = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
   return `its first bytes (${hex}) are neither JPEG's start marker (FF D8 FF) nor PNG's signature (89 50 4E 47 0D 0A 1A 0A)`;
 }

@@ -152,6 +152,10 @@ describe('predict command line', () => {
     for (const out of [join(bundle, 'poselab.json'), join(bundle, 'poses.json')]) {
       bad.push([['--model', bundle, '--images', images, '--K', '500,500,320,240', '--out', out], new RegExp(`--out ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is inside the bundle --model ${bundle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, which this run reads; give a path outside it`)]);
     }
+    // An empty folder: said once.
+    const empty = join(dir, 'empty-folder');
+    mkdirSync(empty);
+    bad.push([['--model', bundle, '--images', empty, '--K', '500,500,320,240'], /^--images .*empty-folder: no \.jpg, \.jpeg or \.png file in it\n$/]);
     for (const [args, message, isUsage] of [...usage.map((u) => [...u, true] as const), ...bad.map((b) => [...b, false] as const)]) {
       const r = cli('predict', args);
       expect(r.code, r.stderr).toBe(2);
@@ -172,7 +176,7 @@ describe('predict command line', () => {
     copyFileSync(join(kBundled, 'test', '000001', 'rgb', '000001.jpg'), join(mixed, '.hidden.jpg'));
     const r = cli('predict', ['--model', bundle, '--images', mixed, '--camera', join(kBundled, 'camera.json'), '--min-score', '0']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/skipped broken\.jpg: cannot be decoded: its first bytes \(6E 6F 74 20 61 20 6A 70\) are neither JPEG's start marker/);
+    expect(r.stderr).toMatch(/skipped broken\.jpg: cannot be decoded: its content is text, not a JPEG or PNG image/);
     expect(r.stderr).toMatch(/skipped texture\.png: .*camera\.json is for 640x480 images, this one is \d+x\d+/);
     // The count at the start is of image files; the end says how many could be used.
     expect(r.stderr).toMatch(/ on 4 image files \(any that cannot be decoded are skipped and counted at the end\)/);

@@ -1,9 +1,10 @@
 /**
  * What a file that is not a zip archive holds, from its first bytes: said beside "not a zip archive" so that
  * a person who gave a photo, a tarball or a text file where a dataset, a bundle or a zip was wanted reads
- * what they gave. Signatures from each format's own specification (PNG, JFIF/EXIF, GIF89a, RIFF WebP, TIFF 6.0,
- * ISO BMFF's ftyp box for HEIC, APPNOTE's local file header, RFC 1952 gzip, POSIX ustar, bzip2, xz,
- * Zstandard, 7-Zip, RAR, PDF).
+ * what they gave, and an image file that no decoder here reads is named as the format it is (a phone's HEIC
+ * saved as .jpg). Signatures from each format's own specification (PNG, JFIF/EXIF, GIF89a, RIFF WebP,
+ * TIFF 6.0, BMP, ISO BMFF's ftyp box for HEIF and AVIF, APPNOTE's local file header, RFC 1952 gzip, POSIX
+ * ustar, bzip2, xz, Zstandard, 7-Zip, RAR, PDF).
  */
 
 /** Bytes fileKind needs from the file's start (ustar's magic sits at offset 257). */
@@ -13,24 +14,35 @@ const ascii = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
 const at = (head: Uint8Array, offset: number, bytes: number[]): boolean =>
   head.length >= offset + bytes.length && bytes.every((b, i) => head[offset + i] === b);
 
-const kSignatures: { kind: string; test: (head: Uint8Array) => boolean }[] = [
-  { kind: 'a PNG image', test: (h) => at(h, 0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
-  { kind: 'a JPEG image', test: (h) => at(h, 0, [0xff, 0xd8, 0xff]) },
-  { kind: 'a GIF image', test: (h) => at(h, 0, ascii('GIF87a')) || at(h, 0, ascii('GIF89a')) },
-  { kind: 'a WebP image', test: (h) => at(h, 0, ascii('RIFF')) && at(h, 8, ascii('WEBP')) },
-  { kind: 'a TIFF image', test: (h) => at(h, 0, [0x49, 0x49, 0x2a, 0x00]) || at(h, 0, [0x4d, 0x4d, 0x00, 0x2a]) },
-  { kind: 'a HEIC image', test: (h) => at(h, 4, ascii('ftyp')) && ['heic', 'heix', 'mif1', 'msf1'].some((b) => at(h, 8, ascii(b))) },
+const text4 = (h: Uint8Array, offset: number): string => String.fromCharCode(...h.subarray(offset, offset + 4));
+
+/** Each format's test: its kind in words where head is one, else undefined. */
+const kSignatures: ((head: Uint8Array) => string | undefined)[] = [
+  (h) => at(h, 0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) ? 'a PNG image' : undefined,
+  (h) => at(h, 0, [0xff, 0xd8, 0xff]) ? 'a JPEG image' : undefined,
+  (h) => at(h, 0, ascii('GIF87a')) || at(h, 0, ascii('GIF89a')) ? 'a GIF image' : undefined,
+  (h) => at(h, 0, ascii('RIFF')) && at(h, 8, ascii('WEBP')) ? 'a WebP image' : undefined,
+  (h) => at(h, 0, [0x49, 0x49, 0x2a, 0x00]) || at(h, 0, [0x4d, 0x4d, 0x00, 0x2a]) ? 'a TIFF image' : undefined,
+  // "BM" and the header's two reserved words, zero: text that starts with "BM" is not taken for one.
+  (h) => at(h, 0, ascii('BM')) && at(h, 6, [0, 0, 0, 0]) ? 'a BMP image' : undefined,
+  // ISO BMFF's ftyp box: its major brand says HEIC/HEIF (a phone's photo), AVIF, or another media file.
+  (h) => {
+    if (!at(h, 4, ascii('ftyp')) || h.length < 12) return undefined;
+    const brand = text4(h, 8);
+    return /^(heic|heix|heim|heis|hevc|hevx|mif1|msf1)$/.test(brand) ? 'a HEIC/HEIF image'
+      : /^avi[fs]$/.test(brand) ? 'an AVIF image' : `an ISO media file (brand '${brand}')`;
+  },
   // A zip's first entry with no end record after it: a download or copy that stopped early.
-  { kind: 'a zip archive cut short (its first entry is there, its end record is not)', test: (h) => at(h, 0, [0x50, 0x4b, 0x03, 0x04]) },
-  { kind: 'a gzip file, perhaps a .tar.gz', test: (h) => at(h, 0, [0x1f, 0x8b]) },
-  { kind: 'a tar archive', test: (h) => at(h, 257, ascii('ustar')) },
+  (h) => at(h, 0, [0x50, 0x4b, 0x03, 0x04]) ? 'a zip archive cut short (its first entry is there, its end record is not)' : undefined,
+  (h) => at(h, 0, [0x1f, 0x8b]) ? 'a gzip file, perhaps a .tar.gz' : undefined,
+  (h) => at(h, 257, ascii('ustar')) ? 'a tar archive' : undefined,
   // "BZh" and a block size digit: text that starts with "BZh" is not taken for one.
-  { kind: 'a bzip2 file', test: (h) => at(h, 0, ascii('BZh')) && h.length > 3 && h[3] >= 0x31 && h[3] <= 0x39 },
-  { kind: 'an xz file', test: (h) => at(h, 0, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) },
-  { kind: 'a Zstandard file', test: (h) => at(h, 0, [0x28, 0xb5, 0x2f, 0xfd]) },
-  { kind: 'a 7-Zip archive', test: (h) => at(h, 0, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) },
-  { kind: 'a RAR archive', test: (h) => at(h, 0, [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07]) },
-  { kind: 'a PDF document', test: (h) => at(h, 0, ascii('%PDF-')) },
+  (h) => at(h, 0, ascii('BZh')) && h.length > 3 && h[3] >= 0x31 && h[3] <= 0x39 ? 'a bzip2 file' : undefined,
+  (h) => at(h, 0, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) ? 'an xz file' : undefined,
+  (h) => at(h, 0, [0x28, 0xb5, 0x2f, 0xfd]) ? 'a Zstandard file' : undefined,
+  (h) => at(h, 0, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) ? 'a 7-Zip archive' : undefined,
+  (h) => at(h, 0, [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07]) ? 'a RAR archive' : undefined,
+  (h) => at(h, 0, ascii('%PDF-')) ? 'a PDF document' : undefined,
 ];
 
 /**
@@ -39,7 +51,11 @@ const kSignatures: { kind: string; test: (head: Uint8Array) => boolean }[] = [
  */
 export function fileKind(head: Uint8Array): string | undefined {
   if (head.length === 0) return 'an empty file';
-  return kSignatures.find((s) => s.test(head))?.kind ?? (isText(head) ? 'text' : undefined);
+  for (const test of kSignatures) {
+    const kind = test(head);
+    if (kind) return kind;
+  }
+  return isText(head) ? 'text' : undefined;
 }
 
 /** UTF-8 without control characters other than tab, newline, carriage return and form feed. */

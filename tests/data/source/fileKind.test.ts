@@ -26,7 +26,9 @@ describe('fileKind', () => {
     expect(fileKind(pad('RIFF\x24\x00\x00\x00WEBPVP8 '))).toBe('a WebP image');
     expect(fileKind(pad('RIFF\x24\x00\x00\x00WAVEfmt '))).toBeUndefined();
     expect(fileKind(pad([0x4d, 0x4d, 0x00, 0x2a]))).toBe('a TIFF image');
-    expect(fileKind(pad('\x00\x00\x00\x18ftypheic'))).toBe('a HEIC image');
+    expect(fileKind(pad('\x00\x00\x00\x18ftypheic'))).toBe('a HEIC/HEIF image');
+    expect(fileKind(pad('BM\x46\x00\x00\x00\x00\x00\x00\x00'))).toBe('a BMP image');
+    expect(fileKind(strToU8('BMW 320i service notes\n'))).toBe('text');
     expect(fileKind(pad('ustar', 257))).toBe('a tar archive');
     expect(fileKind(pad('BZh91AY&SY'))).toBe('a bzip2 file');
     expect(fileKind(strToU8('BZh is how this note starts\n'))).toBe('text');
