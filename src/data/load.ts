@@ -14,6 +14,17 @@ export interface LoadOptions {
 }
 
 /**
+ * For a source that is one level inside a BOP dataset (a split's folder), a hint to give the folder above;
+ * '' otherwise. (One class folder of PVNet's LINEMOD layout loads as it is.)
+ */
+function partOfDataset(paths: readonly string[]): string {
+  if (paths.some((p) => /^[^/]+\/scene_(gt|camera)\.json$/.test(p))) {
+    return '; these are a BOP split\'s scene folders (<scene>/scene_gt.json): give the dataset\'s folder, the one above, which holds the split and the models';
+  }
+  return '';
+}
+
+/**
  * Bytes to the dataset model: detects the layout, loads it, and gathers every problem (the source's
  * own included). Never throws for a bad dataset: the result may be empty, with problems saying why.
  */
@@ -24,7 +35,7 @@ export async function loadDataset(source: ByteSource, opts: LoadOptions = {}): P
   let ds: Dataset;
   if (found.format === 'none') {
     const top = found.top.length > 0 ? `found at the top: ${found.top.join(', ')}` : 'the source holds no files';
-    log.add(source.label, 'format', `unknown: none of the layouts looked for was found among ${source.paths.length} files; looked for ${found.lookedFor}; ${top}`);
+    log.add(source.label, 'format', `unknown: none of the layouts looked for was found among ${source.paths.length} files; looked for ${found.lookedFor}; ${top}${partOfDataset(source.paths)}`);
     ds = { format: 'bop', layout: 'unknown', name: source.label, objects: [], images: [], splits: [], problems: [], source };
   } else {
     for (const other of found.otherRoots) log.add(other || source.label, '', `a second dataset root; only ${found.root || 'the top level'} is loaded`);

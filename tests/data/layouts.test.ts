@@ -148,6 +148,20 @@ describe('an unknown layout', () => {
     expect(r.stdout).toMatch(/format: unknown: none of the layouts looked for was found among 3 files; looked for BOP .*; found at the top: notes\.txt, photos\/, poses\.csv$/m);
   });
 
+  it('a BOP split\'s folder given alone is named as such, with the folder to give', async () => {
+    const inside = async (files: Files, prefix: string) => {
+      const cut = new Map([...files].filter(([p]) => p.startsWith(prefix)).map(([p, b]) => [p.slice(prefix.length), b]));
+      expect(cut.size).toBeGreaterThan(0);
+      const ds = await loadDataset(new MemorySource('part', cut));
+      expect(ds.layout).toBe('unknown');
+      return ds.problems.map((p) => p.message).join('\n');
+    };
+    const split = [...bopFixture().keys()].find((p) => p.endsWith('scene_gt.json'))!.split('/').slice(0, 2).join('/') + '/';
+    expect(await inside(bopFixture(), split)).toMatch(/; these are a BOP split's scene folders \(<scene>\/scene_gt\.json\): give the dataset's folder, the one above/);
+    // The whole dataset loads as it did: the hint is only for a part of one.
+    expect((await loadDataset(new MemorySource('bop', bopFixture()))).layout).not.toBe('unknown');
+  });
+
   it('BOP detection needs scene files or model folders: rgb/ alone under two folders is not a BOP scene', async () => {
     const files: Files = new Map([['a/b/rgb/000000.png', rgbJpeg(0)]]);
     const ds = await loadDataset(new MemorySource('m', files));
