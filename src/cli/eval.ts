@@ -5,9 +5,9 @@
  * Evaluates an exported bundle on a dataset's split with the bundle's own crop policy and keypoints:
  * ADD(-S)-0.1d, 2D projection 5 px, 5cm5deg, mean errors, PnP failures, time per image; optionally the
  * per-instance poses as a BOP results CSV (given a folder, named `poselab_<dataset>-<split>.csv` as the BOP
- * toolkit's scripts parse). With test_targets_bop19.json the test set is exactly its targets; the test
- * split is the dataset's whole test split even where training split it automatically. Both are said on
- * stderr. Bad arguments, unreadable bundles, unusable datasets: exit 2.
+ * toolkit's scripts parse). With test_targets_bop19.json the test set is its targets; where training split
+ * the dataset automatically (a test-only dataset), the images the run trained on are left out. Both are said
+ * on stderr. Bad arguments, unreadable bundles, unusable datasets: exit 2.
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -66,7 +66,7 @@ export function splitDataset(ds: Dataset, opts: SplitOptions = { mode: 'auto' })
   return {
     train,
     test,
-    how: `automatic split: the dataset has ${why} (splits: ${had}), so a ${seeded}; training-time evaluation covers the other ${100 - Number(pct)}%, a bundle's evaluation the whole test split`,
+    how: `automatic split: the dataset has ${why} (splits: ${had}), so a ${seeded}; evaluation, during training and of the bundle, covers the other ${100 - Number(pct)}%`,
     automatic: true,
   };
 }

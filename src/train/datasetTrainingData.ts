@@ -71,9 +71,10 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
       ? keypointsOf(obj, { kind: 'fps', count: config.data.keypoints, surfaceSamples: 10_000, seed: 0 })
       : keypointsOf(obj, { kind: 'bbox' });
   const train = listInstances(ds, { images: split.train, objIds: [obj.id] });
-  // Training-time evaluation stays off the training images; a bundle's evaluation ('test') covers the
-  // dataset's whole test split, even where training took part of it (an automatic split).
-  const evalImages = opts.evalSplit === 'test' ? datasetTestImages(ds) ?? split.test : split.test;
+  // Evaluation stays off the training images: during training, and for a bundle ('test') too where its run
+  // took them from the test split (an automatic split, seeded by the config's seed, so it is the run's own);
+  // otherwise a bundle's evaluation covers the dataset's test split.
+  const evalImages = opts.evalSplit === 'test' && !split.automatic ? datasetTestImages(ds) ?? split.test : split.test;
   const evaluated = evaluationInstances(ds, evalImages, obj.id);
   const test = opts.evalSplit === 'train' ? train : evaluated.refs;
   // Evaluating a finished model ('test') needs no training instance: a small test-only dataset may have none after its split.
@@ -119,7 +120,8 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
   return {
     object,
     split,
-    evalSet: opts.evalSplit === 'train' ? `the ${train.length} training instances` : evaluated.how,
+    evalSet: opts.evalSplit === 'train' ? `the ${train.length} training instances`
+      : `${evaluated.how}${split.automatic ? `; the ${split.train.length} images the run trained on (its automatic split) left out` : ''}`,
     keypoints,
     trainCount: train.length,
     testCount: test.length,

@@ -19,7 +19,7 @@ export async function exportRunBundle(run: RunHost): Promise<Uint8Array> {
   return zipBundle(await exportEngine(engine, { withCheckpoint: true, split: data.split }));
 }
 
-/** The run's model evaluated on the whole test split, as BOP results CSV text. */
+/** The run's model evaluated on the test split (less its training images, after an automatic split), as BOP results CSV text. */
 export async function exportRunBopCsv(run: RunHost): Promise<string> {
   const { engine } = run.requireEngine();
   await run.whenIdle();

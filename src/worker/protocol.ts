@@ -282,7 +282,7 @@ export interface EngineApi {
   discardSaved(): Promise<void>;
   /** The current model as a PoseLab bundle (zip: model.json, weights.bin, poselab.json, checkpoint). */
   exportBundle(): Promise<Uint8Array>;
-  /** Evaluates the current model on the whole test split: BOP results CSV text. */
+  /** Evaluates the current model on the test split (less its training images, after an automatic split): BOP results CSV text. */
   exportBopCsv(): Promise<string>;
   /** Reads a bundle; 'evaluate' runs it on the test split, 'continue' resumes training from its checkpoint. */
   importBundle(bytes: Uint8Array, mode: 'evaluate' | 'continue'): Promise<ImportResult>;

@@ -39,8 +39,8 @@ export function DatasetReport() {
       </div>
       {d.images > 0 && !d.splits.some((s) => s.split.startsWith('train')) && (
         <p className="muted small" data-testid="auto-split">
-          No training split in this dataset: training takes a seeded 15% of each scene's images, and evaluation during
-          training covers the other 85%. An exported model's evaluation covers the whole test split.
+          No training split in this dataset: training takes a seeded 15% of each scene's images, and evaluation, during
+          training and of the exported model, covers the other 85%.
         </p>
       )}
       {d.problems.length === 0

@@ -61,7 +61,7 @@ export function ExportPanel() {
             }
           }} />
       </div>
-      {busy && <p className="muted small">Working on the {busy}… (evaluating the whole test split can take a while)</p>}
+      {busy && <p className="muted small">Working on the {busy}… (evaluating the test split can take a while)</p>}
       {note && <p className="small" data-testid="export-note">{note}</p>}
       {error && <p className="error-text">{error}</p>}
     </section>
