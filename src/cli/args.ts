@@ -6,6 +6,7 @@
  * nothing but Node and fileKind (which imports nothing), so that a script which needs no tfjs (make-dataset)
  * starts without it.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileKind, kFileKindHeadBytes } from '../data/source/fileKind';
@@ -231,8 +232,10 @@ export async function prepareOutputFile(path: string, flag: string, opts: { exte
 export function notFound(path: string, what = 'no such file or folder'): string {
   const from = process.env.INIT_CWD;
   if (isAbsolute(path) || !from || resolve(from) === process.cwd()) return what;
-  return `${what} (a relative path is read from ${process.cwd()}, the project's root, where npm runs the command, not from ${from}; ` +
-    `give ${relative(process.cwd(), resolve(from, path))} or an absolute path)`;
+  const where = `a relative path is read from ${process.cwd()}, the project's root, where npm runs the command, not from ${from}`;
+  // The path meant is named only where it is there.
+  const meant = resolve(from, path);
+  return existsSync(meant) ? `${what} (${where}; give ${relative(process.cwd(), meant)} or an absolute path)` : `${what} (${where})`;
 }
 
 /** Whether `path` is `folder` or lies inside it (a name such as `..x` inside it too). */

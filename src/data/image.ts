@@ -56,7 +56,7 @@ export async function readImageFile(path: string, read: () => Promise<Uint8Array
  */
 function foreignContent(bytes: Uint8Array): string {
   const kind = fileKind(bytes.subarray(0, kFileKindHeadBytes));
-  if (kind && /image|ISO media/.test(kind)) return `its content is ${kind}, not a JPEG or PNG: convert it to JPEG or PNG`;
+  if (kind?.endsWith(' image')) return `its content is ${kind}, not a JPEG or PNG: convert it to JPEG or PNG`;
   if (kind) return `its content is ${kind}, not a JPEG or PNG image`;
   const hex = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
   return `its first bytes (${hex}) are neither JPEG's start marker (FF D8 FF) nor PNG's signature (89 50 4E 47 0D 0A 1A 0A)`;

@@ -14,10 +14,13 @@ export interface LoadOptions {
 }
 
 /**
- * For a source that is one level inside a BOP dataset (a split's folder), a hint to give the folder above;
+ * For a source inside a BOP dataset (a split's folder, a scene's), a hint to give the dataset's folder;
  * '' otherwise. (One class folder of PVNet's LINEMOD layout loads as it is.)
  */
 function partOfDataset(paths: readonly string[]): string {
+  if (paths.some((p) => /^scene_(gt|camera)\.json$/.test(p))) {
+    return '; this is a BOP scene folder (scene_gt.json, rgb/): give the dataset\'s folder, two above, which holds the split and the models';
+  }
   if (paths.some((p) => /^[^/]+\/scene_(gt|camera)\.json$/.test(p))) {
     return '; these are a BOP split\'s scene folders (<scene>/scene_gt.json): give the dataset\'s folder, the one above, which holds the split and the models';
   }

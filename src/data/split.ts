@@ -73,9 +73,9 @@ export function splitDataset(ds: Dataset, opts: SplitOptions = { mode: 'auto' })
 
 /**
  * The images of the dataset's own test split (every split not named train*, PVNet's test.txt), for
- * evaluating a finished model: a seeded split made for training only moves images out of the test part
- * for training, and evaluating a bundle covers them all. Undefined when the dataset defines no test
- * split (PVNet classes without lists: 'all').
+ * evaluating a finished model whose run did not split this dataset itself (after an automatic split, its
+ * evaluation covers that split's test part: train/datasetTrainingData.ts). Undefined when the dataset
+ * defines no test split (PVNet classes without lists: 'all').
  */
 export function datasetTestImages(ds: Dataset): number[] | undefined {
   const out: number[] = [];

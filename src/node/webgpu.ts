@@ -130,9 +130,10 @@ interface ManifestCheck { manifest: string; problem: string; malformed: boolean 
 
 /**
  * The Vulkan loader's driver setting (VK_DRIVER_FILES before VK_ICD_FILENAMES, as loaders since 1.3.207 read
- * them) and each manifest it names, a folder's *.json files included: one that does not exist, one that is
- * not an ICD manifest (JSON with an ICD object whose library_path is a string), and one whose driver
- * (library_path) does not exist; a bare library name is looked up by the system's loader and not checked.
+ * them) and each manifest it names, a folder's *.json files included: one that does not exist or cannot be
+ * parsed, one of the wrong shape (malformed: JSON values of the wrong type where the loader expects an
+ * object or a string), one without a driver, and one whose driver (library_path) does not exist; a bare
+ * library name is looked up by the system's loader and not checked.
  */
 async function driverManifests(): Promise<{ name: string; value?: string; checks: ManifestCheck[] }> {
   const { existsSync, readFileSync, readdirSync, statSync } = await import('node:fs');
@@ -145,13 +146,20 @@ async function driverManifests(): Promise<{ name: string; value?: string; checks
     try {
       json = JSON.parse(readFileSync(manifest, 'utf8'));
     } catch (e) {
-      checks.push({ manifest, problem: `${manifest} cannot be read as JSON (${e instanceof Error ? e.message : String(e)})`, malformed: true });
+      // The loader skips a file it cannot parse, with a warning of its own.
+      checks.push({ manifest, problem: `${manifest} cannot be read as JSON (${e instanceof Error ? e.message : String(e)})`, malformed: false });
       return;
     }
-    const icd = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as { ICD?: unknown }).ICD : undefined;
-    const library = typeof icd === 'object' && icd !== null && !Array.isArray(icd) ? (icd as { library_path?: unknown }).library_path : undefined;
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    // What it does not skip: values of the wrong JSON type where it expects an object or a string.
+    const icd = isObject(json) ? json.ICD : undefined;
+    const library = isObject(icd) ? icd.library_path : undefined;
+    if (!isObject(json) || (icd !== undefined && !isObject(icd)) || (library !== undefined && typeof library !== 'string')) {
+      checks.push({ manifest, problem: `${manifest} is not a Vulkan driver manifest (a JSON object whose ICD is an object with a library_path string)`, malformed: true });
+      return;
+    }
     if (typeof library !== 'string') {
-      checks.push({ manifest, problem: `${manifest} is not a Vulkan driver manifest (no ICD.library_path string)`, malformed: true });
+      checks.push({ manifest, problem: `${manifest} has no ICD.library_path`, malformed: false });
       return;
     }
     const path = isAbsolute(library) ? library : resolve(dirname(manifest), library);
@@ -159,17 +167,22 @@ async function driverManifests(): Promise<{ name: string; value?: string; checks
     checks.push({ manifest, problem: missing ? `${manifest}'s driver, ${path}, does not exist` : '', malformed: false });
   };
   for (const entry of (value ?? '').split(':').filter(Boolean)) {
-    if (!existsSync(entry)) checks.push({ manifest: entry, problem: `${entry} does not exist`, malformed: false });
-    else if (statSync(entry).isDirectory()) for (const f of readdirSync(entry).filter((n) => n.endsWith('.json')).sort()) check(join(entry, f));
-    else check(entry);
+    try {
+      if (!existsSync(entry)) checks.push({ manifest: entry, problem: `${entry} does not exist`, malformed: false });
+      else if (statSync(entry).isDirectory()) for (const f of readdirSync(entry).filter((n) => n.endsWith('.json')).sort()) check(join(entry, f));
+      else check(entry);
+    } catch (e) {
+      checks.push({ manifest: entry, problem: `${entry} cannot be read (${e instanceof Error ? e.message : String(e)})`, malformed: false });
+    }
   }
   return { name, value, checks };
 }
 
 /**
- * Refuses, before Dawn starts, a driver manifest that is not one: the Vulkan loader reads such a file
- * without checking its shape and crashes the process (a JSON array, an ICD that is not an object, a
- * library_path that is not a string: SIGSEGV or SIGABRT, no message).
+ * Refuses, before Dawn starts, a driver manifest of the wrong shape: the Vulkan loader reads its values
+ * without checking their types and crashes the process (a JSON array, an ICD that is not an object, a
+ * library_path that is not a string: SIGSEGV or SIGABRT, no message). What the loader skips with a warning
+ * (a file it cannot parse, a missing one) is left to it: another manifest may still give an adapter.
  */
 async function refuseMalformedManifests(): Promise<void> {
   const { name, value, checks } = await driverManifests();

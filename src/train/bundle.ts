@@ -156,8 +156,9 @@ export function unzipBundle(zip: Uint8Array): BundleFiles {
   try {
     entries = unzipSync(zip);
   } catch (e) {
+    // A zip whose reading failed keeps the reader's reason; any other file is named as what it is.
     const kind = fileKind(zip.subarray(0, kFileKindHeadBytes));
-    throw new Error(`bundle: not a readable zip (${kind ? `it is ${kind}` : e instanceof Error ? e.message : String(e)})`);
+    throw new Error(`bundle: not a readable zip (${kind && kind !== 'a zip archive' ? `it is ${kind}` : e instanceof Error ? e.message : String(e)})`);
   }
   return rootedBundle(new Map(Object.entries(entries).filter(([n]) => !n.endsWith('/'))));
 }
@@ -188,7 +189,6 @@ export interface LoadedBundle {
   checkpointProblem?: string;
 }
 
-/** Reads a bundle's files back into a model, its metadata and (when present) its checkpoint. */
 /**
  * The files found where a bundle was expected, in a line: the first few, how many more, and, for the files
  * of a dataset (a BOP scene_gt.json or models_info.json, a PVNet-LINEMOD pose folder), that it is one.
@@ -200,6 +200,7 @@ function filesInWords(names: string[]): string {
   return `${names.length} file${names.length === 1 ? '' : 's'}: ${shown}${dataset ? '; these are a dataset\'s files, not a bundle\'s' : ''}`;
 }
 
+/** Reads a bundle's files back into a model, its metadata and (when present) its checkpoint. */
 export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   const files = rootedBundle(input);
   const need = (name: string) => {

@@ -32,7 +32,8 @@ export function bundleObject(ds: Dataset, b: LoadedBundle): DatasetObject {
  */
 export function bundleData(ds: Dataset, b: LoadedBundle, opts: BundleDataOptions): DatasetTrainingData {
   const { id, name } = bundleObject(ds, b);
-  const data = datasetTrainingData(ds, b.meta.config, { decode: opts.decode, objId: id, keypointsMm: b.keypointsMm, outlineMm: b.outlineMm ?? null, evalSplit: opts.evalSplit });
+  const data = datasetTrainingData(ds, b.meta.config, { decode: opts.decode, objId: id, keypointsMm: b.keypointsMm, outlineMm: b.outlineMm ?? null, evalSplit: opts.evalSplit,
+    runSplitAutomatic: b.meta.split?.automatic });
   if (data.testCount === 0) throw new Error(`no instance of object ${id} (${name}) in the ${opts.evalSplit ?? 'test'} split to evaluate on (${data.split.how})`);
   return data;
 }

@@ -40,6 +40,13 @@ export interface DatasetDataOptions {
   onUnreadable?: (reason: string) => void;
   /** The split test() serves, unaugmented: 'test' (default), or 'train' to evaluate on training images. */
   evalSplit?: 'test' | 'train';
+  /**
+   * For a bundle's evaluation (evalSplit 'test'): whether its run's split was automatic (poselab.json's
+   * split.automatic; undefined for a bundle without the field). Where this dataset's split is automatic too, the
+   * images it trains on are left out unless the run's split is known not to have been (then the run trained on
+   * another dataset's own split, and this one's seeded pick says nothing of it).
+   */
+  runSplitAutomatic?: boolean;
 }
 
 export interface DatasetTrainingData extends TrainingData {
@@ -74,7 +81,8 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
   // Evaluation stays off the training images: during training, and for a bundle ('test') too where its run
   // took them from the test split (an automatic split, seeded by the config's seed, so it is the run's own);
   // otherwise a bundle's evaluation covers the dataset's test split.
-  const evalImages = opts.evalSplit === 'test' && !split.automatic ? datasetTestImages(ds) ?? split.test : split.test;
+  const leavesOutRun = opts.evalSplit === 'test' && split.automatic && (opts.runSplitAutomatic ?? true);
+  const evalImages = opts.evalSplit === 'test' && !leavesOutRun ? datasetTestImages(ds) ?? split.test : split.test;
   const evaluated = evaluationInstances(ds, evalImages, obj.id);
   const test = opts.evalSplit === 'train' ? train : evaluated.refs;
   // Evaluating a finished model ('test') needs no training instance: a small test-only dataset may have none after its split.
@@ -121,7 +129,7 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
     object,
     split,
     evalSet: opts.evalSplit === 'train' ? `the ${train.length} training instances`
-      : `${evaluated.how}${split.automatic ? `; the ${split.train.length} images the run trained on (its automatic split) left out` : ''}`,
+      : `${evaluated.how}${leavesOutRun ? `; the ${split.train.length} images the run trained on (its automatic split) left out` : ''}`,
     keypoints,
     trainCount: train.length,
     testCount: test.length,

@@ -125,8 +125,11 @@ describe('command-line arguments', () => {
       process.env.INIT_CWD = process.cwd();
       expect(notFound('data/x')).toBe('no such file or folder');
       process.env.INIT_CWD = join(process.cwd(), 'public');
-      expect(notFound('datasets/x', 'no such file')).toBe(`no such file (a relative path is read from ${process.cwd()}, the project's root, where npm runs the command, ` +
-        `not from ${join(process.cwd(), 'public')}; give ${join('public', 'datasets', 'x')} or an absolute path)`);
+      // The path meant exists from there (the bundled dataset): named; one that exists nowhere: not.
+      expect(notFound('datasets/poselab-toy', 'no such file')).toBe(`no such file (a relative path is read from ${process.cwd()}, the project's root, where npm runs the command, ` +
+        `not from ${join(process.cwd(), 'public')}; give ${join('public', 'datasets', 'poselab-toy')} or an absolute path)`);
+      expect(notFound('datasets/none')).toBe(`no such file or folder (a relative path is read from ${process.cwd()}, the project's root, where npm runs the command, ` +
+        `not from ${join(process.cwd(), 'public')})`);
       expect(notFound('/abs/x')).toBe('no such file or folder');
     } finally {
       if (before === undefined) delete process.env.INIT_CWD;

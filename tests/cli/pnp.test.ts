@@ -206,7 +206,7 @@ describe('npm run pnp', () => {
     for (const [setting, named] of [[join(folder, 'array.json'), join(folder, 'array.json')], [folder, join(folder, 'array.json')]]) {
       const crash = runCli(input, ['--backend', 'webgpu'], { ...process.env, VK_ICD_FILENAMES: setting });
       expect(crash.code, crash.stderr).toBe(2);
-      expect(crash.stderr).toContain(`--backend webgpu: WebGPU: VK_ICD_FILENAMES is ${setting}; ${named} is not a Vulkan driver manifest (no ICD.library_path string)`);
+      expect(crash.stderr).toContain(`--backend webgpu: WebGPU: VK_ICD_FILENAMES is ${setting}; ${named} is not a Vulkan driver manifest (a JSON object whose ICD is an object with a library_path string)`);
     }
     expect(none.stdout).not.toMatch(/problems of/);
     expect(existsSync(none.outPath), 'no result file').toBe(false);

@@ -148,7 +148,7 @@ describe('an unknown layout', () => {
     expect(r.stdout).toMatch(/format: unknown: none of the layouts looked for was found among 3 files; looked for BOP .*; found at the top: notes\.txt, photos\/, poses\.csv$/m);
   });
 
-  it('a BOP split\'s folder given alone is named as such, with the folder to give', async () => {
+  it('a BOP split\'s or scene\'s folder given alone is named as such, with the folder to give', async () => {
     const inside = async (files: Files, prefix: string) => {
       const cut = new Map([...files].filter(([p]) => p.startsWith(prefix)).map(([p, b]) => [p.slice(prefix.length), b]));
       expect(cut.size).toBeGreaterThan(0);
@@ -158,6 +158,8 @@ describe('an unknown layout', () => {
     };
     const split = [...bopFixture().keys()].find((p) => p.endsWith('scene_gt.json'))!.split('/').slice(0, 2).join('/') + '/';
     expect(await inside(bopFixture(), split)).toMatch(/; these are a BOP split's scene folders \(<scene>\/scene_gt\.json\): give the dataset's folder, the one above/);
+    const scene = [...bopFixture().keys()].find((p) => p.endsWith('scene_gt.json'))!.replace(/scene_gt\.json$/, '');
+    expect(await inside(bopFixture(), scene)).toMatch(/; this is a BOP scene folder \(scene_gt\.json, rgb\/\): give the dataset's folder, two above/);
     // The whole dataset loads as it did: the hint is only for a part of one.
     expect((await loadDataset(new MemorySource('bop', bopFixture()))).layout).not.toBe('unknown');
   });

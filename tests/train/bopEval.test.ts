@@ -151,6 +151,10 @@ describe('a test-only BOP dataset', () => {
     const keys = await Promise.all(Array.from({ length: bundleEval.testCount }, async (_, i) => (await bundleEval.test(i)).imageKey));
     const evaluated = keys.map((k) => ds.images.findIndex((im) => im.key === k));
     expect(evaluated.sort((a, b) => a - b)).toEqual(split.test);
+    // A bundle whose run is known to have trained on another dataset's own split: the whole test split, nothing said.
+    const other = datasetTrainingData(ds, config, { decode: decodePure, objId: 1, evalSplit: 'test', runSplitAutomatic: false });
+    expect(other.testCount).toBe(20);
+    expect(other.evalSet).not.toMatch(/left out/);
     const own = splitDataset(await loadDataset(new MemorySource('m', bopFixture('mine/'))), { mode: 'auto' });
     expect(own.automatic).toBe(false);
   });

@@ -32,8 +32,8 @@ const kSignatures: ((head: Uint8Array) => string | undefined)[] = [
     return /^(heic|heix|heim|heis|hevc|hevx|mif1|msf1)$/.test(brand) ? 'a HEIC/HEIF image'
       : /^avi[fs]$/.test(brand) ? 'an AVIF image' : `an ISO media file (brand '${brand}')`;
   },
-  // A zip's first entry with no end record after it: a download or copy that stopped early.
-  (h) => at(h, 0, [0x50, 0x4b, 0x03, 0x04]) ? 'a zip archive cut short (its first entry is there, its end record is not)' : undefined,
+  // A zip's first local header (where a reader of the whole archive failed, one cut short: zip.ts says so).
+  (h) => at(h, 0, [0x50, 0x4b, 0x03, 0x04]) ? 'a zip archive' : undefined,
   (h) => at(h, 0, [0x1f, 0x8b]) ? 'a gzip file, perhaps a .tar.gz' : undefined,
   (h) => at(h, 257, ascii('ustar')) ? 'a tar archive' : undefined,
   // "BZh" and a block size digit: text that starts with "BZh" is not taken for one.
@@ -43,6 +43,8 @@ const kSignatures: ((head: Uint8Array) => string | undefined)[] = [
   (h) => at(h, 0, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) ? 'a 7-Zip archive' : undefined,
   (h) => at(h, 0, [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07]) ? 'a RAR archive' : undefined,
   (h) => at(h, 0, ascii('%PDF-')) ? 'a PDF document' : undefined,
+  // A byte order mark of UTF-16 (what some Windows editors save "Unicode" text as): text, but not UTF-8.
+  (h) => at(h, 0, [0xff, 0xfe]) || at(h, 0, [0xfe, 0xff]) ? 'UTF-16 text (JSON files are read as UTF-8)' : undefined,
 ];
 
 /**

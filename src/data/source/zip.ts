@@ -227,6 +227,8 @@ async function readEndRecord(label: string, access: RandomAccess): Promise<{ cdO
   }
   if (at < 0) {
     const kind = fileKind(await access.read(0, Math.min(access.sizeBytes, kFileKindHeadBytes)));
+    // A zip's first entry without the end record: a download or copy that stopped early.
+    if (kind === 'a zip archive') throw new ZipError(`${label}: a zip archive cut short (its first entry is there, its end record is not)`);
     throw new ZipError(`${label}: not a zip archive (${kind ? `it is ${kind}` : 'no end-of-central-directory record'})`);
   }
   let count = tv.getUint16(at + 10, true);

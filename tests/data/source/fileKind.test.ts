@@ -7,13 +7,13 @@ import { fileKind, kFileKindHeadBytes } from '../../../src/data/source/fileKind'
 const head = (b: Uint8Array) => b.subarray(0, kFileKindHeadBytes);
 
 describe('fileKind', () => {
-  it('names images and archives written by their own encoders, and a zip cut short', () => {
+  it('names images and archives written by their own encoders', () => {
     const rgba = new Uint8Array(4 * 4 * 4).fill(200);
     expect(fileKind(head(encodePng({ width: 4, height: 4, data: rgba, channels: 4 })))).toBe('a PNG image');
     expect(fileKind(head(Uint8Array.from(jpeg.encode({ width: 4, height: 4, data: rgba }, 80).data)))).toBe('a JPEG image');
     expect(fileKind(head(gzipSync(strToU8('{"a": 1}'))))).toBe('a gzip file, perhaps a .tar.gz');
     const zip = zipSync({ 'a.txt': strToU8('hello') });
-    expect(fileKind(head(zip.subarray(0, zip.length - 22)))).toMatch(/^a zip archive cut short/);
+    expect(fileKind(head(zip))).toBe('a zip archive');
   });
 
   it('names by signature the formats written by no library here (the specifications\' magic bytes)', () => {
@@ -33,6 +33,7 @@ describe('fileKind', () => {
     expect(fileKind(pad('BZh91AY&SY'))).toBe('a bzip2 file');
     expect(fileKind(strToU8('BZh is how this note starts\n'))).toBe('text');
     expect(fileKind(pad('%PDF-1.7'))).toBe('a PDF document');
+    expect(fileKind(Uint8Array.from([0xff, 0xfe, 0x7b, 0x00, 0x7d, 0x00]))).toBe('UTF-16 text (JSON files are read as UTF-8)');
   });
 
   it('reads text as text, a character that the head\'s end cuts (2, 3 or 4 bytes) included', () => {

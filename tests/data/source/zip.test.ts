@@ -96,6 +96,10 @@ describe('ZipSource', () => {
     tar.set(strToU8('ustar'), 257);
     await expect(ZipSource.open('d.tar', bytesAccess(tar))).rejects.toThrow(/^d\.tar: not a zip archive \(it is a tar archive\)$/);
     await expect(ZipSource.open('e.zip', bytesAccess(new Uint8Array(0)))).rejects.toThrow(/^e\.zip: not a zip archive \(it is an empty file\)$/);
+    // A download that stopped early: its first entry, no end record.
+    const whole = zipOf(new Map([['x.txt', strToU8('hello')]]), 0);
+    await expect(ZipSource.open('cut.zip', bytesAccess(whole.subarray(0, whole.length - 22)))).rejects
+      .toThrow(/^cut\.zip: a zip archive cut short \(its first entry is there, its end record is not\)$/);
     await expect(ZipSource.open('b.bin', bytesAccess(Uint8Array.from([0, 1, 2, 3, 0xfe])))).rejects
       .toThrow(/^b\.bin: not a zip archive \(no end-of-central-directory record\)$/);
   });
