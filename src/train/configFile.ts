@@ -10,6 +10,7 @@
  *
  * Pure (no Node or DOM imports): the command line and the page's worker both use it.
  */
+import { visit } from 'jsonc-parser';
 import {
   configProblems, isConfigName, kConfigs, type ConfigName, type DataConfig, type LocaliserConfig, type LossConfig, type ModelConfig,
   type OptimConfig, type TrainConfig,
@@ -116,7 +117,11 @@ export type ResolvedConfig =
   | { ok: true; config: TrainConfig; /** The preset the file was merged onto. */ preset: ConfigName; /** The file named it. */ presetFromFile: boolean }
   | { ok: false; errors: string[] };
 
-/** Parses and resolves a config file's text; text that is not JSON is one error naming the file. */
+/**
+ * Parses and resolves a config file's text; text that is not JSON is one error naming the file, and a key
+ * given twice in one object is an error naming its path (JSON.parse would keep the last silently, while
+ * RFC 8259 leaves what a reader does with it open).
+ */
 export function resolveConfigText(text: string, opts: ResolveOptions = {}): ResolvedConfig {
   let json: unknown;
   try {
@@ -124,7 +129,26 @@ export function resolveConfigText(text: string, opts: ResolveOptions = {}): Reso
   } catch (e) {
     return { ok: false, errors: [`${opts.file ?? 'config'}: not valid JSON (${e instanceof Error ? e.message : String(e)})`] };
   }
-  return resolveConfigJson(json, opts);
+  const twice = duplicateKeys(text).map((path) => `${opts.file ?? 'config'}: ${path}: given more than once; give it once`);
+  const resolved = resolveConfigJson(json, opts);
+  if (twice.length === 0) return resolved;
+  return { ok: false, errors: [...twice, ...(resolved.ok ? [] : resolved.errors)] };
+}
+
+/** The dotted paths of keys that occur more than once in the same object of a JSON text (each once). */
+function duplicateKeys(text: string): string[] {
+  const open: Set<string>[] = [];
+  const found = new Set<string>();
+  visit(text, {
+    onObjectBegin: () => { open.push(new Set()); },
+    onObjectEnd: () => { open.pop(); },
+    onObjectProperty: (property, _offset, _length, _line, _character, pathSupplier) => {
+      const keys = open[open.length - 1];
+      if (keys.has(property)) found.add([...pathSupplier(), property].join('.'));
+      keys.add(property);
+    },
+  });
+  return [...found];
 }
 
 /** A partial config (parsed JSON) merged onto its preset, or every problem found in it. */

@@ -139,4 +139,13 @@ describe('config files', () => {
     expect(errorsOf([1, 2])).toEqual(['my.json: [1,2]: expected a JSON object holding training config fields']);
     expect(!resolveConfigText('').ok).toBe(true);
   });
+
+  it('names a key given twice in one object by its path, beside the other problems; the same key in two objects is fine', () => {
+    const r = resolveConfigText('{"optim": {"lr": 0.01, "steps": 5, "lr": 0.02}, "seed": 1, "seed": 2, "model": {"witdh": 3}}', { file: 'my.json' });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors.slice(0, 2)).toEqual(['my.json: optim.lr: given more than once; give it once', 'my.json: seed: given more than once; give it once']);
+    expect(!r.ok && r.errors.some((e) => e.startsWith('my.json: model.witdh = 3: unknown key'))).toBe(true);
+    const fine = resolveConfigText('{"model": {"width": 8}, "localiser": {"model": {"width": 8}}}');
+    expect(fine.ok).toBe(true);
+  });
 });
