@@ -93,6 +93,9 @@ export async function bundleKit(outDir: string): Promise<KitBundles> {
     platform: 'node',
     target: 'node20',
     external: kExternal,
+    // jsonc-parser's main build is a UMD factory that requires its own modules at run time, which a bundle
+    // cannot follow; its ES module build is the same code as static imports.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
     define: { __POSELAB_LOCALISER_THREAD_BUNDLE__: JSON.stringify('localiser-thread.mjs') },
     banner: { js: kBanner },
     plugins: [rawText],
