@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileKind, kFileKindHeadBytes } from '../data/source/fileKind';
+import { fileKind } from '../data/source/fileKind';
 
 /** A mistake in the command line itself (a flag unknown, missing, repeated or malformed): printed with the usage, exit status 2. */
 export class UsageError extends Error {}
@@ -258,7 +258,7 @@ export async function readInputText(path: string, flag: string, what: string): P
     throw new InputError(`${flag} ${path}: ${why}`);
   }
   // An image or an archive given for a JSON file is named as what it is, not quoted byte by byte in a parse error.
-  const kind = fileKind(bytes.subarray(0, kFileKindHeadBytes));
+  const kind = fileKind(bytes);
   if (kind !== 'text' && kind !== 'an empty file') throw new InputError(`${flag} ${path}: is ${kind ?? 'binary data, not text'}; give ${what}`);
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === '') throw new InputError(`${flag} ${path}: is empty; give ${what}`);

@@ -3,7 +3,7 @@
  * (decode/pure.ts), the browser with createImageBitmap (decode/browser.ts). Everything is RGBA8,
  * row-major, top row first.
  */
-import { fileKind, kFileKindHeadBytes } from './source/fileKind';
+import { fileKind } from './source/fileKind';
 
 export interface RgbaImage {
   widthPx: number;
@@ -55,7 +55,7 @@ export async function readImageFile(path: string, read: () => Promise<Uint8Array
  * camera or phone writes, an archive, text), for the message.
  */
 function foreignContent(bytes: Uint8Array): string {
-  const kind = fileKind(bytes.subarray(0, kFileKindHeadBytes));
+  const kind = fileKind(bytes);
   if (kind?.endsWith(' image')) return `its content is ${kind}, not a JPEG or PNG: convert it to JPEG or PNG`;
   if (kind) return `its content is ${kind}, not a JPEG or PNG image`;
   const hex = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');

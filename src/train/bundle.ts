@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync, zipSync } from 'fflate';
-import { fileKind, kFileKindHeadBytes } from '../data/source/fileKind';
+import { fileKind } from '../data/source/fileKind';
 import { checkpointFromFiles, checkpointToFiles, kCheckpointBin, kCheckpointJson, type Checkpoint, type NamedArray } from './checkpoint';
 import { upgradeConfig, validateConfig, type TrainConfig } from './config';
 import type { PoseObject, TrainingSample } from './trainingData';
@@ -157,7 +157,7 @@ export function unzipBundle(zip: Uint8Array): BundleFiles {
     entries = unzipSync(zip);
   } catch (e) {
     // A zip whose reading failed keeps the reader's reason; any other file is named as what it is.
-    const kind = fileKind(zip.subarray(0, kFileKindHeadBytes));
+    const kind = fileKind(zip);
     throw new Error(`bundle: not a readable zip (${kind && kind !== 'a zip archive' ? `it is ${kind}` : e instanceof Error ? e.message : String(e)})`);
   }
   return rootedBundle(new Map(Object.entries(entries).filter(([n]) => !n.endsWith('/'))));

@@ -48,10 +48,12 @@ const kSignatures: ((head: Uint8Array) => string | undefined)[] = [
 ];
 
 /**
- * head: the file's first kFileKindHeadBytes bytes (all of a shorter file). Returns the kind in words
- * ('a PNG image', 'text', 'an empty file'), or undefined when the bytes match nothing known.
+ * bytes: the file's start, at least its first kFileKindHeadBytes bytes (all of a shorter file; any beyond are
+ * not read). Returns the kind in words ('a PNG image', 'text', 'an empty file'), or undefined when the bytes
+ * match nothing known.
  */
-export function fileKind(head: Uint8Array): string | undefined {
+export function fileKind(bytes: Uint8Array): string | undefined {
+  const head = bytes.subarray(0, kFileKindHeadBytes);
   if (head.length === 0) return 'an empty file';
   for (const test of kSignatures) {
     const kind = test(head);
