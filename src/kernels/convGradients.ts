@@ -117,26 +117,49 @@ interface Conv2DBackpropInputAttrs extends ConvBackpropAttrs {
 }
 
 /**
- * dx [B, H, W, Ci] of a stride-1 convolution through the backend's forward convolution: dy convolved
- * with the filter rotated by 180 degrees and its channels swapped (W'[r, c, o, i] = W[kh-1-r, kw-1-c, i, o]),
- * padded by kh-1-padTop above, kh-1-padBottom below (and likewise across). Returns null for strides
- * above 1 (they would need zeros inserted between dy's pixels), which the caller leaves to the backend.
+ * dx [B, H, W, Ci] through the backend's forward convolution: the transposed convolution written as a
+ * stride-1 one. dy [B, Ho, Wo, Co] with s - 1 zeros inserted after each pixel in each direction (a stride-s
+ * convolution's outputs sit s input pixels apart), convolved with the filter rotated by 180 degrees and its
+ * channels swapped (W'[r, c, o, i] = W[kh-1-r, kw-1-c, i, o]), padded by kh-1-padTop above and by what
+ * reaches row H-1 below (negative: rows of inserted zeros cut off), and likewise across:
+ *
+ *   dx[h] = sum_r u[h + padTop - r] W[r],   u[j] = dy[j / s] where s divides j, else 0.
+ *
+ * At stride 2 the zeros cost 4 times the multiplications, still several times faster than the wasm
+ * backend's own loops. Returns null where the forward padding exceeds the filter (padTop > kh - 1), which
+ * the caller leaves to the backend.
  */
 function conv2dBackpropInputByConvolution(backendName: string, backend: tf.KernelBackend, dy: tf.TensorInfo,
   filter: tf.TensorInfo, attrs: Conv2DBackpropInputAttrs): tf.TensorInfo | null {
   const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number],
     attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
-  if (info.strideHeight !== 1 || info.strideWidth !== 1) return null;
-  const { top, bottom, left, right } = info.padInfo;
-  const kh = info.filterHeight;
-  const kw = info.filterWidth;
+  const { top, left } = info.padInfo;
+  const { batchSize: B, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, outChannels: Co } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  if (top > kh - 1 || left > kw - 1) return null;
   const run = (name: string, inputs: Record<string, tf.TensorInfo>, a: Record<string, unknown>) => runKernel(backendName, name, backend, inputs, a);
+  const temps: tf.TensorInfo[] = [];
+  let u = dy;
+  if (sh > 1 || sw > 1) {
+    const r6 = run('Reshape', { x: dy }, { shape: [B, Ho, 1, Wo, 1, Co] });
+    const p6 = run('PadV2', { x: r6 }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+    u = run('Reshape', { x: p6 }, { shape: [B, Ho * sh, Wo * sw, Co] });
+    temps.push(r6, p6, u);
+  }
+  // Below and right: u's last row must reach dx's last, h = H - 1, at r = 0.
+  const bottom = H + top - Ho * sh;
+  const right = W + left - Wo * sw;
+  if (bottom < 0 || right < 0) {
+    // Only inserted zeros lie past row H + padTop - 1 (the last output's window starts inside the input).
+    u = run('Slice', { x: u }, { begin: [0, 0, 0, 0], size: [B, Ho * sh + Math.min(0, bottom), Wo * sw + Math.min(0, right), Co] });
+    temps.push(u);
+  }
   const flipped = run('Reverse', { x: filter }, { dims: [0, 1] });
   const wT = run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
-  const dx = run('Conv2D', { x: dy, filter: wT }, {
-    strides: [1, 1], pad: [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1],
+  const dx = run('Conv2D', { x: u, filter: wT }, {
+    strides: [1, 1], pad: [[0, 0], [kh - 1 - top, Math.max(0, bottom)], [kw - 1 - left, Math.max(0, right)], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1],
   });
-  for (const t of [flipped, wT]) backend.disposeData(t.dataId);
+  for (const t of [...temps, flipped, wT]) backend.disposeData(t.dataId);
   return dx;
 }
 
@@ -151,8 +174,8 @@ function requireNhwc(kernel: string, dataFormat: 'NHWC' | 'NCHW'): void {
 /**
  * Replaces the convolution gradient kernels of `backendName` with the ones above, once per module
  * instance (later calls do nothing): on 'cpu' Conv2DBackpropFilter; on 'wasm' Conv2DBackpropFilter
- * (which it lacks) and, for stride 1, Conv2DBackpropInput (its own is plain loops, 10 times slower
- * than its XNNPACK convolution). Backend setup (setup.ts) calls it for every host, so Node, the page's
+ * (which it lacks) and Conv2DBackpropInput (its own is plain loops, 10 times slower than its XNNPACK
+ * convolution at stride 1, 4 to 5 times at stride 2). Backend setup (setup.ts) calls it for every host, so Node, the page's
  * Worker and the tests train on the same kernels.
  */
 export function registerConvGradients(backendName: 'cpu' | 'wasm'): void {
@@ -167,7 +190,7 @@ export function registerConvGradients(backendName: 'cpu' | 'wasm'): void {
       requireNhwc('Conv2DBackpropFilter', attrs.dataFormat);
       return conv2dBackpropFilterByConvolution('wasm', args.backend as tf.KernelBackend, x, dy, attrs);
     });
-    // The backend binds its own kernel's WebAssembly function at start-up: keep that for strides > 1.
+    // The backend binds its own kernel's WebAssembly function at start-up: keep that for paddings wider than the filter.
     replaceKernel(tf.Conv2DBackpropInput, 'wasm', (args) => {
       const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
       const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;

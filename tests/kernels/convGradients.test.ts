@@ -21,6 +21,11 @@ const cases: Case[] = [
   { x: [3, 6, 6, 8], k: 1, co: 5, stride: 1, pad: 'same' },
   { x: [3, 6, 6, 8], k: 1, co: 5, stride: 2, pad: 'valid' },
   { x: [1, 11, 10, 3], k: 5, co: 2, stride: 3, pad: 'same' },
+  // Rows and columns past the last output's window (dx there is 0), and even filters at stride 2.
+  { x: [2, 4, 5, 3], k: 1, co: 2, stride: 3, pad: 'valid' },
+  { x: [2, 10, 9, 3], k: 3, co: 4, stride: 2, pad: 'valid' },
+  { x: [2, 7, 6, 3], k: 2, co: 3, stride: 2, pad: 'same' },
+  { x: [2, 9, 8, 4], k: 4, co: 3, stride: 2, pad: 'same' },
 ];
 
 /** Seeded values in [-1, 1], a third of them 0 (like ReLU outputs: the cpu kernel skips zeros). */
