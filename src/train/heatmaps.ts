@@ -121,8 +121,13 @@ export function spatialLogSoftmax(logits: tf.Tensor4D): tf.Tensor3D {
  */
 export function softArgmax(logits: tf.Tensor4D, stride: number): tf.Tensor3D {
   const [, H, W] = logits.shape;
+  return tf.tidy(() => softArgmaxOfLogProb(spatialLogSoftmax(logits), H, W, stride));
+}
+
+/** softArgmax from spatialLogSoftmax's log-probabilities logp [B, k, H W] of an H x W map. */
+export function softArgmaxOfLogProb(logp: tf.Tensor3D, H: number, W: number, stride: number): tf.Tensor3D {
   return tf.tidy(() => {
-    const p = tf.exp(spatialLogSoftmax(logits)); // [B, k, HW]
+    const p = tf.exp(logp);
     const xs = new Float32Array(H * W);
     const ys = new Float32Array(H * W);
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) { xs[y * W + x] = cellToPx(x, stride); ys[y * W + x] = cellToPx(y, stride); }
@@ -144,9 +149,13 @@ function interleave(a: Float32Array, b: Float32Array): Float32Array {
  * fit, whatever sigma). targets [B, H, W, k] as from gaussianTargets.
  */
 export function heatmapLoss(logits: tf.Tensor4D, targets: tf.Tensor4D): tf.Scalar {
-  const [B, H, W, k] = logits.shape;
+  return tf.tidy(() => heatmapLossOfLogProb(spatialLogSoftmax(logits), targets));
+}
+
+/** heatmapLoss from spatialLogSoftmax's log-probabilities logp [B, k, H W]; targets [B, H, W, k]. */
+export function heatmapLossOfLogProb(logp: tf.Tensor3D, targets: tf.Tensor4D): tf.Scalar {
+  const [B, H, W, k] = targets.shape;
   return tf.tidy(() => {
-    const logp = spatialLogSoftmax(logits);
     const t = tf.transpose(tf.reshape(targets, [B, H * W, k]), [0, 2, 1]);
     const tLogT = tf.mul(t, tf.log(tf.maximum(t, 1e-30)));
     return tf.div(tf.sum(tf.sub(tLogT, tf.mul(t, logp))), B * k) as tf.Scalar;
