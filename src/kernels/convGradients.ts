@@ -127,7 +127,7 @@ interface Conv2DBackpropInputAttrs extends ConvBackpropAttrs {
  *
  * At stride 2 the zeros cost 4 times the multiplications, still several times faster than the wasm
  * backend's own loops. Returns null where the forward padding exceeds the filter (padTop > kh - 1), which
- * the caller leaves to the backend.
+ * the caller leaves to the backend, as it does a dy whose shape does not match the convolution's.
  */
 function conv2dBackpropInputByConvolution(backendName: string, backend: tf.KernelBackend, dy: tf.TensorInfo,
   filter: tf.TensorInfo, attrs: Conv2DBackpropInputAttrs): tf.TensorInfo | null {
@@ -136,7 +136,9 @@ function conv2dBackpropInputByConvolution(backendName: string, backend: tf.Kerne
   const { top, left } = info.padInfo;
   const { batchSize: B, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, outChannels: Co } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
-  if (top > kh - 1 || left > kw - 1) return null;
+  // A dy that does not match the geometry (tf.conv2dTranspose checks channels only) goes to the backend, whose
+  // handling is tfjs's own; reshaping it here would read its rows and columns wrongly.
+  if (top > kh - 1 || left > kw - 1 || dy.shape[1] !== Ho || dy.shape[2] !== Wo) return null;
   const run = (name: string, inputs: Record<string, tf.TensorInfo>, a: Record<string, unknown>) => runKernel(backendName, name, backend, inputs, a);
   const temps: tf.TensorInfo[] = [];
   let u = dy;
@@ -150,7 +152,8 @@ function conv2dBackpropInputByConvolution(backendName: string, backend: tf.Kerne
   const bottom = H + top - Ho * sh;
   const right = W + left - Wo * sw;
   if (bottom < 0 || right < 0) {
-    // Only inserted zeros lie past row H + padTop - 1 (the last output's window starts inside the input).
+    // Past row H + padTop - 1 lie inserted zeros, or dy of windows wholly inside the bottom padding (an explicit
+    // pad of kh or more, a 'ceil' rounding): neither reaches an input pixel.
     u = run('Slice', { x: u }, { begin: [0, 0, 0, 0], size: [B, Ho * sh + Math.min(0, bottom), Wo * sw + Math.min(0, right), Co] });
     temps.push(u);
   }
@@ -174,8 +177,8 @@ function requireNhwc(kernel: string, dataFormat: 'NHWC' | 'NCHW'): void {
 /**
  * Replaces the convolution gradient kernels of `backendName` with the ones above, once per module
  * instance (later calls do nothing): on 'cpu' Conv2DBackpropFilter; on 'wasm' Conv2DBackpropFilter
- * (which it lacks) and Conv2DBackpropInput (its own is plain loops, 10 times slower than its XNNPACK
- * convolution at stride 1, 4 to 5 times at stride 2). Backend setup (setup.ts) calls it for every host, so Node, the page's
+ * (which it lacks) and Conv2DBackpropInput (its own is plain loops, several times slower than its XNNPACK
+ * convolution: README, "Training without a GPU"). Backend setup (setup.ts) calls it for every host, so Node, the page's
  * Worker and the tests train on the same kernels.
  */
 export function registerConvGradients(backendName: 'cpu' | 'wasm'): void {

@@ -86,6 +86,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const wv = values(filterShape.reduce((a, b) => a * b), 11);
       const dyv = values(dyShape.reduce((a, b) => a * b), 13);
       const before = tf.memory().numTensors;
+      const dataIds = backendDataIds();
       const x = tf.tensor4d(xv, c.x);
       const w = tf.tensor4d(wv, filterShape);
       const dy = tf.tensor(dyv, dyShape);
@@ -95,6 +96,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const dX = gx.dataSync();
       tf.dispose([x, w, dy, gx, gw]);
       expect(tf.memory().numTensors).toBe(before);
+      // The kernels' own temporaries (reshapes share data, so a missed or double free shows only here).
+      expect(backendDataIds()).toBe(dataIds);
 
       // tfjs's own cpu kernels on the same inputs.
       const refW = tfjsCpu(tfjsFilterGrad, { x: [xv, c.x], dy: [dyv, dyShape] }, { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape });
@@ -103,7 +106,77 @@ for (const backend of ['cpu', 'wasm'] as const) {
       expect(relErr(dX, refX)).toBeLessThan(1e-5);
       expect(relErr(dW, filterGradF64(xv, c, dyv, info))).toBeLessThan(1e-5);
     });
+
+    if (backend === 'wasm') {
+      it.each(inputGradCases)('Conv2DBackpropInput, $name: matches tfjs cpu, on the path expected', (c) => {
+        const [B, H, W, Ci] = c.x;
+        const filterShape: [number, number, number, number] = [c.k[0], c.k[1], Ci, c.co];
+        const info = tf.backend_util.computeConv2DInfo(c.x, filterShape, c.strides, 1, c.pad, c.rounding);
+        const dyShape = [B, info.outHeight, info.outWidth, c.co];
+        const wv = values(filterShape.reduce((a, b) => a * b), 17);
+        const dyv = values(dyShape.reduce((a, b) => a * b), 19);
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: c.rounding, inputShape: [B, H, W, Ci] };
+        const dataIds = backendDataIds();
+        const dy = tf.tensor(dyv, dyShape);
+        const w = tf.tensor4d(wv, filterShape);
+        const convs = countingConv2D(() => {
+          const dx = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter: w }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+          expect(dx.shape).toEqual([B, H, W, Ci]);
+          const refX = tfjsCpu(tfjsInputGrad, { dy: [dyv, dyShape], filter: [wv, filterShape] }, attrs);
+          expect(relErr(dx.dataSync(), refX)).toBeLessThan(1e-5);
+          dx.dispose();
+        });
+        // One forward convolution where the transposed one is rewritten, none where the backend's own kernel runs.
+        expect(convs).toBe(c.replaced ? 1 : 0);
+        // The inputs are intact and every temporary freed.
+        expect(dy.dataSync()).toEqual(Float32Array.from(dyv));
+        tf.dispose([dy, w]);
+        expect(backendDataIds()).toBe(dataIds);
+      });
+    }
   });
+}
+
+type PadAttr = number | 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface InputGradCase {
+  name: string;
+  x: [number, number, number, number];
+  k: [number, number];
+  co: number;
+  strides: [number, number];
+  pad: PadAttr;
+  rounding?: 'floor' | 'round' | 'ceil';
+  /** Rewritten as a forward convolution (else the backend's own kernel). */
+  replaced: boolean;
+}
+const inputGradCases: InputGradCase[] = [
+  { name: 'number pad 1, floor', x: [2, 9, 8, 3], k: [3, 3], co: 2, strides: [2, 2], pad: 1, rounding: 'floor', replaced: true },
+  // ceil rounding adds an output whose window lies in the bottom padding: its dy is cut off with the zeros.
+  { name: 'number pad 2, ceil (dy rows past the input)', x: [1, 7, 7, 2], k: [3, 3], co: 2, strides: [3, 3], pad: 2, rounding: 'ceil', replaced: true },
+  { name: 'explicit pads wider below than the filter', x: [1, 6, 7, 2], k: [2, 3], co: 2, strides: [2, 1], pad: [[0, 0], [1, 4], [1, 1], [0, 0]], replaced: true },
+  { name: 'mixed strides, a 3 x 1 filter', x: [2, 8, 9, 3], k: [3, 1], co: 3, strides: [1, 3], pad: 'same', replaced: true },
+  { name: 'valid, 1 x 2 filter, strides 3 and 2', x: [2, 4, 7, 2], k: [1, 2], co: 2, strides: [3, 2], pad: 'valid', replaced: true },
+  { name: 'top pad wider than the filter (backend kernel)', x: [1, 6, 6, 2], k: [3, 3], co: 2, strides: [2, 2], pad: [[0, 0], [3, 0], [0, 0], [0, 0]], replaced: false },
+];
+
+/** The wasm backend's count of live data (tf.memory() counts tensors, not a kernel's own temporaries). */
+function backendDataIds(): number {
+  return tf.engine().backend.numDataIds();
+}
+
+/** Runs f with tfjs's wasm Conv2D kernel wrapped to count its calls; restores it after. */
+function countingConv2D(f: () => void): number {
+  const original = tf.getKernel(tf.Conv2D, 'wasm')!;
+  let calls = 0;
+  tf.unregisterKernel(tf.Conv2D, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: (args) => { calls++; return original.kernelFunc(args); } });
+  try {
+    f();
+  } finally {
+    tf.unregisterKernel(tf.Conv2D, 'wasm');
+    tf.registerKernel(original);
+  }
+  return calls;
 }
 
 /** Runs one of tfjs's own cpu kernels on the cpu backend's storage directly; frees what it wrote. */
