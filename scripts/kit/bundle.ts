@@ -33,6 +33,8 @@ export const kKitEntries: Readonly<Record<string, string>> = {
   'adapter-check': 'scripts/kit/adapterCheck.ts',
   // Started by src/node/localiserThread.ts as a file of its own; the define below tells it this name.
   'localiser-thread': 'src/node/localiserThread.worker.ts',
+  // Started by src/node/batchThread.ts likewise.
+  'batch-thread': 'src/node/batchThread.worker.ts',
 };
 
 /** The packages left to Node's resolver at run time, each copied into the bundle folder's node_modules (kRuntimeFiles). */
@@ -96,7 +98,10 @@ export async function bundleKit(outDir: string): Promise<KitBundles> {
     // jsonc-parser's main build is a UMD factory that requires its own modules at run time, which a bundle
     // cannot follow; its ES module build is the same code as static imports.
     alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
-    define: { __POSELAB_LOCALISER_THREAD_BUNDLE__: JSON.stringify('localiser-thread.mjs') },
+    define: {
+      __POSELAB_LOCALISER_THREAD_BUNDLE__: JSON.stringify('localiser-thread.mjs'),
+      __POSELAB_BATCH_THREAD_BUNDLE__: JSON.stringify('batch-thread.mjs'),
+    },
     banner: { js: kBanner },
     plugins: [rawText],
     // Whitespace and syntax only: names stay, so that a stack trace from the GPU machine still reads.

@@ -23,6 +23,7 @@ import { applyOverrides, isConfigName, kConfigs, type ConfigName, type ConfigOve
 import { configText, resolveConfigText } from '../train/configFile';
 import { datasetTrainingData } from '../train/datasetTrainingData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
+import { placeBatches } from '../node/batchThread';
 import { placeLocaliser } from '../node/localiserThread';
 import { metricsLine } from '../train/metrics';
 import {
@@ -110,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
   const ds = await openDataset(values.dataset);
   let data;
   try {
-    data = datasetTrainingData(ds, config, { decode: decodePure, objId: resumeObj ?? objId, keypointsMm, cacheBytes: trainingImageCacheBytes(), onUnreadable: (reason) => console.error(`\nskipped in training (samples drawn from the next image): ${reason}`) });
+    data = datasetTrainingData(ds, config, { decode: decodePure, objId: resumeObj ?? objId, keypointsMm, cacheBytes: trainingImageCacheBytes(), onUnreadable: skippedInTraining });
   } catch (e) {
     throw new InputError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -123,9 +124,13 @@ async function main(argv: string[]): Promise<number> {
       : `--steps ${steps}: the bundle is already at step ${resume.step}; give a larger total to train further`);
   }
   const localiser = await placeLocaliser(backendName, config.localiser, config.optim);
+  // The thread reads the training images from here on; this thread's data serves evaluation.
+  const batches = await placeBatches(backendName, {
+    datasetPath: values.dataset, config, objId: data.object.id, keypointsMm: data.object.keypointsMm, cacheBytes: trainingImageCacheBytes(),
+  }, skippedInTraining);
   let engine: TrainingEngine;
   try {
-    engine = new TrainingEngine(data, config, { resume, localiserSteps: localiser.steps });
+    engine = new TrainingEngine(data, config, { resume, localiserSteps: localiser.steps, batches: batches.batches });
   } catch (e) {
     const from = resume ? `--resume ${values.resume}` : values['config-file'] !== undefined ? `--config-file ${values['config-file']}` : `--config ${config.name}`;
     throw new InputError(`${from}: ${e instanceof Error ? e.message : String(e)}`);
@@ -156,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
       : '\nstopping after this step (Ctrl-C again to quit without saving)');
     engine.stop();
   });
-  console.error(`training ${config.name} on ${backendName}: ${config.optim.steps} steps of ${config.optim.batchSize}, input ${config.model.inputPx} px; ${localiser.where}`);
+  console.error(`training ${config.name} on ${backendName}: ${config.optim.steps} steps of ${config.optim.batchSize}, input ${config.model.inputPx} px; ${localiser.where}; ${batches.where}`);
   if (config.loss.betaMax > 0 && config.loss.warmupSteps >= config.optim.steps) {
     console.error(`the pose loss starts after step ${config.loss.warmupSteps} (loss.warmupSteps), beyond this run's ${config.optim.steps} steps: this run trains the heatmaps alone`);
   }
@@ -166,11 +171,17 @@ async function main(argv: string[]): Promise<number> {
   const written = await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split }), out);
   engine.dispose();
   console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);
-  if (data.unreadable().length) console.error(`${data.unreadable().length} training images could not be read and were skipped: ${data.unreadable().map((u) => u.file).join(', ')}`);
+  const unreadable = batches.batches?.unreadable() ?? data.unreadable();
+  if (unreadable.length) console.error(`${unreadable.length} training images could not be read and were skipped: ${unreadable.map((u) => u.file).join(', ')}`);
   if (result.eval?.unreadable.length) console.error(`${result.eval.unreadable.length} test instances could not be read and are left out of the metrics: ${result.eval.unreadable.map((u) => u.reason).join('; ')}`);
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);
   else if (result.reason === 'stopped') console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written} --out ${written}`);
   return 0;
+}
+
+/** Said as soon as a training image is found unreadable, on whichever thread cut the batch. */
+function skippedInTraining(reason: string): void {
+  console.error(`\nskipped in training (samples drawn from the next image): ${reason}`);
 }
 
 /** A config file merged onto its preset; its problems, all of them, are the input error. */

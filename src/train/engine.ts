@@ -24,7 +24,7 @@ import { Localiser, type LocaliserSteps } from './localiser';
 import { buildModel, parameterCount, trainableVariables } from './model';
 import { Adam } from '../ops/adam';
 import { betaAt, learningRateAt } from './schedule';
-import { TrainBatches, type TrainBatch } from './trainBatches';
+import { TrainBatches, type BatchSource, type TrainBatch } from './trainBatches';
 import { trainStep, type Losses, type StepNetwork } from './trainStep';
 import { WeightAverage } from './weightAverage';
 
@@ -81,6 +81,11 @@ export interface EngineOptions {
    * every step sends the weights back. The engine disposes it.
    */
   localiserSteps?: LocaliserSteps;
+  /**
+   * Reads the training batches elsewhere (a host's thread running TrainBatches on the same dataset and
+   * config): the crops, views and targets are cut there while this thread computes. The engine disposes it.
+   */
+  batches?: BatchSource;
 }
 
 export interface RunResult {
@@ -125,7 +130,7 @@ export class TrainingEngine {
   private readonly listeners = new Set<EngineListener>();
   private readonly timePnpEvery: number;
   private readonly finalEval: boolean;
-  private readonly batches: TrainBatches;
+  private readonly batches: BatchSource;
   private stepCount = 0;
   private state: State = kState.idle;
   private wake: (() => void) | null = null;
@@ -149,7 +154,7 @@ export class TrainingEngine {
     this.localiserSynced = this.localiserSteps === this.localiser;
     this.timePnpEvery = opts.timePnpEvery ?? 100;
     this.finalEval = opts.finalEval ?? true;
-    this.batches = new TrainBatches(data, this.config);
+    this.batches = opts.batches ?? new TrainBatches(data, this.config);
     const kp = data.object.keypointsMm;
     const posePts = this.config.loss.posePoints > 0 ? pickRows(data.object.pointsMm, this.config.loss.posePoints, hashSeed(this.config.seed, 0x9015)) : kp;
     this.points = {
@@ -314,6 +319,7 @@ export class TrainingEngine {
     this.adam.dispose();
     this.localiser.dispose();
     if (this.localiserSteps !== this.localiser) this.localiserSteps.dispose();
+    this.batches.dispose?.();
     tf.dispose([this.points.keypointsMm, this.points.posePointsMm]);
     this.model.dispose();
     this.average?.dispose();

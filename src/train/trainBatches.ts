@@ -14,7 +14,17 @@ export interface TrainBatch extends StepBatch {
   views: ViewSample[];
 }
 
-export class TrainBatches {
+/**
+ * Where the engine reads its batches: TrainBatches on the engine's own thread, or a host's thread running one
+ * (EngineOptions.batches). load(step) is the same bytes wherever it runs: a batch is a function of the step.
+ */
+export interface BatchSource {
+  load(step: number): Promise<TrainBatch>;
+  /** Ends what the source runs on (a thread); the engine calls it when disposed. */
+  dispose?(): void;
+}
+
+export class TrainBatches implements BatchSource {
   private perm: { epoch: number; order: number[] } | null = null;
 
   constructor(private readonly data: TrainingData, private readonly config: TrainConfig) {}

@@ -73,7 +73,7 @@ describe('train and eval command lines', () => {
     // No --backend: the fastest CPU path, named on stderr.
     const t = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '3', '--out', run]);
     expect(t.code, t.stderr).toBe(0);
-    expect(t.stderr).toMatch(/training tiny on wasm: .*; the localiser on a second thread$/m);
+    expect(t.stderr).toMatch(/training tiny on wasm: .*; the localiser on a second thread; batches cut on a thread of their own$/m);
     expect(t.stderr).toMatch(/3\/3 ETA 0s {2}loss \d/);
     expect(t.stdout).toMatch(/finished at step 3; bundle: /);
     expect(t.stderr).toMatch(/the pose loss starts after step 20 \(loss\.warmupSteps\), beyond this run's 3 steps: this run trains the heatmaps alone/);

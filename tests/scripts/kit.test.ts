@@ -48,7 +48,7 @@ describe('the kit\'s bundles', () => {
     const run = join(dir, 'run');
     const t = bundled(app, 'train', ['--dataset', dataset, '--config', 'tiny', '--steps', '3', '--backend', 'wasm', '--out', run]);
     expect(t.code, t.stderr).toBe(0);
-    expect(t.stderr).toMatch(/^training tiny on wasm: .*; the localiser on a second thread$/m);
+    expect(t.stderr).toMatch(/^training tiny on wasm: .*; the localiser on a second thread; batches cut on a thread of their own$/m);
     expect(t.stdout).toMatch(/^finished at step 3; bundle: /m);
 
     const e = bundled(app, 'eval', ['--model', run, '--dataset', dataset, '--backend', 'wasm']);

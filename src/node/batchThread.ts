@@ -1,0 +1,88 @@
+/**
+ * The training batches cut on a thread of their own (batchThread.worker.ts), for `npm run train` on the CPU
+ * backends: the crops, the localiser's views and the heatmap targets are JavaScript work on the dataset's
+ * images (resampling, augmentation), a fifth of a step of `small` on the first thread, where the keypoint
+ * network computes. On their own thread they are cut while the network computes (the engine reads the next
+ * batch during each step), the same bytes (a batch is a function of its step: TrainBatches).
+ */
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { BatchSource, TrainBatch } from '../train/trainBatches';
+import type { BatchThreadArgs, BatchThreadService } from './batchThread.worker';
+
+export interface BatchThread extends BatchSource {
+  /** The training images the thread could not read, each with the reason naming the file. */
+  unreadable(): { file: string; reason: string }[];
+  dispose(): void;
+}
+
+/**
+ * Where `npm run train` cuts its batches: on their own thread on a CPU backend with a second core, else on the
+ * first. `where` says which, and why not a thread of their own when they could have had one (the thread did not
+ * start: training goes on, more slowly). onUnreadable is told of each training image the thread cannot read.
+ */
+export async function placeBatches(backend: string, args: BatchThreadArgs, onUnreadable: (reason: string) => void): Promise<{ batches?: BatchThread; where: string }> {
+  if (backend !== 'wasm' && backend !== 'cpu') return { where: 'batches cut on the first thread' };
+  if (availableParallelism() < 2) return { where: 'batches cut on the first thread (one core)' };
+  try {
+    return { batches: await startBatchThread(args, onUnreadable), where: 'batches cut on a thread of their own' };
+  } catch (e) {
+    return { where: `batches cut on the first thread (their own thread did not start: ${e instanceof Error ? e.message : String(e)})` };
+  }
+}
+
+/** The file name of batchThread.worker.ts's own bundle in the kit (scripts/kit/bundle.ts's define); undefined from source. */
+declare const __POSELAB_BATCH_THREAD_BUNDLE__: string | undefined;
+
+/**
+ * Starts the thread on args's dataset; resolves once it has opened it, else rejects saying why. Once the thread
+ * fails, exits or is disposed, every load (pending or later) rejects with the reason: a step never waits forever.
+ */
+export async function startBatchThread(args: BatchThreadArgs, onUnreadable: (reason: string) => void = () => {}): Promise<BatchThread> {
+  // From source a thread gets none of the first thread's module hooks: scripts/ts-worker.mjs registers them.
+  const worker = typeof __POSELAB_BATCH_THREAD_BUNDLE__ === 'string'
+    ? new Worker(new URL(`./${__POSELAB_BATCH_THREAD_BUNDLE__}`, import.meta.url), { execArgv: [] })
+    : new Worker(new URL('../../scripts/ts-worker.mjs', import.meta.url), {
+      workerData: { entry: new URL('./batchThread.worker.ts', import.meta.url).href },
+      execArgv: [],
+    });
+  let stopped = false;
+  const failed = new Promise<never>((_, reject) => {
+    worker.once('error', (e) => reject(new Error(`the batches' thread failed: ${e.message}`)));
+    worker.once('exit', (code) => reject(new Error(stopped ? 'the batches\' thread was stopped' : `the batches' thread exited (code ${code})`)));
+  });
+  failed.catch(() => undefined);
+  const remote = Comlink.wrap<BatchThreadService>(nodeEndpoint(worker));
+  const unreadable: { file: string; reason: string }[] = [];
+  const call = async <T>(f: () => Promise<T>): Promise<T> => {
+    if (stopped) throw new Error('the batches\' thread was stopped');
+    return Promise.race([f(), failed]);
+  };
+  const dispose = (): void => {
+    if (stopped) return;
+    stopped = true;
+    remote[Comlink.releaseProxy]();
+    void worker.terminate();
+  };
+  const thread: BatchThread = {
+    load: async (step: number): Promise<TrainBatch> => {
+      const r = await call(() => remote.load(step));
+      for (const u of r.unreadable) {
+        unreadable.push(u);
+        onUnreadable(u.reason);
+      }
+      return r.batch;
+    },
+    unreadable: () => [...unreadable],
+    dispose,
+  };
+  try {
+    await call(() => remote.start(args));
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+  return thread;
+}
