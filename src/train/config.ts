@@ -4,7 +4,7 @@
  * order, schedules).
  *
  * Presets: 'tiny' for tests and SwiftShader (seconds per step), 'small' for machines without a GPU
- * (96 px crops, 32 keypoints; about 0.25 s a step on two cores through wasm), 'default' for a laptop GPU, 'large' for
+ * (96 px crops, 32 keypoints; about 0.2 s a step on two cores through wasm), 'default' for a laptop GPU, 'large' for
  * a desktop GPU.
  */
 import { kDefaultAugment } from '../data/augment';
