@@ -9,6 +9,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { ThreadCalls } from '../train/threadCalls';
 import type { BatchSource, TrainBatch } from '../train/trainBatches';
 import type { BatchThreadArgs, BatchThreadService } from './batchThread.worker';
 
@@ -53,22 +54,19 @@ export async function startBatchThread(args: BatchThreadArgs, onUnreadable: (rea
     worker.once('error', (e) => reject(new Error(`the batches' thread failed: ${e.message}`)));
     worker.once('exit', (code) => reject(new Error(stopped ? 'the batches\' thread was stopped' : `the batches' thread exited (code ${code})`)));
   });
-  failed.catch(() => undefined);
+  const calls = new ThreadCalls(failed);
   const remote = Comlink.wrap<BatchThreadService>(nodeEndpoint(worker));
   const unreadable: { file: string; reason: string }[] = [];
-  const call = async <T>(f: () => Promise<T>): Promise<T> => {
-    if (stopped) throw new Error('the batches\' thread was stopped');
-    return Promise.race([f(), failed]);
-  };
   const dispose = (): void => {
     if (stopped) return;
     stopped = true;
+    calls.fail(new Error('the batches\' thread was stopped'));
     remote[Comlink.releaseProxy]();
     void worker.terminate();
   };
   const thread: BatchThread = {
     load: async (step: number): Promise<TrainBatch> => {
-      const r = await call(() => remote.load(step));
+      const r = await calls.call(() => remote.load(step));
       for (const u of r.unreadable) {
         unreadable.push(u);
         onUnreadable(u.reason);
@@ -79,7 +77,7 @@ export async function startBatchThread(args: BatchThreadArgs, onUnreadable: (rea
     dispose,
   };
   try {
-    await call(() => remote.start(args));
+    await calls.call(() => remote.start(args));
   } catch (e) {
     dispose();
     throw e;

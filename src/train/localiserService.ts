@@ -8,6 +8,7 @@
 import type { CpuBackendName } from '../kernels/setup';
 import type { LocaliserConfig, OptimConfig } from './config';
 import type { Normalisation } from './evaluate';
+import { ThreadCalls } from './threadCalls';
 import { Localiser, type LocaliserState, type LocaliserSteps, type LocaliserStepResult, type ViewSample } from './localiser';
 
 export class LocaliserService {
@@ -63,24 +64,21 @@ export interface LocaliserThread {
  * disposed, every call (pending or later) rejects with the reason: a step never waits forever.
  */
 export async function localiserStepsOn(t: LocaliserThread, backend: CpuBackendName, cfg: LocaliserConfig, optim: OptimConfig): Promise<LocaliserSteps> {
+  const calls = new ThreadCalls(t.failed);
   let disposed = false;
-  t.failed.catch(() => undefined);
-  const call = async <T>(f: () => Promise<T>): Promise<T> => {
-    if (disposed) throw new Error('the localiser\'s thread was stopped');
-    return Promise.race([f(), t.failed]);
-  };
   const steps: LocaliserSteps = {
-    trainStep: (views, lr, norm) => call(() => t.remote.trainStep(views, lr, norm)),
-    getState: () => call(() => t.remote.getState()),
-    setState: (s) => call(() => t.remote.setState(s)),
+    trainStep: (views, lr, norm) => calls.call(() => t.remote.trainStep(views, lr, norm)),
+    getState: () => calls.call(() => t.remote.getState()),
+    setState: (s) => calls.call(() => t.remote.setState(s)),
     dispose: () => {
       if (disposed) return;
       disposed = true;
+      calls.fail(new Error('the localiser\'s thread was stopped'));
       t.terminate();
     },
   };
   try {
-    await call(() => t.remote.start(backend, cfg, optim));
+    await calls.call(() => t.remote.start(backend, cfg, optim));
   } catch (e) {
     steps.dispose();
     throw e;
