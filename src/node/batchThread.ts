@@ -8,10 +8,10 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { ThreadCalls } from '../train/threadCalls';
 import type { BatchSource, TrainBatch } from '../train/trainBatches';
 import type { BatchThreadArgs, BatchThreadService } from './batchThread.worker';
+import { startWorkerThread } from './workerThread';
 
 export interface BatchThread extends BatchSource {
   /** The training images the thread could not read, each with the reason naming the file. */
@@ -42,18 +42,9 @@ declare const __POSELAB_BATCH_THREAD_BUNDLE__: string | undefined;
  * fails, exits or is disposed, every load (pending or later) rejects with the reason: a step never waits forever.
  */
 export async function startBatchThread(args: BatchThreadArgs, onUnreadable: (reason: string) => void = () => {}): Promise<BatchThread> {
-  // From source a thread gets none of the first thread's module hooks: scripts/ts-worker.mjs registers them.
-  const worker = typeof __POSELAB_BATCH_THREAD_BUNDLE__ === 'string'
-    ? new Worker(new URL(`./${__POSELAB_BATCH_THREAD_BUNDLE__}`, import.meta.url), { execArgv: [] })
-    : new Worker(new URL('../../scripts/ts-worker.mjs', import.meta.url), {
-      workerData: { entry: new URL('./batchThread.worker.ts', import.meta.url).href },
-      execArgv: [],
-    });
+  const { worker, failed, stop } = startWorkerThread('batches\'', typeof __POSELAB_BATCH_THREAD_BUNDLE__ === 'string' ? __POSELAB_BATCH_THREAD_BUNDLE__ : undefined,
+    new URL('./batchThread.worker.ts', import.meta.url));
   let stopped = false;
-  const failed = new Promise<never>((_, reject) => {
-    worker.once('error', (e) => reject(new Error(`the batches' thread failed: ${e.message}`)));
-    worker.once('exit', (code) => reject(new Error(stopped ? 'the batches\' thread was stopped' : `the batches' thread exited (code ${code})`)));
-  });
   const calls = new ThreadCalls(failed);
   const remote = Comlink.wrap<BatchThreadService>(nodeEndpoint(worker));
   const unreadable: { file: string; reason: string }[] = [];
@@ -62,7 +53,7 @@ export async function startBatchThread(args: BatchThreadArgs, onUnreadable: (rea
     stopped = true;
     calls.fail(new Error('the batches\' thread was stopped'));
     remote[Comlink.releaseProxy]();
-    void worker.terminate();
+    stop();
   };
   const thread: BatchThread = {
     load: async (step: number): Promise<TrainBatch> => {

@@ -7,12 +7,12 @@
 import * as Comlink from 'comlink';
 import { availableParallelism } from 'node:os';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { Worker } from 'node:worker_threads';
 import type { CpuBackendName } from '../kernels/setup';
 import type { LocaliserConfig, OptimConfig } from '../train/config';
 import type { LocaliserSteps } from '../train/localiser';
 import { localiserStepsOn } from '../train/localiserService';
 import type { LocaliserThreadService } from './localiserThread.worker';
+import { startWorkerThread } from './workerThread';
 
 /**
  * Where `npm run train` and `bench:train` train the localiser: on its own thread on a CPU backend with a
@@ -37,27 +37,15 @@ declare const __POSELAB_LOCALISER_THREAD_BUNDLE__: string | undefined;
 
 /** Starts the thread on `backend` with a localiser of `cfg`; resolves once it is ready, else rejects saying why. */
 export async function startLocaliserThread(backend: CpuBackendName, cfg: LocaliserConfig, optim: OptimConfig): Promise<LocaliserSteps> {
-  // From source a thread gets none of the first thread's module hooks, so scripts/ts-worker.mjs registers tsx
-  // and the ?raw loader before importing the TypeScript entry; a bundle needs neither and starts as it is.
-  const worker = typeof __POSELAB_LOCALISER_THREAD_BUNDLE__ === 'string'
-    ? new Worker(new URL(`./${__POSELAB_LOCALISER_THREAD_BUNDLE__}`, import.meta.url), { execArgv: [] })
-    : new Worker(new URL('../../scripts/ts-worker.mjs', import.meta.url), {
-      workerData: { entry: new URL('./localiserThread.worker.ts', import.meta.url).href },
-      execArgv: [],
-    });
-  let stopped = false;
-  const failed = new Promise<never>((_, reject) => {
-    worker.once('error', (e) => reject(new Error(`the localiser's thread failed: ${e.message}`)));
-    worker.once('exit', (code) => reject(new Error(stopped ? 'the localiser\'s thread was stopped' : `the localiser's thread exited (code ${code})`)));
-  });
+  const { worker, failed, stop } = startWorkerThread('localiser', typeof __POSELAB_LOCALISER_THREAD_BUNDLE__ === 'string' ? __POSELAB_LOCALISER_THREAD_BUNDLE__ : undefined,
+    new URL('./localiserThread.worker.ts', import.meta.url));
   const remote = Comlink.wrap<LocaliserThreadService>(nodeEndpoint(worker));
   return localiserStepsOn({
     remote,
     failed,
     terminate: () => {
-      stopped = true;
       remote[Comlink.releaseProxy]();
-      void worker.terminate();
+      stop();
     },
   }, backend, cfg, optim);
 }
