@@ -24,6 +24,7 @@ import { configText, resolveConfigText } from '../train/configFile';
 import { datasetTrainingData } from '../train/datasetTrainingData';
 import { TrainingEngine, type EngineEvent } from '../train/engine';
 import { placeBatches } from '../node/batchThread';
+import { TrainBatches } from '../train/trainBatches';
 import { placeLocaliser } from '../node/localiserThread';
 import { metricsLine } from '../train/metrics';
 import {
@@ -111,7 +112,9 @@ async function main(argv: string[]): Promise<number> {
   const ds = await openDataset(values.dataset);
   let data;
   try {
-    data = datasetTrainingData(ds, config, { decode: decodePure, objId: resumeObj ?? objId, keypointsMm, cacheBytes: trainingImageCacheBytes(), onUnreadable: skippedInTraining });
+    // Half the image cache's budget here (evaluation's images, and training's when no thread cuts the batches), half on
+    // the batches' thread.
+    data = datasetTrainingData(ds, config, { decode: decodePure, objId: resumeObj ?? objId, keypointsMm, cacheBytes: trainingImageCacheBytes() / 2, onUnreadable: skippedInTraining });
   } catch (e) {
     throw new InputError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -123,21 +126,27 @@ async function main(argv: string[]): Promise<number> {
       ? `--resume ${values.resume}: the bundle is already at step ${resume.step}, its run's total; give --steps with a larger total to train further`
       : `--steps ${steps}: the bundle is already at step ${resume.step}; give a larger total to train further`);
   }
-  const localiser = await placeLocaliser(backendName, config.localiser, config.optim);
-  // The thread reads the training images from here on; this thread's data serves evaluation.
-  const batches = await placeBatches(backendName, {
-    datasetPath: values.dataset, config, objId: data.object.id, keypointsMm: data.object.keypointsMm, cacheBytes: trainingImageCacheBytes(),
-  }, skippedInTraining);
+  // The dataset is read for the whole run (its images decoded as training needs them): nothing is written into it.
+  if (isWithin(out, values.dataset)) throw new InputError(`--out ${out}: is inside the dataset --dataset ${values.dataset}, which this run reads; give a path outside it`);
+  const trainData = data;
+  // The batches' thread reads the training images from here on; this thread's data serves evaluation.
+  const [localiser, batches] = await Promise.all([
+    placeLocaliser(backendName, config.localiser, config.optim),
+    placeBatches(backendName, {
+      datasetPath: values.dataset, config, objId: data.object.id, keypointsMm: data.object.keypointsMm,
+      cacheBytes: trainingImageCacheBytes() / 2, trainKeys: data.trainKeys,
+    }, skippedInTraining, () => new TrainBatches(trainData, config), (message) => console.error(`\n${message}`)),
+  ]);
   let engine: TrainingEngine;
   try {
     engine = new TrainingEngine(data, config, { resume, localiserSteps: localiser.steps, batches: batches.batches });
   } catch (e) {
+    localiser.steps?.dispose();
+    batches.batches?.dispose();
     const from = resume ? `--resume ${values.resume}` : values['config-file'] !== undefined ? `--config-file ${values['config-file']}` : `--config ${config.name}`;
     throw new InputError(`${from}: ${e instanceof Error ? e.message : String(e)}`);
   }
   // Made once the run is known to start: a refused bundle or config leaves no empty folder behind.
-  // The dataset is read for the whole run (its images decoded as training needs them): nothing is written into it.
-  if (isWithin(out, values.dataset)) throw new InputError(`--out ${out}: is inside the dataset --dataset ${values.dataset}, which this run reads; give a path outside it`);
   await prepareBundlePath(out, values.resume);
   if (resume) {
     console.error(`resuming from step ${resume.step}${resumeExact ? '' : ' (the bundle has no checkpoint: its weights with fresh Adam moments, not an exact continuation)'}`);
@@ -171,7 +180,8 @@ async function main(argv: string[]): Promise<number> {
   const written = await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split }), out);
   engine.dispose();
   console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);
-  const unreadable = batches.batches?.unreadable() ?? data.unreadable();
+  // Training images are read on the batches' thread, and on this one once that thread failed (if it did).
+  const unreadable = [...new Map([...batches.batches?.unreadable() ?? [], ...data.unreadable()].map((u) => [u.file, u])).values()];
   if (unreadable.length) console.error(`${unreadable.length} training images could not be read and were skipped: ${unreadable.map((u) => u.file).join(', ')}`);
   if (result.eval?.unreadable.length) console.error(`${result.eval.unreadable.length} test instances could not be read and are left out of the metrics: ${result.eval.unreadable.map((u) => u.reason).join('; ')}`);
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);

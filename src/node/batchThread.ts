@@ -16,6 +16,8 @@ import { startWorkerThread } from './workerThread';
 export interface BatchThread extends BatchSource {
   /** The training images the thread could not read, each with the reason naming the file. */
   unreadable(): { file: string; reason: string }[];
+  /** The thread's failure, once it has failed, exited or been stopped; else null. */
+  readonly failure: Error | null;
   dispose(): void;
 }
 
@@ -23,15 +25,38 @@ export interface BatchThread extends BatchSource {
  * Where `npm run train` cuts its batches: on their own thread on a CPU backend with a second core, else on the
  * first. `where` says which, and why not a thread of their own when they could have had one (the thread did not
  * start: training goes on, more slowly). onUnreadable is told of each training image the thread cannot read.
+ * Should the thread fail during the run, the batches from then on are cut on the first thread by `fallback`
+ * (the same bytes), after `say` has told why: the run goes on.
  */
-export async function placeBatches(backend: string, args: BatchThreadArgs, onUnreadable: (reason: string) => void): Promise<{ batches?: BatchThread; where: string }> {
+export async function placeBatches(backend: string, args: BatchThreadArgs, onUnreadable: (reason: string) => void,
+  fallback: () => BatchSource, say: (message: string) => void): Promise<{ batches?: BatchThread; where: string }> {
   if (backend !== 'wasm' && backend !== 'cpu') return { where: 'batches cut on the first thread' };
   if (availableParallelism() < 2) return { where: 'batches cut on the first thread (one core)' };
+  let thread: BatchThread;
   try {
-    return { batches: await startBatchThread(args, onUnreadable), where: 'batches cut on a thread of their own' };
+    thread = await startBatchThread(args, onUnreadable);
   } catch (e) {
     return { where: `batches cut on the first thread (their own thread did not start: ${e instanceof Error ? e.message : String(e)})` };
   }
+  let first: BatchSource | null = null;
+  const batches: BatchThread = {
+    load: async (step) => {
+      if (first) return first.load(step);
+      try {
+        return await thread.load(step);
+      } catch (e) {
+        // A batch's own error (no training image readable) is the run's; the thread's failure is not.
+        if (!thread.failure || first) throw e;
+        say(`${thread.failure.message}: batches cut on the first thread from step ${step}`);
+        first = fallback();
+        return first.load(step);
+      }
+    },
+    unreadable: () => thread.unreadable(),
+    get failure() { return thread.failure; },
+    dispose: () => thread.dispose(),
+  };
+  return { batches, where: 'batches cut on a thread of their own' };
 }
 
 /** The file name of batchThread.worker.ts's own bundle in the kit (scripts/kit/bundle.ts's define); undefined from source. */
@@ -65,6 +90,7 @@ export async function startBatchThread(args: BatchThreadArgs, onUnreadable: (rea
       return r.batch;
     },
     unreadable: () => [...unreadable],
+    get failure() { return calls.failure; },
     dispose,
   };
   try {

@@ -23,6 +23,8 @@ export interface BatchThreadArgs {
   keypointsMm: Float64Array;
   /** The image cache's budget, bytes. */
   cacheBytes: number;
+  /** The first thread's training instances (its data's trainKeys): the thread refuses to start on others. */
+  trainKeys: string[];
 }
 
 /** A batch and the training images found unreadable while it was cut (each named once, by file). */
@@ -36,9 +38,15 @@ export class BatchThreadService {
   private told = 0;
   private unreadable: () => { file: string; reason: string }[] = () => [];
 
+  /** Opens the dataset; refuses, saying how, when its training instances are not the first thread's. */
   async start(a: BatchThreadArgs): Promise<void> {
     const ds = await loadDataset(await openNodePath(a.datasetPath));
     const data = datasetTrainingData(ds, a.config, { decode: decodePure, objId: a.objId, keypointsMm: a.keypointsMm, cacheBytes: a.cacheBytes });
+    const i = firstDifference(a.trainKeys, data.trainKeys);
+    if (i >= 0) {
+      throw new Error(`${a.datasetPath} changed since it was opened: ${a.trainKeys.length} training instances then, ${data.trainKeys.length} now` +
+        ` (the first to differ: ${a.trainKeys[i] ?? 'none'} then, ${data.trainKeys[i] ?? 'none'} now)`);
+    }
     this.unreadable = () => data.unreadable();
     this.batches = new TrainBatches(data, a.config);
   }
@@ -53,8 +61,14 @@ export class BatchThreadService {
   }
 }
 
+/** The first index where a and b differ (a length counts), or -1. */
+function firstDifference(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
 /** The buffers the batch's arrays own whole (a view into a larger buffer is copied instead of moved). */
-function ownBuffers(b: TrainBatch): ArrayBuffer[] {
+export function ownBuffers(b: TrainBatch): ArrayBuffer[] {
   const arrays = [b.image, b.kCrop, b.poseGt, b.kpGtPx, b.targets, ...b.views.flatMap((v) => [v.image, v.boxViewPx])];
   const out = new Set<ArrayBuffer>();
   for (const a of arrays) if (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) out.add(a.buffer as ArrayBuffer);

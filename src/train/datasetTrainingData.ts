@@ -60,6 +60,8 @@ export interface DatasetTrainingData extends TrainingData {
   evalSet: string;
   /** The object's keypoints as chosen (fps on the mesh, else the bounding box's corners). */
   keypoints: ObjectKeypoints;
+  /** The training instances in item order, each as `<rgb path>#<instance index>`: what two reads of a dataset compare. */
+  trainKeys: string[];
 }
 
 /**
@@ -131,6 +133,7 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
     evalSet: opts.evalSplit === 'train' ? `the ${train.length} training instances`
       : `${evaluated.how}${leavesOutRun ? `; the ${split.train.length} images the run trained on (its automatic split) left out` : ''}`,
     keypoints,
+    trainKeys: train.map((ref) => `${ds.images[ref.image].rgbPath}#${ref.instance}`),
     trainCount: train.length,
     testCount: test.length,
     unreadable: () => [...unreadable].map(([file, reason]) => ({ file, reason })),

@@ -208,7 +208,7 @@ export class TrainingEngine {
         await this.localiserSteps.setState(await this.localiser.getState());
         this.localiserSynced = true;
       }
-      let next: Promise<TrainBatch> | null = this.stepCount < total ? this.batches.load(this.stepCount) : null;
+      let next: Promise<TrainBatch> | null = this.stepCount < total ? this.load(this.stepCount) : null;
       while (this.stepCount < total) {
         // Commands and signals reach the host as events of its loop (a worker message, Ctrl-C). On the
         // CPU backends a whole step settles in microtasks, so without this turn of the event loop they
@@ -228,7 +228,7 @@ export class TrainingEngine {
         const timed = beta > 0 && this.timePnpEvery > 0 && this.stepCount % this.timePnpEvery === 0;
         // The next batch is read while this step computes (on a GPU in parallel; on a CPU backend its work
         // runs in the step's awaits), except on a timed step, whose parts it would land in.
-        const readNext = () => (this.stepCount + 1 < total ? this.batches.load(this.stepCount + 1) : null);
+        const readNext = () => (this.stepCount + 1 < total ? this.load(this.stepCount + 1) : null);
         next = timed ? null : readNext();
         // The localiser's step first: on another thread it then computes while this one runs the
         // keypoint network's.
@@ -270,6 +270,16 @@ export class TrainingEngine {
       this.emit({ type: 'error', step: this.stepCount, message: e instanceof Error ? e.message : String(e) });
       throw e;
     }
+  }
+
+  /**
+   * The batch of `step`, read ahead: a failure is the run's error when the step awaits it, and not an unhandled
+   * rejection before (the wasm backend's runtime throws those), nor after a run that ended first.
+   */
+  private load(step: number): Promise<TrainBatch> {
+    const p = this.batches.load(step);
+    p.catch(() => undefined);
+    return p;
   }
 
   /** Pauses before the next step. */

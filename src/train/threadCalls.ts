@@ -6,7 +6,7 @@
  * nothing once it settles.
  */
 export class ThreadCalls {
-  private failure: Error | null = null;
+  private failed: Error | null = null;
   private readonly pending = new Set<(e: Error) => void>();
 
   /** `failed` rejects, with the reason, when the thread fails or exits. */
@@ -14,17 +14,22 @@ export class ThreadCalls {
     failed.catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
   }
 
+  /** The thread's failure, once it has failed, exited or been stopped; else null. */
+  get failure(): Error | null {
+    return this.failed;
+  }
+
   /** Rejects the pending calls and every later one with `e` (the first failure wins). */
   fail(e: Error): void {
-    if (this.failure) return;
-    this.failure = e;
+    if (this.failed) return;
+    this.failed = e;
     for (const reject of this.pending) reject(e);
     this.pending.clear();
   }
 
   /** f's result, or the thread's failure if it comes first. */
   call<T>(f: () => Promise<T>): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failed) return Promise.reject(this.failed);
     return new Promise<T>((resolve, reject) => {
       this.pending.add(reject);
       const settle = () => this.pending.delete(reject);

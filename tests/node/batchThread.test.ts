@@ -5,7 +5,7 @@
  * thread cannot read is told once, by file, and the batch still equals the first thread's; a thread that
  * cannot open its dataset, or was stopped, says so instead of leaving a step waiting.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,8 @@ import { decodePure } from '../../src/data/decode/pure';
 import { loadDataset } from '../../src/data/load';
 import { openNodePath } from '../../src/data/source/node';
 import { useCpuBackend } from '../../src/kernels/setup';
-import { startBatchThread, type BatchThread } from '../../src/node/batchThread';
+import { placeBatches, startBatchThread, type BatchThread } from '../../src/node/batchThread';
+import { ownBuffers, type BatchThreadArgs } from '../../src/node/batchThread.worker';
 import { makeConfig, type TrainConfig } from '../../src/train/config';
 import { datasetTrainingData, type DatasetTrainingData } from '../../src/train/datasetTrainingData';
 import { TrainingEngine, type EngineOptions } from '../../src/train/engine';
@@ -30,7 +31,11 @@ async function firstThreadData(path: string): Promise<DatasetTrainingData> {
 }
 
 function threadOn(path: string, data: DatasetTrainingData, onUnreadable?: (reason: string) => void): Promise<BatchThread> {
-  return startBatchThread({ datasetPath: path, config: cfg, objId: 1, keypointsMm: data.object.keypointsMm, cacheBytes: 2 ** 28 }, onUnreadable);
+  return startBatchThread(argsFor(path, data), onUnreadable);
+}
+
+function argsFor(path: string, data: DatasetTrainingData): BatchThreadArgs {
+  return { datasetPath: path, config: cfg, objId: 1, keypointsMm: data.object.keypointsMm, cacheBytes: 2 ** 28, trainKeys: data.trainKeys };
 }
 
 function expectSameBatch(a: TrainBatch, b: TrainBatch): void {
@@ -99,11 +104,42 @@ describe('the training batches on a thread of their own', () => {
   }, 60_000);
 
   it('say why when the dataset cannot be opened there, or the thread was stopped', async () => {
-    await expect(startBatchThread({ datasetPath: join(dir, 'missing'), config: cfg, objId: 1, keypointsMm: new Float64Array(3), cacheBytes: 2 ** 20 }))
+    await expect(startBatchThread({ datasetPath: join(dir, 'missing'), config: cfg, objId: 1, keypointsMm: new Float64Array(3), cacheBytes: 2 ** 20, trainKeys: [] }))
       .rejects.toThrow(/missing/);
     const data = await firstThreadData(dataset);
     const thread = await threadOn(dataset, data);
     thread.dispose();
     await expect(thread.load(0)).rejects.toThrow(/the batches' thread was stopped/);
   }, 60_000);
+
+  it('refuse to start on a dataset whose training instances changed since the first thread read it', async () => {
+    const changing = writeTree(bopFixture(), join(dir, 'changing'));
+    const data = await firstThreadData(changing);
+    rmSync(join(changing, 'lmfix', 'train', '000000', 'rgb', '000001.png'));
+    rmSync(join(changing, 'lmfix', 'train', '000000', 'mask_visib'), { recursive: true });
+    rmSync(join(changing, 'lmfix', 'train', '000000', 'mask'), { recursive: true });
+    await expect(threadOn(changing, data)).rejects.toThrow(/changing changed since it was opened: 3 training instances then, \d+ now \(the first to differ: .*#0 then/);
+  }, 60_000);
+
+  it('once the thread has failed, the run\'s batches come from the first thread, the same bytes, and it is said', async () => {
+    const data = await firstThreadData(dataset);
+    const said: string[] = [];
+    const here = new TrainBatches(data, cfg);
+    const placed = await placeBatches('wasm', argsFor(dataset, data), () => {}, () => new TrainBatches(data, cfg), (m) => said.push(m));
+    expect(placed.where).toBe('batches cut on a thread of their own');
+    const batches = placed.batches!;
+    expectSameBatch(await batches.load(0), await here.load(0));
+    // A stopped thread stands for one that crashed: its calls reject with its failure.
+    batches.dispose();
+    expectSameBatch(await batches.load(1), await here.load(1));
+    expectSameBatch(await batches.load(2), await here.load(2));
+    expect(said).toEqual(['the batches\' thread was stopped: batches cut on the first thread from step 1']);
+  }, 60_000);
+
+  it('move every array of a batch without a copy (each owns its whole buffer)', async () => {
+    const data = await firstThreadData(dataset);
+    const b = await new TrainBatches(data, cfg).load(0);
+    const arrays = [b.image, b.kCrop, b.poseGt, b.kpGtPx, b.targets, ...b.views.flatMap((v) => [v.image, v.boxViewPx])];
+    expect(new Set(ownBuffers(b))).toEqual(new Set(arrays.map((a) => a.buffer)));
+  });
 });

@@ -32,6 +32,20 @@ for (const backend of ['cpu', 'wasm'] as const) describe(`TrainingEngine (${back
     await useCpuBackend(backend);
   });
 
+  it('a batch read ahead that fails is the run\'s error at its step, never an unhandled rejection', async () => {
+    const cfg = tinyConfig({ optim: { steps: 4 } });
+    const data = await fixtureData(cfg);
+    const { TrainBatches } = await import('../../src/train/trainBatches');
+    const own = new TrainBatches(data, cfg);
+    // Step 1's batch is read while step 0 computes; it fails at once, long before step 1 awaits it.
+    const e = new TrainingEngine(data, cfg, { finalEval: false, batches: { load: (step) => (step === 0 ? own.load(0) : Promise.reject(new Error('the batches\' thread exited (code 3)'))) } });
+    const steps: number[] = [];
+    e.on((ev) => { if (ev.type === 'step') steps.push(ev.step); });
+    await expect(e.start()).rejects.toThrow('the batches\' thread exited (code 3)');
+    expect(steps).toEqual([1]);
+    e.dispose();
+  });
+
   it('tiny trains on the fixture: the loss falls and the tensor count stays flat (step 3 = step 10 = step 45)', async () => {
     // With the weight average kept: its update makes no tensor either.
     const cfg = tinyConfig({ loss: { warmupSteps: 15, betaRampSteps: 15 }, optim: { steps: 45, emaDecay: 0.9 } });
