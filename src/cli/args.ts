@@ -33,7 +33,7 @@ type FlagValues<O extends Record<string, FlagSpec>> = {
 /**
  * The one argument syntax: `--name value` or `--name=value` for a value (which may begin with a minus:
  * `--K -1,0,320,240`, `--seed -0`), `--name` alone for a switch, anything else a positional (after `--`,
- * everything). Unknown flags, a value missing or given to a switch, a flag that takes one value given
+ * everything). Unknown flags, a value missing, empty or given to a switch, a flag that takes one value given
  * twice, and more positionals than allowed are UsageErrors.
  */
 export function parseCommandLine<O extends Record<string, FlagSpec>>(argv: readonly string[], options: O, maxPositionals = 0): {
@@ -68,6 +68,9 @@ export function parseCommandLine<O extends Record<string, FlagSpec>>(argv: reado
       if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${name} needs a value`);
       value = argv[++i];
     }
+    // An empty value is never meant (an unset shell variable, `--out ''`): taken as given, it would name the
+    // current folder, or read as the flag left out.
+    if (value.trim() === '') throw new UsageError(`--${name} has an empty value; give one, or leave the flag out`);
     if (spec.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), value];
     else if (values[name] !== undefined) throw new UsageError(`--${name} given twice (${String(values[name])} and ${value}); give it once`);
     else values[name] = value;

@@ -34,6 +34,10 @@ describe('command-line arguments', () => {
       // A flag of one value given twice: which one was meant cannot be guessed (--images may repeat).
       [['--seed', '1', '--seed=2'], /^--seed given twice \(1 and 2\); give it once$/],
       [['--K=1,2,3,4', '--K', '-1,2,3,4'], /^--K given twice/],
+      // An empty value (an unset shell variable) would name the current folder or read as the flag left out.
+      [['--K', ''], /^--K has an empty value; give one, or leave the flag out$/],
+      [['--images='], /^--images has an empty value/],
+      [['--K', ' '], /^--K has an empty value/],
     ];
     for (const [argv, message] of bad) {
       expect(() => parseCommandLine(argv, options)).toThrow(UsageError);
