@@ -10,6 +10,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isUsable, type Dataset } from '../data/dataset';
+import { problemLine } from '../data/problems';
 import { loadDataset } from '../data/load';
 import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
@@ -65,6 +66,15 @@ export async function openDataset(path: string): Promise<Dataset> {
     const lines = ds.problems.slice(0, 10).map((p) => `  ${p.file}${p.field ? ` (${p.field})` : ''}: ${p.message}`);
     const more = ds.problems.length > 10 ? [`  ... and ${ds.problems.length - 10} more`] : [];
     throw new InputError([`--dataset ${path}: nothing to train or evaluate on (no object with a model and an instance in an image)`, ...lines, ...more].join('\n'));
+  }
+  // What the problems name is not trained or evaluated on: said here, not left for `dataset inspect` to find.
+  if (ds.problems.length > 0) {
+    const n = ds.problems.length;
+    console.error([
+      `--dataset ${path}: ${n} problem${n === 1 ? '' : 's'} found reading it; what ${n === 1 ? 'it names is' : 'they name is'} not used:`,
+      ...ds.problems.slice(0, 10).map((p) => `  ${problemLine(p)}`),
+      ...(n > 10 ? [`  ... and ${n - 10} more (npm run dataset -- inspect ${path} lists them all)`] : []),
+    ].join('\n'));
   }
   return ds;
 }

@@ -8,9 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { bopFixture, writeTree } from '../data/fixtures';
 import { strToU8, zipSync } from 'fflate';
-import { InputError, notFound, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
+import { InputError, notFound, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -22,6 +23,26 @@ describe('command-line arguments', () => {
     expect(parseCommandLine(['--', '--json'], options, 1).positionals).toEqual(['--json']);
     expect(parseBackend(undefined)).toBe('auto');
     expect(parseInteger('seed', '-3', -5)).toBe(-3);
+  });
+
+  it('openDataset says which of the dataset\'s problems leave something out, for train and eval alike', async () => {
+    const root = writeTree(bopFixture(), mkdtempSync(join(tmpdir(), 'poselab-problems-')));
+    const gtPath = join(root, 'lmfix', 'train', '000000', 'scene_gt.json');
+    const gt = JSON.parse(readFileSync(gtPath, 'utf8')) as Record<string, { cam_R_m2c: number[] }[]>;
+    gt['0'][0].cam_R_m2c = [1, 0, 0, 0, 1, 0, 0, 0, 2];
+    writeFileSync(gtPath, JSON.stringify(gt));
+    const said = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      await openDataset(root);
+      expect(said).toHaveBeenCalledTimes(1);
+      const text = String(said.mock.calls[0][0]);
+      expect(text).toMatch(new RegExp(`^--dataset ${root}: 1 problem found reading it; what it names is not used:\n  .*train/000000/scene_gt\.json: .*cam_R_m2c`));
+      said.mockClear();
+      await openDataset(writeTree(bopFixture(), mkdtempSync(join(tmpdir(), 'poselab-clean-'))));
+      expect(said).not.toHaveBeenCalled();
+    } finally {
+      said.mockRestore();
+    }
   });
 
   it('names every mistake as a usage error', () => {
