@@ -33,7 +33,7 @@ and the time per image.
            as a failure) or oracle (around the ground truth's box, for reference: labelled so).
 --csv      the poses as a BOP results CSV; a folder gets poselab_<dataset>-<split>.csv.
 --json     the metrics as JSON on stdout.
-Exit codes: 0 done, 1 failure, 2 bad arguments.`;
+Exit codes: 0 done, 1 failure (no instance could be evaluated among them), 2 bad arguments.`;
 
 async function main(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
@@ -98,8 +98,13 @@ async function main(argv: string[]): Promise<number> {
     await writeFile(csvPath, bopCsv(r.instances));
     console.error(`BOP results: ${csvPath} (${r.instances.length} line${r.instances.length === 1 ? '' : 's'}${replaces ? ', in place of the file of that name' : ''})`);
   }
-  console.log(values.json ? JSON.stringify(r.metrics, null, 2) : `${split} (${r.metrics.instances} instances): ${metricsLine(r.metrics)}`);
   bundle.model.dispose();
+  // Metrics over nothing read as 0%, a model that fails: none are printed, and the run fails.
+  if (r.metrics.instances === 0) {
+    console.error(`no ${split} instance could be evaluated: ${r.unreadable.length ? 'every one was unreadable (above)' : 'the split has none'}`);
+    return 1;
+  }
+  console.log(values.json ? JSON.stringify(r.metrics, null, 2) : `${split} (${r.metrics.instances} instances): ${metricsLine(r.metrics)}`);
   return 0;
 }
 

@@ -184,6 +184,11 @@ async function main(argv: string[]): Promise<number> {
   const unreadable = [...new Map([...batches.batches?.unreadable() ?? [], ...data.unreadable()].map((u) => [u.file, u])).values()];
   if (unreadable.length) console.error(`${unreadable.length} training images could not be read and were skipped: ${unreadable.map((u) => u.file).join(', ')}`);
   if (result.eval?.unreadable.length) console.error(`${result.eval.unreadable.length} test instances could not be read and are left out of the metrics: ${result.eval.unreadable.map((u) => u.reason).join('; ')}`);
+  if (result.eval && result.eval.metrics.instances === 0) {
+    // Metrics over nothing read as 0%, a model that fails: the bundle is written, the run said to have failed.
+    console.error(`no test instance could be evaluated: ${result.eval.unreadable.length ? 'every one was unreadable (above)' : 'the split has none'}; the bundle holds no metrics to trust`);
+    return 1;
+  }
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);
   else if (result.reason === 'stopped') console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written} --out ${written}`);
   return 0;

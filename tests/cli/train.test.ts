@@ -197,6 +197,17 @@ describe('train and eval command lines', () => {
     expect(slip.stderr).not.toMatch(/evaluating/);
     const again = cli('eval', ['--model', run, '--dataset', broken, '--csv', csv]);
     expect(again.stderr).toMatch(/BOP results: .*there\.csv \(1 line, in place of the file of that name\)/);
+    // Every test image unreadable: no metrics over nothing (they would read as a model at 0%), exit 1.
+    writeFileSync(join(broken, 'lmfix', 'test', '000001', 'rgb', '000001.png'), 'not a png either');
+    const none = cli('eval', ['--model', run, '--dataset', broken]);
+    expect(none.code, none.stderr).toBe(1);
+    expect(none.stderr).toMatch(/^no test instance could be evaluated: every one was unreadable \(above\)$/m);
+    expect(none.stdout).not.toMatch(/ADD-0\.1d/);
+    const noneRun = join(dir, 'none-run');
+    const t0 = cli('train', ['--dataset', broken, '--config', 'tiny', '--steps', '1', '--out', noneRun]);
+    expect(t0.code, t0.stderr).toBe(1);
+    expect(t0.stderr).toMatch(/^no test instance could be evaluated: every one was unreadable \(above\); the bundle holds no metrics to trust$/m);
+    expect(existsSync(join(noneRun, 'poselab.json'))).toBe(true);
 
     const file = join(dir, 'a-file.txt');
     writeFileSync(file, 'x');
