@@ -13,7 +13,7 @@
  * --resume trains on with the bundle's own config: --config, --config-file and --seed are usage errors
  * there, and --steps gives the run's new total.
  */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { exportEngine, importBundle } from '../train/bundle';
 import { learningRateAt } from '../train/schedule';
@@ -177,7 +177,8 @@ async function main(argv: string[]): Promise<number> {
   const result = await engine.start();
   bar.end();
 
-  const written = await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split }), out);
+  // Said as an absolute path: npm runs the command from the project's root, not from the folder it was typed in.
+  const written = resolve(await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split }), out));
   engine.dispose();
   console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);
   // Training images are read on the batches' thread, and on this one once that thread failed (if it did).

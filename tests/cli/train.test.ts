@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kBopCsvHeader, parseBopCsv } from '../../src/train/bopCsv';
 import { bopFixture, writeTree } from '../data/fixtures';
@@ -71,8 +71,10 @@ describe('train and eval command lines', () => {
   it('tiny trains on the fixture, resumes from its bundle, and eval writes metrics and a BOP CSV', () => {
     const run = join(dir, 'run');
     // No --backend: the fastest CPU path, named on stderr.
-    const t = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '3', '--out', run]);
+    // --out given relative to the folder npm runs in; the bundle is named by its absolute path.
+    const t = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '3', '--out', relative(process.cwd(), run)]);
     expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toContain(`finished at step 3; bundle: ${run}\n`);
     expect(t.stderr).toMatch(/training tiny on wasm: .*; the localiser on a second thread; batches cut on a thread of their own$/m);
     expect(t.stderr).toMatch(/3\/3 ETA 0s {2}loss \d/);
     expect(t.stdout).toMatch(/finished at step 3; bundle: /);
