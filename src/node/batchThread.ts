@@ -1,9 +1,9 @@
 /**
  * The training batches cut on a thread of their own (batchThread.worker.ts), for `npm run train` on the CPU
  * backends: the crops, the localiser's views and the heatmap targets are JavaScript work on the dataset's
- * images (resampling, augmentation), a fifth of a step of `small` on the first thread, where the keypoint
- * network computes. On their own thread they are cut while the network computes (the engine reads the next
- * batch during each step), the same bytes (a batch is a function of its step: TrainBatches).
+ * images (resampling, augmentation), which on the first thread ran between the keypoint network's kernels. On
+ * their own thread they are cut while the network computes (the engine reads the next batch during each step),
+ * the same bytes (a batch is a function of its step: TrainBatches).
  */
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
