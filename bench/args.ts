@@ -171,7 +171,6 @@ export function parseTrainBenchArgs(argv: readonly string[]): TrainBenchArgs {
   if (v['no-torch'] && (v['torch-device'] !== undefined || v.python !== undefined)) {
     throw new UsageError(`--no-torch leaves the PyTorch peer out: --${v['torch-device'] !== undefined ? `torch-device ${v['torch-device']}` : `python ${v.python}`} would say nothing`);
   }
-  if (v.python !== undefined && v.python.trim() === '') throw new UsageError('--python needs the path of a Python');
   const configs = v.configs ?? 'tiny@32,small@8,small,default,large';
   const cases = configs.split(',').map((c) => {
     const [name, b, extra] = c.split('@');
@@ -224,7 +223,6 @@ export function parseAccuracyBenchArgs(argv: readonly string[]): AccuracyBenchAr
   if (poseAfter >= steps) {
     throw new UsageError(`--pose-after ${poseAfter}: the pose loss would start after the run's last step (--steps ${steps}); give fewer than --steps`);
   }
-  if (v.dataset !== undefined && v.dataset.trim() === '') throw new UsageError('--dataset needs a folder or zip');
   return {
     dataset: v.dataset,
     config,

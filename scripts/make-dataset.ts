@@ -22,7 +22,7 @@ import { chmod, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/pro
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { InputError, kMaxSeed, makeFolders, parseFlags, parseInteger, runMain, UsageError } from '../src/cli/args';
+import { InputError, kMaxSeed, makeFolders, parseFlags, parseInteger, runMain } from '../src/cli/args';
 import { boundsOf, diameterOf } from '../src/data/mesh';
 import { writePly } from '../src/data/ply';
 import { hashSeed, Rng } from '../src/data/rng';
@@ -49,7 +49,6 @@ const kMaxImages = 100_000;
 
 function parseOptions(argv: string[]): Options {
   const v = parseFlags(argv, { out: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, seed: { type: 'string' }, quality: { type: 'string' } });
-  if (v.out !== undefined && v.out.trim() === '') throw new UsageError('--out needs a folder');
   return {
     outDir: v.out ?? kBundledDir,
     // At most 100,000 each: about a second an image here, so more would run for days.

@@ -36,7 +36,6 @@ async function main(argv: string[]): Promise<number> {
   const [command, path] = positionals;
   if (command !== 'inspect') throw new UsageError(command === undefined ? 'expected a command: inspect' : `unknown command ${command}`);
   if (path === undefined) throw new UsageError('inspect: expected the dataset\'s folder or zip');
-  if (values.models === '') throw new UsageError('--models needs a folder name');
   let source;
   try {
     source = await openNodePath(path);

@@ -60,7 +60,7 @@ describe('benchmark arguments', () => {
     expect(parseTrainBenchArgs(['--torch-device', 'cuda', '--python', '/opt/py/bin/python3'])).toMatchObject({ torchDevice: 'cuda', python: '/opt/py/bin/python3' });
     expect(parseTrainBenchArgs(['--torch-device', 'cpu']).torchDevice).toBe('cpu');
     expectUsageError(() => parseTrainBenchArgs(['--torch-device', 'gpu']), '--torch-device gpu: expected auto (cuda where PyTorch sees a CUDA device, else cpu), cpu or cuda');
-    expectUsageError(() => parseTrainBenchArgs(['--python', ' ']), '--python needs the path of a Python');
+    expectUsageError(() => parseTrainBenchArgs(['--python', ' ']), '--python has an empty value; give one, or leave the flag out');
     expectUsageError(() => parseTrainBenchArgs(['--no-torch', '--torch-device', 'cuda']), '--no-torch leaves the PyTorch peer out: --torch-device cuda would say nothing');
     expectUsageError(() => parseTrainBenchArgs(['--no-torch', '--python', 'python3']), '--no-torch leaves the PyTorch peer out: --python python3 would say nothing');
   });

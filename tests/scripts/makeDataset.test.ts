@@ -65,7 +65,7 @@ describe('npm run make-dataset: arguments', () => {
     }
     const empty = makeDataset('--out=');
     expect(empty.code).toBe(2);
-    expect(empty.stderr).toMatch(/^--out needs a folder\n/);
+    expect(empty.stderr).toMatch(/^--out has an empty value; give one, or leave the flag out\n/);
   });
 
   it('refuses an --out it did not write (not empty, no poselab-toy manifest) or that is a file, naming it', () => {
