@@ -6,9 +6,9 @@
  * nothing but Node and fileKind (which imports nothing), so that a script which needs no tfjs (make-dataset)
  * starts without it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileKind } from '../data/source/fileKind';
 
 /** A mistake in the command line itself (a flag unknown, missing, repeated or malformed): printed with the usage, exit status 2. */
@@ -241,10 +241,32 @@ export function notFound(path: string, what = 'no such file or folder'): string 
   return existsSync(meant) ? `${what} (${where}; give ${relative(process.cwd(), meant)} or an absolute path)` : `${what} (${where})`;
 }
 
-/** Whether `path` is `folder` or lies inside it (a name such as `..x` inside it too). */
+/**
+ * Whether `path` is `folder` or lies inside it (a name such as `..x` inside it too), as written or once symbolic
+ * links are followed (a link to the folder, or a link inside the path's existing part; the rest need not exist yet).
+ */
 export function isWithin(path: string, folder: string): boolean {
-  const rel = relative(resolve(folder), resolve(path));
-  return !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
+  const inside = (p: string, f: string) => {
+    const rel = relative(f, p);
+    return !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
+  };
+  return inside(resolve(path), resolve(folder)) || inside(realPathSoFar(path), realPathSoFar(folder));
+}
+
+/** The path with its longest existing head's symbolic links resolved, the rest as written. */
+function realPathSoFar(path: string): string {
+  let head = resolve(path);
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(head), ...tail.reverse());
+    } catch {
+      const up = dirname(head);
+      if (up === head) return resolve(path);
+      tail.push(basename(head));
+      head = up;
+    }
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { bopFixture, writeTree } from '../data/fixtures';
 import { strToU8, zipSync } from 'fflate';
-import { InputError, notFound, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
+import { InputError, isWithin, notFound, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -171,6 +171,23 @@ describe('command-line arguments', () => {
     await expect(prepareFileOrFolder(join(dir, 'a.txt'), '--csv', '.csv')).rejects.toThrow(`--csv ${join(dir, 'a.txt')}: expected a .csv file name, or a folder (an existing one, or a path ending in /)`);
     // /proc/self is a folder no file can be made in: refused now, not after the run.
     await expect(prepareFileOrFolder('/proc/self/', '--out', '.json')).rejects.toThrow(/^--out \/proc\/self\/: no file can be written in this folder/);
+  });
+
+  it('isWithin sees a path inside a folder as written and through symbolic links, and only then', () => {
+    const root = mkdtempSync(join(tmpdir(), 'poselab-within-'));
+    const data = join(root, 'data');
+    mkdirSync(join(data, 'train'), { recursive: true });
+    symlinkSync(data, join(root, 'link-to-data'));
+    symlinkSync(join(data, 'train'), join(root, 'link-to-train'));
+    mkdirSync(join(root, 'elsewhere'));
+    symlinkSync(join(root, 'elsewhere'), join(data, 'link-out'));
+    expect(isWithin(join(data, 'runs', 'new'), data)).toBe(true);
+    expect(isWithin(join(root, 'link-to-data', 'runs', 'new'), data), 'a link to the folder, the rest not yet made').toBe(true);
+    expect(isWithin(join(root, 'link-to-train', 'r.zip'), data), 'a link into the folder').toBe(true);
+    expect(isWithin(join(data, 'x'), join(root, 'link-to-data')), 'the folder named through a link').toBe(true);
+    expect(isWithin(join(root, 'data-runs'), data), 'a sibling whose name starts alike').toBe(false);
+    expect(isWithin(join(root, 'elsewhere', 'r'), data)).toBe(false);
+    expect(isWithin(join(data, '..x'), data), 'a name starting with two dots inside it').toBe(true);
   });
 
   it('every command prints its usage on --help and exits 0, and the README shows that usage', () => {
