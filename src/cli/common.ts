@@ -6,7 +6,7 @@
  * zip and reading and writing bundles as folders or zips. Everything about training itself stays in
  * src/train.
  */
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isUsable, type Dataset } from '../data/dataset';
@@ -154,15 +154,21 @@ export async function prepareBundlePath(out: string, replaces?: string): Promise
   }
 }
 
-/** Writes a bundle as a .zip when out ends in .zip, else as a folder; returns what was written. */
+/**
+ * Writes a bundle as a .zip when out ends in .zip, else as a folder; returns what was written. Every file is
+ * written under a temporary name first and renamed over its old copy after all are written (poselab.json
+ * last): a run saved again and again (train's checkpoints) and killed while it writes keeps its last whole
+ * bundle.
+ */
 export async function writeBundlePath(files: BundleFiles, out: string): Promise<string> {
-  if (out.toLowerCase().endsWith('.zip')) {
-    await makeFolders(dirname(out));
-    await writeFile(out, zipBundle(files));
-    return out;
-  }
-  await makeFolders(out);
-  for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
+  const zip = out.toLowerCase().endsWith('.zip');
+  await makeFolders(zip ? dirname(out) : out);
+  const named: [string, Uint8Array][] = zip ? [[out, zipBundle(files)]]
+    : [...files].sort(([a], [b]) => Number(a === kPoselabJson) - Number(b === kPoselabJson)).map(([n, b]) => [join(out, n), b]);
+  // One name for every save: a save cut short leaves its files to the next one, which writes over them.
+  const partial = '.partial';
+  for (const [path, bytes] of named) await writeFile(path + partial, bytes);
+  for (const [path] of named) await rename(path + partial, path);
   return out;
 }
 

@@ -4,8 +4,8 @@
  * `npm run train -- --print-config [--config NAME] [--config-file my.json] [--steps N] [--seed S]`
  *
  * A thin host of src/train's engine: loads the dataset, runs the engine with a progress bar (ETA and
- * losses) on stderr, writes the bundle (with its checkpoint, so --resume continues exactly) and prints
- * the final metrics. Ctrl-C stops after the current step and still writes the bundle. Bad arguments,
+ * losses) on stderr, writes the bundle (with its checkpoint, so --resume continues exactly) at every
+ * checkpoint of the config and at the end, and prints the final metrics. Ctrl-C stops after the current step and still writes the bundle. Bad arguments,
  * config files and unusable datasets: a message and exit 2.
  *
  * --config-file: a partial config merged onto the preset it names, else --config's (configFile.ts);
@@ -153,6 +153,21 @@ async function main(argv: string[]): Promise<number> {
   }
   const bar = new ProgressBar();
   engine.on((e) => bar.onEvent(e));
+  // The bundle is saved at every checkpoint (config.checkpointEvery), the engine paused meanwhile so that it
+  // holds one step's state: a run killed later (out of memory, a closed terminal) continues from there.
+  let saving = Promise.resolve();
+  engine.on((e) => {
+    if (e.type !== 'checkpoint' || e.step >= config.optim.steps) return;
+    engine.pause();
+    saving = saving
+      .then(() => exportEngine(engine, { withCheckpoint: e.checkpoint, split: data.split }))
+      .then((files) => writeBundlePath(files, out))
+      .then(
+        (path) => { bar.end(); console.error(`step ${e.step} saved: ${resolve(path)} (--resume it to continue should the run end before its last step)`); },
+        // The run goes on: a later save, or the final one, may well succeed (space freed, say).
+        (err: unknown) => { bar.end(); console.error(`step ${e.step} could not be saved to ${resolve(out)}: ${err instanceof Error ? err.message : String(err)}; training goes on`); })
+      .finally(() => engine.resume());
+  });
   // One Ctrl-C can arrive more than once: the terminal signals the whole foreground process group, and
   // npm forwards the signal to the script it runs as well. The copies come together, in the same turn of
   // the event loop (a step blocks it); only a press more than a second after the first quits unsaved.
@@ -176,6 +191,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const result = await engine.start();
   bar.end();
+  await saving;
 
   // Said as an absolute path: npm runs the command from the project's root, not from the folder it was typed in.
   const written = resolve(await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split }), out));

@@ -127,12 +127,15 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
 }
 
 /**
- * An engine's current state as a bundle; withCheckpoint adds what continuing exactly needs. Call it
- * while the engine is paused or done: mid-step, the weights and Adam's moments may be read on either
- * side of an update.
+ * An engine's current state as a bundle; withCheckpoint adds what continuing exactly needs: true takes it
+ * now, a Checkpoint (the engine's checkpoint event at its current step) is used as it is. Call it while
+ * the engine is paused or done: mid-step, the weights and Adam's moments may be read on either side of an
+ * update.
  */
 export async function exportEngine(engine: TrainingEngine,
-  opts: { withCheckpoint?: boolean; metrics?: PoseMetrics; split?: { how: string; automatic: boolean } } = {}): Promise<BundleFiles> {
+  opts: { withCheckpoint?: boolean | Checkpoint; metrics?: PoseMetrics; split?: { how: string; automatic: boolean } } = {}): Promise<BundleFiles> {
+  const c = opts.withCheckpoint;
+  if (typeof c === 'object' && c.step !== engine.step) throw new Error(`exportEngine: the checkpoint is of step ${c.step}, the engine at step ${engine.step}`);
   return exportBundle({
     model: engine.inferenceModel,
     localiser: engine.localiser.model,
@@ -141,7 +144,7 @@ export async function exportEngine(engine: TrainingEngine,
     step: engine.step,
     metrics: opts.metrics ?? engine.lastMetrics,
     split: opts.split,
-    checkpoint: opts.withCheckpoint ? await engine.checkpoint() : undefined,
+    checkpoint: typeof c === 'object' ? c : c ? await engine.checkpoint() : undefined,
   });
 }
 

@@ -14,15 +14,18 @@ import { bopFixture, writeTree } from '../data/fixtures';
 const dir = mkdtempSync(join(tmpdir(), 'poselab-train-cli-'));
 const dataset = writeTree(bopFixture(), join(dir, 'fixture'));
 
-/** Signals the child's process group as a terminal's Ctrl-C does once its stderr matches `when`; resolves at its close. */
-async function interruptWhen(child: ChildProcess, when: RegExp): Promise<{ stdout: string; stderr: string; signalled: boolean; code: number | null }> {
+/**
+ * Signals the child's process group once its stderr matches `when` (SIGINT: as a terminal's Ctrl-C does); resolves
+ * at its close.
+ */
+async function interruptWhen(child: ChildProcess, when: RegExp, signal: NodeJS.Signals = 'SIGINT'): Promise<{ stdout: string; stderr: string; signalled: boolean; code: number | null }> {
   let stdout = '', stderr = '', signalled = false;
   child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
     if (!signalled && when.test(stderr)) {
       signalled = true;
-      process.kill(-child.pid!, 'SIGINT');
+      process.kill(-child.pid!, signal);
     }
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
@@ -153,6 +156,25 @@ describe('train and eval command lines', () => {
     const ckpt = JSON.parse(readFileSync(join(run, 'checkpoint.json'), 'utf8')) as { step: number };
     expect(ckpt.step, 'the checkpoint\'s step').toBe(step);
   });
+
+  it('a run killed mid-way keeps the bundle of its last checkpoint, which --resume continues', async () => {
+    const run = join(dir, 'killed');
+    const cfg = join(dir, 'checkpoint-every-2.json');
+    writeFileSync(cfg, JSON.stringify({ preset: 'tiny', checkpointEvery: 2 }));
+    // SIGKILL: nothing of the process runs after it (no handler, no final save), as when it runs out of memory.
+    const { stderr, signalled } = await interruptWhen(spawn('node', ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/train.ts',
+      '--dataset', dataset, '--config-file', cfg, '--steps', '2000', '--backend', 'cpu', '--out', run], { env: process.env, detached: true }), /^step 4 saved: /m, 'SIGKILL');
+    expect(signalled, stderr).toBe(true);
+    expect(stderr).toContain(`step 2 saved: ${run} (--resume it to continue should the run end before its last step)\n`);
+    // Saved at step 4 or, had a later save begun before the kill, at a later even step: never half of one.
+    const meta = JSON.parse(readFileSync(join(run, 'poselab.json'), 'utf8')) as { step: number };
+    expect(meta.step % 2).toBe(0);
+    expect(meta.step).toBeGreaterThanOrEqual(4);
+    const r = cli('train', ['--dataset', dataset, '--resume', run, '--steps', String(meta.step + 1), '--backend', 'cpu', '--out', run]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`resuming from step ${meta.step}\n`);
+    expect(r.stdout).toContain(`finished at step ${meta.step + 1}; bundle: ${run}\n`);
+  }, 120_000);
 
   it('Ctrl-C after the last step says the final evaluation and the bundle follow, and the run finishes', async () => {
     // The bundled dataset's 100 test images make a final evaluation long enough to be signalled during.
