@@ -128,6 +128,14 @@ async function main(argv: string[]): Promise<number> {
   }
   // The dataset is read for the whole run (its images decoded as training needs them): nothing is written into it.
   if (isWithin(out, values.dataset)) throw new InputError(`--out ${out}: is inside the dataset --dataset ${values.dataset}, which this run reads; give a path outside it`);
+  // A dataset none of whose training instances can be read is refused here, named: the first step would fail on it
+  // (on the batches' thread, which names only the first of the files it could not read). Read apart from `data`, so
+  // that files found unreadable here are said once, where training meets them.
+  try {
+    await datasetTrainingData(ds, config, { decode: decodePure, objId: data.object.id, keypointsMm: data.object.keypointsMm, cacheBytes: 0 }).train(0, 0, config.seed);
+  } catch (e) {
+    throw new InputError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const trainData = data;
   // The batches' thread reads the training images from here on; this thread's data serves evaluation.
   const [localiser, batches] = await Promise.all([
@@ -199,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);
   // Training images are read on the batches' thread, and on this one once that thread failed (if it did).
   const unreadable = [...new Map([...batches.batches?.unreadable() ?? [], ...data.unreadable()].map((u) => [u.file, u])).values()];
-  if (unreadable.length) console.error(`${unreadable.length} training images could not be read and were skipped: ${unreadable.map((u) => u.file).join(', ')}`);
+  if (unreadable.length) console.error(`${unreadable.length} training image files could not be read; the instances that need them were skipped: ${unreadable.map((u) => u.file).join(', ')}`);
   if (result.eval?.unreadable.length) console.error(`${result.eval.unreadable.length} test instances could not be read and are left out of the metrics: ${result.eval.unreadable.map((u) => u.reason).join('; ')}`);
   if (result.eval && result.eval.metrics.instances === 0) {
     // Metrics over nothing read as 0%, a model that fails: the bundle is written, the run said to have failed.

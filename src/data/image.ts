@@ -23,30 +23,37 @@ export function imageKindOf(path: string): ImageKind | undefined {
   return undefined;
 }
 
+/** An image file that cannot be read or decoded: `path` names it (a mask's, not the rgb's, when the mask failed). */
+export class ImageFileError extends Error {
+  constructor(readonly path: string, why: string) {
+    super(`${path}: ${why}`);
+  }
+}
+
 /**
  * Reads and decodes the image at `path`. Decoders say what is wrong, not where ("Error while decompressing
  * the data:"): every error names the file and what failed, then keeps the decoder's own words.
  */
 export async function readImageFile(path: string, read: () => Promise<Uint8Array>, decode: DecodeImage): Promise<RgbaImage> {
   const kind = imageKindOf(path);
-  if (!kind) throw new Error(`${path}: not a .png or .jpg image`);
+  if (!kind) throw new ImageFileError(path, 'not a .png or .jpg image');
   const words = (e: unknown) => (e instanceof Error ? e.message : String(e)).trim().replace(/:$/, '');
   let bytes: Uint8Array;
   try {
     bytes = await read();
   } catch (e) {
-    throw new Error(`${path}: cannot be read (${words(e)})`);
+    throw new ImageFileError(path, `cannot be read (${words(e)})`);
   }
-  if (bytes.length === 0) throw new Error(`${path}: an empty file (0 bytes)`);
+  if (bytes.length === 0) throw new ImageFileError(path, 'an empty file (0 bytes)');
   // What the bytes are (PNG's signature, JPEG's SOI) wins over the name, as in browsers: a PNG saved as .jpg
   // decodes; a file that is neither is named for what it is.
   const content = contentKindOf(bytes);
   // Neither: no decoder here can read it, whatever its name says (a phone's HEIC saved as .jpg, say).
-  if (!content) throw new Error(`${path}: cannot be decoded: ${foreignContent(bytes)}`);
+  if (!content) throw new ImageFileError(path, `cannot be decoded: ${foreignContent(bytes)}`);
   try {
     return await decode(bytes, content);
   } catch (e) {
-    throw new Error(`${path}: cannot be decoded as a ${content === 'png' ? 'PNG' : 'JPEG'} image, truncated or corrupt (the decoder: ${words(e)})`);
+    throw new ImageFileError(path, `cannot be decoded as a ${content === 'png' ? 'PNG' : 'JPEG'} image, truncated or corrupt (the decoder: ${words(e)})`);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Dataset, DatasetObject } from '../data/dataset';
 import { kDefaultAugment } from '../data/augment';
-import type { DecodeImage } from '../data/image';
+import { ImageFileError, type DecodeImage } from '../data/image';
 import { ImageStore } from '../data/imageStore';
 import { extremePoints, keypointsOf, type ObjectKeypoints } from '../data/keypoints';
 import { boxCorners } from '../data/mesh';
@@ -119,11 +119,14 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
         return await make(ref);
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
-        if (!unreadable.has(ds.images[ref.image].rgbPath)) opts.onUnreadable?.(reason);
-        unreadable.set(ds.images[ref.image].rgbPath, reason);
+        // The file that failed: the instance's mask, say, rather than its rgb image.
+        const file = e instanceof ImageFileError ? e.path : ds.images[ref.image].rgbPath;
+        if (!unreadable.has(file)) opts.onUnreadable?.(reason);
+        unreadable.set(file, reason);
       }
     }
-    throw new Error(`no training image of object ${obj.id} could be read (${[...unreadable.values()].slice(0, 3).join('; ')})`);
+    throw new Error(`none of the ${train.length} training instances of object ${obj.id} could be read (${unreadable.size} files unreadable; ` +
+      `the first: ${[...unreadable.values()].slice(0, 3).join('; ')})`);
   };
   const toSample = (s: { rgb: Float32Array; kCrop: Float64Array; rM2c: Float64Array; tM2cMm: Float64Array }): TrainingSample =>
     ({ image: s.rgb, kCrop: s.kCrop, rM2c: s.rM2c, tM2cMm: s.tM2cMm });

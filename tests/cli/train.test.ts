@@ -189,15 +189,32 @@ describe('train and eval command lines', () => {
     expect(stdout).toMatch(/^test \(100 instances\): /m);
   }, 120_000);
 
+  it('a dataset none of whose training images can be read is refused before the run, with a count and no stack trace', () => {
+    const broken = writeTree(bopFixture(), join(dir, 'all-broken'));
+    for (const im of ['000000', '000001', '000002']) writeFileSync(join(broken, 'lmfix', 'train', '000000', 'rgb', `${im}.png`), 'not a png');
+    const run = join(dir, 'all-broken-run');
+    const t = cli('train', ['--dataset', broken, '--config', 'tiny', '--steps', '3', '--out', run]);
+    expect(t.code, t.stderr).toBe(2);
+    expect(t.stderr).toMatch(new RegExp(`^--dataset ${broken}: none of the 3 training instances of object 1 could be read \\(3 files unreadable; the first: ` +
+      'lmfix/train/000000/rgb/00000\\d\\.png: cannot be decoded: its content is text', 'm'));
+    expect(t.stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(run), 'no bundle folder is made for a run that cannot start').toBe(false);
+  });
+
   it('a corrupt image is named and skipped, never a lost run; output paths are checked before the work', () => {
     const broken = writeTree(bopFixture(), join(dir, 'broken'));
     writeFileSync(join(broken, 'lmfix', 'train', '000000', 'rgb', '000001.png'), 'not a png');
     writeFileSync(join(broken, 'lmfix', 'test', '000001', 'rgb', '000000.png'), 'not a png either');
+    // A mask that cannot be read is named itself, not its image.
+    writeFileSync(join(broken, 'lmfix', 'train', '000000', 'mask_visib', '000002_000000.png'), 'no mask');
     const run = join(dir, 'broken-run');
     const t = cli('train', ['--dataset', broken, '--config', 'tiny', '--steps', '3', '--out', run]);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stderr).toMatch(/skipped in training \(samples drawn from the next image\): .*train\/000000\/rgb\/000001\.png: cannot be decoded/);
-    expect(t.stderr).toMatch(/1 training images could not be read and were skipped: .*000001\.png/);
+    const summary = /^(\d+) training image files could not be read; the instances that need them were skipped: (.*)$/m.exec(t.stderr);
+    expect(summary, t.stderr).not.toBeNull();
+    expect(summary![2].split(', ').sort()).toEqual(['lmfix/train/000000/mask_visib/000002_000000.png', 'lmfix/train/000000/rgb/000001.png']);
+    expect(summary![1]).toBe('2');
     expect(t.stderr).toMatch(/1 test instances could not be read and are left out of the metrics: .*test\/000001\/rgb\/000000\.png/);
     expect(existsSync(join(run, 'poselab.json'))).toBe(true);
 
