@@ -25,7 +25,7 @@ export function imageKindOf(path: string): ImageKind | undefined {
 
 /** An image file that cannot be read or decoded: `path` names it (a mask's, not the rgb's, when the mask failed). */
 export class ImageFileError extends Error {
-  constructor(readonly path: string, why: string) {
+  constructor(readonly path: string, readonly why: string) {
     super(`${path}: ${why}`);
   }
 }
@@ -34,7 +34,8 @@ export class ImageFileError extends Error {
  * Reads and decodes the image at `path`. Decoders say what is wrong, not where ("Error while decompressing
  * the data:"): every error names the file and what failed, then keeps the decoder's own words.
  */
-export async function readImageFile(path: string, read: () => Promise<Uint8Array>, decode: DecodeImage): Promise<RgbaImage> {
+export async function readImageFile<T extends RgbaImage = RgbaImage>(path: string, read: () => Promise<Uint8Array>,
+  decode: (bytes: Uint8Array, kind: ImageKind) => Promise<T>): Promise<T> {
   const kind = imageKindOf(path);
   if (!kind) throw new ImageFileError(path, 'not a .png or .jpg image');
   const words = (e: unknown) => (e instanceof Error ? e.message : String(e)).trim().replace(/:$/, '');

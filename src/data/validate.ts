@@ -1,5 +1,5 @@
 import type { Dataset, BoxPx } from './dataset';
-import { imageKindOf, sniffImageSize, type DecodeImage } from './image';
+import { ImageFileError, imageKindOf, readImageFile, sniffImageSize, type DecodeImage } from './image';
 import { decodeMask } from './mask';
 import type { ProblemLog } from './problems';
 
@@ -106,19 +106,21 @@ export async function checkFiles(ds: Dataset, log: ProblemLog, opts: CheckFilesO
     const kind = imageKindOf(path);
     if (!kind) return { ok: false, reason: 'not a .png or .jpg file' };
     try {
-      if (opts.decode && isMask) {
-        const m = decodeMask(await ds.source.read(path), kind);
-        return { ok: true, w: m.widthPx, h: m.heightPx, objectPixels: m.objectPixels };
-      }
+      // Decoded as training reads them (readImageFile: what the bytes are, an empty file, the decoder's own words).
       if (opts.decode) {
-        const img = await opts.decode(await ds.source.read(path), kind);
+        const read = () => ds.source.read(path);
+        if (isMask) {
+          const m = await readImageFile(path, read, async (b, k) => decodeMask(b, k));
+          return { ok: true, w: m.widthPx, h: m.heightPx, objectPixels: m.objectPixels };
+        }
+        const img = await readImageFile(path, read, opts.decode);
         return { ok: true, w: img.widthPx, h: img.heightPx };
       }
       let s = sniffImageSize(await ds.source.readHead(path, kHeadBytes), kind);
       if (!s.ok && kind === 'jpeg' && /not found in the first bytes/.test(s.reason)) s = sniffImageSize(await ds.source.read(path), kind);
       return s.ok ? { ok: true, w: s.widthPx, h: s.heightPx } : s;
     } catch (e) {
-      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
+      return { ok: false, reason: e instanceof ImageFileError ? e.why : e instanceof Error ? e.message : String(e) };
     }
   };
   const broken = new Set<number>();

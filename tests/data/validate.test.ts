@@ -91,6 +91,20 @@ describe('validation: every problem is a line naming file and field, and the val
     expect(deep.problems.map(problemLine).some((l) => l.startsWith('lmfix/train/000000/rgb/000002.png: image: corrupt'))).toBe(true);
   });
 
+  it('decoding every file says what a file that is no image is, as training says it (text, empty, a mask too)', async () => {
+    const files = bopFixture();
+    files.set('lmfix/train/000000/rgb/000001.png', enc('this is not a png'));
+    files.set('lmfix/train/000000/rgb/000002.png', new Uint8Array(0));
+    files.set('lmfix/test/000001/mask_visib/000000_000000.png', enc('nor a mask'));
+    const { decodePure } = await import('../../src/data/decode/pure');
+    const deep = await loadDataset(new MemorySource('fixture', files), { checkFiles: { decode: decodePure } });
+    expect(deep.problems.map(problemLine).sort()).toEqual([
+      'lmfix/test/000001/mask_visib/000000_000000.png: mask: corrupt or unreadable mask (cannot be decoded: its content is text, not a JPEG or PNG image); mask not used',
+      'lmfix/train/000000/rgb/000001.png: image: corrupt or unreadable image (cannot be decoded: its content is text, not a JPEG or PNG image); image left out',
+      'lmfix/train/000000/rgb/000002.png: image: corrupt or unreadable image (an empty file (0 bytes)); image left out',
+    ]);
+  });
+
   it('a PLY with no faces is reported and kept as a point cloud', async () => {
     const files = bopFixture();
     files.set('lmfix/models/obj_000002.ply', writePly({ ...boxMesh(120, 60, 40), faces: new Uint32Array(0) }));
