@@ -5,8 +5,8 @@
  *
  * A thin host of src/train's engine: loads the dataset, runs the engine with a progress bar (ETA and
  * losses) on stderr, writes the bundle (with its checkpoint, so --resume continues exactly) at every
- * checkpoint of the config and at the end, and prints the final metrics. Ctrl-C stops after the current step and still writes the bundle. Bad arguments,
- * config files and unusable datasets: a message and exit 2.
+ * checkpoint of the config and at the end, and prints the final metrics. Ctrl-C stops after the current
+ * step and still writes the bundle. Bad arguments, config files and unusable datasets: a message and exit 2.
  *
  * --config-file: a partial config merged onto the preset it names, else --config's (configFile.ts);
  * --steps and --seed apply on top. --print-config prints the config a run would train with and exits.
