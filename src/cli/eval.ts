@@ -77,6 +77,9 @@ async function main(argv: string[]): Promise<number> {
     replaces = (await stat(csvPath).catch(() => undefined))?.isFile() ?? false;
   }
   console.error(`evaluating ${meta.class.name} (object ${meta.class.id}, step ${meta.step}) on ${data.testCount} ${split} instances, ${backend} backend`);
+  // Said beside the dataset evaluated, whose name and format the reader can compare.
+  console.error(meta.dataset ? `trained on dataset ${meta.dataset.name} (${meta.dataset.format}); evaluated on ${ds.name} (${ds.format})`
+    : `evaluated on ${ds.name} (${ds.format}); the bundle does not record the dataset it was trained on (written before bundles did)`);
   if (data.split.automatic) console.error(`split: ${data.split.how}`);
   console.error(`evaluation set: ${data.evalSet}`);
   if (cropsFrom === 'oracle') console.error('crops: ORACLE (around the ground truth\'s box, cut once, not refined: a reference an image without ground truth cannot have)');

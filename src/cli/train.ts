@@ -168,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
     if (e.type !== 'checkpoint' || e.step >= config.optim.steps) return;
     engine.pause();
     saving = saving
-      .then(() => exportEngine(engine, { withCheckpoint: e.checkpoint, split: data.split }))
+      .then(() => exportEngine(engine, { withCheckpoint: e.checkpoint, split: data.split, dataset: data.dataset }))
       .then((files) => writeBundlePath(files, out))
       .then(
         (path) => { bar.end(); console.error(`step ${e.step} saved: ${resolve(path)} (--resume it to continue should the run end before its last step)`); },
@@ -202,7 +202,7 @@ async function main(argv: string[]): Promise<number> {
   await saving;
 
   // Said as an absolute path: npm runs the command from the project's root, not from the folder it was typed in.
-  const written = resolve(await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split }), out));
+  const written = resolve(await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split, dataset: data.dataset }), out));
   engine.dispose();
   console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);
   // Training images are read on the batches' thread, and on this one once that thread failed (if it did).

@@ -77,6 +77,11 @@ export interface BundleMeta {
    * test-only dataset travels with the model. Optional: bundles written before it have none.
    */
   split?: { how: string; automatic: boolean };
+  /**
+   * The dataset the run trained on, as loaded (data/dataset.ts Dataset.name, its folder's or zip's name, and
+   * .format), so that an evaluation can say whether it is that one. Optional: bundles written before it have none.
+   */
+  dataset?: { name: string; format: string };
   metrics?: PoseMetrics;
   /** Whether checkpoint.json / checkpoint.bin are in the bundle. */
   hasCheckpoint: boolean;
@@ -93,6 +98,8 @@ export interface ExportInput {
   checkpoint?: Checkpoint;
   /** The run's train/test split (data/split.ts), recorded so that an automatic split travels with the model. */
   split?: { how: string; automatic: boolean };
+  /** The dataset the run trained on (BundleMeta.dataset). */
+  dataset?: { name: string; format: string };
 }
 
 /** The bundle's files. */
@@ -116,6 +123,7 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
     step: e.step,
     metrics: e.metrics,
     split: e.split && { how: e.split.how, automatic: e.split.automatic },
+    dataset: e.dataset && { name: e.dataset.name, format: e.dataset.format },
     hasCheckpoint: !!e.checkpoint,
   };
   const files: BundleFiles = new Map();
@@ -133,7 +141,7 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
  * update.
  */
 export async function exportEngine(engine: TrainingEngine,
-  opts: { withCheckpoint?: boolean | Checkpoint; metrics?: PoseMetrics; split?: { how: string; automatic: boolean } } = {}): Promise<BundleFiles> {
+  opts: { withCheckpoint?: boolean | Checkpoint; metrics?: PoseMetrics } & Pick<ExportInput, 'split' | 'dataset'> = {}): Promise<BundleFiles> {
   const c = opts.withCheckpoint;
   if (typeof c === 'object' && c.step !== engine.step) throw new Error(`exportEngine: the checkpoint is of step ${c.step}, the engine at step ${engine.step}`);
   return exportBundle({
@@ -144,6 +152,7 @@ export async function exportEngine(engine: TrainingEngine,
     step: engine.step,
     metrics: opts.metrics ?? engine.lastMetrics,
     split: opts.split,
+    dataset: opts.dataset,
     checkpoint: typeof c === 'object' ? c : c ? await engine.checkpoint() : undefined,
   });
 }
@@ -300,6 +309,9 @@ function checkMeta(meta: BundleMeta): void {
   if (at('localiser') !== undefined) {
     num('localiser.sizePx', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
     num('localiser.minScore', (v) => v >= 0 && v <= 1, 'a score in [0, 1]');
+  }
+  if (at('dataset') !== undefined) {
+    for (const key of ['name', 'format']) if (typeof at(`dataset.${key}`) !== 'string') say(`dataset.${key}`, 'a string');
   }
   if (problems.length > 0) throw new Error(problems.map((p) => `bundle: ${kPoselabJson} ${p}`).join('\n'));
 }

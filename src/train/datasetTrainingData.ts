@@ -55,6 +55,8 @@ export interface DatasetTrainingData extends TrainingData {
    * samples that needed them were drawn from the next readable instance instead.
    */
   unreadable(): { file: string; reason: string }[];
+  /** The dataset read (data/dataset.ts Dataset.name, .format): what a bundle records it was trained on. */
+  dataset: { name: string; format: string };
   split: Split;
   /** Which instances test() serves and why: the BOP test targets when the dataset has them, else the split's. */
   evalSet: string;
@@ -132,6 +134,7 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
     ({ image: s.rgb, kCrop: s.kCrop, rM2c: s.rM2c, tM2cMm: s.tM2cMm });
   return {
     object,
+    dataset: { name: ds.name, format: ds.format },
     split,
     evalSet: opts.evalSplit === 'train' ? `the ${train.length} training instances`
       : `${evaluated.how}${leavesOutRun ? `; the ${split.train.length} images the run trained on (its automatic split) left out` : ''}`,

@@ -16,7 +16,7 @@ import type { RunHost } from './runHost';
 export async function exportRunBundle(run: RunHost): Promise<Uint8Array> {
   const { engine, data } = run.requireEngine();
   await run.whenIdle();
-  return zipBundle(await exportEngine(engine, { withCheckpoint: true, split: data.split }));
+  return zipBundle(await exportEngine(engine, { withCheckpoint: true, split: data.split, dataset: data.dataset }));
 }
 
 /** The run's model evaluated on the test split (less its training images, after an automatic split), as BOP results CSV text. */

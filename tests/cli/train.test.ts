@@ -127,6 +127,8 @@ describe('train and eval command lines', () => {
     const csv = join(dir, 'results.csv');
     const e = cli('eval', ['--model', zip, '--dataset', dataset, '--csv', csv, '--backend', 'cpu', '--json']);
     expect(e.code, e.stderr).toBe(0);
+    // The bundle records the dataset it was trained on; eval says it beside the one it evaluates on.
+    expect(e.stderr).toMatch(/^trained on dataset lmfix \(bop\); evaluated on lmfix \(bop\)$/m);
     const metrics = JSON.parse(e.stdout) as { instances: number; pnpFailures: number };
     expect(metrics.instances).toBe(2);
     const text = readFileSync(csv, 'utf8');

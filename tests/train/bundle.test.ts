@@ -48,7 +48,7 @@ describe('bundle', () => {
     const samples = await Promise.all([0, 1].map((i) => data.test(i)));
     const before = await predictBatch(engine.model, samples, data.object.keypointsMm, cfg.data, { heatmaps: true });
 
-    const zip = zipBundle(await exportEngine(engine, { withCheckpoint: true, split: data.split }));
+    const zip = zipBundle(await exportEngine(engine, { withCheckpoint: true, split: data.split, dataset: data.dataset }));
     const files = unzipBundle(zip);
     expect([...files.keys()].sort()).toEqual(['checkpoint.bin', 'checkpoint.json', kLocaliserJson, kLocaliserBin, kModelJson, kPoselabJson, kWeightsBin].sort());
     const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
@@ -62,6 +62,7 @@ describe('bundle', () => {
     // The refined crop's outline travels with the model: the object's, row by row.
     expect(meta.crop.outlineMm!.flat()).toEqual(Array.from(data.object.outlineMm!));
     expect(meta.split).toEqual({ how: data.split.how, automatic: data.split.automatic });
+    expect(meta.dataset, 'the dataset it was trained on').toEqual({ name: 'lmfix', format: 'bop' });
     expect(meta.metrics).toEqual(run.eval?.metrics);
 
     const b = await importBundle(files);
@@ -188,6 +189,8 @@ describe('bundle', () => {
     ].join('\n'));
     await expect(importBundle(edited((m) => { delete m.crop; }))).rejects.toThrow('bundle: poselab.json crop = missing: expected an object with padding (and outlineMm)');
     await expect(importBundle(edited((m) => { m.crop = 'x'; }))).rejects.toThrow('bundle: poselab.json crop = "x": expected an object with padding (and outlineMm)');
+    await expect(importBundle(edited((m) => { m.dataset = { name: 3 }; }))).rejects.toThrow(
+      'bundle: poselab.json dataset.name = 3: expected a string\nbundle: poselab.json dataset.format = missing: expected a string');
     const old = await importBundle(withOutline(undefined));
     expect(old.outlineMm).toBeUndefined();
     expect(bundlePredictor(old).outlineMm).toBeUndefined();
