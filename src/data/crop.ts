@@ -64,6 +64,24 @@ export function cropPoints(ptsPx: ArrayLike<number>, c: CropWindow): Float64Arra
   return out;
 }
 
+/** A box [x, y, w, h] from view px to image px (the inverse of the window's affine map). */
+export function boxViewToImage(box: ArrayLike<number>, w: CropWindow): Float64Array {
+  const { s, tx, ty } = cropAffine(w);
+  // Box edges and pixel centres share one coordinate system: the affine map takes the centre, and
+  // scales the size.
+  const cx = (box[0] + box[2] / 2 - tx) / s;
+  const cy = (box[1] + box[3] / 2 - ty) / s;
+  return Float64Array.from([cx - box[2] / s / 2, cy - box[3] / s / 2, box[2] / s, box[3] / s]);
+}
+
+/** A box [x, y, w, h] from image px to view px. */
+export function boxImageToView(box: ArrayLike<number>, w: CropWindow): Float64Array {
+  const { s, tx, ty } = cropAffine(w);
+  const cx = s * (box[0] + box[2] / 2) + tx;
+  const cy = s * (box[1] + box[3] / 2) + ty;
+  return Float64Array.from([cx - (s * box[2]) / 2, cy - (s * box[3]) / 2, s * box[2], s * box[3]]);
+}
+
 /**
  * Whole-image views shrink images 4 to 10 times. Resampled from the image area-averaged by f (a power
  * of two, at most 8, leaving at least a 2x shrink so that resampleRgb still takes its k x k sub-samples

@@ -8,7 +8,7 @@ import { hashSeed, Rng } from '../data/rng';
 import { so3Log } from '../solver/so3';
 import type { TrainingSample } from './trainingData';
 import { projectModelPoints } from '../solver/projection';
-import { gaussianTargets } from './heatmaps';
+import { gaussianTargets } from './heatmapTargets';
 
 /** [B, side, side, 3] from B images of [side, side, 3]; throws naming the one of another size. */
 export function stackImages(images: readonly Float32Array[], side: number, what: string): Float32Array {

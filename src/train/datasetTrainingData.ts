@@ -17,7 +17,7 @@ import { evaluationInstances, sceneIdOf } from '../data/targets';
 import { pickRows } from './batch';
 import type { TrainConfig } from './config';
 import type { EvalSample, PoseObject, TrainingData, TrainingSample } from './trainingData';
-import { boxImageToView } from './localiser';
+import { boxImageToView } from '../data/crop';
 
 /**
  * ADD-S is O(m^2) in the metric points: LINEMOD meshes have 5k-20k vertices, so a seeded pick of this

@@ -11,11 +11,12 @@
  * peak, small for a flat or split map.
  */
 import * as tf from '@tensorflow/tfjs';
-import { cropAffine, type CropWindow } from '../data/crop';
+import { boxViewToImage, type CropWindow } from '../data/crop';
 export { viewWindow } from '../data/crop';
 import { stackImages } from './batch';
 import type { LocaliserConfig, OptimConfig } from './config';
-import { cellToPx, gaussianTargets, heatmapLoss } from './heatmaps';
+import { heatmapLoss } from './heatmaps';
+import { cellToPx, gaussianTargets } from './heatmapTargets';
 import { buildModel, normalise, runModel, trainableVariables } from './model';
 import type { Normalisation } from './evaluate';
 import { Adam, assignArray } from '../ops/adam';
@@ -43,24 +44,6 @@ export interface Detection {
   boxPx: Float64Array;
   /** In [0, 1]: the centre heatmap's mass near its peak. */
   score: number;
-}
-
-/** A box [x, y, w, h] from view px to image px (the inverse of the window's affine map). */
-export function boxViewToImage(box: ArrayLike<number>, w: CropWindow): Float64Array {
-  const { s, tx, ty } = cropAffine(w);
-  // Box edges and pixel centres share one coordinate system: the affine map takes the centre, and
-  // scales the size.
-  const cx = (box[0] + box[2] / 2 - tx) / s;
-  const cy = (box[1] + box[3] / 2 - ty) / s;
-  return Float64Array.from([cx - box[2] / s / 2, cy - box[3] / s / 2, box[2] / s, box[3] / s]);
-}
-
-/** A box [x, y, w, h] from image px to view px. */
-export function boxImageToView(box: ArrayLike<number>, w: CropWindow): Float64Array {
-  const { s, tx, ty } = cropAffine(w);
-  const cx = s * (box[0] + box[2] / 2) + tx;
-  const cy = s * (box[1] + box[3] / 2) + ty;
-  return Float64Array.from([cx - (s * box[2]) / 2, cy - (s * box[3]) / 2, s * box[2], s * box[3]]);
 }
 
 /** Intersection over union of two [x, y, w, h] boxes. */

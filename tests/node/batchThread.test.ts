@@ -5,6 +5,7 @@
  * thread cannot read is told once, by file, and the batch still equals the first thread's; a thread that
  * cannot open its dataset, or was stopped, says so instead of leaving a step waiting.
  */
+import { build } from 'esbuild';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +136,13 @@ describe('the training batches on a thread of their own', () => {
     expectSameBatch(await batches.load(2), await here.load(2));
     expect(said).toEqual(['the batches\' thread was stopped: batches cut on the first thread from step 1']);
   }, 60_000);
+
+  it('start without TensorFlow.js: nothing the thread imports is a @tensorflow package', async () => {
+    const r = await build({ entryPoints: ['src/node/batchThread.worker.ts'], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+    const inputs = Object.keys(r.metafile.inputs);
+    expect(inputs.some((p) => p.includes('src/train/trainBatches.ts')), 'the graph was read').toBe(true);
+    expect(inputs.filter((p) => p.includes('@tensorflow'))).toEqual([]);
+  });
 
   it('move every array of a batch without a copy (each owns its whole buffer)', async () => {
     const data = await firstThreadData(dataset);

@@ -12,7 +12,7 @@ import { checkpointFromFiles, checkpointToFiles } from '../../src/train/checkpoi
 import { heatmapSide } from '../../src/train/config';
 import { TrainingEngine, type EngineEvent } from '../../src/train/engine';
 import { projectKeypoints } from '../../src/train/batch';
-import { gaussianTargets } from '../../src/train/heatmaps';
+import { gaussianTargets } from '../../src/train/heatmapTargets';
 import { networkTerms, poseTerm } from '../../src/train/loss';
 import { buildModel, normalise, runModel, trainableVariables } from '../../src/train/model';
 import { exportEngine, kPoselabJson, importBundle } from '../../src/train/bundle';

@@ -15,7 +15,7 @@ import { so3Log } from '../../src/solver/so3';
 import { heatmapSide, kLossUnitPx, type TrainConfig } from '../../src/train/config';
 import type { TrainingData, TrainingSample } from '../../src/train/trainingData';
 import { TrainingEngine, type EngineEvent } from '../../src/train/engine';
-import { gaussianTargets } from '../../src/train/heatmaps';
+import { gaussianTargets } from '../../src/train/heatmapTargets';
 import { buildModel, trainableVariables } from '../../src/train/model';
 import { fixtureData, tinyConfig } from './fixtureData';
 

@@ -10,7 +10,7 @@ import { heatmapSide, type TrainConfig } from '../../src/train/config';
 import { networkTerms, poseTerm } from '../../src/train/loss';
 import { buildModel, normalise, runModel, trainableVariables } from '../../src/train/model';
 import { projectKeypoints } from '../../src/train/batch';
-import { gaussianTargets } from '../../src/train/heatmaps';
+import { gaussianTargets } from '../../src/train/heatmapTargets';
 import { so3Log } from '../../src/solver/so3';
 import { onBackend } from '../helpers/webgpu';
 import { fixtureData, tinyConfig } from './fixtureData';

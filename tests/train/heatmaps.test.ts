@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useCpuBackend } from '../../src/kernels/setup';
-import { cellToPx, gaussianTargets, heatmapLoss, pxToCell, softArgmax } from '../../src/train/heatmaps';
+import { heatmapLoss, softArgmax } from '../../src/train/heatmaps';
+import { cellToPx, gaussianTargets, pxToCell } from '../../src/train/heatmapTargets';
 
 beforeAll(async () => {
   await useCpuBackend();

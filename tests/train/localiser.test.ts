@@ -15,7 +15,8 @@ import { useCpuBackend } from '../../src/kernels/setup';
 import { makeConfig } from '../../src/train/config';
 import { datasetTrainingData } from '../../src/train/datasetTrainingData';
 import { evaluate, predictBatch } from '../../src/train/evaluate';
-import { boxImageToView, boxIou, boxViewToImage, decodeView, detectObjects, Localiser, viewWindow } from '../../src/train/localiser';
+import { boxImageToView, boxViewToImage } from '../../src/data/crop';
+import { boxIou, decodeView, detectObjects, Localiser, viewWindow } from '../../src/train/localiser';
 import { buildModel } from '../../src/train/model';
 
 const kBundled = join(__dirname, '..', '..', 'public', 'datasets', 'poselab-toy');
