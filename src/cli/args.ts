@@ -6,9 +6,9 @@
  * nothing but Node and fileKind (which imports nothing), so that a script which needs no tfjs (make-dataset)
  * starts without it.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileKind } from '../data/source/fileKind';
 
 /** A mistake in the command line itself (a flag unknown, missing, repeated or malformed): printed with the usage, exit status 2. */
@@ -242,31 +242,50 @@ export function notFound(path: string, what = 'no such file or folder'): string 
 }
 
 /**
- * Whether `path` is `folder` or lies inside it (a name such as `..x` inside it too), as written or once symbolic
- * links are followed (a link to the folder, or a link inside the path's existing part; the rest need not exist yet).
+ * Whether `path` is `folder` or lies inside it (a name such as `..x` inside it too), as written or where the
+ * system would put it, symbolic links followed (a link to the folder or into it, dangling or not, a `..` after a
+ * link; the rest of the path need not exist yet).
  */
 export function isWithin(path: string, folder: string): boolean {
   const inside = (p: string, f: string) => {
     const rel = relative(f, p);
     return !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
   };
-  return inside(resolve(path), resolve(folder)) || inside(realPathSoFar(path), realPathSoFar(folder));
+  return inside(resolve(path), resolve(folder)) || inside(followLinks(path), followLinks(folder));
 }
 
-/** The path with its longest existing head's symbolic links resolved, the rest as written. */
-function realPathSoFar(path: string): string {
-  let head = resolve(path);
-  const tail: string[] = [];
-  for (;;) {
-    try {
-      return join(realpathSync(head), ...tail.reverse());
-    } catch {
-      const up = dirname(head);
-      if (up === head) return resolve(path);
-      tail.push(basename(head));
-      head = up;
+/**
+ * The absolute path the system reaches by `path`: each component in turn, a symbolic link replaced by its target
+ * (dangling ones too) and `..` taken from where the links led, not from the text as resolve() takes it. Components
+ * that do not exist are kept as written.
+ */
+function followLinks(path: string): string {
+  const parts = (isAbsolute(path) ? path : `${process.cwd()}${sep}${path}`).split(sep).filter((p) => p !== '' && p !== '.');
+  let at: string = sep;
+  // A loop of links ends the walk where it is (the system would refuse the path: ELOOP).
+  for (let links = 0; parts.length > 0;) {
+    const p = parts.shift()!;
+    if (p === '..') {
+      at = dirname(at);
+      continue;
     }
+    const next = join(at, p);
+    const isLink = (() => {
+      try {
+        return lstatSync(next).isSymbolicLink();
+      } catch {
+        return false;
+      }
+    })();
+    if (isLink && links++ < 40) {
+      const target = readlinkSync(next);
+      parts.unshift(...target.split(sep).filter((q) => q !== '' && q !== '.'));
+      if (isAbsolute(target)) at = sep;
+      continue;
+    }
+    at = next;
   }
+  return at;
 }
 
 /**

@@ -188,6 +188,16 @@ describe('command-line arguments', () => {
     expect(isWithin(join(root, 'data-runs'), data), 'a sibling whose name starts alike').toBe(false);
     expect(isWithin(join(root, 'elsewhere', 'r'), data)).toBe(false);
     expect(isWithin(join(data, '..x'), data), 'a name starting with two dots inside it').toBe(true);
+    // `..` after a link climbs from where the link led (the system's reading), not from the link's name.
+    // (Written out: join() would take the `..` away by the text.)
+    expect(isWithin(`${root}/link-to-train/../x`, data), 'a `..` after a link into the folder').toBe(true);
+    expect(isWithin(`${root}/link-to-train/../../x`, data), 'and out of it again').toBe(false);
+    // A dangling link into the folder: writing through it creates its target there.
+    symlinkSync(join(data, 'not-yet.csv'), join(root, 'dangling.csv'));
+    expect(isWithin(join(root, 'dangling.csv'), data), 'a dangling link into the folder').toBe(true);
+    // A path inside the folder as written is refused even where a link takes it elsewhere: the stricter reading.
+    expect(isWithin(join(data, 'link-out', 'r'), data), 'inside as written, though a link leads out').toBe(true);
+    expect(isWithin(join(root, 'elsewhere', 'r'), join(data, 'link-out')), 'a folder named through a link, and a path where it leads').toBe(true);
   });
 
   it('every command prints its usage on --help and exits 0, and the README shows that usage', () => {
