@@ -6,7 +6,7 @@
  * zip and reading and writing bundles as folders or zips. Everything about training itself stays in
  * src/train.
  */
-import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isUsable, type Dataset } from '../data/dataset';
@@ -16,6 +16,7 @@ import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
 import { importBundle, kPoselabJson, unzipBundle, zipBundle, type BundleFiles, type LoadedBundle } from '../train/bundle';
+import { kCheckpointBin, kCheckpointJson } from '../train/checkpoint';
 import { InputError, makeFolders, notFound, prepareOutputFile, UsageError } from './args';
 
 export {
@@ -156,20 +157,40 @@ export async function prepareBundlePath(out: string, replaces?: string): Promise
 
 /**
  * Writes a bundle as a .zip when out ends in .zip, else as a folder; returns what was written. Every file is
- * written under a temporary name first and renamed over its old copy after all are written (poselab.json
- * last): a run saved again and again (train's checkpoints) and killed while it writes keeps its last whole
- * bundle.
+ * written under a temporary name first and renamed over its old copy once all are written, in bundleWriteOrder:
+ * a run saved again and again (train's checkpoints) and killed while it writes keeps its last save whole, and
+ * one killed among the renames leaves a bundle that either continues exactly or is refused with a remedy that
+ * holds (tests/cli/common.test.ts builds every such state).
  */
 export async function writeBundlePath(files: BundleFiles, out: string): Promise<string> {
   const zip = out.toLowerCase().endsWith('.zip');
   await makeFolders(zip ? dirname(out) : out);
   const named: [string, Uint8Array][] = zip ? [[out, zipBundle(files)]]
-    : [...files].sort(([a], [b]) => Number(a === kPoselabJson) - Number(b === kPoselabJson)).map(([n, b]) => [join(out, n), b]);
+    : bundleWriteOrder([...files.keys()]).map((n) => [join(out, n), files.get(n)!]);
   // One name for every save: a save cut short leaves its files to the next one, which writes over them.
   const partial = '.partial';
-  for (const [path, bytes] of named) await writeFile(path + partial, bytes);
+  try {
+    for (const [path, bytes] of named) await writeFile(path + partial, bytes);
+  } catch (e) {
+    // A save that could not be written leaves nothing behind (a full disk is not made fuller).
+    await Promise.all(named.map(([path]) => unlink(path + partial).catch(() => undefined)));
+    throw e;
+  }
   for (const [path] of named) await rename(path + partial, path);
   return out;
+}
+
+/**
+ * The order a bundle's files replace their old copies: the networks' files, then poselab.json, then
+ * checkpoint.bin, and checkpoint.json last. Cut anywhere, the folder holds either the old checkpoint beside
+ * the old poselab.json (it continues exactly from the old save: the checkpoint carries its own weights; the
+ * networks' files may be the new save's already, or some of them) or a
+ * checkpoint.json whose step is not poselab.json's, which importBundle refuses, and whose remedy (remove the
+ * checkpoint, continue from the weights) then finds the networks' files of poselab.json's own save.
+ */
+export function bundleWriteOrder(names: string[]): string[] {
+  const rank = (n: string) => [kPoselabJson, kCheckpointBin, kCheckpointJson].indexOf(n) + 1;
+  return [...names].sort((a, b) => rank(a) - rank(b));
 }
 
 /**

@@ -10,8 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { bopFixture, writeTree } from '../data/fixtures';
+import { useCpuBackend } from '../../src/kernels/setup';
+import { exportEngine, importBundle, kPoselabJson, type BundleFiles } from '../../src/train/bundle';
+import { kCheckpointBin, kCheckpointJson } from '../../src/train/checkpoint';
+import { TrainingEngine } from '../../src/train/engine';
+import { fixtureData, tinyConfig } from '../train/fixtureData';
 import { strToU8, zipSync } from 'fflate';
-import { InputError, isWithin, notFound, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
+import { bundleWriteOrder, InputError, isWithin, notFound, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -199,6 +204,43 @@ describe('command-line arguments', () => {
     expect(isWithin(join(data, 'link-out', 'r'), data), 'inside as written, though a link leads out').toBe(true);
     expect(isWithin(join(root, 'elsewhere', 'r'), join(data, 'link-out')), 'a folder named through a link, and a path where it leads').toBe(true);
   });
+
+  it('a save cut among its renames leaves a bundle that continues exactly, or is refused with a remedy that holds', async () => {
+    await useCpuBackend();
+    // Two saves of one run, at steps 2 and 4, as train writes them (the engine paused at its checkpoint event).
+    const cfg = tinyConfig({ optim: { steps: 4 }, checkpointEvery: 2 });
+    const engine = new TrainingEngine(await fixtureData(cfg), cfg);
+    let first: Promise<BundleFiles> | undefined;
+    engine.on((e) => {
+      if (e.type !== 'checkpoint' || e.step !== 2) return;
+      engine.pause();
+      first = exportEngine(engine, { withCheckpoint: e.checkpoint }).finally(() => engine.resume());
+    });
+    await engine.start();
+    const saves = [await first!, await exportEngine(engine, { withCheckpoint: true })];
+    engine.dispose();
+    const order = bundleWriteOrder([...saves[1].keys()]);
+    expect(order.slice(-3)).toEqual([kPoselabJson, kCheckpointBin, kCheckpointJson]);
+    // Whether the torn bundle's file is save i's (model.json is the same in both: its weights are in weights.bin).
+    const isOf = (torn: BundleFiles, name: string, i: number) => Buffer.compare(saves[i].get(name)!, torn.get(name)!) === 0;
+    expect(isOf(saves[0], kPoselabJson, 1) || isOf(saves[0], kCheckpointJson, 1) || isOf(saves[0], kCheckpointBin, 1), 'the saves differ').toBe(false);
+    for (let cut = 0; cut <= order.length; cut++) {
+      const torn: BundleFiles = new Map(order.map((n, i) => [n, (i < cut ? saves[1] : saves[0]).get(n)!]));
+      const meta = isOf(torn, kPoselabJson, 0) ? 0 : 1;
+      const b = await importBundle(torn);
+      if (!b.checkpointProblem) {
+        // Continued exactly: the checkpoint's two files are of poselab.json's save.
+        expect([isOf(torn, kCheckpointJson, meta), isOf(torn, kCheckpointBin, meta)], `cut after ${cut}`).toEqual([true, true]);
+        expect(b.checkpoint!.step).toBe(b.meta.step);
+      } else {
+        // Refused, naming the mismatch; the remedy (continue from the weights) finds poselab.json's own networks.
+        expect(b.checkpointProblem, `cut after ${cut}`).toMatch(/not of one export/);
+        for (const n of order.filter((x) => x !== kCheckpointJson && x !== kCheckpointBin)) expect(isOf(torn, n, meta), `${n}, cut after ${cut}`).toBe(true);
+      }
+      b.model.dispose();
+      b.localiser?.dispose();
+    }
+  }, 60_000);
 
   it('every command prints its usage on --help and exits 0, and the README shows that usage', () => {
     // The README's command lines, each wrapped over lines as it likes: compared with spaces collapsed.
