@@ -128,7 +128,7 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
       }
     }
     throw new Error(`none of the ${train.length} training instances of object ${obj.id} could be read (${unreadable.size} files unreadable; ` +
-      `the first: ${[...unreadable.values()].slice(0, 3).join('; ')})`);
+      `the first ${Math.min(3, unreadable.size)}: ${[...unreadable.values()].slice(0, 3).join('; ')})`);
   };
   const toSample = (s: { rgb: Float32Array; kCrop: Float64Array; rM2c: Float64Array; tM2cMm: Float64Array }): TrainingSample =>
     ({ image: s.rgb, kCrop: s.kCrop, rM2c: s.rM2c, tM2cMm: s.tM2cMm });

@@ -197,7 +197,7 @@ describe('train and eval command lines', () => {
     const run = join(dir, 'all-broken-run');
     const t = cli('train', ['--dataset', broken, '--config', 'tiny', '--steps', '3', '--out', run]);
     expect(t.code, t.stderr).toBe(2);
-    expect(t.stderr).toMatch(new RegExp(`^--dataset ${broken}: none of the 3 training instances of object 1 could be read \\(3 files unreadable; the first: ` +
+    expect(t.stderr).toMatch(new RegExp(`^--dataset ${broken}: none of the 3 training instances of object 1 could be read \\(3 files unreadable; the first 3: ` +
       'lmfix/train/000000/rgb/00000\\d\\.png: cannot be decoded: its content is text', 'm'));
     expect(t.stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(run), 'no bundle folder is made for a run that cannot start').toBe(false);
