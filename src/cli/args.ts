@@ -7,7 +7,7 @@
  * starts without it.
  */
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readlink, stat, unlink } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileKind } from '../data/source/fileKind';
 
@@ -185,11 +185,21 @@ export async function makeFolders(path: string): Promise<void> {
     d = up;
   }
   for (const m of missing.reverse()) {
-    await mkdir(m).catch((e: NodeJS.ErrnoException) => {
-      // Made meanwhile by someone else: what was wanted.
+    await mkdir(m).catch(async (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw e;
+      // Made meanwhile by someone else is what was wanted; a dangling symbolic link (which stat took for nothing
+      // there) is not a folder.
+      const s = await stat(m).catch(() => undefined);
+      if (s?.isDirectory()) return;
+      throw new Error(s ? `ENOTDIR: ${m} is a file, not a folder`
+        : `ENOENT: ${m} is a symbolic link to ${await readlink(m).catch(() => 'nothing readable')}, which does not exist`);
     });
   }
+}
+
+/** Creates a file in `folder` and removes it: the folder can be written now (not read-only, not a dangling link). */
+export async function probeWritableFolder(folder: string): Promise<void> {
+  await createAndRemove(join(folder, `.poselab-write-check-${process.pid}`));
 }
 
 /**

@@ -17,7 +17,7 @@ import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
 import { importBundle, kPoselabJson, unzipBundle, zipBundle, type BundleFiles, type LoadedBundle } from '../train/bundle';
 import { kCheckpointBin, kCheckpointJson } from '../train/checkpoint';
-import { InputError, makeFolders, notFound, prepareOutputFile, UsageError } from './args';
+import { InputError, makeFolders, notFound, prepareOutputFile, probeWritableFolder, UsageError } from './args';
 
 export {
   InputError, isFolderPath, isWithin, kMaxSeed, notFound, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, readInputText, runMain,
@@ -152,6 +152,11 @@ export async function prepareBundlePath(out: string, replaces?: string): Promise
     await makeFolders(out);
   } catch (e) {
     throw new InputError(`--out ${out}: cannot create the folder (${e instanceof Error ? e.message : String(e)})`);
+  }
+  try {
+    await probeWritableFolder(out);
+  } catch (e) {
+    throw new InputError(`--out ${out}: the folder cannot be written (${e instanceof Error ? e.message : String(e)})`);
   }
 }
 

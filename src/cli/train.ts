@@ -164,6 +164,7 @@ async function main(argv: string[]): Promise<number> {
   // The bundle is saved at every checkpoint (config.checkpointEvery), the engine paused meanwhile so that it
   // holds one step's state: a run killed later (out of memory, a closed terminal) continues from there.
   let saving = Promise.resolve();
+  let lastSaved: number | undefined;
   engine.on((e) => {
     if (e.type !== 'checkpoint' || e.step >= config.optim.steps) return;
     engine.pause();
@@ -171,7 +172,11 @@ async function main(argv: string[]): Promise<number> {
       .then(() => exportEngine(engine, { withCheckpoint: e.checkpoint, split: data.split, dataset: data.dataset }))
       .then((files) => writeBundlePath(files, out))
       .then(
-        (path) => { bar.end(); console.error(`step ${e.step} saved: ${resolve(path)} (--resume it to continue should the run end before its last step)`); },
+        (path) => {
+          lastSaved = e.step;
+          bar.end();
+          console.error(`step ${e.step} saved: ${resolve(path)} (--resume it to continue should the run end before its last step)`);
+        },
         // The run goes on: a later save, or the final one, may well succeed (space freed, say).
         (err: unknown) => { bar.end(); console.error(`step ${e.step} could not be saved to ${resolve(out)}: ${err instanceof Error ? err.message : String(err)}; training goes on`); })
       .finally(() => engine.resume());
@@ -180,7 +185,8 @@ async function main(argv: string[]): Promise<number> {
   // npm forwards the signal to the script it runs as well. The copies come together, in the same turn of
   // the event loop (a step blocks it); only a press more than a second after the first quits unsaved.
   let interruptedAt: number | undefined;
-  process.on('SIGINT', () => {
+  // SIGTERM (a scheduler pre-empting the job, `kill`) and SIGHUP (a closed terminal) stop it as Ctrl-C does.
+  const onStop = () => {
     const now = performance.now();
     if (interruptedAt !== undefined) {
       if (now - interruptedAt > 1000) process.exit(130);
@@ -192,7 +198,8 @@ async function main(argv: string[]): Promise<number> {
       ? '\nthe last step is done: the final evaluation and the bundle follow (Ctrl-C again to quit without saving)'
       : '\nstopping after this step (Ctrl-C again to quit without saving)');
     engine.stop();
-  });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onStop);
   console.error(`training ${config.name} on ${backendName}: ${config.optim.steps} steps of ${config.optim.batchSize}, input ${config.model.inputPx} px; ${localiser.where}; ${batches.where}`);
   if (config.loss.betaMax > 0 && config.loss.warmupSteps >= config.optim.steps) {
     console.error(`the pose loss starts after step ${config.loss.warmupSteps} (loss.warmupSteps), beyond this run's ${config.optim.steps} steps: this run trains the heatmaps alone`);
@@ -202,9 +209,16 @@ async function main(argv: string[]): Promise<number> {
   await saving;
 
   // Said as an absolute path: npm runs the command from the project's root, not from the folder it was typed in.
-  const written = resolve(await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split, dataset: data.dataset }), out));
+  let written: string | undefined;
+  try {
+    written = resolve(await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split, dataset: data.dataset }), out));
+  } catch (e) {
+    // The run's metrics are still printed below; what is on disk is said.
+    console.error(`the bundle could not be written to ${resolve(out)} (${e instanceof Error ? e.message : String(e)}); ` +
+      (lastSaved !== undefined ? `its save of step ${lastSaved} is there, which --resume continues` : 'nothing of this run is saved'));
+  }
   engine.dispose();
-  console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);
+  if (written) console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);
   // Training images are read on the batches' thread, and on this one once that thread failed (if it did).
   const unreadable = [...new Map([...batches.batches?.unreadable() ?? [], ...data.unreadable()].map((u) => [u.file, u])).values()];
   if (unreadable.length) console.error(`${unreadable.length} training image files could not be read; the instances that need them were skipped: ${unreadable.map((u) => u.file).join(', ')}`);
@@ -215,8 +229,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);
-  else if (result.reason === 'stopped') console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written} --out ${written}`);
-  return 0;
+  else if (result.reason === 'stopped' && written) console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written} --out ${written}`);
+  return written ? 0 : 1;
 }
 
 /** Said as soon as a training image is found unreadable, on whichever thread cut the batch. */

@@ -131,6 +131,16 @@ describe('command-line arguments', () => {
     await expect(prepareBundlePath(join(dir, 'run.zip'))).rejects.toThrow(`--out ${join(dir, 'run.zip')}: exists; give a new one (or continue that bundle in place: --resume`);
   });
 
+  it('prepareBundlePath refuses a dangling symbolic link before the run, naming where it points', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poselab-bundle-link-'));
+    symlinkSync(join(dir, 'gone'), join(dir, 'out'));
+    await expect(prepareBundlePath(join(dir, 'out'))).rejects.toThrow(
+      `--out ${join(dir, 'out')}: cannot create the folder (ENOENT: ${join(dir, 'out')} is a symbolic link to ${join(dir, 'gone')}, which does not exist)`);
+    // A folder that can be made and written is taken; the write check leaves nothing in it.
+    await prepareBundlePath(join(dir, 'new', 'run'));
+    expect(readdirSync(join(dir, 'new', 'run'))).toEqual([]);
+  });
+
   it('readInputText names the flag, the path and why a file cannot be read: missing, a folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'poselab-in-'));
     writeFileSync(join(dir, 'cam.json'), '{"fx": 1}');

@@ -178,6 +178,37 @@ describe('train and eval command lines', () => {
     expect(r.stdout).toContain(`finished at step ${meta.step + 1}; bundle: ${run}\n`);
   }, 120_000);
 
+  it('SIGTERM stops a run as Ctrl-C does; a bundle that cannot be written at the end is said, with the save that is there, and the metrics still printed', async () => {
+    const run = join(dir, 'terminated');
+    const t = await interruptWhen(spawn('node', ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/train.ts',
+      '--dataset', dataset, '--config', 'tiny', '--steps', '2000', '--backend', 'cpu', '--out', run], { env: process.env, detached: true }), / 1\/2000 ETA/, 'SIGTERM');
+    expect(t.signalled, t.stderr).toBe(true);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^stopped at step \d+; bundle: /m);
+    expect(existsSync(join(run, 'poselab.json'))).toBe(true);
+
+    // A file the final save cannot write (a folder in the way of poselab.json's temporary name), made once the first save is done.
+    const blocked = join(dir, 'blocked');
+    const cfg = join(dir, 'checkpoint-every-2-of-6.json');
+    writeFileSync(cfg, JSON.stringify({ preset: 'tiny', checkpointEvery: 2 }));
+    const child = spawn('node', ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/train.ts',
+      '--dataset', dataset, '--config-file', cfg, '--steps', '6', '--backend', 'cpu', '--out', blocked], { env: process.env });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/^step 2 saved: /m.test(stderr) && !existsSync(join(blocked, 'poselab.json.partial'))) mkdirSync(join(blocked, 'poselab.json.partial'));
+    });
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code, stderr).toBe(1);
+    const m = new RegExp(`the bundle could not be written to ${blocked} \\(.*\\); its save of step (\\d) is there, which --resume continues`).exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    const meta = JSON.parse(readFileSync(join(blocked, 'poselab.json'), 'utf8')) as { step: number };
+    expect(meta.step).toBe(Number(m![1]));
+    expect(stdout).toMatch(/^test \(2 instances\): /m);
+    expect(stdout).not.toMatch(/bundle: /);
+  }, 120_000);
+
   it('Ctrl-C after the last step says the final evaluation and the bundle follow, and the run finishes', async () => {
     // The bundled dataset's 100 test images make a final evaluation long enough to be signalled during.
     const run = join(dir, 'interrupted-late');
