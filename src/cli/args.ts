@@ -261,15 +261,15 @@ export function isWithin(path: string, folder: string): boolean {
     const rel = relative(f, p);
     return !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
   };
-  return inside(resolve(path), resolve(folder)) || inside(followLinks(path), followLinks(folder));
+  return inside(resolve(path), resolve(folder)) || inside(physicalPath(path), physicalPath(folder));
 }
 
 /**
  * The absolute path the system reaches by `path`: each component in turn, a symbolic link replaced by its target
- * (dangling ones too) and `..` taken from where the links led, not from the text as resolve() takes it. Components
- * that do not exist are kept as written.
+ * (dangling ones too) and `..` taken from where the links led, not from the text as resolve() takes it (where
+ * `mkdir -p` or a shell's redirection would put a file). Components that do not exist are kept as written.
  */
-function followLinks(path: string): string {
+export function physicalPath(path: string): string {
   const parts = (isAbsolute(path) ? path : `${process.cwd()}${sep}${path}`).split(sep).filter((p) => p !== '' && p !== '.');
   let at: string = sep;
   // A loop of links ends the walk where it is (the system would refuse the path: ELOOP).

@@ -17,10 +17,10 @@ import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
 import { importBundle, kPoselabJson, unzipBundle, zipBundle, type BundleFiles, type LoadedBundle } from '../train/bundle';
 import { kCheckpointBin, kCheckpointJson } from '../train/checkpoint';
-import { InputError, makeFolders, notFound, prepareOutputFile, probeWritableFolder, UsageError } from './args';
+import { InputError, makeFolders, notFound, physicalPath, prepareOutputFile, probeWritableFolder, UsageError } from './args';
 
 export {
-  InputError, isFolderPath, isWithin, kMaxSeed, notFound, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, prepareFileOrFolder, prepareOutputFile, readInputText, runMain,
+  InputError, isFolderPath, isWithin, kMaxSeed, notFound, parseChoiceList, parseCommandLine, parseFlags, parseInteger, parseIntegerList, parsePositiveInt, physicalPath, prepareFileOrFolder, prepareOutputFile, readInputText, runMain,
   UsageError,
   type FlagSpec,
 } from './args';
@@ -128,7 +128,7 @@ export async function loadBundle(path: string, flag = '--model'): Promise<Loaded
  * refused, named: a run never overwrites or mixes into what it was not given.
  */
 export async function prepareBundlePath(out: string, replaces?: string): Promise<void> {
-  const inPlace = replaces !== undefined && resolve(out) === resolve(replaces);
+  const inPlace = replaces !== undefined && physicalPath(out) === physicalPath(replaces);
   const again = `give a new one (or continue that bundle in place: --resume ${out} --out ${out})`;
   const s = await stat(out).catch(() => undefined);
   // A new path named like another kind of archive would be made a folder of that name: not what was asked.

@@ -28,7 +28,7 @@ import { TrainBatches } from '../train/trainBatches';
 import { placeLocaliser } from '../node/localiserThread';
 import { metricsLine } from '../train/metrics';
 import {
-  formatDuration, InputError, isWithin, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, prepareBundlePath, readBundlePath,
+  formatDuration, InputError, isWithin, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, physicalPath, prepareBundlePath, readBundlePath,
   readInputText, runMain, selectBackend, trainingImageCacheBytes, UsageError, writeBundlePath,
 } from './common';
 
@@ -120,7 +120,8 @@ async function main(argv: string[]): Promise<number> {
   }
   console.error(`dataset ${ds.name} (${ds.format}): object ${data.object.id} ${data.object.name}, ${data.trainCount} train / ${data.testCount} test instances; ${data.split.how}`);
   // Where the bundle goes is settled before training: a bad --out is an input error, not a lost run.
-  const out = values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`;
+  // Where the system puts it: a `..` after a symbolic link climbs from where the link led (as `mkdir -p` does).
+  const out = physicalPath(values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`);
   if (resume && resume.step >= config.optim.steps) {
     throw new InputError(steps === undefined
       ? `--resume ${values.resume}: the bundle is already at step ${resume.step}, its run's total; give --steps with a larger total to train further`

@@ -16,7 +16,7 @@ import { kCheckpointBin, kCheckpointJson } from '../../src/train/checkpoint';
 import { TrainingEngine } from '../../src/train/engine';
 import { fixtureData, tinyConfig } from '../train/fixtureData';
 import { strToU8, zipSync } from 'fflate';
-import { bundleWriteOrder, InputError, isWithin, notFound, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
+import { bundleWriteOrder, InputError, isWithin, notFound, physicalPath, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -136,6 +136,16 @@ describe('command-line arguments', () => {
     symlinkSync(join(dir, 'gone'), join(dir, 'out'));
     await expect(prepareBundlePath(join(dir, 'out'))).rejects.toThrow(
       `--out ${join(dir, 'out')}: cannot create the folder (ENOENT: ${join(dir, 'out')} is a symbolic link to ${join(dir, 'gone')}, which does not exist)`);
+    // The bundle a run continues, named through a link on one side: the same folder, continued in place.
+    mkdirSync(join(dir, 'A'));
+    writeFileSync(join(dir, 'A', 'poselab.json'), '{}');
+    symlinkSync(join(dir, 'A'), join(dir, 'link-to-A'));
+    await expect(prepareBundlePath(join(dir, 'link-to-A'), join(dir, 'A'))).resolves.toBeUndefined();
+    await expect(prepareBundlePath(join(dir, 'link-to-A'))).rejects.toThrow('holds a bundle already');
+    // Where the system puts a path with `..` after a link: beside the link's target, not beside the link.
+    mkdirSync(join(dir, 'deep', 'er'), { recursive: true });
+    symlinkSync(join(dir, 'deep', 'er'), join(dir, 'link-to-er'));
+    expect(physicalPath(`${dir}/link-to-er/../x`)).toBe(join(dir, 'deep', 'x'));
     // A folder that can be made and written is taken; the write check leaves nothing in it.
     await prepareBundlePath(join(dir, 'new', 'run'));
     expect(readdirSync(join(dir, 'new', 'run'))).toEqual([]);
