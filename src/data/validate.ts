@@ -1,5 +1,5 @@
 import type { Dataset, BoxPx } from './dataset';
-import { ImageFileError, imageKindOf, readImageFile, sniffImageSize, type DecodeImage } from './image';
+import { contentKindOf, ImageFileError, imageKindOf, readImageFile, sniffImageSize, type DecodeImage } from './image';
 import { decodeMask } from './mask';
 import type { ProblemLog } from './problems';
 
@@ -116,8 +116,12 @@ export async function checkFiles(ds: Dataset, log: ProblemLog, opts: CheckFilesO
         const img = await readImageFile(path, read, opts.decode);
         return { ok: true, w: img.widthPx, h: img.heightPx };
       }
-      let s = sniffImageSize(await ds.source.readHead(path, kHeadBytes), kind);
-      if (!s.ok && kind === 'jpeg' && /not found in the first bytes/.test(s.reason)) s = sniffImageSize(await ds.source.read(path), kind);
+      const head = await ds.source.readHead(path, kHeadBytes);
+      if (head.length === 0) return { ok: false, reason: 'an empty file (0 bytes)' };
+      // What the bytes are wins over the name, as when the file is decoded (a PNG saved as .jpg is read as a PNG).
+      const content = contentKindOf(head) ?? kind;
+      let s = sniffImageSize(head, content);
+      if (!s.ok && content === 'jpeg' && /not found in the first bytes/.test(s.reason)) s = sniffImageSize(await ds.source.read(path), content);
       return s.ok ? { ok: true, w: s.widthPx, h: s.heightPx } : s;
     } catch (e) {
       return { ok: false, reason: e instanceof ImageFileError ? e.why : e instanceof Error ? e.message : String(e) };

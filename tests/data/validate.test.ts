@@ -105,6 +105,17 @@ describe('validation: every problem is a line naming file and field, and the val
     ]);
   });
 
+  it('reading headers, a PNG named .jpg is read as the PNG it is, as decoding reads it, and an empty file is named so', async () => {
+    const files = bopFixture();
+    const png = files.get('lmfix/train/000000/rgb/000001.png')!;
+    files.delete('lmfix/train/000000/rgb/000001.png');
+    files.set('lmfix/train/000000/rgb/000001.jpg', png);
+    files.set('lmfix/train/000000/rgb/000002.png', new Uint8Array(0));
+    const { ds, lines } = await load(files);
+    expect(lines).toEqual(['lmfix/train/000000/rgb/000002.png: image: corrupt or unreadable image (an empty file (0 bytes)); image left out']);
+    expect(ds.images.find((i) => i.key === 'train/000000/1')!.rgbPath).toBe('lmfix/train/000000/rgb/000001.jpg');
+  });
+
   it('a PLY with no faces is reported and kept as a point cloud', async () => {
     const files = bopFixture();
     files.set('lmfix/models/obj_000002.ply', writePly({ ...boxMesh(120, 60, 40), faces: new Uint32Array(0) }));
