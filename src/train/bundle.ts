@@ -123,7 +123,8 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
     step: e.step,
     metrics: e.metrics,
     split: e.split && { how: e.split.how, automatic: e.split.automatic },
-    dataset: e.dataset && { name: e.dataset.name, format: e.dataset.format },
+    // A folder's name may hold anything; the field is printed, so control characters go (importBundle refuses them).
+    dataset: e.dataset && { name: e.dataset.name.replace(/[\u0000-\u001f\u007f]/g, '?'), format: e.dataset.format },
     hasCheckpoint: !!e.checkpoint,
   };
   const files: BundleFiles = new Map();
@@ -310,8 +311,14 @@ function checkMeta(meta: BundleMeta): void {
     num('localiser.sizePx', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
     num('localiser.minScore', (v) => v >= 0 && v <= 1, 'a score in [0, 1]');
   }
-  if (at('dataset') !== undefined) {
-    for (const key of ['name', 'format']) if (typeof at(`dataset.${key}`) !== 'string') say(`dataset.${key}`, 'a string');
+  const dataset = at('dataset');
+  if (dataset !== undefined) {
+    if (dataset === null || typeof dataset !== 'object' || Array.isArray(dataset)) say('dataset', 'an object with name and format');
+    // Printed by eval: no control characters (a forged line, a terminal escape).
+    else for (const key of ['name', 'format']) {
+      const v = at(`dataset.${key}`);
+      if (typeof v !== 'string' || /[\u0000-\u001f\u007f]/.test(v)) say(`dataset.${key}`, 'a string without control characters');
+    }
   }
   if (problems.length > 0) throw new Error(problems.map((p) => `bundle: ${kPoselabJson} ${p}`).join('\n'));
 }

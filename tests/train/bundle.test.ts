@@ -190,7 +190,10 @@ describe('bundle', () => {
     await expect(importBundle(edited((m) => { delete m.crop; }))).rejects.toThrow('bundle: poselab.json crop = missing: expected an object with padding (and outlineMm)');
     await expect(importBundle(edited((m) => { m.crop = 'x'; }))).rejects.toThrow('bundle: poselab.json crop = "x": expected an object with padding (and outlineMm)');
     await expect(importBundle(edited((m) => { m.dataset = { name: 3 }; }))).rejects.toThrow(
-      'bundle: poselab.json dataset.name = 3: expected a string\nbundle: poselab.json dataset.format = missing: expected a string');
+      'bundle: poselab.json dataset.name = 3: expected a string without control characters\nbundle: poselab.json dataset.format = missing: expected a string without control characters');
+    await expect(importBundle(edited((m) => { m.dataset = null; }))).rejects.toThrow('bundle: poselab.json dataset = null: expected an object with name and format');
+    await expect(importBundle(edited((m) => { m.dataset = { name: 'a\nevaluated on FAKE', format: 'bop' }; }))).rejects.toThrow(
+      'bundle: poselab.json dataset.name = "a\\nevaluated on FAKE": expected a string without control characters');
     const old = await importBundle(withOutline(undefined));
     expect(old.outlineMm).toBeUndefined();
     expect(bundlePredictor(old).outlineMm).toBeUndefined();
