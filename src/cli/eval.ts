@@ -95,8 +95,8 @@ async function main(argv: string[]): Promise<number> {
     const why = refined < r.instances.length ? ' (the others\' first pose could not place a crop: not converged, or at or behind the camera)' : '';
     console.error(`refined: ${refined} of ${r.instances.length} instances${why}`);
   }
-  for (const u of r.unreadable) console.error(`skipped test instance ${u.item}: ${u.reason}`);
-  if (r.unreadable.length) console.error(`${r.unreadable.length} test instances could not be read and are left out of the metrics and the CSV`);
+  for (const u of r.unreadable) console.error(`skipped ${split} instance ${u.item}: ${u.reason}`);
+  if (r.unreadable.length) console.error(`${r.unreadable.length} ${split} instances could not be read and are left out of the metrics and the CSV`);
   if (csvPath) {
     await writeFile(csvPath, bopCsv(r.instances));
     console.error(`BOP results: ${csvPath} (${r.instances.length} line${r.instances.length === 1 ? '' : 's'}${replaces ? ', in place of the file of that name' : ''})`);

@@ -71,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
   let keypointsMm: Float64Array | undefined;
   let resumeObj: number | undefined;
   let resumeExact = true;
+  let resumeDataset: { name: string; format: string } | undefined;
   if (values.resume) {
     const asInput = (e: unknown) => {
       throw new InputError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
@@ -86,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
     keypointsMm = r.keypointsMm;
     resumeObj = r.objId;
     resumeExact = r.exact;
+    resumeDataset = b.meta.dataset;
     // The learning rate's cosine decay runs to the run's total: a new total moves the rest of the curve, and a
     // finished run (at its floor) starts again from higher up. Said, not silently done.
     // (A total the bundle has already reached is refused below, so nothing is said of it here.)
@@ -119,6 +121,10 @@ async function main(argv: string[]): Promise<number> {
     throw new InputError(`--dataset ${values.dataset}: ${e instanceof Error ? e.message : String(e)}`);
   }
   console.error(`dataset ${ds.name} (${ds.format}): object ${data.object.id} ${data.object.name}, ${data.trainCount} train / ${data.testCount} test instances; ${data.split.how}`);
+  // The bundle will record the dataset this run reads: the one its first steps read is said now.
+  if (resumeDataset && (resumeDataset.name !== data.dataset.name || resumeDataset.format !== data.dataset.format)) {
+    console.error(`the bundle was trained on dataset ${resumeDataset.name} (${resumeDataset.format}); this run continues it on ${data.dataset.name} (${data.dataset.format}), which the bundle will record`);
+  }
   // Where the bundle goes is settled before training: a bad --out is an input error, not a lost run.
   // Where the system puts it: a `..` after a symbolic link climbs from where the link led (as `mkdir -p` does).
   const out = physicalPath(values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`);

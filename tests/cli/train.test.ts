@@ -94,6 +94,12 @@ describe('train and eval command lines', () => {
     expect(r.stderr).toMatch(/the learning-rate schedule now decays over 4 steps instead of 3: the rate goes from \d\.\de-\d+ at step 3 to \d\.\de-\d+ at step 4/);
     // Both threads on the cpu backend: tfjs's first-use banner (advising its Node backend) is not printed.
     expect(r.stderr).not.toMatch(/tfjs-node|looks like you are running/);
+    expect(r.stderr).not.toMatch(/the bundle was trained on dataset/);
+    // Continued on another dataset: said, since the bundle will record that one.
+    const other = writeTree(bopFixture('other/'), join(dir, 'other'));
+    const elsewhere = cli('train', ['--dataset', other, '--resume', run, '--steps', '4', '--backend', 'cpu', '--out', join(dir, 'run-other')]);
+    expect(elsewhere.code, elsewhere.stderr).toBe(0);
+    expect(elsewhere.stderr).toContain('the bundle was trained on dataset lmfix (bop); this run continues it on other (bop), which the bundle will record\n');
 
     // A bundle whose checkpoint.json was edited by hand: the field named, exit 2, no stack trace and no usage.
     const edited = join(dir, 'edited');
