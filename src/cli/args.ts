@@ -187,11 +187,12 @@ export async function makeFolders(path: string): Promise<void> {
   for (const m of missing.reverse()) {
     await mkdir(m).catch(async (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw e;
-      // Made meanwhile by someone else is what was wanted; a dangling symbolic link (which stat took for nothing
-      // there) is not a folder.
-      const s = await stat(m).catch(() => undefined);
-      if (s?.isDirectory()) return;
-      throw new Error(s ? `ENOTDIR: ${m} is a file, not a folder`
+      // Made meanwhile by someone else is what was wanted; a dangling symbolic link or a loop of them (which stat
+      // took for nothing there) is not a folder.
+      const s = await stat(m).catch((err: NodeJS.ErrnoException) => err);
+      if (!(s instanceof Error) && s.isDirectory()) return;
+      if (!(s instanceof Error)) throw new Error(`ENOTDIR: ${m} is a file, not a folder`);
+      throw new Error(s.code === 'ELOOP' ? `ELOOP: ${m} is a loop of symbolic links`
         : `ENOENT: ${m} is a symbolic link to ${await readlink(m).catch(() => 'nothing readable')}, which does not exist`);
     });
   }
@@ -266,10 +267,12 @@ export function isWithin(path: string, folder: string): boolean {
 
 /**
  * The absolute path the system reaches by `path`: each component in turn, a symbolic link replaced by its target
- * (dangling ones too) and `..` taken from where the links led, not from the text as resolve() takes it (where
- * `mkdir -p` or a shell's redirection would put a file). Components that do not exist are kept as written.
+ * and `..` taken from where the links led, not from the text as resolve() takes it (where `mkdir -p` or a shell's
+ * redirection would put a file). Components that do not exist are kept as written. A dangling link is followed
+ * for a file (writing through it creates its target) and kept as it is for a folder (`dangling: 'keep'`: mkdir
+ * refuses it, and so does makeFolders, naming it).
  */
-export function physicalPath(path: string): string {
+export function physicalPath(path: string, dangling: 'follow' | 'keep' = 'follow'): string {
   const parts = (isAbsolute(path) ? path : `${process.cwd()}${sep}${path}`).split(sep).filter((p) => p !== '' && p !== '.');
   let at: string = sep;
   // A loop of links ends the walk where it is (the system would refuse the path: ELOOP).
@@ -287,7 +290,7 @@ export function physicalPath(path: string): string {
         return false;
       }
     })();
-    if (isLink && links++ < 40) {
+    if (isLink && (dangling === 'follow' || existsSync(next)) && links++ < 40) {
       const target = readlinkSync(next);
       parts.unshift(...target.split(sep).filter((q) => q !== '' && q !== '.'));
       if (isAbsolute(target)) at = sep;

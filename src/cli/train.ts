@@ -13,9 +13,10 @@
  * --resume trains on with the bundle's own config: --config, --config-file and --seed are usage errors
  * there, and --steps gives the run's new total.
  */
+import { constants as osConstants } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { decodePure } from '../data/decode/pure';
-import { exportEngine, importBundle } from '../train/bundle';
+import { exportEngine, importBundle, recordedDataset } from '../train/bundle';
 import { learningRateAt } from '../train/schedule';
 import { bundleResume } from '../train/bundleRuns';
 import type { Checkpoint } from '../train/checkpoint';
@@ -122,12 +123,14 @@ async function main(argv: string[]): Promise<number> {
   }
   console.error(`dataset ${ds.name} (${ds.format}): object ${data.object.id} ${data.object.name}, ${data.trainCount} train / ${data.testCount} test instances; ${data.split.how}`);
   // The bundle will record the dataset this run reads: the one its first steps read is said now.
-  if (resumeDataset && (resumeDataset.name !== data.dataset.name || resumeDataset.format !== data.dataset.format)) {
-    console.error(`the bundle was trained on dataset ${resumeDataset.name} (${resumeDataset.format}); this run continues it on ${data.dataset.name} (${data.dataset.format}), which the bundle will record`);
+  const reading = recordedDataset(data.dataset);
+  if (resumeDataset && (resumeDataset.name !== reading.name || resumeDataset.format !== reading.format)) {
+    console.error(`the bundle was trained on dataset ${resumeDataset.name} (${resumeDataset.format}); this run continues it on ${reading.name} (${reading.format}), which the bundle will record`);
   }
   // Where the bundle goes is settled before training: a bad --out is an input error, not a lost run.
-  // Where the system puts it: a `..` after a symbolic link climbs from where the link led (as `mkdir -p` does).
-  const out = physicalPath(values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`);
+  // Where the system puts it: a `..` after a symbolic link climbs from where the link led (as `mkdir -p` does; a
+  // dangling link is kept, for prepareBundlePath to refuse as mkdir does).
+  const out = physicalPath(values.out ?? `runs/${config.name}-${basename(values.dataset).replace(/\.zip$/i, '')}-${stamp()}`, 'keep');
   if (resume && resume.step >= config.optim.steps) {
     throw new InputError(steps === undefined
       ? `--resume ${values.resume}: the bundle is already at step ${resume.step}, its run's total; give --steps with a larger total to train further`
@@ -192,21 +195,25 @@ async function main(argv: string[]): Promise<number> {
   // npm forwards the signal to the script it runs as well. The copies come together, in the same turn of
   // the event loop (a step blocks it); only a press more than a second after the first quits unsaved.
   let interruptedAt: number | undefined;
-  // SIGTERM (a scheduler pre-empting the job, `kill`) and SIGHUP (a closed terminal) stop it as Ctrl-C does.
-  const onStop = () => {
+  // SIGTERM (a scheduler pre-empting the job, `kill`) and SIGHUP (its terminal closed) stop it as Ctrl-C does.
+  const onStop = (signal: NodeJS.Signals) => {
     const now = performance.now();
     if (interruptedAt !== undefined) {
-      if (now - interruptedAt > 1000) process.exit(130);
+      // The shell's code for a process ended by the signal: 128 + its number.
+      if (now - interruptedAt > 1000) process.exit(128 + osConstants.signals[signal]);
       return;
     }
     interruptedAt = now;
+    const again = signal === 'SIGINT' ? 'Ctrl-C again' : `${signal} again`;
     // After the last step there is nothing left to stop: the final evaluation and the bundle follow.
     console.error(engine.step >= config.optim.steps
-      ? '\nthe last step is done: the final evaluation and the bundle follow (Ctrl-C again to quit without saving)'
-      : '\nstopping after this step (Ctrl-C again to quit without saving)');
+      ? `\nthe last step is done: the final evaluation and the bundle follow (${again} to quit without saving)`
+      : `\nstopping after this step${signal === 'SIGINT' ? '' : ` (${signal})`} (${again} to quit without saving)`);
     engine.stop();
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onStop);
+  // Once its terminal is closed, writing to it fails (EIO): the progress is dropped, the run goes on to its save.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   console.error(`training ${config.name} on ${backendName}: ${config.optim.steps} steps of ${config.optim.batchSize}, input ${config.model.inputPx} px; ${localiser.where}; ${batches.where}`);
   if (config.loss.betaMax > 0 && config.loss.warmupSteps >= config.optim.steps) {
     console.error(`the pose loss starts after step ${config.loss.warmupSteps} (loss.warmupSteps), beyond this run's ${config.optim.steps} steps: this run trains the heatmaps alone`);

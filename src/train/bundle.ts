@@ -102,6 +102,14 @@ export interface ExportInput {
   dataset?: { name: string; format: string };
 }
 
+/**
+ * The dataset as poselab.json records it: a folder's name may hold anything, and the field is printed, so its
+ * control characters become '?' (importBundle refuses them).
+ */
+export function recordedDataset(d: { name: string; format: string }): { name: string; format: string } {
+  return { name: d.name.replace(/[\u0000-\u001f\u007f]/g, '?'), format: d.format };
+}
+
 /** The bundle's files. */
 export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
   const k = e.object.keypointsMm.length / 3;
@@ -123,8 +131,7 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
     step: e.step,
     metrics: e.metrics,
     split: e.split && { how: e.split.how, automatic: e.split.automatic },
-    // A folder's name may hold anything; the field is printed, so control characters go (importBundle refuses them).
-    dataset: e.dataset && { name: e.dataset.name.replace(/[\u0000-\u001f\u007f]/g, '?'), format: e.dataset.format },
+    dataset: e.dataset && recordedDataset(e.dataset),
     hasCheckpoint: !!e.checkpoint,
   };
   const files: BundleFiles = new Map();

@@ -4,7 +4,7 @@
  * it, and eval reads it back and writes a BOP CSV; Ctrl-C stops a run and still writes its bundle.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -184,14 +184,17 @@ describe('train and eval command lines', () => {
     expect(r.stdout).toContain(`finished at step ${meta.step + 1}; bundle: ${run}\n`);
   }, 120_000);
 
-  it('SIGTERM stops a run as Ctrl-C does; a bundle that cannot be written at the end is said, with the save that is there, and the metrics still printed', async () => {
-    const run = join(dir, 'terminated');
-    const t = await interruptWhen(spawn('node', ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/train.ts',
-      '--dataset', dataset, '--config', 'tiny', '--steps', '2000', '--backend', 'cpu', '--out', run], { env: process.env, detached: true }), / 1\/2000 ETA/, 'SIGTERM');
-    expect(t.signalled, t.stderr).toBe(true);
-    expect(t.code, t.stderr).toBe(0);
-    expect(t.stdout).toMatch(/^stopped at step \d+; bundle: /m);
-    expect(existsSync(join(run, 'poselab.json'))).toBe(true);
+  it('SIGTERM and SIGHUP stop a run as Ctrl-C does; a bundle that cannot be written at the end is said, with the save that is there, and the metrics still printed', async () => {
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+      const run = join(dir, `stopped-by-${signal}`);
+      const t = await interruptWhen(spawn('node', ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/train.ts',
+        '--dataset', dataset, '--config', 'tiny', '--steps', '2000', '--backend', 'cpu', '--out', run], { env: process.env, detached: true }), / 1\/2000 ETA/, signal);
+      expect(t.signalled, t.stderr).toBe(true);
+      expect(t.code, t.stderr).toBe(0);
+      expect(t.stderr).toContain(`stopping after this step (${signal}) (${signal} again to quit without saving)`);
+      expect(t.stdout).toMatch(/^stopped at step \d+; bundle: /m);
+      expect(existsSync(join(run, 'poselab.json'))).toBe(true);
+    }
 
     // A file the final save cannot write (a folder in the way of poselab.json's temporary name), made once the first save is done.
     const blocked = join(dir, 'blocked');
@@ -227,6 +230,15 @@ describe('train and eval command lines', () => {
     expect(stdout).toMatch(/^finished at step 20; bundle: /m);
     expect(stdout).toMatch(/^test \(100 instances\): /m);
   }, 120_000);
+
+  it('an --out that is a dangling symbolic link is refused before the run, and its target is not made', () => {
+    const link = join(dir, 'dangling-out');
+    symlinkSync(join(dir, 'nowhere', 'run'), link);
+    const t = cli('train', ['--dataset', dataset, '--config', 'tiny', '--steps', '3', '--out', link]);
+    expect(t.code, t.stderr).toBe(2);
+    expect(t.stderr).toContain(`--out ${link}: cannot create the folder (ENOENT: ${link} is a symbolic link to ${join(dir, 'nowhere', 'run')}, which does not exist)`);
+    expect(existsSync(join(dir, 'nowhere')), 'the link\'s target is not made').toBe(false);
+  });
 
   it('a dataset none of whose training images can be read is refused before the run, with a count and no stack trace', () => {
     const broken = writeTree(bopFixture(), join(dir, 'all-broken'));
