@@ -14,7 +14,7 @@
  * there, and --steps gives the run's new total.
  */
 import { constants as osConstants } from 'node:os';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { decodePure } from '../data/decode/pure';
 import { exportEngine, importBundle, recordedDataset } from '../train/bundle';
 import { learningRateAt } from '../train/schedule';
@@ -185,10 +185,10 @@ async function main(argv: string[]): Promise<number> {
         (path) => {
           lastSaved = e.step;
           bar.end();
-          console.error(`step ${e.step} saved: ${resolve(path)} (--resume it to continue should the run end before its last step)`);
+          console.error(`step ${e.step} saved: ${path} (--resume it to continue should the run end before its last step)`);
         },
         // The run goes on: a later save, or the final one, may well succeed (space freed, say).
-        (err: unknown) => { bar.end(); console.error(`step ${e.step} could not be saved to ${resolve(out)}: ${err instanceof Error ? err.message : String(err)}; training goes on`); })
+        (err: unknown) => { bar.end(); console.error(`step ${e.step} could not be saved to ${out}: ${err instanceof Error ? err.message : String(err)}; training goes on`); })
       .finally(() => engine.resume());
   });
   // One Ctrl-C can arrive more than once: the terminal signals the whole foreground process group, and
@@ -222,13 +222,13 @@ async function main(argv: string[]): Promise<number> {
   bar.end();
   await saving;
 
-  // Said as an absolute path: npm runs the command from the project's root, not from the folder it was typed in.
+  // out is absolute (physicalPath): npm runs the command from the project's root, not from the folder it was typed in.
   let written: string | undefined;
   try {
-    written = resolve(await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split, dataset: data.dataset }), out));
+    written = await writeBundlePath(await exportEngine(engine, { withCheckpoint: true, metrics: result.eval?.metrics, split: data.split, dataset: data.dataset }), out);
   } catch (e) {
     // The run's metrics are still printed below; what is on disk is said.
-    console.error(`the bundle could not be written to ${resolve(out)} (${e instanceof Error ? e.message : String(e)}); ` +
+    console.error(`the bundle could not be written to ${out} (${e instanceof Error ? e.message : String(e)}); ` +
       (lastSaved !== undefined ? `its save of step ${lastSaved} is there, which --resume continues` : 'nothing of this run is saved'));
   }
   engine.dispose();
