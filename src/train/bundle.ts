@@ -107,8 +107,11 @@ export interface ExportInput {
  * control characters become '?' (importBundle refuses them).
  */
 export function recordedDataset(d: { name: string; format: string }): { name: string; format: string } {
-  return { name: d.name.replace(/[\u0000-\u001f\u007f]/g, '?'), format: d.format };
+  return { name: d.name.replace(kControlChars, '?'), format: d.format };
 }
+
+/** C0 controls and DEL: what poselab.json's printed text fields must not hold (search and replace only: it is global). */
+const kControlChars = /[\u0000-\u001f\u007f]/g;
 
 /** The bundle's files. */
 export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
@@ -324,7 +327,7 @@ function checkMeta(meta: BundleMeta): void {
     // Printed by eval: no control characters (a forged line, a terminal escape).
     else for (const key of ['name', 'format']) {
       const v = at(`dataset.${key}`);
-      if (typeof v !== 'string' || /[\u0000-\u001f\u007f]/.test(v)) say(`dataset.${key}`, 'a string without control characters');
+      if (typeof v !== 'string' || v.search(kControlChars) >= 0) say(`dataset.${key}`, 'a string without control characters');
     }
   }
   if (problems.length > 0) throw new Error(problems.map((p) => `bundle: ${kPoselabJson} ${p}`).join('\n'));
