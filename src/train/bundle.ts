@@ -10,9 +10,14 @@
  *                   whole image letterboxed to its input -> centre heatmap and log box size maps
  *   checkpoint.json, checkpoint.bin   optional: weights and Adam state to continue training exactly
  *
+ * poselab.json records the SHA-256 of the networks' files (BundleMeta.files), so that networks of another
+ * save than poselab.json's (a save cut among its renames) are told, not used as if they were its own.
+ *
  * Pure in-memory (Map of path -> bytes, fflate for the zip): no Node imports, so the page's worker
  * exports and imports bundles with the same code as the command line.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync, zipSync } from 'fflate';
 import { fileKind } from '../data/source/fileKind';
@@ -85,6 +90,15 @@ export interface BundleMeta {
   metrics?: PoseMetrics;
   /** Whether checkpoint.json / checkpoint.bin are in the bundle. */
   hasCheckpoint: boolean;
+  /**
+   * file name -> SHA-256 of its bytes, 64 lowercase hex digits, for each network file written before
+   * poselab.json: model.json, weights.bin, and localiser.json, localiser.weights.bin when there is a localiser.
+   * A save replaces those files before poselab.json (the command line's bundleWriteOrder), so a process killed
+   * among the renames can leave a later save's networks beside this poselab.json, its step and its metrics:
+   * importBundle compares the digests and says so (LoadedBundle.filesProblem). Optional: bundles written before
+   * it have none and are read unchecked.
+   */
+  files?: Record<string, string>;
 }
 
 export interface ExportInput {
@@ -117,6 +131,9 @@ const kControlChars = /[\u0000-\u001f\u007f]/g;
 export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
   const k = e.object.keypointsMm.length / 3;
   const out = e.model.outputs.map((o) => o.name.split('/')[0]);
+  const files: BundleFiles = new Map();
+  await saveModel(e.model, kModelJson, kWeightsBin, files);
+  if (e.localiser) await saveModel(e.localiser, kLocaliserJson, kLocaliserBin, files);
   const meta: BundleMeta = {
     format: 'poselab-bundle',
     version: 1,
@@ -136,10 +153,9 @@ export async function exportBundle(e: ExportInput): Promise<BundleFiles> {
     split: e.split && { how: e.split.how, automatic: e.split.automatic },
     dataset: e.dataset && recordedDataset(e.dataset),
     hasCheckpoint: !!e.checkpoint,
+    // Every file so far is a network's: the ones a save writes before poselab.json.
+    files: Object.fromEntries([...files].map(([name, bytes]) => [name, fileDigest(bytes)])),
   };
-  const files: BundleFiles = new Map();
-  await saveModel(e.model, kModelJson, kWeightsBin, files);
-  if (e.localiser) await saveModel(e.localiser, kLocaliserJson, kLocaliserBin, files);
   files.set(kPoselabJson, utf8(JSON.stringify(meta, null, 1)));
   if (e.checkpoint) for (const [name, bytes] of checkpointToFiles(e.checkpoint)) files.set(name, bytes);
   return files;
@@ -210,6 +226,15 @@ export interface LoadedBundle {
    * prediction and evaluation need none and go on, saying so; continuing the run refuses (resumeCheckpoint).
    */
   checkpointProblem?: string;
+  /**
+   * Which network files differ from the SHA-256 poselab.json records for them (BundleMeta.files), and what that
+   * means: the bundle's files come from two saves, one cut among its renames, so its networks are not those of
+   * poselab.json's step and metrics. importBundle records it, it does not throw: prediction and evaluation refuse
+   * such a bundle (each host with its own remedy), while continuing the run takes the weights of poselab.json's
+   * step from a whole checkpoint and refuses without one (resumeCheckpoint). Absent when every digest matches or
+   * the bundle records none.
+   */
+  filesProblem?: string;
 }
 
 /**
@@ -242,6 +267,12 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   } catch (e) {
     throw new Error(`bundle: ${kPoselabJson}: ${e instanceof Error ? e.message : String(e)}`);
   }
+  // A file the digests name must be there (its absence says more than a digest that cannot be compared).
+  for (const name of Object.keys(meta.files ?? {})) {
+    if (!files.has(name)) throw new Error(`bundle: ${name} missing (${kPoselabJson} files lists it; ${filesInWords([...files.keys()])})`);
+  }
+  const differ = Object.entries(meta.files ?? {}).filter(([name, digest]) => fileDigest(files.get(name)!) !== digest).map(([name]) => name);
+  const filesProblem = differ.length > 0 ? filesOfTwoSaves(differ, meta.step) : undefined;
   const model = await loadModel(kModelJson, need);
   const localiser = meta.localiser ? await loadModel(meta.localiser.model, need) : undefined;
   const k = meta.keypointsMm.length;
@@ -264,9 +295,26 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   }
   return {
     model, localiser, meta, keypointsMm: Float64Array.from(meta.keypointsMm.flat()), outlineMm: outline && Float64Array.from(outline.flat()),
-    checkpoint, checkpointProblem,
+    checkpoint, checkpointProblem, filesProblem,
   };
 }
+
+/** LoadedBundle.filesProblem for the network files `names`, whose digests are not poselab.json's (of `step`). */
+function filesOfTwoSaves(names: string[], step: number): string {
+  const one = names.length === 1;
+  const list = one ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `bundle: ${list} ${one ? 'is not the file' : 'are not the files'} ${kPoselabJson} records (${one ? 'its SHA-256 differs' : 'their SHA-256 differ'} ` +
+    `from its files field): the bundle's files come from two saves, one cut among its renames, so its networks are not those of ` +
+    `${kPoselabJson}'s step ${step} and its metrics`;
+}
+
+/** SHA-256 of a file's bytes, 64 lowercase hex digits (BundleMeta.files); synchronous, so the same on pages without WebCrypto. */
+function fileDigest(bytes: Uint8Array): string {
+  return bytesToHex(sha256(bytes));
+}
+
+/** What BundleMeta.files holds for each file. */
+const kSha256Hex = /^[0-9a-f]{64}$/;
 
 /**
  * Throws, listing every problem by its field's path and value, when poselab.json's fields that prediction
@@ -328,6 +376,15 @@ function checkMeta(meta: BundleMeta): void {
     else for (const key of ['name', 'format']) {
       const v = at(`dataset.${key}`);
       if (typeof v !== 'string' || v.search(kControlChars) >= 0) say(`dataset.${key}`, 'a string without control characters');
+    }
+  }
+  const files = at('files');
+  if (files !== undefined) {
+    const want = 'an object of file name -> SHA-256 digest (64 lowercase hex digits)';
+    if (files === null || typeof files !== 'object' || Array.isArray(files)) say('files', want);
+    // A file's name holds dots: its path is written with brackets.
+    else for (const [name, digest] of Object.entries(files)) {
+      if (typeof digest !== 'string' || !kSha256Hex.test(digest)) problems.push(`files[${JSON.stringify(name)}] = ${JSON.stringify(digest)}: expected a SHA-256 digest, 64 lowercase hex digits`);
     }
   }
   if (problems.length > 0) throw new Error(problems.map((p) => `bundle: ${kPoselabJson} ${p}`).join('\n'));
@@ -400,11 +457,18 @@ export function predictWithBundle(b: LoadedBundle, samples: readonly TrainingSam
 }
 
 /**
- * A checkpoint to continue from: the bundle's own when it has one (exact continuation), else its
- * weights with fresh Adam moments at its step (the learning-rate and beta schedules still pick up
- * where they were).
+ * A checkpoint to continue from: the bundle's own when it has one (exact continuation, even beside networks
+ * of another save: LoadedBundle.filesProblem), else its weights with fresh Adam moments at its step (the
+ * learning-rate and beta schedules still pick up where they were). Throws when the checkpoint cannot be read,
+ * and when the networks are of another save and no whole checkpoint holds poselab.json's weights.
  */
 export async function resumeCheckpoint(b: LoadedBundle): Promise<Checkpoint> {
+  // Networks of another save: only a whole checkpoint of poselab.json's step holds its weights (removing a
+  // checkpoint that cannot be read would leave those networks to continue from).
+  if (b.filesProblem && !b.checkpoint) {
+    throw new Error(`${b.filesProblem}; ${b.checkpointProblem ? `its checkpoint cannot be read (${b.checkpointProblem})` : 'it has no checkpoint'}, ` +
+      `so nothing in it holds the weights of step ${b.meta.step}: continue from another bundle of the run`);
+  }
   if (b.checkpointProblem) throw new Error(`${b.checkpointProblem} (remove checkpoint.json and checkpoint.bin to continue from the weights alone, with fresh Adam moments)`);
   if (b.checkpoint) return b.checkpoint;
   const weightsOf = (m: tf.LayersModel) => Promise.all(m.trainableWeights.map(async (w) => ({

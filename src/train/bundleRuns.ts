@@ -59,11 +59,17 @@ export interface BundleResume {
   keypointsMm: Float64Array;
   /** Whether the run continues exactly (the bundle's checkpoint), else from its weights with fresh Adam moments. */
   exact: boolean;
+  /**
+   * A line for the person, when the bundle's networks are of another save than poselab.json's (LoadedBundle.filesProblem):
+   * the run continues exactly from the checkpoint, which holds poselab.json's weights, and its next save writes them again.
+   */
+  notice?: string;
 }
 
 /**
  * What continuing the bundle's run needs. steps, when given, is the run's new total; everything else
- * stays as trained (the schedules follow the new total). The bundle's networks are not disposed.
+ * stays as trained (the schedules follow the new total). The bundle's networks are not disposed. Throws
+ * as resumeCheckpoint does (a checkpoint that cannot be read; networks of another save without a whole one).
  */
 export async function bundleResume(b: LoadedBundle, steps?: number): Promise<BundleResume> {
   const c = await resumeCheckpoint(b);
@@ -71,5 +77,8 @@ export async function bundleResume(b: LoadedBundle, steps?: number): Promise<Bun
   const checkpoint: Checkpoint = { ...c, config: structuredClone(c.config) };
   if (steps !== undefined) checkpoint.config.optim.steps = steps;
   validateConfig(checkpoint.config);
-  return { checkpoint, objId: b.meta.class.id, keypointsMm: b.keypointsMm, exact: b.checkpoint !== undefined };
+  // resumeCheckpoint refused networks of another save without a whole checkpoint: here the checkpoint is used.
+  const notice = b.filesProblem && `${b.filesProblem}; the run continues exactly from the checkpoint, which holds the weights of step ${c.step}, ` +
+    'and its next save writes every file again';
+  return { checkpoint, objId: b.meta.class.id, keypointsMm: b.keypointsMm, exact: b.checkpoint !== undefined, notice };
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { bopFixture, writeTree } from '../data/fixtures';
 import { useCpuBackend } from '../../src/kernels/setup';
-import { exportEngine, importBundle, kPoselabJson, type BundleFiles } from '../../src/train/bundle';
+import { exportEngine, importBundle, kLocaliserBin, kPoselabJson, kWeightsBin, resumeCheckpoint, type BundleFiles } from '../../src/train/bundle';
 import { kCheckpointBin, kCheckpointJson } from '../../src/train/checkpoint';
 import { TrainingEngine } from '../../src/train/engine';
 import { fixtureData, tinyConfig } from '../train/fixtureData';
@@ -244,22 +244,42 @@ describe('command-line arguments', () => {
     // Whether the torn bundle's file is save i's (model.json is the same in both: its weights are in weights.bin).
     const isOf = (torn: BundleFiles, name: string, i: number) => Buffer.compare(saves[i].get(name)!, torn.get(name)!) === 0;
     expect(isOf(saves[0], kPoselabJson, 1) || isOf(saves[0], kCheckpointJson, 1) || isOf(saves[0], kCheckpointBin, 1), 'the saves differ').toBe(false);
+    const networks = order.filter((n) => ![kPoselabJson, kCheckpointJson, kCheckpointBin].includes(n));
+    expect(networks.filter((n) => !isOf(saves[0], n, 1)), 'the networks\' files that differ between the saves').toEqual([kWeightsBin, kLocaliserBin]);
+    const seen = { mixed: 0, whole: 0, checkpointRefused: 0 };
     for (let cut = 0; cut <= order.length; cut++) {
       const torn: BundleFiles = new Map(order.map((n, i) => [n, (i < cut ? saves[1] : saves[0]).get(n)!]));
       const meta = isOf(torn, kPoselabJson, 0) ? 0 : 1;
       const b = await importBundle(torn);
-      if (!b.checkpointProblem) {
-        // Continued exactly: the checkpoint's two files are of poselab.json's save.
-        expect([isOf(torn, kCheckpointJson, meta), isOf(torn, kCheckpointBin, meta)], `cut after ${cut}`).toEqual([true, true]);
+      // Networks of another save than poselab.json's are exactly the states with a filesProblem, which names each of them.
+      const other = networks.filter((n) => !isOf(torn, n, meta));
+      expect(b.filesProblem !== undefined, `cut after ${cut}: ${other.join(', ')}`).toBe(other.length > 0);
+      if (b.filesProblem) {
+        seen.mixed++;
+        const named = networks.filter((n) => new RegExp(`(^bundle: |, | and )${n.replace(/\./g, '\\.')}( |,)`).test(b.filesProblem!));
+        expect(named, `cut after ${cut}`).toEqual(other);
+        // It still continues exactly: the checkpoint is poselab.json's save's, whole.
+        expect(b.checkpointProblem, `cut after ${cut}`).toBeUndefined();
+        const c = await resumeCheckpoint(b);
+        expect([c.step, isOf(torn, kCheckpointJson, meta), isOf(torn, kCheckpointBin, meta)], `cut after ${cut}`).toEqual([b.meta.step, true, true]);
+        expect(c).toBe(b.checkpoint);
+      } else if (!b.checkpointProblem) {
+        // Neither problem: every file is of one save, which continues exactly.
+        seen.whole++;
+        expect(order.filter((n) => !isOf(torn, n, meta)), `cut after ${cut}`).toEqual([]);
         expect(b.checkpoint!.step).toBe(b.meta.step);
       } else {
         // Refused, naming the mismatch; the remedy (continue from the weights) finds poselab.json's own networks.
+        seen.checkpointRefused++;
         expect(b.checkpointProblem, `cut after ${cut}`).toMatch(/not of one export/);
-        for (const n of order.filter((x) => x !== kCheckpointJson && x !== kCheckpointBin)) expect(isOf(torn, n, meta), `${n}, cut after ${cut}`).toBe(true);
+        for (const n of networks) expect(isOf(torn, n, meta), `${n}, cut after ${cut}`).toBe(true);
       }
       b.model.dispose();
       b.localiser?.dispose();
     }
+    // Mixed: the cuts after weights.bin's rename and before poselab.json's; whole: before any rename, after model.json's (the
+    // same bytes in both saves) and after the last; refused: after poselab.json's and after checkpoint.bin's.
+    expect(seen).toEqual({ mixed: 3, whole: 3, checkpointRefused: 2 });
   }, 60_000);
 
   it('every command prints its usage on --help and exits 0, and the README shows that usage', () => {

@@ -1,7 +1,9 @@
 /**
  * Export -> zip -> unzip -> import: predictions equal those before export, tf.loadLayersModel reads
- * model.json + weights.bin over (mocked) http as is, and the carried checkpoint continues the run.
+ * model.json + weights.bin over (mocked) http as is, the carried checkpoint continues the run, and the
+ * networks' digests in poselab.json (node:crypto's SHA-256 the reference) tell networks of another save.
  */
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -244,5 +246,75 @@ describe('bundle', () => {
     more.dispose();
     b.model.dispose();
     b.localiser?.dispose();
+  });
+
+  it('poselab.json records the networks\' SHA-256; networks of another export are named on import, not thrown; continuing takes a whole checkpoint only', async () => {
+    const files = await twoStepBundle();
+    const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
+    // The reference: node's own SHA-256 of each network file as exported.
+    const nodeSha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    expect(meta.files).toEqual(Object.fromEntries([kModelJson, kWeightsBin, kLocaliserJson, kLocaliserBin].map((n) => [n, nodeSha256(files.get(n)!)])));
+    const whole = await importBundle(files);
+    expect(whole.filesProblem).toBeUndefined();
+
+    // One byte of weights.bin flipped: it still loads (the size is right), and the file is named.
+    const flipped = new Uint8Array(files.get(kWeightsBin)!);
+    flipped[flipped.length >> 1] ^= 0x40;
+    const torn = await importBundle(new Map(files).set(kWeightsBin, flipped));
+    expect(torn.filesProblem).toBe('bundle: weights.bin is not the file poselab.json records (its SHA-256 differs from its files field): the bundle\'s files come ' +
+      'from two saves, one cut among its renames, so its networks are not those of poselab.json\'s step 2 and its metrics');
+    // A localiser of another export of the same run (its untrained start), with the flipped weights: both named.
+    const cfg = tinyConfig({ optim: { steps: 2 } });
+    const start = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
+    const other = await exportEngine(start);
+    start.dispose();
+    expect(Buffer.compare(other.get(kLocaliserBin)!, files.get(kLocaliserBin)!), 'the two exports\' localisers differ').not.toBe(0);
+    const mixed = await importBundle(new Map(files).set(kLocaliserBin, other.get(kLocaliserBin)!));
+    expect(mixed.filesProblem).toMatch(/^bundle: localiser\.weights\.bin is not the file poselab\.json records /);
+    const both = await importBundle(new Map(files).set(kLocaliserBin, other.get(kLocaliserBin)!).set(kWeightsBin, flipped));
+    expect(both.filesProblem).toMatch(/^bundle: weights\.bin and localiser\.weights\.bin are not the files poselab\.json records \(their SHA-256 differ /);
+
+    // Continuing: the checkpoint is whole and of poselab.json's step, so it is the bundle's own, said; without it, refused.
+    const r = await bundleResume(torn);
+    expect(r.exact).toBe(true);
+    expect(r.checkpoint.step).toBe(2);
+    whole.checkpoint!.weights.forEach((w, i) => expect(Array.from(r.checkpoint.weights[i].values)).toEqual(Array.from(w.values)));
+    expect(r.notice).toBe(`${torn.filesProblem}; the run continues exactly from the checkpoint, which holds the weights of step 2, and its next save writes every file again`);
+    expect((await bundleResume(whole)).notice).toBeUndefined();
+    const noCheckpoint = new Map(new Map(files).set(kWeightsBin, flipped));
+    noCheckpoint.delete('checkpoint.json');
+    noCheckpoint.delete('checkpoint.bin');
+    const bare = await importBundle(noCheckpoint);
+    await expect(resumeCheckpoint(bare)).rejects.toThrow(`${torn.filesProblem}; it has no checkpoint, so nothing in it holds the weights of step 2: continue from another bundle of the run`);
+    // Half a checkpoint: removing it (that problem's own remedy) would leave the wrong weights, so the networks are named first.
+    const halfFiles = new Map(new Map(files).set(kWeightsBin, flipped));
+    halfFiles.delete('checkpoint.bin');
+    const half = await importBundle(halfFiles);
+    await expect(resumeCheckpoint(half)).rejects.toThrow(/^bundle: weights\.bin is not the file .*; its checkpoint cannot be read \(checkpoint: checkpoint\.bin missing beside checkpoint\.json\), so nothing in it holds/);
+
+    // A bundle written before the digests: no check, no word, even on a flipped byte.
+    const before = await importBundle(editedJson(new Map(files).set(kWeightsBin, flipped), kPoselabJson, (j) => { delete j.files; }));
+    expect([before.filesProblem, before.checkpointProblem]).toEqual([undefined, undefined]);
+    for (const b of [whole, torn, mixed, both, bare, half, before]) { b.model.dispose(); b.localiser?.dispose(); }
+  });
+
+  it('a malformed files field in poselab.json is refused naming the field and value; a file it lists must be there', async () => {
+    const files = await twoStepBundle();
+    const withFiles = (f: unknown) => editedJson(files, kPoselabJson, (j) => { j.files = f; });
+    const want = 'expected an object of file name -> SHA-256 digest (64 lowercase hex digits)';
+    await expect(importBundle(withFiles('abc'))).rejects.toThrow(`bundle: poselab.json files = "abc": ${want}`);
+    await expect(importBundle(withFiles(null))).rejects.toThrow(`bundle: poselab.json files = null: ${want}`);
+    await expect(importBundle(withFiles([1]))).rejects.toThrow(`bundle: poselab.json files = [1]: ${want}`);
+    const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
+    const digest = meta.files![kWeightsBin];
+    for (const bad of [digest.slice(1), `${digest}0`, digest.toUpperCase(), 7]) {
+      await expect(importBundle(withFiles({ ...meta.files, [kWeightsBin]: bad })), String(bad)).rejects.toThrow(
+        `bundle: poselab.json files["weights.bin"] = ${JSON.stringify(bad)}: expected a SHA-256 digest, 64 lowercase hex digits`);
+    }
+    // A listed file that is absent, though nothing else would read it.
+    const noLoc = editedJson(files, kPoselabJson, (j) => { delete j.localiser; });
+    noLoc.delete(kLocaliserBin);
+    await expect(importBundle(noLoc)).rejects.toThrow(/^bundle: localiser\.weights\.bin missing \(poselab\.json files lists it; 6 files: /);
+    await expect(importBundle(withFiles({ ...meta.files, 'notes.txt': digest }))).rejects.toThrow(/^bundle: notes\.txt missing \(poselab\.json files lists it; /);
   });
 });
