@@ -109,14 +109,27 @@ export async function readBundlePath(path: string, flag = '--model'): Promise<Bu
 
 /**
  * A bundle to predict or evaluate with, read from a folder or zip (readBundlePath) and imported; its
- * problems are InputErrors naming the flag. A checkpoint it carries that cannot be read is said on stderr
- * and set aside: only continuing the run needs it.
+ * problems are InputErrors naming the flag. Networks of another save than poselab.json's (a save cut among
+ * its renames: LoadedBundle.filesProblem) are refused, with the remedy that holds for that bundle. A
+ * checkpoint it carries that cannot be read is said on stderr and set aside: only continuing the run needs it.
  */
 export async function loadBundle(path: string, flag = '--model'): Promise<LoadedBundle> {
   const files = await readBundlePath(path, flag);
   const b = await importBundle(files).catch((e: unknown) => {
     throw new InputError(`${flag} ${path}: ${e instanceof Error ? e.message : String(e)}`);
   });
+  if (b.filesProblem) {
+    b.model.dispose();
+    b.localiser?.dispose();
+    const step = b.meta.step;
+    // --resume takes the checkpoint's weights, poselab.json's step's, and its run's next save writes every file again.
+    const extend = step >= b.meta.config.optim.steps ? ' --steps <a larger total>' : '';
+    const remedy = b.checkpoint
+      ? `continue the run with npm run train -- --dataset <its dataset> --resume ${path} --out ${path}${extend} (its checkpoint carries the weights ` +
+        `of step ${step}, so the resumed run's next save writes every file again), or use the run's final bundle`
+      : `it holds no whole checkpoint of step ${step} to rebuild them from: use another bundle of the run (its final one)`;
+    throw new InputError(`${flag} ${path}: ${b.filesProblem}; ${remedy}`);
+  }
   if (b.checkpointProblem) console.error(`${flag} ${path}: ${b.checkpointProblem}; its weights are used as they are (only continuing the run needs the checkpoint)`);
   return b;
 }
@@ -165,7 +178,8 @@ export async function prepareBundlePath(out: string, replaces?: string): Promise
  * written under a temporary name first and renamed over its old copy once all are written, in bundleWriteOrder:
  * a run saved again and again (train's checkpoints) and killed while it writes keeps its last save whole, and
  * one killed among the renames leaves a bundle that either continues exactly or is refused with a remedy that
- * holds (tests/cli/common.test.ts builds every such state).
+ * holds, and that eval and predict refuse whenever its networks are not poselab.json's (tests/cli/common.test.ts
+ * builds every such state).
  */
 export async function writeBundlePath(files: BundleFiles, out: string): Promise<string> {
   const zip = out.toLowerCase().endsWith('.zip');
@@ -189,9 +203,10 @@ export async function writeBundlePath(files: BundleFiles, out: string): Promise<
  * The order a bundle's files replace their old copies: the networks' files, then poselab.json, then
  * checkpoint.bin, and checkpoint.json last. Cut anywhere, the folder holds either the old checkpoint beside
  * the old poselab.json (it continues exactly from the old save: the checkpoint carries its own weights; the
- * networks' files may be the new save's already, or some of them) or a
- * checkpoint.json whose step is not poselab.json's, which importBundle refuses, and whose remedy (remove the
- * checkpoint, continue from the weights) then finds the networks' files of poselab.json's own save.
+ * networks' files may be the new save's already, or some of them, which poselab.json's digests reveal, so that
+ * eval and predict refuse them: LoadedBundle.filesProblem) or a checkpoint.json whose step is not poselab.json's,
+ * which importBundle refuses, and whose remedy (remove the checkpoint, continue from the weights) then finds the
+ * networks' files of poselab.json's own save.
  */
 export function bundleWriteOrder(names: string[]): string[] {
   const rank = (n: string) => [kPoselabJson, kCheckpointBin, kCheckpointJson].indexOf(n) + 1;

@@ -73,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
   let resumeObj: number | undefined;
   let resumeExact = true;
   let resumeDataset: { name: string; format: string } | undefined;
+  /** Networks of another save beside poselab.json's whole checkpoint: continued from the checkpoint, and said. */
+  let resumeNotice: string | undefined;
   if (values.resume) {
     const asInput = (e: unknown) => {
       throw new InputError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
@@ -89,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
     resumeObj = r.objId;
     resumeExact = r.exact;
     resumeDataset = b.meta.dataset;
+    resumeNotice = r.notice;
     // The learning rate's cosine decay runs to the run's total: a new total moves the rest of the curve, and a
     // finished run (at its floor) starts again from higher up. Said, not silently done.
     // (A total the bundle has already reached is refused below, so nothing is said of it here.)
@@ -166,6 +169,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Made once the run is known to start: a refused bundle or config leaves no empty folder behind.
   await prepareBundlePath(out, values.resume);
+  if (resumeNotice) console.error(resumeNotice);
   if (resume) {
     console.error(`resuming from step ${resume.step}${resumeExact ? '' : ' (the bundle has no checkpoint: its weights with fresh Adam moments, not an exact continuation)'}`);
   }

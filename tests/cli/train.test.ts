@@ -4,9 +4,11 @@
  * it, and eval reads it back and writes a BOP CSV; Ctrl-C stops a run and still writes its bundle.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { kBopCsvHeader, parseBopCsv } from '../../src/train/bopCsv';
 import { bopFixture, writeTree } from '../data/fixtures';
@@ -100,6 +102,27 @@ describe('train and eval command lines', () => {
     const elsewhere = cli('train', ['--dataset', other, '--resume', run, '--steps', '4', '--backend', 'cpu', '--out', join(dir, 'run-other')]);
     expect(elsewhere.code, elsewhere.stderr).toBe(0);
     expect(elsewhere.stderr).toContain('the bundle was trained on dataset lmfix (bop); this run continues it on other (bop), which the bundle will record\n');
+
+    // A save cut among its renames: the weights.bin of the run's later save (step 4) beside step 3's poselab.json and checkpoint.
+    const torn = join(dir, 'torn');
+    cpSync(run, torn, { recursive: true });
+    cpSync(join(dir, 'run-other', 'weights.bin'), join(torn, 'weights.bin'));
+    const problem = 'bundle: weights.bin is not the file poselab.json records (its SHA-256 differs from its files field): the bundle\'s files come from two ' +
+      'saves, one cut among its renames, so its networks are not those of poselab.json\'s step 3 and its metrics';
+    const tornEval = cli('eval', ['--model', torn, '--dataset', dataset, '--backend', 'cpu']);
+    expect({ code: tornEval.code, stderr: tornEval.stderr }).toEqual({ code: 2, stderr: `--model ${torn}: ${problem}; continue the run with ` +
+      `npm run train -- --dataset <its dataset> --resume ${torn} --out ${torn} --steps <a larger total> (its checkpoint carries the weights of step 3, so the ` +
+      'resumed run\'s next save writes every file again), or use the run\'s final bundle\n' });
+    // The remedy holds: continued in place, exactly (the weights of the run continued from the whole bundle), every digest matching.
+    const mended = cli('train', ['--dataset', dataset, '--resume', torn, '--steps', '4', '--backend', 'cpu', '--out', torn]);
+    expect(mended.code, mended.stderr).toBe(0);
+    expect(mended.stderr).toContain(`${problem}; the run continues exactly from the checkpoint, which holds the weights of step 3, and its next save writes every file again\nresuming from step 3\n`);
+    const recorded = (JSON.parse(readFileSync(join(torn, 'poselab.json'), 'utf8')) as { files: Record<string, string> }).files;
+    expect(Object.keys(recorded).sort()).toEqual(['localiser.json', 'localiser.weights.bin', 'model.json', 'weights.bin']);
+    for (const [name, digest] of Object.entries(recorded)) expect(createHash('sha256').update(readFileSync(join(torn, name))).digest('hex'), name).toBe(digest);
+    expect(Buffer.compare(readFileSync(join(torn, 'weights.bin')), unzipSync(readFileSync(zip))['weights.bin']), 'the same weights as the whole bundle continued').toBe(0);
+    const mendedEval = cli('eval', ['--model', torn, '--dataset', dataset, '--backend', 'cpu']);
+    expect(mendedEval.code, mendedEval.stderr).toBe(0);
 
     // A bundle whose checkpoint.json was edited by hand: the field named, exit 2, no stack trace and no usage.
     const edited = join(dir, 'edited');
