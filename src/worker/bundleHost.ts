@@ -37,29 +37,48 @@ export interface ImportTarget {
 
 /**
  * What an imported bundle holds, in words for the page; a checkpoint that cannot be read is said (evaluation
- * and Try-it use the weights alone; continuing refuses it, naming the file).
+ * and Try-it use the weights alone; continuing refuses it, naming the file), and so is bundleResume's notice
+ * when continuing one whose networks are of another save.
  */
-export function importSummary(b: LoadedBundle, obj: { id: number; name: string }): string {
+export function importSummary(b: LoadedBundle, obj: { id: number; name: string }, resumeNotice?: string): string {
   const model = `model for object ${obj.id} (${obj.name}) at step ${b.meta.step}`;
+  if (resumeNotice) return `${model}; ${resumeNotice}`;
   return b.checkpointProblem ? `${model}; its checkpoint cannot be read (${b.checkpointProblem}), so only its weights are used` : model;
 }
 
-/** Reads a bundle; 'evaluate' runs it on the test split (an 'eval' event), 'continue' resumes its training. */
+/**
+ * Throws when the bundle's networks are of another save than its poselab.json's (LoadedBundle.filesProblem: a
+ * folder zipped after a save cut among its renames), with the page's remedy: evaluated or tried, they would be
+ * shown as poselab.json's step and metrics. Importing it to continue takes the checkpoint's weights instead.
+ */
+export function refuseNetworksOfAnotherSave(b: LoadedBundle): void {
+  if (!b.filesProblem) return;
+  const step = b.meta.step;
+  throw new Error(`${b.filesProblem}; ${b.checkpoint
+    ? `import it to continue training instead (its checkpoint carries the weights of step ${step}, and the bundle the run then exports holds every file of one save), or import the run's final bundle`
+    : `it holds no whole checkpoint of step ${step} to rebuild them from: import another bundle of the run (its final one)`}`);
+}
+
+/**
+ * Reads a bundle; 'evaluate' runs it on the test split (an 'eval' event), 'continue' resumes its training.
+ * Throws, saying why, for a bundle that cannot be used that way (refuseNetworksOfAnotherSave, bundleResume).
+ */
 export async function importRunBundle(bytes: Uint8Array, mode: 'evaluate' | 'continue', t: ImportTarget): Promise<ImportResult> {
   await t.run.stop();
   const b = await readBundle(unzipBundle(bytes));
   try {
+    if (mode === 'evaluate') refuseNetworksOfAnotherSave(b);
     const obj = bundleObject(t.ds, b);
     t.useKeypoints(obj.id, b.keypointsMm);
-    const summary = importSummary(b, obj);
     const config = b.meta.config;
-    const result = { summary, step: b.meta.step, hasCheckpoint: !!b.checkpoint };
     if (mode === 'continue') {
+      const r = await bundleResume(b);
       const preset: PresetName = config.name !== 'custom' ? config.name : 'default';
       t.run.setHistory([], []);
-      await t.run.begin(t.ds, settingsOf(config, preset, obj.id), { resume: (await bundleResume(b)).checkpoint });
-      return result;
+      await t.run.begin(t.ds, settingsOf(config, preset, obj.id), { resume: r.checkpoint });
+      return { summary: importSummary(b, obj, r.notice), step: b.meta.step, hasCheckpoint: !!b.checkpoint };
     }
+    const result = { summary: importSummary(b, obj), step: b.meta.step, hasCheckpoint: !!b.checkpoint };
     const data = bundleData(t.ds, b, { decode: decodeBrowser });
     // Bundles of runs without a localiser can only be evaluated on oracle crops; the metrics say so.
     const r = await evaluateBundle(b, data, { crops: b.localiser ? 'detected' : 'oracle', samples: Math.max(4, config.evalSamples) });

@@ -10,6 +10,7 @@ import { importBundle as readBundle, unzipBundle, type LoadedBundle } from '../t
 import type { TrainingEngine } from '../train/engine';
 import { detectionsJson, posesJsonText, statusName, type PosesJson } from '../train/posesJson';
 import { bundlePredictor, enginePredictor, predictImages, type Predictor } from '../train/predict';
+import { refuseNetworksOfAnotherSave } from './bundleHost';
 import type { TryFrame, TryItStatus, TryModelSource, TryResult } from './protocol';
 
 export class TryIt {
@@ -33,8 +34,17 @@ export class TryIt {
     return { ...out, ready: true, model: { obj_id: p.object.id, name: p.object.name, step: p.step }, hasMesh: !!ds?.objects.find((o) => o.id === p.object.id)?.mesh };
   }
 
+  /** Throws, saying why, for a bundle that cannot be read or whose networks are of another save (refuseNetworksOfAnotherSave). */
   async importBundle(bytes: Uint8Array): Promise<TryItStatus> {
     const b = await readBundle(unzipBundle(bytes));
+    try {
+      refuseNetworksOfAnotherSave(b);
+    } catch (e) {
+      // The bundle tried before stays.
+      b.model.dispose();
+      b.localiser?.dispose();
+      throw e;
+    }
     const old = this.bundle;
     this.bundle = b;
     // A prediction in flight with the old bundle finishes before its weights go.
