@@ -95,8 +95,8 @@ export interface BundleMeta {
    * poselab.json: model.json, weights.bin, and localiser.json, localiser.weights.bin when there is a localiser.
    * A save replaces those files before poselab.json (the command line's bundleWriteOrder), so a process killed
    * among the renames can leave a later save's networks beside this poselab.json, its step and its metrics:
-   * importBundle compares the digests and says so (LoadedBundle.filesProblem). Optional: bundles written before
-   * it have none and are read unchecked.
+   * importBundle compares the digests and says so (LoadedBundle.filesProblem). It lists exactly those files
+   * (checkMeta refuses any other set). Optional: bundles written before it have none and are read unchecked.
    */
   files?: Record<string, string>;
 }
@@ -382,9 +382,23 @@ function checkMeta(meta: BundleMeta): void {
   if (files !== undefined) {
     const want = 'an object of file name -> SHA-256 digest (64 lowercase hex digits)';
     if (files === null || typeof files !== 'object' || Array.isArray(files)) say('files', want);
-    // A file's name holds dots: its path is written with brackets.
-    else for (const [name, digest] of Object.entries(files)) {
-      if (typeof digest !== 'string' || !kSha256Hex.test(digest)) problems.push(`files[${JSON.stringify(name)}] = ${JSON.stringify(digest)}: expected a SHA-256 digest, 64 lowercase hex digits`);
+    else {
+      // A file's name holds dots: its path is written with brackets.
+      for (const [name, digest] of Object.entries(files)) {
+        if (typeof digest !== 'string' || !kSha256Hex.test(digest)) problems.push(`files[${JSON.stringify(name)}] = ${JSON.stringify(digest)}: expected a SHA-256 digest, 64 lowercase hex digits`);
+      }
+      // Exactly the files a save writes before poselab.json: a network file left out would go unchecked (used as
+      // poselab.json's own when it is another save's), and poselab.json or the checkpoint, written after it, can
+      // never match, so a mismatch there would be blamed on the networks.
+      const networks = [kModelJson, kWeightsBin, ...(at('localiser') !== undefined ? [kLocaliserJson, kLocaliserBin] : [])];
+      const listed = Object.keys(files);
+      const missing = networks.filter((n) => !listed.includes(n));
+      const extra = listed.filter((n) => !networks.includes(n)).map((n) => JSON.stringify(n));
+      if (missing.length > 0 || extra.length > 0) {
+        const wrong = [...(missing.length > 0 ? [`${missing.join(', ')} missing`] : []), ...(extra.length > 0 ? [`${extra.join(', ')} extra`] : [])];
+        problems.push(`files: ${wrong.join('; ')}: expected the SHA-256 of exactly the networks' files, ${networks.join(', ')}` +
+          `${at('localiser') === undefined ? ` (${kPoselabJson} has no localiser)` : ''}`);
+      }
     }
   }
   if (problems.length > 0) throw new Error(problems.map((p) => `bundle: ${kPoselabJson} ${p}`).join('\n'));

@@ -40,6 +40,11 @@ function editedJson(files: BundleFiles, name: string, change: (j: any) => void):
   return new Map(files).set(name, new TextEncoder().encode(JSON.stringify(j)));
 }
 
+/** node's own SHA-256 of a file, 64 lowercase hex digits: the reference for poselab.json's files. */
+function nodeSha256Hex(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
 describe('bundle', () => {
   it('export -> zip -> import predicts exactly what the model predicted before export; it continues training', async () => {
     const cfg = tinyConfig({ optim: { steps: 3 } });
@@ -252,8 +257,7 @@ describe('bundle', () => {
     const files = await twoStepBundle();
     const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
     // The reference: node's own SHA-256 of each network file as exported.
-    const nodeSha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-    expect(meta.files).toEqual(Object.fromEntries([kModelJson, kWeightsBin, kLocaliserJson, kLocaliserBin].map((n) => [n, nodeSha256(files.get(n)!)])));
+    expect(meta.files).toEqual(Object.fromEntries([kModelJson, kWeightsBin, kLocaliserJson, kLocaliserBin].map((n) => [n, nodeSha256Hex(files.get(n)!)])));
     const whole = await importBundle(files);
     expect(whole.filesProblem).toBeUndefined();
 
@@ -311,10 +315,39 @@ describe('bundle', () => {
       await expect(importBundle(withFiles({ ...meta.files, [kWeightsBin]: bad })), String(bad)).rejects.toThrow(
         `bundle: poselab.json files["weights.bin"] = ${JSON.stringify(bad)}: expected a SHA-256 digest, 64 lowercase hex digits`);
     }
-    // A listed file that is absent, though nothing else would read it.
-    const noLoc = editedJson(files, kPoselabJson, (j) => { delete j.localiser; });
-    noLoc.delete(kLocaliserBin);
-    await expect(importBundle(noLoc)).rejects.toThrow(/^bundle: localiser\.weights\.bin missing \(poselab\.json files lists it; 6 files: /);
-    await expect(importBundle(withFiles({ ...meta.files, 'notes.txt': digest }))).rejects.toThrow(/^bundle: notes\.txt missing \(poselab\.json files lists it; /);
+    // A listed file that is absent: named as the files field's, before the localiser that would need it is read.
+    const noLocBin = new Map(files);
+    noLocBin.delete(kLocaliserBin);
+    await expect(importBundle(noLocBin)).rejects.toThrow(/^bundle: localiser\.weights\.bin missing \(poselab\.json files lists it; 6 files: /);
+  });
+
+  it('poselab.json\'s files must list exactly the networks\' files: fewer would leave one unchecked, more would blame the networks', async () => {
+    const files = await twoStepBundle();
+    const meta = JSON.parse(new TextDecoder().decode(files.get(kPoselabJson))) as BundleMeta;
+    const all = 'expected the SHA-256 of exactly the networks\' files, model.json, weights.bin, localiser.json, localiser.weights.bin';
+    const refused = (f: Record<string, string>, wrong: string, localiser = true) => expect(importBundle(editedJson(files, kPoselabJson, (j) => {
+      j.files = f;
+      if (!localiser) delete j.localiser;
+    }))).rejects.toThrow(`bundle: poselab.json files: ${wrong}: ${localiser ? all : 'expected the SHA-256 of exactly the networks\' files, model.json, weights.bin (poselab.json has no localiser)'}`);
+    const { [kWeightsBin]: weights, ...withoutWeights } = meta.files!;
+    // Empty, or without weights.bin: a flipped byte in weights.bin would go unseen.
+    await refused({}, 'model.json, weights.bin, localiser.json, localiser.weights.bin missing');
+    await refused(withoutWeights, 'weights.bin missing');
+    const flipped = new Uint8Array(files.get(kWeightsBin)!);
+    flipped[0] ^= 1;
+    await expect(importBundle(editedJson(new Map(files).set(kWeightsBin, flipped), kPoselabJson, (j) => { j.files = withoutWeights; }))).rejects.toThrow('weights.bin missing');
+    // poselab.json or the checkpoint listed: written after poselab.json, their digests cannot be its own.
+    const poselab = nodeSha256Hex(files.get(kPoselabJson)!);
+    await refused({ ...meta.files, [kPoselabJson]: poselab }, '"poselab.json" extra');
+    await refused({ ...meta.files, 'checkpoint.bin': poselab, 'notes.txt': poselab }, '"checkpoint.bin", "notes.txt" extra');
+    await refused({ ...withoutWeights, 'weights.bin ': weights }, 'weights.bin missing; "weights.bin " extra');
+    // The localiser's files where poselab.json has none.
+    await refused(meta.files!, '"localiser.json", "localiser.weights.bin" extra', false);
+    // A bundle without a localiser: its two network files are all.
+    const poseOnly = Object.fromEntries(Object.entries(meta.files!).filter(([n]) => n !== kLocaliserJson && n !== kLocaliserBin));
+    const noLoc = editedJson(files, kPoselabJson, (j) => { delete j.localiser; j.files = poseOnly; });
+    const b = await importBundle(noLoc);
+    expect([b.filesProblem, b.localiser]).toEqual([undefined, undefined]);
+    b.model.dispose();
   });
 });
