@@ -227,9 +227,9 @@ export interface LoadedBundle {
    */
   checkpointProblem?: string;
   /**
-   * Which network files differ from the SHA-256 poselab.json records for them (BundleMeta.files), and what that
-   * means: the bundle's files come from two saves, one cut among its renames, so its networks are not those of
-   * poselab.json's step and metrics. importBundle records it, it does not throw: prediction and evaluation refuse
+   * Which network files differ from the SHA-256 poselab.json records for them (BundleMeta.files), with both
+   * digests, and what that means: the bundle's files come from two saves (one cut among its renames) or were
+   * changed since it was saved, so its networks are not those of poselab.json's step and metrics. importBundle records it, it does not throw: prediction and evaluation refuse
    * such a bundle (each host with its own remedy), while continuing the run takes the weights of poselab.json's
    * step from a whole checkpoint and refuses without one (resumeCheckpoint). Absent when every digest matches or
    * the bundle records none.
@@ -267,11 +267,10 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   } catch (e) {
     throw new Error(`bundle: ${kPoselabJson}: ${e instanceof Error ? e.message : String(e)}`);
   }
+  const differ = filesNotAsRecorded(meta.files ?? {}, (name) => files.get(name));
   // A file the digests name must be there (its absence says more than a digest that cannot be compared).
-  for (const name of Object.keys(meta.files ?? {})) {
-    if (!files.has(name)) throw new Error(`bundle: ${name} missing (${kPoselabJson} files lists it; ${filesInWords([...files.keys()])})`);
-  }
-  const differ = Object.entries(meta.files ?? {}).filter(([name, digest]) => fileDigest(files.get(name)!) !== digest).map(([name]) => name);
+  const absent = differ.find((d) => d.found === undefined);
+  if (absent) throw new Error(`bundle: ${absent.name} missing (${kPoselabJson} files lists it; ${filesInWords([...files.keys()])})`);
   const filesProblem = differ.length > 0 ? filesOfTwoSaves(differ, meta.step) : undefined;
   const model = await loadModel(kModelJson, need);
   const localiser = meta.localiser ? await loadModel(meta.localiser.model, need) : undefined;
@@ -299,13 +298,40 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   };
 }
 
-/** LoadedBundle.filesProblem for the network files `names`, whose digests are not poselab.json's (of `step`). */
-function filesOfTwoSaves(names: string[], step: number): string {
-  const one = names.length === 1;
+/** A file whose bytes are not those poselab.json records for it (BundleMeta.files), with both SHA-256 digests. */
+export interface FileMismatch {
+  name: string;
+  recorded: string;
+  /** The file's digest; undefined when there is no such file. */
+  found?: string;
+}
+
+/**
+ * The files `recorded` (BundleMeta.files) lists whose bytes, as bytesOf gives them, have another SHA-256 than it
+ * records, in its order: a bundle's own files, or (src/cli/common.ts) a later save whose renames were cut.
+ */
+export function filesNotAsRecorded(recorded: Record<string, string>, bytesOf: (name: string) => Uint8Array | undefined): FileMismatch[] {
+  return Object.entries(recorded).flatMap(([name, digest]) => {
+    const bytes = bytesOf(name);
+    const found = bytes && fileDigest(bytes);
+    return found === digest ? [] : [{ name, recorded: digest, found }];
+  });
+}
+
+/**
+ * LoadedBundle.filesProblem for the network files that are not as poselab.json (of `step`) records, each with the
+ * first 12 hex digits of both digests. Two causes fit, and nothing in the files tells them apart: a save cut among
+ * its renames (src/cli/common.ts bundleWriteOrder) or a file changed by hand or copied in from elsewhere.
+ */
+function filesOfTwoSaves(differ: FileMismatch[], step: number): string {
+  const one = differ.length === 1;
+  const names = differ.map((d) => d.name);
   const list = one ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-  return `bundle: ${list} ${one ? 'is not the file' : 'are not the files'} ${kPoselabJson} records (${one ? 'its SHA-256 differs' : 'their SHA-256 differ'} ` +
-    `from its files field): the bundle's files come from two saves, one cut among its renames, so its networks are not those of ` +
-    `${kPoselabJson}'s step ${step} and its metrics`;
+  const short = (digest: string | undefined) => (digest === undefined ? 'no file' : `${digest.slice(0, 12)}...`);
+  const digests = differ.map((d) => `${one ? '' : `of ${d.name} `}recorded ${short(d.recorded)}, found ${short(d.found)}`).join('; ');
+  return `bundle: ${list} ${one ? 'is not the file' : 'are not the files'} ${kPoselabJson} records (SHA-256 ${digests}): the bundle's files come ` +
+    `from two saves (one cut among its renames) or were changed since it was saved, so its networks are not those of ${kPoselabJson}'s ` +
+    `step ${step} and its metrics`;
 }
 
 /** SHA-256 of a file's bytes, 64 lowercase hex digits (BundleMeta.files); synchronous, so the same on pages without WebCrypto. */

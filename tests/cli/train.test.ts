@@ -107,8 +107,11 @@ describe('train and eval command lines', () => {
     const torn = join(dir, 'torn');
     cpSync(run, torn, { recursive: true });
     cpSync(join(dir, 'run-other', 'weights.bin'), join(torn, 'weights.bin'));
-    const problem = 'bundle: weights.bin is not the file poselab.json records (its SHA-256 differs from its files field): the bundle\'s files come from two ' +
-      'saves, one cut among its renames, so its networks are not those of poselab.json\'s step 3 and its metrics';
+    const sha256Hex = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+    const recordedWeights = (JSON.parse(readFileSync(join(run, 'poselab.json'), 'utf8')) as { files: Record<string, string> }).files['weights.bin'];
+    const problem = `bundle: weights.bin is not the file poselab.json records (SHA-256 recorded ${recordedWeights.slice(0, 12)}..., found ` +
+      `${sha256Hex(join(torn, 'weights.bin')).slice(0, 12)}...): the bundle's files come from two saves (one cut among its renames) or were changed since ` +
+      'it was saved, so its networks are not those of poselab.json\'s step 3 and its metrics';
     const tornEval = cli('eval', ['--model', torn, '--dataset', dataset, '--backend', 'cpu']);
     expect({ code: tornEval.code, stderr: tornEval.stderr }).toEqual({ code: 2, stderr: `--model ${torn}: ${problem}; continue the run with ` +
       `npm run train -- --dataset <its dataset> --resume ${torn} --out ${torn} --steps <a larger total> (its checkpoint carries the weights of step 3, so the ` +
@@ -119,7 +122,7 @@ describe('train and eval command lines', () => {
     expect(mended.stderr).toContain(`${problem}; the run continues exactly from the checkpoint, which holds the weights of step 3, and its next save writes every file again\nresuming from step 3\n`);
     const recorded = (JSON.parse(readFileSync(join(torn, 'poselab.json'), 'utf8')) as { files: Record<string, string> }).files;
     expect(Object.keys(recorded).sort()).toEqual(['localiser.json', 'localiser.weights.bin', 'model.json', 'weights.bin']);
-    for (const [name, digest] of Object.entries(recorded)) expect(createHash('sha256').update(readFileSync(join(torn, name))).digest('hex'), name).toBe(digest);
+    for (const [name, digest] of Object.entries(recorded)) expect(sha256Hex(join(torn, name)), name).toBe(digest);
     expect(Buffer.compare(readFileSync(join(torn, 'weights.bin')), unzipSync(readFileSync(zip))['weights.bin']), 'the same weights as the whole bundle continued').toBe(0);
     const mendedEval = cli('eval', ['--model', torn, '--dataset', dataset, '--backend', 'cpu']);
     expect(mendedEval.code, mendedEval.stderr).toBe(0);

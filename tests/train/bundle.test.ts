@@ -265,8 +265,10 @@ describe('bundle', () => {
     const flipped = new Uint8Array(files.get(kWeightsBin)!);
     flipped[flipped.length >> 1] ^= 0x40;
     const torn = await importBundle(new Map(files).set(kWeightsBin, flipped));
-    expect(torn.filesProblem).toBe('bundle: weights.bin is not the file poselab.json records (its SHA-256 differs from its files field): the bundle\'s files come ' +
-      'from two saves, one cut among its renames, so its networks are not those of poselab.json\'s step 2 and its metrics');
+    // Both digests' first 12 hex digits: what poselab.json records, and node's own SHA-256 of the file found.
+    const short = (name: string, bytes: Uint8Array) => `recorded ${meta.files![name].slice(0, 12)}..., found ${nodeSha256Hex(bytes).slice(0, 12)}...`;
+    expect(torn.filesProblem).toBe(`bundle: weights.bin is not the file poselab.json records (SHA-256 ${short(kWeightsBin, flipped)}): the bundle's files come ` +
+      'from two saves (one cut among its renames) or were changed since it was saved, so its networks are not those of poselab.json\'s step 2 and its metrics');
     // A localiser of another export of the same run (its untrained start), with the flipped weights: both named.
     const cfg = tinyConfig({ optim: { steps: 2 } });
     const start = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
@@ -276,7 +278,9 @@ describe('bundle', () => {
     const mixed = await importBundle(new Map(files).set(kLocaliserBin, other.get(kLocaliserBin)!));
     expect(mixed.filesProblem).toMatch(/^bundle: localiser\.weights\.bin is not the file poselab\.json records /);
     const both = await importBundle(new Map(files).set(kLocaliserBin, other.get(kLocaliserBin)!).set(kWeightsBin, flipped));
-    expect(both.filesProblem).toMatch(/^bundle: weights\.bin and localiser\.weights\.bin are not the files poselab\.json records \(their SHA-256 differ /);
+    expect(both.filesProblem).toBe(`bundle: weights.bin and localiser.weights.bin are not the files poselab.json records (SHA-256 of weights.bin ${short(kWeightsBin, flipped)}; ` +
+      `of localiser.weights.bin ${short(kLocaliserBin, other.get(kLocaliserBin)!)}): the bundle's files come from two saves (one cut among its renames) or were changed ` +
+      'since it was saved, so its networks are not those of poselab.json\'s step 2 and its metrics');
 
     // Continuing: the checkpoint is whole and of poselab.json's step, so it is the bundle's own, said; without it, refused.
     const r = await bundleResume(torn);
