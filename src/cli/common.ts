@@ -124,10 +124,13 @@ export async function loadBundle(path: string, flag = '--model'): Promise<Loaded
     const step = b.meta.step;
     // --resume takes the checkpoint's weights, poselab.json's step's, and its run's next save writes every file again.
     const extend = step >= b.meta.config.optim.steps ? ' --steps <a larger total>' : '';
+    // The dataset as poselab.json records it (bundles written before it record none): its name, not its path.
+    const recorded = b.meta.dataset;
+    const dataset = recorded ? `<the folder or zip of dataset ${recorded.name} (${recorded.format})>` : '<its dataset>';
     const remedy = b.checkpoint
-      ? `continue the run with npm run train -- --dataset <its dataset> --resume ${path} --out ${path}${extend} (its checkpoint carries the weights ` +
-        `of step ${step}, so the resumed run's next save writes every file again), or use the run's final bundle`
-      : `it holds no whole checkpoint of step ${step} to rebuild them from: use another bundle of the run (its final one)`;
+      ? `continue the run with npm run train -- --dataset ${dataset} --resume ${path} --out ${path}${extend} (its checkpoint carries the weights ` +
+        `of step ${step}, so the resumed run's next save writes every file again)`
+      : `it holds no whole checkpoint of step ${step} to rebuild them from: use another copy of this bundle, or another bundle of the run`;
     throw new InputError(`${flag} ${path}: ${b.filesProblem}; ${remedy}`);
   }
   if (b.checkpointProblem) console.error(`${flag} ${path}: ${b.checkpointProblem}; its weights are used as they are (only continuing the run needs the checkpoint)`);

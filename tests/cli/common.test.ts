@@ -5,18 +5,27 @@
  * usage the README shows.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { bopFixture, writeTree } from '../data/fixtures';
 import { useCpuBackend } from '../../src/kernels/setup';
-import { exportEngine, importBundle, kLocaliserBin, kPoselabJson, kWeightsBin, resumeCheckpoint, type BundleFiles } from '../../src/train/bundle';
+import { exportEngine, importBundle, kLocaliserBin, kPoselabJson, kWeightsBin, resumeCheckpoint, type BundleFiles, type LoadedBundle } from '../../src/train/bundle';
 import { kCheckpointBin, kCheckpointJson } from '../../src/train/checkpoint';
 import { TrainingEngine } from '../../src/train/engine';
 import { fixtureData, tinyConfig } from '../train/fixtureData';
 import { strToU8, zipSync } from 'fflate';
-import { bundleWriteOrder, InputError, isWithin, notFound, physicalPath, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
+import { bundleWriteOrder, InputError, isWithin, loadBundle, notFound, physicalPath, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
+
+/** What a command line would print of a bundle loadBundle refuses: its InputError's message ('loaded' when it loads). */
+async function refusal(loading: Promise<LoadedBundle>): Promise<string> {
+  return loading.then((b) => {
+    b.model.dispose();
+    b.localiser?.dispose();
+    return 'loaded';
+  }, (e: unknown) => (e instanceof InputError ? e.message : `not an InputError: ${String(e)}`));
+}
 
 const options = { K: { type: 'string' }, images: { type: 'string', multiple: true }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
@@ -229,15 +238,16 @@ describe('command-line arguments', () => {
     await useCpuBackend();
     // Two saves of one run, at steps 2 and 4, as train writes them (the engine paused at its checkpoint event).
     const cfg = tinyConfig({ optim: { steps: 4 }, checkpointEvery: 2 });
-    const engine = new TrainingEngine(await fixtureData(cfg), cfg);
+    const data = await fixtureData(cfg);
+    const engine = new TrainingEngine(data, cfg);
     let first: Promise<BundleFiles> | undefined;
     engine.on((e) => {
       if (e.type !== 'checkpoint' || e.step !== 2) return;
       engine.pause();
-      first = exportEngine(engine, { withCheckpoint: e.checkpoint }).finally(() => engine.resume());
+      first = exportEngine(engine, { withCheckpoint: e.checkpoint, dataset: data.dataset }).finally(() => engine.resume());
     });
     await engine.start();
-    const saves = [await first!, await exportEngine(engine, { withCheckpoint: true })];
+    const saves = [await first!, await exportEngine(engine, { withCheckpoint: true, dataset: data.dataset })];
     engine.dispose();
     const order = bundleWriteOrder([...saves[1].keys()]);
     expect(order.slice(-3)).toEqual([kPoselabJson, kCheckpointBin, kCheckpointJson]);
@@ -263,6 +273,15 @@ describe('command-line arguments', () => {
         const c = await resumeCheckpoint(b);
         expect([c.step, isOf(torn, kCheckpointJson, meta), isOf(torn, kCheckpointBin, meta)], `cut after ${cut}`).toEqual([b.meta.step, true, true]);
         expect(c).toBe(b.checkpoint);
+        // eval and predict refuse it (loadBundle), with the remedy of a bundle saved mid-run (step 2 of 4: no --steps) and the
+        // dataset poselab.json records; without its checkpoint, nothing in it holds step 2's networks.
+        const folder = writeTree(torn, mkdtempSync(join(tmpdir(), 'poselab-torn-')));
+        expect(await refusal(loadBundle(folder)), `cut after ${cut}`).toBe(`--model ${folder}: ${b.filesProblem}; continue the run with npm run train -- ` +
+          `--dataset <the folder or zip of dataset lmfix (bop)> --resume ${folder} --out ${folder} (its checkpoint carries the weights of step 2, so the ` +
+          'resumed run\'s next save writes every file again)');
+        for (const n of [kCheckpointJson, kCheckpointBin]) rmSync(join(folder, n));
+        expect(await refusal(loadBundle(folder)), `cut after ${cut}`).toBe(`--model ${folder}: ${b.filesProblem}; it holds no whole checkpoint of step 2 ` +
+          'to rebuild them from: use another copy of this bundle, or another bundle of the run');
       } else if (!b.checkpointProblem) {
         // Neither problem: every file is of one save, which continues exactly.
         seen.whole++;

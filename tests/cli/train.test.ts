@@ -114,8 +114,8 @@ describe('train and eval command lines', () => {
       'it was saved, so its networks are not those of poselab.json\'s step 3 and its metrics';
     const tornEval = cli('eval', ['--model', torn, '--dataset', dataset, '--backend', 'cpu']);
     expect({ code: tornEval.code, stderr: tornEval.stderr }).toEqual({ code: 2, stderr: `--model ${torn}: ${problem}; continue the run with ` +
-      `npm run train -- --dataset <its dataset> --resume ${torn} --out ${torn} --steps <a larger total> (its checkpoint carries the weights of step 3, so the ` +
-      'resumed run\'s next save writes every file again), or use the run\'s final bundle\n' });
+      `npm run train -- --dataset <the folder or zip of dataset lmfix (bop)> --resume ${torn} --out ${torn} --steps <a larger total> (its checkpoint carries ` +
+      'the weights of step 3, so the resumed run\'s next save writes every file again)\n' });
     // The remedy holds: continued in place, exactly (the weights of the run continued from the whole bundle), every digest matching.
     const mended = cli('train', ['--dataset', dataset, '--resume', torn, '--steps', '4', '--backend', 'cpu', '--out', torn]);
     expect(mended.code, mended.stderr).toBe(0);
