@@ -15,7 +15,7 @@ import { loadDataset } from '../data/load';
 import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
-import { importBundle, kPoselabJson, unzipBundle, zipBundle, type BundleFiles, type LoadedBundle } from '../train/bundle';
+import { bundleRoot, filesNotAsRecorded, importBundle, kPoselabJson, readBundleMeta, rootedBundle, unzipBundle, zipBundle, type BundleFiles, type BundleMeta, type LoadedBundle } from '../train/bundle';
 import { kCheckpointBin, kCheckpointJson } from '../train/checkpoint';
 import { InputError, makeFolders, notFound, physicalPath, prepareOutputFile, probeWritableFolder, UsageError } from './args';
 
@@ -110,7 +110,8 @@ export async function readBundlePath(path: string, flag = '--model'): Promise<Bu
 /**
  * A bundle to predict or evaluate with, read from a folder or zip (readBundlePath) and imported; its
  * problems are InputErrors naming the flag. Networks of another save than poselab.json's (a save cut among
- * its renames: LoadedBundle.filesProblem) are refused, with the remedy that holds for that bundle. A
+ * its renames: LoadedBundle.filesProblem) are refused, with the remedy that holds for that bundle: the renames
+ * that finish the later save where the folder holds it whole (cutSave), else continuing from its checkpoint. A
  * checkpoint it carries that cannot be read is said on stderr and set aside: only continuing the run needs it.
  */
 export async function loadBundle(path: string, flag = '--model'): Promise<LoadedBundle> {
@@ -121,6 +122,9 @@ export async function loadBundle(path: string, flag = '--model'): Promise<Loaded
   if (b.filesProblem) {
     b.model.dispose();
     b.localiser?.dispose();
+    // The later save whole in its .partial files is the run's newest state: finishing it is the remedy.
+    const later = await cutSave(path, files);
+    if (later) throw new InputError(`${flag} ${path}: ${b.filesProblem}; ${finishCutSave(later)}`);
     const step = b.meta.step;
     // --resume takes the checkpoint's weights, poselab.json's step's, and its run's next save writes every file again.
     const extend = step >= b.meta.config.optim.steps ? ' --steps <a larger total>' : '';
@@ -189,17 +193,70 @@ export async function writeBundlePath(files: BundleFiles, out: string): Promise<
   await makeFolders(zip ? dirname(out) : out);
   const named: [string, Uint8Array][] = zip ? [[out, zipBundle(files)]]
     : bundleWriteOrder([...files.keys()]).map((n) => [join(out, n), files.get(n)!]);
-  // One name for every save: a save cut short leaves its files to the next one, which writes over them.
-  const partial = '.partial';
   try {
-    for (const [path, bytes] of named) await writeFile(path + partial, bytes);
+    for (const [path, bytes] of named) await writeFile(path + kPartial, bytes);
   } catch (e) {
     // A save that could not be written leaves nothing behind (a full disk is not made fuller).
-    await Promise.all(named.map(([path]) => unlink(path + partial).catch(() => undefined)));
+    await Promise.all(named.map(([path]) => unlink(path + kPartial).catch(() => undefined)));
     throw e;
   }
-  for (const [path] of named) await rename(path + partial, path);
+  for (const [path] of named) await rename(path + kPartial, path);
   return out;
+}
+
+/**
+ * The temporary name's suffix of each file writeBundlePath writes. One name for every save: a save cut short while
+ * it writes leaves its files to the next one, which writes over them; one cut among its renames leaves the rest of
+ * it under this name (cutSave).
+ */
+export const kPartial = '.partial';
+
+/** A save whose renames were cut, found whole in its folder (cutSave). */
+export interface CutSave {
+  /** Its step (its poselab.json's). */
+  step: number;
+  /** The folder it was written to. */
+  folder: string;
+  /** Its files still under their temporary names (`name` + kPartial), in bundleWriteOrder: the renames left to do. */
+  left: string[];
+}
+
+/**
+ * The later save of a folder bundle cut among its renames, when the folder holds all of it: writeBundlePath writes
+ * every file as name.partial before the first rename, so a save cut among them is whole on disk, part under its
+ * temporary names and part renamed, and is the run's newest state. Whole means: its poselab.json.partial reads,
+ * every network file it lists, taken as name.partial where that is still there and as name where it was renamed
+ * already, has the SHA-256 it records (filesNotAsRecorded), and its checkpoint, written after poselab.json, is still
+ * under its temporary names. `files` is readBundlePath's, which reads a folder's .partial files too. Undefined for a
+ * zip (written whole, in one rename) and when no such save is whole.
+ */
+export async function cutSave(path: string, files: BundleFiles): Promise<CutSave | undefined> {
+  const root = bundleRoot(files);
+  const bundle = rootedBundle(files);
+  const metaBytes = bundle.get(kPoselabJson + kPartial);
+  if (!metaBytes || !(await stat(path)).isDirectory()) return undefined;
+  let meta: BundleMeta;
+  try {
+    meta = readBundleMeta(metaBytes);
+  } catch {
+    // Not readable: cut while it was written, not among the renames.
+    return undefined;
+  }
+  if (!meta.files || filesNotAsRecorded(meta.files, (name) => bundle.get(name + kPartial) ?? bundle.get(name)).length > 0) return undefined;
+  if (meta.hasCheckpoint && ![kCheckpointJson, kCheckpointBin].every((name) => bundle.has(name + kPartial))) return undefined;
+  const left = [...bundle.keys()].filter((name) => name.endsWith(kPartial) && !name.includes('/')).map((name) => name.slice(0, -kPartial.length));
+  return { step: meta.step, folder: join(path, root), left: bundleWriteOrder(left) };
+}
+
+/** What finishes a cut save: the renames left, as shell commands, one a line, in the order writeBundlePath does them. */
+export function finishCutSave(s: CutSave): string {
+  return `the later save, of step ${s.step}, is whole in the ${kPartial} files beside it and is the run's newest state; finish its renames, in this order:\n` +
+    s.left.map((name) => `  mv ${shellWord(join(s.folder, name + kPartial))} ${shellWord(join(s.folder, name))}`).join('\n');
+}
+
+/** s as one word of a POSIX shell's command line: as it is where nothing in it is special, else single-quoted. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
@@ -207,7 +264,8 @@ export async function writeBundlePath(files: BundleFiles, out: string): Promise<
  * checkpoint.bin, and checkpoint.json last. Cut anywhere, the folder holds either the old checkpoint beside
  * the old poselab.json (it continues exactly from the old save: the checkpoint carries its own weights; the
  * networks' files may be the new save's already, or some of them, which poselab.json's digests reveal, so that
- * eval and predict refuse them: LoadedBundle.filesProblem) or a checkpoint.json whose step is not poselab.json's,
+ * eval and predict refuse them: LoadedBundle.filesProblem; the rest of the new save is then under its temporary
+ * names, whole, and its renames can be finished: cutSave) or a checkpoint.json whose step is not poselab.json's,
  * which importBundle refuses, and whose remedy (remove the checkpoint, continue from the weights) then finds the
  * networks' files of poselab.json's own save.
  */

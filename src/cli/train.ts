@@ -29,7 +29,7 @@ import { TrainBatches } from '../train/trainBatches';
 import { placeLocaliser } from '../node/localiserThread';
 import { metricsLine } from '../train/metrics';
 import {
-  formatDuration, InputError, isWithin, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, physicalPath, prepareBundlePath, readBundlePath,
+  cutSave, finishCutSave, formatDuration, InputError, isWithin, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, physicalPath, prepareBundlePath, readBundlePath,
   readInputText, runMain, selectBackend, trainingImageCacheBytes, UsageError, writeBundlePath,
 } from './common';
 
@@ -79,7 +79,16 @@ async function main(argv: string[]): Promise<number> {
     const asInput = (e: unknown) => {
       throw new InputError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
     };
-    const b = await importBundle(await readBundlePath(values.resume, '--resume')).catch(asInput);
+    const files = await readBundlePath(values.resume, '--resume');
+    const b = await importBundle(files).catch(asInput);
+    // Networks of another save beside the later save whole under its temporary names: continuing from the checkpoint
+    // would go back to an older step, and in place its first save would write over the later one.
+    const later = b.filesProblem ? await cutSave(values.resume, files) : undefined;
+    if (later) {
+      b.model.dispose();
+      b.localiser?.dispose();
+      throw new InputError(`--resume ${values.resume}: ${b.filesProblem}; ${finishCutSave(later)}\nthen --resume it again, to continue from step ${later.step}`);
+    }
     // --steps names the run's new total; everything else stays as trained.
     const oldOptim = b.meta.config.optim;
     const r = await bundleResume(b, steps).catch(asInput);

@@ -204,11 +204,16 @@ export function unzipBundle(zip: Uint8Array): BundleFiles {
 
 /** Re-roots files at the folder that holds poselab.json (one level of wrapping folder is common). */
 export function rootedBundle(files: BundleFiles): BundleFiles {
-  if (files.has(kPoselabJson)) return files;
-  const metaPath = [...files.keys()].filter((p) => p.endsWith(`/${kPoselabJson}`)).sort((a, b) => a.length - b.length)[0];
-  if (!metaPath) return files;
-  const prefix = metaPath.slice(0, -kPoselabJson.length);
+  const prefix = bundleRoot(files);
+  if (prefix === '') return files;
   return new Map([...files].filter(([p]) => p.startsWith(prefix)).map(([p, b]) => [p.slice(prefix.length), b]));
+}
+
+/** The folder within files that holds poselab.json, as a path prefix ('' at the top, or 'name/'; '' when there is none). */
+export function bundleRoot(files: BundleFiles): string {
+  if (files.has(kPoselabJson)) return '';
+  const metaPath = [...files.keys()].filter((p) => p.endsWith(`/${kPoselabJson}`)).sort((a, b) => a.length - b.length)[0];
+  return metaPath ? metaPath.slice(0, -kPoselabJson.length) : '';
 }
 
 export interface LoadedBundle {
@@ -248,15 +253,12 @@ function filesInWords(names: string[]): string {
   return `${names.length} file${names.length === 1 ? '' : 's'}: ${shown}${dataset ? '; these are a dataset\'s files, not a bundle\'s' : ''}`;
 }
 
-/** Reads a bundle's files back into a model, its metadata and (when present) its checkpoint. */
-export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
-  const files = rootedBundle(input);
-  const need = (name: string) => {
-    const b = files.get(name);
-    if (!b) throw new Error(`bundle: ${name} missing (${filesInWords([...files.keys()])})`);
-    return b;
-  };
-  const meta = parseJson<BundleMeta>(need(kPoselabJson), kPoselabJson);
+/**
+ * poselab.json's bytes as BundleMeta, its config brought up to date; throws, naming the field and value, when it is
+ * not a version 1 PoseLab bundle's or a field is malformed (checkMeta, validateConfig).
+ */
+export function readBundleMeta(bytes: Uint8Array): BundleMeta {
+  const meta = parseJson<BundleMeta>(bytes, kPoselabJson);
   if (meta.format !== 'poselab-bundle' || meta.version !== 1) {
     throw new Error(`bundle: ${kPoselabJson} is not a version 1 PoseLab bundle (format ${String(meta.format)}, version ${String(meta.version)})`);
   }
@@ -267,6 +269,18 @@ export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
   } catch (e) {
     throw new Error(`bundle: ${kPoselabJson}: ${e instanceof Error ? e.message : String(e)}`);
   }
+  return meta;
+}
+
+/** Reads a bundle's files back into a model, its metadata and (when present) its checkpoint. */
+export async function importBundle(input: BundleFiles): Promise<LoadedBundle> {
+  const files = rootedBundle(input);
+  const need = (name: string) => {
+    const b = files.get(name);
+    if (!b) throw new Error(`bundle: ${name} missing (${filesInWords([...files.keys()])})`);
+    return b;
+  };
+  const meta = readBundleMeta(need(kPoselabJson));
   const differ = filesNotAsRecorded(meta.files ?? {}, (name) => files.get(name));
   // A file the digests name must be there (its absence says more than a digest that cannot be compared).
   const absent = differ.find((d) => d.found === undefined);

@@ -5,7 +5,7 @@
  * usage the README shows.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -16,7 +16,21 @@ import { kCheckpointBin, kCheckpointJson } from '../../src/train/checkpoint';
 import { TrainingEngine } from '../../src/train/engine';
 import { fixtureData, tinyConfig } from '../train/fixtureData';
 import { strToU8, zipSync } from 'fflate';
-import { bundleWriteOrder, InputError, isWithin, loadBundle, notFound, physicalPath, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readInputText, UsageError } from '../../src/cli/common';
+import { bundleWriteOrder, InputError, isWithin, kPartial, loadBundle, notFound, physicalPath, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readBundlePath, readInputText, UsageError, writeBundlePath } from '../../src/cli/common';
+
+/** Renames the next writeBundlePath may still do before it is killed (undefined: all of them). */
+const renames = vi.hoisted(() => ({ left: undefined as number | undefined }));
+const kKilled = 'killed among the renames';
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  return {
+    ...fs,
+    rename: (...args: Parameters<typeof fs.rename>) => {
+      if (renames.left !== undefined && renames.left-- <= 0) return Promise.reject(new Error(kKilled));
+      return fs.rename(...args);
+    },
+  };
+});
 
 /** What a command line would print of a bundle loadBundle refuses: its InputError's message ('loaded' when it loads). */
 async function refusal(loading: Promise<LoadedBundle>): Promise<string> {
@@ -256,9 +270,28 @@ describe('command-line arguments', () => {
     expect(isOf(saves[0], kPoselabJson, 1) || isOf(saves[0], kCheckpointJson, 1) || isOf(saves[0], kCheckpointBin, 1), 'the saves differ').toBe(false);
     const networks = order.filter((n) => ![kPoselabJson, kCheckpointJson, kCheckpointBin].includes(n));
     expect(networks.filter((n) => !isOf(saves[0], n, 1)), 'the networks\' files that differ between the saves').toEqual([kWeightsBin, kLocaliserBin]);
-    const seen = { mixed: 0, whole: 0, checkpointRefused: 0 };
+    const seen = { mixed: 0, offered: 0, whole: 0, checkpointRefused: 0 };
+    // What eval and predict say of a folder whose networks are of another save, when nothing finishes the later one.
+    const resumeRemedy = (folder: string, b: LoadedBundle) => `--model ${folder}: ${b.filesProblem}; continue the run with npm run train -- --dataset ` +
+      `<the folder or zip of dataset lmfix (bop)> --resume ${folder} --out ${folder} (its checkpoint carries the weights of step 2, so the resumed run's ` +
+      'next save writes every file again)';
     for (let cut = 0; cut <= order.length; cut++) {
-      const torn: BundleFiles = new Map(order.map((n, i) => [n, (i < cut ? saves[1] : saves[0]).get(n)!]));
+      // Step 4's save written over step 2's by writeBundlePath itself, killed after `cut` of its renames; a space in the
+      // folder's name, which the printed commands must quote.
+      const folder = mkdtempSync(join(tmpdir(), 'poselab torn '));
+      await writeBundlePath(saves[0], folder);
+      renames.left = cut;
+      const writing = writeBundlePath(saves[1], folder);
+      await (cut < order.length ? expect(writing).rejects.toThrow(kKilled) : writing);
+      renames.left = undefined;
+      const onDisk = await readBundlePath(folder);
+      const torn: BundleFiles = new Map([...onDisk].filter(([n]) => !n.endsWith(kPartial)));
+      // The files renamed are step 4's, the others step 2's, and step 4's rest is beside them under its temporary names.
+      expect(order.filter((n, i) => !isOf(torn, n, i < cut ? 1 : 0)), `cut after ${cut}`).toEqual([]);
+      // (Left to rename: the rest of the write order.)
+      const left = order.slice(cut);
+      expect([...onDisk.keys()].filter((n) => n.endsWith(kPartial)).sort(), `cut after ${cut}`).toEqual(left.map((n) => n + kPartial).sort());
+      for (const n of left) expect(Buffer.compare(onDisk.get(n + kPartial)!, saves[1].get(n)!), `${n}${kPartial}, cut after ${cut}`).toBe(0);
       const meta = isOf(torn, kPoselabJson, 0) ? 0 : 1;
       const b = await importBundle(torn);
       // Networks of another save than poselab.json's are exactly the states with a filesProblem, which names each of them.
@@ -273,14 +306,36 @@ describe('command-line arguments', () => {
         const c = await resumeCheckpoint(b);
         expect([c.step, isOf(torn, kCheckpointJson, meta), isOf(torn, kCheckpointBin, meta)], `cut after ${cut}`).toEqual([b.meta.step, true, true]);
         expect(c).toBe(b.checkpoint);
-        // eval and predict refuse it (loadBundle), with the remedy of a bundle saved mid-run (step 2 of 4: no --steps) and the
-        // dataset poselab.json records; without its checkpoint, nothing in it holds step 2's networks.
-        const folder = writeTree(torn, mkdtempSync(join(tmpdir(), 'poselab-torn-')));
-        expect(await refusal(loadBundle(folder)), `cut after ${cut}`).toBe(`--model ${folder}: ${b.filesProblem}; continue the run with npm run train -- ` +
-          `--dataset <the folder or zip of dataset lmfix (bop)> --resume ${folder} --out ${folder} (its checkpoint carries the weights of step 2, so the ` +
-          'resumed run\'s next save writes every file again)');
-        for (const n of [kCheckpointJson, kCheckpointBin]) rmSync(join(folder, n));
-        expect(await refusal(loadBundle(folder)), `cut after ${cut}`).toBe(`--model ${folder}: ${b.filesProblem}; it holds no whole checkpoint of step 2 ` +
+        // eval and predict refuse it (loadBundle), and offer to finish the later save: it is whole under its temporary names.
+        seen.offered++;
+        const said = await refusal(loadBundle(folder));
+        const mv = left.map((n) => `  mv '${join(folder, n)}${kPartial}' '${join(folder, n)}'`);
+        expect(said, `cut after ${cut}`).toBe(`--model ${folder}: ${b.filesProblem}; the later save, of step 4, is whole in the .partial files beside it ` +
+          `and is the run's newest state; finish its renames, in this order:\n${mv.join('\n')}`);
+        // One of its files the digests cover (poselab.json.partial itself included) cut short: not offered.
+        for (const n of [...left.filter((x) => networks.includes(x)), kPoselabJson]) {
+          const short = mkdtempSync(join(tmpdir(), 'poselab torn '));
+          cpSync(folder, short, { recursive: true });
+          writeFileSync(join(short, n + kPartial), saves[1].get(n)!.subarray(0, saves[1].get(n)!.length >> 1));
+          expect(await refusal(loadBundle(short)), `${n}${kPartial} cut short, cut after ${cut}`).toBe(resumeRemedy(short, b));
+        }
+        // The printed commands, run by a shell as they are, leave step 4's save: every file of it, byte for byte, and nothing else.
+        const sh = spawnSync('sh', ['-c', said.split('\n').filter((l) => l.startsWith('  mv ')).join('\n')], { encoding: 'utf8' });
+        expect(sh.status, sh.stderr).toBe(0);
+        const finished = await readBundlePath(folder);
+        expect([...finished.keys()].sort(), `cut after ${cut}`).toEqual([...saves[1].keys()].sort());
+        for (const [n, bytes] of saves[1]) expect(Buffer.compare(finished.get(n)!, bytes), `${n}, cut after ${cut}`).toBe(0);
+        const later = await importBundle(finished);
+        expect([later.filesProblem, later.checkpointProblem, later.meta.step, later.checkpoint?.step], `cut after ${cut}`).toEqual([undefined, undefined, 4, 4]);
+        later.model.dispose();
+        later.localiser?.dispose();
+
+        // Without the later save (a folder copied without its .partial files): the remedy of a bundle saved mid-run (step 2
+        // of 4: no --steps), naming the dataset poselab.json records; without its checkpoint, nothing in it holds step 2's networks.
+        const plain = writeTree(torn, mkdtempSync(join(tmpdir(), 'poselab-torn-')));
+        expect(await refusal(loadBundle(plain)), `cut after ${cut}`).toBe(resumeRemedy(plain, b));
+        for (const n of [kCheckpointJson, kCheckpointBin]) rmSync(join(plain, n));
+        expect(await refusal(loadBundle(plain)), `cut after ${cut}`).toBe(`--model ${plain}: ${b.filesProblem}; it holds no whole checkpoint of step 2 ` +
           'to rebuild them from: use another copy of this bundle, or another bundle of the run');
       } else if (!b.checkpointProblem) {
         // Neither problem: every file is of one save, which continues exactly.
@@ -296,9 +351,9 @@ describe('command-line arguments', () => {
       b.model.dispose();
       b.localiser?.dispose();
     }
-    // Mixed: the cuts after weights.bin's rename and before poselab.json's; whole: before any rename, after model.json's (the
+    // Mixed (each offered the later save): the cuts after weights.bin's rename and before poselab.json's; whole: before any rename, after model.json's (the
     // same bytes in both saves) and after the last; refused: after poselab.json's and after checkpoint.bin's.
-    expect(seen).toEqual({ mixed: 3, whole: 3, checkpointRefused: 2 });
+    expect(seen).toEqual({ mixed: 3, offered: 3, whole: 3, checkpointRefused: 2 });
   }, 60_000);
 
   it('every command prints its usage on --help and exits 0, and the README shows that usage', () => {

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -109,9 +109,10 @@ describe('train and eval command lines', () => {
     cpSync(join(dir, 'run-other', 'weights.bin'), join(torn, 'weights.bin'));
     const sha256Hex = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
     const recordedWeights = (JSON.parse(readFileSync(join(run, 'poselab.json'), 'utf8')) as { files: Record<string, string> }).files['weights.bin'];
-    const problem = `bundle: weights.bin is not the file poselab.json records (SHA-256 recorded ${recordedWeights.slice(0, 12)}..., found ` +
-      `${sha256Hex(join(torn, 'weights.bin')).slice(0, 12)}...): the bundle's files come from two saves (one cut among its renames) or were changed since ` +
+    const problemOf = (folder: string) => `bundle: weights.bin is not the file poselab.json records (SHA-256 recorded ${recordedWeights.slice(0, 12)}..., found ` +
+      `${sha256Hex(join(folder, 'weights.bin')).slice(0, 12)}...): the bundle's files come from two saves (one cut among its renames) or were changed since ` +
       'it was saved, so its networks are not those of poselab.json\'s step 3 and its metrics';
+    const problem = problemOf(torn);
     const tornEval = cli('eval', ['--model', torn, '--dataset', dataset, '--backend', 'cpu']);
     expect({ code: tornEval.code, stderr: tornEval.stderr }).toEqual({ code: 2, stderr: `--model ${torn}: ${problem}; continue the run with ` +
       `npm run train -- --dataset <the folder or zip of dataset lmfix (bop)> --resume ${torn} --out ${torn} --steps <a larger total> (its checkpoint carries ` +
@@ -126,6 +127,23 @@ describe('train and eval command lines', () => {
     expect(Buffer.compare(readFileSync(join(torn, 'weights.bin')), unzipSync(readFileSync(zip))['weights.bin']), 'the same weights as the whole bundle continued').toBe(0);
     const mendedEval = cli('eval', ['--model', torn, '--dataset', dataset, '--backend', 'cpu']);
     expect(mendedEval.code, mendedEval.stderr).toBe(0);
+
+    // The same cut with the rest of the later save beside it, as writeBundlePath leaves it (every file written as .partial
+    // before the first rename; model.json and weights.bin renamed): --resume refuses to go back to step 3 (its first save in
+    // place would write over step 4's) and prints the renames that finish step 4's save, which a shell runs as printed.
+    const cut = join(dir, 'cut');
+    cpSync(run, cut, { recursive: true });
+    const later = join(dir, 'run-other');
+    for (const name of readdirSync(later)) cpSync(join(later, name), join(cut, `${name}.partial`));
+    for (const name of ['model.json', 'weights.bin']) renameSync(join(cut, `${name}.partial`), join(cut, name));
+    const refused = cli('train', ['--dataset', dataset, '--resume', cut, '--steps', '5', '--backend', 'cpu', '--out', cut]);
+    const mv = ['localiser.json', 'localiser.weights.bin', 'poselab.json', 'checkpoint.bin', 'checkpoint.json'].map((n) => `  mv ${join(cut, n)}.partial ${join(cut, n)}`);
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 2, stderr: `--resume ${cut}: ${problemOf(cut)}; the later save, of step 4, is whole in the ` +
+      `.partial files beside it and is the run's newest state; finish its renames, in this order:\n${mv.join('\n')}\nthen --resume it again, to continue from step 4\n` });
+    const sh = spawnSync('sh', ['-c', mv.join('\n')], { encoding: 'utf8' });
+    expect(sh.status, sh.stderr).toBe(0);
+    expect(readdirSync(cut).sort()).toEqual(readdirSync(later).sort());
+    for (const name of readdirSync(later)) expect(Buffer.compare(readFileSync(join(cut, name)), readFileSync(join(later, name))), name).toBe(0);
 
     // A bundle whose checkpoint.json was edited by hand: the field named, exit 2, no stack trace and no usage.
     const edited = join(dir, 'edited');
