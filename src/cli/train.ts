@@ -178,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Made once the run is known to start: a refused bundle or config leaves no empty folder behind.
   await prepareBundlePath(out, values.resume);
-  if (resumeNotice) console.error(resumeNotice);
+  if (resumeNotice) console.error(`${resumeNotice}, and its next save writes every file again`);
   if (resume) {
     console.error(`resuming from step ${resume.step}${resumeExact ? '' : ' (the bundle has no checkpoint: its weights with fresh Adam moments, not an exact continuation)'}`);
   }

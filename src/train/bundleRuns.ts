@@ -61,7 +61,8 @@ export interface BundleResume {
   exact: boolean;
   /**
    * A line for the person, when the bundle's networks are of another save than poselab.json's (LoadedBundle.filesProblem):
-   * the run continues exactly from the checkpoint, which holds poselab.json's weights, and its next save writes them again.
+   * the run continues exactly from the checkpoint, which holds poselab.json's weights. Each host adds what that means
+   * for what it writes next (the command line's saves, the page's exported bundle).
    */
   notice?: string;
 }
@@ -78,7 +79,6 @@ export async function bundleResume(b: LoadedBundle, steps?: number): Promise<Bun
   if (steps !== undefined) checkpoint.config.optim.steps = steps;
   validateConfig(checkpoint.config);
   // resumeCheckpoint refused networks of another save without a whole checkpoint: here the checkpoint is used.
-  const notice = b.filesProblem && `${b.filesProblem}; the run continues exactly from the checkpoint, which holds the weights of step ${c.step}, ` +
-    'and its next save writes every file again';
+  const notice = b.filesProblem && `${b.filesProblem}; the run continues exactly from the checkpoint, which holds the weights of step ${c.step}`;
   return { checkpoint, objId: b.meta.class.id, keypointsMm: b.keypointsMm, exact: b.checkpoint !== undefined, notice };
 }

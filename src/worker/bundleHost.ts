@@ -29,7 +29,8 @@ export async function exportRunBopCsv(run: RunHost): Promise<string> {
 
 export interface ImportTarget {
   ds: Dataset;
-  run: RunHost;
+  /** What an import does with the run: stops it, and continues the bundle's. */
+  run: Pick<RunHost, 'stop' | 'setHistory' | 'begin'>;
   emit: (e: EngineUiEvent) => void;
   /** The bundle's keypoints for its object: the dataset view draws them. */
   useKeypoints: (objId: number, keypointsMm: Float64Array) => void;
@@ -38,25 +39,28 @@ export interface ImportTarget {
 /**
  * What an imported bundle holds, in words for the page; a checkpoint that cannot be read is said (evaluation
  * and Try-it use the weights alone; continuing refuses it, naming the file), and so is bundleResume's notice
- * when continuing one whose networks are of another save.
+ * when continuing one whose networks are of another save, with what it means on the page: the page writes no
+ * folder, it exports bundles, and the next one holds the files of one save.
  */
 export function importSummary(b: LoadedBundle, obj: { id: number; name: string }, resumeNotice?: string): string {
   const model = `model for object ${obj.id} (${obj.name}) at step ${b.meta.step}`;
-  if (resumeNotice) return `${model}; ${resumeNotice}`;
+  if (resumeNotice) return `${model}; ${resumeNotice}, and the bundle it exports next holds every file of one save`;
   return b.checkpointProblem ? `${model}; its checkpoint cannot be read (${b.checkpointProblem}), so only its weights are used` : model;
 }
 
 /**
  * Throws when the bundle's networks are of another save than its poselab.json's (LoadedBundle.filesProblem: a
  * folder zipped after a save cut among its renames), with the page's remedy: evaluated or tried, they would be
- * shown as poselab.json's step and metrics. Importing it to continue takes the checkpoint's weights instead.
+ * shown as poselab.json's step and metrics. Importing it to continue takes the checkpoint's weights instead: the
+ * message names that import as the Export and import panel shows it (src/ui/panels/ExportPanel.tsx).
  */
 export function refuseNetworksOfAnotherSave(b: LoadedBundle): void {
   if (!b.filesProblem) return;
   const step = b.meta.step;
   throw new Error(`${b.filesProblem}; ${b.checkpoint
-    ? `import it to continue training instead (its checkpoint carries the weights of step ${step}, and the bundle the run then exports holds every file of one save), or import the run's final bundle`
-    : `it holds no whole checkpoint of step ${step} to rebuild them from: import another bundle of the run (its final one)`}`);
+    ? `continue its run instead: import it with "import to continue training" in the Export and import panel (its checkpoint carries the weights of step ${step}, ` +
+      'and the bundle the run then exports holds every file of one save)'
+    : `it holds no whole checkpoint of step ${step} to rebuild them from: import another copy of this bundle, or another bundle of the run`}`);
 }
 
 /**

@@ -3,13 +3,20 @@
  * checkpoint that cannot be read included (evaluation uses the weights alone; continuing refuses it), and a bundle
  * whose networks are of another save than its poselab.json's (evaluating and Try-it refuse it; continuing says so).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadDataset } from '../../src/data/load';
+import { MemorySource } from '../../src/data/source/source';
 import { useCpuBackend } from '../../src/kernels/setup';
 import { exportEngine, importBundle, kWeightsBin, zipBundle } from '../../src/train/bundle';
 import { bundleResume } from '../../src/train/bundleRuns';
 import { TrainingEngine } from '../../src/train/engine';
-import { importSummary, refuseNetworksOfAnotherSave } from '../../src/worker/bundleHost';
+import type { Checkpoint } from '../../src/train/checkpoint';
+import { importRunBundle, importSummary, refuseNetworksOfAnotherSave, type ImportTarget } from '../../src/worker/bundleHost';
+import type { EngineUiEvent } from '../../src/worker/protocol';
 import { TryIt } from '../../src/worker/tryIt';
+import { bopFixture } from '../data/fixtures';
 import { fixtureData, tinyConfig } from '../train/fixtureData';
 
 describe('an imported bundle whose checkpoint cannot be read', () => {
@@ -45,22 +52,54 @@ describe('an imported bundle whose networks are of another save than its poselab
     const whole = await importBundle(files);
     expect(() => refuseNetworksOfAnotherSave(whole)).not.toThrow();
     const b = await importBundle(torn);
-    expect(() => refuseNetworksOfAnotherSave(b)).toThrow(`${b.filesProblem!}; import it to continue training instead (its checkpoint carries the weights of step 1, ` +
-      'and the bundle the run then exports holds every file of one save), or import the run\'s final bundle');
     expect(b.filesProblem).toMatch(/^bundle: weights\.bin is not the file poselab\.json records/);
-    const r = await bundleResume(b);
-    expect(importSummary(b, { id: 1, name: 'obj_000001' }, r.notice)).toBe(`model for object 1 (obj_000001) at step 1; ${r.notice!}`);
-    expect(r.notice).toMatch(/^bundle: weights\.bin is not .*; the run continues exactly from the checkpoint, which holds the weights of step 1/);
+    const refusal = `${b.filesProblem!}; continue its run instead: import it with "import to continue training" in the Export and import panel (its ` +
+      'checkpoint carries the weights of step 1, and the bundle the run then exports holds every file of one save)';
+    expect(() => refuseNetworksOfAnotherSave(b)).toThrow(refusal);
+    // The import it names is the Export and import panel's, as the page labels it.
+    const panel = readFileSync(join(__dirname, '..', '..', 'src', 'ui', 'panels', 'ExportPanel.tsx'), 'utf8');
+    expect([panel.includes('<h2>Export and import</h2>'), panel.includes('>import to continue training</option>')]).toEqual([true, true]);
     const bare = new Map(torn);
     bare.delete('checkpoint.json');
     bare.delete('checkpoint.bin');
     const noCheckpoint = await importBundle(bare);
-    expect(() => refuseNetworksOfAnotherSave(noCheckpoint)).toThrow(/; it holds no whole checkpoint of step 1 to rebuild them from: import another bundle of the run \(its final one\)$/);
+    expect(() => refuseNetworksOfAnotherSave(noCheckpoint)).toThrow(`${b.filesProblem!}; it holds no whole checkpoint of step 1 to rebuild them from: ` +
+      'import another copy of this bundle, or another bundle of the run');
+
+    // Through the worker's import (importRunBundle), the run a stand-in that records what it is asked to do.
+    const ds = await loadDataset(new MemorySource('fixture', bopFixture()));
+    const begun: (Checkpoint | undefined)[] = [];
+    const events: EngineUiEvent[] = [];
+    const target: ImportTarget = {
+      ds,
+      run: {
+        stop: () => Promise.resolve(),
+        setHistory: () => undefined,
+        begin: async (_ds, _s, opts) => {
+          begun.push(opts?.resume);
+          return fixtureData(cfg);
+        },
+      },
+      emit: (e) => events.push(e),
+      useKeypoints: () => undefined,
+    };
+    // To evaluate: refused with the page's remedy, before anything is evaluated or started.
+    await expect(importRunBundle(zipBundle(torn), 'evaluate', target)).rejects.toThrow(refusal);
+    expect([events, begun]).toEqual([[], []]);
+    // To continue: the run starts from the checkpoint (poselab.json's step), and the page says what it took and what it exports next.
+    const continued = await importRunBundle(zipBundle(torn), 'continue', target);
+    const r = await bundleResume(b);
+    expect(r.notice).toBe(`${b.filesProblem!}; the run continues exactly from the checkpoint, which holds the weights of step 1`);
+    expect(continued).toEqual({
+      summary: `model for object 1 (${ds.objects[0].name}) at step 1; ${r.notice!}, and the bundle it exports next holds every file of one save`, step: 1, hasCheckpoint: true,
+    });
+    expect(begun.map((c) => c?.step)).toEqual([1]);
+    b.checkpoint!.weights.forEach((w, i) => expect(Array.from(begun[0]!.weights[i].values), w.name).toEqual(Array.from(w.values)));
 
     // Try it: refused, the message as the page shows it, and the bundle imported before stays.
     const tryIt = new TryIt(() => undefined, () => undefined);
     expect((await tryIt.importBundle(zipBundle(files))).bundle?.step).toBe(1);
-    await expect(tryIt.importBundle(zipBundle(torn))).rejects.toThrow(/^bundle: weights\.bin is not the file .*; import it to continue training instead/);
+    await expect(tryIt.importBundle(zipBundle(torn))).rejects.toThrow(refusal);
     expect(tryIt.status('bundle').bundle?.step).toBe(1);
     for (const x of [whole, b, noCheckpoint]) { x.model.dispose(); x.localiser?.dispose(); }
   });
