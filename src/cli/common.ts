@@ -16,7 +16,7 @@ import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
 import { bundleRoot, filesNotAsRecorded, importBundle, kPoselabJson, readBundleMeta, rootedBundle, unzipBundle, zipBundle, type BundleFiles, type BundleMeta, type LoadedBundle } from '../train/bundle';
-import { kCheckpointBin, kCheckpointJson } from '../train/checkpoint';
+import { checkpointFromFiles, kCheckpointBin, kCheckpointJson } from '../train/checkpoint';
 import { InputError, makeFolders, notFound, physicalPath, prepareOutputFile, probeWritableFolder, UsageError } from './args';
 
 export {
@@ -137,7 +137,12 @@ export async function loadBundle(path: string, flag = '--model'): Promise<Loaded
       : `it holds no whole checkpoint of step ${step} to rebuild them from: use another copy of this bundle, or another bundle of the run`;
     throw new InputError(`${flag} ${path}: ${b.filesProblem}; ${remedy}`);
   }
-  if (b.checkpointProblem) console.error(`${flag} ${path}: ${b.checkpointProblem}; its weights are used as they are (only continuing the run needs the checkpoint)`);
+  if (b.checkpointProblem) {
+    // Cut after poselab.json's rename, the networks are its own (evaluated as they are), the checkpoint the older one.
+    const later = await cutSave(path, files);
+    console.error(`${flag} ${path}: ${b.checkpointProblem}; its weights are used as they are (only continuing the run needs the checkpoint)` +
+      `${later ? `; before continuing it, ${finishCutSave(later)}` : ''}`);
+  }
   return b;
 }
 
@@ -224,28 +229,31 @@ export interface CutSave {
 /**
  * The later save of a folder bundle cut among its renames, when the folder holds all of it: writeBundlePath writes
  * every file as name.partial before the first rename, so a save cut among them is whole on disk, part under its
- * temporary names and part renamed, and is the run's newest state. Whole means: its poselab.json.partial reads,
- * every network file it lists, taken as name.partial where that is still there and as name where it was renamed
- * already, has the SHA-256 it records (filesNotAsRecorded), and its checkpoint, written after poselab.json, is still
- * under its temporary names. `files` is readBundlePath's, which reads a folder's .partial files too. Undefined for a
- * zip (written whole, in one rename) and when no such save is whole.
+ * temporary names and part renamed, and is the run's newest state. The later save is the folder with each
+ * name.partial taken for name; whole means: its poselab.json (still temporary, or renamed already) reads, every
+ * network file it lists has the SHA-256 it records (filesNotAsRecorded), and its checkpoint, when it has one, reads
+ * and is of its step. That covers both kinds of cut: before poselab.json's rename (networks of another save,
+ * LoadedBundle.filesProblem) and after it (a checkpoint of another step, checkpointProblem), whose remedy would
+ * otherwise drop Adam's moments or go back a save. `files` is readBundlePath's, which reads a folder's .partial
+ * files too. Undefined for a zip (written whole, in one rename), without .partial files, and when the later save
+ * is not whole.
  */
 export async function cutSave(path: string, files: BundleFiles): Promise<CutSave | undefined> {
-  const root = bundleRoot(files);
   const bundle = rootedBundle(files);
-  const metaBytes = bundle.get(kPoselabJson + kPartial);
-  if (!metaBytes || !(await stat(path)).isDirectory()) return undefined;
+  const left = [...bundle.keys()].filter((name) => name.endsWith(kPartial) && !name.includes('/')).map((name) => name.slice(0, -kPartial.length));
+  if (left.length === 0 || !(await stat(path)).isDirectory()) return undefined;
+  const later: BundleFiles = new Map([...bundle].filter(([name]) => !name.endsWith(kPartial)));
+  for (const name of left) later.set(name, bundle.get(name + kPartial)!);
   let meta: BundleMeta;
   try {
-    meta = readBundleMeta(metaBytes);
+    meta = readBundleMeta(later.get(kPoselabJson) ?? new Uint8Array());
+    if (meta.hasCheckpoint && checkpointFromFiles(later).step !== meta.step) return undefined;
   } catch {
     // Not readable: cut while it was written, not among the renames.
     return undefined;
   }
-  if (!meta.files || filesNotAsRecorded(meta.files, (name) => bundle.get(name + kPartial) ?? bundle.get(name)).length > 0) return undefined;
-  if (meta.hasCheckpoint && ![kCheckpointJson, kCheckpointBin].every((name) => bundle.has(name + kPartial))) return undefined;
-  const left = [...bundle.keys()].filter((name) => name.endsWith(kPartial) && !name.includes('/')).map((name) => name.slice(0, -kPartial.length));
-  return { step: meta.step, folder: join(path, root), left: bundleWriteOrder(left) };
+  if (!meta.files || filesNotAsRecorded(meta.files, (name) => later.get(name)).length > 0) return undefined;
+  return { step: meta.step, folder: join(path, bundleRoot(files)), left: bundleWriteOrder(left) };
 }
 
 /** What finishes a cut save: the renames left, as shell commands, one a line, in the order writeBundlePath does them. */

@@ -81,13 +81,15 @@ async function main(argv: string[]): Promise<number> {
     };
     const files = await readBundlePath(values.resume, '--resume');
     const b = await importBundle(files).catch(asInput);
-    // Networks of another save beside the later save whole under its temporary names: continuing from the checkpoint
-    // would go back to an older step, and in place its first save would write over the later one.
-    const later = b.filesProblem ? await cutSave(values.resume, files) : undefined;
+    // A save cut among its renames, whole under its temporary names: continuing from the older checkpoint would go
+    // back a save, and in place its first save would write over the later one; removing a checkpoint of another
+    // step (that problem's own remedy) would drop Adam's moments.
+    const problem = b.filesProblem ?? b.checkpointProblem;
+    const later = problem ? await cutSave(values.resume, files) : undefined;
     if (later) {
       b.model.dispose();
       b.localiser?.dispose();
-      throw new InputError(`--resume ${values.resume}: ${b.filesProblem}; ${finishCutSave(later)}\nthen --resume it again, to continue from step ${later.step}`);
+      throw new InputError(`--resume ${values.resume}: ${problem}; ${finishCutSave(later)}\nthen --resume it again, to continue from step ${later.step}`);
     }
     // --steps names the run's new total; everything else stays as trained.
     const oldOptim = b.meta.config.optim;

@@ -16,7 +16,7 @@ import { kCheckpointBin, kCheckpointJson } from '../../src/train/checkpoint';
 import { TrainingEngine } from '../../src/train/engine';
 import { fixtureData, tinyConfig } from '../train/fixtureData';
 import { strToU8, zipSync } from 'fflate';
-import { bundleWriteOrder, InputError, isWithin, kPartial, loadBundle, notFound, physicalPath, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readBundlePath, readInputText, UsageError, writeBundlePath } from '../../src/cli/common';
+import { bundleWriteOrder, cutSave, finishCutSave, InputError, isWithin, kPartial, loadBundle, notFound, physicalPath, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readBundlePath, readInputText, UsageError, writeBundlePath } from '../../src/cli/common';
 
 /** Renames the next writeBundlePath may still do before it is killed (undefined: all of them). */
 const renames = vi.hoisted(() => ({ left: undefined as number | undefined }));
@@ -343,10 +343,23 @@ describe('command-line arguments', () => {
         expect(order.filter((n) => !isOf(torn, n, meta)), `cut after ${cut}`).toEqual([]);
         expect(b.checkpoint!.step).toBe(b.meta.step);
       } else {
-        // Refused, naming the mismatch; the remedy (continue from the weights) finds poselab.json's own networks.
+        // Refused, naming the mismatch; the networks are poselab.json's own (eval uses them), and the later save's
+        // checkpoint is whole under its temporary names: finishing the renames continues with Adam's moments.
         seen.checkpointRefused++;
         expect(b.checkpointProblem, `cut after ${cut}`).toMatch(/not of one export/);
         for (const n of networks) expect(isOf(torn, n, meta), `${n}, cut after ${cut}`).toBe(true);
+        const later = await cutSave(folder, onDisk);
+        expect(later && { step: later.step, left: later.left }, `cut after ${cut}`).toEqual({ step: 4, left });
+        // Its checkpoint.json.partial cut short: not offered.
+        const short = mkdtempSync(join(tmpdir(), 'poselab torn '));
+        cpSync(folder, short, { recursive: true });
+        writeFileSync(join(short, kCheckpointJson + kPartial), saves[1].get(kCheckpointJson)!.subarray(0, 40));
+        expect(await cutSave(short, await readBundlePath(short)), `checkpoint.json.partial cut short, cut after ${cut}`).toBeUndefined();
+        const sh = spawnSync('sh', ['-c', finishCutSave(later!).split('\n').filter((l) => l.startsWith('  mv ')).join('\n')], { encoding: 'utf8' });
+        expect(sh.status, sh.stderr).toBe(0);
+        const finished = await readBundlePath(folder);
+        expect([...finished.keys()].sort(), `cut after ${cut}`).toEqual([...saves[1].keys()].sort());
+        for (const [n, bytes] of saves[1]) expect(Buffer.compare(finished.get(n)!, bytes), `${n}, cut after ${cut}`).toBe(0);
       }
       b.model.dispose();
       b.localiser?.dispose();
