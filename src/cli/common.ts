@@ -116,8 +116,10 @@ export async function readBundlePath(path: string, flag = '--model'): Promise<Bu
  */
 export async function loadBundle(path: string, flag = '--model'): Promise<LoadedBundle> {
   const files = await readBundlePath(path, flag);
-  const b = await importBundle(files).catch((e: unknown) => {
-    throw new InputError(`${flag} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  const b = await importBundle(files).catch(async (e: unknown) => {
+    // A run's first save cut before poselab.json's rename has no poselab.json yet: its save may still be whole.
+    const later = await cutSave(path, files);
+    throw new InputError(`${flag} ${path}: ${e instanceof Error ? e.message : String(e)}${later ? `; ${finishCutSave(later)}` : ''}`);
   });
   if (b.filesProblem) {
     b.model.dispose();
@@ -240,20 +242,25 @@ export interface CutSave {
  */
 export async function cutSave(path: string, files: BundleFiles): Promise<CutSave | undefined> {
   const bundle = rootedBundle(files);
-  const left = [...bundle.keys()].filter((name) => name.endsWith(kPartial) && !name.includes('/')).map((name) => name.slice(0, -kPartial.length));
-  if (left.length === 0 || !(await stat(path)).isDirectory()) return undefined;
+  const partial = [...bundle.keys()].filter((name) => name.endsWith(kPartial) && !name.includes('/')).map((name) => name.slice(0, -kPartial.length));
+  if (partial.length === 0 || !(await stat(path)).isDirectory()) return undefined;
   const later: BundleFiles = new Map([...bundle].filter(([name]) => !name.endsWith(kPartial)));
-  for (const name of left) later.set(name, bundle.get(name + kPartial)!);
+  for (const name of partial) later.set(name, bundle.get(name + kPartial)!);
   let meta: BundleMeta;
   try {
     meta = readBundleMeta(later.get(kPoselabJson) ?? new Uint8Array());
-    if (meta.hasCheckpoint && checkpointFromFiles(later).step !== meta.step) return undefined;
+    // A checkpoint beside a save that has none would be of another one: not a whole save.
+    if (meta.hasCheckpoint ? checkpointFromFiles(later).step !== meta.step : later.has(kCheckpointJson) || later.has(kCheckpointBin)) return undefined;
   } catch {
     // Not readable: cut while it was written, not among the renames.
     return undefined;
   }
   if (!meta.files || filesNotAsRecorded(meta.files, (name) => later.get(name)).length > 0) return undefined;
-  return { step: meta.step, folder: join(path, bundleRoot(files)), left: bundleWriteOrder(left) };
+  // The save's own files in the order writeBundlePath renames them (exportBundle's order, which poselab.json's
+  // files keeps, then bundleWriteOrder's last three); another name.partial (a person's, say) is left where it is.
+  const own = bundleWriteOrder([...Object.keys(meta.files), kPoselabJson, ...(meta.hasCheckpoint ? [kCheckpointBin, kCheckpointJson] : [])]);
+  // Absolute: npm runs the command from the project's root, and the commands may be typed in another folder.
+  return { step: meta.step, folder: join(resolve(path), bundleRoot(files)), left: own.filter((name) => partial.includes(name)) };
 }
 
 /** What finishes a cut save: the renames left, as shell commands, one a line, in the order writeBundlePath does them. */

@@ -80,17 +80,20 @@ async function main(argv: string[]): Promise<number> {
       throw new InputError(`--resume ${values.resume}: ${e instanceof Error ? e.message : String(e)}`);
     };
     const files = await readBundlePath(values.resume, '--resume');
-    const b = await importBundle(files).catch(asInput);
-    // A save cut among its renames, whole under its temporary names: continuing from the older checkpoint would go
-    // back a save, and in place its first save would write over the later one; removing a checkpoint of another
-    // step (that problem's own remedy) would drop Adam's moments.
-    const problem = b.filesProblem ?? b.checkpointProblem;
-    const later = problem ? await cutSave(values.resume, files) : undefined;
+    // A save cut among its renames, whole under its temporary names, is the run's newest state, whatever the renamed
+    // files look like (whole and older, networks of another save, a checkpoint of another step, no poselab.json yet):
+    // continuing from them would go back a save, and in place its first save would write over the later one;
+    // removing a checkpoint of another step (that problem's own remedy) would drop Adam's moments.
+    const later = await cutSave(values.resume, files);
     if (later) {
-      b.model.dispose();
-      b.localiser?.dispose();
-      throw new InputError(`--resume ${values.resume}: ${problem}; ${finishCutSave(later)}\nthen --resume it again, to continue from step ${later.step}`);
+      const problem = await importBundle(files).then((b) => {
+        b.model.dispose();
+        b.localiser?.dispose();
+        return b.filesProblem ?? b.checkpointProblem;
+      }, (e: unknown) => (e instanceof Error ? e.message : String(e)));
+      throw new InputError(`--resume ${values.resume}: ${problem ? `${problem}; ` : ''}${finishCutSave(later)}\nthen --resume it again, to continue from step ${later.step}`);
     }
+    const b = await importBundle(files).catch(asInput);
     // --steps names the run's new total; everything else stays as trained.
     const oldOptim = b.meta.config.optim;
     const r = await bundleResume(b, steps).catch(asInput);
@@ -244,7 +247,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // The run's metrics are still printed below; what is on disk is said.
     console.error(`the bundle could not be written to ${out} (${e instanceof Error ? e.message : String(e)}); ` +
-      (lastSaved !== undefined ? `its save of step ${lastSaved} is there, which --resume continues` : 'nothing of this run is saved'));
+      (lastSaved !== undefined ? `its save of step ${lastSaved} is there, which --resume continues (or, where the renames failed, names those that finish this one)` : 'nothing of this run is saved'));
   }
   engine.dispose();
   if (written) console.log(`${result.reason} at step ${result.step}; bundle: ${written}`);

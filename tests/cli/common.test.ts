@@ -350,6 +350,15 @@ describe('command-line arguments', () => {
         for (const n of networks) expect(isOf(torn, n, meta), `${n}, cut after ${cut}`).toBe(true);
         const later = await cutSave(folder, onDisk);
         expect(later && { step: later.step, left: later.left }, `cut after ${cut}`).toEqual({ step: 4, left });
+        // eval and predict use the networks (poselab.json's own) and name the renames beside the checkpoint's problem.
+        const said: string[] = [];
+        const spy = vi.spyOn(console, 'error').mockImplementation((m: unknown) => { said.push(String(m)); });
+        const used = await loadBundle(folder).finally(() => spy.mockRestore());
+        expect(used.meta.step, `cut after ${cut}`).toBe(4);
+        used.model.dispose();
+        used.localiser?.dispose();
+        expect(said, `cut after ${cut}`).toEqual([`--model ${folder}: ${b.checkpointProblem}; its weights are used as they are (only continuing the run ` +
+          `needs the checkpoint); before continuing it, ${finishCutSave(later!)}`]);
         // Its checkpoint.json.partial cut short: not offered.
         const short = mkdtempSync(join(tmpdir(), 'poselab torn '));
         cpSync(folder, short, { recursive: true });
@@ -363,6 +372,18 @@ describe('command-line arguments', () => {
       }
       b.model.dispose();
       b.localiser?.dispose();
+    }
+    // A run's first save cut among its renames (into an empty folder): whole in its .partial files at every cut, offered by
+    // its own files only (a person's notes.txt.partial stays), and named by eval where no poselab.json is there yet.
+    for (let cut = 0; cut < order.length; cut++) {
+      const folder = mkdtempSync(join(tmpdir(), 'poselab first '));
+      writeFileSync(join(folder, `notes.txt${kPartial}`), 'mine');
+      renames.left = cut;
+      await expect(writeBundlePath(saves[0], folder)).rejects.toThrow(kKilled);
+      renames.left = undefined;
+      const later = await cutSave(folder, await readBundlePath(folder));
+      expect(later && { step: later.step, left: later.left }, `first save, cut after ${cut}`).toEqual({ step: 2, left: order.slice(cut) });
+      if (cut <= order.indexOf(kPoselabJson)) expect(await refusal(loadBundle(folder)), `first save, cut after ${cut}`).toMatch(/poselab\.json missing .*; the later save, of step 2, is whole/s);
     }
     // Mixed (each offered the later save): the cuts after weights.bin's rename and before poselab.json's; whole: before any rename, after model.json's (the
     // same bytes in both saves) and after the last; refused: after poselab.json's and after checkpoint.bin's.

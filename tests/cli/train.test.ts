@@ -145,6 +145,15 @@ describe('train and eval command lines', () => {
     expect(readdirSync(cut).sort()).toEqual(readdirSync(later).sort());
     for (const name of readdirSync(later)) expect(Buffer.compare(readFileSync(join(cut, name)), readFileSync(join(later, name))), name).toBe(0);
 
+    // Cut before any rename: the older save whole and nothing wrong in it, the later one whole beside it: refused all the same.
+    const unrenamed = join(dir, 'unrenamed');
+    cpSync(run, unrenamed, { recursive: true });
+    for (const name of readdirSync(later)) cpSync(join(later, name), join(unrenamed, `${name}.partial`));
+    const notBack = cli('train', ['--dataset', dataset, '--resume', unrenamed, '--steps', '5', '--backend', 'cpu', '--out', unrenamed]);
+    expect({ code: notBack.code, stderr: notBack.stderr }).toEqual({ code: 2, stderr: `--resume ${unrenamed}: the later save, of step 4, is whole in the ` +
+      `.partial files beside it and is the run's newest state; finish its renames, in this order:\n${['model.json', 'weights.bin', 'localiser.json', 'localiser.weights.bin', 'poselab.json', 'checkpoint.bin', 'checkpoint.json']
+        .map((n) => `  mv ${join(unrenamed, n)}.partial ${join(unrenamed, n)}`).join('\n')}\nthen --resume it again, to continue from step 4\n` });
+
     // A bundle whose checkpoint.json was edited by hand: the field named, exit 2, no stack trace and no usage.
     const edited = join(dir, 'edited');
     cpSync(run, edited, { recursive: true });
