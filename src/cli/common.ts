@@ -116,16 +116,15 @@ export async function readBundlePath(path: string, flag = '--model'): Promise<Bu
  */
 export async function loadBundle(path: string, flag = '--model'): Promise<LoadedBundle> {
   const files = await readBundlePath(path, flag);
-  const b = await importBundle(files).catch(async (e: unknown) => {
-    // A run's first save cut before poselab.json's rename has no poselab.json yet: its save may still be whole.
-    const later = await cutSave(path, files);
+  // A later save whole in its .partial files is the run's newest state: each problem below names the renames that
+  // finish it (a run's first save cut before poselab.json's rename has no poselab.json yet, and cannot be imported).
+  const later = await cutSave(path, files);
+  const b = await importBundle(files).catch((e: unknown) => {
     throw new InputError(`${flag} ${path}: ${e instanceof Error ? e.message : String(e)}${later ? `; ${finishCutSave(later)}` : ''}`);
   });
   if (b.filesProblem) {
     b.model.dispose();
     b.localiser?.dispose();
-    // The later save whole in its .partial files is the run's newest state: finishing it is the remedy.
-    const later = await cutSave(path, files);
     if (later) throw new InputError(`${flag} ${path}: ${b.filesProblem}; ${finishCutSave(later)}`);
     const step = b.meta.step;
     // --resume takes the checkpoint's weights, poselab.json's step's, and its run's next save writes every file again.
@@ -141,7 +140,6 @@ export async function loadBundle(path: string, flag = '--model'): Promise<Loaded
   }
   if (b.checkpointProblem) {
     // Cut after poselab.json's rename, the networks are its own (evaluated as they are), the checkpoint the older one.
-    const later = await cutSave(path, files);
     console.error(`${flag} ${path}: ${b.checkpointProblem}; its weights are used as they are (only continuing the run needs the checkpoint)` +
       `${later ? `; before continuing it, ${finishCutSave(later)}` : ''}`);
   }
