@@ -234,10 +234,10 @@ export interface LoadedBundle {
   /**
    * Which network files differ from the SHA-256 poselab.json records for them (BundleMeta.files), with both
    * digests, and what that means: the bundle's files come from two saves (one cut among its renames) or were
-   * changed since it was saved, so its networks are not those of poselab.json's step and metrics. importBundle records it, it does not throw: prediction and evaluation refuse
-   * such a bundle (each host with its own remedy), while continuing the run takes the weights of poselab.json's
-   * step from a whole checkpoint and refuses without one (resumeCheckpoint). Absent when every digest matches or
-   * the bundle records none.
+   * changed since it was saved, so its networks are not those of poselab.json's step and metrics. importBundle
+   * records it, it does not throw: prediction and evaluation refuse such a bundle (each host with its own remedy),
+   * while continuing the run takes the weights of poselab.json's step from a whole checkpoint and refuses without
+   * one (resumeCheckpoint). Absent when every digest matches or the bundle records none.
    */
   filesProblem?: string;
 }
