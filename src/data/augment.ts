@@ -30,6 +30,12 @@ export interface AugmentOptions {
   rotationDeg: number;
   /** Probability of replacing the background (pixels outside the object's mask). */
   backgroundProb: number;
+  /**
+   * Probability of painting one occluder over the object (pasteOccluder): test images where clutter hides a
+   * fifth to a half of the object are where most pose failures are, and the rendered training images hold
+   * too few of them to learn from.
+   */
+  occlusionProb: number;
 }
 
 export const kDefaultAugment: AugmentOptions = {
@@ -44,6 +50,7 @@ export const kDefaultAugment: AugmentOptions = {
   fineShiftJitter: 0,
   rotationDeg: 0,
   backgroundProb: 0.5,
+  occlusionProb: 0,
 };
 
 export function colourJitter(rgb: Float32Array, rng: Rng, o: AugmentOptions): void {
@@ -121,6 +128,43 @@ export function replaceBackground(rgb: Float32Array, mask: Float32Array, backgro
       rgb[3 * i + 2] = background[3 * i + 2];
     }
   }
+}
+
+/**
+ * Paints one occluder over the object, in place: an ellipse or a rectangle of procedural clutter
+ * (randomBackground's) with half-axes U(0.1, 0.35) x the crop side, centred on a pixel of the visible mask drawn
+ * uniformly, so it covers part of the object and often runs off its edge as real clutter does. The mask
+ * [n, n] loses the pixels covered (it stays the object's visible mask); with no object pixel nothing is painted.
+ * Targets stay those of the whole object: the network learns to place hidden keypoints from the visible part.
+ * Returns the number of object pixels hidden.
+ */
+export function pasteOccluder(rgb: Float32Array, mask: Float32Array, outPx: number, rng: Rng): number {
+  let visible = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] >= 0.5) visible++;
+  if (visible === 0) return 0;
+  let pick = rng.int(visible);
+  let centre = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i] >= 0.5 && pick-- === 0) { centre = i; break; }
+  }
+  const cx = (centre % outPx) + 0.5, cy = Math.floor(centre / outPx) + 0.5;
+  const rx = rng.uniform(0.1, 0.35) * outPx, ry = rng.uniform(0.1, 0.35) * outPx;
+  const ellipse = rng.next() < 0.5;
+  const texture = randomBackground(outPx, rng);
+  let hidden = 0;
+  for (let y = Math.max(0, Math.floor(cy - ry)); y <= Math.min(outPx - 1, Math.ceil(cy + ry)); y++) {
+    for (let x = Math.max(0, Math.floor(cx - rx)); x <= Math.min(outPx - 1, Math.ceil(cx + rx)); x++) {
+      const u = (x + 0.5 - cx) / rx, v = (y + 0.5 - cy) / ry;
+      if (ellipse ? u * u + v * v > 1 : Math.abs(u) > 1 || Math.abs(v) > 1) continue;
+      const i = y * outPx + x;
+      rgb[3 * i] = texture[3 * i];
+      rgb[3 * i + 1] = texture[3 * i + 1];
+      rgb[3 * i + 2] = texture[3 * i + 2];
+      if (mask[i] >= 0.5) hidden++;
+      mask[i] = 0;
+    }
+  }
+  return hidden;
 }
 
 function clamp01(v: number): number {

@@ -1,4 +1,4 @@
-import { kDefaultAugment, colourJitter, randomBackground, replaceBackground, type AugmentOptions } from './augment';
+import { kDefaultAugment, colourJitter, pasteOccluder, randomBackground, replaceBackground, type AugmentOptions } from './augment';
 import { projectModelPoints } from '../solver/projection';
 import { cropAroundBox, cropK, reducedWindow, reductionFor, resampleMask, resampleRgb, viewWindow, type CropWindow } from './crop';
 import type { Dataset, DatasetObject } from './dataset';
@@ -129,6 +129,9 @@ export async function makeSample(
     if (usableMask && rng.next() < aug.backgroundProb) {
       replaceBackground(rgb, mask, (opts.background ?? randomBackground)(opts.outPx, rng));
     }
+    // No draw where occlusion is off: runs without it keep their streams. Before the colour jitter, which lights
+    // the occluder as the rest of the crop.
+    if (usableMask && aug.occlusionProb > 0 && rng.next() < aug.occlusionProb) pasteOccluder(rgb, mask, opts.outPx, rng);
     colourJitter(rgb, rng, aug);
   }
   const kCrop = cropK(im.kPx, crop);

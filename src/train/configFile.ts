@@ -82,6 +82,7 @@ const kData: Fields<DataConfig> = {
   fineScaleJitter: num(),
   fineShiftJitter: num(),
   rotationDeg: num(),
+  occlusionProb: num(),
   cropFrom: { kind: 'enum', values: ['mask', 'model'] satisfies DataConfig['cropFrom'][] },
   augment: { kind: 'boolean' },
   keypoints: int(),

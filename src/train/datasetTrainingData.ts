@@ -94,7 +94,8 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
   const store = new ImageStore(ds.source, opts.decode, opts.cacheBytes);
   const base: SampleOptions = { outPx: config.model.inputPx, padding: config.data.padding, cropFrom: config.data.cropFrom, augment: false };
   const augment = config.data.augment ? { ...kDefaultAugment, scaleJitter: config.data.scaleJitter, shiftJitter: config.data.shiftJitter,
-    fineShare: config.data.fineShare, fineScaleJitter: config.data.fineScaleJitter, fineShiftJitter: config.data.fineShiftJitter, rotationDeg: config.data.rotationDeg } : false;
+    fineShare: config.data.fineShare, fineScaleJitter: config.data.fineScaleJitter, fineShiftJitter: config.data.fineShiftJitter, rotationDeg: config.data.rotationDeg,
+    occlusionProb: config.data.occlusionProb } : false;
   const trainOpts: SampleOptions = { ...base, augment };
   const viewPx = config.localiser.model.inputPx;
   // The projected model's box per instance, once: every view of it in every epoch needs it.

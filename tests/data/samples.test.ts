@@ -39,7 +39,7 @@ describe('samples', () => {
 
   it('the crop K carries the crop\'s own pixels: K_crop K^-1 maps the image mask\'s centroid onto the crop mask\'s, jittered or not', async () => {
     const { ds, store } = await setup();
-    const aug = { brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0.1, shiftJitter: 0.05, fineShare: 0, fineScaleJitter: 0, fineShiftJitter: 0, rotationDeg: 0, backgroundProb: 0 };
+    const aug = { brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0.1, shiftJitter: 0.05, fineShare: 0, fineScaleJitter: 0, fineShiftJitter: 0, rotationDeg: 0, backgroundProb: 0, occlusionProb: 0 };
     let worst = 0, checked = 0;
     const mean = [0, 0];
     for (const ref of listInstances(ds)) {
@@ -83,7 +83,7 @@ describe('samples', () => {
     const { ds, store } = await setup();
     const ref = listInstances(ds)[2];
     const plain = await makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: false }, 7, 0);
-    const still = { brightness: 0, contrast: 0, saturation: 0, hue: 0, rotationDeg: 0, backgroundProb: 0 };
+    const still = { brightness: 0, contrast: 0, saturation: 0, hue: 0, rotationDeg: 0, backgroundProb: 0, occlusionProb: 0 };
     // The crop's side and centre from its K: fx_crop = fx outPx / side, and the image's centre of the crop.
     const geometry = (kCrop: ArrayLike<number>) => ({ side: plain.kCrop[0] / kCrop[0], cx: (plain.outPx / 2 - kCrop[2]) / kCrop[0], cy: (plain.outPx / 2 - kCrop[5]) / kCrop[4] });
     const g0 = geometry(plain.kCrop);
@@ -123,7 +123,7 @@ describe('samples', () => {
   it('background replacement changes only pixels outside the mask', async () => {
     const { ds, store } = await setup();
     const ref = listInstances(ds)[0];
-    const aug = { brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0, shiftJitter: 0, fineShare: 0, fineScaleJitter: 0, fineShiftJitter: 0, rotationDeg: 0, backgroundProb: 1 };
+    const aug = { brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0, shiftJitter: 0, fineShare: 0, fineScaleJitter: 0, fineShiftJitter: 0, rotationDeg: 0, backgroundProb: 1, occlusionProb: 0 };
     const plain = await makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: false });
     const repl = await makeSample(ds, store, ref, { ...kDefaultSampleOptions, augment: aug }, 1, 0);
     let changedOutside = 0;
@@ -133,6 +133,61 @@ describe('samples', () => {
       else if (!same) changedOutside++;
     }
     expect(changedOutside).toBeGreaterThan(1000);
+  });
+
+  it('occluders: painted over part of the object, the visible mask loses what they cover, the pose and crop K do not move', async () => {
+    const ds = await loadDataset(await NodeFolderSource.open(kBundled));
+    const store = new ImageStore(ds.source, decodePure);
+    const ref = listInstances(ds)[1];
+    const still = { ...kDefaultAugment, brightness: 0, contrast: 0, saturation: 0, hue: 0, scaleJitter: 0, shiftJitter: 0, backgroundProb: 0 };
+    const opts = (occlusionProb: number) => ({ ...kDefaultSampleOptions, outPx: 64, augment: { ...still, occlusionProb } });
+    const plain = await makeSample(ds, store, ref, opts(0), 3, 0);
+    const objectPx = plain.mask.reduce((a, v) => a + v, 0);
+    expect(objectPx).toBeGreaterThan(500);
+    const shares: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const s = await makeSample(ds, store, ref, opts(1), 3, i);
+      expect(Array.from(s.kCrop)).toEqual(Array.from(plain.kCrop));
+      expect(Array.from(s.rM2c)).toEqual(Array.from(ins(ds, ref).rM2c));
+      expect(Array.from(s.tM2cMm)).toEqual(Array.from(ins(ds, ref).tM2cMm));
+      let hidden = 0, changed = 0, minX = 64, maxX = -1, minY = 64, maxY = -1;
+      for (let p = 0; p < s.mask.length; p++) {
+        const same = [0, 1, 2].every((k) => s.rgb[3 * p + k] === plain.rgb[3 * p + k]);
+        // what is still visible is the crop's own pixels; the mask only loses pixels
+        if (s.mask[p] === 1) expect(same, `sample ${i}, px ${p}`).toBe(true);
+        expect(s.mask[p]).toBeLessThanOrEqual(plain.mask[p]);
+        if (plain.mask[p] === 1 && s.mask[p] === 0) hidden++;
+        if (!same) {
+          changed++;
+          const x = p % 64, y = Math.floor(p / 64);
+          minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+        }
+      }
+      // one occluder: its pixels lie within half-axes of 0.35 x the side (a box of at most 2 x 0.35 x 64 + 2 px)
+      expect(changed).toBeGreaterThan(0);
+      expect(maxX - minX).toBeLessThanOrEqual(47);
+      expect(maxY - minY).toBeLessThanOrEqual(47);
+      // centred on the object: it always hides some of it
+      expect(hidden, `sample ${i}`).toBeGreaterThan(0);
+      shares.push(hidden / objectPx);
+    }
+    shares.sort((a, b) => a - b);
+    // from slivers to near half of the object, as the test images' clutter (over the first 30 training instances at
+    // 96 px: 14, 30 and 55% hidden at the 10th, 50th and 90th percentiles)
+    expect(shares[0]).toBeLessThan(0.15);
+    expect(shares[39]).toBeGreaterThan(0.4);
+    expect(shares[20]).toBeGreaterThan(0.15);
+    expect(shares[20]).toBeLessThan(0.6);
+    // A share of the crops: the others are the crop as it was, byte for byte.
+    let painted = 0;
+    for (let i = 0; i < 60; i++) {
+      const s = await makeSample(ds, store, ref, opts(0.5), 3, i);
+      const bare = s.rgb.every((v, k) => v === plain.rgb[k]);
+      expect(bare).toBe(s.mask.every((v, k) => v === plain.mask[k]));
+      if (!bare) painted++;
+    }
+    expect(painted).toBeGreaterThanOrEqual(18); // Binomial(60, 0.5): 30 +- 3.9
+    expect(painted).toBeLessThanOrEqual(42);
   });
 
   it('in-plane rotation turns the pose with the pixels: the mesh under the turned pose lands on the turned mask', async () => {
@@ -174,3 +229,7 @@ describe('samples', () => {
     expect(turnedDeg).toBeGreaterThan(60);
   });
 });
+
+function ins(ds: Awaited<ReturnType<typeof loadDataset>>, ref: { image: number; instance: number }) {
+  return ds.images[ref.image].instances[ref.instance];
+}
