@@ -213,6 +213,8 @@ async function main(argv: string[]): Promise<number> {
   // npm forwards the signal to the script it runs as well. The copies come together, in the same turn of
   // the event loop (a step blocks it); only a press more than a second after the first quits unsaved.
   let interruptedAt: number | undefined;
+  // The signal that stopped the run before its last step: its exit code says so once the bundle is written.
+  let stoppedBy: NodeJS.Signals | undefined;
   // SIGTERM (a scheduler pre-empting the job, `kill`) and SIGHUP (its terminal closed) stop it as Ctrl-C does.
   const onStop = (signal: NodeJS.Signals) => {
     const now = performance.now();
@@ -222,6 +224,7 @@ async function main(argv: string[]): Promise<number> {
       return;
     }
     interruptedAt = now;
+    if (engine.step < config.optim.steps) stoppedBy = signal;
     const again = signal === 'SIGINT' ? 'Ctrl-C again' : `${signal} again`;
     // After the last step there is nothing left to stop: the final evaluation and the bundle follow.
     console.error(engine.step >= config.optim.steps
@@ -262,7 +265,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);
   else if (result.reason === 'stopped' && written) console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written} --out ${written}`);
-  return written ? 0 : 1;
+  if (!written) return 1;
+  // A run stopped short ends as the shell reports a process ended by the signal (128 + its number), bundle
+  // written: `train && eval` does not go on to a half-trained model, and a scheduler sees a pre-empted job.
+  return result.reason === 'stopped' && stoppedBy ? 128 + osConstants.signals[stoppedBy] : 0;
 }
 
 /** Said as soon as a training image is found unreadable, on whichever thread cut the batch. */
