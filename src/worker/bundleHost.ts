@@ -68,15 +68,16 @@ export function refuseNetworksOfAnotherSave(b: LoadedBundle): void {
  * Throws, saying why, for a bundle that cannot be used that way (refuseNetworksOfAnotherSave, bundleResume).
  */
 export async function importRunBundle(bytes: Uint8Array, mode: 'evaluate' | 'continue', t: ImportTarget): Promise<ImportResult> {
-  await t.run.stop();
   const b = await readBundle(unzipBundle(bytes));
   try {
+    // Every refusal comes before the live run is stopped: a bundle that cannot be used leaves the run going.
     if (mode === 'evaluate') refuseNetworksOfAnotherSave(b);
     const obj = bundleObject(t.ds, b);
+    const r = mode === 'continue' ? await bundleResume(b) : undefined;
+    await t.run.stop();
     t.useKeypoints(obj.id, b.keypointsMm);
     const config = b.meta.config;
-    if (mode === 'continue') {
-      const r = await bundleResume(b);
+    if (r) {
       const preset: PresetName = config.name !== 'custom' ? config.name : 'default';
       t.run.setHistory([], []);
       await t.run.begin(t.ds, settingsOf(config, preset, obj.id), { resume: r.checkpoint });
@@ -85,8 +86,8 @@ export async function importRunBundle(bytes: Uint8Array, mode: 'evaluate' | 'con
     const result = { summary: importSummary(b, obj), step: b.meta.step, hasCheckpoint: !!b.checkpoint };
     const data = bundleData(t.ds, b, { decode: decodeBrowser });
     // Bundles of runs without a localiser can only be evaluated on oracle crops; the metrics say so.
-    const r = await evaluateBundle(b, data, { crops: b.localiser ? 'detected' : 'oracle', samples: Math.max(4, config.evalSamples) });
-    t.emit({ type: 'eval', step: b.meta.step, final: true, metrics: r.metrics, samples: r.samples, source: 'imported' });
+    const ev = await evaluateBundle(b, data, { crops: b.localiser ? 'detected' : 'oracle', samples: Math.max(4, config.evalSamples) });
+    t.emit({ type: 'eval', step: b.meta.step, final: true, metrics: ev.metrics, samples: ev.samples, source: 'imported' });
     return result;
   } finally {
     b.model.dispose();

@@ -70,10 +70,11 @@ describe('an imported bundle whose networks are of another save than its poselab
     const ds = await loadDataset(new MemorySource('fixture', bopFixture()));
     const begun: (Checkpoint | undefined)[] = [];
     const events: EngineUiEvent[] = [];
+    let stops = 0;
     const target: ImportTarget = {
       ds,
       run: {
-        stop: () => Promise.resolve(),
+        stop: () => { stops++; return Promise.resolve(); },
         setHistory: () => undefined,
         begin: async (_ds, _s, opts) => {
           begun.push(opts?.resume);
@@ -85,7 +86,11 @@ describe('an imported bundle whose networks are of another save than its poselab
     };
     // To evaluate: refused with the page's remedy, before anything is evaluated or started.
     await expect(importRunBundle(zipBundle(torn), 'evaluate', target)).rejects.toThrow(refusal);
-    expect([events, begun]).toEqual([[], []]);
+    // The live run is stopped only for a bundle that is used: a refused one, or one that is not a bundle, leaves it going.
+    await expect(importRunBundle(new TextEncoder().encode('not a zip'), 'evaluate', target)).rejects.toThrow();
+    // To continue, networks of another save and no checkpoint to rebuild them from: refused as well.
+    await expect(importRunBundle(zipBundle(bare), 'continue', target)).rejects.toThrow(/^bundle: weights\.bin is not the file poselab\.json records/);
+    expect([events, begun, stops]).toEqual([[], [], 0]);
     // To continue: the run starts from the checkpoint (poselab.json's step), and the page says what it took and what it exports next.
     const continued = await importRunBundle(zipBundle(torn), 'continue', target);
     const r = await bundleResume(b);
@@ -94,6 +99,7 @@ describe('an imported bundle whose networks are of another save than its poselab
       summary: `model for object 1 (${ds.objects[0].name}) at step 1; ${r.notice!}, and the bundle it exports next holds every file of one save`, step: 1, hasCheckpoint: true,
     });
     expect(begun.map((c) => c?.step)).toEqual([1]);
+    expect(stops).toBe(1);
     b.checkpoint!.weights.forEach((w, i) => expect(Array.from(begun[0]!.weights[i].values), w.name).toEqual(Array.from(w.values)));
 
     // Try it: refused, the message as the page shows it, and the bundle imported before stays.
