@@ -9,14 +9,14 @@
 import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { unzipSync } from 'fflate';
 import { isUsable, type Dataset } from '../data/dataset';
 import { problemLine } from '../data/problems';
 import { loadDataset } from '../data/load';
 import { openNodePath } from '../data/source/node';
 import type { ByteSource } from '../data/source/source';
 import { isBackendName, useBackend, type BackendName } from '../node/backend';
-import { bundleRoot, filesNotAsRecorded, importBundle, kPoselabJson, readBundleMeta, rootedBundle, unzipBundle, zipBundle, type BundleFiles, type BundleMeta, type LoadedBundle } from '../train/bundle';
-import { checkpointFromFiles, kCheckpointBin, kCheckpointJson } from '../train/checkpoint';
+import { bundleRoot, bundleWriteOrder, importBundle, kPartial, kPoselabJson, laterSave, unzipBundle, zipBundle, type BundleFiles, type LaterSave, type LoadedBundle } from '../train/bundle';
 import { InputError, makeFolders, notFound, physicalPath, prepareOutputFile, probeWritableFolder, UsageError } from './args';
 
 export {
@@ -142,6 +142,9 @@ export async function loadBundle(path: string, flag = '--model'): Promise<Loaded
     // Cut after poselab.json's rename, the networks are its own (evaluated as they are), the checkpoint the older one.
     console.error(`${flag} ${path}: ${b.checkpointProblem}; its weights are used as they are (only continuing the run needs the checkpoint)` +
       `${later ? `; before continuing it, ${finishCutSave(later)}` : ''}`);
+  } else if (later) {
+    // Cut before any rename: the older save is whole and is used, but it is not the run's newest.
+    console.error(`${flag} ${path}: its save of step ${b.meta.step} is used; ${finishCutSave(later)}\nto use that one instead`);
   }
   return b;
 }
@@ -209,82 +212,48 @@ export async function writeBundlePath(files: BundleFiles, out: string): Promise<
   return out;
 }
 
-/**
- * The temporary name's suffix of each file writeBundlePath writes. One name for every save: a save cut short while
- * it writes leaves its files to the next one, which writes over them; one cut among its renames leaves the rest of
- * it under this name (cutSave).
- */
-export const kPartial = '.partial';
-
-/** A save whose renames were cut, found whole in its folder (cutSave). */
-export interface CutSave {
-  /** Its step (its poselab.json's). */
-  step: number;
-  /** The folder it was written to. */
-  folder: string;
-  /** Its files still under their temporary names (`name` + kPartial), in bundleWriteOrder: the renames left to do. */
-  left: string[];
+/** A save whose renames were cut, found whole in its folder or zip (cutSave). */
+export interface CutSave extends LaterSave {
+  /** The folder it was written to (absolute), or, for a zip of such a folder, the zip (absolute) and the root within it. */
+  folder?: string;
+  zip?: { path: string; root: string };
 }
 
 /**
- * The later save of a folder bundle cut among its renames, when the folder holds all of it: writeBundlePath writes
- * every file as name.partial before the first rename, so a save cut among them is whole on disk, part under its
- * temporary names and part renamed, and is the run's newest state. The later save is the folder with each
- * name.partial taken for name; whole means: its poselab.json (still temporary, or renamed already) reads, every
- * network file it lists has the SHA-256 it records (filesNotAsRecorded), and its checkpoint, when it has one, reads
- * and is of its step. That covers both kinds of cut: before poselab.json's rename (networks of another save,
- * LoadedBundle.filesProblem) and after it (a checkpoint of another step, checkpointProblem), whose remedy would
- * otherwise drop Adam's moments or go back a save. `files` is readBundlePath's, which reads a folder's .partial
- * files too. Undefined for a zip (written whole, in one rename), without .partial files, and when the later save
- * is not whole.
+ * The later save of a bundle cut among its renames, when the bundle holds all of it (laterSave): in its folder, or
+ * in a zip made of such a folder. `files` is readBundlePath's, which reads a folder's .partial files too. Undefined
+ * without .partial files and when the later save is not whole.
  */
 export async function cutSave(path: string, files: BundleFiles): Promise<CutSave | undefined> {
-  const bundle = rootedBundle(files);
-  const partial = [...bundle.keys()].filter((name) => name.endsWith(kPartial) && !name.includes('/')).map((name) => name.slice(0, -kPartial.length));
-  if (partial.length === 0 || !(await stat(path)).isDirectory()) return undefined;
-  const later: BundleFiles = new Map([...bundle].filter(([name]) => !name.endsWith(kPartial)));
-  for (const name of partial) later.set(name, bundle.get(name + kPartial)!);
-  let meta: BundleMeta;
-  try {
-    meta = readBundleMeta(later.get(kPoselabJson) ?? new Uint8Array());
-    // A checkpoint beside a save that has none would be of another one: not a whole save.
-    if (meta.hasCheckpoint ? checkpointFromFiles(later).step !== meta.step : later.has(kCheckpointJson) || later.has(kCheckpointBin)) return undefined;
-  } catch {
-    // Not readable: cut while it was written, not among the renames.
-    return undefined;
-  }
-  if (!meta.files || filesNotAsRecorded(meta.files, (name) => later.get(name)).length > 0) return undefined;
-  // The save's own files in the order writeBundlePath renames them (exportBundle's order, which poselab.json's
-  // files keeps, then bundleWriteOrder's last three); another name.partial (a person's, say) is left where it is.
-  const own = bundleWriteOrder([...Object.keys(meta.files), kPoselabJson, ...(meta.hasCheckpoint ? [kCheckpointBin, kCheckpointJson] : [])]);
+  const later = laterSave(files);
+  if (!later) return undefined;
   // Absolute: npm runs the command from the project's root, and the commands may be typed in another folder.
-  return { step: meta.step, folder: join(resolve(path), bundleRoot(files)), left: own.filter((name) => partial.includes(name)) };
+  if ((await stat(path)).isDirectory()) return { ...later, folder: join(resolve(path), bundleRoot(files)) };
+  // A zip's files come rooted (unzipBundle): the folder that wraps them is read from its entries' names again.
+  const names: BundleFiles = new Map();
+  unzipSync(new Uint8Array(await readFile(path)), { filter: (entry) => { names.set(entry.name, new Uint8Array()); return false; } });
+  return { ...later, zip: { path: resolve(path), root: bundleRoot(names) } };
 }
 
-/** What finishes a cut save: the renames left, as shell commands, one a line, in the order writeBundlePath does them. */
+/**
+ * What finishes a cut save: the renames left, as shell commands, one a line, in the order writeBundlePath does them;
+ * for a zip, unzipped first into a new folder named after it and its step, which is then the bundle.
+ */
 export function finishCutSave(s: CutSave): string {
-  return `the later save, of step ${s.step}, is whole in the ${kPartial} files beside it and is the run's newest state; finish its renames, in this order:\n` +
-    s.left.map((name) => `  mv ${shellWord(join(s.folder, name + kPartial))} ${shellWord(join(s.folder, name))}`).join('\n');
+  const mv = (folder: string) => s.left.map((name) => `  mv ${shellWord(join(folder, name + kPartial))} ${shellWord(join(folder, name))}`).join('\n');
+  if (s.folder !== undefined) {
+    return `the later save, of step ${s.step}, is whole in the ${kPartial} files beside it and is the run's newest state; finish its renames, in this order:\n${mv(s.folder)}`;
+  }
+  const zip = s.zip!;
+  const into = `${zip.path.replace(/\.zip$/i, '')}-step-${s.step}`;
+  return `the later save, of step ${s.step}, is whole in the zip's ${kPartial} entries and is the run's newest state (the zip was made of a folder ` +
+    `whose save was cut among its renames); unzip it into a new folder and finish its renames there, in this order, then use that folder:\n` +
+    `  unzip -q ${shellWord(zip.path)} -d ${shellWord(into)}\n${mv(join(into, zip.root))}`;
 }
 
 /** s as one word of a POSIX shell's command line: as it is where nothing in it is special, else single-quoted. */
 function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * The order a bundle's files replace their old copies: the networks' files, then poselab.json, then
- * checkpoint.bin, and checkpoint.json last. Cut anywhere, the folder holds either the old checkpoint beside
- * the old poselab.json (it continues exactly from the old save: the checkpoint carries its own weights; the
- * networks' files may be the new save's already, or some of them, which poselab.json's digests reveal, so that
- * eval and predict refuse them: LoadedBundle.filesProblem; the rest of the new save is then under its temporary
- * names, whole, and its renames can be finished: cutSave) or a checkpoint.json whose step is not poselab.json's,
- * which importBundle refuses, and whose remedy (remove the checkpoint, continue from the weights) then finds the
- * networks' files of poselab.json's own save.
- */
-export function bundleWriteOrder(names: string[]): string[] {
-  const rank = (n: string) => [kPoselabJson, kCheckpointBin, kCheckpointJson].indexOf(n) + 1;
-  return [...names].sort((a, b) => rank(a) - rank(b));
 }
 
 /**

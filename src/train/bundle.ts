@@ -93,7 +93,7 @@ export interface BundleMeta {
   /**
    * file name -> SHA-256 of its bytes, 64 lowercase hex digits, for each network file written before
    * poselab.json: model.json, weights.bin, and localiser.json, localiser.weights.bin when there is a localiser.
-   * A save replaces those files before poselab.json (the command line's bundleWriteOrder), so a process killed
+   * A save replaces those files before poselab.json (bundleWriteOrder), so a process killed
    * among the renames can leave a later save's networks beside this poselab.json, its step and its metrics:
    * importBundle compares the digests and says so (LoadedBundle.filesProblem). It lists exactly those files
    * (checkMeta refuses any other set). Optional: bundles written before it have none and are read unchecked.
@@ -216,6 +216,69 @@ export function bundleRoot(files: BundleFiles): string {
   return metaPath ? metaPath.slice(0, -kPoselabJson.length) : '';
 }
 
+/**
+ * The temporary name's suffix of each file a save writes (the command line's writeBundlePath). One name for every
+ * save: a save cut short while it writes leaves its files to the next one, which writes over them; one cut among its
+ * renames leaves the rest of it under this name (laterSave).
+ */
+export const kPartial = '.partial';
+
+/**
+ * The order a bundle's files replace their old copies: the networks' files, then poselab.json, then
+ * checkpoint.bin, and checkpoint.json last. Cut anywhere, the folder holds either the old checkpoint beside
+ * the old poselab.json (it continues exactly from the old save: the checkpoint carries its own weights; the
+ * networks' files may be the new save's already, or some of them, which poselab.json's digests reveal, so that
+ * eval and predict refuse them: LoadedBundle.filesProblem; the rest of the new save is then under its temporary
+ * names, whole, and its renames can be finished: laterSave) or a checkpoint.json whose step is not poselab.json's,
+ * which importBundle refuses, and whose remedy (remove the checkpoint, continue from the weights) then finds the
+ * networks' files of poselab.json's own save.
+ */
+export function bundleWriteOrder(names: string[]): string[] {
+  const rank = (n: string) => [kPoselabJson, kCheckpointBin, kCheckpointJson].indexOf(n) + 1;
+  return [...names].sort((a, b) => rank(a) - rank(b));
+}
+
+/** A later save found whole under the temporary names of a save cut among its renames (laterSave). */
+export interface LaterSave {
+  /** Its step (its poselab.json's). */
+  step: number;
+  /** Its files still under their temporary names (`name` + kPartial), in bundleWriteOrder: the renames left to do. */
+  left: string[];
+}
+
+/**
+ * The later save of a bundle cut among its renames, when the files hold all of it: a save writes every file as
+ * name.partial before the first rename, so one cut among them is whole, part under its temporary names and part
+ * renamed, and is the run's newest state. The later save is the files with each name.partial taken for name; whole
+ * means: its poselab.json (still temporary, or renamed already) reads, every network file it lists has the SHA-256
+ * it records (filesNotAsRecorded), and its checkpoint, when it has one, reads and is of its step. That covers both
+ * kinds of cut: before poselab.json's rename (networks of another save, LoadedBundle.filesProblem) and after it (a
+ * checkpoint of another step, checkpointProblem), whose remedy would otherwise drop Adam's moments or go back a
+ * save. The files are a folder's or a zip's (one made of such a folder). Undefined without .partial files and when
+ * the later save is not whole.
+ */
+export function laterSave(files: BundleFiles): LaterSave | undefined {
+  const bundle = rootedBundle(files);
+  const partial = [...bundle.keys()].filter((name) => name.endsWith(kPartial) && !name.includes('/')).map((name) => name.slice(0, -kPartial.length));
+  if (partial.length === 0) return undefined;
+  const later: BundleFiles = new Map([...bundle].filter(([name]) => !name.endsWith(kPartial)));
+  for (const name of partial) later.set(name, bundle.get(name + kPartial)!);
+  let meta: BundleMeta;
+  try {
+    meta = readBundleMeta(later.get(kPoselabJson) ?? new Uint8Array());
+    // A checkpoint beside a save that has none would be of another one: not a whole save.
+    if (meta.hasCheckpoint ? checkpointFromFiles(later).step !== meta.step : later.has(kCheckpointJson) || later.has(kCheckpointBin)) return undefined;
+  } catch {
+    // Not readable: cut while it was written, not among the renames.
+    return undefined;
+  }
+  if (!meta.files || filesNotAsRecorded(meta.files, (name) => later.get(name)).length > 0) return undefined;
+  // The save's own files in the order they are renamed (exportBundle's order, which poselab.json's files keeps,
+  // then bundleWriteOrder's last three); another name.partial (a person's, say) is left where it is.
+  const own = bundleWriteOrder([...Object.keys(meta.files), kPoselabJson, ...(meta.hasCheckpoint ? [kCheckpointBin, kCheckpointJson] : [])]);
+  return { step: meta.step, left: own.filter((name) => partial.includes(name)) };
+}
+
 export interface LoadedBundle {
   model: tf.LayersModel;
   /** Absent in bundles of runs that trained none. */
@@ -335,7 +398,7 @@ export function filesNotAsRecorded(recorded: Record<string, string>, bytesOf: (n
 /**
  * LoadedBundle.filesProblem for the network files that are not as poselab.json (of `step`) records, each with the
  * first 12 hex digits of both digests. Two causes fit, and nothing in the files tells them apart: a save cut among
- * its renames (src/cli/common.ts bundleWriteOrder) or a file changed by hand or copied in from elsewhere.
+ * its renames (bundleWriteOrder) or a file changed by hand or copied in from elsewhere.
  */
 function filesOfTwoSaves(differ: FileMismatch[], step: number): string {
   const one = differ.length === 1;

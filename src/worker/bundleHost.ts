@@ -6,7 +6,7 @@
 import type { Dataset } from '../data/dataset';
 import { decodeBrowser } from '../data/decode/browser';
 import { bopCsv } from '../train/bopCsv';
-import { exportEngine, importBundle as readBundle, unzipBundle, zipBundle, type LoadedBundle } from '../train/bundle';
+import { exportEngine, importBundle as readBundle, kPartial, laterSave, unzipBundle, zipBundle, type BundleFiles, type LoadedBundle } from '../train/bundle';
 import { bundleData, bundleObject, bundleResume, evaluateBundle } from '../train/bundleRuns';
 import { settingsOf } from '../train/settings';
 import type { EngineUiEvent, ImportResult, PresetName } from './protocol';
@@ -49,6 +49,23 @@ export function importSummary(b: LoadedBundle, obj: { id: number; name: string }
 }
 
 /**
+ * A bundle's files read from a zip for the page, refused when the zip was made of a folder whose save was cut among
+ * its renames and holds the later save whole under its temporary names (laterSave): that save is the run's newest
+ * state, so evaluating, trying or continuing whatever the renamed files hold would go back a save, or mix two. The
+ * page cannot rename inside a zip: the message says what to do with it.
+ */
+export function unzipWholeSave(bytes: Uint8Array): BundleFiles {
+  const files = unzipBundle(bytes);
+  const later = laterSave(files);
+  if (later) {
+    throw new Error(`bundle: the zip was made of a folder whose save was cut among its renames: its later save, of step ${later.step}, is whole in its ` +
+      `${kPartial} entries and is the run's newest state; unzip it, rename ${later.left.map((n) => `${n}${kPartial} to ${n}`).join(', then ')}, ` +
+      'and import the folder zipped again');
+  }
+  return files;
+}
+
+/**
  * Throws when the bundle's networks are of another save than its poselab.json's (LoadedBundle.filesProblem: a
  * folder zipped after a save cut among its renames), with the page's remedy: evaluated or tried, they would be
  * shown as poselab.json's step and metrics. Importing it to continue takes the checkpoint's weights instead: the
@@ -65,10 +82,10 @@ export function refuseNetworksOfAnotherSave(b: LoadedBundle): void {
 
 /**
  * Reads a bundle; 'evaluate' runs it on the test split (an 'eval' event), 'continue' resumes its training.
- * Throws, saying why, for a bundle that cannot be used that way (refuseNetworksOfAnotherSave, bundleResume).
+ * Throws, saying why, for a bundle that cannot be used that way (unzipWholeSave, refuseNetworksOfAnotherSave, bundleResume).
  */
 export async function importRunBundle(bytes: Uint8Array, mode: 'evaluate' | 'continue', t: ImportTarget): Promise<ImportResult> {
-  const b = await readBundle(unzipBundle(bytes));
+  const b = await readBundle(unzipWholeSave(bytes));
   try {
     // Every refusal comes before the live run is stopped: a bundle that cannot be used leaves the run going.
     if (mode === 'evaluate') refuseNetworksOfAnotherSave(b);

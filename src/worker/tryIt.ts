@@ -6,11 +6,11 @@
  */
 import type { Dataset } from '../data/dataset';
 import type { RgbaImage } from '../data/image';
-import { importBundle as readBundle, unzipBundle, type LoadedBundle } from '../train/bundle';
+import { importBundle as readBundle, type LoadedBundle } from '../train/bundle';
 import type { TrainingEngine } from '../train/engine';
 import { detectionsJson, posesJsonText, statusName, type PosesJson } from '../train/posesJson';
 import { bundlePredictor, enginePredictor, predictImages, type Predictor } from '../train/predict';
-import { refuseNetworksOfAnotherSave } from './bundleHost';
+import { refuseNetworksOfAnotherSave, unzipWholeSave } from './bundleHost';
 import type { TryFrame, TryItStatus, TryModelSource, TryResult } from './protocol';
 
 export class TryIt {
@@ -34,9 +34,9 @@ export class TryIt {
     return { ...out, ready: true, model: { obj_id: p.object.id, name: p.object.name, step: p.step }, hasMesh: !!ds?.objects.find((o) => o.id === p.object.id)?.mesh };
   }
 
-  /** Throws, saying why, for a bundle that cannot be read or whose networks are of another save (refuseNetworksOfAnotherSave). */
+  /** Throws, saying why, for a bundle that cannot be read, is a zip of a save cut among its renames (unzipWholeSave), or whose networks are of another save (refuseNetworksOfAnotherSave). */
   async importBundle(bytes: Uint8Array): Promise<TryItStatus> {
-    const b = await readBundle(unzipBundle(bytes));
+    const b = await readBundle(unzipWholeSave(bytes));
     try {
       refuseNetworksOfAnotherSave(b);
     } catch (e) {

@@ -7,16 +7,16 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { bopFixture, writeTree } from '../data/fixtures';
 import { useCpuBackend } from '../../src/kernels/setup';
-import { exportEngine, importBundle, kLocaliserBin, kPoselabJson, kWeightsBin, resumeCheckpoint, type BundleFiles, type LoadedBundle } from '../../src/train/bundle';
+import { bundleWriteOrder, exportEngine, importBundle, kLocaliserBin, kPartial, kPoselabJson, kWeightsBin, resumeCheckpoint, zipBundle, type BundleFiles, type LoadedBundle } from '../../src/train/bundle';
 import { kCheckpointBin, kCheckpointJson } from '../../src/train/checkpoint';
 import { TrainingEngine } from '../../src/train/engine';
 import { fixtureData, tinyConfig } from '../train/fixtureData';
-import { strToU8, zipSync } from 'fflate';
-import { bundleWriteOrder, cutSave, finishCutSave, InputError, isWithin, kPartial, loadBundle, notFound, physicalPath, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readBundlePath, readInputText, UsageError, writeBundlePath } from '../../src/cli/common';
+import { strToU8, unzipSync, zipSync } from 'fflate';
+import { cutSave, finishCutSave, InputError, isWithin, loadBundle, notFound, physicalPath, openDataset, parseBackend, parseChoiceList, parseCommandLine, parseInteger, parseIntegerList, prepareBundlePath, prepareFileOrFolder, prepareOutputFile, readBundlePath, readInputText, UsageError, writeBundlePath } from '../../src/cli/common';
 
 /** Renames the next writeBundlePath may still do before it is killed (undefined: all of them). */
 const renames = vi.hoisted(() => ({ left: undefined as number | undefined }));
@@ -330,6 +330,28 @@ describe('command-line arguments', () => {
         later.model.dispose();
         later.localiser?.dispose();
 
+        // The cut folder zipped (its .partial files as entries, in a wrapping folder as zip tools make): refused alike,
+        // the remedy unzipping into a new folder named after the zip and the step, and renaming there.
+        const zipDir = mkdtempSync(join(tmpdir(), 'poselab zipped '));
+        const zipPath = join(zipDir, 'run.zip');
+        writeFileSync(zipPath, zipBundle(new Map([...onDisk].map(([n, bytes]) => [`run/${n}`, bytes]))));
+        const into = join(zipDir, 'run-step-4');
+        const zipMv = left.map((n) => `  mv '${join(into, 'run', n)}${kPartial}' '${join(into, 'run', n)}'`);
+        const zipSaid = await refusal(loadBundle(zipPath));
+        expect(zipSaid, `zipped, cut after ${cut}`).toBe(`--model ${zipPath}: ${b.filesProblem}; the later save, of step 4, is whole in the zip's .partial ` +
+          `entries and is the run's newest state (the zip was made of a folder whose save was cut among its renames); unzip it into a new folder and ` +
+          `finish its renames there, in this order, then use that folder:\n  unzip -q '${zipPath}' -d '${into}'\n${zipMv.join('\n')}`);
+        // The unzip done here (unzip(1) need not be installed), then the printed renames by a shell: step 4's save.
+        for (const [n, bytes] of Object.entries(unzipSync(readFileSync(zipPath)))) {
+          mkdirSync(dirname(join(into, n)), { recursive: true });
+          writeFileSync(join(into, n), bytes);
+        }
+        const zsh = spawnSync('sh', ['-c', zipSaid.split('\n').filter((l) => l.startsWith('  mv ')).join('\n')], { encoding: 'utf8' });
+        expect(zsh.status, zsh.stderr).toBe(0);
+        const unzipped = await readBundlePath(join(into, 'run'));
+        expect([...unzipped.keys()].sort(), `zipped, cut after ${cut}`).toEqual([...saves[1].keys()].sort());
+        for (const [n, bytes] of saves[1]) expect(Buffer.compare(unzipped.get(n)!, bytes), `${n}, zipped, cut after ${cut}`).toBe(0);
+
         // Without the later save (a folder copied without its .partial files): the remedy of a bundle saved mid-run (step 2
         // of 4: no --steps), naming the dataset poselab.json records; without its checkpoint, nothing in it holds step 2's networks.
         const plain = writeTree(torn, mkdtempSync(join(tmpdir(), 'poselab-torn-')));
@@ -342,6 +364,21 @@ describe('command-line arguments', () => {
         seen.whole++;
         expect(order.filter((n) => !isOf(torn, n, meta)), `cut after ${cut}`).toEqual([]);
         expect(b.checkpoint!.step).toBe(b.meta.step);
+        // eval and predict use it; where the later save lies whole beside it (cut before poselab.json's rename), they say
+        // which save they use and how to use the later one.
+        const later = await cutSave(folder, onDisk);
+        const said: string[] = [];
+        const spy = vi.spyOn(console, 'error').mockImplementation((m: unknown) => { said.push(String(m)); });
+        const used = await loadBundle(folder).finally(() => spy.mockRestore());
+        expect(used.meta.step, `cut after ${cut}`).toBe(b.meta.step);
+        used.model.dispose();
+        used.localiser?.dispose();
+        if (cut < order.length) {
+          expect(later && { step: later.step, left: later.left }, `cut after ${cut}`).toEqual({ step: 4, left });
+          expect(said, `cut after ${cut}`).toEqual([`--model ${folder}: its save of step 2 is used; ${finishCutSave(later!)}\nto use that one instead`]);
+        } else {
+          expect([later, said], `cut after ${cut}`).toEqual([undefined, []]);
+        }
       } else {
         // Refused, naming the mismatch; the networks are poselab.json's own (eval uses them), and the later save's
         // checkpoint is whole under its temporary names: finishing the renames continues with Adam's moments.

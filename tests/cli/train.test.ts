@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { unzipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { kBopCsvHeader, parseBopCsv } from '../../src/train/bopCsv';
 import { bopFixture, writeTree } from '../data/fixtures';
@@ -153,6 +153,17 @@ describe('train and eval command lines', () => {
     expect({ code: notBack.code, stderr: notBack.stderr }).toEqual({ code: 2, stderr: `--resume ${unrenamed}: the later save, of step 4, is whole in the ` +
       `.partial files beside it and is the run's newest state; finish its renames, in this order:\n${['model.json', 'weights.bin', 'localiser.json', 'localiser.weights.bin', 'poselab.json', 'checkpoint.bin', 'checkpoint.json']
         .map((n) => `  mv ${join(unrenamed, n)}.partial ${join(unrenamed, n)}`).join('\n')}\nthen --resume it again, to continue from step 4\n` });
+    // That folder zipped: refused alike, with the unzip into a new folder, whose renames then give step 4's save.
+    const zipped = join(dir, 'unrenamed.zip');
+    writeFileSync(zipped, zipSync(Object.fromEntries(readdirSync(unrenamed).map((n) => [n, new Uint8Array(readFileSync(join(unrenamed, n)))]))));
+    const into = join(dir, 'unrenamed-step-4');
+    const zipMv = ['model.json', 'weights.bin', 'localiser.json', 'localiser.weights.bin', 'poselab.json', 'checkpoint.bin', 'checkpoint.json']
+      .map((n) => `  mv ${join(into, n)}.partial ${join(into, n)}`);
+    const zipNotBack = cli('train', ['--dataset', dataset, '--resume', zipped, '--steps', '5', '--backend', 'cpu', '--out', zipped]);
+    expect({ code: zipNotBack.code, stderr: zipNotBack.stderr }).toEqual({ code: 2, stderr: `--resume ${zipped}: the later save, of step 4, is whole in the ` +
+      'zip\'s .partial entries and is the run\'s newest state (the zip was made of a folder whose save was cut among its renames); unzip it into a new ' +
+      `folder and finish its renames there, in this order, then use that folder:\n  unzip -q ${zipped} -d ${into}\n${zipMv.join('\n')}\n` +
+      'then --resume that folder, to continue from step 4\n' });
 
     // A bundle whose checkpoint.json was edited by hand: the field named, exit 2, no stack trace and no usage.
     const edited = join(dir, 'edited');

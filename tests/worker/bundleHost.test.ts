@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/data/load';
 import { MemorySource } from '../../src/data/source/source';
 import { useCpuBackend } from '../../src/kernels/setup';
-import { exportEngine, importBundle, kWeightsBin, zipBundle } from '../../src/train/bundle';
+import { bundleWriteOrder, exportEngine, importBundle, kPartial, kWeightsBin, zipBundle } from '../../src/train/bundle';
 import { bundleResume } from '../../src/train/bundleRuns';
 import { TrainingEngine } from '../../src/train/engine';
 import type { Checkpoint } from '../../src/train/checkpoint';
@@ -102,10 +102,22 @@ describe('an imported bundle whose networks are of another save than its poselab
     expect(stops).toBe(1);
     b.checkpoint!.weights.forEach((w, i) => expect(Array.from(begun[0]!.weights[i].values), w.name).toEqual(Array.from(w.values)));
 
+    // A zip made of a folder whose later save was cut before any rename: the older save whole, the later one whole under
+    // its temporary names. Evaluating, continuing and trying it would go back a save: refused, saying what to do.
+    const cut = new Map(first);
+    for (const [n, bytes] of files) cut.set(n + kPartial, bytes);
+    const renames = bundleWriteOrder([...files.keys()]).map((n) => `${n}.partial to ${n}`).join(', then ');
+    const cutRefusal = 'bundle: the zip was made of a folder whose save was cut among its renames: its later save, of step 1, is whole in its .partial entries ' +
+      `and is the run's newest state; unzip it, rename ${renames}, and import the folder zipped again`;
+    expect(renames).toMatch(/^model\.json\.partial to model\.json, .*, then poselab\.json\.partial to poselab\.json, then checkpoint\.bin\.partial to checkpoint\.bin, then checkpoint\.json\.partial to checkpoint\.json$/);
+    for (const mode of ['evaluate', 'continue'] as const) await expect(importRunBundle(zipBundle(cut), mode, target)).rejects.toThrow(cutRefusal);
+    expect([events.length, begun.length, stops]).toEqual([0, 1, 1]);
+
     // Try it: refused, the message as the page shows it, and the bundle imported before stays.
     const tryIt = new TryIt(() => undefined, () => undefined);
     expect((await tryIt.importBundle(zipBundle(files))).bundle?.step).toBe(1);
     await expect(tryIt.importBundle(zipBundle(torn))).rejects.toThrow(refusal);
+    await expect(tryIt.importBundle(zipBundle(cut))).rejects.toThrow(cutRefusal);
     expect(tryIt.status('bundle').bundle?.step).toBe(1);
     for (const x of [whole, b, noCheckpoint]) { x.model.dispose(); x.localiser?.dispose(); }
   });
