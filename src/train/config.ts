@@ -105,6 +105,12 @@ export interface DataConfig {
    * clutter hiding part of it, as in the test images where most failures are). 0 = none.
    */
   occlusionProb: number;
+  /**
+   * Share of the training crops whose background (outside the object's visible mask) is replaced by procedural
+   * clutter (data/augment.ts randomBackground), so that the network cannot lean on the dataset's backgrounds. The
+   * localiser's whole-image views keep 0.5.
+   */
+  backgroundProb: number;
   cropFrom: 'mask' | 'model';
   augment: boolean;
   /** Number of FPS keypoints on the surface (the centre comes on top). */
@@ -169,7 +175,7 @@ const base: Omit<TrainConfig, 'name'> = {
   loss: { sigmaCells: 1.5, keypointWeight: 0.1, betaMax: 0.01, warmupSteps: 2000, betaRampSteps: 2000, posePoints: 0, pnpInit: 'epnp', poseError: 'reprojection' },
   optim: { batchSize: 16, steps: 20_000, lr: 1e-3, lrWarmupSteps: 200, minLrFactor: 0.05, clipNorm: 5, emaDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
   // The fine jitter is about a refined crop's error (refine.ts: a few % of the box); unused while fineShare is 0.
-  data: { padding: 0.15, scaleJitter: 0.25, shiftJitter: 0.15, fineShare: 0, fineScaleJitter: 0.05, fineShiftJitter: 0.03, rotationDeg: 0, occlusionProb: 0, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
+  data: { padding: 0.15, scaleJitter: 0.25, shiftJitter: 0.15, fineShare: 0, fineScaleJitter: 0.05, fineShiftJitter: 0.03, rotationDeg: 0, occlusionProb: 0, backgroundProb: 0.5, cropFrom: 'model', augment: true, keypoints: 8, mean: kImagenetMean, std: kImagenetStd },
   evalEvery: 2000,
   evalMaxInstances: 200,
   evalSamples: 4,
@@ -313,6 +319,7 @@ export function configProblems(c: TrainConfig): ConfigProblem[] {
   if (!(c.data.fineShiftJitter >= 0)) bad('data.fineShiftJitter', c.data.fineShiftJitter, 'must be >= 0');
   if (!(c.data.rotationDeg >= 0 && c.data.rotationDeg <= 180)) bad('data.rotationDeg', c.data.rotationDeg, 'must be in [0, 180]');
   if (!(c.data.occlusionProb >= 0 && c.data.occlusionProb <= 1)) bad('data.occlusionProb', c.data.occlusionProb, 'must be in [0, 1]');
+  if (!(c.data.backgroundProb >= 0 && c.data.backgroundProb <= 1)) bad('data.backgroundProb', c.data.backgroundProb, 'must be in [0, 1]');
   return out;
 }
 
@@ -341,6 +348,8 @@ export function upgradeConfig(c: TrainConfig): { config: TrainConfig; hasLocalis
       fineShare: c.data.fineShare ?? 0, fineScaleJitter: c.data.fineScaleJitter ?? 0, fineShiftJitter: c.data.fineShiftJitter ?? 0, rotationDeg: c.data.rotationDeg ?? 0,
       // Before occlusionProb existed no occluder was painted.
       occlusionProb: c.data.occlusionProb ?? 0,
+      // Before backgroundProb was a setting every crop's background was replaced half the time.
+      backgroundProb: c.data.backgroundProb ?? kDefaultAugment.backgroundProb,
     },
   };
   return { config, hasLocaliser };

@@ -83,6 +83,7 @@ const kData: Fields<DataConfig> = {
   fineShiftJitter: num(),
   rotationDeg: num(),
   occlusionProb: num(),
+  backgroundProb: num(),
   cropFrom: { kind: 'enum', values: ['mask', 'model'] satisfies DataConfig['cropFrom'][] },
   augment: { kind: 'boolean' },
   keypoints: int(),

@@ -95,8 +95,10 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
   const base: SampleOptions = { outPx: config.model.inputPx, padding: config.data.padding, cropFrom: config.data.cropFrom, augment: false };
   const augment = config.data.augment ? { ...kDefaultAugment, scaleJitter: config.data.scaleJitter, shiftJitter: config.data.shiftJitter,
     fineShare: config.data.fineShare, fineScaleJitter: config.data.fineScaleJitter, fineShiftJitter: config.data.fineShiftJitter, rotationDeg: config.data.rotationDeg,
-    occlusionProb: config.data.occlusionProb } : false;
+    occlusionProb: config.data.occlusionProb, backgroundProb: config.data.backgroundProb } : false;
   const trainOpts: SampleOptions = { ...base, augment };
+  // data.backgroundProb is the keypoint network's: the localiser's whole-image views keep the default's.
+  const viewAugment = augment && { ...augment, backgroundProb: kDefaultAugment.backgroundProb };
   const viewPx = config.localiser.model.inputPx;
   // The projected model's box per instance, once: every view of it in every epoch needs it.
   const boxes = new WeakMap<InstanceRef, Float64Array>();
@@ -146,7 +148,7 @@ export function datasetTrainingData(ds: Dataset, config: TrainConfig, opts: Data
     unreadable: () => [...unreadable].map(([file, reason]) => ({ file, reason })),
     train: (item, sampleIndex, seed) => readableTrain(item, async (ref) => toSample(await makeSample(ds, store, ref, trainOpts, seed, sampleIndex))),
     trainView: (item, sampleIndex, seed) => readableTrain(item, async (ref) => {
-      const { rgb, window } = await makeView(ds, store, ref, viewPx, augment, seed, sampleIndex);
+      const { rgb, window } = await makeView(ds, store, ref, viewPx, viewAugment, seed, sampleIndex);
       return { image: rgb, window, boxViewPx: boxImageToView(gtBox(ref), window) };
     }),
     testView: async (item) => {
