@@ -339,10 +339,12 @@ if wants train; then
     args=(--dataset "$dataset" --backend webgpu --out "$bundle")
     if [ -n "$resume" ]; then args+=(--resume "$resume"); else args+=(--config "$config"); fi
     [ -z "$steps" ] || args+=(--steps "$steps")
-    # SIGINT at the cap: train stops after the current step and still writes its bundle (exit 0, kept by
-    # --preserve-status); SIGKILL 60 s later is for a run that does not stop, and the step's own timeout, 5 s beyond
-    # that, for a timeout that does not end.
-    step train $((cap + 65)) timeout --preserve-status -s INT -k 60 "$cap" "$node" "$app/train.mjs" "${args[@]}"
+    # SIGINT at the cap: train stops after the current step and still writes its bundle, exiting 130 (128 + SIGINT's
+    # number, kept by --preserve-status), which is this step's success; a run that reaches its last step first exits
+    # 0. SIGKILL 60 s later is for a run that does not stop, and the step's own timeout, 5 s beyond that, for a
+    # timeout that does not end.
+    step train $((cap + 65)) bash -c 'timeout --preserve-status -s INT -k 60 "$@"; rc=$?; [ "$rc" = 130 ] && exit 0; exit "$rc"' \
+      capped "$cap" "$node" "$app/train.mjs" "${args[@]}"
     if [ -f "$bundle" ]; then
       size=$(stat -c %s "$bundle")
       say "train: bundle $(basename "$bundle"), $((size / 1024)) KiB"

@@ -212,12 +212,11 @@ export async function writeBundlePath(files: BundleFiles, out: string): Promise<
   return out;
 }
 
-/** A save whose renames were cut, found whole in its folder or zip (cutSave). */
-export interface CutSave extends LaterSave {
-  /** The folder it was written to (absolute), or, for a zip of such a folder, the zip (absolute) and the root within it. */
-  folder?: string;
-  zip?: { path: string; root: string };
-}
+/**
+ * A save whose renames were cut, found whole (cutSave): in the folder it was written to (absolute), or in a zip made
+ * of such a folder (the zip, absolute, and the folder within it that holds the bundle, '' or 'name/').
+ */
+export type CutSave = LaterSave & ({ folder: string; zip?: undefined } | { zip: { path: string; root: string }; folder?: undefined });
 
 /**
  * The later save of a bundle cut among its renames, when the bundle holds all of it (laterSave): in its folder, or
@@ -244,7 +243,7 @@ export function finishCutSave(s: CutSave): string {
   if (s.folder !== undefined) {
     return `the later save, of step ${s.step}, is whole in the ${kPartial} files beside it and is the run's newest state; finish its renames, in this order:\n${mv(s.folder)}`;
   }
-  const zip = s.zip!;
+  const zip = s.zip;
   const into = `${zip.path.replace(/\.zip$/i, '')}-step-${s.step}`;
   return `the later save, of step ${s.step}, is whole in the zip's ${kPartial} entries and is the run's newest state (the zip was made of a folder ` +
     `whose save was cut among its renames); unzip it into a new folder and finish its renames there, in this order, then use that folder:\n` +

@@ -133,15 +133,15 @@ export function replaceBackground(rgb: Float32Array, mask: Float32Array, backgro
 /**
  * Paints one occluder over the object, in place: an ellipse or a rectangle of procedural clutter
  * (randomBackground's) with half-axes U(0.1, 0.35) x the crop side, centred on a pixel of the visible mask drawn
- * uniformly, so it covers part of the object and often runs off its edge as real clutter does. The mask
- * [n, n] loses the pixels covered (it stays the object's visible mask); with no object pixel nothing is painted.
- * Targets stay those of the whole object: the network learns to place hidden keypoints from the visible part.
- * Returns the number of object pixels hidden.
+ * uniformly, so it covers part of the object and often runs off its edge as real clutter does. rgb [n, n, 3] in
+ * [0, 1] with n = outPx; the mask [n, n] (1 on the object) loses the pixels covered, so it stays the object's
+ * visible mask; with no object pixel nothing is painted. Targets stay those of the whole object: the network
+ * learns to place hidden keypoints from the visible part.
  */
-export function pasteOccluder(rgb: Float32Array, mask: Float32Array, outPx: number, rng: Rng): number {
+export function pasteOccluder(rgb: Float32Array, mask: Float32Array, outPx: number, rng: Rng): void {
   let visible = 0;
   for (let i = 0; i < mask.length; i++) if (mask[i] >= 0.5) visible++;
-  if (visible === 0) return 0;
+  if (visible === 0) return;
   let pick = rng.int(visible);
   let centre = 0;
   for (let i = 0; i < mask.length; i++) {
@@ -151,7 +151,6 @@ export function pasteOccluder(rgb: Float32Array, mask: Float32Array, outPx: numb
   const rx = rng.uniform(0.1, 0.35) * outPx, ry = rng.uniform(0.1, 0.35) * outPx;
   const ellipse = rng.next() < 0.5;
   const texture = randomBackground(outPx, rng);
-  let hidden = 0;
   for (let y = Math.max(0, Math.floor(cy - ry)); y <= Math.min(outPx - 1, Math.ceil(cy + ry)); y++) {
     for (let x = Math.max(0, Math.floor(cx - rx)); x <= Math.min(outPx - 1, Math.ceil(cx + rx)); x++) {
       const u = (x + 0.5 - cx) / rx, v = (y + 0.5 - cy) / ry;
@@ -160,11 +159,9 @@ export function pasteOccluder(rgb: Float32Array, mask: Float32Array, outPx: numb
       rgb[3 * i] = texture[3 * i];
       rgb[3 * i + 1] = texture[3 * i + 1];
       rgb[3 * i + 2] = texture[3 * i + 2];
-      if (mask[i] >= 0.5) hidden++;
       mask[i] = 0;
     }
   }
-  return hidden;
 }
 
 function clamp01(v: number): number {

@@ -238,6 +238,10 @@ export function bundleWriteOrder(names: string[]): string[] {
   return [...names].sort((a, b) => rank(a) - rank(b));
 }
 
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
 /** A later save found whole under the temporary names of a save cut among its renames (laterSave). */
 export interface LaterSave {
   /** Its step (its poselab.json's). */
@@ -254,8 +258,8 @@ export interface LaterSave {
  * it records (filesNotAsRecorded), and its checkpoint, when it has one, reads and is of its step. That covers both
  * kinds of cut: before poselab.json's rename (networks of another save, LoadedBundle.filesProblem) and after it (a
  * checkpoint of another step, checkpointProblem), whose remedy would otherwise drop Adam's moments or go back a
- * save. The files are a folder's or a zip's (one made of such a folder). Undefined without .partial files and when
- * the later save is not whole.
+ * save. The files are a folder's or a zip's (one made of such a folder). Undefined without .partial files, when
+ * the later save is not whole, and when its .partial files hold nothing the renamed ones do not.
  */
 export function laterSave(files: BundleFiles): LaterSave | undefined {
   const bundle = rootedBundle(files);
@@ -276,7 +280,12 @@ export function laterSave(files: BundleFiles): LaterSave | undefined {
   // The save's own files in the order they are renamed (exportBundle's order, which poselab.json's files keeps,
   // then bundleWriteOrder's last three); another name.partial (a person's, say) is left where it is.
   const own = bundleWriteOrder([...Object.keys(meta.files), kPoselabJson, ...(meta.hasCheckpoint ? [kCheckpointBin, kCheckpointJson] : [])]);
-  return { step: meta.step, left: own.filter((name) => partial.includes(name)) };
+  const left = own.filter((name) => partial.includes(name));
+  // Nothing to finish: only others' .partial files, or the save's own whose bytes are already in place (a save cut
+  // while it wrote its first files, model.json being the same in every save of a run).
+  const renamed = (name: string) => bundle.get(name);
+  if (left.every((name) => sameBytes(renamed(name), later.get(name)!))) return undefined;
+  return { step: meta.step, left };
 }
 
 export interface LoadedBundle {

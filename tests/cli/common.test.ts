@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { bopFixture, writeTree } from '../data/fixtures';
 import { useCpuBackend } from '../../src/kernels/setup';
-import { bundleWriteOrder, exportEngine, importBundle, kLocaliserBin, kPartial, kPoselabJson, kWeightsBin, resumeCheckpoint, zipBundle, type BundleFiles, type LoadedBundle } from '../../src/train/bundle';
+import { bundleWriteOrder, exportEngine, importBundle, kLocaliserBin, kModelJson, kPartial, kPoselabJson, kWeightsBin, resumeCheckpoint, zipBundle, type BundleFiles, type LoadedBundle } from '../../src/train/bundle';
 import { kCheckpointBin, kCheckpointJson } from '../../src/train/checkpoint';
 import { TrainingEngine } from '../../src/train/engine';
 import { fixtureData, tinyConfig } from '../train/fixtureData';
@@ -421,6 +421,20 @@ describe('command-line arguments', () => {
       const later = await cutSave(folder, await readBundlePath(folder));
       expect(later && { step: later.step, left: later.left }, `first save, cut after ${cut}`).toEqual({ step: 2, left: order.slice(cut) });
       if (cut <= order.indexOf(kPoselabJson)) expect(await refusal(loadBundle(folder)), `first save, cut after ${cut}`).toMatch(/poselab\.json missing .*; the later save, of step 2, is whole/s);
+    }
+    // Nothing to finish: a whole save with a person's notes.txt.partial beside it, or with only the model.json.partial a
+    // next save wrote first (the same bytes in every save of the run): no later save, and eval says nothing.
+    for (const [what, extra] of [['notes.txt.partial', 'mine'], [kModelJson + kPartial, saves[1].get(kModelJson)!]] as const) {
+      const folder = mkdtempSync(join(tmpdir(), 'poselab whole '));
+      await writeBundlePath(saves[1], folder);
+      writeFileSync(join(folder, what), extra);
+      expect(await cutSave(folder, await readBundlePath(folder)), what).toBeUndefined();
+      const said: string[] = [];
+      const spy = vi.spyOn(console, 'error').mockImplementation((m: unknown) => { said.push(String(m)); });
+      const used = await loadBundle(folder).finally(() => spy.mockRestore());
+      expect([used.meta.step, said], what).toEqual([4, []]);
+      used.model.dispose();
+      used.localiser?.dispose();
     }
     // Mixed (each offered the later save): the cuts after weights.bin's rename and before poselab.json's; whole: before any rename, after model.json's (the
     // same bytes in both saves) and after the last; refused: after poselab.json's and after checkpoint.bin's.

@@ -24,8 +24,8 @@ beforeAll(async () => {
 });
 
 /** A tiny run of two steps on the fixture, exported with its checkpoint. */
-async function twoStepBundle(): Promise<BundleFiles> {
-  const cfg = tinyConfig({ optim: { steps: 2 } });
+async function twoStepBundle(over: Parameters<typeof tinyConfig>[0] = {}): Promise<BundleFiles> {
+  const cfg = tinyConfig({ ...over, optim: { steps: 2 } });
   const engine = new TrainingEngine(await fixtureData(cfg), cfg, { finalEval: false });
   await engine.start();
   const files = await exportEngine(engine, { withCheckpoint: true });
@@ -234,15 +234,24 @@ describe('bundle', () => {
     for (const b of [other]) { b.model.dispose(); b.localiser?.dispose(); }
   });
 
-  it('a bundle and checkpoint written before optim.emaDecay and data.fineShare existed import as runs without a weight average or fine crops, and continue', async () => {
+  it('a bundle and checkpoint written before optim.emaDecay, data.fineShare and the occluder and background rates existed import as runs without a weight average, fine crops or occluders, and continue', async () => {
     const cfg = tinyConfig({ optim: { steps: 2 } });
-    const files = await twoStepBundle();
-    // And before data.fineShare existed: every crop jittered alike.
-    const strip = (j: any) => { delete j.config.optim.emaDecay; delete j.config.data.fineShare; delete j.config.data.fineScaleJitter; delete j.config.data.fineShiftJitter; };
+    const files = await twoStepBundle({ data: { occlusionProb: 0.3, backgroundProb: 0.2 } });
+    // And before data.fineShare existed: every crop jittered alike; before the rates were settings: no occluder, half the backgrounds replaced.
+    const strip = (j: any) => {
+      delete j.config.optim.emaDecay; delete j.config.data.fineShare; delete j.config.data.fineScaleJitter; delete j.config.data.fineShiftJitter;
+      delete j.config.data.occlusionProb; delete j.config.data.backgroundProb;
+    };
+    const kept = await importBundle(files);
+    expect([kept.meta.config.data.occlusionProb, kept.meta.config.data.backgroundProb, kept.checkpoint?.config.data.occlusionProb]).toEqual([0.3, 0.2, 0.3]);
+    kept.model.dispose();
+    kept.localiser?.dispose();
     const old = editedJson(editedJson(files, kPoselabJson, strip), 'checkpoint.json', strip);
     const b = await importBundle(old);
     expect([b.meta.config.optim.emaDecay, b.checkpoint?.config.optim.emaDecay, b.checkpoint?.average]).toEqual([0, 0, undefined]);
-    for (const c of [b.meta.config, b.checkpoint!.config]) expect([c.data.fineShare, c.data.fineScaleJitter, c.data.fineShiftJitter]).toEqual([0, 0, 0]);
+    for (const c of [b.meta.config, b.checkpoint!.config]) {
+      expect([c.data.fineShare, c.data.fineScaleJitter, c.data.fineShiftJitter, c.data.occlusionProb, c.data.backgroundProb]).toEqual([0, 0, 0, 0, 0.5]);
+    }
     const r = await bundleResume(b, 3);
     const more = new TrainingEngine(await fixtureData(cfg), r.checkpoint.config, { resume: r.checkpoint, finalEval: false });
     expect(more.inferenceModel).toBe(more.model);

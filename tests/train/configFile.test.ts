@@ -89,6 +89,8 @@ describe('config files', () => {
     expect(errorsOf({ data: { fineShare: 1.5 } })).toEqual(['my.json: data.fineShare = 1.5: must be in [0, 1]']);
     expect(errorsOf({ data: { fineScaleJitter: 1 } })).toEqual(['my.json: data.fineScaleJitter = 1: must be in [0, 1)']);
     expect(errorsOf({ data: { fineShiftJitter: -0.1 } })).toEqual(['my.json: data.fineShiftJitter = -0.1: must be >= 0']);
+    expect(errorsOf({ data: { occlusionProb: 1.2 } })).toEqual(['my.json: data.occlusionProb = 1.2: must be in [0, 1]']);
+    expect(errorsOf({ data: { backgroundProb: -0.5 } })).toEqual(['my.json: data.backgroundProb = -0.5: must be in [0, 1]']);
     expect(errorsOf({ optim: { steps: 0 } })).toEqual(['my.json: optim.steps = 0: must be >= 1 (a run of no steps trains nothing)']);
     expect(errorsOf({ optim: { epsilon: 0 } })).toEqual(['my.json: optim.epsilon = 0: expected a number > 0']);
     expect(errorsOf({ localiser: { minScore: 1.5 } })).toEqual(['my.json: localiser.minScore = 1.5: expected a number in [0, 1]']);

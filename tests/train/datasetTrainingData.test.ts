@@ -36,7 +36,7 @@ describe('datasetTrainingData', () => {
     expect((await crops(0)).some(Boolean)).toBe(false);
   });
 
-  it('replaces the background and paints occluders at the config\'s rates', async () => {
+  it('replaces the background and paints occluders at the config\'s rates, 0 or 1, in the keypoint crops only', async () => {
     const ds = await loadDataset(new MemorySource('fixture', bopFixture()));
     // The share of a training crop's pixels off the affine map of RGB fitted from its plain crop by least squares.
     const offMap = (plain: Float32Array, aug: Float32Array): number => {
@@ -75,9 +75,15 @@ describe('datasetTrainingData', () => {
     expect(Math.max(...none)).toBeLessThan(0.05);
     // Every background replaced: a large part of each crop off the map.
     expect(Math.min(...(await shares(1, 0)))).toBeGreaterThan(0.2);
-    // An occluder on every crop, the background kept: off the map, less than the background.
+    // An occluder on every crop, the background kept: a part of each crop off the map.
     const occluded = await shares(0, 1);
     expect(Math.min(...occluded)).toBeGreaterThan(0.02);
+    // The localiser's whole-image views keep the default rate whatever the keypoint crops' is: the same views.
+    const views = async (backgroundProb: number) => {
+      const data = datasetTrainingData(ds, tinyConfig({ data: { backgroundProb } }), { decode: decodePure, objId: 1, evalSplit: 'train' });
+      return Promise.all(Array.from({ length: 6 }, (_, s) => data.trainView(0, s, 5).then((v) => Array.from(v.image))));
+    };
+    expect(await views(1)).toEqual(await views(0));
   });
 });
 

@@ -118,6 +118,9 @@ describe('an imported bundle whose networks are of another save than its poselab
     expect((await tryIt.importBundle(zipBundle(files))).bundle?.step).toBe(1);
     await expect(tryIt.importBundle(zipBundle(torn))).rejects.toThrow(refusal);
     await expect(tryIt.importBundle(zipBundle(cut))).rejects.toThrow(cutRefusal);
+    // A person's notes.txt.partial in a whole bundle's zip is no cut save: imported.
+    const notes = new Map(files).set('notes.txt.partial', new TextEncoder().encode('mine'));
+    expect((await tryIt.importBundle(zipBundle(notes))).bundle?.step).toBe(1);
     expect(tryIt.status('bundle').bundle?.step).toBe(1);
     for (const x of [whole, b, noCheckpoint]) { x.model.dispose(); x.localiser?.dispose(); }
   });
