@@ -30,11 +30,7 @@ export interface AugmentOptions {
   rotationDeg: number;
   /** Probability of replacing the background (pixels outside the object's mask). */
   backgroundProb: number;
-  /**
-   * Probability of painting one occluder over the object (pasteOccluder): test images where clutter hides a
-   * fifth to a half of the object are where most pose failures are, and the rendered training images hold
-   * too few of them to learn from.
-   */
+  /** Probability of painting one occluder of clutter over part of the object (pasteOccluder). */
   occlusionProb: number;
 }
 

@@ -283,8 +283,7 @@ export function laterSave(files: BundleFiles): LaterSave | undefined {
   const left = own.filter((name) => partial.includes(name));
   // Nothing to finish: only others' .partial files, or the save's own whose bytes are already in place (a save cut
   // while it wrote its first files, model.json being the same in every save of a run).
-  const renamed = (name: string) => bundle.get(name);
-  if (left.every((name) => sameBytes(renamed(name), later.get(name)!))) return undefined;
+  if (left.every((name) => sameBytes(bundle.get(name), later.get(name)!))) return undefined;
   return { step: meta.step, left };
 }
 
