@@ -133,7 +133,7 @@ export async function loadBundle(path: string, flag = '--model'): Promise<Loaded
     const recorded = b.meta.dataset;
     const dataset = recorded ? `<the folder or zip of dataset ${recorded.name} (${recorded.format})>` : '<its dataset>';
     const remedy = b.checkpoint
-      ? `continue the run with npm run train -- --dataset ${dataset} --resume ${path} --out ${path}${extend} (its checkpoint carries the weights ` +
+      ? `continue the run with npm run train -- --dataset ${dataset} --resume ${shellWord(path)} --out ${shellWord(path)}${extend} (its checkpoint carries the weights ` +
         `of step ${step}, so the resumed run's next save writes every file again)`
       : `it holds no whole checkpoint of step ${step} to rebuild them from: use another copy of this bundle, or another bundle of the run`;
     throw new InputError(`${flag} ${path}: ${b.filesProblem}; ${remedy}`);
@@ -251,7 +251,7 @@ export function finishCutSave(s: CutSave): string {
 }
 
 /** s as one word of a POSIX shell's command line: as it is where nothing in it is special, else single-quoted. */
-function shellWord(s: string): string {
+export function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

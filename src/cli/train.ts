@@ -29,7 +29,7 @@ import { TrainBatches } from '../train/trainBatches';
 import { placeLocaliser } from '../node/localiserThread';
 import { metricsLine } from '../train/metrics';
 import {
-  cutSave, finishCutSave, formatDuration, InputError, isWithin, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, physicalPath, prepareBundlePath, readBundlePath,
+  cutSave, finishCutSave, formatDuration, shellWord, InputError, isWithin, kMaxSeed, openDataset, parseBackend, parseFlags, parseInteger, parsePositiveInt, physicalPath, prepareBundlePath, readBundlePath,
   readInputText, runMain, selectBackend, trainingImageCacheBytes, UsageError, writeBundlePath,
 } from './common';
 
@@ -264,7 +264,11 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (result.eval) console.log(`test (${result.eval.metrics.instances} instances): ${metricsLine(result.eval.metrics)}`);
-  else if (result.reason === 'stopped' && written) console.log(`continue with: npm run train -- --dataset ${values.dataset} --resume ${written} --out ${written}`);
+  else if (result.reason === 'stopped' && written) {
+    // As typed, on the backend asked for: a path with a space stays one argument, and a run continues where it ran.
+    const on = values.backend !== undefined ? ` --backend ${shellWord(values.backend)}` : '';
+    console.log(`continue with: npm run train -- --dataset ${shellWord(values.dataset!)} --resume ${shellWord(written)} --out ${shellWord(written)}${on}`);
+  }
   if (!written) return 1;
   // A run stopped short ends as the shell reports a process ended by the signal (128 + its number), bundle
   // written: `train && eval` does not go on to a half-trained model, and a scheduler sees a pre-empted job.

@@ -272,8 +272,10 @@ describe('command-line arguments', () => {
     expect(networks.filter((n) => !isOf(saves[0], n, 1)), 'the networks\' files that differ between the saves').toEqual([kWeightsBin, kLocaliserBin]);
     const seen = { mixed: 0, offered: 0, whole: 0, checkpointRefused: 0 };
     // What eval and predict say of a folder whose networks are of another save, when nothing finishes the later one.
+    // A folder whose name has a space is one word of the printed command only quoted.
+    const asTyped = (folder: string) => (folder.includes(' ') ? `'${folder}'` : folder);
     const resumeRemedy = (folder: string, b: LoadedBundle) => `--model ${folder}: ${b.filesProblem}; continue the run with npm run train -- --dataset ` +
-      `<the folder or zip of dataset lmfix (bop)> --resume ${folder} --out ${folder} (its checkpoint carries the weights of step 2, so the resumed run's ` +
+      `<the folder or zip of dataset lmfix (bop)> --resume ${asTyped(folder)} --out ${asTyped(folder)} (its checkpoint carries the weights of step 2, so the resumed run's ` +
       'next save writes every file again)';
     for (let cut = 0; cut <= order.length; cut++) {
       // Step 4's save written over step 2's by writeBundlePath itself, killed after `cut` of its renames; a space in the

@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
@@ -222,12 +222,39 @@ describe('train and eval command lines', () => {
     const step = Number(m![1]);
     expect(step).toBeGreaterThanOrEqual(1);
     expect(step).toBeLessThan(2000);
-    expect(stdout).toMatch(/continue with: npm run train -- --dataset .* --resume /);
+    // The command as typed, the backend asked for kept.
+    expect(stdout).toContain(`continue with: npm run train -- --dataset ${dataset} --resume ${run} --out ${run} --backend cpu\n`);
     const meta = JSON.parse(readFileSync(join(run, 'poselab.json'), 'utf8')) as { step: number };
     expect(meta.step, 'the bundle\'s step').toBe(step);
     const ckpt = JSON.parse(readFileSync(join(run, 'checkpoint.json'), 'utf8')) as { step: number };
     expect(ckpt.step, 'the checkpoint\'s step').toBe(step);
   });
+
+  it('npm run train signalled alone (kill, timeout, docker stop) or with its group exits only once its bundle is written', async () => {
+    // npm forwards SIGINT and SIGTERM to the script's process and exits after it; a shell between the two (npm's
+    // sh -c) would die of SIGTERM at once, npm with it, while training went on orphaned and wrote later.
+    for (const [signal, group] of [['SIGTERM', false], ['SIGINT', false], ['SIGTERM', true]] as const) {
+      const run = join(dir, `npm-${signal}-${group ? 'group' : 'alone'}`);
+      const child = spawn('npm', ['run', '--silent', 'train', '--', '--dataset', dataset, '--config', 'tiny', '--steps', '2000', '--backend', 'cpu', '--out', run],
+        { env: process.env, detached: true });
+      let stderr = '', signalled = false;
+      child.stdout!.on('data', () => undefined);
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (!signalled && / 1\/2000 ETA/.test(stderr)) {
+          signalled = true;
+          process.kill(group ? -child.pid! : child.pid!, signal);
+        }
+      });
+      const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; written: boolean }>((resolve) =>
+        child.on('exit', (code, sig) => resolve({ code, signal: sig, written: existsSync(join(run, 'poselab.json')) })));
+      expect(signalled, stderr).toBe(true);
+      // npm ends as its script did, by the signal (128 + its number, or the signal itself), and the bundle is there when it does.
+      expect(ended.written, `${signal} to npm${group ? '\'s group' : ''}: ${stderr}`).toBe(true);
+      expect(ended.code === 128 + osConstants.signals[signal] || ended.signal === signal, JSON.stringify(ended)).toBe(true);
+      expect(stderr).toMatch(/stopping after this step/);
+    }
+  }, 180_000);
 
   it('a run killed mid-way keeps the bundle of its last checkpoint, which --resume continues', async () => {
     const run = join(dir, 'killed');
