@@ -214,9 +214,10 @@ export async function writeBundlePath(files: BundleFiles, out: string): Promise<
 
 /**
  * A save whose renames were cut, found whole (cutSave): in the folder it was written to (absolute), or in a zip made
- * of such a folder (the zip, absolute, and the folder within it that holds the bundle, '' or 'name/').
+ * of such a folder (the zip, absolute; the folder within it that holds the bundle, '' or 'name/'; the new folder to
+ * unzip it into).
  */
-export type CutSave = LaterSave & ({ folder: string; zip?: undefined } | { zip: { path: string; root: string }; folder?: undefined });
+export type CutSave = LaterSave & ({ folder: string; zip?: undefined } | { zip: { path: string; root: string; into: string }; folder?: undefined });
 
 /**
  * The later save of a bundle cut among its renames, when the bundle holds all of it (laterSave): in its folder, or
@@ -231,23 +232,27 @@ export async function cutSave(path: string, files: BundleFiles): Promise<CutSave
   // A zip's files come rooted (unzipBundle): the folder that wraps them is read from its entries' names again.
   const names: BundleFiles = new Map();
   unzipSync(new Uint8Array(await readFile(path)), { filter: (entry) => { names.set(entry.name, new Uint8Array()); return false; } });
-  return { ...later, zip: { path: resolve(path), root: bundleRoot(names) } };
+  // A new folder, named after the zip and the step: unzip into one that exists would ask before writing over its files.
+  const stem = `${resolve(path).replace(/\.zip$/i, '')}-step-${later.step}`;
+  let into = stem;
+  for (let k = 2; await stat(into).then(() => true, () => false); k++) into = `${stem}-${k}`;
+  return { ...later, zip: { path: resolve(path), root: bundleRoot(names), into } };
 }
 
 /**
  * What finishes a cut save: the renames left, as shell commands, one a line, in the order writeBundlePath does them;
- * for a zip, unzipped first into a new folder named after it and its step, which is then the bundle.
+ * for a zip, unzipped first into a new folder named after it and its step (`-2`, `-3`... where that one exists), which
+ * is then the bundle.
  */
 export function finishCutSave(s: CutSave): string {
   const mv = (folder: string) => s.left.map((name) => `  mv ${shellWord(join(folder, name + kPartial))} ${shellWord(join(folder, name))}`).join('\n');
   if (s.folder !== undefined) {
     return `the later save, of step ${s.step}, is whole in the ${kPartial} files beside it and is the run's newest state; finish its renames, in this order:\n${mv(s.folder)}`;
   }
-  const zip = s.zip;
-  const into = `${zip.path.replace(/\.zip$/i, '')}-step-${s.step}`;
+  const { zip } = s;
   return `the later save, of step ${s.step}, is whole in the zip's ${kPartial} entries and is the run's newest state (the zip was made of a folder ` +
     `whose save was cut among its renames); unzip it into a new folder and finish its renames there, in this order, then use that folder:\n` +
-    `  unzip -q ${shellWord(zip.path)} -d ${shellWord(into)}\n${mv(join(into, zip.root))}`;
+    `  unzip -q ${shellWord(zip.path)} -d ${shellWord(zip.into)}\n${mv(join(zip.into, zip.root))}`;
 }
 
 /** s as one word of a POSIX shell's command line: as it is where nothing in it is special, else single-quoted. */

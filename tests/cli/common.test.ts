@@ -353,6 +353,8 @@ describe('command-line arguments', () => {
         const unzipped = await readBundlePath(join(into, 'run'));
         expect([...unzipped.keys()].sort(), `zipped, cut after ${cut}`).toEqual([...saves[1].keys()].sort());
         for (const [n, bytes] of saves[1]) expect(Buffer.compare(unzipped.get(n)!, bytes), `${n}, zipped, cut after ${cut}`).toBe(0);
+        // Asked again, with that folder there: another new one.
+        expect(await refusal(loadBundle(zipPath)), `zipped again, cut after ${cut}`).toContain(`\n  unzip -q '${zipPath}' -d '${into}-2'\n  mv '${join(`${into}-2`, 'run', left[0])}${kPartial}'`);
 
         // Without the later save (a folder copied without its .partial files): the remedy of a bundle saved mid-run (step 2
         // of 4: no --steps), naming the dataset poselab.json records; without its checkpoint, nothing in it holds step 2's networks.
