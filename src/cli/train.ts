@@ -91,7 +91,8 @@ async function main(argv: string[]): Promise<number> {
         b.localiser?.dispose();
         return b.filesProblem ?? b.checkpointProblem;
       }, (e: unknown) => (e instanceof Error ? e.message : String(e)));
-      throw new InputError(`--resume ${values.resume}: ${problem ? `${problem}; ` : ''}${finishCutSave(later)}\nthen --resume ${later.zip ? 'that folder' : 'it again'}, to continue from step ${later.step}`);
+      throw new InputError(`--resume ${values.resume}: ${problem ? `${problem}; ` : ''}${finishCutSave(later)}\nthen --resume ${later.zip ? 'that folder' : 'it again'}` +
+        `${later.step >= later.steps ? ' with --steps <a larger total> (it is at its run\'s last step)' : ''}, to continue from step ${later.step}`);
     }
     const b = await importBundle(files).catch(asInput);
     // --steps names the run's new total; everything else stays as trained.

@@ -246,6 +246,8 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
 export interface LaterSave {
   /** Its step (its poselab.json's). */
   step: number;
+  /** Its run's total steps (its config's optim.steps): a save at it continues only with a larger total. */
+  steps: number;
   /** Its files still under their temporary names (`name` + kPartial), in bundleWriteOrder: the renames left to do. */
   left: string[];
 }
@@ -284,7 +286,7 @@ export function laterSave(files: BundleFiles): LaterSave | undefined {
   // Nothing to finish: only others' .partial files, or the save's own whose bytes are already in place (a save cut
   // while it wrote its first files, model.json being the same in every save of a run).
   if (left.every((name) => sameBytes(bundle.get(name), later.get(name)!))) return undefined;
-  return { step: meta.step, left };
+  return { step: meta.step, steps: meta.config.optim.steps, left };
 }
 
 export interface LoadedBundle {

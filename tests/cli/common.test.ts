@@ -390,7 +390,7 @@ describe('command-line arguments', () => {
         expect(b.checkpointProblem, `cut after ${cut}`).toMatch(/not of one export/);
         for (const n of networks) expect(isOf(torn, n, meta), `${n}, cut after ${cut}`).toBe(true);
         const later = await cutSave(folder, onDisk);
-        expect(later && { step: later.step, left: later.left }, `cut after ${cut}`).toEqual({ step: 4, left });
+        expect(later && { step: later.step, steps: later.steps, left: later.left }, `cut after ${cut}`).toEqual({ step: 4, steps: 4, left });
         // eval and predict use the networks (poselab.json's own) and name the renames beside the checkpoint's problem.
         const said: string[] = [];
         const spy = vi.spyOn(console, 'error').mockImplementation((m: unknown) => { said.push(String(m)); });
@@ -423,7 +423,7 @@ describe('command-line arguments', () => {
       await expect(writeBundlePath(saves[0], folder)).rejects.toThrow(kKilled);
       renames.left = undefined;
       const later = await cutSave(folder, await readBundlePath(folder));
-      expect(later && { step: later.step, left: later.left }, `first save, cut after ${cut}`).toEqual({ step: 2, left: order.slice(cut) });
+      expect(later && { step: later.step, steps: later.steps, left: later.left }, `first save, cut after ${cut}`).toEqual({ step: 2, steps: 4, left: order.slice(cut) });
       if (cut <= order.indexOf(kPoselabJson)) expect(await refusal(loadBundle(folder)), `first save, cut after ${cut}`).toMatch(/poselab\.json missing .*; the later save, of step 2, is whole/s);
     }
     // Nothing to finish: a whole save with a person's notes.txt.partial beside it, or with only the model.json.partial a

@@ -139,7 +139,7 @@ describe('train and eval command lines', () => {
     const refused = cli('train', ['--dataset', dataset, '--resume', cut, '--steps', '5', '--backend', 'cpu', '--out', cut]);
     const mv = ['localiser.json', 'localiser.weights.bin', 'poselab.json', 'checkpoint.bin', 'checkpoint.json'].map((n) => `  mv ${join(cut, n)}.partial ${join(cut, n)}`);
     expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 2, stderr: `--resume ${cut}: ${problemOf(cut)}; the later save, of step 4, is whole in the ` +
-      `.partial files beside it and is the run's newest state; finish its renames, in this order:\n${mv.join('\n')}\nthen --resume it again, to continue from step 4\n` });
+      `.partial files beside it and is the run's newest state; finish its renames, in this order:\n${mv.join('\n')}\nthen --resume it again with --steps <a larger total> (it is at its run\'s last step), to continue from step 4\n` });
     const sh = spawnSync('sh', ['-c', mv.join('\n')], { encoding: 'utf8' });
     expect(sh.status, sh.stderr).toBe(0);
     expect(readdirSync(cut).sort()).toEqual(readdirSync(later).sort());
@@ -152,7 +152,7 @@ describe('train and eval command lines', () => {
     const notBack = cli('train', ['--dataset', dataset, '--resume', unrenamed, '--steps', '5', '--backend', 'cpu', '--out', unrenamed]);
     expect({ code: notBack.code, stderr: notBack.stderr }).toEqual({ code: 2, stderr: `--resume ${unrenamed}: the later save, of step 4, is whole in the ` +
       `.partial files beside it and is the run's newest state; finish its renames, in this order:\n${['model.json', 'weights.bin', 'localiser.json', 'localiser.weights.bin', 'poselab.json', 'checkpoint.bin', 'checkpoint.json']
-        .map((n) => `  mv ${join(unrenamed, n)}.partial ${join(unrenamed, n)}`).join('\n')}\nthen --resume it again, to continue from step 4\n` });
+        .map((n) => `  mv ${join(unrenamed, n)}.partial ${join(unrenamed, n)}`).join('\n')}\nthen --resume it again with --steps <a larger total> (it is at its run\'s last step), to continue from step 4\n` });
     // That folder zipped: refused alike, with the unzip into a new folder, whose renames then give step 4's save.
     const zipped = join(dir, 'unrenamed.zip');
     writeFileSync(zipped, zipSync(Object.fromEntries(readdirSync(unrenamed).map((n) => [n, new Uint8Array(readFileSync(join(unrenamed, n)))]))));
@@ -163,7 +163,7 @@ describe('train and eval command lines', () => {
     expect({ code: zipNotBack.code, stderr: zipNotBack.stderr }).toEqual({ code: 2, stderr: `--resume ${zipped}: the later save, of step 4, is whole in the ` +
       'zip\'s .partial entries and is the run\'s newest state (the zip was made of a folder whose save was cut among its renames); unzip it into a new ' +
       `folder and finish its renames there, in this order, then use that folder:\n  unzip -q ${zipped} -d ${into}\n${zipMv.join('\n')}\n` +
-      'then --resume that folder, to continue from step 4\n' });
+      'then --resume that folder with --steps <a larger total> (it is at its run\'s last step), to continue from step 4\n' });
 
     // A bundle whose checkpoint.json was edited by hand: the field named, exit 2, no stack trace and no usage.
     const edited = join(dir, 'edited');
